@@ -1,0 +1,106 @@
+"""The consent service: create_app builds a configured Flask app."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask
+
+from consent_service.clock import system_clock
+from consent_service.config import Settings
+
+
+def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build an app from the environment, with optional setting overrides (tests use them)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = Settings.from_env(environ, instance_path=app.instance_path)
+    settings = settings.with_overrides(overrides or {}).validated()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_logging()
+    app.config.update(_flask_config(settings))
+    _bind_extensions(app, settings)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _flask_config(settings: Settings) -> dict:
+    engine_options: dict = {"pool_pre_ping": True}
+    if not settings.database_url.startswith("sqlite"):
+        engine_options.update(pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SECRET_KEY_FALLBACKS": list(settings.secret_key_fallbacks),
+        "TESTING": settings.env == "testing",
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "CLOCK": system_clock,
+        "JSON_SORT_KEYS": False,
+        "API_TITLE": "Consent Service",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+    }
+
+
+def _bind_extensions(app: Flask, settings: Settings) -> None:
+    from consent_service.database import configure_sqlite
+    from consent_service.errors import register_error_handlers
+    from consent_service.extensions import api, db, migrate
+    from consent_service.regimes.service import load_rules
+    from consent_service.runtime import EXTENSION_NAME, Runtime
+    from consent_service.tokens.keystore import KeyStore
+
+    import consent_service.models  # noqa: F401  (registers every table)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
+    )
+    register_error_handlers(app)
+    app.extensions[EXTENSION_NAME] = Runtime(
+        settings=settings,
+        rules=load_rules(),
+        keystore=KeyStore(
+            encryption_keys=settings.key_encryption_keys,
+            cache_seconds=settings.signing_key_cache_seconds,
+            max_token_ttl=settings.token_max_ttl_seconds,
+        ),
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from consent_service.consents.api import blp as consents_blp
+    from consent_service.docs import blp as docs_assets
+    from consent_service.extensions import api
+    from consent_service.ops.api import blp as ops_blp
+    from consent_service.purposes.api import blp as purposes_blp
+    from consent_service.tokens.api import blp as tokens_blp
+
+    for blueprint in (consents_blp, tokens_blp, purposes_blp, ops_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs_assets)
+
+
+def _register_commands(app: Flask) -> None:
+    from consent_service.apikeys.cli import keys
+    from consent_service.demo.cli import demo
+    from consent_service.tokens.cli import signing_keys
+
+    for group in (keys, signing_keys, demo):
+        app.cli.add_command(group)

@@ -1,0 +1,48 @@
+"""`flask keys create|list|revoke`: manage secret API keys."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from consent_service.apikeys import service
+from consent_service.clock import now
+from consent_service.extensions import db
+from consent_service.vocabulary import Scope
+
+SCOPES = click.Choice([scope.value for scope in Scope])
+
+
+@click.group("keys")
+def keys() -> None:
+    """Secret API keys for servers."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--scope", "scopes", multiple=True, required=True, type=SCOPES, help="Repeat for several scopes.")
+@with_appcontext
+def create(name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key; it is shown once and stored only as a hash."""
+    key, plain = service.create_key(session=db.session, name=name, scopes=list(scopes), now=now())
+    db.session.commit()
+    click.echo(plain)
+    click.echo(f"created {key.prefix} ({name}) with scopes {' '.join(key.scopes)}; store it now, it is not shown again", err=True)
+
+
+@keys.command("list")
+@with_appcontext
+def list_() -> None:
+    """List keys (prefix, name, scopes, state); never the secret."""
+    for key in service.list_keys(session=db.session):
+        state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+        click.echo(f"{key.prefix}\t{key.name}\t{','.join(key.scopes)}\t{key.created_at.isoformat()}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+@with_appcontext
+def revoke(prefix: str) -> None:
+    """Revoke a key by its prefix (sk_xxxxxxxx); it stops working on the next request."""
+    key = service.revoke_key(session=db.session, prefix=prefix, now=now())
+    db.session.commit()
+    click.echo(f"revoked {key.prefix} ({key.name})")

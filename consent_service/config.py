@@ -1,0 +1,142 @@
+"""One settings object, read from the environment and validated when the app is created."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+from cryptography.fernet import Fernet
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("development", "testing", "production")
+DEV_SECRETS_FILE = "dev-secrets.json"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the service; the message names the setting."""
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def normalize_database_url(url: str) -> str:
+    """postgres:// and postgresql:// URLs use the psycopg 3 driver the service ships with."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = ""
+    secret_key_fallbacks: tuple[str, ...] = ()
+    # Fernet keys that encrypt the signing keys at rest; the first encrypts, all decrypt.
+    key_encryption_keys: tuple[str, ...] = ()
+    token_issuer: str = "http://127.0.0.1:8000"
+    token_ttl_seconds: int = 3600
+    # Every token is capped at this lifetime, so a retired key can be unpublished after it.
+    token_max_ttl_seconds: int = 400 * 86400
+    signing_key_cache_seconds: int = 60
+    max_content_length: int = 64 * 1024
+    db_pool_size: int = 5
+    instance_path: str = ""
+    generated_secrets: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, instance_path: str) -> "Settings":
+        environ = os.environ if environ is None else environ
+        env = environ.get("CONSENT_ENV", "development")
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"CONSENT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        host = environ.get("HOST", "127.0.0.1")
+        port = environ.get("PORT", "8000")
+        database_url = environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'consent.db'}"
+        return cls(
+            env=env,
+            database_url=normalize_database_url(database_url),
+            secret_key=environ.get("SECRET_KEY", ""),
+            secret_key_fallbacks=_split(environ.get("SECRET_KEY_FALLBACKS", "")),
+            key_encryption_keys=_split(environ.get("KEY_ENCRYPTION_KEYS", "")),
+            token_issuer=environ.get("TOKEN_ISSUER", f"http://{host}:{port}").rstrip("/"),
+            token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600),
+            token_max_ttl_seconds=_int(environ, "TOKEN_MAX_TTL_SECONDS", 400 * 86400),
+            signing_key_cache_seconds=_int(environ, "SIGNING_KEY_CACHE_SECONDS", 60, minimum=0),
+            max_content_length=_int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
+            db_pool_size=_int(environ, "DB_POOL_SIZE", 5),
+            instance_path=instance_path,
+        )
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> "Settings":
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return replace(self, **overrides)
+
+    def validated(self) -> "Settings":
+        """Check the settings; outside production, generate missing secrets once and say so."""
+        if self.token_ttl_seconds > self.token_max_ttl_seconds:
+            raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
+        settings = self
+        missing = [name for name in ("secret_key", "key_encryption_keys") if not getattr(self, name)]
+        if missing and self.env == "production":
+            names = ", ".join(name.upper() for name in missing)
+            raise ConfigError(f"{names} must be set when CONSENT_ENV=production")
+        if missing:
+            settings = self._with_development_secrets(missing)
+        for key in settings.key_encryption_keys:
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ConfigError(
+                    "KEY_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes); "
+                    "make one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'"
+                ) from None
+        if self.env == "production" and len(settings.secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        return settings
+
+    def _with_development_secrets(self, missing: list[str]) -> "Settings":
+        # Development keys live in the instance folder so restarts keep tokens and links valid.
+        path = Path(self.instance_path) / DEV_SECRETS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        if "secret_key" not in stored or "key_encryption_key" not in stored:
+            stored = {
+                "secret_key": secrets.token_urlsafe(48),
+                "key_encryption_key": Fernet.generate_key().decode(),
+            }
+            path.write_text(json.dumps(stored, indent=2))
+            path.chmod(0o600)
+        log.warning("using generated development secrets from %s (never in production)", path)
+        values: dict[str, object] = {}
+        if "secret_key" in missing:
+            values["secret_key"] = stored["secret_key"]
+        if "key_encryption_keys" in missing:
+            values["key_encryption_keys"] = (stored["key_encryption_key"],)
+        return replace(self, generated_secrets=tuple(missing), **values)

@@ -1,0 +1,135 @@
+"""HTTP endpoints of subjects' consents: record, state, history, checks."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from consent_service.apikeys.auth import current_principal, require_scope
+from consent_service.clock import now
+from consent_service.consents import evidence, idempotency
+from consent_service.consents import service as consents
+from consent_service.consents.schemas import (
+    CheckRequestSchema,
+    CheckResponseSchema,
+    EventPageSchema,
+    HistoryQuerySchema,
+    RecordEventsSchema,
+    StateQuerySchema,
+    SubjectStateSchema,
+)
+from consent_service.extensions import db
+from consent_service.runtime import runtime
+from consent_service.subjects.schemas import SUBJECT_PATH
+from consent_service.vocabulary import ActorType, Scope
+
+blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record consents, read state and history, check.")
+
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
+    "description": "Retries with the same key replay the first answer and write nothing new.",
+}
+
+
+@blp.route(f"{SUBJECT_PATH}/consent-events")
+class ConsentEvents(MethodView):
+    @require_scope(blp, Scope.CONSENTS_WRITE)
+    @blp.arguments(RecordEventsSchema)
+    @blp.response(201, SubjectStateSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, body: dict, kind: str, subject_id: str):
+        """Record decisions for a subject, all of them or none."""
+        moment = now()
+
+        def produce() -> idempotency.Answer:
+            state = consents.record_events(
+                session=db.session,
+                kind=kind,
+                external_id=subject_id,
+                events=[consents.EventInput(**event) for event in body["events"]],
+                context=_event_context(body),
+                rules=runtime().rules,
+                now=moment,
+            )
+            return idempotency.Answer(body=SubjectStateSchema().dump(state), status=201)
+
+        answer = idempotency.run_once(
+            session=db.session,
+            api_key_id=current_principal().key_id,
+            key=request.headers.get("Idempotency-Key"),
+            request_fingerprint=idempotency.fingerprint(request.method, request.path, request.get_json()),
+            produce=produce,
+            now=moment,
+        )
+        response = jsonify(answer.body)
+        response.status_code = answer.status
+        if answer.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    @require_scope(blp, Scope.CONSENTS_READ)
+    @blp.arguments(HistoryQuerySchema, location="query")
+    @blp.response(200, EventPageSchema)
+    def get(self, query: dict, kind: str, subject_id: str):
+        """The subject's ledger, newest first, cursor-paginated."""
+        events, next_cursor = consents.list_events(
+            session=db.session,
+            kind=kind,
+            external_id=subject_id,
+            purpose=query.get("purpose"),
+            limit=query["limit"],
+            cursor=query.get("cursor"),
+        )
+        return {"events": events, "next_cursor": next_cursor}
+
+
+@blp.route(f"{SUBJECT_PATH}/consents")
+@require_scope(blp, Scope.CONSENTS_READ)
+@blp.arguments(StateQuerySchema, location="query")
+@blp.response(200, SubjectStateSchema)
+def subject_state(query: dict, kind: str, subject_id: str):
+    """The current decision for every purpose, defaults included."""
+    return consents.read_state(
+        session=db.session, kind=kind, external_id=subject_id, rules=runtime().rules, country=query.get("country")
+    )
+
+
+@blp.route("/checks", methods=["POST"])
+@require_scope(blp, Scope.CONSENTS_READ)
+@blp.arguments(CheckRequestSchema)
+@blp.response(200, CheckResponseSchema)
+def checks(body: dict):
+    """May I process this subject's data for these purposes now? One check, or a batch of up to 100."""
+    batch = "checks" in body
+    requests = [_check_request(item) for item in body["checks"]] if batch else [_check_request(body)]
+    results = consents.check_many(
+        session=db.session, requests=requests, rules=runtime().rules, field_prefix="checks" if batch else None
+    )
+    return {"results": results} if batch else results[0]
+
+
+def _check_request(item: dict) -> consents.CheckRequest:
+    return consents.CheckRequest(
+        kind=item["subject"]["kind"].value,
+        external_id=item["subject"]["id"],
+        purposes=item["purposes"],
+        country=item.get("country"),
+        destination_country=item.get("destination_country"),
+    )
+
+
+def _event_context(body: dict) -> consents.EventContext:
+    actor = body.get("actor") or {"type": ActorType.SUBJECT}
+    return consents.EventContext(
+        notice_version=body["notice_version"],
+        country=body.get("country"),
+        destination_country=body.get("destination_country"),
+        age=body.get("age"),
+        property_key=body.get("property"),
+        actor_type=actor["type"],
+        actor_id=actor.get("id"),
+        evidence=evidence.minimize(**body.get("evidence", {})),
+    )

@@ -1,0 +1,69 @@
+"""The consent ledger (append-only events), the materialized state, and idempotency records."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consent_service.database import BigId, UTCDateTime
+from consent_service.extensions import db
+
+
+class ConsentEvent(db.Model):
+    """One decision, as given. Never updated or deleted (database triggers enforce it)."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (
+        # One event per subject revision: concurrent writers cannot interleave or fork a history.
+        UniqueConstraint("subject_id", "revision"),
+        Index("ix_consent_events_subject_purpose_revision", "subject_id", "purpose", "revision"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(64), ForeignKey("purposes.key"))
+    decision: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(32))
+    notice_version: Mapped[str] = mapped_column(String(64))
+    regime: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(2))
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    age: Mapped[int | None] = mapped_column(Integer)
+    property_key: Mapped[str | None] = mapped_column(String(64))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(255))
+    # Minimized evidence only: a caller's reference, a truncated IP, a user-agent family.
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsentState(db.Model):
+    """The current decision per subject and purpose: a fold of the ledger, kept for fast reads."""
+
+    __tablename__ = "consent_states"
+
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(64), ForeignKey("purposes.key"), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(32))
+    notice_version: Mapped[str] = mapped_column(String(64))
+    regime: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(40), ForeignKey("consent_events.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(db.Model):
+    """The first answer to a request sent with an Idempotency-Key, replayed on every retry."""
+
+    __tablename__ = "idempotency_records"
+
+    api_key_id: Mapped[int] = mapped_column(BigId, ForeignKey("api_keys.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

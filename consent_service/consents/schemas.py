@@ -1,0 +1,170 @@
+"""Wire format of the subject, consent, history and check endpoints."""
+from __future__ import annotations
+
+import ipaddress
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
+
+PURPOSE_KEY = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="Not a purpose key.")
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
+MAX_EVENTS_PER_REQUEST = 100
+MAX_PURPOSES_PER_CHECK = 50
+MAX_CHECKS_PER_BATCH = 100
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ma.ValidationError("Not an IP address.") from None
+    return True
+
+
+def country_field(**kwargs) -> fields.String:
+    return fields.String(validate=COUNTRY, **kwargs)
+
+
+class SubjectRefSchema(ma.Schema):
+    kind = fields.Enum(SubjectKind, by_value=True, required=True)
+    id = fields.String(required=True, validate=validate.Length(1, 255))
+
+
+class EventInSchema(ma.Schema):
+    purpose = fields.String(required=True, validate=PURPOSE_KEY)
+    decision = fields.Enum(Decision, by_value=True, required=True)
+    method = fields.Enum(Method, by_value=True, required=True)
+
+
+class ActorSchema(ma.Schema):
+    type = fields.Enum(ActorType, by_value=True, required=True)
+    id = fields.String(validate=validate.Length(1, 255), allow_none=True)
+
+
+class EvidenceInSchema(ma.Schema):
+    """What a caller may say about how consent was given; the service minimizes it before storing."""
+
+    reference = fields.String(validate=validate.Length(1, 200))
+    ip = fields.String(validate=_is_ip, metadata={"description": "Stored truncated to its /24 or /48 network."})
+    user_agent = fields.String(
+        validate=validate.Length(1, 512), metadata={"description": "Stored as the browser family only."}
+    )
+
+
+class RecordEventsSchema(ma.Schema):
+    events = fields.List(
+        fields.Nested(EventInSchema), required=True, validate=validate.Length(1, MAX_EVENTS_PER_REQUEST)
+    )
+    notice_version = fields.String(required=True, validate=validate.Length(1, 64))
+    country = country_field()
+    destination_country = country_field()
+    property = fields.String(validate=validate.Length(1, 64))
+    actor = fields.Nested(ActorSchema)
+    evidence = fields.Nested(EvidenceInSchema)
+    age = fields.Integer(validate=validate.Range(0, 150))
+
+
+class PurposeStateSchema(ma.Schema):
+    decision = fields.String(required=True)
+    allowed = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "event, or default for the regime"})
+    method = fields.String(allow_none=True)
+    notice_version = fields.String(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+    reconsent_required = fields.Boolean(required=True)
+
+
+class SubjectStateSchema(ma.Schema):
+    subject = fields.Method("_subject", required=True)
+    revision = fields.Integer(required=True)
+    regime = fields.String(required=True, metadata={"enum": [r.value for r in Regime]})
+    consents = fields.Dict(keys=fields.String(), values=fields.Nested(PurposeStateSchema), required=True)
+
+    def _subject(self, state) -> dict:
+        return {"kind": state.kind, "id": state.id}
+
+
+class EventOutSchema(ma.Schema):
+    id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    purpose = fields.String(required=True)
+    decision = fields.String(required=True)
+    method = fields.String(required=True)
+    notice_version = fields.String(required=True)
+    regime = fields.String(required=True)
+    country = fields.String(allow_none=True)
+    destination_country = fields.String(allow_none=True)
+    age = fields.Integer(allow_none=True)
+    property = fields.String(attribute="property_key", allow_none=True)
+    actor = fields.Method("_actor", required=True)
+    evidence = fields.Dict(required=True)
+    recorded_at = fields.DateTime(required=True)
+
+    def _actor(self, event) -> dict:
+        return {"type": event.actor_type, "id": event.actor_id}
+
+
+class EventPageSchema(ma.Schema):
+    events = fields.List(fields.Nested(EventOutSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class HistoryQuerySchema(ma.Schema):
+    purpose = fields.String(validate=PURPOSE_KEY)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(1, 64))
+
+
+class StateQuerySchema(ma.Schema):
+    country = country_field()
+
+
+class CheckInSchema(ma.Schema):
+    subject = fields.Nested(SubjectRefSchema, required=True)
+    purposes = fields.List(
+        fields.String(validate=PURPOSE_KEY), required=True, validate=validate.Length(1, MAX_PURPOSES_PER_CHECK)
+    )
+    country = country_field()
+    destination_country = country_field()
+
+
+class CheckRequestSchema(ma.Schema):
+    """Either one check (subject, purposes, ...) or a batch ({"checks": [...]})."""
+
+    subject = fields.Nested(SubjectRefSchema)
+    purposes = fields.List(fields.String(validate=PURPOSE_KEY), validate=validate.Length(1, MAX_PURPOSES_PER_CHECK))
+    country = country_field()
+    destination_country = country_field()
+    checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
+
+    @ma.validates_schema
+    def _one_form(self, data: dict, **_kwargs) -> None:
+        single = {"subject", "purposes", "country", "destination_country"} & data.keys()
+        if "checks" in data and single:
+            raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
+        if "checks" not in data:
+            missing = {"subject", "purposes"} - data.keys()
+            errors = {name: ["Missing data for required field."] for name in sorted(missing)}
+            if errors:
+                raise ma.ValidationError(errors)
+
+
+class CheckDecisionSchema(ma.Schema):
+    allowed = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+class CheckResultSchema(ma.Schema):
+    allowed = fields.Boolean(required=True)
+    decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema), required=True)
+
+
+class CheckResponseSchema(ma.Schema):
+    """One check answers allowed/decisions; a batch answers results, in order."""
+
+    allowed = fields.Boolean()
+    decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema))
+    results = fields.List(fields.Nested(CheckResultSchema))

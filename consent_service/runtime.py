@@ -1,0 +1,23 @@
+"""The per-app objects views need (settings, rules, key store), built once in create_app."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from consent_service.config import Settings
+from consent_service.regimes.service import RegimeRules
+from consent_service.tokens.keystore import KeyStore
+
+EXTENSION_NAME = "consent_service"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    rules: RegimeRules
+    keystore: KeyStore
+
+
+def runtime() -> Runtime:
+    return current_app.extensions[EXTENSION_NAME]

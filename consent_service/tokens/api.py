@@ -1,0 +1,50 @@
+"""HTTP endpoints of tokens: issue one for a subject, publish the public keys."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from consent_service.apikeys.auth import require_scope
+from consent_service.clock import now
+from consent_service.extensions import db
+from consent_service.runtime import runtime
+from consent_service.subjects.schemas import SUBJECT_PATH
+from consent_service.tokens import service as tokens
+from consent_service.tokens.keystore import jwk
+from consent_service.tokens.schemas import JwksSchema, TokenRequestSchema, TokenSchema
+from consent_service.vocabulary import Scope
+
+blp = Blueprint("tokens", __name__, description="Signed consent tokens and the keys to verify them.")
+
+JWKS_MAX_AGE_SECONDS = 300
+
+
+@blp.route(f"/v1{SUBJECT_PATH}/tokens", methods=["POST"])
+@require_scope(blp, Scope.TOKENS_ISSUE)
+@blp.arguments(TokenRequestSchema, required=False)
+@blp.response(201, TokenSchema)
+def issue(body: dict, kind: str, subject_id: str):
+    """A signed snapshot of the subject's effective decisions, for services to verify offline."""
+    settings = runtime().settings
+    issued = tokens.issue_token(
+        session=db.session,
+        keystore=runtime().keystore,
+        rules=runtime().rules,
+        issuer=settings.token_issuer,
+        kind=kind,
+        external_id=subject_id,
+        ttl_seconds=tokens.clamp_ttl(
+            body.get("ttl_seconds"), default=settings.token_ttl_seconds, maximum=settings.token_max_ttl_seconds
+        ),
+        now=now(),
+        country=body.get("country"),
+    )
+    db.session.commit()  # the first token ever issued creates the first signing key
+    return {"token": issued.token, "expires_at": issued.expires_at}
+
+
+@blp.route("/.well-known/jwks.json")
+@blp.response(200, JwksSchema)
+def jwks():
+    """The public keys of every token that may still be valid (Ed25519, `kid`, `use: sig`)."""
+    keys = runtime().keystore.published(session=db.session, now=now())
+    return {"keys": [jwk(key) for key in keys]}, 200, {"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"}

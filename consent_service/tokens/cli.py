@@ -1,0 +1,32 @@
+"""`flask signing-keys rotate|list`: the Ed25519 keys that sign tokens."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from consent_service.clock import now
+from consent_service.extensions import db
+from consent_service.runtime import runtime
+
+
+@click.group("signing-keys")
+def signing_keys() -> None:
+    """Token signing keys."""
+
+
+@signing_keys.command("rotate")
+@with_appcontext
+def rotate() -> None:
+    """Sign with a new key from now on; old public keys stay published until their tokens expire."""
+    key = runtime().keystore.rotate(session=db.session, now=now())
+    db.session.commit()
+    click.echo(f"new signing key {key.kid}")
+
+
+@signing_keys.command("list")
+@with_appcontext
+def list_() -> None:
+    """Published keys, newest first."""
+    for key in runtime().keystore.published(session=db.session, now=now()):
+        state = f"retired {key.retired_at.isoformat()}" if key.retired_at else "signing"
+        click.echo(f"{key.kid}\t{key.created_at.isoformat()}\t{state}")

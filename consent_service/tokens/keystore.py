@@ -1,0 +1,110 @@
+"""Ed25519 signing keys: create, rotate, publish, and keep the active one in memory briefly."""
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from consent_service.clock import new_id
+from consent_service.tokens.models import SigningKey
+
+RAW = serialization.Encoding.Raw
+
+
+class KeyDecryptionFailed(RuntimeError):
+    """A stored signing key cannot be decrypted with any configured KEY_ENCRYPTION_KEYS."""
+
+
+@dataclass(frozen=True)
+class ActiveKey:
+    kid: str
+    private_key: Ed25519PrivateKey
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+class KeyStore:
+    """One per app. Several instances share the key set through the database."""
+
+    def __init__(self, *, encryption_keys: tuple[str, ...], cache_seconds: int, max_token_ttl: int) -> None:
+        self._fernet = MultiFernet([Fernet(key) for key in encryption_keys])
+        self._cache_seconds = cache_seconds
+        self._max_token_ttl = timedelta(seconds=max_token_ttl)
+        self._lock = threading.Lock()
+        self._active: ActiveKey | None = None
+        self._active_until = 0.0
+
+    def create(self, *, session: Session, now: datetime) -> SigningKey:
+        private_key = Ed25519PrivateKey.generate()
+        raw_private = private_key.private_bytes(RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        key = SigningKey(
+            kid=new_id("key"),
+            algorithm="EdDSA",
+            public_key=b64url(private_key.public_key().public_bytes(RAW, serialization.PublicFormat.Raw)),
+            private_key_encrypted=self._fernet.encrypt(raw_private).decode(),
+            created_at=now,
+        )
+        session.add(key)
+        session.flush()
+        return key
+
+    def rotate(self, *, session: Session, now: datetime) -> SigningKey:
+        """A new key signs from now on; the old ones stay published until their tokens expire."""
+        for key in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
+            key.retired_at = now
+        new_key = self.create(session=session, now=now)
+        self.forget()
+        return new_key
+
+    def active(self, *, session: Session, now: datetime) -> ActiveKey:
+        """The key that signs now, created on first use; cached so rotation shows up within seconds."""
+        with self._lock:
+            if self._active is not None and time.monotonic() < self._active_until:
+                return self._active
+        key = session.scalars(
+            select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at.desc()).limit(1)
+        ).first()
+        if key is None:
+            key = self.create(session=session, now=now)
+        active = ActiveKey(kid=key.kid, private_key=self._decrypt(key))
+        with self._lock:
+            self._active, self._active_until = active, time.monotonic() + self._cache_seconds
+        return active
+
+    def forget(self) -> None:
+        with self._lock:
+            self._active, self._active_until = None, 0.0
+
+    def published(self, *, session: Session, now: datetime) -> list[SigningKey]:
+        """Keys whose tokens may still be valid: active ones, and retired ones younger than a token."""
+        return list(
+            session.scalars(
+                select(SigningKey)
+                .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > now - self._max_token_ttl))
+                .order_by(SigningKey.created_at.desc())
+            )
+        )
+
+    def _decrypt(self, key: SigningKey) -> Ed25519PrivateKey:
+        try:
+            raw = self._fernet.decrypt(key.private_key_encrypted.encode())
+        except InvalidToken:
+            raise KeyDecryptionFailed(
+                f"signing key {key.kid} cannot be decrypted with KEY_ENCRYPTION_KEYS; "
+                "every instance must share the same keys"
+            ) from None
+        return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def jwk(key: SigningKey) -> dict[str, str]:
+    return {"kty": "OKP", "crv": "Ed25519", "x": key.public_key, "kid": key.kid, "use": "sig", "alg": "EdDSA"}

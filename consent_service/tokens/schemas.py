@@ -1,0 +1,32 @@
+"""Wire format of token issuing and the JWKS."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from consent_service.consents.schemas import country_field
+
+
+class TokenRequestSchema(ma.Schema):
+    ttl_seconds = fields.Integer(
+        validate=validate.Range(min=60), metadata={"description": "Capped by TOKEN_MAX_TTL_SECONDS."}
+    )
+    country = country_field()
+
+
+class TokenSchema(ma.Schema):
+    token = fields.String(required=True, metadata={"description": "Compact JWS (EdDSA)"})
+    expires_at = fields.DateTime(required=True)
+
+
+class JwkSchema(ma.Schema):
+    kty = fields.String(required=True)
+    crv = fields.String(required=True)
+    x = fields.String(required=True)
+    kid = fields.String(required=True)
+    use = fields.String(required=True)
+    alg = fields.String(required=True)
+
+
+class JwksSchema(ma.Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)

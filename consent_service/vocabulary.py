@@ -1,0 +1,67 @@
+"""The closed sets of the domain: subject kinds, decisions, methods, actors, regimes, scopes."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SubjectKind(StrEnum):
+    VISITOR = "visitor"
+    CUSTOMER = "customer"
+
+
+class Decision(StrEnum):
+    GRANTED = "granted"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+class Method(StrEnum):
+    BANNER_ACCEPT_ALL = "banner_accept_all"
+    BANNER_REJECT_ALL = "banner_reject_all"
+    BANNER_CUSTOM = "banner_custom"
+    PREFERENCE_PAGE = "preference_page"
+    ONE_CLICK_UNSUBSCRIBE = "one_click_unsubscribe"
+    API = "api"
+    VERBAL = "verbal"
+    IMPLIED_BY_CONTINUING = "implied_by_continuing"
+    GPC = "gpc"
+    WRITTEN = "written"
+
+
+class ActorType(StrEnum):
+    SUBJECT = "subject"
+    AGENT = "agent"
+    GUARDIAN = "guardian"
+    SYSTEM = "system"
+
+
+class Regime(StrEnum):
+    OPT_IN = "opt_in"
+    OPT_OUT = "opt_out"
+
+
+class LegalBasis(StrEnum):
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+
+
+class Reason(StrEnum):
+    """Why a check answered as it did."""
+
+    GRANTED = "granted"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+    OPT_IN_REQUIRED = "opt_in_required"
+    DEFAULT_OPT_OUT = "default_opt_out"
+    NOT_REFUSABLE = "not_refusable"
+
+
+class Scope(StrEnum):
+    CONSENTS_READ = "consents:read"
+    CONSENTS_WRITE = "consents:write"
+    TOKENS_ISSUE = "tokens:issue"
+    SUBJECTS_EXPORT = "subjects:export"
+    SUBJECTS_ERASE = "subjects:erase"
+    ADMIN = "admin"

@@ -1,0 +1,163 @@
+"""Fixtures: an app per test on a real SQLite file and a real PostgreSQL, clients, keys, a clock."""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from consent_service import create_app
+from consent_service.apikeys import service as apikeys
+from consent_service.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_TEST_DB = "consent_service_test"
+# Tables emptied between PostgreSQL tests, children first; built-in purposes stay.
+TABLES = ("idempotency_records", "consent_states", "consent_events", "subjects", "api_keys", "signing_keys")
+FIXED_START = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+class FrozenClock:
+    """A clock tests move by hand instead of sleeping."""
+
+    def __init__(self, start: datetime = FIXED_START) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+def unavailable(what: str, reason: str) -> None:
+    """Outside CI a missing service skips with the reason; in CI it fails the test."""
+    message = f"{what} is not available: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: required)")
+    pytest.skip(message)
+
+
+def settings_for(database_url: str, **extra: object) -> dict:
+    return {
+        "env": "testing",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-that-is-long-enough-for-prod",
+        "key_encryption_keys": (ENCRYPTION_KEY,),
+        "token_issuer": "http://consent.test",
+        **extra,
+    }
+
+
+def migrate_database(database_url: str) -> None:
+    app = create_app(settings_for(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "consent.db"
+    migrate_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A dedicated, freshly migrated PostgreSQL database for the whole run."""
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {POSTGRES_TEST_DB}")
+    except Exception as exc:  # any failure to reach the server means "not available"
+        unavailable("PostgreSQL", f"{POSTGRES_ADMIN_URL}: {exc}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + POSTGRES_TEST_DB
+    migrate_database(url)
+    yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """Every test that touches the database runs on both engines."""
+    if request.param == "sqlite":
+        path = tmp_path / "consent.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    _empty_postgres(url)
+
+
+def _empty_postgres(url: str) -> None:
+    app = create_app(settings_for(url))
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text("DELETE FROM purposes WHERE NOT built_in"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
+    app = create_app(settings_for(database_url))
+    app.config["CLOCK"] = clock
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask):
+    return db.session
+
+
+@pytest.fixture
+def make_key(app: Flask, clock: FrozenClock):
+    """make_key("consents:read", ...) -> the plain secret key."""
+
+    def make(*scopes: str, name: str = "test") -> str:
+        _, plain = apikeys.create_key(session=db.session, name=name, scopes=list(scopes), now=clock())
+        db.session.commit()
+        return plain
+
+    return make
+
+
+@pytest.fixture
+def auth(make_key):
+    """auth("consents:read", ...) -> request headers carrying a key with those scopes."""
+
+    def headers(*scopes: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_key(*scopes)}"}
+
+    return headers
+
+
+@pytest.fixture
+def full_access(auth) -> dict[str, str]:
+    return auth("consents:read", "consents:write", "tokens:issue", "admin")

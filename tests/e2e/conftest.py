@@ -1,0 +1,87 @@
+"""A real gunicorn serving the service, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from tests.conftest import ENCRYPTION_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    key: str
+    env: dict
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        return run_flask(self.env, *args)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_flask(env: dict, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}: {log.read_text()}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not become healthy")
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path) -> Iterator[LiveServer]:
+    """Production settings, a migrated database, a key made with the CLI, two gunicorn workers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "CONSENT_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "e2e-secret-key-long-enough-for-production-use",
+        "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "TOKEN_ISSUER": url,
+    }
+    run_flask(env, "db", "upgrade")
+    key = run_flask(env, "keys", "create", "--name", "e2e", "--scope", "consents:read", "--scope",
+                    "consents:write", "--scope", "tokens:issue").stdout.strip()
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_healthy(url, process, log)
+            yield LiveServer(url=url, key=key, env=env)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
