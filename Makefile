@@ -1,0 +1,47 @@
+# The two commands: `make run` serves the service with a demo key, `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WEB_CONCURRENCY ?= 2
+export FLASK_APP := wsgi
+export HOST PORT
+
+.PHONY: run test install install-test test-python test-js migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+run: migrate
+	@$(BIN)/flask demo seed
+	@echo "Serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
+	$(BIN)/gunicorn --workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: test-python test-js
+
+test-python: install-test
+	$(BIN)/python -m pytest
+
+test-js:
+	cd js-snippet && npm ci --no-audit --no-fund && npm test && npm run check-built
+	cd examples/node-verify && npm ci --no-audit --no-fund && npm test
+
+clean:
+	rm -rf $(VENV) instance js-snippet/node_modules examples/node-verify/node_modules

@@ -1,0 +1,50 @@
+"""The claim rules of a consent token: issuer, lifetime, subject and purposes."""
+
+from .errors import ClaimsInvalid, IssuerMismatch, TokenExpired, TokenNotYetValid
+
+SUBJECT_KINDS = frozenset({"visitor", "customer"})
+
+
+def check_claims(
+    claims: dict, *, issuer: str, now: float, leeway: float, iat_skew: float
+) -> None:
+    """Raise the matching TokenInvalid subclass unless the claims are usable at `now`."""
+    if claims.get("iss") != issuer:
+        raise IssuerMismatch("iss is not the configured issuer")
+    _check_lifetime(claims, now=now, leeway=leeway, iat_skew=iat_skew)
+    _check_subject(claims.get("sub"))
+    _check_purposes(claims.get("purposes"))
+
+
+def _check_lifetime(claims: dict, *, now: float, leeway: float, iat_skew: float) -> None:
+    """exp must lie ahead (less the leeway), iat and any nbf not beyond the allowed skew."""
+    exp = claims.get("exp")
+    iat = claims.get("iat")
+    # `type(...) is int` rather than isinstance: JSON true/false parse to bool, a subclass of int.
+    if type(exp) is not int or type(iat) is not int:
+        raise ClaimsInvalid("exp and iat must be integers")
+    if now >= exp + leeway:
+        raise TokenExpired("token has expired")
+    if iat > now + iat_skew:
+        raise TokenNotYetValid("token was issued in the future")
+    nbf = claims.get("nbf")
+    if nbf is not None and (type(nbf) is not int or nbf > now + iat_skew):
+        raise TokenNotYetValid("token is not valid yet")
+
+
+def _check_subject(sub: object) -> None:
+    """sub must read `visitor:<id>` or `customer:<id>`."""
+    if not isinstance(sub, str):
+        raise ClaimsInvalid("sub must be a string")
+    kind, colon, identifier = sub.partition(":")
+    if not colon or not identifier or kind not in SUBJECT_KINDS:
+        raise ClaimsInvalid("sub must be visitor:<id> or customer:<id>")
+
+
+def _check_purposes(purposes: object) -> None:
+    """purposes must map each purpose key to a boolean decision."""
+    if type(purposes) is not dict:
+        raise ClaimsInvalid("purposes must be an object")
+    for decision in purposes.values():
+        if decision is not True and decision is not False:
+            raise ClaimsInvalid("every purpose decision must be a boolean")

@@ -1,0 +1,91 @@
+// Verify the consent service's tokens offline in Node, with jose: the same checks as the
+// Python package consent_verifier (EdDSA only, known kid, issuer, exp with leeway, iat skew).
+//
+//   import { makeVerifier } from "./verify.mjs";
+//   const consent = makeVerifier({ issuer: "https://consent.example.com" });
+//   if (await consent.allowed(token, "analytics")) trackPageView();
+//   const claims = await consent.verify(token); // throws on an invalid token
+
+import { createRemoteJWKSet, errors, jwtVerify } from "jose";
+
+const JWKS_PATH = "/.well-known/jwks.json";
+const MAX_TOKEN_LENGTH = 8 * 1024;
+const SUBJECT = /^(visitor|customer):[\s\S]/;
+// Headers that would let a token pick its own key; jose ignores them when a key set is given,
+// refusing them outright keeps both verifiers equally strict.
+const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c"];
+
+/** A token failed one of the consent-specific checks that jose does not make itself. */
+export class ConsentTokenInvalid extends Error {
+  name = "ConsentTokenInvalid";
+}
+
+/** Build a verifier for one issuer; the JWKS is fetched lazily and cached. */
+export function makeVerifier({
+  issuer,
+  jwksUrl = issuer.replace(/\/+$/, "") + JWKS_PATH,
+  leeway = 60,
+  iatSkew = 5,
+  now = () => new Date(),
+}) {
+  const jwks = createRemoteJWKSet(new URL(jwksUrl), {
+    cacheMaxAge: 300_000, // keys are fresh for 5 minutes
+    cooldownDuration: 30_000, // an unknown kid refetches at most once per 30 s
+    timeoutDuration: 5_000,
+  });
+
+  /** Resolve to the token's claims, or reject with a jose error or ConsentTokenInvalid. */
+  async function verify(token) {
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) {
+      throw new ConsentTokenInvalid("token must be a string of at most 8 KiB");
+    }
+    const currentDate = now();
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+      algorithms: ["EdDSA"],
+      issuer,
+      requiredClaims: ["exp", "iat", "sub", "purposes"],
+      clockTolerance: leeway,
+      currentDate,
+    });
+    checkHeader(protectedHeader);
+    checkClaims(payload, currentDate.getTime() / 1000 + iatSkew);
+    return payload;
+  }
+
+  /** True only if the token verifies and grants the purpose; any invalid token means false. */
+  async function allowed(token, purpose) {
+    try {
+      const claims = await verify(token);
+      return Object.hasOwn(claims.purposes, purpose) && claims.purposes[purpose] === true;
+    } catch (error) {
+      if (error instanceof errors.JOSEError || error instanceof ConsentTokenInvalid) return false;
+      throw error;
+    }
+  }
+
+  return { verify, allowed };
+}
+
+function checkHeader(header) {
+  const forbidden = FORBIDDEN_HEADERS.filter((name) => Object.hasOwn(header, name));
+  if (forbidden.length > 0) throw new ConsentTokenInvalid(`header must not carry ${forbidden.join(", ")}`);
+  if (header.typ !== undefined && header.typ !== "JWT") throw new ConsentTokenInvalid("typ must be JWT");
+  if (typeof header.kid !== "string" || header.kid === "") throw new ConsentTokenInvalid("header has no kid");
+}
+
+function checkClaims(payload, latestIssuedAt) {
+  if (!Number.isInteger(payload.exp) || !Number.isInteger(payload.iat)) {
+    throw new ConsentTokenInvalid("exp and iat must be integers");
+  }
+  if (payload.iat > latestIssuedAt) throw new ConsentTokenInvalid("token was issued in the future");
+  if (typeof payload.sub !== "string" || !SUBJECT.test(payload.sub)) {
+    throw new ConsentTokenInvalid("sub must be visitor:<id> or customer:<id>");
+  }
+  const { purposes } = payload;
+  if (purposes === null || typeof purposes !== "object" || Array.isArray(purposes)) {
+    throw new ConsentTokenInvalid("purposes must be an object");
+  }
+  if (!Object.values(purposes).every((decision) => typeof decision === "boolean")) {
+    throw new ConsentTokenInvalid("every purpose decision must be a boolean");
+  }
+}

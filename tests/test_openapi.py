@@ -1,0 +1,62 @@
+"""The generated OpenAPI document describes every endpoint with its schemas."""
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+CONTRACT = {
+    ("post", "/v1/subjects/{kind}/{subject_id}/consent-events"),
+    ("get", "/v1/subjects/{kind}/{subject_id}/consent-events"),
+    ("get", "/v1/subjects/{kind}/{subject_id}/consents"),
+    ("post", "/v1/checks"),
+    ("post", "/v1/subjects/{kind}/{subject_id}/tokens"),
+    ("get", "/v1/purposes"),
+    ("post", "/v1/purposes"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/v1/banner/{property_key}"),
+    ("post", "/v1/banner/{property_key}/consents"),
+    ("get", "/v1/properties"),
+    ("post", "/v1/properties"),
+    ("get", "/v1/properties/{property_id}"),
+    ("patch", "/v1/properties/{property_id}"),
+    ("get", "/consent.js"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+}
+PUBLIC = {"/.well-known/jwks.json", "/healthz", "/readyz", "/consent.js", "/demo", "/demo/analytics.js", "/demo/embed"}
+PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential
+
+
+def operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield method, path, operation
+
+
+def test_spec_is_valid_openapi_and_covers_the_contract(client):
+    spec = client.get("/openapi.json").json
+    validate(spec)
+    assert CONTRACT <= {(method, path) for method, path, _ in operations(spec)}
+
+
+def test_every_operation_has_schemas_and_security(client):
+    spec = client.get("/openapi.json").json
+    for method, path, operation in operations(spec):
+        success = [code for code in operation["responses"] if code.startswith("2")]
+        assert success, (method, path)
+        content = operation["responses"][success[0]]["content"]
+        assert all("schema" in media for media in content.values()), (method, path)
+        if method == "post" and path != "/v1/subjects/{kind}/{subject_id}/tokens":
+            assert "requestBody" in operation, (method, path)
+        if path not in PUBLIC and not path.startswith(PUBLISHABLE):
+            assert operation.get("security"), (method, path)
+            assert {"401", "403"} <= set(operation["responses"]), (method, path)
+
+
+def test_docs_page_is_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert b"/docs/assets/swagger-ui-bundle.js" in page.data
+    assert b"https://" not in page.data.split(b"<body>")[0]
+    with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
+        assert asset.status_code == 200
