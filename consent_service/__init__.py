@@ -54,6 +54,9 @@ def _flask_config(settings: Settings) -> dict:
 
 
 def _bind_extensions(app: Flask, settings: Settings) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from consent_service.banner.service import VersionLedger
     from consent_service.database import configure_sqlite
     from consent_service.errors import register_error_handlers
     from consent_service.extensions import api, db, migrate
@@ -67,7 +70,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
     api.init_app(app)
     api.spec.components.security_scheme(
         "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
@@ -81,18 +84,30 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
             cache_seconds=settings.signing_key_cache_seconds,
             max_token_ttl=settings.token_max_ttl_seconds,
         ),
+        banner_versions=VersionLedger(),
     )
+    if settings.trusted_proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count)
+
+
+def _migrations_directory() -> str:
+    """migrations/ beside the package in a checkout, else in the working directory (Docker)."""
+    beside_package = Path(__file__).resolve().parent.parent / "migrations"
+    return str(beside_package if beside_package.is_dir() else Path.cwd() / "migrations")
 
 
 def _register_blueprints(app: Flask) -> None:
+    from consent_service.banner.api import blp as banner_blp
+    from consent_service.banner.site import blp as site_blp
     from consent_service.consents.api import blp as consents_blp
     from consent_service.docs import blp as docs_assets
     from consent_service.extensions import api
     from consent_service.ops.api import blp as ops_blp
+    from consent_service.properties.api import blp as properties_blp
     from consent_service.purposes.api import blp as purposes_blp
     from consent_service.tokens.api import blp as tokens_blp
 
-    for blueprint in (consents_blp, tokens_blp, purposes_blp, ops_blp):
+    for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, site_blp, ops_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
 
@@ -100,7 +115,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from consent_service.apikeys.cli import keys
     from consent_service.demo.cli import demo
+    from consent_service.properties.cli import properties_group
     from consent_service.tokens.cli import signing_keys
 
-    for group in (keys, signing_keys, demo):
+    for group in (keys, signing_keys, properties_group, demo):
         app.cli.add_command(group)

@@ -46,6 +46,15 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) 
     return value
 
 
+def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
@@ -63,6 +72,11 @@ class Settings:
     signing_key_cache_seconds: int = 60
     max_content_length: int = 64 * 1024
     db_pool_size: int = 5
+    # A header set by the CDN with the visitor's country (e.g. CF-IPCountry); never guessed from the IP.
+    country_header: str = ""
+    # How many proxies in front of the service set X-Forwarded-For/-Proto; 0 trusts none.
+    trusted_proxy_count: int = 0
+    demo_page: bool = True
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 
@@ -87,6 +101,9 @@ class Settings:
             signing_key_cache_seconds=_int(environ, "SIGNING_KEY_CACHE_SECONDS", 60, minimum=0),
             max_content_length=_int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
             db_pool_size=_int(environ, "DB_POOL_SIZE", 5),
+            country_header=environ.get("COUNTRY_HEADER", ""),
+            trusted_proxy_count=_int(environ, "TRUSTED_PROXY_COUNT", 0, minimum=0),
+            demo_page=_bool(environ, "DEMO_PAGE", default=env != "production"),
             instance_path=instance_path,
         )
 

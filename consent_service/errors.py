@@ -161,3 +161,20 @@ def register_error_handlers(app: Flask) -> None:
         response = jsonify(error_body(500, "internal_error", "An unexpected error occurred."))
         response.status_code = 500
         return response
+
+
+def reports_service_errors(command):
+    """CLI commands print a domain error as a message, not a traceback."""
+    import functools
+
+    import click
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as error:
+            details = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.errors.items())
+            raise click.ClickException(f"{error.message} {details}".strip()) from None
+
+    return wrapper

@@ -1,8 +1,20 @@
 """Every table of the service, imported in one place so Alembic and tests see them all."""
 from consent_service.apikeys.models import ApiKey
+from consent_service.banner.models import BannerVersion
 from consent_service.consents.models import ConsentEvent, ConsentState, IdempotencyRecord
+from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
 from consent_service.subjects.models import Subject
 from consent_service.tokens.models import SigningKey
 
-__all__ = ["ApiKey", "ConsentEvent", "ConsentState", "IdempotencyRecord", "Purpose", "Subject", "SigningKey"]
+__all__ = [
+    "ApiKey",
+    "BannerVersion",
+    "Property",
+    "ConsentEvent",
+    "ConsentState",
+    "IdempotencyRecord",
+    "Purpose",
+    "Subject",
+    "SigningKey",
+]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from consent_service.banner.service import VersionLedger
 from consent_service.config import Settings
 from consent_service.regimes.service import RegimeRules
 from consent_service.tokens.keystore import KeyStore
@@ -17,6 +18,7 @@ class Runtime:
     settings: Settings
     rules: RegimeRules
     keystore: KeyStore
+    banner_versions: VersionLedger
 
 
 def runtime() -> Runtime:

@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from consent_service.apikeys import service
 from consent_service.clock import now
+from consent_service.errors import reports_service_errors
 from consent_service.extensions import db
 from consent_service.vocabulary import Scope
 
@@ -41,6 +42,7 @@ def list_() -> None:
 @keys.command("revoke")
 @click.argument("prefix")
 @with_appcontext
+@reports_service_errors
 def revoke(prefix: str) -> None:
     """Revoke a key by its prefix (sk_xxxxxxxx); it stops working on the next request."""
     key = service.revoke_key(session=db.session, prefix=prefix, now=now())

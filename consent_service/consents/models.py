@@ -33,6 +33,9 @@ class ConsentEvent(db.Model):
     destination_country: Mapped[str | None] = mapped_column(String(2))
     age: Mapped[int | None] = mapped_column(Integer)
     property_key: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The hash of the exact banner the choice was made on (banner_versions), when made on one.
+    banner_version: Mapped[str | None] = mapped_column(String(80))
     actor_type: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(255))
     # Minimized evidence only: a caller's reference, a truncated IP, a user-agent family.

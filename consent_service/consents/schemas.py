@@ -99,6 +99,8 @@ class EventOutSchema(ma.Schema):
     destination_country = fields.String(allow_none=True)
     age = fields.Integer(allow_none=True)
     property = fields.String(attribute="property_key", allow_none=True)
+    language = fields.String(allow_none=True)
+    banner_version = fields.String(allow_none=True)
     actor = fields.Method("_actor", required=True)
     evidence = fields.Dict(required=True)
     recorded_at = fields.DateTime(required=True)

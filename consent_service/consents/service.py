@@ -18,7 +18,7 @@ from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import RegimeRules
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject
-from consent_service.vocabulary import ActorType, Decision, Method
+from consent_service.vocabulary import ActorType, Decision, Method, Regime
 
 MAX_HISTORY_PAGE = 200
 
@@ -44,9 +44,13 @@ class EventContext:
 
     notice_version: str
     country: str | None = None
+    # The regime the subject was shown (a banner's); otherwise it follows from the country.
+    regime: Regime | None = None
     destination_country: str | None = None
     age: int | None = None
     property_key: str | None = None
+    language: str | None = None
+    banner_version: str | None = None
     actor_type: ActorType = ActorType.SUBJECT
     actor_id: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -99,7 +103,7 @@ def record_events(
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
     subject = subjects.lock(session=session, kind=kind, external_id=external_id, now=now)
-    regime = rules.regime_for(context.country)
+    regime = context.regime or rules.regime_for(context.country)
     states = _states_of(session, subject.id)
     for event_input in events:
         subject.revision += 1
@@ -116,6 +120,8 @@ def record_events(
             destination_country=context.destination_country,
             age=context.age,
             property_key=context.property_key,
+            language=context.language,
+            banner_version=context.banner_version,
             actor_type=context.actor_type.value,
             actor_id=context.actor_id,
             evidence=context.evidence,

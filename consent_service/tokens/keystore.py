@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,13 @@ class KeyStore:
                 .order_by(SigningKey.created_at.desc())
             )
         )
+
+    def public_key(self, *, session: Session, kid: str, now: datetime) -> Ed25519PublicKey | None:
+        """The public half of a still-published key, for verifying our own tokens."""
+        key = session.get(SigningKey, kid)
+        if key is None or (key.retired_at is not None and key.retired_at <= now - self._max_token_ttl):
+            return None
+        return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key.public_key + "=" * (-len(key.public_key) % 4)))
 
     def _decrypt(self, key: SigningKey) -> Ed25519PrivateKey:
         try:

@@ -35,8 +35,11 @@ def issue_token(
     country: str | None = None,
     property_key: str | None = None,
     gpc: bool | None = None,
+    state: consents.SubjectState | None = None,
 ) -> IssuedToken:
-    state = consents.read_state(session=session, kind=kind, external_id=external_id, rules=rules, country=country)
+    """Sign the subject's current state (read now, unless the caller just produced it)."""
+    if state is None:
+        state = consents.read_state(session=session, kind=kind, external_id=external_id, rules=rules, country=country)
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds
     claims = {
@@ -62,3 +65,32 @@ def issue_token(
 def clamp_ttl(requested: int | None, *, default: int, maximum: int) -> int:
     return min(requested or default, maximum)
 
+
+
+class TokenRejected(Exception):
+    """A token this service did not issue, or no longer honours."""
+
+
+def verify_token(*, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime) -> dict:
+    """Claims of a token signed by one of our published keys; TokenRejected otherwise."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        raise TokenRejected("malformed") from None
+    public_key = keystore.public_key(session=session, kid=kid, now=now) if isinstance(kid, str) else None
+    if public_key is None:
+        raise TokenRejected("unknown key")
+    try:
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=["EdDSA"],
+            issuer=issuer,
+            # Expiry is checked below against the service's clock, not the library's.
+            options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise TokenRejected(type(exc).__name__) from None
+    if not isinstance(claims["exp"], int) or claims["exp"] <= now.timestamp():
+        raise TokenRejected("expired")
+    return claims

@@ -1,0 +1,119 @@
+"""The public banner endpoints: publishable key, CORS only for the property's own origins."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from flask_smorest import Blueprint
+
+from consent_service.banner import service as banner
+from consent_service.banner import texts
+from consent_service.banner.schemas import BannerConfigSchema, BannerQuerySchema, ChoiceInSchema, ChoiceOutSchema
+from consent_service.clock import now
+from consent_service.consents import evidence
+from consent_service.errors import ErrorSchema, Forbidden
+from consent_service.extensions import db
+from consent_service.properties import service as properties
+from consent_service.regimes.service import COUNTRY_CODE
+from consent_service.runtime import runtime
+from consent_service.vocabulary import Method
+
+blp = Blueprint("banner", __name__, url_prefix="/v1/banner", description="The banner's configuration and choices (publishable key).")
+
+CONFIG_MAX_AGE_SECONDS = 300
+PREFLIGHT_MAX_AGE_SECONDS = 600
+PROPERTY_KEY = "<string(maxlength=64):property_key>"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+    message = "This origin is not allowed for this property."
+
+
+@blp.before_request
+def _resolve_property():
+    """Every banner request names a property; a browser's Origin must be one of its own."""
+    prop = properties.get_by_key(session=db.session, publishable_key=request.view_args["property_key"])
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in prop.allowed_origins:
+        raise OriginNotAllowed()
+    g.banner_property, g.cors_origin = prop, origin
+
+
+@blp.after_request
+def _cors_headers(response):
+    origin = g.get("cors_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
+    return response
+
+
+@blp.route(f"/{PROPERTY_KEY}")
+@blp.arguments(BannerQuerySchema, location="query")
+@blp.response(200, BannerConfigSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
+def config(query: dict, property_key: str):
+    """What the banner shows this visitor: texts, purposes, regime, notice, and the version hash."""
+    prop = g.banner_property
+    language = texts.choose_language(
+        requested=query.get("lang"),
+        accepted=request.accept_languages.values(),
+        available=texts.languages(prop.texts),
+        default=prop.default_language,
+    )
+    country = query.get("country") or _country_from_cdn()
+    shown = banner.build_config(session=db.session, prop=prop, language=language, regime=runtime().rules.regime_for(country))
+    runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
+    response = jsonify(shown.as_response())
+    response.set_etag(shown.version.removeprefix("sha256:"))
+    response.cache_control.public = True
+    response.cache_control.max_age = CONFIG_MAX_AGE_SECONDS
+    response.vary.add("Accept-Language")
+    if runtime().settings.country_header:
+        response.vary.add(runtime().settings.country_header)
+    return response.make_conditional(request)
+
+
+@blp.route(f"/{PROPERTY_KEY}/consents", methods=["POST"])
+@blp.arguments(ChoiceInSchema)
+@blp.response(201, ChoiceOutSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
+def choose(body: dict, property_key: str):
+    """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""
+    settings = runtime().settings
+    result = banner.record_choice(
+        session=db.session,
+        prop=g.banner_property,
+        choice=banner.Choice(
+            choices=body["choices"],
+            method=Method(body["method"]),
+            notice_version=body["notice_version"],
+            banner_version=body["banner_version"],
+            token=body.get("token"),
+            gpc=body["gpc"] or request.headers.get("Sec-GPC") == "1",
+            country=_country_from_cdn(),
+            evidence=evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None),
+        ),
+        rules=runtime().rules,
+        keystore=runtime().keystore,
+        issuer=settings.token_issuer,
+        max_ttl_seconds=settings.token_max_ttl_seconds,
+        now=now(),
+    )
+    db.session.commit()
+    return {
+        "visitor_id": result.visitor_id,
+        "token": result.token.token,
+        "expires_at": result.token.expires_at,
+        "decisions": {key: {"decision": s.decision.value, "allowed": s.allowed} for key, s in result.decisions.items()},
+    }, 201
+
+
+def _country_from_cdn() -> str | None:
+    header = runtime().settings.country_header
+    value = request.headers.get(header, "").strip().upper() if header else ""
+    return value if COUNTRY_CODE.match(value) else None

@@ -1,0 +1,60 @@
+"""Wire format of the public banner endpoints."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from consent_service.banner.service import BANNER_METHODS
+from consent_service.consents.schemas import COUNTRY, PURPOSE_KEY
+
+
+class BannerQuerySchema(ma.Schema):
+    lang = fields.String(validate=validate.Length(2, 35), metadata={"description": "e.g. de or de-AT"})
+    country = fields.String(validate=COUNTRY)
+
+
+class ShownPurposeSchema(ma.Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    refusable = fields.Boolean(required=True)
+    preselected = fields.Boolean(required=True)
+
+
+class BannerConfigSchema(ma.Schema):
+    property = fields.Dict(required=True)
+    language = fields.String(required=True)
+    regime = fields.String(required=True)
+    notice = fields.Dict(required=True, metadata={"description": "version and url"})
+    gpc_honoured = fields.Boolean(required=True)
+    cookie = fields.Dict(required=True, metadata={"description": "name and domain of the first-party cookie"})
+    texts = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    purposes = fields.List(fields.Nested(ShownPurposeSchema), required=True)
+    banner_version = fields.String(required=True, metadata={"description": "Hash of exactly what is shown"})
+
+
+class ChoiceInSchema(ma.Schema):
+    choices = fields.Dict(
+        keys=fields.String(validate=PURPOSE_KEY),
+        values=fields.Boolean(truthy={True}, falsy={False}),
+        required=True,
+        validate=validate.Length(max=30),
+    )
+    method = fields.String(required=True, validate=validate.OneOf([m.value for m in BANNER_METHODS]))
+    notice_version = fields.String(required=True, validate=validate.Length(1, 64))
+    banner_version = fields.String(required=True, validate=validate.Length(1, 80))
+    token = fields.String(validate=validate.Length(1, 4096), allow_none=True)
+    gpc = fields.Boolean(load_default=False)
+    language = fields.String(validate=validate.Length(2, 8), metadata={"description": "Informational: the banner version fixes the language."})
+
+
+class ChoiceDecisionSchema(ma.Schema):
+    decision = fields.String(required=True)
+    allowed = fields.Boolean(required=True)
+
+
+class ChoiceOutSchema(ma.Schema):
+    visitor_id = fields.String(required=True)
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+    decisions = fields.Dict(keys=fields.String(), values=fields.Nested(ChoiceDecisionSchema), required=True)

@@ -1,0 +1,224 @@
+"""The banner: its configuration for a visitor, and recording the visitor's choice."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from consent_service.banner import texts
+from consent_service.banner.models import BannerVersion
+from consent_service.consents import service as consents
+from consent_service.errors import ValidationFailed
+from consent_service.properties.models import Property
+from consent_service.purposes import service as purposes
+from consent_service.regimes.service import RegimeRules
+from consent_service.tokens import service as tokens
+from consent_service.tokens.keystore import KeyStore
+from consent_service.vocabulary import Decision, Method, Regime, SubjectKind
+
+COOKIE_NAME = "consent_token"
+BANNER_METHODS = (Method.BANNER_ACCEPT_ALL, Method.BANNER_REJECT_ALL, Method.BANNER_CUSTOM)
+GPC_PURPOSES = ("advertising",)  # what a Global Privacy Control signal opts out of: sale/sharing and ads
+KNOWN_VERSIONS_LIMIT = 10_000
+
+
+class UnknownBannerVersion(ValidationFailed):
+    code = "unknown_banner_version"
+
+
+@dataclass(frozen=True)
+class BannerConfig:
+    version: str
+    language: str
+    regime: Regime
+    content: dict[str, Any]
+
+    def as_response(self) -> dict[str, Any]:
+        return {**self.content, "banner_version": self.version}
+
+
+@dataclass(frozen=True)
+class Choice:
+    choices: Mapping[str, bool]
+    method: Method
+    notice_version: str
+    banner_version: str
+    token: str | None
+    gpc: bool
+    country: str | None
+    evidence: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ChoiceResult:
+    visitor_id: str
+    token: tokens.IssuedToken
+    decisions: dict[str, consents.PurposeState]
+
+
+def build_config(*, session: Session, prop: Property, language: str, regime: Regime) -> BannerConfig:
+    """Exactly what the visitor is shown; its hash is the banner version the choice refers to."""
+    catalogue = purposes.catalogue(session=session)
+    localized = texts.resolve(language, prop.texts)
+    shown = []
+    for key in prop.purposes:
+        purpose = catalogue[key]
+        default_granted = purposes.default_decision(purpose, regime) is Decision.GRANTED
+        shown.append({
+            **localized["purposes"].get(key, {"name": purpose.name, "description": purpose.description}),
+            "key": key,
+            "refusable": purpose.refusable,
+            # Nothing is pre-ticked where consent must be opted into.
+            "preselected": not purpose.refusable or (regime is Regime.OPT_OUT and default_granted),
+        })
+    content = {
+        "property": {"key": prop.publishable_key, "name": prop.name},
+        "language": language,
+        "regime": regime.value,
+        "notice": {"version": prop.notice_version, "url": prop.notice_url},
+        "gpc_honoured": prop.gpc_honoured,
+        "cookie": {"name": COOKIE_NAME, "domain": prop.cookie_domain},
+        "texts": localized["ui"],
+        "purposes": shown,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return BannerConfig(version=version, language=language, regime=regime, content=content)
+
+
+class VersionLedger:
+    """Stores each banner version once; versions are content hashes, so what is known stays true."""
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def remember(self, *, session: Session, prop: Property, config: BannerConfig, now: datetime) -> None:
+        with self._lock:
+            if config.version in self._known:
+                return
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(BannerVersion)
+            .values(
+                hash=config.version,
+                property_id=prop.id,
+                language=config.language,
+                regime=config.regime.value,
+                notice_version=prop.notice_version,
+                content=config.content,
+                first_served_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["hash"])
+        )
+        session.commit()
+        with self._lock:
+            if len(self._known) >= KNOWN_VERSIONS_LIMIT:
+                self._known.clear()
+            self._known.add(config.version)
+
+
+def record_choice(
+    *,
+    session: Session,
+    prop: Property,
+    choice: Choice,
+    rules: RegimeRules,
+    keystore: KeyStore,
+    issuer: str,
+    max_ttl_seconds: int,
+    now: datetime,
+) -> ChoiceResult:
+    """Write the visitor's choice as events on the banner they saw, and issue their cookie token."""
+    shown = _shown_banner(session, prop, choice)
+    refusable = [p["key"] for p in shown.content["purposes"] if p["refusable"]]
+    unknown = {f"choices.{key}": ["Not a refusable purpose of this banner."] for key in choice.choices if key not in refusable}
+    if unknown:
+        raise ValidationFailed("Choices name purposes this banner did not show.", errors=unknown)
+    decisions = {key: bool(choice.choices.get(key, False)) for key in refusable}
+    if choice.gpc and prop.gpc_honoured and choice.method is Method.BANNER_ACCEPT_ALL:
+        # "Accept all" does not override a GPC signal; only an explicit per-purpose choice does.
+        decisions.update({key: False for key in GPC_PURPOSES if key in decisions})
+
+    visitor_id = _returning_visitor(session, keystore, issuer, prop, choice.token, now) or _new_visitor_id()
+    state = consents.record_events(
+        session=session,
+        kind=SubjectKind.VISITOR.value,
+        external_id=visitor_id,
+        events=[
+            consents.EventInput(purpose=key, decision=Decision.GRANTED if granted else Decision.DENIED, method=choice.method)
+            for key, granted in decisions.items()
+        ],
+        context=consents.EventContext(
+            notice_version=shown.notice_version,
+            country=choice.country,
+            regime=Regime(shown.regime),
+            property_key=prop.publishable_key,
+            language=shown.language,
+            banner_version=shown.hash,
+            evidence=choice.evidence | ({"gpc": "1"} if choice.gpc else {}),
+        ),
+        rules=rules,
+        now=now,
+    )
+    lifetime_days = prop.accept_lifetime_days if all(decisions.values()) else prop.reject_lifetime_days
+    token = tokens.issue_token(
+        session=session,
+        keystore=keystore,
+        rules=rules,
+        issuer=issuer,
+        kind=SubjectKind.VISITOR.value,
+        external_id=visitor_id,
+        ttl_seconds=min(lifetime_days * 86400, max_ttl_seconds),
+        now=now,
+        property_key=prop.publishable_key,
+        gpc=choice.gpc,
+        state=state,
+    )
+    shown_keys = [p["key"] for p in shown.content["purposes"]]
+    return ChoiceResult(
+        visitor_id=visitor_id, token=token, decisions={key: state.consents[key] for key in shown_keys}
+    )
+
+
+def _shown_banner(session: Session, prop: Property, choice: Choice) -> BannerVersion:
+    shown = session.get(BannerVersion, choice.banner_version)
+    if shown is None or shown.property_id != prop.id:
+        raise UnknownBannerVersion(
+            "This banner version was never served for this property.",
+            errors={"banner_version": ["Send the banner_version of the configuration that was shown."]},
+        )
+    if shown.notice_version != choice.notice_version:
+        raise ValidationFailed(
+            "The notice version is not the one this banner showed.",
+            errors={"notice_version": [f"This banner showed notice version {shown.notice_version}."]},
+        )
+    return shown
+
+
+def _returning_visitor(
+    session: Session, keystore: KeyStore, issuer: str, prop: Property, token: str | None, now: datetime
+) -> str | None:
+    """The visitor id proven by a previous token of this property; None starts a new visitor."""
+    if not token:
+        return None
+    try:
+        claims = tokens.verify_token(session=session, keystore=keystore, issuer=issuer, token=token, now=now)
+    except tokens.TokenRejected:
+        return None
+    kind, _, visitor_id = str(claims.get("sub", "")).partition(":")
+    if kind != SubjectKind.VISITOR.value or not visitor_id or claims.get("prp") != prop.publishable_key:
+        return None
+    return visitor_id
+
+
+def _new_visitor_id() -> str:
+    return "v_" + secrets.token_urlsafe(16)

@@ -1,0 +1,61 @@
+"""The built banner script at /consent.js, and a demo page that shows it blocking scripts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, render_template, request, send_file
+from flask_smorest import Blueprint
+
+from consent_service.extensions import db
+from consent_service.properties import service as properties
+from consent_service.runtime import runtime
+
+blp = Blueprint("site", __name__, description="The banner script and the demo page.")
+
+SCRIPT = Path(__file__).resolve().parent.parent / "static" / "consent.js"
+SCRIPT_MAX_AGE_SECONDS = 86400
+DEMO_PROPERTY_NAME = "Demo shop"
+
+
+@blp.route("/consent.js")
+@blp.doc(responses={"200": {"description": "The minified banner script", "content": {"application/javascript": {"schema": {"type": "string"}}}}})
+def consent_js():
+    """The banner script: one tag, `<script src=".../consent.js" data-property="pk_..." async>`."""
+    response = send_file(SCRIPT, mimetype="application/javascript", max_age=SCRIPT_MAX_AGE_SECONDS, etag=True, conditional=True)
+    response.cache_control.public = True
+    return response
+
+
+@blp.route("/demo")
+@blp.doc(responses={"200": {"description": "Demo page", "content": {"text/html": {"schema": {"type": "string"}}}}})
+def demo():
+    """A page with a fake analytics script, an inline tag and an embedded video, all blocked until consent."""
+    if not runtime().settings.demo_page:
+        abort(404)
+    key = request.args.get("property")
+    prop = (
+        properties.get_by_key(session=db.session, publishable_key=key)
+        if key
+        else properties.newest_named(session=db.session, name=DEMO_PROPERTY_NAME)
+    )
+    if prop is None:
+        abort(404, description="No demo property yet: run `flask demo seed` (make run does).")
+    return render_template("demo/page.html", publishable_key=prop.publishable_key, lang=request.args.get("lang", "en"))
+
+
+@blp.route("/demo/analytics.js")
+@blp.doc(responses={"200": {"description": "A fake analytics script", "content": {"application/javascript": {"schema": {"type": "string"}}}}})
+def demo_analytics():
+    """Marks the page when it runs, so the blocking can be seen (and tested)."""
+    if not runtime().settings.demo_page:
+        abort(404)
+    return render_template("demo/analytics.js"), 200, {"Content-Type": "application/javascript"}
+
+
+@blp.route("/demo/embed")
+@blp.doc(responses={"200": {"description": "A fake embedded video", "content": {"text/html": {"schema": {"type": "string"}}}}})
+def demo_embed():
+    """Stands in for a third-party video player."""
+    if not runtime().settings.demo_page:
+        abort(404)
+    return render_template("demo/embed.html")

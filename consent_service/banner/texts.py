@@ -1,0 +1,72 @@
+"""The banner's built-in texts (en, de, fr), language choice, and operators' overrides."""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+TEXTS_DIR = Path(__file__).with_name("texts")
+FALLBACK_LANGUAGE = "en"
+
+
+@cache
+def builtin() -> dict[str, dict[str, Any]]:
+    """language -> {"ui": {...}, "purposes": {key: {"name", "description"}}}, read once."""
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(TEXTS_DIR.glob("*.json"))}
+
+
+def languages(overrides: Mapping[str, Any]) -> set[str]:
+    return set(builtin()) | set(overrides)
+
+
+def choose_language(
+    *, requested: str | None, accepted: Iterable[str], available: set[str], default: str
+) -> str:
+    """The query's language, else the first acceptable one of the browser, else the default."""
+    for candidate in ([requested] if requested else []) + list(accepted):
+        primary = candidate.split("-")[0].split("_")[0].lower()
+        if primary in available:
+            return primary
+    return default if default in available else FALLBACK_LANGUAGE
+
+
+def resolve(language: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Built-in texts of a language (English where it has none), with the operator's overrides."""
+    base = builtin().get(language) or builtin()[FALLBACK_LANGUAGE]
+    english = builtin()[FALLBACK_LANGUAGE]
+    own = overrides.get(language, {})
+    ui = {**english["ui"], **base["ui"], **own.get("ui", {})}
+    purposes = {}
+    for key in set(english["purposes"]) | set(own.get("purposes", {})):
+        purposes[key] = {
+            **english["purposes"].get(key, {}),
+            **base["purposes"].get(key, {}),
+            **own.get("purposes", {}).get(key, {}),
+        }
+    return {"ui": ui, "purposes": purposes}
+
+
+def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Field errors for overrides that name an unknown language shape or text key."""
+    ui_keys = set(builtin()[FALLBACK_LANGUAGE]["ui"])
+    errors: dict[str, list[str]] = {}
+    for language, texts in overrides.items():
+        where = f"texts.{language}"
+        if len(language) != 2 or not language.isalpha() or not language.islower():
+            errors[where] = ["Languages are two-letter ISO 639-1 codes such as de."]
+            continue
+        if not isinstance(texts, dict) or set(texts) - {"ui", "purposes"}:
+            errors[where] = ['An object with "ui" and/or "purposes".']
+            continue
+        for key, value in texts.get("ui", {}).items():
+            if key not in ui_keys:
+                errors[f"{where}.ui.{key}"] = [f"Unknown text; known: {', '.join(sorted(ui_keys))}."]
+            elif not isinstance(value, str) or not 0 < len(value) <= 2000:
+                errors[f"{where}.ui.{key}"] = ["1 to 2000 characters."]
+        for purpose, fields in texts.get("purposes", {}).items():
+            if not isinstance(fields, dict) or set(fields) - {"name", "description"}:
+                errors[f"{where}.purposes.{purpose}"] = ['An object with "name" and/or "description".']
+            elif not all(isinstance(v, str) and 0 < len(v) <= 2000 for v in fields.values()):
+                errors[f"{where}.purposes.{purpose}"] = ["Texts of 1 to 2000 characters."]
+    return errors

@@ -1,0 +1,50 @@
+"""`flask properties create|list`: websites and apps that show the banner."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from consent_service.clock import now
+from consent_service.errors import reports_service_errors
+from consent_service.extensions import db
+from consent_service.properties import service as properties
+
+
+@click.group("properties")
+def properties_group() -> None:
+    """Properties (websites and apps)."""
+
+
+@properties_group.command("create")
+@click.option("--name", required=True)
+@click.option("--origin", "origins", multiple=True, required=True, help="An allowed origin; repeat for several.")
+@click.option("--notice-version", required=True, help="The version of the notice the banner links to.")
+@click.option("--notice-url", required=True)
+@click.option("--language", default="en", show_default=True, help="Default language of the banner.")
+@click.option("--purpose", "purposes", multiple=True, help="A purpose shown in the banner; repeat. Default: cookies.")
+@click.option("--cookie-domain", default=None, help="e.g. .shop.example so one choice covers every subdomain.")
+@with_appcontext
+@reports_service_errors
+def create(name, origins, notice_version, notice_url, language, purposes, cookie_domain) -> None:
+    """Create a property and print its publishable key."""
+    prop = properties.create_property(
+        session=db.session,
+        name=name,
+        allowed_origins=list(origins),
+        notice_version=notice_version,
+        notice_url=notice_url,
+        default_language=language,
+        purposes=list(purposes) or None,
+        cookie_domain=cookie_domain,
+        now=now(),
+    )
+    db.session.commit()
+    click.echo(prop.publishable_key)
+    click.echo(f"created {prop.id} ({name}) for {' '.join(prop.allowed_origins)}", err=True)
+
+
+@properties_group.command("list")
+@with_appcontext
+def list_() -> None:
+    for prop in properties.list_properties(session=db.session):
+        click.echo(f"{prop.id}\t{prop.publishable_key}\t{prop.name}\t{' '.join(prop.allowed_origins)}")

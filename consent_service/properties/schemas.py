@@ -1,0 +1,48 @@
+"""Wire format of properties (admin)."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.properties.service import MAX_LIFETIME_DAYS
+
+
+class PropertySchema(ma.Schema):
+    """Defaults of omitted fields live in the service (properties.service.create_property)."""
+
+    id = fields.String(dump_only=True)
+    publishable_key = fields.String(dump_only=True, metadata={"description": "pk_...: for the banner script tag"})
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    allowed_origins = fields.List(
+        fields.String(validate=validate.Length(1, 300)), required=True, validate=validate.Length(1, 50),
+        metadata={"description": "Origins allowed to call the banner endpoints, e.g. https://shop.example"},
+    )
+    default_language = fields.String(validate=validate.Length(2, 2))
+    purposes = fields.List(
+        fields.String(validate=PURPOSE_KEY), validate=validate.Length(1, 30),
+        metadata={"description": "Purpose keys shown in the banner, in order; necessary is always included."},
+    )
+    texts = fields.Dict(
+        keys=fields.String(validate=validate.Length(2, 2)), values=fields.Dict(),
+        metadata={"description": 'Overrides per language: {"de": {"ui": {"title": "..."}, "purposes": {...}}}'},
+    )
+    notice_version = fields.String(required=True, validate=validate.Length(1, 64))
+    notice_url = fields.Url(required=True, validate=validate.Length(max=500))
+    cookie_domain = fields.String(allow_none=True, validate=validate.Length(1, 255))
+    accept_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
+    reject_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
+    gpc_honoured = fields.Boolean()
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class PropertyListSchema(ma.Schema):
+    properties = fields.List(fields.Nested(PropertySchema), required=True)
+
+
+class PropertyPatchSchema(PropertySchema):
+    """Every field optional: only the fields sent change."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)

@@ -1,0 +1,135 @@
+"""Properties: create, read, update; validate origins, purposes, languages and texts."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent_service.banner import texts as builtin_texts
+from consent_service.clock import new_id
+from consent_service.errors import NotFound, ValidationFailed
+from consent_service.properties.models import Property
+from consent_service.purposes import service as purposes
+
+DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
+MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
+LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+def create_property(
+    *,
+    session: Session,
+    name: str,
+    allowed_origins: list[str],
+    notice_version: str,
+    notice_url: str,
+    now: datetime,
+    default_language: str = "en",
+    purposes: list[str] | None = None,
+    texts: Mapping[str, Any] | None = None,
+    cookie_domain: str | None = None,
+    accept_lifetime_days: int = 365,
+    reject_lifetime_days: int = 180,
+    gpc_honoured: bool = True,
+) -> Property:
+    prop = Property(
+        id=new_id("prop"),
+        publishable_key="pk_" + secrets.token_urlsafe(18),
+        created_at=now,
+    )
+    _apply(
+        session,
+        prop,
+        {
+            "name": name,
+            "allowed_origins": allowed_origins,
+            "default_language": default_language,
+            "purposes": purposes or list(DEFAULT_PURPOSES),
+            "texts": dict(texts or {}),
+            "notice_version": notice_version,
+            "notice_url": notice_url,
+            "cookie_domain": cookie_domain,
+            "accept_lifetime_days": accept_lifetime_days,
+            "reject_lifetime_days": reject_lifetime_days,
+            "gpc_honoured": gpc_honoured,
+        },
+        now,
+    )
+    session.add(prop)
+    session.flush()
+    return prop
+
+
+def update_property(*, session: Session, property_id: str, changes: Mapping[str, Any], now: datetime) -> Property:
+    prop = get(session=session, property_id=property_id)
+    _apply(session, prop, changes, now)
+    session.flush()
+    return prop
+
+
+def get(*, session: Session, property_id: str) -> Property:
+    prop = session.get(Property, property_id)
+    if prop is None:
+        raise NotFound("No such property.")
+    return prop
+
+
+def get_by_key(*, session: Session, publishable_key: str) -> Property:
+    prop = session.scalars(select(Property).where(Property.publishable_key == publishable_key)).one_or_none()
+    if prop is None:
+        raise NotFound("No property has this publishable key.")
+    return prop
+
+
+def newest_named(*, session: Session, name: str) -> Property | None:
+    return session.scalars(
+        select(Property).where(Property.name == name).order_by(Property.created_at.desc()).limit(1)
+    ).first()
+
+
+def list_properties(*, session: Session) -> list[Property]:
+    return list(session.scalars(select(Property).order_by(Property.created_at, Property.id)))
+
+
+def normalize_origin(origin: str) -> str:
+    """scheme://host[:port], lower-case, no path: the form browsers send in the Origin header."""
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(origin)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+
+
+def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    values = dict(changes)
+    if "allowed_origins" in values:
+        origins = []
+        for index, origin in enumerate(values["allowed_origins"]):
+            try:
+                origins.append(normalize_origin(origin))
+            except ValueError:
+                errors[f"allowed_origins.{index}"] = ["An origin such as https://shop.example (no path)."]
+        values["allowed_origins"] = sorted(set(origins))
+    if "purposes" in values:
+        catalogue = purposes.catalogue(session=session)
+        purposes.require_known(catalogue, {f"purposes.{i}": key for i, key in enumerate(values["purposes"])})
+        if "necessary" not in values["purposes"]:
+            values["purposes"] = ["necessary", *values["purposes"]]
+    if "texts" in values:
+        errors.update(builtin_texts.validate_overrides(values["texts"]))
+    if "default_language" in values and not LANGUAGE.match(values["default_language"]):
+        errors["default_language"] = ["A two-letter ISO 639-1 code such as en."]
+    for field in ("accept_lifetime_days", "reject_lifetime_days"):
+        if field in values and not 1 <= values[field] <= MAX_LIFETIME_DAYS:
+            errors[field] = [f"Between 1 and {MAX_LIFETIME_DAYS} days."]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    for field, value in values.items():
+        setattr(prop, field, value)
+    prop.updated_at = now

@@ -1,0 +1,3 @@
+// A stand-in for an analytics tag: it only marks the page, so the blocking can be seen.
+window.__analyticsRan = (window.__analyticsRan || 0) + 1;
+document.getElementById("analytics-status").textContent = "ran";
