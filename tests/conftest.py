@@ -20,8 +20,6 @@ from consent_service.extensions import db
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_TEST_DB = "consent_service_test"
-# Tables emptied between PostgreSQL tests, children first; built-in purposes stay.
-TABLES = ("idempotency_records", "consent_states", "consent_events", "subjects", "api_keys", "signing_keys")
 FIXED_START = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -105,8 +103,10 @@ def database_url(request, tmp_path) -> Iterator[str]:
 def _empty_postgres(url: str) -> None:
     app = create_app(settings_for(url))
     with app.app_context():
+        # Every table but the seeded catalogue; TRUNCATE does not fire the ledger's row triggers.
+        tables = [table.name for table in db.metadata.sorted_tables if table.name != "purposes"]
         with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             conn.execute(text("DELETE FROM purposes WHERE NOT built_in"))
         db.engine.dispose()
 

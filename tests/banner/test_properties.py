@@ -1,0 +1,58 @@
+"""Properties through the admin API and the CLI."""
+from __future__ import annotations
+
+
+def test_create_read_patch_a_property(client, auth):
+    admin = auth("admin")
+    created = client.post(
+        "/v1/properties",
+        json={"name": "Blog", "allowed_origins": ["https://Blog.example/"], "notice_version": "3",
+              "notice_url": "https://blog.example/privacy", "purposes": ["analytics"], "default_language": "de"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.json
+    prop = created.json
+    assert prop["publishable_key"].startswith("pk_")
+    assert prop["allowed_origins"] == ["https://blog.example"]
+    assert prop["purposes"] == ["necessary", "analytics"]
+    assert prop["accept_lifetime_days"] == 365 and prop["reject_lifetime_days"] == 180
+    patched = client.patch(f"/v1/properties/{prop['id']}", json={"reject_lifetime_days": 30}, headers=admin).json
+    assert patched["reject_lifetime_days"] == 30 and patched["name"] == "Blog"
+    assert client.get(f"/v1/properties/{prop['id']}", headers=admin).json == patched
+    assert [p["id"] for p in client.get("/v1/properties", headers=admin).json["properties"]] == [prop["id"]]
+
+
+def test_bad_property_input_is_named_and_changes_nothing(client, auth):
+    admin = auth("admin")
+    bad = client.post(
+        "/v1/properties",
+        json={"name": "X", "allowed_origins": ["https://ok.example", "javascript:alert(1)"], "notice_version": "1",
+              "notice_url": "https://ok.example/p", "texts": {"de": {"ui": {"titel": "x"}}}},
+        headers=admin,
+    )
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"allowed_origins.1", "texts.de.ui.titel"}
+    unknown_purpose = client.post(
+        "/v1/properties",
+        json={"name": "X", "allowed_origins": ["https://ok.example"], "notice_version": "1",
+              "notice_url": "https://ok.example/p", "purposes": ["mind_reading"]},
+        headers=admin,
+    )
+    assert unknown_purpose.status_code == 422 and unknown_purpose.json["code"] == "unknown_purpose"
+    assert client.get("/v1/properties", headers=admin).json["properties"] == []
+    assert client.get("/v1/properties/prop_missing", headers=admin).status_code == 404
+
+
+def test_cli_creates_a_property_and_prints_its_key(app, client):
+    result = app.test_cli_runner().invoke(args=[
+        "properties", "create", "--name", "Shop", "--origin", "https://shop.example",
+        "--notice-version", "2026-01-01", "--notice-url", "https://shop.example/privacy", "--language", "fr",
+    ])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip()
+    assert key.startswith("pk_")
+    assert client.get(f"/v1/banner/{key}").json["language"] == "fr"
+    bad = app.test_cli_runner().invoke(args=[
+        "properties", "create", "--name", "Bad", "--origin", "ftp://x", "--notice-version", "1", "--notice-url", "https://x/p",
+    ])
+    assert bad.exit_code != 0 and "allowed_origins.0" in bad.output
