@@ -31,6 +31,7 @@ class OriginNotAllowed(Forbidden):
 @blp.before_request
 def _resolve_property():
     """Every banner request names a property; a browser's Origin must be one of its own."""
+    g.cors_origin = None
     prop = properties.get_by_key(session=db.session, publishable_key=request.view_args["property_key"])
     origin = request.headers.get("Origin")
     if origin is not None and origin not in prop.allowed_origins:

@@ -40,7 +40,7 @@ def demo():
     )
     if prop is None:
         abort(404, description="No demo property yet: run `flask demo seed` (make run does).")
-    return render_template("demo/page.html", publishable_key=prop.publishable_key, lang=request.args.get("lang", "en"))
+    return render_template("demo/page.html", publishable_key=prop.publishable_key, lang=request.args.get("lang"))
 
 
 @blp.route("/demo/analytics.js")

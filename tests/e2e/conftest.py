@@ -65,6 +65,7 @@ def live_server(database_url: str, tmp_path) -> Iterator[LiveServer]:
         **os.environ,
         "FLASK_APP": "wsgi",
         "CONSENT_ENV": "production",
+        "DEMO_PAGE": "true",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret-key-long-enough-for-production-use",
         "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
@@ -85,3 +86,46 @@ def live_server(database_url: str, tmp_path) -> Iterator[LiveServer]:
         finally:
             process.terminate()
             process.wait(timeout=15)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these the closed network here stalls Chromium on background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Debian's), driven by Playwright."""
+    from tests.conftest import unavailable
+
+    if not Path(CHROMIUM).exists():
+        unavailable("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_page(live_server) -> str:
+    """The demo page's URL, for the demo property `flask demo seed` creates."""
+    seeded = live_server.flask("demo", "seed").stdout
+    assert "Demo property: pk_" in seeded
+    return f"{live_server.url}/demo"
+
+
+@pytest.fixture
+def screenshot():
+    def save(page, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save

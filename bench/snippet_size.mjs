@@ -1,0 +1,72 @@
+/**
+ * Size of the built banner (consent_service/static/consent.js) against peer consent banners from
+ * npm: raw, gzip (zlib level 9) and brotli (quality 11) bytes, as a markdown table and as JSON.
+ *   cd bench && npm ci && node snippet_size.mjs
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const modules = join(here, 'node_modules');
+const version = (pkg) => JSON.parse(readFileSync(join(modules, pkg, 'package.json'), 'utf8')).version;
+
+const ours = join(here, '..', 'consent_service', 'static', 'consent.js');
+const cc = (file) => join(modules, 'vanilla-cookieconsent', 'dist', file);
+const klaro = (file) => join(modules, 'klaro', 'dist', file);
+
+for (const [path, fix] of [
+  [ours, 'cd js-snippet && npm ci && npm run build'],
+  [modules, 'cd bench && npm ci'],
+]) {
+  if (!existsSync(path)) {
+    console.error(`${path} is missing: run \`${fix}\``);
+    process.exit(1);
+  }
+}
+
+// What a site ships for each: every row is the JS plus whatever CSS it needs.
+const entries = [
+  { name: 'consent.js (this project)', version: '', what: 'JS incl. CSS', files: [ours] },
+  { name: 'vanilla-cookieconsent', version: version('vanilla-cookieconsent'), what: 'UMD JS + CSS', files: [cc('cookieconsent.umd.js'), cc('cookieconsent.css')] },
+  { name: 'vanilla-cookieconsent', version: version('vanilla-cookieconsent'), what: 'ESM JS + CSS', files: [cc('cookieconsent.esm.js'), cc('cookieconsent.css')] },
+  { name: 'vanilla-cookieconsent', version: version('vanilla-cookieconsent'), what: 'UMD JS only', files: [cc('cookieconsent.umd.js')] },
+  { name: 'vanilla-cookieconsent', version: version('vanilla-cookieconsent'), what: 'CSS only', files: [cc('cookieconsent.css')] },
+  { name: 'klaro', version: version('klaro'), what: 'klaro.js (JS incl. CSS)', files: [klaro('klaro.js')] },
+];
+
+/** Sizes of the files as served one by one (each compressed on its own, as HTTP does). */
+function measure(files) {
+  const sizes = { raw: 0, gzip: 0, brotli: 0 };
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    sizes.raw += bytes.length;
+    sizes.gzip += gzipSync(bytes, { level: 9 }).length;
+    sizes.brotli += brotliCompressSync(bytes, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+    }).length;
+  }
+  return sizes;
+}
+
+const results = entries.map((entry) => ({
+  ...entry,
+  files: entry.files.map((file) => file.slice(join(here, '..').length + 1)),
+  ...measure(entry.files),
+}));
+const base = results[0];
+const kib = (bytes) => (bytes / 1024).toFixed(1) + ' KiB';
+const times = (bytes) => (bytes / base.gzip).toFixed(1) + '×';
+
+const rows = [
+  '| Script | Version | What | Raw | gzip -9 | brotli -q 11 | gzip vs consent.js |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${r.version || '—'} | ${r.what} | ${r.raw} B (${kib(r.raw)}) | ${r.gzip} B (${kib(r.gzip)}) | ${r.brotli} B (${kib(r.brotli)}) | ${times(r.gzip)} |`,
+  ),
+];
+console.log(rows.join('\n'));
+console.log();
+console.log(JSON.stringify({ node: process.version, results }, null, 2));

@@ -1,0 +1,168 @@
+/**
+ * The start sequence: consent-mode defaults, then the stored token's decisions (before any network),
+ * then the config, then the banner if a (re)consent is needed. Without a config nothing
+ * non-essential runs and no banner shows (fail closed).
+ */
+import { createApi } from './api.js';
+import { createBanner } from './banner.js';
+import { choicePayload, choicesFor, gpcHonoured, initialTicks, needsChoice } from './choices.js';
+import { fetchConfig, postChoice } from './config.js';
+import { createPlaceholder } from './placeholder.js';
+import { createState } from './state.js';
+import { readTag } from './tag.js';
+import { pushDefault, pushUpdate } from '../utils/consent-mode.js';
+import { DEFAULT_COOKIE_NAME, cookieName, readRecord, writeRecord } from '../utils/cookie.js';
+import { chooseLanguage } from '../utils/i18n.js';
+import { createBlocker } from '../utils/scripts.js';
+import { decodePayload } from '../utils/token.js';
+
+const domReady = (doc) =>
+  doc.readyState === 'loading' ? new Promise((resolve) => doc.addEventListener('DOMContentLoaded', resolve)) : null;
+
+/**
+ * `script` is the banner's own tag (document.currentScript captured at start), `fetch` the network
+ * and `now()` the clock (ms), all injected. Resolves when the config has been handled.
+ */
+export async function boot({ win, script, fetch, now = () => Date.now() }) {
+  const doc = win.document;
+  const warn = (message) => win.console.warn('[consent] ' + message);
+  const tag = readTag(script, doc);
+  const gpcSignal = win.navigator.globalPrivacyControl === true;
+  const state = createState();
+  const blocker = createBlocker({ doc, nonce: tag.nonce, allowed: (purposes) => purposes.every(state.has) });
+  let config = null;
+  let banner = null;
+  let gpc = false;
+  let name = DEFAULT_COOKIE_NAME;
+  let showRequested = false;
+
+  // Before anything can activate a tag: Google tags read the default when they load.
+  pushDefault(win);
+
+  /** Tells tags, blocked elements and listeners about the current decisions. */
+  function apply() {
+    pushUpdate(win, state.has);
+    blocker.scan();
+    state.emit(win);
+  }
+
+  function adoptStored() {
+    const record = readRecord(doc, name, now());
+    if (record) {
+      state.adopt(record.token, record.claims);
+      apply();
+    }
+  }
+
+  const cookieDomain = () => tag.cookieDomain || (config.cookie && config.cookie.domain) || null;
+  const store = (token, expiresAt) =>
+    writeRecord(doc, {
+      name,
+      token,
+      expiresAt,
+      now: now(),
+      domain: cookieDomain(),
+      secure: win.location.protocol === 'https:',
+    });
+
+  async function choose(action, ticked) {
+    const choices = choicesFor(action, config, { gpc, ticked });
+    if (banner) banner.close();
+    const body = choicePayload({ action, choices, config, token: state.token, gpc: gpcSignal });
+    try {
+      const receipt = await postChoice({ fetch, api: tag.api, property: tag.property, body });
+      const claims = decodePayload(receipt.token);
+      if (!claims || !claims.purposes) throw new Error('unreadable token');
+      state.adopt(receipt.token, claims);
+      store(receipt.token, Date.parse(receipt.expires_at));
+    } catch (err) {
+      // Unrecorded: refusals still apply (always safe), grants wait for a receipt. A stored token
+      // that grants what was just refused must not bring it back on the next page.
+      warn('choice not recorded (' + err.message + '): only refusals apply');
+      if (state.narrow(choices)) {
+        state.adopt(null, null);
+        store(null, 0);
+      }
+    }
+    apply();
+  }
+
+  function openBanner(view) {
+    if (!banner) {
+      banner = createBanner({
+        doc,
+        config,
+        gpc,
+        nonce: tag.nonce,
+        ticks: () => {
+          const claims = state.claims;
+          const current = claims && claims.notice === config.notice.version ? claims.purposes : null;
+          return initialTicks(config, { gpc, current });
+        },
+        canClose: () => !needsChoice(config, state.claims),
+        onChoice: choose,
+      });
+    }
+    banner.open(view);
+  }
+
+  const show = () => {
+    if (config) openBanner('settings');
+    else showRequested = true; // honoured once the config arrives
+  };
+  win.ConsentService = createApi({ state, show });
+  doc.addEventListener('click', (event) => {
+    const opener = event.target.closest && event.target.closest('[data-consent-open]');
+    if (opener) {
+      event.preventDefault();
+      show();
+    }
+  });
+
+  adoptStored();
+  blocker.observe();
+
+  if (!tag.property) {
+    warn('no data-property: non-essential purposes stay blocked');
+    return;
+  }
+  try {
+    config = await fetchConfig({
+      fetch,
+      api: tag.api,
+      property: tag.property,
+      lang: chooseLanguage({
+        forced: tag.lang,
+        page: doc.documentElement.lang,
+        browser: win.navigator.languages || [win.navigator.language],
+      }),
+      country: tag.country,
+    });
+  } catch (err) {
+    warn('config unavailable (' + err.message + '): non-essential purposes stay blocked');
+    return;
+  }
+
+  gpc = gpcHonoured(config, win.navigator);
+  state.show(config.purposes);
+  name = cookieName(config.cookie && config.cookie.name);
+  if (!state.token && name !== DEFAULT_COOKIE_NAME) adoptStored();
+  await domReady(doc);
+  blocker.setPlaceholder((frame, purposes) =>
+    createPlaceholder({
+      doc,
+      config,
+      nonce: tag.nonce,
+      frame,
+      purposes,
+      onLoad: (wanted) => {
+        const ticked = {};
+        for (const p of config.purposes) ticked[p.key] = state.has(p.key) || wanted.includes(p.key);
+        choose('save', ticked);
+      },
+    }),
+  );
+  blocker.scan();
+  if (needsChoice(config, state.claims)) openBanner('main');
+  else if (showRequested) openBanner('settings');
+}

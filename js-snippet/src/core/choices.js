@@ -1,0 +1,75 @@
+/**
+ * What the visitor is asked and what each answer sends: whether a (re)consent is needed, what the
+ * Settings view shows ticked, the choices per refusable purpose and the request body. GPC narrows
+ * "Accept all" and the Settings defaults to exclude the purposes it opts out of.
+ */
+
+// Purposes a Global Privacy Control signal opts out of (sale/sharing and targeted advertising).
+export const GPC_PURPOSES = ['advertising'];
+
+export const METHODS = {
+  'accept-all': 'banner_accept_all',
+  'reject-all': 'banner_reject_all',
+  save: 'banner_custom',
+};
+
+/** Whether the browser sends GPC and this property honours it. */
+export function gpcHonoured(config, navigator) {
+  return navigator.globalPrivacyControl === true && config.gpc_honoured === true;
+}
+
+const isGpcPurpose = (key) => GPC_PURPOSES.includes(key);
+
+/**
+ * True when the banner must ask: no token, a token given under another notice version, or one
+ * without a decision for a refusable purpose now shown.
+ */
+export function needsChoice(config, claims) {
+  return (
+    !claims ||
+    claims.notice !== config.notice.version ||
+    config.purposes.some((p) => p.refusable && typeof claims.purposes[p.key] !== 'boolean')
+  );
+}
+
+/**
+ * Purpose -> ticked, for the Settings view. The visitor's own decisions when they are current
+ * (`current`: the token's purposes, or null); else only an opt-out regime may preselect, and GPC
+ * keeps its purposes unticked.
+ */
+export function initialTicks(config, { gpc, current }) {
+  const ticks = {};
+  for (const p of config.purposes) {
+    ticks[p.key] = !p.refusable
+      ? true
+      : current && typeof current[p.key] === 'boolean'
+        ? current[p.key]
+        : config.regime === 'opt_out' && p.preselected === true && !(gpc && isGpcPurpose(p.key));
+  }
+  return ticks;
+}
+
+/** Refusable purpose -> boolean, for an action ("accept-all", "reject-all", "save" with `ticked`). */
+export function choicesFor(action, config, { gpc, ticked = {} }) {
+  const choices = {};
+  for (const p of config.purposes) {
+    if (!p.refusable) continue;
+    choices[p.key] =
+      action === 'accept-all' ? !(gpc && isGpcPurpose(p.key)) : action === 'save' ? ticked[p.key] === true : false;
+  }
+  return choices;
+}
+
+/** The body of `POST /v1/banner/{pk}/consents`. `gpc` is the browser's signal as sent. */
+export function choicePayload({ action, choices, config, token, gpc }) {
+  const body = {
+    choices,
+    method: METHODS[action],
+    notice_version: config.notice.version,
+    banner_version: config.banner_version,
+    gpc,
+    language: config.language,
+  };
+  if (token) body.token = token;
+  return body;
+}

@@ -1,0 +1,57 @@
+/**
+ * The two calls to the consent service: fetch the banner config, record a choice. `fetch` is
+ * passed in: the network is the edge of the world here. Both go to the configured API origin only.
+ */
+
+function bannerUrl(api, property) {
+  return api + '/v1/banner/' + encodeURIComponent(property);
+}
+
+async function request(fetch, url, init) {
+  const response = await fetch(url, { credentials: 'omit', mode: 'cors', ...init });
+  if (!response.ok) {
+    let code = '';
+    try {
+      code = (await response.json()).code || '';
+    } catch (_) {
+      // the error body is optional; the status says enough
+    }
+    throw new Error('HTTP ' + response.status + (code ? ' ' + code : ''));
+  }
+  return response.json();
+}
+
+/** Shape check: what the banner cannot work without. */
+export function isConfig(config) {
+  return Boolean(
+    config &&
+      config.texts &&
+      typeof config.texts === 'object' &&
+      config.notice &&
+      typeof config.notice.version === 'string' &&
+      Array.isArray(config.purposes) &&
+      config.purposes.every((p) => p && typeof p.key === 'string' && typeof p.name === 'string'),
+  );
+}
+
+/** The banner config; rejects on network errors, non-2xx answers, bad JSON and malformed configs. */
+export async function fetchConfig({ fetch, api, property, lang, country }) {
+  const query = new URLSearchParams();
+  if (lang) query.set('lang', lang);
+  if (country) query.set('country', country);
+  const qs = String(query);
+  const config = await request(fetch, bannerUrl(api, property) + (qs ? '?' + qs : ''));
+  if (!isConfig(config)) throw new Error('malformed banner config');
+  return config;
+}
+
+/** Records a choice; resolves to the receipt (`{visitor_id, token, expires_at, decisions}`). */
+export async function postChoice({ fetch, api, property, body }) {
+  const receipt = await request(fetch, bannerUrl(api, property) + '/consents', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!receipt || typeof receipt.token !== 'string') throw new Error('receipt without token');
+  return receipt;
+}

@@ -1,0 +1,22 @@
+/** Reads the settings of the banner's own `<script>` tag (data-property, data-api, data-lang, ...). */
+
+/**
+ * `script` is `document.currentScript`, captured when the bundle started; when a loader hid it,
+ * the first tag with a data-property stands in.
+ */
+export function readTag(script, doc) {
+  const tag = script || doc.querySelector('script[data-property]');
+  const attr = (name) => (tag && tag.getAttribute(name)) || '';
+  const src = tag && tag.src;
+  // No data-api: the service is where the script came from.
+  const api = attr('data-api') || (src ? new URL(src, doc.baseURI).origin : doc.defaultView.location.origin);
+  return {
+    property: attr('data-property'),
+    api: api.replace(/\/+$/, ''),
+    lang: attr('data-lang'),
+    country: attr('data-country'),
+    cookieDomain: attr('data-cookie-domain'),
+    // Browsers hide the nonce attribute's value once parsed; the property keeps it.
+    nonce: (tag && tag.nonce) || attr('nonce'),
+  };
+}

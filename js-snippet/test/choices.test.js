@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { choicePayload, choicesFor, gpcHonoured, initialTicks, needsChoice } from '../src/core/choices.js';
+import { claimsFor, makeConfig } from './harness.js';
+
+const optOut = () =>
+  makeConfig({
+    regime: 'opt_out',
+    purposes: makeConfig().purposes.map((p) => ({ ...p, preselected: true })),
+  });
+
+test('GPC is honoured only when the browser sends it and the property honours it', () => {
+  assert.equal(gpcHonoured(makeConfig(), { globalPrivacyControl: true }), true);
+  assert.equal(gpcHonoured(makeConfig(), { globalPrivacyControl: false }), false);
+  assert.equal(gpcHonoured(makeConfig(), {}), false);
+  assert.equal(gpcHonoured(makeConfig({ gpc_honoured: false }), { globalPrivacyControl: true }), false);
+});
+
+test('a choice is needed without a token, under a new notice, or for a purpose not yet decided', () => {
+  const config = makeConfig();
+  const decided = claimsFor({ preferences: false, analytics: true, advertising: false });
+  assert.equal(needsChoice(config, null), true);
+  assert.equal(needsChoice(config, decided), false);
+  assert.equal(needsChoice(config, { ...decided, notice: '2025-06-01' }), true);
+  assert.equal(needsChoice(config, claimsFor({ preferences: false, analytics: true })), true);
+  // necessary is not refusable: a token need not mention it
+  const { necessary, ...withoutNecessary } = decided.purposes;
+  assert.equal(needsChoice(config, { ...decided, purposes: withoutNecessary }), false);
+});
+
+test('opt-in: nothing refusable is ticked, even if a config says preselected', () => {
+  const config = makeConfig({ purposes: optOut().purposes });
+  assert.deepEqual(initialTicks(config, { gpc: false, current: null }), {
+    necessary: true,
+    preferences: false,
+    analytics: false,
+    advertising: false,
+  });
+});
+
+test('opt-out preselects; GPC keeps advertising unticked', () => {
+  assert.deepEqual(initialTicks(optOut(), { gpc: false, current: null }), {
+    necessary: true,
+    preferences: true,
+    analytics: true,
+    advertising: true,
+  });
+  assert.equal(initialTicks(optOut(), { gpc: true, current: null }).advertising, false);
+  assert.equal(initialTicks(optOut(), { gpc: true, current: null }).analytics, true);
+});
+
+test('the visitor\'s own current decisions win, including an advertising grant under GPC', () => {
+  const current = { preferences: true, analytics: false, advertising: true };
+  assert.deepEqual(initialTicks(makeConfig(), { gpc: true, current }), { necessary: true, ...current });
+});
+
+test('accept-all grants every refusable purpose; under GPC not advertising', () => {
+  assert.deepEqual(choicesFor('accept-all', makeConfig(), { gpc: false }), {
+    preferences: true,
+    analytics: true,
+    advertising: true,
+  });
+  assert.deepEqual(choicesFor('accept-all', makeConfig(), { gpc: true }), {
+    preferences: true,
+    analytics: true,
+    advertising: false,
+  });
+});
+
+test('reject-all refuses every refusable purpose and never lists necessary', () => {
+  assert.deepEqual(choicesFor('reject-all', makeConfig(), { gpc: false }), {
+    preferences: false,
+    analytics: false,
+    advertising: false,
+  });
+});
+
+test('save sends exactly what is ticked; under GPC a ticked advertising is sent true', () => {
+  const ticked = { necessary: true, preferences: false, analytics: true, advertising: true };
+  assert.deepEqual(choicesFor('save', makeConfig(), { gpc: true, ticked }), {
+    preferences: false,
+    analytics: true,
+    advertising: true,
+  });
+  assert.deepEqual(choicesFor('save', makeConfig(), { gpc: false, ticked: {} }), {
+    preferences: false,
+    analytics: false,
+    advertising: false,
+  });
+});
+
+test('the request body for accept, reject and custom', () => {
+  const config = makeConfig({ language: 'de' });
+  const accept = choicePayload({
+    action: 'accept-all',
+    choices: choicesFor('accept-all', config, { gpc: true }),
+    config,
+    token: null,
+    gpc: true,
+  });
+  assert.deepEqual(accept, {
+    choices: { preferences: true, analytics: true, advertising: false },
+    method: 'banner_accept_all',
+    notice_version: '2026-01-01',
+    banner_version: 'sha256:ab12',
+    gpc: true,
+    language: 'de',
+  });
+  const reject = choicePayload({ action: 'reject-all', choices: {}, config, token: 'prev.tok.en', gpc: false });
+  assert.equal(reject.method, 'banner_reject_all');
+  assert.equal(reject.token, 'prev.tok.en');
+  assert.equal(reject.gpc, false);
+  assert.equal(choicePayload({ action: 'save', choices: {}, config, token: null, gpc: false }).method, 'banner_custom');
+  assert.equal('token' in accept, false, 'no previous token: the field is omitted');
+});
