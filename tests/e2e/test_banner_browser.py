@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +161,24 @@ def test_fails_closed_when_the_service_is_unreachable(context, demo_page):
     assert not page.is_visible(BANNER)
     assert page.evaluate(RAN) == {"analytics": 0, "inline": False, "iframe": None}
     assert page.evaluate("window.ConsentService.has('analytics')") is False
+
+
+def test_the_banner_asks_again_after_a_notice_change_and_reopens_on_demand(context, demo_page, live_server):
+    page = open_demo(context, demo_page)
+    page.click("[data-cs-action=accept-all]")
+    saved(page)
+    page.click("[data-consent-open]")  # any element with data-consent-open reopens the settings
+    page.wait_for_selector(f"{BANNER}[data-view=settings]", state="visible")
+    assert page.is_checked("input[name=cs-purpose][value=analytics]")
+
+    admin = {"Authorization": f"Bearer {live_server.flask('keys', 'create', '--name', 'ops', '--scope', 'admin').stdout.strip()}"}
+    properties = requests.get(f"{live_server.url}/v1/properties", headers=admin, timeout=10).json()["properties"]
+    demo = next(p for p in properties if p["name"] == "Demo shop")
+    patched = requests.patch(
+        f"{live_server.url}/v1/properties/{demo['id']}", json={"notice_version": "2026-06-01"}, headers=admin, timeout=10
+    )
+    assert patched.status_code == 200
+    fresh = context.new_page()  # a new page load after the config's cache lifetime
+    fresh.route("**/v1/banner/**", lambda route: route.continue_(headers={**route.request.headers, "cache-control": "no-cache"}))
+    fresh.goto(demo_page)
+    fresh.wait_for_selector(BANNER, state="visible")
