@@ -26,6 +26,9 @@ class Method(StrEnum):
     IMPLIED_BY_CONTINUING = "implied_by_continuing"
     GPC = "gpc"
     WRITTEN = "written"
+    # Email marketing asked for and not yet confirmed from the inbox: recorded, not yet allowed.
+    DOUBLE_OPT_IN = "double_opt_in"
+    DOUBLE_OPT_IN_CONFIRMED = "double_opt_in_confirmed"
 
 
 class ActorType(StrEnum):
@@ -56,6 +59,7 @@ class Reason(StrEnum):
     OPT_IN_REQUIRED = "opt_in_required"
     DEFAULT_OPT_OUT = "default_opt_out"
     NOT_REFUSABLE = "not_refusable"
+    PENDING = "pending"
 
 
 class Scope(StrEnum):

@@ -19,7 +19,8 @@ from consent_service.extensions import db
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-POSTGRES_TEST_DB = "consent_service_test"
+# One database per test run, so parallel runs (developers, CI) never share one.
+POSTGRES_TEST_DB = f"consent_service_test_{os.getpid()}"
 FIXED_START = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -71,20 +72,25 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def _admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(statement)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A dedicated, freshly migrated PostgreSQL database for the whole run."""
+    """A dedicated, freshly migrated PostgreSQL database for the whole run, dropped after it."""
     try:
-        import psycopg
-
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {POSTGRES_TEST_DB}")
+        _admin_sql(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DB} WITH (FORCE)")
+        _admin_sql(f"CREATE DATABASE {POSTGRES_TEST_DB}")
     except Exception as exc:  # any failure to reach the server means "not available"
         unavailable("PostgreSQL", f"{POSTGRES_ADMIN_URL}: {exc}")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + POSTGRES_TEST_DB
     migrate_database(url)
     yield url
+    _admin_sql(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DB} WITH (FORCE)")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,7 +7,7 @@ from datetime import datetime
 from consent_service.consents.models import ConsentState
 from consent_service.purposes.models import Purpose
 from consent_service.purposes.service import default_decision
-from consent_service.vocabulary import Decision, Reason
+from consent_service.vocabulary import Decision, Method, Reason
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ def effective(purpose: Purpose, state: ConsentState | None, regime: str) -> Purp
             source="default",
         )
     decision = Decision(state.decision)
+    if decision is Decision.GRANTED and state.method == Method.DOUBLE_OPT_IN:
+        # Asked for, not yet confirmed from the inbox: nothing may be sent yet.
+        return PurposeState(purpose=purpose.key, decision=decision, allowed=False, reason=Reason.PENDING, **recorded)
     return PurposeState(
         purpose=purpose.key,
         decision=decision,
