@@ -1,0 +1,75 @@
+"""`flask webhooks run|replay|deliveries`: the delivery worker and its operator's tools."""
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from consent_service.clock import now
+from consent_service.errors import reports_service_errors
+from consent_service.extensions import db
+from consent_service.runtime import runtime
+from consent_service.vocabulary import DeliveryStatus
+from consent_service.webhooks import deliveries
+from consent_service.webhooks.signing import SecretCipher
+from consent_service.webhooks.worker import Worker, WorkerOptions
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Webhook deliveries."""
+
+
+@webhooks_group.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (cron, tests).")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Deliveries claimed at a time.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel HTTP requests.")
+@click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(0.01, 60), help="Seconds between polls when idle.")
+@with_appcontext
+def run(once: bool, batch: int, concurrency: int, poll_interval: float) -> None:
+    """Deliver webhooks until SIGTERM or SIGINT, which let the batch in hand finish first."""
+    settings = runtime().settings
+    worker = Worker(
+        session=db.session,
+        cipher=SecretCipher(settings.key_encryption_keys),
+        options=WorkerOptions.from_settings(settings, batch=batch, concurrency=concurrency),
+        clock=current_app.config["CLOCK"],
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(stop=stop, poll_interval=poll_interval, once=once)
+
+
+@webhooks_group.command("replay")
+@click.argument("ids", nargs=-1)
+@click.option("--failed", is_flag=True, help="Every failed delivery.")
+@with_appcontext
+@reports_service_errors
+def replay(ids: tuple[str, ...], failed: bool) -> None:
+    """Send deliveries (dlv_...), every delivery of events (msg_...), or all failed ones again."""
+    if not ids and not failed:
+        raise click.UsageError("Name deliveries or events, or pass --failed.")
+    count = deliveries.replay(session=db.session, ids=ids, failed=failed, now=now())
+    db.session.commit()
+    click.echo(f"{count} deliveries due again")
+
+
+@webhooks_group.command("deliveries")
+@click.option("--status", type=click.Choice([status.value for status in DeliveryStatus]), default=None)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@with_appcontext
+def list_deliveries(status: str | None, limit: int) -> None:
+    """Deliveries, newest event first: id, event, type, endpoint, status, attempts, last outcome."""
+    rows = deliveries.list_deliveries(
+        session=db.session, status=DeliveryStatus(status) if status else None, limit=limit
+    )
+    for delivery, event in rows:
+        outcome = delivery.last_error or (str(delivery.last_status_code) if delivery.last_status_code else "-")
+        click.echo("\t".join([
+            delivery.id, event.id, event.type, delivery.endpoint_id, delivery.status,
+            str(delivery.attempts), outcome,
+        ]))

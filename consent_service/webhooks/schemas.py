@@ -1,0 +1,46 @@
+"""Wire format of webhook endpoints (admin)."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from consent_service.vocabulary import WebhookEventType
+
+
+class WebhookSchema(ma.Schema):
+    """Whether a URL may receive webhooks is decided in the service (webhooks.transport.check_url)."""
+
+    id = fields.String(dump_only=True, metadata={"description": "wh_..."})
+    url = fields.String(required=True, validate=validate.Length(1, 2000),
+                        metadata={"description": "An http(s) URL that receives POSTs signed per Standard Webhooks"})
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf([t.value for t in WebhookEventType])),
+        required=True, validate=validate.Length(1, len(WebhookEventType)),
+        metadata={"description": "The event types this endpoint receives"},
+    )
+    description = fields.String(validate=validate.Length(0, 200))
+    enabled = fields.Boolean(metadata={"description": "A disabled endpoint gets no new events; its pending ones wait"})
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(dump_only=True, metadata={
+        "description": "whsec_...: the signing secret, shown only in this answer; store it now"})
+
+    @ma.pre_dump
+    def _with_secret(self, created: dict, **kwargs):
+        """Dumps {"endpoint": WebhookEndpoint, "secret": "whsec_..."}."""
+        endpoint = created["endpoint"]
+        return {**{name: getattr(endpoint, name) for name in self.fields if name != "secret"}, "secret": created["secret"]}
+
+
+class WebhookListSchema(ma.Schema):
+    webhooks = fields.List(fields.Nested(WebhookSchema), required=True)
+
+
+class WebhookPatchSchema(WebhookSchema):
+    """Every field optional: only the fields sent change."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)

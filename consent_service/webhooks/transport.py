@@ -1,0 +1,134 @@
+"""POST one webhook: no redirects, a total deadline, and no private targets unless allowed (SSRF)."""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+USER_AGENT = "consent-service-webhooks/1"
+MAX_URL_LENGTH = 2000
+RESPONSE_BYTES_READ = 4096
+
+
+class TargetRefused(Exception):
+    """The URL may not receive webhooks (scheme, credentials, or a private address in production)."""
+
+
+class DeliveryFailed(Exception):
+    """The request did not produce an HTTP response (DNS, connection, TLS, timeout)."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    reason: str
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    """The URL as it will be called, or TargetRefused; addresses behind names are checked when sending."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if len(url) > MAX_URL_LENGTH:
+        raise TargetRefused(f"At most {MAX_URL_LENGTH} characters.")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetRefused("An http or https URL with a host.")
+    if parts.username or parts.password:
+        raise TargetRefused("No credentials in the URL; receivers verify the signature instead.")
+    if parts.fragment:
+        raise TargetRefused("No fragment (#...) in the URL.")
+    try:
+        parts.port
+    except ValueError:
+        raise TargetRefused("The port is not a number between 0 and 65535.") from None
+    host = parts.hostname.lower().rstrip(".")
+    if not allow_private and (host == "localhost" or host.endswith(".localhost") or _private_literal(host)):
+        raise TargetRefused("Private, loopback and link-local addresses may not receive webhooks.")
+    return url
+
+
+def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float, allow_private: bool) -> Response:
+    """Send the request to an address checked once and then used, so DNS cannot change it in between."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    addresses = _resolve(parts.hostname or "", port, allow_private=allow_private)
+    current: list[socket.socket] = []
+    fired = threading.Event()
+    connection_type = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    connection = connection_type(parts.hostname or "", port, timeout=timeout)
+    # Per-operation socket timeouts do not bound a receiver that trickles bytes; this bounds the whole call.
+    watchdog = threading.Timer(timeout, _abort, (current, fired))
+    watchdog.start()
+    try:
+        current.append(_connect(addresses, timeout))
+        if https:
+            current.append(ssl.create_default_context().wrap_socket(current[-1], server_hostname=parts.hostname))
+        connection.sock = current[-1]
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", target, body=body, headers={
+            **headers, "Content-Type": "application/json", "User-Agent": USER_AGENT,
+        })
+        with connection.getresponse() as response:
+            response.read(RESPONSE_BYTES_READ)
+            return Response(status=response.status, reason=response.reason)
+    except (OSError, http.client.HTTPException) as error:
+        if fired.is_set():
+            raise DeliveryFailed(f"timed out after {timeout:g} s") from None
+        raise DeliveryFailed(f"{type(error).__name__}: {error}"[:400]) from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+        for sock in reversed(current):
+            sock.close()
+
+
+def _resolve(host: str, port: int, *, allow_private: bool) -> list[tuple[int, tuple]]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        raise DeliveryFailed(f"cannot resolve {host}: {error}") from None
+    addresses = [(family, sockaddr) for family, _, _, _, sockaddr in infos]
+    if not allow_private and not all(_public(sockaddr[0]) for _, sockaddr in addresses):
+        raise TargetRefused(f"{host} resolves to a private, loopback or link-local address")
+    return addresses
+
+
+def _connect(addresses: list[tuple[int, tuple]], timeout: float) -> socket.socket:
+    error: OSError = OSError("no address")
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(sockaddr)
+            return sock
+        except OSError as failed:
+            sock.close()
+            error = failed
+    raise error
+
+
+def _abort(current: list[socket.socket], fired: threading.Event) -> None:
+    fired.set()
+    for sock in current:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed or never connected: nothing left to interrupt
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _private_literal(host: str) -> bool:
+    try:
+        return not _public(host.strip("[]"))
+    except ValueError:
+        return False  # a name, checked when it is resolved
