@@ -1,0 +1,197 @@
+"""The HTML pages behind the signed links: preferences, one-click unsubscribe, double opt-in confirmation."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from consent_service.clock import now
+from consent_service.consents import evidence
+from consent_service.errors import ServiceError
+from consent_service.extensions import db
+from consent_service.preferences import service as preferences
+from consent_service.preferences import texts
+from consent_service.preferences.links import LinkExpired, LinkKind, app_signer
+from consent_service.preferences.service import CONFIRM_PATH, ONE_CLICK_PATH, PAGE_PATH
+from consent_service.purposes import service as purposes
+from consent_service.runtime import runtime
+
+blp = Blueprint("preference_pages", __name__, description="The pages marketing emails link to (HTML, signed links).")
+
+SIGNED = "<string(maxlength=2000):signed>"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    # The URL carries the signed token: never hand it to another site.
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+# Browsers say where a form was sent from; only our own pages (or a typed URL) may post ours.
+ALLOWED_FETCH_SITES = ("same-origin", "none")
+# Error codes with their own explanation; any other refusal gets the generic one.
+EXPLAINED_ERRORS = {"link_invalid", "link_expired", "form_rejected", "not_pending"}
+
+
+def _html(description: str) -> dict:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _form(properties: dict[str, Any], required: list[str]) -> dict:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+
+
+LINK_ERRORS = {"404": _html("Not a valid link (tampered, unknown, or signed with a retired secret)"), "410": _html("Expired link")}
+FORM_ERRORS = {**LINK_ERRORS, "403": _html("Form not sent from this customer's page (CSRF)")}
+CSRF_FIELD = {"csrf_token": {"type": "string", "description": "From the page's form"}}
+
+
+@blp.after_request
+def _security_headers(response):
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@blp.errorhandler(ServiceError)
+def _error_page(error: ServiceError):
+    """Every refusal is a page in the reader's language with the right status; nothing was changed."""
+    language = g.get("page_language")
+    if isinstance(error, LinkExpired):
+        language = texts.choose_language(requested=error.claims.get("l"), accepted=request.accept_languages.values())
+    language = language or texts.choose_language(requested=None, accepted=request.accept_languages.values())
+    kind = error.code if error.code in EXPLAINED_ERRORS else "bad_request"
+    body = render_template("preferences/error.html", **_page_context(language), kind=kind, code=error.code)
+    return body, error.status
+
+
+@blp.route(f"{PAGE_PATH}{SIGNED}")
+class PreferencePage(MethodView):
+    @blp.doc(responses={"200": _html("The customer's preference page"), **LINK_ERRORS})
+    def get(self, signed: str):
+        """The customer's marketing choices as toggles; service notices shown as always on."""
+        claims = _verified(LinkKind.PREFERENCES, signed)
+        page = preferences.page_for(
+            session=db.session, rules=runtime().rules, customer_id=claims.customer_id, now=now()
+        )
+        return _render("preferences/page.html", page=page, signed=signed)
+
+    @blp.doc(
+        requestBody=_form(
+            {
+                **CSRF_FIELD,
+                "shown": {"type": "array", "items": {"type": "string"}, "description": "Purposes the page showed"},
+                "purpose": {"type": "array", "items": {"type": "string"}, "description": "Purposes switched on"},
+            },
+            ["csrf_token"],
+        ),
+        responses={"200": _html("Saved: the confirmation"), **FORM_ERRORS},
+    )
+    def post(self, signed: str):
+        """Save the page: one `preference_page` event per changed toggle."""
+        claims = _verified(LinkKind.PREFERENCES, signed)
+        _check_form(claims.customer_id)
+        page = preferences.save_choices(
+            session=db.session,
+            rules=runtime().rules,
+            claims=claims,
+            shown=set(request.form.getlist("shown")),
+            wanted=set(request.form.getlist("purpose")),
+            language=g.page_language,
+            evidence=_evidence(),
+            now=now(),
+        )
+        db.session.commit()
+        return _render("preferences/saved.html", page=page, signed=signed)
+
+
+@blp.route(f"{ONE_CLICK_PATH}{SIGNED}")
+class OneClickUnsubscribe(MethodView):
+    @blp.doc(responses={"200": _html("A page with a confirm button; nothing changes"), **LINK_ERRORS})
+    def get(self, signed: str):
+        """Mail scanners follow links: a GET only shows the button that unsubscribes."""
+        _verified(LinkKind.ONE_CLICK, signed)
+        return _render("preferences/unsubscribe.html", signed=signed)
+
+    @blp.doc(
+        requestBody=_form({"List-Unsubscribe": {"type": "string", "enum": ["One-Click"]}}, ["List-Unsubscribe"]),
+        responses={"200": _html("Unsubscribed (a repeat changes nothing)"), "400": _html("Not a one-click request"), **LINK_ERRORS},
+    )
+    def post(self, signed: str):
+        """RFC 8058 one-click unsubscribe: marketing denied at once, no login, no confirmation step."""
+        claims = _verified(LinkKind.ONE_CLICK, signed)
+        if request.form.get("List-Unsubscribe") != "One-Click":
+            raise preferences.NotOneClick()
+        preferences.one_click_unsubscribe(
+            session=db.session, rules=runtime().rules, claims=claims, language=g.page_language, evidence=_evidence(), now=now()
+        )
+        db.session.commit()
+        manage = preferences.page_link(signer=app_signer(), base_url=runtime().settings.token_issuer, claims=claims)
+        return _render("preferences/unsubscribed.html", manage_url=manage.url)
+
+
+@blp.route(f"{CONFIRM_PATH}{SIGNED}")
+class DoubleOptInConfirmation(MethodView):
+    @blp.doc(responses={"200": _html("A page with a confirm button; nothing changes"), "409": _html("Nothing pending"), **LINK_ERRORS})
+    def get(self, signed: str):
+        """Shows the confirm button (or that it is already confirmed); a GET never confirms."""
+        claims = _verified_confirmation(signed)
+        status = preferences.confirmation_status(session=db.session, claims=claims)
+        template = "preferences/confirmed.html" if status is preferences.ConfirmationStatus.CONFIRMED else "preferences/confirm.html"
+        return _render(template, signed=signed, purpose=_purpose_name(claims.purpose))
+
+    @blp.doc(
+        requestBody=_form(CSRF_FIELD, ["csrf_token"]),
+        responses={"200": _html("Confirmed (a repeat changes nothing)"), "409": _html("Nothing pending"), **FORM_ERRORS},
+    )
+    def post(self, signed: str):
+        """Confirm the double opt-in: the pending grant becomes allowed, with its own ledger event."""
+        claims = _verified_confirmation(signed)
+        _check_form(claims.customer_id)
+        preferences.confirm_double_opt_in(session=db.session, rules=runtime().rules, claims=claims, evidence=_evidence(), now=now())
+        db.session.commit()
+        return _render("preferences/confirmed.html", purpose=_purpose_name(claims.purpose))
+
+
+def _verified(kind: LinkKind, signed: str) -> preferences.LinkClaims:
+    claims = preferences.read_link(signer=app_signer(), kind=kind, token=signed)
+    _set_language(claims.language, claims.customer_id)
+    return claims
+
+
+def _verified_confirmation(signed: str) -> preferences.ConfirmationClaims:
+    claims = preferences.read_confirmation(signer=app_signer(), token=signed)
+    _set_language(claims.language, claims.customer_id)
+    return claims
+
+
+def _set_language(requested: str | None, customer_id: str) -> None:
+    g.page_language = texts.choose_language(requested=requested, accepted=request.accept_languages.values())
+    g.page_customer = customer_id
+
+
+def _check_form(customer_id: str) -> None:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ALLOWED_FETCH_SITES:
+        raise preferences.FormRejected()
+    preferences.check_form_token(signer=app_signer(), token=request.form.get("csrf_token"), customer_id=customer_id)
+
+
+def _evidence() -> dict[str, str]:
+    return evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None)
+
+
+def _purpose_name(key: str) -> str:
+    catalogue = purposes.catalogue(session=db.session)
+    return texts.purpose_texts(g.page_language, catalogue[key])["name"] if key in catalogue else key
+
+
+def _page_context(language: str) -> dict[str, Any]:
+    return {"lang": language, "t": texts.ui(language), "purpose_texts": lambda p: texts.purpose_texts(language, p)}
+
+
+def _render(template: str, **context: Any) -> str:
+    context.setdefault("csrf_token", preferences.form_token(signer=app_signer(), customer_id=g.page_customer))
+    return render_template(template, **_page_context(g.page_language), **context)

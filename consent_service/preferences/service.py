@@ -1,0 +1,444 @@
+"""Marketing preferences: signed links, the page's choices, saving them, one-click unsubscribe, double opt-in."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Collection, Mapping, Sequence
+
+from sqlalchemy.orm import Session
+
+from consent_service.consents import service as consents
+from consent_service.consents.models import ConsentEvent
+from consent_service.consents.state import PurposeState
+from consent_service.errors import Conflict, Forbidden, ValidationFailed
+from consent_service.preferences.links import LinkError, LinkInvalid, LinkKind, LinkSigner, SignedLink
+from consent_service.purposes import service as purposes
+from consent_service.purposes.models import Purpose
+from consent_service.regimes.service import RegimeRules
+from consent_service.vocabulary import ActorType, Decision, Method, Reason, Regime, SubjectKind
+
+# Where the links point; pages.py routes the same paths.
+PAGE_PATH = "/preferences/"
+ONE_CLICK_PATH = "/unsubscribe/"
+CONFIRM_PATH = "/confirm/"
+COMMUNICATION = "communication"  # the catalogue category of everything a marketing email is about
+DEFAULT_UNSUBSCRIBE = ("marketing",)
+ONE_CLICK_BODY = "List-Unsubscribe=One-Click"  # RFC 8058: what the mail provider POSTs
+CUSTOMER = SubjectKind.CUSTOMER.value
+
+
+class NoticeVersionRequired(ValidationFailed):
+    code = "notice_version_required"
+
+
+class NotCommunication(ValidationFailed):
+    code = "not_a_communication_purpose"
+
+
+class NotPending(Conflict):
+    code, message = "not_pending", "There is no pending request for this link to confirm."
+
+
+class FormRejected(Forbidden):
+    """The form did not come from this customer's page (CSRF), or came too late."""
+
+    code, message = "form_rejected", "This form was not sent from the customer's own page."
+
+
+class NotOneClick(ValidationFailed):
+    status, code, message = 400, "not_one_click", f"A one-click unsubscribe sends the form body {ONE_CLICK_BODY}."
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    """What a preference or one-click link says: whose, in which language, under which notice, about what."""
+
+    customer_id: str
+    language: str | None
+    notice_version: str
+    purposes: tuple[str, ...] = ()
+
+    def as_claims(self) -> dict[str, Any]:
+        # Short keys keep the URLs in emails short.
+        claims: dict[str, Any] = {"c": self.customer_id, "n": self.notice_version}
+        if self.language:
+            claims["l"] = self.language
+        if self.purposes:
+            claims["p"] = list(self.purposes)
+        return claims
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> "LinkClaims":
+        try:
+            return cls(
+                customer_id=_text(claims["c"]),
+                language=_text(claims["l"]) if "l" in claims else None,
+                notice_version=_text(claims["n"]),
+                purposes=tuple(_text(p) for p in claims.get("p", ())),
+            )
+        except (KeyError, TypeError):
+            raise LinkInvalid() from None
+
+
+@dataclass(frozen=True)
+class ConfirmationClaims:
+    """What a double opt-in confirmation link says: which pending request of which customer."""
+
+    customer_id: str
+    purpose: str
+    event_id: str
+    language: str | None
+
+    def as_claims(self) -> dict[str, Any]:
+        claims = {"c": self.customer_id, "p": self.purpose, "e": self.event_id}
+        return claims | ({"l": self.language} if self.language else {})
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> "ConfirmationClaims":
+        try:
+            return cls(
+                customer_id=_text(claims["c"]),
+                purpose=_text(claims["p"]),
+                event_id=_text(claims["e"]),
+                language=_text(claims["l"]) if "l" in claims else None,
+            )
+        except (KeyError, TypeError):
+            raise LinkInvalid() from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PreferenceLinks:
+    page: IssuedLink
+    one_click: IssuedLink
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The exact header values an email sender puts on the message (RFC 2369, RFC 8058)."""
+        return {"List-Unsubscribe": f"<{self.one_click.url}>", "List-Unsubscribe-Post": ONE_CLICK_BODY}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One communication purpose as the page shows it."""
+
+    purpose: Purpose
+    state: PurposeState
+
+    @property
+    def key(self) -> str:
+        return self.purpose.key
+
+    @property
+    def pending(self) -> bool:
+        return self.state.reason is Reason.PENDING
+
+    @property
+    def on(self) -> bool:
+        # A pending double opt-in is something the customer asked for: the toggle shows it on.
+        return self.state.allowed or self.pending
+
+
+@dataclass(frozen=True)
+class PreferencePage:
+    customer_id: str
+    regime: str
+    choices: list[Choice]  # refusable: toggles
+    always_on: list[Choice]  # not refusable: shown as always on
+
+
+class ConfirmationStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+
+
+def communication_purposes(*, session: Session) -> list[Purpose]:
+    """Every purpose a marketing email can be about; operators' own ones included."""
+    return [p for p in purposes.list_purposes(session=session) if p.category == COMMUNICATION]
+
+
+def make_links(
+    *,
+    session: Session,
+    signer: LinkSigner,
+    base_url: str,
+    rules: RegimeRules,
+    customer_id: str,
+    language: str | None,
+    now: datetime,
+    notice_version: str | None = None,
+    unsubscribe_purposes: Sequence[str] = DEFAULT_UNSUBSCRIBE,
+) -> PreferenceLinks:
+    """The page link and the one-click link for one customer; both stateless, signed, expiring."""
+    _require_refusable_communication(session, {f"purposes.{i}": key for i, key in enumerate(unsubscribe_purposes)})
+    if notice_version is None:
+        state = consents.read_state(session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now)
+        notice_version = state.notice_version
+    if notice_version is None:
+        raise NoticeVersionRequired(
+            "This customer has no recorded decision to take a notice version from.",
+            errors={"notice_version": ["Required for a customer without recorded decisions."]},
+        )
+    claims = LinkClaims(
+        customer_id=customer_id,
+        language=language,
+        notice_version=notice_version,
+        purposes=tuple(dict.fromkeys(unsubscribe_purposes)),
+    )
+    return PreferenceLinks(
+        page=_issue(signer, base_url, PAGE_PATH, LinkKind.PREFERENCES, claims.as_claims()),
+        one_click=_issue(signer, base_url, ONE_CLICK_PATH, LinkKind.ONE_CLICK, claims.as_claims()),
+    )
+
+
+def read_link(*, signer: LinkSigner, kind: LinkKind, token: str) -> LinkClaims:
+    return LinkClaims.from_claims(signer.verify(kind, token))
+
+
+def page_link(*, signer: LinkSigner, base_url: str, claims: LinkClaims) -> IssuedLink:
+    """A fresh page link for a customer a verified link has named (e.g. after a one-click unsubscribe)."""
+    page_claims = LinkClaims(customer_id=claims.customer_id, language=claims.language, notice_version=claims.notice_version)
+    return _issue(signer, base_url, PAGE_PATH, LinkKind.PREFERENCES, page_claims.as_claims())
+
+
+def form_token(*, signer: LinkSigner, customer_id: str) -> str:
+    """The CSRF token of one customer's page: signed, expiring, and bound to that customer."""
+    return signer.sign(LinkKind.CSRF, {"c": customer_id}).token
+
+
+def check_form_token(*, signer: LinkSigner, token: str | None, customer_id: str) -> None:
+    if not token:
+        raise FormRejected()
+    try:
+        claims = signer.verify(LinkKind.CSRF, token)
+    except LinkError:
+        raise FormRejected() from None
+    if claims.get("c") != customer_id:
+        raise FormRejected()
+
+
+def page_for(*, session: Session, rules: RegimeRules, customer_id: str, now: datetime) -> PreferencePage:
+    state = consents.read_state(session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now)
+    shown = [Choice(purpose=p, state=state.consents[p.key]) for p in communication_purposes(session=session)]
+    return PreferencePage(
+        customer_id=customer_id,
+        regime=state.regime,
+        choices=[c for c in shown if c.purpose.refusable],
+        always_on=[c for c in shown if not c.purpose.refusable],
+    )
+
+
+def save_choices(
+    *,
+    session: Session,
+    rules: RegimeRules,
+    claims: LinkClaims,
+    shown: Collection[str],
+    wanted: Collection[str],
+    language: str,
+    evidence: dict[str, str],
+    now: datetime,
+) -> PreferencePage:
+    """Record one preference_page event for each shown toggle the customer changed; nothing else."""
+    page = page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
+    changes = [
+        consents.EventInput(
+            purpose=choice.key,
+            # Switching off is the customer's answer "no" today, whatever was granted before.
+            decision=Decision.GRANTED if choice.key in wanted else Decision.DENIED,
+            method=Method.PREFERENCE_PAGE,
+        )
+        for choice in page.choices
+        # Only what the form showed: a purpose added since the page was rendered is not switched off.
+        if choice.key in shown and (choice.key in wanted) != choice.on
+    ]
+    if not changes:
+        return page
+    _record(session, rules, claims.customer_id, changes, claims.notice_version, page.regime, language, evidence, now)
+    return page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
+
+
+def one_click_unsubscribe(
+    *,
+    session: Session,
+    rules: RegimeRules,
+    claims: LinkClaims,
+    language: str,
+    evidence: dict[str, str],
+    now: datetime,
+) -> list[str]:
+    """Deny the link's purposes at once; the purposes newly denied (none on a repeat)."""
+    page = page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
+    targets = set(claims.purposes or DEFAULT_UNSUBSCRIBE)
+    # Mail providers and scanners retry: a denial already recorded by one-click needs no second event.
+    to_deny = [choice.key for choice in page.choices if choice.key in targets and not _unsubscribed(choice.state)]
+    if to_deny:
+        events = [consents.EventInput(key, Decision.DENIED, Method.ONE_CLICK_UNSUBSCRIBE) for key in to_deny]
+        _record(session, rules, claims.customer_id, events, claims.notice_version, page.regime, language, evidence, now)
+    return to_deny
+
+
+def _unsubscribed(state: PurposeState) -> bool:
+    return (
+        state.source == "event"
+        and state.decision is Decision.DENIED
+        and state.method == Method.ONE_CLICK_UNSUBSCRIBE.value
+    )
+
+
+def request_double_opt_in(
+    *,
+    session: Session,
+    rules: RegimeRules,
+    signer: LinkSigner,
+    base_url: str,
+    customer_id: str,
+    purpose: str,
+    notice_version: str,
+    language: str | None,
+    evidence: dict[str, str],
+    now: datetime,
+    country: str | None = None,
+) -> tuple[consents.SubjectState, IssuedLink]:
+    """Record a pending grant (not yet allowed) and the signed link that confirms it from the inbox."""
+    _require_refusable_communication(session, {"purpose": purpose})
+    state = consents.read_state(
+        session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now, country=country
+    )
+    state = _record(
+        session, rules, customer_id, [consents.EventInput(purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN)],
+        notice_version, state.regime, language, evidence, now, country=country,
+    )
+    link = confirmation_link(
+        session=session, signer=signer, base_url=base_url, customer_id=customer_id, purpose=purpose, language=language
+    )
+    return state, link
+
+
+def confirmation_link(
+    *, session: Session, signer: LinkSigner, base_url: str, customer_id: str, purpose: str, language: str | None
+) -> IssuedLink:
+    """The link that confirms the customer's current pending request for the purpose."""
+    latest = _latest_event(session, customer_id, purpose)
+    if latest is None or not _is_pending(latest):
+        raise NotPending(f"No pending double opt-in for {purpose!r}.")
+    claims = ConfirmationClaims(customer_id=customer_id, purpose=purpose, event_id=latest.id, language=language)
+    return _issue(signer, base_url, CONFIRM_PATH, LinkKind.DOUBLE_OPT_IN, claims.as_claims())
+
+
+def read_confirmation(*, signer: LinkSigner, token: str) -> ConfirmationClaims:
+    return ConfirmationClaims.from_claims(signer.verify(LinkKind.DOUBLE_OPT_IN, token))
+
+
+def confirmation_status(*, session: Session, claims: ConfirmationClaims) -> ConfirmationStatus:
+    """Pending, or already confirmed by this very link; NotPending when the request was superseded."""
+    return _confirmation(session, claims)[0]
+
+
+def confirm_double_opt_in(
+    *,
+    session: Session,
+    rules: RegimeRules,
+    claims: ConfirmationClaims,
+    evidence: dict[str, str],
+    now: datetime,
+) -> ConfirmationStatus:
+    """Turn the pending request the link names into an allowed grant, once; a repeat changes nothing."""
+    status, latest = _confirmation(session, claims)
+    if status is ConfirmationStatus.PENDING:
+        _record(
+            session, rules, claims.customer_id,
+            [consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)],
+            latest.notice_version, latest.regime, claims.language or latest.language,
+            # The confirmation names the request it confirms, so the ledger pairs the two steps.
+            {**evidence, "reference": latest.id}, now, country=latest.country,
+        )
+    return ConfirmationStatus.CONFIRMED
+
+
+def _confirmation(session: Session, claims: ConfirmationClaims) -> tuple[ConfirmationStatus, ConsentEvent]:
+    latest = _latest_event(session, claims.customer_id, claims.purpose)
+    if latest is not None and latest.id == claims.event_id and _is_pending(latest):
+        return ConfirmationStatus.PENDING, latest
+    if (
+        latest is not None
+        and latest.method == Method.DOUBLE_OPT_IN_CONFIRMED.value
+        and latest.evidence.get("reference") == claims.event_id
+    ):
+        return ConfirmationStatus.CONFIRMED, latest
+    # A newer request (perhaps to another address) or a later decision: an old link must not decide it.
+    raise NotPending()
+
+
+def _is_pending(event: ConsentEvent) -> bool:
+    return event.decision == Decision.GRANTED.value and event.method == Method.DOUBLE_OPT_IN.value
+
+
+def _latest_event(session: Session, customer_id: str, purpose: str) -> ConsentEvent | None:
+    events, _ = consents.list_events(
+        session=session, kind=CUSTOMER, external_id=customer_id, purpose=purpose, limit=1, cursor=None
+    )
+    return events[0] if events else None
+
+
+def _require_refusable_communication(session: Session, given: dict[str, str]) -> None:
+    """`given` maps each field path to a purpose key, as purposes.require_known takes it."""
+    catalogue = purposes.catalogue(session=session)
+    purposes.require_known(catalogue, given)
+    wrong = {
+        field: ["Not a refusable communication purpose."]
+        for field, key in given.items()
+        if catalogue[key].category != COMMUNICATION or not catalogue[key].refusable
+    }
+    if wrong:
+        raise NotCommunication(
+            "Only refusable communication purposes can be subscribed to or unsubscribed from.", errors=wrong
+        )
+
+
+def _record(
+    session: Session,
+    rules: RegimeRules,
+    customer_id: str,
+    events: list[consents.EventInput],
+    notice_version: str,
+    regime: str,
+    language: str | None,
+    evidence: dict[str, str],
+    now: datetime,
+    country: str | None = None,
+) -> consents.SubjectState:
+    return consents.record_events(
+        session=session,
+        kind=CUSTOMER,
+        external_id=customer_id,
+        events=events,
+        context=consents.EventContext(
+            notice_version=notice_version,
+            country=country,
+            # The customer's own regime: a page visit must not move them to the default one.
+            regime=Regime(regime),
+            language=language,
+            actor_type=ActorType.SUBJECT,
+            evidence=evidence,
+        ),
+        rules=rules,
+        now=now,
+    )
+
+
+def _issue(signer: LinkSigner, base_url: str, path: str, kind: LinkKind, claims: dict[str, Any]) -> IssuedLink:
+    signed: SignedLink = signer.sign(kind, claims)
+    return IssuedLink(url=f"{base_url.rstrip('/')}{path}{signed.token}", expires_at=signed.expires_at)

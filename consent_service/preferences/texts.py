@@ -1,0 +1,36 @@
+"""The preference pages' texts (en, de, fr), the page language, and localized purpose names."""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Iterable
+
+from consent_service.banner import texts as banner_texts
+from consent_service.purposes.models import Purpose
+
+TEXTS_DIR = Path(__file__).with_name("texts")
+FALLBACK_LANGUAGE = "en"
+
+
+@cache
+def builtin() -> dict[str, dict[str, str]]:
+    """language -> text key -> text, read once."""
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(TEXTS_DIR.glob("*.json"))}
+
+
+def choose_language(*, requested: str | None, accepted: Iterable[str]) -> str:
+    """The link's language, else the browser's first one we have, else English."""
+    return banner_texts.choose_language(
+        requested=requested, accepted=accepted, available=set(builtin()), default=FALLBACK_LANGUAGE
+    )
+
+
+def ui(language: str) -> dict[str, str]:
+    return {**builtin()[FALLBACK_LANGUAGE], **builtin().get(language, {})}
+
+
+def purpose_texts(language: str, purpose: Purpose) -> dict[str, str]:
+    """The banner's translation of a built-in purpose; an operator's purpose as the catalogue names it."""
+    translated = banner_texts.resolve(language, {})["purposes"].get(purpose.key, {})
+    return {"name": purpose.name, "description": purpose.description, **translated}
