@@ -8,7 +8,7 @@ WEB_CONCURRENCY ?= 2
 export FLASK_APP := wsgi
 export HOST PORT
 
-.PHONY: run test install install-test test-python test-js migrate bench bench-snippet clean
+.PHONY: run test install install-test test-python test-js migrate bench bench-snippet bench-webhooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,10 +43,13 @@ test-js:
 	cd js-snippet && npm ci --no-audit --no-fund && npm test && npm run check-built
 	cd examples/node-verify && npm ci --no-audit --no-fund && npm test
 
-bench: bench-snippet
+bench: bench-snippet bench-webhooks
 
 bench-snippet:
 	cd bench && npm ci --no-audit --no-fund && node snippet_size.mjs
+
+bench-webhooks: install-test
+	$(BIN)/python bench/webhooks_bench.py
 
 clean:
 	rm -rf $(VENV) instance test-output js-snippet/node_modules examples/node-verify/node_modules bench/node_modules

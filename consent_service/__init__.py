@@ -78,7 +78,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     register_error_handlers(app)
     app.extensions[EXTENSION_NAME] = Runtime(
         settings=settings,
-        rules=load_rules(),
+        rules=load_rules(settings.rules_file or None),
         keystore=KeyStore(
             encryption_keys=settings.key_encryption_keys,
             cache_seconds=settings.signing_key_cache_seconds,
@@ -102,12 +102,17 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.consents.api import blp as consents_blp
     from consent_service.docs import blp as docs_assets
     from consent_service.extensions import api
+    from consent_service.notices.api import blp as notices_blp
     from consent_service.ops.api import blp as ops_blp
+    from consent_service.preferences.api import blp as preferences_blp
+    from consent_service.preferences.pages import blp as preference_pages_blp
     from consent_service.properties.api import blp as properties_blp
     from consent_service.purposes.api import blp as purposes_blp
     from consent_service.tokens.api import blp as tokens_blp
+    from consent_service.webhooks.api import blp as webhooks_blp
 
-    for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, site_blp, ops_blp):
+    for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, notices_blp, webhooks_blp,
+                      site_blp, ops_blp, preferences_blp, preference_pages_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
 
@@ -117,6 +122,7 @@ def _register_commands(app: Flask) -> None:
     from consent_service.demo.cli import demo
     from consent_service.properties.cli import properties_group
     from consent_service.tokens.cli import signing_keys
+    from consent_service.webhooks.cli import webhooks_group
 
-    for group in (keys, signing_keys, properties_group, demo):
+    for group in (keys, signing_keys, properties_group, demo, webhooks_group):
         app.cli.add_command(group)

@@ -77,6 +77,19 @@ class Settings:
     # How many proxies in front of the service set X-Forwarded-For/-Proto; 0 trusts none.
     trusted_proxy_count: int = 0
     demo_page: bool = True
+    # A rules file replacing the shipped regime rules (consent_service/regimes/rules.json).
+    rules_file: str = ""
+    # Webhooks: a delivery retried this long after its event is given up (kept for replay).
+    webhook_max_age_seconds: int = 3 * 86400
+    webhook_timeout_seconds: int = 5
+    webhook_backoff_base_seconds: int = 5
+    webhook_backoff_max_seconds: int = 3600
+    # Private and loopback receivers invite SSRF; only production refuses them by default.
+    webhook_allow_private_targets: bool = True
+    # Lifetimes of the signed links in marketing emails; one-click links must outlive the mail itself.
+    preference_link_max_age_seconds: int = 30 * 86400
+    one_click_link_max_age_seconds: int = 400 * 86400
+    double_opt_in_max_age_seconds: int = 7 * 86400
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 
@@ -104,6 +117,17 @@ class Settings:
             country_header=environ.get("COUNTRY_HEADER", ""),
             trusted_proxy_count=_int(environ, "TRUSTED_PROXY_COUNT", 0, minimum=0),
             demo_page=_bool(environ, "DEMO_PAGE", default=env != "production"),
+            rules_file=environ.get("RULES_FILE", ""),
+            webhook_max_age_seconds=_int(environ, "WEBHOOK_MAX_AGE_SECONDS", 3 * 86400),
+            webhook_timeout_seconds=_int(environ, "WEBHOOK_TIMEOUT_SECONDS", 5),
+            webhook_backoff_base_seconds=_int(environ, "WEBHOOK_BACKOFF_BASE_SECONDS", 5),
+            webhook_backoff_max_seconds=_int(environ, "WEBHOOK_BACKOFF_MAX_SECONDS", 3600),
+            webhook_allow_private_targets=_bool(
+                environ, "WEBHOOK_ALLOW_PRIVATE_TARGETS", default=env != "production"
+            ),
+            preference_link_max_age_seconds=_int(environ, "PREFERENCE_LINK_MAX_AGE_SECONDS", 30 * 86400),
+            one_click_link_max_age_seconds=_int(environ, "ONE_CLICK_LINK_MAX_AGE_SECONDS", 400 * 86400),
+            double_opt_in_max_age_seconds=_int(environ, "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400),
             instance_path=instance_path,
         )
 
@@ -118,6 +142,8 @@ class Settings:
         """Check the settings; outside production, generate missing secrets once and say so."""
         if self.token_ttl_seconds > self.token_max_ttl_seconds:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
+        if self.webhook_backoff_base_seconds > self.webhook_backoff_max_seconds:
+            raise ConfigError("WEBHOOK_BACKOFF_BASE_SECONDS must not exceed WEBHOOK_BACKOFF_MAX_SECONDS")
         settings = self
         missing = [name for name in ("secret_key", "key_encryption_keys") if not getattr(self, name)]
         if missing and self.env == "production":

@@ -2,10 +2,12 @@
 from consent_service.apikeys.models import ApiKey
 from consent_service.banner.models import BannerVersion
 from consent_service.consents.models import ConsentEvent, ConsentState, IdempotencyRecord
+from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
 from consent_service.subjects.models import Subject
 from consent_service.tokens.models import SigningKey
+from consent_service.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiKey",
@@ -14,7 +16,11 @@ __all__ = [
     "ConsentEvent",
     "ConsentState",
     "IdempotencyRecord",
+    "Notice",
     "Purpose",
     "Subject",
     "SigningKey",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

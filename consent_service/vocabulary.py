@@ -60,6 +60,14 @@ class Reason(StrEnum):
     DEFAULT_OPT_OUT = "default_opt_out"
     NOT_REFUSABLE = "not_refusable"
     PENDING = "pending"
+    RECONSENT_REQUIRED = "reconsent_required"
+    MINOR = "minor"
+    GPC = "gpc"
+    ADEQUATE = "adequate"  # the destination is in the subject's region or deemed adequate
+    NOT_REQUIRED = "not_required"  # the subject's law does not restrict this transfer
+    NOT_ENABLED = "not_enabled"  # the organization has not enabled automated decisions
+    OBJECTED = "objected"
+    NOT_OBJECTED = "not_objected"
 
 
 class Scope(StrEnum):
@@ -69,3 +77,18 @@ class Scope(StrEnum):
     SUBJECTS_EXPORT = "subjects:export"
     SUBJECTS_ERASE = "subjects:erase"
     ADMIN = "admin"
+
+
+class WebhookEventType(StrEnum):
+    CONSENT_CHANGED = "consent.changed"
+    SUBJECT_ERASED = "subject.erased"
+    NOTICE_PUBLISHED = "notice.published"
+
+
+class DeliveryStatus(StrEnum):
+    """A webhook delivery's life: pending -> delivering (leased) -> delivered, or back to pending, or failed."""
+
+    PENDING = "pending"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    FAILED = "failed"

@@ -133,6 +133,24 @@ def app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def app_with(database_url: str, clock: FrozenClock):
+    """app_with(setting=value, ...) -> another app on the same database, closed after the test."""
+    made: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        other = create_app(settings_for(database_url, **overrides))
+        other.config["CLOCK"] = clock
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask):
     return app.test_client()
 

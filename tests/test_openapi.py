@@ -21,9 +21,14 @@ CONTRACT = {
     ("get", "/consent.js"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("post", "/v1/preference-links"),
+    ("get", "/preferences/{signed}"),
+    ("post", "/preferences/{signed}"),
+    ("post", "/unsubscribe/{signed}"),
 }
-PUBLIC = {"/.well-known/jwks.json", "/healthz", "/readyz", "/consent.js", "/demo", "/demo/analytics.js", "/demo/embed"}
+PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/consent.js", "/demo", "/demo/analytics.js", "/demo/embed"}
 PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential
+SIGNED_LINKS = ("/preferences/", "/unsubscribe/", "/confirm/")  # the signed token in the path is the credential
 
 
 def operations(spec: dict):
@@ -48,7 +53,7 @@ def test_every_operation_has_schemas_and_security(client):
         assert all("schema" in media for media in content.values()), (method, path)
         if method == "post" and path != "/v1/subjects/{kind}/{subject_id}/tokens":
             assert "requestBody" in operation, (method, path)
-        if path not in PUBLIC and not path.startswith(PUBLISHABLE):
+        if path not in PUBLIC and not path.startswith((PUBLISHABLE, *SIGNED_LINKS)):
             assert operation.get("security"), (method, path)
             assert {"401", "403"} <= set(operation["responses"]), (method, path)
 

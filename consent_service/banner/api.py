@@ -12,7 +12,7 @@ from consent_service.consents import evidence
 from consent_service.errors import ErrorSchema, Forbidden
 from consent_service.extensions import db
 from consent_service.properties import service as properties
-from consent_service.regimes.service import COUNTRY_CODE
+from consent_service.regimes.request_country import country_from_cdn
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Method
 
@@ -66,8 +66,9 @@ def config(query: dict, property_key: str):
         available=texts.languages(prop.texts),
         default=prop.default_language,
     )
-    country = query.get("country") or _country_from_cdn()
-    shown = banner.build_config(session=db.session, prop=prop, language=language, regime=runtime().rules.regime_for(country))
+    country = query.get("country") or country_from_cdn()
+    rules = runtime().rules
+    shown = banner.build_config(session=db.session, prop=prop, language=language, regime=rules.regime_for(country), rules=rules)
     runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
     response = jsonify(shown.as_response())
     response.set_etag(shown.version.removeprefix("sha256:"))
@@ -96,7 +97,7 @@ def choose(body: dict, property_key: str):
             banner_version=body["banner_version"],
             token=body.get("token"),
             gpc=body["gpc"] or request.headers.get("Sec-GPC") == "1",
-            country=_country_from_cdn(),
+            country=country_from_cdn(),
             evidence=evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None),
         ),
         rules=runtime().rules,
@@ -112,9 +113,3 @@ def choose(body: dict, property_key: str):
         "expires_at": result.token.expires_at,
         "decisions": {key: {"decision": s.decision.value, "allowed": s.allowed} for key, s in result.decisions.items()},
     }, 201
-
-
-def _country_from_cdn() -> str | None:
-    header = runtime().settings.country_header
-    value = request.headers.get(header, "").strip().upper() if header else ""
-    return value if COUNTRY_CODE.match(value) else None

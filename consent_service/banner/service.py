@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consent_service.banner import texts
 from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
+from consent_service.consents.state import Circumstances, default_decision
 from consent_service.errors import ValidationFailed
 from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
@@ -64,14 +65,15 @@ class ChoiceResult:
     decisions: dict[str, consents.PurposeState]
 
 
-def build_config(*, session: Session, prop: Property, language: str, regime: Regime) -> BannerConfig:
+def build_config(*, session: Session, prop: Property, language: str, regime: Regime, rules: RegimeRules) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to."""
     catalogue = purposes.catalogue(session=session)
     localized = texts.resolve(language, prop.texts)
+    circumstances = Circumstances(regime=regime.value, policy=rules.policy(regime))
     shown = []
     for key in prop.purposes:
         purpose = catalogue[key]
-        default_granted = purposes.default_decision(purpose, regime) is Decision.GRANTED
+        default_granted = default_decision(purpose, circumstances) is Decision.GRANTED
         shown.append({
             **localized["purposes"].get(key, {"name": purpose.name, "description": purpose.description}),
             "key": key,
@@ -144,9 +146,15 @@ def record_choice(
     if unknown:
         raise ValidationFailed("Choices name purposes this banner did not show.", errors=unknown)
     decisions = {key: bool(choice.choices.get(key, False)) for key in refusable}
-    if choice.gpc and prop.gpc_honoured and choice.method is Method.BANNER_ACCEPT_ALL:
-        # "Accept all" does not override a GPC signal; only an explicit per-purpose choice does.
-        decisions.update({key: False for key in GPC_PURPOSES if key in decisions})
+    policy = rules.policy(shown.regime)
+    # What this way of choosing cannot grant under the rules is not recorded as granted, nor as refused.
+    decisions = {key: granted for key, granted in decisions.items() if not granted or policy.counts_as_consent(key, choice.method)}
+    # "Accept all" does not override a GPC signal: those purposes are recorded as refused by the signal.
+    gpc_refused = (
+        [key for key in GPC_PURPOSES if key in decisions]
+        if choice.gpc and prop.gpc_honoured and choice.method is Method.BANNER_ACCEPT_ALL
+        else []
+    )
 
     visitor_id = _returning_visitor(session, keystore, issuer, prop, choice.token, now) or _new_visitor_id()
     state = consents.record_events(
@@ -154,7 +162,11 @@ def record_choice(
         kind=SubjectKind.VISITOR.value,
         external_id=visitor_id,
         events=[
-            consents.EventInput(purpose=key, decision=Decision.GRANTED if granted else Decision.DENIED, method=choice.method)
+            consents.EventInput(
+                purpose=key,
+                decision=Decision.GRANTED if granted and key not in gpc_refused else Decision.DENIED,
+                method=Method.GPC if key in gpc_refused else choice.method,
+            )
             for key, granted in decisions.items()
         ],
         context=consents.EventContext(
@@ -169,7 +181,7 @@ def record_choice(
         rules=rules,
         now=now,
     )
-    lifetime_days = prop.accept_lifetime_days if all(decisions.values()) else prop.reject_lifetime_days
+    lifetime_days = prop.accept_lifetime_days if all(s.allowed for k, s in state.consents.items() if k in decisions) else prop.reject_lifetime_days
     token = tokens.issue_token(
         session=session,
         keystore=keystore,

@@ -59,3 +59,10 @@ def demo_embed():
     if not runtime().settings.demo_page:
         abort(404)
     return render_template("demo/embed.html")
+
+
+@blp.route("/.well-known/gpc.json")
+@blp.doc(responses={"200": {"description": "Global Privacy Control support", "content": {"application/json": {"schema": {"type": "object"}}}}})
+def gpc_support():
+    """This service honours Global Privacy Control (the GPC specification's well-known resource)."""
+    return {"gpc": True, "lastUpdate": runtime().rules.version}

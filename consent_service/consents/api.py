@@ -19,9 +19,12 @@ from consent_service.consents.schemas import (
     SubjectStateSchema,
 )
 from consent_service.extensions import db
+from consent_service.regimes.request_country import country_from_cdn
 from consent_service.runtime import runtime
 from consent_service.subjects.schemas import SUBJECT_PATH
-from consent_service.vocabulary import ActorType, Scope
+from consent_service.preferences import service as preferences
+from consent_service.preferences.links import app_signer
+from consent_service.vocabulary import ActorType, Decision, Method, Scope, SubjectKind
 
 blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record consents, read state and history, check.")
 
@@ -54,7 +57,18 @@ class ConsentEvents(MethodView):
                 rules=runtime().rules,
                 now=moment,
             )
-            return idempotency.Answer(body=SubjectStateSchema().dump(state), status=201)
+            answer = SubjectStateSchema().dump(state)
+            pending = [e["purpose"] for e in body["events"] if e["method"] is Method.DOUBLE_OPT_IN and e["decision"] is Decision.GRANTED]
+            if kind == SubjectKind.CUSTOMER and pending:
+                # The sender emails these; the consent stays pending until one is confirmed.
+                answer["confirmation_urls"] = {
+                    purpose: preferences.confirmation_link(
+                        session=db.session, signer=app_signer(), base_url=runtime().settings.token_issuer,
+                        customer_id=subject_id, purpose=purpose, language=None,
+                    ).url
+                    for purpose in pending
+                }
+            return idempotency.Answer(body=answer, status=201)
 
         answer = idempotency.run_once(
             session=db.session,
@@ -93,7 +107,12 @@ class ConsentEvents(MethodView):
 def subject_state(query: dict, kind: str, subject_id: str):
     """The current decision for every purpose, defaults included."""
     return consents.read_state(
-        session=db.session, kind=kind, external_id=subject_id, rules=runtime().rules, country=query.get("country")
+        session=db.session,
+        kind=kind,
+        external_id=subject_id,
+        rules=runtime().rules,
+        now=now(),
+        country=query.get("country"),
     )
 
 
@@ -106,7 +125,11 @@ def checks(body: dict):
     batch = "checks" in body
     requests = [_check_request(item) for item in body["checks"]] if batch else [_check_request(body)]
     results = consents.check_many(
-        session=db.session, requests=requests, rules=runtime().rules, field_prefix="checks" if batch else None
+        session=db.session,
+        requests=requests,
+        rules=runtime().rules,
+        now=now(),
+        field_prefix="checks" if batch else None,
     )
     return {"results": results} if batch else results[0]
 
@@ -116,8 +139,10 @@ def _check_request(item: dict) -> consents.CheckRequest:
         kind=item["subject"]["kind"].value,
         external_id=item["subject"]["id"],
         purposes=item["purposes"],
-        country=item.get("country"),
+        country=item.get("country") or country_from_cdn(),
         destination_country=item.get("destination_country"),
+        gpc=item.get("gpc", False),
+        on_behalf_of=item.get("on_behalf_of"),
     )
 
 
@@ -132,4 +157,5 @@ def _event_context(body: dict) -> consents.EventContext:
         actor_type=actor["type"],
         actor_id=actor.get("id"),
         evidence=evidence.minimize(**body.get("evidence", {})),
+        gpc=body.get("gpc", False),
     )

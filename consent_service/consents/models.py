@@ -54,6 +54,10 @@ class ConsentState(db.Model):
     method: Mapped[str] = mapped_column(String(32))
     notice_version: Mapped[str] = mapped_column(String(64))
     regime: Mapped[str] = mapped_column(String(16))
+    property_key: Mapped[str | None] = mapped_column(String(64))
+    actor_type: Mapped[str | None] = mapped_column(String(16))
+    # cross_border_transfer only: destinations currently consented to ("*" for all).
+    destinations: Mapped[list[str] | None] = mapped_column(JSON)
     event_id: Mapped[str] = mapped_column(String(40), ForeignKey("consent_events.id"))
     revision: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -27,6 +27,10 @@ def country_field(**kwargs) -> fields.String:
     return fields.String(validate=COUNTRY, **kwargs)
 
 
+def gpc_field() -> fields.Boolean:
+    return fields.Boolean(metadata={"description": "A Global Privacy Control signal came with the request."})
+
+
 class SubjectRefSchema(ma.Schema):
     kind = fields.Enum(SubjectKind, by_value=True, required=True)
     id = fields.String(required=True, validate=validate.Length(1, 255))
@@ -59,7 +63,11 @@ class RecordEventsSchema(ma.Schema):
     )
     notice_version = fields.String(required=True, validate=validate.Length(1, 64))
     country = country_field()
-    destination_country = country_field()
+    destination_country = fields.String(
+        validate=validate.Regexp(r"^([A-Z]{2}|\*)$", error="A country code such as US, or * for every destination."),
+        metadata={"description": "For cross_border_transfer: the destination consented to, or * for all."},
+    )
+    gpc = gpc_field()
     property = fields.String(validate=validate.Length(1, 64))
     actor = fields.Nested(ActorSchema)
     evidence = fields.Nested(EvidenceInSchema)
@@ -82,6 +90,10 @@ class SubjectStateSchema(ma.Schema):
     revision = fields.Integer(required=True)
     regime = fields.String(required=True, metadata={"enum": [r.value for r in Regime]})
     consents = fields.Dict(keys=fields.String(), values=fields.Nested(PurposeStateSchema), required=True)
+    confirmation_urls = fields.Dict(
+        keys=fields.String(), values=fields.String(), dump_only=True,
+        metadata={"description": "After a double_opt_in grant: the link to email, per purpose."},
+    )
 
     def _subject(self, state) -> dict:
         return {"kind": state.kind, "id": state.id}
@@ -124,6 +136,9 @@ class StateQuerySchema(ma.Schema):
     country = country_field()
 
 
+ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
+
+
 class CheckInSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     purposes = fields.List(
@@ -131,6 +146,8 @@ class CheckInSchema(ma.Schema):
     )
     country = country_field()
     destination_country = country_field()
+    gpc = gpc_field()
+    on_behalf_of = fields.String(validate=validate.Length(1, 255), metadata=ON_BEHALF_OF)
 
 
 class CheckRequestSchema(ma.Schema):
@@ -140,11 +157,13 @@ class CheckRequestSchema(ma.Schema):
     purposes = fields.List(fields.String(validate=PURPOSE_KEY), validate=validate.Length(1, MAX_PURPOSES_PER_CHECK))
     country = country_field()
     destination_country = country_field()
+    gpc = gpc_field()
+    on_behalf_of = fields.String(validate=validate.Length(1, 255), metadata=ON_BEHALF_OF)
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
     def _one_form(self, data: dict, **_kwargs) -> None:
-        single = {"subject", "purposes", "country", "destination_country"} & data.keys()
+        single = {"subject", "purposes", "country", "destination_country", "gpc", "on_behalf_of"} & data.keys()
         if "checks" in data and single:
             raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
         if "checks" not in data:

@@ -3,24 +3,36 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from math import ceil
 from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
 from consent_service.consents.models import ConsentEvent, ConsentState
-from consent_service.consents.state import PurposeState, effective
+from consent_service.consents.state import (
+    ALL_DESTINATIONS,
+    AUTOMATED_DECISIONS_PURPOSE,
+    BLANKET_METHODS,
+    TRANSFER_PURPOSE,
+    Circumstances,
+    PurposeState,
+    effective,
+)
 from consent_service.errors import ValidationFailed
+from consent_service.notices import service as notices
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
-from consent_service.regimes.service import RegimeRules
+from consent_service.regimes.service import RegimePolicy, RegimeRules
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject
-from consent_service.vocabulary import ActorType, Decision, Method, Regime
+from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
+from consent_service.webhooks import service as webhooks
 
 MAX_HISTORY_PAGE = 200
+DAYS_PER_YEAR = 365.25
 
 
 class NotRefusable(ValidationFailed):
@@ -29,6 +41,16 @@ class NotRefusable(ValidationFailed):
 
 class InvalidCursor(ValidationFailed):
     code = "invalid_cursor"
+
+
+class MethodNotValid(ValidationFailed):
+    code = "method_not_valid"
+
+
+class MinorConsent(ValidationFailed):
+    """A minor below the age of digital consent cannot consent alone."""
+
+    code = "minor"
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,8 @@ class EventContext:
     actor_type: ActorType = ActorType.SUBJECT
     actor_id: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    # A Global Privacy Control signal came with the request.
+    gpc: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,8 +127,12 @@ def record_events(
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
     subject = subjects.lock(session=session, kind=kind, external_id=external_id, now=now)
-    regime = context.regime or rules.regime_for(context.country)
+    country = context.country or subject.country
+    regime = context.regime or rules.regime_for(country)
+    events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
+    _require_valid_consent(events, context, rules, regime, country)
     states = _states_of(session, subject.id)
+    recorded: list[ConsentEvent] = []
     for event_input in events:
         subject.revision += 1
         event = ConsentEvent(
@@ -117,7 +145,7 @@ def record_events(
             notice_version=context.notice_version,
             regime=regime.value,
             country=context.country,
-            destination_country=context.destination_country,
+            destination_country=context.destination_country if event_input.purpose == TRANSFER_PURPOSE else None,
             age=context.age,
             property_key=context.property_key,
             language=context.language,
@@ -128,21 +156,90 @@ def record_events(
             recorded_at=now,
         )
         session.add(event)
+        recorded.append(event)
         states[event.purpose] = _fold(states.get(event.purpose), event, session)
-    subject.updated_at = now
+    _remember_subject_facts(subject, context, rules, country, now)
     session.flush()
-    return _subject_state(subject.kind, subject.external_id, subject.revision, catalogue, states, regime.value)
+    # In this transaction: the webhook exists if and only if these events commit.
+    webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
+                                     revision=subject.revision, events=recorded, now=now)
+    circumstances = _circumstances(rules, regime=regime.value, subject=subject, now=now)
+    return _subject_state(subject.kind, subject.external_id, subject.revision, catalogue, states, circumstances)
+
+
+def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: RegimePolicy) -> list[EventInput]:
+    """A GPC signal is an opt-out of its purposes, recorded as such, unless this very request
+    switches one of them on explicitly."""
+    if not context.gpc:
+        return []
+    explicit = {e.purpose for e in events if e.decision is Decision.GRANTED and e.method not in BLANKET_METHODS}
+    return [
+        EventInput(purpose=purpose, decision=Decision.DENIED, method=Method.GPC)
+        for purpose in sorted(policy.gpc_purposes - explicit)
+    ]
+
+
+def _require_valid_consent(
+    events: Sequence[EventInput], context: EventContext, rules: RegimeRules, regime: Regime, country: str | None
+) -> None:
+    """Refuse grants that are not valid consent here: wrong method, a minor on their own, or a
+    transfer that names no destination. Refusals and withdrawals are always accepted."""
+    policy = rules.policy(regime)
+    age_of_consent = rules.age_of_consent(country)
+    minor, method, destination = {}, {}, {}
+    for index, event in enumerate(events):
+        if event.decision is not Decision.GRANTED:
+            continue
+        if context.age is not None and context.age < age_of_consent and context.actor_type is not ActorType.GUARDIAN:
+            minor[f"events.{index}.decision"] = [f"Under {age_of_consent}, a guardian consents (actor type guardian)."]
+        if not policy.counts_as_consent(event.purpose, event.method):
+            method[f"events.{index}.method"] = [
+                f"{event.method.value!r} is not valid consent for {event.purpose!r} in the {regime.value} regime."
+            ]
+        if event.purpose == TRANSFER_PURPOSE and not context.destination_country:
+            destination["destination_country"] = ["A transfer consent names its destination country, or * for all."]
+    if minor:
+        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | destination)
+    if method:
+        raise MethodNotValid("Some grants are not valid consent here.", errors=method | destination)
+    if destination:
+        raise ValidationFailed(errors=destination)
+
+
+def _remember_subject_facts(subject: Subject, context: EventContext, rules: RegimeRules, country: str | None, now: datetime) -> None:
+    subject.updated_at = now
+    if context.country:
+        subject.country = context.country
+    if context.age is not None:
+        years_left = rules.age_of_consent(country) - context.age
+        # The latest the subject can come of age: they may have turned `age` just now.
+        subject.minor_until = now + timedelta(days=ceil(years_left * DAYS_PER_YEAR)) if years_left > 0 else None
 
 
 def _fold(state: ConsentState | None, event: ConsentEvent, session: Session) -> ConsentState:
-    """The state after one more event: the latest decision for a purpose wins."""
+    """The state after one more event: the latest decision for a purpose wins; transfer
+    consents accumulate per destination, and a refusal without one ends them all."""
     if state is None:
         state = ConsentState(subject_id=event.subject_id, purpose=event.purpose)
         session.add(state)
-    state.decision = event.decision
+    decision = event.decision
+    if event.purpose == TRANSFER_PURPOSE:
+        destinations = set(state.destinations or ())
+        destination = event.destination_country
+        if decision == Decision.GRANTED:
+            destinations.add(destination or ALL_DESTINATIONS)
+        elif destination in (None, ALL_DESTINATIONS) or ALL_DESTINATIONS in destinations:
+            destinations.clear()
+        else:
+            destinations.discard(destination)
+        state.destinations = sorted(destinations)
+        decision = Decision.GRANTED.value if destinations else decision
+    state.decision = decision
     state.method = event.method
     state.notice_version = event.notice_version
     state.regime = event.regime
+    state.property_key = event.property_key
+    state.actor_type = event.actor_type
     state.event_id = event.id
     state.revision = event.revision
     state.updated_at = event.recorded_at
@@ -150,16 +247,27 @@ def _fold(state: ConsentState | None, event: ConsentEvent, session: Session) -> 
 
 
 def read_state(
-    *, session: Session, kind: str, external_id: str, rules: RegimeRules, country: str | None = None
+    *,
+    session: Session,
+    kind: str,
+    external_id: str,
+    rules: RegimeRules,
+    now: datetime,
+    country: str | None = None,
 ) -> SubjectState:
     """The current state for every purpose; an unknown subject has the defaults and revision 0."""
     catalogue = purposes.catalogue(session=session)
     subject = subjects.find(session=session, kind=kind, external_id=external_id)
-    if subject is None:
-        return _subject_state(kind, external_id, 0, catalogue, {}, rules.regime_for(country).value)
-    states = _states_of(session, subject.id)
-    regime = _regime(rules, country, states)
-    return _subject_state(kind, external_id, subject.revision, catalogue, states, regime)
+    states = _states_of(session, subject.id) if subject is not None else {}
+    circumstances = _circumstances(
+        rules,
+        regime=_regime(rules, country, subject, states),
+        subject=subject,
+        now=now,
+        material_changes=notices.material_changes(session=session),
+    )
+    revision = subject.revision if subject is not None else 0
+    return _subject_state(kind, external_id, revision, catalogue, states, circumstances)
 
 
 @dataclass(frozen=True)
@@ -169,33 +277,79 @@ class CheckRequest:
     purposes: Sequence[str]
     country: str | None = None
     destination_country: str | None = None
+    gpc: bool = False
+    # Automated decisions asked on behalf of an organization (a customer subject).
+    on_behalf_of: str | None = None
 
 
 def check_many(
-    *, session: Session, requests: Sequence[CheckRequest], rules: RegimeRules, field_prefix: str | None = None
+    *,
+    session: Session,
+    requests: Sequence[CheckRequest],
+    rules: RegimeRules,
+    now: datetime,
+    field_prefix: str | None = None,
 ) -> list[CheckResult]:
     """Answer "may I process this subject's data for these purposes now?" for each request."""
     catalogue = purposes.catalogue(session=session)
-    given = {}
+    given, missing_destination = {}, {}
     for index, request in enumerate(requests):
-        where = f"{field_prefix}.{index}.purposes" if field_prefix else "purposes"
-        given.update({f"{where}.{i}": key for i, key in enumerate(request.purposes)})
+        where = f"{field_prefix}.{index}." if field_prefix else ""
+        given.update({f"{where}purposes.{i}": key for i, key in enumerate(request.purposes)})
+        if TRANSFER_PURPOSE in request.purposes and not request.destination_country:
+            missing_destination[f"{where}destination_country"] = ["Required to check a transfer."]
     purposes.require_known(catalogue, given)
-    return [_check(session, request, rules, catalogue) for request in requests]
+    if missing_destination:
+        raise ValidationFailed("A transfer check names its destination.", errors=missing_destination)
+    changes = notices.material_changes(session=session)
+    return [_check(session, request, rules, catalogue, changes, now) for request in requests]
 
 
-def _check(session: Session, request: CheckRequest, rules: RegimeRules, catalogue: dict[str, Purpose]) -> CheckResult:
-    # One indexed read of just the purposes asked about.
-    rows = session.scalars(
-        select(ConsentState)
-        .join(Subject, Subject.id == ConsentState.subject_id)
-        .where(Subject.kind == request.kind, Subject.external_id == request.external_id)
-        .where(ConsentState.purpose.in_(set(request.purposes)))
+def _check(
+    session: Session,
+    request: CheckRequest,
+    rules: RegimeRules,
+    catalogue: dict[str, Purpose],
+    changes: list,
+    now: datetime,
+) -> CheckResult:
+    subject = subjects.find(session=session, kind=request.kind, external_id=request.external_id)
+    states = _states_of(session, subject.id, request.purposes) if subject is not None else {}
+    circumstances = _circumstances(
+        rules,
+        regime=_regime(rules, request.country, subject, states),
+        subject=subject,
+        now=now,
+        country=request.country,
+        gpc=request.gpc,
+        destination=request.destination_country,
+        organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
+        material_changes=changes,
     )
-    states = {state.purpose: state for state in rows}
-    regime = _regime(rules, request.country, states)
-    decisions = {key: effective(catalogue[key], states.get(key), regime) for key in request.purposes}
+    decisions = {key: effective(catalogue[key], states.get(key), circumstances) for key in request.purposes}
     return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
+
+
+def _organization_enabled(session: Session, organization_id: str) -> bool:
+    organization = subjects.find(session=session, kind=SubjectKind.CUSTOMER.value, external_id=organization_id)
+    if organization is None:
+        return False
+    state = _states_of(session, organization.id, [AUTOMATED_DECISIONS_PURPOSE]).get(AUTOMATED_DECISIONS_PURPOSE)
+    return state is not None and state.decision == Decision.GRANTED
+
+
+def count_awaiting_reconsent(*, session: Session, notice) -> int:
+    """How many current grants a material notice puts up for reconsent."""
+    if not notice.material:
+        return 0
+    query = select(func.count()).select_from(ConsentState).where(
+        ConsentState.purpose.in_(notice.purposes),
+        ConsentState.updated_at < notice.published_at,
+        ConsentState.decision == Decision.GRANTED.value,
+    )
+    if notice.property_key is not None:
+        query = query.where(ConsentState.property_key == notice.property_key)
+    return session.scalar(query) or 0
 
 
 def list_events(
@@ -241,16 +395,45 @@ def _decode_cursor(cursor: str) -> int:
         raise InvalidCursor("The cursor is not valid.", errors={"cursor": ["Not a cursor from this API."]}) from None
 
 
-def _states_of(session: Session, subject_id: int) -> dict[str, ConsentState]:
-    rows = session.scalars(select(ConsentState).where(ConsentState.subject_id == subject_id))
-    return {state.purpose: state for state in rows}
+def _states_of(session: Session, subject_id: int, purpose_keys: Sequence[str] | None = None) -> dict[str, ConsentState]:
+    query = select(ConsentState).where(ConsentState.subject_id == subject_id)
+    if purpose_keys is not None:
+        query = query.where(ConsentState.purpose.in_(set(purpose_keys)))
+    return {state.purpose: state for state in session.scalars(query)}
 
 
-def _regime(rules: RegimeRules, country: str | None, states: dict[str, ConsentState]) -> str:
-    """The country asked about, else the regime of the subject's latest decision, else the default."""
+def _regime(rules: RegimeRules, country: str | None, subject: Subject | None, states: dict[str, ConsentState]) -> str:
+    """The country asked about, else the subject's last known country, else the regime of its
+    latest decision, else the default."""
+    country = country or (subject.country if subject is not None else None)
     if country is not None or not states:
         return rules.regime_for(country).value
     return max(states.values(), key=lambda s: s.revision).regime
+
+
+def _circumstances(
+    rules: RegimeRules,
+    *,
+    regime: str,
+    subject: Subject | None,
+    now: datetime,
+    country: str | None = None,
+    gpc: bool = False,
+    destination: str | None = None,
+    organization_enabled: bool | None = None,
+    material_changes: Sequence = (),
+) -> Circumstances:
+    country = country or (subject.country if subject is not None else None)
+    return Circumstances(
+        regime=regime,
+        policy=rules.policy(regime),
+        minor=subject is not None and subject.minor_until is not None and subject.minor_until > now,
+        gpc=gpc,
+        destination=destination,
+        transfer_region=rules.transfer_region(country),
+        organization_enabled=organization_enabled,
+        material_changes=tuple(material_changes),
+    )
 
 
 def _subject_state(
@@ -259,12 +442,12 @@ def _subject_state(
     revision: int,
     catalogue: dict[str, Purpose],
     states: dict[str, ConsentState],
-    regime: str,
+    circumstances: Circumstances,
 ) -> SubjectState:
     return SubjectState(
         kind=kind,
         id=external_id,
         revision=revision,
-        regime=regime,
-        consents={key: effective(purpose, states.get(key), regime) for key, purpose in catalogue.items()},
+        regime=circumstances.regime,
+        consents={key: effective(purpose, states.get(key), circumstances) for key, purpose in catalogue.items()},
     )

@@ -1,4 +1,22 @@
-"""The effective decision for one purpose: recorded decision, or the regime's default."""
+"""The effective decision for one purpose: what the subject said, weighed by the rules.
+
+Checks, the state endpoint and tokens all answer from `effective`, so a rule lives in one
+place. Precedence, first match wins:
+ 1. a purpose that cannot be refused is allowed (`not_refusable`);
+ 2. a transfer to a destination inside the subject's region or deemed adequate, or from a
+    country whose law does not restrict it, needs no consent (`adequate`, `not_required`);
+    otherwise only a consent naming that destination (or all) allows it;
+ 3. automated decisions asked on behalf of an organization: allowed only when the organization
+    enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`);
+ 4. a minor's own consent, or a default, never allows a consent-based purpose (`minor`);
+    a guardian's grant does;
+ 5. a Global Privacy Control signal in an opt-out regime turns off its purposes unless the person
+    later switched that purpose on by itself (an "accept all" or implied consent does not count);
+ 6. an unconfirmed double opt-in is `pending`;
+ 7. a grant older than a material notice change of its purpose is flagged `reconsent_required`,
+    and for opt-in purposes it no longer allows;
+ 8. otherwise the recorded decision, or the regime's default (`default_opt_out`, `opt_in_required`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +24,14 @@ from datetime import datetime
 
 from consent_service.consents.models import ConsentState
 from consent_service.purposes.models import Purpose
-from consent_service.purposes.service import default_decision
-from consent_service.vocabulary import Decision, Method, Reason
+from consent_service.regimes.service import RegimePolicy, TransferRegion
+from consent_service.vocabulary import ActorType, Decision, LegalBasis, Method, Reason
+
+TRANSFER_PURPOSE = "cross_border_transfer"
+AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
+ALL_DESTINATIONS = "*"
+# Ways of saying yes that are not a per-purpose choice of the person: GPC outranks them.
+BLANKET_METHODS = frozenset({Method.BANNER_ACCEPT_ALL, Method.IMPLIED_BY_CONTINUING})
 
 
 @dataclass(frozen=True)
@@ -23,40 +47,89 @@ class PurposeState:
     reconsent_required: bool = False
 
 
-def effective(purpose: Purpose, state: ConsentState | None, regime: str) -> PurposeState:
-    """One rule for every reader: checks, the state endpoint and tokens all answer from here."""
+@dataclass(frozen=True)
+class Circumstances:
+    """What else a decision depends on: the regime, the subject, the question asked."""
+
+    regime: str
+    policy: RegimePolicy
+    minor: bool = False
+    gpc: bool = False
+    destination: str | None = None
+    transfer_region: TransferRegion | None = None
+    # For automated decisions asked on behalf of an organization: has it enabled them?
+    organization_enabled: bool | None = None
+    material_changes: tuple = ()
+
+
+def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) -> PurposeState:
+    """The answer for one purpose of one subject under these circumstances."""
     recorded = {} if state is None else {
         "source": "event",
         "method": state.method,
         "notice_version": state.notice_version,
         "updated_at": state.updated_at,
     }
+
+    def answer(allowed: bool, reason: Reason, decision: Decision | None = None, **extra) -> PurposeState:
+        if decision is None:  # the recorded decision, or for rules that need none, the answer itself
+            decision = Decision(state.decision) if state is not None else Decision.GRANTED if allowed else Decision.DENIED
+        return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason,
+                            **({"source": "default"} | recorded | extra))
+
     if not purpose.refusable:
-        return PurposeState(
-            purpose=purpose.key,
-            decision=Decision.GRANTED,
-            allowed=True,
-            reason=Reason.NOT_REFUSABLE,
-            **({"source": "default"} | recorded),
-        )
+        return answer(True, Reason.NOT_REFUSABLE, Decision.GRANTED)
+    if purpose.key == TRANSFER_PURPOSE and c.destination is not None:
+        return _transfer(state, c, answer)
+    if purpose.key == AUTOMATED_DECISIONS_PURPOSE and c.organization_enabled is not None:
+        if not c.organization_enabled:
+            return answer(False, Reason.NOT_ENABLED)
+        objected = state is not None and state.decision != Decision.GRANTED
+        return answer(not objected, Reason.OBJECTED if objected else Reason.NOT_OBJECTED)
+
+    needs_own_consent = purpose.legal_basis == LegalBasis.CONSENT
     if state is None:
-        decision = default_decision(purpose, regime)
-        granted = decision is Decision.GRANTED
-        return PurposeState(
-            purpose=purpose.key,
-            decision=decision,
-            allowed=granted,
-            reason=Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED,
-            source="default",
-        )
+        default = default_decision(purpose, c)
+        if c.minor and needs_own_consent:
+            return answer(False, Reason.MINOR, Decision.DENIED)
+        if c.gpc and purpose.key in c.policy.gpc_purposes:
+            return answer(False, Reason.GPC, Decision.DENIED)
+        granted = default is Decision.GRANTED
+        return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, default)
+
     decision = Decision(state.decision)
-    if decision is Decision.GRANTED and state.method == Method.DOUBLE_OPT_IN:
-        # Asked for, not yet confirmed from the inbox: nothing may be sent yet.
-        return PurposeState(purpose=purpose.key, decision=decision, allowed=False, reason=Reason.PENDING, **recorded)
-    return PurposeState(
-        purpose=purpose.key,
-        decision=decision,
-        allowed=decision is Decision.GRANTED,
-        reason=Reason(decision.value),
-        **recorded,
-    )
+    if decision is not Decision.GRANTED:
+        return answer(False, Reason(decision.value))
+    if c.minor and needs_own_consent and state.actor_type != ActorType.GUARDIAN:
+        return answer(False, Reason.MINOR)
+    if c.gpc and purpose.key in c.policy.gpc_purposes and state.method in BLANKET_METHODS:
+        return answer(False, Reason.GPC)
+    if state.method == Method.DOUBLE_OPT_IN:
+        return answer(False, Reason.PENDING)
+    if any(
+        change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
+        for change in c.material_changes
+    ):
+        opt_in = default_decision(purpose, c) is Decision.DENIED
+        return answer(not opt_in, Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED, reconsent_required=True)
+    return answer(True, Reason.GRANTED)
+
+
+def default_decision(purpose: Purpose, c: Circumstances) -> Decision:
+    """What holds when the subject said nothing: the rules file's default, else the catalogue's."""
+    return c.policy.purpose_defaults.get(purpose.key) or Decision(purpose.defaults.get(c.regime, Decision.DENIED))
+
+
+def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:
+    region = c.transfer_region
+    if region is None:
+        return answer(True, Reason.NOT_REQUIRED)
+    if region.transfer_is_free(c.destination):
+        return answer(True, Reason.ADEQUATE)
+    destinations = set(state.destinations or ()) if state is not None else set()
+    if destinations & {c.destination, ALL_DESTINATIONS}:
+        return answer(True, Reason.GRANTED, Decision.GRANTED)
+    if state is None:
+        return answer(False, Reason.OPT_IN_REQUIRED, Decision.DENIED)
+    decision = Decision(state.decision)
+    return answer(False, Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED, Decision.DENIED)

@@ -17,6 +17,7 @@ from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
 
 DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
+BANNER_CATEGORIES = ("cookie", "communication")
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 
@@ -119,6 +120,11 @@ def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: da
     if "purposes" in values:
         catalogue = purposes.catalogue(session=session)
         purposes.require_known(catalogue, {f"purposes.{i}": key for i, key in enumerate(values["purposes"])})
+        errors.update({
+            f"purposes.{i}": ["Recording, transfers and automated decisions are asked for on their own, not in a banner."]
+            for i, key in enumerate(values["purposes"])
+            if catalogue[key].category not in BANNER_CATEGORIES
+        })
         if "necessary" not in values["purposes"]:
             values["purposes"] = ["necessary", *values["purposes"]]
     if "texts" in values:

@@ -31,11 +31,6 @@ def require_known(purposes: dict[str, Purpose], given: dict[str, str]) -> None:
         raise UnknownPurpose("Unknown purpose.", errors=errors)
 
 
-def default_decision(purpose: Purpose, regime: str) -> Decision:
-    """What holds when the subject has said nothing: the purpose's default for the regime."""
-    return Decision(purpose.defaults.get(regime, Decision.DENIED))
-
-
 def create_purpose(
     *,
     session: Session,

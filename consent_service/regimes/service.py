@@ -1,16 +1,49 @@
-"""Which regime applies to a country, read from a rules file (data, not code)."""
+"""The rules that make answers depend on jurisdiction, read from a rules file (data, not code).
+
+A rules file maps countries to regimes and says, per regime, which methods count as consent
+(per purpose where it differs), which purposes a Global Privacy Control signal opts out of,
+the age of digital consent per country, and the transfer regions with their adequate
+destinations. The shipped file is rules.json beside this module; RULES_FILE replaces it.
+"""
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from consent_service.config import ConfigError
-from consent_service.vocabulary import Regime
+from consent_service.vocabulary import Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+PURPOSE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+@dataclass(frozen=True)
+class RegimePolicy:
+    regime: Regime
+    consent_methods: frozenset[str]
+    gpc_purposes: frozenset[str]
+    purpose_methods: dict[str, frozenset[str]]
+    purpose_defaults: dict[str, Decision]
+
+    def counts_as_consent(self, purpose: str, method: str) -> bool:
+        """Whether a grant given this way is valid consent for the purpose under this regime."""
+        return method in self.purpose_methods.get(purpose, self.consent_methods)
+
+
+@dataclass(frozen=True)
+class TransferRegion:
+    """Countries whose law restricts transfers out of them, and the destinations deemed adequate."""
+
+    name: str
+    countries: frozenset[str]
+    adequate: frozenset[str]
+
+    def transfer_is_free(self, destination: str) -> bool:
+        return destination in self.countries or destination in self.adequate
 
 
 @dataclass(frozen=True)
@@ -18,6 +51,10 @@ class RegimeRules:
     version: str
     default_regime: Regime
     by_country: dict[str, Regime]
+    policies: dict[Regime, RegimePolicy]
+    default_age_of_consent: int
+    age_by_country: dict[str, int]
+    transfer_regions: tuple[TransferRegion, ...]
 
     def regime_for(self, country: str | None) -> Regime:
         """The regime of a country code; the configured default when unknown or not given."""
@@ -25,41 +62,130 @@ class RegimeRules:
             return self.default_regime
         return self.by_country.get(country.upper(), self.default_regime)
 
+    def policy(self, regime: str) -> RegimePolicy:
+        return self.policies.get(Regime(regime), self.policies[self.default_regime])
+
+    def age_of_consent(self, country: str | None) -> int:
+        """The age from which a person consents for themselves (GDPR Art. 8, COPPA)."""
+        return self.age_by_country.get(country or "", self.default_age_of_consent)
+
+    def transfer_region(self, country: str | None) -> TransferRegion | None:
+        """The region whose transfer rules bind a subject in this country; None if none do.
+
+        An unknown country is treated as the strictest case: bound by the first region.
+        """
+        if country is None:
+            return self.transfer_regions[0] if self.transfer_regions else None
+        return next((region for region in self.transfer_regions if country in region.countries), None)
+
 
 def load_rules(path: str | Path | None = None) -> RegimeRules:
     """Read and validate a rules file; a bad entry stops the service with its name."""
     path = Path(path or DEFAULT_RULES_PATH)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"regime rules {path}: cannot be read as JSON ({exc})") from None
     return parse_rules(data, source=str(path))
 
 
-def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
-    def fail(where: str, problem: str) -> ConfigError:
-        return ConfigError(f"regime rules {source}: {where}: {problem}")
+class _Reader:
+    """Walks a rules document, failing with the dotted path of the first bad entry."""
 
-    if not isinstance(data, dict):
-        raise fail("top level", "must be an object")
-    regimes = data.get("regimes")
-    if not isinstance(regimes, dict) or not regimes:
-        raise fail("regimes", "must be a non-empty object")
-    known = {regime.value for regime in Regime}
-    by_country: dict[str, Regime] = {}
-    for name, regime in regimes.items():
-        if name not in known:
-            raise fail(f"regimes.{name}", f"unknown regime (known: {', '.join(sorted(known))})")
-        countries = regime.get("countries") if isinstance(regime, dict) else None
-        if not isinstance(countries, list):
-            raise fail(f"regimes.{name}.countries", "must be a list of country codes")
-        for index, country in enumerate(countries):
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> ConfigError:
+        return ConfigError(f"regime rules {self.source}: {where}: {problem}")
+
+    def obj(self, value: Any, where: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, "must be an object")
+        return value
+
+    def countries(self, value: Any, where: str) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(where, "must be a list of country codes")
+        for index, country in enumerate(value):
             if not isinstance(country, str) or not COUNTRY_CODE.match(country):
-                raise fail(f"regimes.{name}.countries[{index}]", f"{country!r} is not an ISO 3166 alpha-2 code")
+                raise self.fail(f"{where}[{index}]", f"{country!r} is not an ISO 3166 alpha-2 code")
+        return value
+
+    def methods(self, value: Any, where: str) -> frozenset[str]:
+        known = {method.value for method in Method}
+        if not isinstance(value, list):
+            raise self.fail(where, "must be a list of methods")
+        for index, method in enumerate(value):
+            if method not in known:
+                raise self.fail(f"{where}[{index}]", f"{method!r} is not a method (known: {', '.join(sorted(known))})")
+        return frozenset(value)
+
+    def purposes(self, value: Any, where: str) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(p, str) and PURPOSE_KEY.match(p) for p in value):
+            raise self.fail(where, "must be a list of purpose keys")
+        return value
+
+    def age(self, value: Any, where: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 30:
+            raise self.fail(where, f"{value!r} is not an age between 1 and 29")
+        return value
+
+
+def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
+    read = _Reader(source)
+    document = read.obj(data, "top level")
+    known = {regime.value for regime in Regime}
+    regimes = read.obj(document.get("regimes"), "regimes")
+    by_country: dict[str, Regime] = {}
+    policies: dict[Regime, RegimePolicy] = {}
+    for name, body in regimes.items():
+        where = f"regimes.{name}"
+        if name not in known:
+            raise read.fail(where, f"unknown regime (known: {', '.join(sorted(known))})")
+        body = read.obj(body, where)
+        for index, country in enumerate(read.countries(body.get("countries"), f"{where}.countries")):
             if country in by_country:
-                raise fail(f"regimes.{name}.countries[{index}]", f"{country} is already in {by_country[country]}")
+                raise read.fail(f"{where}.countries[{index}]", f"{country} is already in {by_country[country]}")
             by_country[country] = Regime(name)
-    default = data.get("default_regime")
-    if default not in known:
-        raise fail("default_regime", f"{default!r} is not a known regime")
-    return RegimeRules(version=str(data.get("version", "")), default_regime=Regime(default), by_country=by_country)
+        purpose_methods, purpose_defaults = {}, {}
+        for purpose, rule in read.obj(body.get("purposes", {}), f"{where}.purposes").items():
+            rule_where = f"{where}.purposes.{purpose}"
+            rule = read.obj(rule, rule_where)
+            if "consent_methods" in rule:
+                purpose_methods[purpose] = read.methods(rule["consent_methods"], f"{rule_where}.consent_methods")
+            if "default" in rule:
+                if rule["default"] not in (Decision.GRANTED, Decision.DENIED):
+                    raise read.fail(f"{rule_where}.default", "must be granted or denied")
+                purpose_defaults[purpose] = Decision(rule["default"])
+        policies[Regime(name)] = RegimePolicy(
+            regime=Regime(name),
+            consent_methods=read.methods(body.get("consent_methods"), f"{where}.consent_methods"),
+            gpc_purposes=frozenset(read.purposes(body.get("gpc_purposes", []), f"{where}.gpc_purposes")),
+            purpose_methods=purpose_methods,
+            purpose_defaults=purpose_defaults,
+        )
+    default = document.get("default_regime")
+    if default not in policies:
+        raise read.fail("default_regime", f"{default!r} is not a regime of this file")
+    ages = read.obj(document.get("age_of_consent", {}), "age_of_consent")
+    for country in ages:
+        read.countries([country], "age_of_consent")
+    regions = []
+    for name, body in read.obj(document.get("transfers", {}), "transfers").items():
+        body = read.obj(body, f"transfers.{name}")
+        regions.append(
+            TransferRegion(
+                name=name,
+                countries=frozenset(read.countries(body.get("countries"), f"transfers.{name}.countries")),
+                adequate=frozenset(read.countries(body.get("adequate", []), f"transfers.{name}.adequate")),
+            )
+        )
+    return RegimeRules(
+        version=str(document.get("version", "")),
+        default_regime=Regime(default),
+        by_country=by_country,
+        policies=policies,
+        default_age_of_consent=read.age(document.get("default_age_of_consent"), "default_age_of_consent"),
+        age_by_country={country: read.age(age, f"age_of_consent.{country}") for country, age in ages.items()},
+        transfer_regions=tuple(regions),
+    )

@@ -19,5 +19,9 @@ class Subject(db.Model):
     external_id: Mapped[str] = mapped_column(String(255))
     # Bumped once per consent event; the materialized state carries the revision it reflects.
     revision: Mapped[int] = mapped_column(default=0)
+    # The last country given for the subject: its regime and transfer region when a check names none.
+    country: Mapped[str | None] = mapped_column(String(2))
+    # Until when the subject counts as a minor, from the age given with an event (the latest it can be).
+    minor_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

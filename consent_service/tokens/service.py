@@ -39,7 +39,9 @@ def issue_token(
 ) -> IssuedToken:
     """Sign the subject's current state (read now, unless the caller just produced it)."""
     if state is None:
-        state = consents.read_state(session=session, kind=kind, external_id=external_id, rules=rules, country=country)
+        state = consents.read_state(
+            session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country
+        )
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds
     claims = {

@@ -56,3 +56,14 @@ def test_cli_creates_a_property_and_prints_its_key(app, client):
         "properties", "create", "--name", "Bad", "--origin", "ftp://x", "--notice-version", "1", "--notice-url", "https://x/p",
     ])
     assert bad.exit_code != 0 and "allowed_origins.0" in bad.output
+
+
+def test_a_banner_cannot_ask_for_recording_transfers_or_automated_decisions(client, auth):
+    response = client.post(
+        "/v1/properties",
+        json={"name": "X", "allowed_origins": ["https://x.example"], "notice_version": "1",
+              "notice_url": "https://x.example/p", "purposes": ["analytics", "cross_border_transfer", "recording"]},
+        headers=auth("admin"),
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"purposes.1", "purposes.2"}

@@ -63,6 +63,6 @@ def test_state_equals_fold_of_ledger(app, clock, batches):
     states = db.session.scalars(select(ConsentState).where(ConsentState.subject_id == subject.id)).all()
     assert len(events) == accepted == subject.revision
     assert {s.purpose: (s.decision, s.method, s.event_id, s.revision) for s in states} == fold(events)
-    read = consents.read_state(session=db.session, kind="customer", external_id=subject_id, rules=RULES)
+    read = consents.read_state(session=db.session, kind="customer", external_id=subject_id, rules=RULES, now=clock())
     for purpose, (decision, *_rest) in fold(events).items():
         assert read.consents[purpose].decision.value == decision

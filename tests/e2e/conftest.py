@@ -51,7 +51,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # the socket accepts before a worker has booted
             time.sleep(0.1)
     raise RuntimeError("gunicorn did not become healthy")
 

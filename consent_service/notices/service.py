@@ -1,0 +1,97 @@
+"""Notice versions: publish them, and tell which consents a material change puts up for reconsent."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent_service.clock import new_id
+from consent_service.errors import Conflict
+from consent_service.notices.models import Notice
+from consent_service.properties import service as properties
+from consent_service.purposes import service as purposes
+from consent_service.vocabulary import WebhookEventType
+from consent_service.webhooks import service as webhooks
+from consent_service.webhooks.service import iso
+
+KINDS = ("privacy", "cookie", "recording")
+
+
+@dataclass(frozen=True)
+class MaterialChange:
+    """A material notice: consents to its purposes given before it need asking again."""
+
+    property_key: str | None
+    purposes: frozenset[str]
+    published_at: datetime
+
+    def affects(self, *, purpose: str, property_key: str | None, given_at: datetime) -> bool:
+        covers_property = self.property_key is None or self.property_key == property_key
+        return covers_property and purpose in self.purposes and given_at < self.published_at
+
+
+def publish(
+    *,
+    session: Session,
+    kind: str,
+    version: str,
+    material: bool,
+    purpose_keys: list[str],
+    url: str,
+    now: datetime,
+    property_key: str | None = None,
+) -> Notice:
+    """Publish a version. A cookie notice of a property becomes what its banner shows:
+    a material one by version and link (so the banner asks again), a minor one by link only."""
+    purposes.require_known(purposes.catalogue(session=session), {f"purposes.{i}": k for i, k in enumerate(purpose_keys)})
+    prop = properties.get_by_key(session=session, publishable_key=property_key) if property_key else None
+    same_scope = Notice.property_key.is_(None) if property_key is None else Notice.property_key == property_key
+    if session.scalars(select(Notice).where(same_scope, Notice.kind == kind, Notice.version == version)).first():
+        raise Conflict(f"Version {version} of this {kind} notice is already published.", errors={"version": ["Already published."]})
+    notice = Notice(
+        id=new_id("ntc"),
+        property_key=property_key,
+        kind=kind,
+        version=version,
+        material=material,
+        purposes=sorted(set(purpose_keys)),
+        url=url,
+        published_at=now,
+    )
+    session.add(notice)
+    webhooks.enqueue(
+        session=session,
+        type=WebhookEventType.NOTICE_PUBLISHED,
+        now=now,
+        data={
+            "kind": kind,
+            "property": property_key,
+            "version": version,
+            "url": url,
+            "material": material,
+            "purposes": notice.purposes if material else [],
+            "published_at": iso(now),
+        },
+    )
+    if prop is not None and kind == "cookie":
+        changes = {"notice_version": version, "notice_url": url} if material else {"notice_url": url}
+        properties.update_property(session=session, property_id=prop.id, changes=changes, now=now)
+    session.flush()
+    return notice
+
+
+def list_notices(*, session: Session, property_key: str | None = None, kind: str | None = None) -> list[Notice]:
+    query = select(Notice).order_by(Notice.published_at.desc(), Notice.id)
+    if property_key is not None:
+        query = query.where(Notice.property_key == property_key)
+    if kind is not None:
+        query = query.where(Notice.kind == kind)
+    return list(session.scalars(query))
+
+
+def material_changes(*, session: Session) -> list[MaterialChange]:
+    """Every material change; few rows, read whole so a check stays one read of the subject."""
+    rows = session.scalars(select(Notice).where(Notice.material.is_(True)))
+    return [MaterialChange(row.property_key, frozenset(row.purposes), row.published_at) for row in rows]
