@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 # 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
@@ -43,3 +46,8 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def upsert_insert(session: Session):
+    """The dialect's INSERT, which offers ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

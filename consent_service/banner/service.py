@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from consent_service.banner import texts
 from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, default_decision
+from consent_service.database import upsert_insert
 from consent_service.errors import ValidationFailed
 from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
@@ -107,7 +106,7 @@ class VersionLedger:
         with self._lock:
             if config.version in self._known:
                 return
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(session)
         session.execute(
             insert(BannerVersion)
             .values(

@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from consent_service.database import upsert_insert
 from consent_service.subjects.models import Subject
 
 
@@ -24,7 +23,7 @@ def lock(*, session: Session, kind: str, external_id: str, now: datetime) -> Sub
     concurrent writer waits instead of failing; on PostgreSQL the row lock that follows
     serializes writers of one subject while writers of other subjects run in parallel.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     session.execute(
         insert(Subject)
         .values(kind=kind, external_id=external_id, revision=0, created_at=now, updated_at=now)
