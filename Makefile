@@ -8,7 +8,7 @@ WEB_CONCURRENCY ?= 2
 export FLASK_APP := wsgi
 export HOST PORT
 
-.PHONY: run test install install-test test-python test-js migrate bench bench-snippet bench-webhooks clean
+.PHONY: run test install install-test test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ test-js:
 	cd js-snippet && npm ci --no-audit --no-fund && npm test && npm run check-built
 	cd examples/node-verify && npm ci --no-audit --no-fund && npm test
 
-bench: bench-snippet bench-webhooks
+bench: bench-snippet bench-webhooks bench-server
+
+# Needs PostgreSQL (BENCH_DATABASE_URL) and wrk; BENCH_ARGS="--subjects 100000" for a shorter run.
+bench-server: install-test
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 bench-snippet:
 	cd bench && npm ci --no-audit --no-fund && node snippet_size.mjs

@@ -1,0 +1,420 @@
+"""Server benchmarks: the service's hot paths next to a one-SELECT baseline measured in the same run.
+
+    .venv/bin/python bench/suite.py                     # 1,000,000 subjects / 10,000,000 events
+    .venv/bin/python bench/suite.py --subjects 20000    # a quick run
+
+It creates a PostgreSQL database (--database-url, default consent_bench on the local server),
+migrates it, loads it inside PostgreSQL (INSERT ... SELECT generate_series: no API call per
+row), starts the real gunicorn with production settings and the baseline app (bench/
+baseline_app.py), loads both from wrk on loopback (bounded in time), measures the token
+verifier in process, and writes the results table into BENCHMARKS.md between its markers.
+The load generator shares the machine's cores with the servers.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+START, END = "<!-- bench:suite:start -->", "<!-- bench:suite:end -->"
+PURPOSES = ["marketing", "analytics", "recording", "advertising", "preferences"]
+EVENTS_PER_SUBJECT = 10
+
+
+@dataclass
+class Run:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/consent_bench"))
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--scales", default="1000,100000", help="Smaller subject counts for the latency-vs-size runs")
+    parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true", help="Print the table instead of writing BENCHMARKS.md")
+    args = parser.parse_args()
+
+    runs: list[Run] = []
+    notes: list[str] = []
+    scales = sorted({int(s) for s in args.scales.split(",") if s} | {args.subjects})
+    latency_by_scale: dict[int, Run] = {}
+    for subjects in scales:
+        env = prepare_database(args.database_url, subjects)
+        with servers(env, args.workers) as (service, baseline, key, banner_key):
+            warm(service, key)
+            checks = check_script(key, subjects)
+            if subjects != args.subjects:
+                latency_by_scale[subjects] = wrk("check (one subject, 3 purposes)", service, checks, args)
+                continue
+            rss_warm = worker_rss(service)
+            runs.append(wrk("stack ceiling: GET /healthz", service, None, args, path="/healthz"))
+            runs.append(wrk("baseline: one indexed SELECT", baseline, baseline_script(subjects), args))
+            latency_by_scale[subjects] = wrk("POST /v1/checks (one subject, 3 purposes)", service, checks, args)
+            runs.append(latency_by_scale[subjects])
+            runs.append(wrk("POST /v1/checks (batch of 100)", service, batch_script(key, subjects), args))
+            runs.append(wrk("GET /v1/subjects/.../consents", service, state_script(key, subjects), args))
+            runs.append(wrk("POST /v1/subjects/.../tokens", service, token_script(key, subjects), args))
+            runs.append(wrk("GET /v1/banner/{key}", service, banner_script(banner_key, None), args))
+            etag = requests.get(f"{service}/v1/banner/{banner_key}", timeout=10).headers["ETag"]
+            runs.append(wrk("GET /v1/banner/{key} (If-None-Match)", service, banner_script(banner_key, etag), args))
+            before = count_events(env["DATABASE_URL"])
+            write = wrk("POST .../consent-events (one event)", service, write_script(key, subjects), args)
+            runs.append(write)
+            choice = wrk("POST /v1/banner/{key}/consents", service, choice_script(service, banner_key), args)
+            runs.append(choice)
+            written = count_events(env["DATABASE_URL"]) - before
+            expected = write.requests - write.errors + 3 * (choice.requests - choice.errors)
+            notes.append(f"Ledger after the write runs: {written:,} new events, {expected:,} expected from the 2xx answers "
+                         f"({'complete' if written == expected else 'MISMATCH'}).")
+            rss_after = worker_rss(service)
+            notes.append(f"Worker RSS: {fmt_mb(rss_warm)} after warm-up, {fmt_mb(rss_after)} after the runs "
+                         f"(ratio {max(a / w for a, w in zip(rss_after, rss_warm)):.2f}).")
+            notes.append("Check query plan at full scale:\n\n```\n" + explain(env["DATABASE_URL"]) + "\n```")
+    table = render(args, runs, latency_by_scale, verifier_bench(), notes)
+    if args.no_write:
+        print(table)
+    else:
+        write_section(table)
+        print(table)
+
+
+def prepare_database(url: str, subjects: int) -> dict:
+    """A fresh database with `subjects` customers and ten events each, loaded inside PostgreSQL."""
+    admin_url, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    env = service_env(url)
+    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    started = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO subjects (id, kind, external_id, revision, country, created_at, updated_at) "
+            "SELECT g, 'customer', 'c-' || g, %s, 'DE', now(), now() FROM generate_series(1, %s) g",
+            (EVENTS_PER_SUBJECT, subjects),
+        )
+        conn.execute("SELECT setval('subjects_id_seq', %s)", (subjects,))
+        columns = event_columns(conn)
+        conn.execute(
+            f"INSERT INTO consent_events ({', '.join(columns)}) SELECT {', '.join(columns[c] for c in columns)} "
+            "FROM generate_series(1, %s) g, generate_series(1, %s) r",
+            (subjects, EVENTS_PER_SUBJECT),
+        )
+        conn.execute(
+            "INSERT INTO consent_states (subject_id, purpose, decision, method, notice_version, regime, property_key, "
+            "actor_type, event_id, revision, updated_at) "
+            "SELECT DISTINCT ON (subject_id, purpose) subject_id, purpose, decision, method, notice_version, regime, "
+            "property_key, actor_type, id, revision, recorded_at FROM consent_events "
+            "ORDER BY subject_id, purpose, revision DESC"
+        )
+        conn.execute("VACUUM ANALYZE")
+    print(f"loaded {subjects:,} subjects / {subjects * EVENTS_PER_SUBJECT:,} events in {time.monotonic() - started:.0f}s", flush=True)
+    return env
+
+
+def event_columns(conn) -> dict[str, str]:
+    """Column -> SQL expression for generated events; hash-chain columns get placeholder digests
+    (bench data is not a verifiable chain, and the benchmark does not verify it)."""
+    purposes = "ARRAY[" + ", ".join(f"'{p}'" for p in PURPOSES) + "]"
+    known = {
+        "id": "'evt_' || g || '_' || r",
+        "subject_id": "g",
+        "revision": "r",
+        "purpose": f"({purposes})[1 + r %% {len(PURPOSES)}]",
+        "decision": "CASE WHEN r %% 3 = 0 THEN 'denied' ELSE 'granted' END",
+        "method": "'api'",
+        "notice_version": "'2026-01-01'",
+        "regime": "'opt_in'",
+        "country": "'DE'",
+        "actor_type": "'subject'",
+        "evidence": "'{}'::json",
+        "recorded_at": f"now() - ({EVENTS_PER_SUBJECT} - r) * interval '1 day'",
+    }
+    rows = conn.execute(
+        "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'consent_events'"
+    ).fetchall()
+    columns = {}
+    for name, nullable in rows:
+        if name in known:
+            columns[name] = known[name]
+        elif nullable == "NO":
+            columns[name] = "md5(g || ':' || r)"
+    return columns
+
+
+def service_env(url: str) -> dict:
+    return {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "CONSENT_ENV": "production",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-production",
+        "KEY_ENCRYPTION_KEYS": base64.urlsafe_b64encode(b"bench-only-key-of-thirty-two-by!").decode(),
+        "DEMO_PAGE": "false",
+        "RATELIMIT_ENABLED": "false",  # the benchmark is one IP on purpose
+        "ERASURE_PEPPER": "bench-erasure-pepper-that-is-long-enough",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def servers(env: dict, workers: int):
+    """The service and the baseline under gunicorn (sync workers), a key and a property."""
+    flask = [sys.executable, "-m", "flask"]
+    key = subprocess.run(flask + ["keys", "create", "--name", "bench", "--scope", "consents:read", "--scope",
+                                  "consents:write", "--scope", "tokens:issue"], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    service_port, baseline_port = free_port(), free_port()
+    env = env | {"TOKEN_ISSUER": f"http://127.0.0.1:{service_port}"}
+    banner_key = subprocess.run(flask + ["properties", "create", "--name", "Bench", "--origin", "https://bench.example",
+                                         "--notice-version", "2026-01-01", "--notice-url", "https://bench.example/p"],
+                                env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--log-level", "warning"]
+    processes = [
+        subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{service_port}", "wsgi:app"], env=env, cwd=ROOT),
+        subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{baseline_port}", "bench.baseline_app:app"], env=env, cwd=ROOT),
+    ]
+    try:
+        for port, path in ((service_port, "/healthz"), (baseline_port, "/openapi.json")):
+            wait_up(f"http://127.0.0.1:{port}{path}")
+        yield f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}", key, banner_key
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def wait_up(url: str) -> None:
+    for _ in range(300):
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def warm(service: str, key: str) -> None:
+    for n in range(200):
+        requests.post(f"{service}/v1/checks", json={"subject": {"kind": "customer", "id": f"c-{n + 1}"},
+                      "purposes": ["marketing"]}, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+
+def lua(method: str, path: str, body: str | None, headers: dict[str, str], setup: str = "") -> str:
+    header_table = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
+    body_expr = body if body is not None else "nil"
+    return f"""{setup}
+math.randomseed(os.time())
+request = function()
+  local n = math.random(1, SUBJECTS)
+  return wrk.format("{method}", {path}, {{{header_table}}}, {body_expr})
+end
+"""
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+
+
+def with_subjects(script: str, subjects: int) -> str:
+    return script.replace("SUBJECTS", str(subjects))
+
+
+def check_script(key: str, subjects: int) -> str:
+    body = '\'{"subject":{"kind":"customer","id":"c-\' .. n .. \'"},"purposes":["marketing","analytics","recording"],"country":"DE"}\''
+    return with_subjects(lua("POST", '"/v1/checks"', body, auth(key)), subjects)
+
+
+def batch_script(key: str, subjects: int) -> str:
+    item = '{"subject":{"kind":"customer","id":"c-\' .. ((n + i) % SUBJECTS + 1) .. \'"},"purposes":["marketing"]}'
+    setup = ""
+    script = lua("POST", '"/v1/checks"', "body", auth(key), setup)
+    script = script.replace("  return wrk.format", "  local items = {}\n  for i = 1, 100 do items[i] = '" + item +
+                            "' end\n  local body = '{\"checks\":[' .. table.concat(items, ',') .. ']}'\n  return wrk.format")
+    return with_subjects(script, subjects)
+
+
+def state_script(key: str, subjects: int) -> str:
+    return with_subjects(lua("GET", '"/v1/subjects/customer/c-" .. n .. "/consents"', None, auth(key)), subjects)
+
+
+def token_script(key: str, subjects: int) -> str:
+    return with_subjects(lua("POST", '"/v1/subjects/customer/c-" .. n .. "/tokens"', "'{}'", auth(key)), subjects)
+
+
+def write_script(key: str, subjects: int) -> str:
+    body = '\'{"events":[{"purpose":"marketing","decision":"denied","method":"api"}],"notice_version":"2026-01-01","country":"DE"}\''
+    return with_subjects(lua("POST", '"/v1/subjects/customer/c-" .. n .. "/consent-events"', body, auth(key)), subjects)
+
+
+def banner_script(banner_key: str, etag: str | None) -> str:
+    headers = {"Origin": "https://bench.example"} | ({"If-None-Match": etag.replace('"', '\\"')} if etag else {})
+    return with_subjects(lua("GET", f'"/v1/banner/{banner_key}?lang=en&country=DE"', None, headers), 1)
+
+
+def choice_script(service: str, banner_key: str) -> str:
+    config = requests.get(f"{service}/v1/banner/{banner_key}?lang=en&country=DE", timeout=10).json()
+    body = ('\'{"choices":{"preferences":true,"analytics":true,"advertising":false},"method":"banner_custom",'
+            f'"notice_version":"{config["notice"]["version"]}","banner_version":"{config["banner_version"]}"}}\'')
+    headers = {"Content-Type": "application/json", "Origin": "https://bench.example"}
+    return with_subjects(lua("POST", f'"/v1/banner/{banner_key}/consents"', body, headers), 1)
+
+
+def baseline_script(subjects: int) -> str:
+    body = '\'{"kind":"customer","id":"c-\' .. n .. \'"}\''
+    return with_subjects(lua("POST", '"/baseline/lookup"', body, {"Content-Type": "application/json"}), subjects)
+
+
+def wrk(name: str, base: str, script: str | None, args, path: str = "/") -> Run:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script or "")
+    command = ["wrk", "--latency", "-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--timeout", "10s"]
+    if script:
+        command += ["-s", handle.name]
+    output = subprocess.run(command + [base + (path if not script else "/")], capture_output=True, text=True, check=True).stdout
+    os.unlink(handle.name)
+    run = Run(
+        name=name,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p50_ms=to_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        p99_ms=to_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        errors=sum(int(m) for m in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+        + sum(int(m) for m in re.findall(r"(?:connect|read|write|timeout) (\d+)", output)),
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
+    )
+    print(f"{name}: {run.rps:.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, errors {run.errors}", flush=True)
+    settle(base)
+    return run
+
+
+def settle(base: str) -> None:
+    """Wait until requests queued by the last run are served, so the next run starts idle."""
+    deadline = time.monotonic() + 120
+    quick = 0
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            requests.get(f"{base}/openapi.json", timeout=30)
+        except requests.RequestException:
+            pass
+        quick = quick + 1 if time.monotonic() - started < 0.05 else 0
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def count_events(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM consent_events").fetchone()[0]
+
+
+def worker_rss(base: str) -> list[int]:
+    """RSS (bytes) of the gunicorn workers serving `base`, from /proc."""
+    port = base.rsplit(":", 1)[1]
+    master = subprocess.run(["pgrep", "-f", f"127.0.0.1:{port} wsgi:app"], capture_output=True, text=True).stdout.split()
+    rss = []
+    for pid in subprocess.run(["pgrep", "-P", master[0]], capture_output=True, text=True).stdout.split():
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024)
+    return sorted(rss)
+
+
+def fmt_mb(values: list[int]) -> str:
+    return ", ".join(f"{v / 2**20:.0f} MiB" for v in values)
+
+
+def explain(url: str) -> str:
+    """The plans of the check's two reads: the subject by its identifier, its states by purpose."""
+    statements = [
+        "SELECT * FROM subjects WHERE kind = 'customer' AND external_id = 'c-123456'",
+        "SELECT * FROM consent_states WHERE subject_id = 123456 AND purpose IN ('marketing', 'analytics', 'recording')",
+    ]
+    with psycopg.connect(url) as conn:
+        plans = ["\n".join(row[0] for row in conn.execute(f"EXPLAIN ANALYZE {statement}")) for statement in statements]
+    return "\n\n".join(plans)
+
+
+def verifier_bench() -> tuple[float, float, float]:
+    """Verifications per second on one core: consent_verifier, raw Ed25519, and plain PyJWT."""
+    code = ROOT / "bench" / "verify_bench.py"
+    output = subprocess.run([sys.executable, str(code)], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    values = dict(re.findall(r"(\w+)=([\d.]+)", output))
+    return float(values["verifier"]), float(values["raw"]), float(values["pyjwt"])
+
+
+def render(args, runs: list[Run], by_scale: dict[int, Run], verifier: tuple[float, float, float], notes: list[str]) -> str:
+    baseline = next(r for r in runs if r.name.startswith("baseline"))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 2**20
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    lines = [
+        f"- Command: `{' '.join(['.venv/bin/python', 'bench/suite.py'] + sys.argv[1:])}` (`make bench`)",
+        f"- Machine: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, PostgreSQL on the same machine; "
+        f"wrk ({args.connections} connections, {args.duration} s per run) shares the cores with the servers",
+        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}; gunicorn sync x{args.workers}, "
+        f"production settings; {args.subjects:,} subjects / {args.subjects * EVENTS_PER_SUBJECT:,} events loaded",
+        "",
+        "| Run | req/s | vs baseline | p50 ms | p99 ms | p99 vs baseline | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        lines.append(f"| {run.name} | {run.rps:,.0f} | {run.rps / baseline.rps:.0%} | {run.p50_ms:.2f} | "
+                     f"{run.p99_ms:.2f} | {run.p99_ms / baseline.p99_ms:.2f}x | {run.errors} |")
+    lines += ["", "Check latency against the size of the ledger:", "",
+              "| Subjects | Events | req/s | p50 ms | p99 ms |", "| ---: | ---: | ---: | ---: | ---: |"]
+    for subjects, run in sorted(by_scale.items()):
+        lines.append(f"| {subjects:,} | {subjects * EVENTS_PER_SUBJECT:,} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} |")
+    ours, raw, pyjwt = verifier
+    lines += ["", f"Token verification on one core: consent_verifier {ours:,.0f}/s, raw Ed25519 (cryptography) "
+              f"{raw:,.0f}/s ({ours / raw:.0%}), plain PyJWT {pyjwt:,.0f}/s ({pyjwt / raw:.0%}).", ""]
+    lines += [f"{note}\n" for note in notes]
+    return "\n".join(lines)
+
+
+def write_section(table: str) -> None:
+    text = BENCHMARKS.read_text()
+    section = f"{START}\n{table}\n{END}"
+    if START in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text += f"\n## Server hot paths\n\n{section}\n"
+    BENCHMARKS.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
