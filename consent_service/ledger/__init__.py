@@ -1,0 +1,1 @@
+"""The tamper-evident ledger: verify every chain, sign and check checkpoints of their heads."""

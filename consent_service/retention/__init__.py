@@ -1,0 +1,1 @@
+"""Retention: expire what the configured periods no longer justify keeping."""

@@ -1,0 +1,45 @@
+"""`flask retention run [--dry-run]`: safe from cron on several instances at once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask.cli import with_appcontext
+
+from consent_service.clock import now
+from consent_service.extensions import db
+from consent_service.retention import service as retention
+from consent_service.rights.erasure import erased_id
+from consent_service.runtime import runtime
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Keep consent data only as long as the configured periods justify."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
+@with_appcontext
+def run(dry_run: bool) -> None:
+    """Remove expired subject chains and forget erased identifiers in delivered webhook events."""
+    settings = runtime().settings
+    pepper = settings.erasure_pepper
+    outcome = retention.run(
+        session=db.session,
+        periods=retention.Periods(
+            visitor_inactivity=timedelta(days=settings.retention_visitor_inactivity_days),
+            recording_evidence=timedelta(days=settings.retention_recording_evidence_days),
+            proof_after_withdrawal=timedelta(days=settings.retention_proof_after_withdrawal_days),
+        ),
+        pseudonymize=lambda kind, external_id: erased_id(pepper=pepper, kind=kind, external_id=external_id),
+        now=now(),
+        dry_run=dry_run,
+    )
+    verb = "would remove" if dry_run else "removed"
+    for removal in outcome.removed:
+        click.echo(f"{verb} {removal.kind} #{removal.subject_id}: {removal.events} events ({removal.reason})")
+    events = sum(removal.events for removal in outcome.removed)
+    forget = "would forget" if dry_run else "forgot"
+    click.echo(f"{verb} {len(outcome.removed)} chains ({events} events); "
+               f"{forget} {outcome.erasure_notices_forgotten} erased identifiers in delivered webhook events")

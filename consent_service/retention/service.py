@@ -1,0 +1,174 @@
+"""Retention: remove whole subject chains whose keeping period is over, exactly once across instances.
+
+A chain goes as a whole (events, state, links, token records, the subject), so every chain that
+stays still verifies, and its head is kept in retired_chains so older checkpoints still check out.
+- A visitor's consents expire after RETENTION_VISITOR_INACTIVITY_DAYS without a new decision; the
+  banner then asks again.
+- Any other subject is kept while it relies on a consent (a current grant). Each ended decision is
+  proof kept RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS, or RETENTION_RECORDING_EVIDENCE_DAYS for the
+  recording purpose; when the last of those has run out, the chain goes.
+- An erased subject's pseudonymous proof is kept the proof period from its erasure.
+- A restricted subject is never removed: restriction is often asked for to keep the data.
+- subject.erased webhook events forget the erased identifier once nothing is left to deliver.
+
+Several instances may run it at once: each batch locks its subjects with FOR UPDATE SKIP LOCKED on
+PostgreSQL (another run takes the next ones) and re-checks them under the lock; on SQLite the
+maintenance marker takes the database's write lock before the batch reads anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from consent_service.consents import service as consents
+from consent_service.consents.maintenance import ledger_open
+from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
+from consent_service.purposes import service as purposes
+from consent_service.purposes.models import Purpose
+from consent_service.subjects.models import Subject, SubjectLink
+from consent_service.tokens.models import IssuedToken
+from consent_service.vocabulary import Decision, SubjectKind
+from consent_service.webhooks import service as webhooks
+
+RECORDING_PURPOSE = "recording"
+BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Periods:
+    visitor_inactivity: timedelta
+    recording_evidence: timedelta
+    proof_after_withdrawal: timedelta
+
+
+@dataclass(frozen=True)
+class Removal:
+    subject_id: int
+    kind: str
+    events: int
+    reason: str
+
+
+@dataclass
+class Outcome:
+    dry_run: bool
+    removed: list[Removal] = field(default_factory=list)
+    erasure_notices_forgotten: int = 0
+
+
+def run(
+    *,
+    session: Session,
+    periods: Periods,
+    pseudonymize: Callable[[str, str], str],
+    now: datetime,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> Outcome:
+    """One pass over every subject, a committed transaction per batch (none when dry_run)."""
+    outcome = Outcome(dry_run=dry_run)
+    catalogue = purposes.catalogue(session=session)
+    oldest_relevant = now - min(periods.visitor_inactivity, periods.recording_evidence, periods.proof_after_withdrawal)
+    after_id = 0
+    while True:
+        with session.begin_nested() if dry_run else _batch(session):
+            candidates = _candidates(session, oldest_relevant, after_id, batch_size, lock=not dry_run)
+            if not candidates:
+                break
+            after_id = candidates[-1].id
+            for subject in candidates:
+                reason = _due(session, subject, catalogue, periods, now)
+                if reason is None:
+                    continue
+                events = _remove_chain(session, subject, now, dry_run=dry_run)
+                outcome.removed.append(Removal(subject.id, subject.kind, events, reason))
+    with session.begin_nested() if dry_run else _batch(session):
+        outcome.erasure_notices_forgotten = webhooks.forget_erased_subjects(
+            session=session, pseudonymize=pseudonymize, dry_run=dry_run
+        )
+    if dry_run:
+        session.rollback()
+    return outcome
+
+
+class _batch:
+    """A batch's transaction with the ledger open to deletion: committed, or rolled back on error."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> None:
+        self.session.commit()  # whatever came before is not part of this batch
+        self._maintenance = ledger_open(self.session)
+        self._maintenance.__enter__()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            self.session.rollback()
+            return False
+        self._maintenance.__exit__(None, None, None)
+        self.session.commit()
+        return False
+
+
+def _candidates(session: Session, oldest_relevant: datetime, after_id: int, limit: int, *, lock: bool) -> list[Subject]:
+    """Subjects untouched since the shortest period began, in id order; locked ones are another run's."""
+    query = (
+        select(Subject)
+        .where(Subject.id > after_id, Subject.updated_at < oldest_relevant, Subject.restricted.is_(False))
+        .order_by(Subject.id)
+        .limit(limit)
+    )
+    if lock:
+        query = query.with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    return list(session.scalars(query))
+
+
+def _due(
+    session: Session, subject: Subject, catalogue: dict[str, Purpose], periods: Periods, now: datetime
+) -> str | None:
+    """Why the chain may go now, or None while it must be kept."""
+    if subject.restricted:
+        return None
+    if subject.erased_at is not None:
+        # Erasure ends every consent at once: what remains is proof, kept the proof period from then.
+        return "proof period over" if now >= subject.erased_at + periods.proof_after_withdrawal else None
+    if subject.kind == SubjectKind.VISITOR:
+        return "visitor inactive" if subject.updated_at <= now - periods.visitor_inactivity else None
+    states = consents.states_of(session=session, subject_id=subject.id)
+    if not states:
+        return "proof period over" if now >= subject.updated_at + periods.proof_after_withdrawal else None
+    for key, state in states.items():
+        purpose = catalogue.get(key)
+        if state.decision == Decision.GRANTED and purpose is not None and purpose.refusable:
+            return None  # a consent still relied on: its proof stays
+    keep_until = max(
+        state.updated_at + (periods.recording_evidence if key == RECORDING_PURPOSE else periods.proof_after_withdrawal)
+        for key, state in states.items()
+    )
+    return "proof period over" if now >= keep_until else None
+
+
+def _remove_chain(session: Session, subject: Subject, now: datetime, *, dry_run: bool) -> int:
+    """Delete the subject and everything hanging off it; how many events that was."""
+    head = session.scalars(
+        select(ConsentEvent).where(ConsentEvent.subject_id == subject.id).order_by(ConsentEvent.revision.desc()).limit(1)
+    ).one_or_none()
+    count = head.revision if head is not None else 0
+    if dry_run:
+        return count
+    if head is not None:
+        session.merge(RetiredChain(subject_id=subject.id, revision=head.revision, hash=head.hash, retired_at=now))
+    session.execute(delete(ConsentState).where(ConsentState.subject_id == subject.id))
+    session.execute(delete(SubjectLink).where(
+        (SubjectLink.visitor_subject_id == subject.id) | (SubjectLink.customer_subject_id == subject.id)
+    ))
+    session.execute(delete(IssuedToken).where(IssuedToken.subject_id == subject.id))
+    session.execute(delete(ConsentEvent).where(ConsentEvent.subject_id == subject.id))
+    session.delete(subject)
+    session.flush()
+    return count

@@ -1,0 +1,1 @@
+"""Data subject rights: access and portability, erasure, restriction, linking, consent receipts."""

@@ -1,0 +1,140 @@
+"""Erasure: remove the person, keep the proof.
+
+The subject's identifier (and those of the visitors linked to it) is replaced by a keyed
+pseudonym, the personal fields of its events are pseudonymized or dropped under the ledger's
+maintenance mode, its evidence key is deleted, and a suppression entry, by pseudonym only, keeps
+the identifier out of communications if it is seen again. The events stay, and their chains
+still verify: they name the subject by its internal key. Everything happens in the request's
+transaction, together with the subject.erased webhook.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, delete, select, update
+from sqlalchemy.orm import Session
+
+from consent_service.clock import new_id
+from consent_service.consents.maintenance import ledger_open
+from consent_service.consents.models import ConsentEvent, IdempotencyRecord
+from consent_service.subjects import service as subjects
+from consent_service.subjects.models import Subject, SubjectLink, Suppression
+from consent_service.tokens.models import IssuedToken
+from consent_service.vocabulary import ActorType, SubjectKind, WebhookEventType
+from consent_service.webhooks import service as webhooks
+
+ERASED_PREFIX = "erased."
+# Evidence that identifies nobody survives erasure as is; a caller's reference becomes a pseudonym.
+KEPT_EVIDENCE = frozenset({"user_agent_family", "gpc"})
+# Actors whose id is the person's own or a relative's; an agent's id is the company's staff record.
+PERSONAL_ACTORS = frozenset({ActorType.SUBJECT.value, ActorType.GUARDIAN.value})
+
+
+def erased_id(*, pepper: str, kind: str, external_id: str) -> str:
+    """The pseudonym that stands in for an erased identifier (itself, if already one)."""
+    if external_id.startswith(ERASED_PREFIX):
+        return external_id
+    return ERASED_PREFIX + subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
+
+
+def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime) -> dict[str, Any]:
+    """Erase the subject and return the receipt; erasing an erased subject replays its receipt."""
+    pseudonym = subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
+    subject = subjects.find_for_update(session=session, kind=kind, external_id=external_id)
+    suppression = session.get(Suppression, (kind, pseudonym), with_for_update=True)
+    if subject is None and suppression is not None:
+        return suppression.receipt | {"repeated": True}
+
+    done = {"subjects_pseudonymized": 0, "events_kept_as_proof": 0, "event_fields_pseudonymized": 0,
+            "linked_visitors_erased": 0, "links_removed": 0, "token_records_deleted": 0,
+            "idempotency_records_deleted": 0, "webhook_events_pseudonymized": 0}
+    if subject is not None:
+        linked = subjects.links_of(session=session, subject=subject) if kind == SubjectKind.CUSTOMER else []
+        done["links_removed"] = session.execute(delete(SubjectLink).where(
+            (SubjectLink.customer_subject_id == subject.id) | (SubjectLink.visitor_subject_id == subject.id)
+        )).rowcount
+        with ledger_open(session):
+            for each in [subject, *linked]:
+                _erase_one(session, each, pepper, now, done)
+        done["linked_visitors_erased"] = len(linked)
+    receipt = {
+        "id": new_id("era"),
+        "subject": {"kind": kind, "pseudonym": pseudonym},
+        "erased_at": webhooks.iso(now),
+        "done": done,
+        "suppressed": True,
+        "repeated": False,
+    }
+    if suppression is None:
+        session.add(Suppression(kind=kind, pseudonym=pseudonym, created_at=now, receipt=receipt))
+    else:  # the identifier came back after an earlier erasure and is erased again
+        suppression.created_at, suppression.receipt = now, receipt
+    # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
+    webhooks.enqueue(
+        session=session,
+        type=WebhookEventType.SUBJECT_ERASED,
+        data={"subject": {"kind": kind, "id": external_id}, "erased_at": webhooks.iso(now)},
+        ordering_key=f"{kind}:{erased_id(pepper=pepper, kind=kind, external_id=external_id)}",
+        now=now,
+    )
+    session.flush()
+    return receipt
+
+
+def _erase_one(session: Session, subject: Subject, pepper: str, now: datetime, done: dict[str, int]) -> None:
+    original = subject.external_id
+    replacement = erased_id(pepper=pepper, kind=subject.kind, external_id=original)
+    # Unique per row: the same identifier may come back and be erased again as a new subject.
+    subject.external_id = f"{replacement}.{subject.id}"
+    subject.evidence_key = None
+    subject.country = None
+    subject.minor_until = None
+    subject.erased_at = now
+    subject.updated_at = now
+    done["subjects_pseudonymized"] += 1
+    for event in session.scalars(select(ConsentEvent).where(ConsentEvent.subject_id == subject.id)):
+        done["events_kept_as_proof"] += 1
+        actor_id = _pseudonym(pepper, "actor", event.actor_id) if event.actor_type in PERSONAL_ACTORS else event.actor_id
+        evidence = _pseudonymous_evidence(pepper, event.evidence or {})
+        if actor_id != event.actor_id or evidence != event.evidence:
+            session.execute(update(ConsentEvent).where(ConsentEvent.id == event.id)
+                            .values(actor_id=actor_id, evidence=evidence))
+            done["event_fields_pseudonymized"] += 1
+    done["token_records_deleted"] += session.execute(
+        delete(IssuedToken).where(IssuedToken.subject_id == subject.id)
+    ).rowcount
+    done["idempotency_records_deleted"] += _forget_answers(session, subject.kind, original)
+    done["webhook_events_pseudonymized"] += webhooks.pseudonymize_subject(
+        session=session, kind=subject.kind, external_id=original, replacement=subject.external_id
+    )
+    session.flush()
+
+
+def _pseudonym(pepper: str, namespace: str, value: str | None) -> str | None:
+    if value is None or value.startswith(ERASED_PREFIX):
+        return value
+    return ERASED_PREFIX + hmac.new(pepper.encode(), f"{namespace}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _pseudonymous_evidence(pepper: str, evidence: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: value for key, value in evidence.items() if key in KEPT_EVIDENCE}
+    if "reference" in evidence:
+        kept["reference"] = _pseudonym(pepper, "reference", str(evidence["reference"]))
+    return kept
+
+
+def _forget_answers(session: Session, kind: str, external_id: str) -> int:
+    """Stored Idempotency-Key answers about the subject: they quote its identifier."""
+    candidates = session.scalars(
+        select(IdempotencyRecord).where(cast(IdempotencyRecord.response, String).contains(external_id, autoescape=True))
+    )
+    forgotten = 0
+    for record in candidates:
+        subject = (record.response or {}).get("subject") or {}
+        if subject.get("kind") == kind and subject.get("id") == external_id:
+            session.delete(record)
+            forgotten += 1
+    return forgotten
