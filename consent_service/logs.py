@@ -1,0 +1,103 @@
+"""Structured JSON logs: a request id per request, one access line each, secrets and personal data redacted."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = logging.getLogger("consent_service.access")
+# "<any(visitor, customer):kind>" is logged as "<kind>".
+CONVERTER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+
+# Order matters: whole tokens and keys go before the shorter patterns could cut them apart.
+REDACTIONS = (
+    (re.compile(r"\b(sk_[a-z0-9]{8})_[A-Za-z0-9]+"), r"\1_[redacted]"),
+    (re.compile(r"\bwhsec_[A-Za-z0-9_\-+/=]+"), "whsec_[redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[token]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    (re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b"), r"\1.0"),
+    # IPv6: "::" or all eight groups, so clock times such as 09:30:00 are left alone.
+    (re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})[0-9a-fA-F:]{2,39}(?![\w:])"), "[ipv6]"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def truncated_ip(address: str | None) -> str | None:
+    """The network, not the host: /24 for IPv4, /48 for IPv6, enough to follow abuse and no more."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; every text field passes through redact()."""
+
+    converter = time.gmtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if has_request_context() and "request_id" in g:
+            entry["request_id"] = g.request_id
+        entry.update({key: value for key, value in getattr(record, "fields", {}).items()})
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+def configure_logging() -> None:
+    """JSON on stderr, unless something (a test runner, an embedding app) configured logging already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = offered if REQUEST_ID_PATTERN.match(offered) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        request_id = g.get("request_id") or uuid.uuid4().hex
+        response.headers[REQUEST_ID_HEADER] = request_id
+        started = g.get("request_started")
+        # The route's pattern, never the path: paths carry customer ids and signed link tokens.
+        route = CONVERTER.sub(r"<\1>", request.url_rule.rule) if request.url_rule else None
+        access_log.info("%s %s %s", request.method, route, response.status_code, extra={"fields": {
+            "method": request.method,
+            "route": route,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "client_network": truncated_ip(request.remote_addr),
+            "request_id": request_id,
+        }})
+        return response

@@ -1,0 +1,118 @@
+"""Prometheus metrics at /metrics: requests and latency per route, events written, check reasons, bad tokens."""
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, current_app, g, has_app_context, request
+from flask_smorest import Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from consent_service.logs import CONVERTER
+
+EXTENSION_NAME = "consent_service.metrics"
+# Set by gunicorn's environment: every worker writes its samples there and /metrics sums them all.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+CHECK_ENDPOINT = "consents.checks"
+
+
+blp = Blueprint("metrics", __name__, description="Operations: Prometheus metrics.")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
+                                 registry=self.registry)
+        self.events = Counter("consent_events_written_total", "Consent events committed to the ledger",
+                              ["purpose", "decision"], registry=self.registry)
+        self.check_answers = Counter("consent_check_answers_total", "Answers of /v1/checks per purpose decision",
+                                     ["reason"], registry=self.registry)
+        self.tokens_rejected = Counter("token_verifications_failed_total", "Consent tokens refused", ["reason"],
+                                       registry=self.registry)
+
+    def exposition(self) -> bytes:
+        if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+def _metrics() -> Metrics | None:
+    return current_app.extensions.get(EXTENSION_NAME) if has_app_context() else None
+
+
+def init_app(app: Flask) -> None:
+    metrics = app.extensions[EXTENSION_NAME] = Metrics()
+    connect_listeners()
+
+    @app.before_request
+    def _start_timer():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):
+        route = CONVERTER.sub(r"<\1>", request.url_rule.rule) if request.url_rule else "unmatched"
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        started = g.get("metrics_started")
+        if started is not None:
+            metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        if request.endpoint == CHECK_ENDPOINT and response.status_code == 200:
+            _count_check_reasons(metrics, response.get_json(silent=True) or {})
+        return response
+
+
+@blp.route("/metrics")
+@blp.doc(responses={"200": {"description": "Prometheus text exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
+def metrics():
+    """Request counts and latencies per route, consent events written, check reasons, refused tokens."""
+    return Response(current_app.extensions[EXTENSION_NAME].exposition(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _count_check_reasons(metrics: Metrics, body: dict) -> None:
+    for result in body.get("results", [body]):
+        for decision in (result.get("decisions") or {}).values():
+            metrics.check_answers.labels(decision.get("reason", "unknown")).inc()
+
+
+def _on_token_rejected(_sender, reason: str = "unknown", **_extra) -> None:
+    metrics = _metrics()
+    if metrics is not None:
+        metrics.tokens_rejected.labels(reason).inc()
+
+
+def _remember_new_events(session: Session, _flush_context) -> None:
+    from consent_service.consents.models import ConsentEvent
+
+    pending = session.info.setdefault("metrics_new_events", [])
+    pending.extend((obj.purpose, obj.decision) for obj in session.new if isinstance(obj, ConsentEvent))
+
+
+def _count_committed_events(session: Session) -> None:
+    written = session.info.pop("metrics_new_events", [])
+    metrics = _metrics()
+    if metrics is not None:
+        for purpose, decision in written:
+            metrics.events.labels(purpose, str(decision)).inc()
+
+
+def _forget_rolled_back_events(session: Session) -> None:
+    session.info.pop("metrics_new_events", None)
+
+
+def connect_listeners() -> None:
+    """Process-wide hooks, connected once; each counts into the app of the current context."""
+    from consent_service.tokens.service import token_rejected
+
+    token_rejected.connect(_on_token_rejected, weak=False)
+    for name, listener in (("after_flush", _remember_new_events), ("after_commit", _count_committed_events),
+                           ("after_rollback", _forget_rolled_back_events)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

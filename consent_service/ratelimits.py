@@ -1,0 +1,92 @@
+"""Rate limits: the public banner per client IP and per property, and failed authentication per IP."""
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.errors import RateLimitExceeded
+from limits import parse_many
+
+from consent_service.config import Settings
+from consent_service.errors import RateLimited, error_body
+
+EXTENSION_NAME = "consent_service.limiter"
+AUTH_FAILURE_SCOPE = "auth-failure"
+
+
+def client_ip() -> str:
+    """The peer address; X-Forwarded-For counts only through ProxyFix, i.e. when TRUSTED_PROXY_COUNT says so."""
+    return request.remote_addr or "unknown"
+
+
+def _property_key() -> str:
+    return "property:" + (request.view_args or {}).get("property_key", "")
+
+
+def _seconds_until(reset_at: float) -> int:
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _as_response(error: RateLimited) -> Response:
+    response = jsonify(error_body(error.status, error.code, error.message))
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def _breached(limit: RequestLimit) -> Response:
+    retry_after = _seconds_until(limit.reset_at)
+    return _as_response(RateLimited(retry_after, f"Too many requests ({limit.limit}); retry in {retry_after} s."))
+
+
+def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
+    """One limiter per app (flask-limiter keeps its storage on the instance, and tests build many apps)."""
+    app.config.update(
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=False,
+    )
+    limiter = Limiter(key_func=client_ip, on_breach=_breached, strategy="moving-window")
+    limiter.shared_limit(settings.banner_rate_limit_per_ip, scope="banner-ip", key_func=client_ip)(banner)
+    limiter.shared_limit(
+        settings.banner_rate_limit_per_property, scope="banner-property", key_func=_property_key
+    )(banner)
+    limiter.init_app(app)
+    app.extensions[EXTENSION_NAME] = limiter
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded):
+        # The flask-smorest handler for every HTTPException would drop the body and Retry-After built above.
+        return error.response or _as_response(RateLimited(60))
+
+    return limiter
+
+
+class AuthFailures:
+    """Counts failed authentications per client IP, so keys cannot be guessed at speed."""
+
+    def __init__(self, limiter: Limiter, limit: str) -> None:
+        self._limiter = limiter
+        self._limits = parse_many(limit)
+
+    def refuse_if_exceeded(self) -> None:
+        if not self._limiter.enabled:
+            return
+        for item in self._limits:
+            if not self._limiter.limiter.test(item, AUTH_FAILURE_SCOPE, client_ip()):
+                reset_at, _ = self._limiter.limiter.get_window_stats(item, AUTH_FAILURE_SCOPE, client_ip())
+                raise RateLimited(_seconds_until(reset_at), "Too many failed authentications; retry later.")
+
+    def record(self) -> None:
+        if not self._limiter.enabled:
+            return
+        for item in self._limits:
+            self._limiter.limiter.hit(item, AUTH_FAILURE_SCOPE, client_ip())
+
+
+def auth_failures() -> AuthFailures:
+    from consent_service.runtime import runtime
+
+    return AuthFailures(current_app.extensions[EXTENSION_NAME], runtime().settings.auth_failure_rate_limit)

@@ -1,0 +1,66 @@
+"""Every route of the app is either public by design or refuses keys without its one scope."""
+from __future__ import annotations
+
+import pytest
+
+from consent_service.vocabulary import Scope
+
+# Reached without a secret key on purpose: probes, docs, keys to verify tokens, the banner (publishable
+# key + CORS), its script and demo, and the pages behind signed links (the signature is the credential).
+PUBLIC_BY_DESIGN = {
+    "static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets.static",
+    "ops.healthz", "ops.readyz", "metrics.metrics", "tokens.jwks", "site.consent_js", "site.consent_js_versioned",
+    "site.snippet_integrity", "site.demo", "site.demo_analytics", "site.demo_embed", "site.gpc_support",
+    "banner.config", "banner.choose",
+    "preference_pages.PreferencePage", "preference_pages.OneClickUnsubscribe",
+    "preference_pages.DoubleOptInConfirmation",
+}
+ARGUMENTS = {"kind": "customer", "subject_id": "c-1", "property_id": "p-1", "webhook_id": "w-1",
+             "signed": "x.y.z", "filename": "x", "event_id": "1", "version": "1"}
+
+
+def every_operation(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def url_for(rule, prop) -> str:
+    values = {name: ARGUMENTS.get(name, "x") for name in rule.arguments}
+    if "property_key" in values:
+        values["property_key"] = prop.publishable_key
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_route_is_public_by_design_or_scope_checked(app_with, make_key, prop):
+    # The walk fails authentication on purpose far more often than the per-IP limit allows.
+    app = app_with(auth_failure_rate_limit="10000/minute")
+    client = app.test_client()
+    keys = {scope: make_key(scope.value) for scope in Scope}
+    checked = 0
+    for rule, method in every_operation(app):
+        url = url_for(rule, prop)
+        anonymous = client.open(url, method=method)
+        anonymous.close()  # file responses (the script) hold their file open until closed
+        if rule.endpoint in PUBLIC_BY_DESIGN:
+            assert anonymous.status_code not in (401, 403), (method, url)
+            continue
+        assert anonymous.status_code == 401, (method, url, anonymous.status_code)
+        assert anonymous.json["code"] == "unauthorized"
+        answers = {scope: client.open(url, method=method, headers={"Authorization": f"Bearer {key}"}).status_code
+                   for scope, key in keys.items()}
+        refused = [scope for scope, status in answers.items() if status == 403]
+        # Exactly one scope opens each operation; every other key is refused before any work is done.
+        assert len(refused) == len(Scope) - 1, (method, url, answers)
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("parameter", ["api_key", "access_token", "key", "anything"])
+def test_a_key_in_the_query_string_is_refused(client, make_key, parameter):
+    key = make_key("consents:read")
+    response = client.get("/v1/subjects/customer/c-1/consents", query_string={parameter: key},
+                          headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 400
+    assert response.json["code"] == "key_in_query"
+    assert key not in response.get_data(as_text=True)
