@@ -22,5 +22,6 @@ USER consent
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2)"
-# Migrations run once per deploy (`docker run ... flask db upgrade`), not on every start.
-CMD ["sh", "-c", "exec gunicorn --workers ${WEB_CONCURRENCY} --bind ${HOST}:${PORT} --access-logfile - wsgi:app"]
+# Migrations run once per deploy (`docker run ... flask db upgrade`), not on every start. No gunicorn
+# access log: it would write full paths (customer ids, signed links) and full IPs; the app logs a redacted line.
+CMD ["sh", "-c", "exec gunicorn --workers ${WEB_CONCURRENCY} --bind ${HOST}:${PORT} wsgi:app"]

@@ -114,8 +114,9 @@ def prepare_database(url: str, subjects: int) -> dict:
     started = time.monotonic()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO subjects (id, kind, external_id, revision, country, created_at, updated_at) "
-            "SELECT g, 'customer', 'c-' || g, %s, 'DE', now(), now() FROM generate_series(1, %s) g",
+            "INSERT INTO subjects (id, kind, external_id, revision, country, evidence_key, created_at, updated_at) "
+            "SELECT g, 'customer', 'c-' || g, %s, 'DE', md5(random()::text) || md5(random()::text), now(), now() "
+            "FROM generate_series(1, %s) g",
             (EVENTS_PER_SUBJECT, subjects),
         )
         conn.execute("SELECT setval('subjects_id_seq', %s)", (subjects,))

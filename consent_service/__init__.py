@@ -1,7 +1,6 @@
 """The consent service: create_app builds a configured Flask app."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Mapping
 
@@ -9,6 +8,7 @@ from flask import Flask
 
 from consent_service.clock import system_clock
 from consent_service.config import Settings
+from consent_service.logs import configure_logging
 
 
 def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None) -> Flask:
@@ -17,23 +17,23 @@ def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mappin
     settings = Settings.from_env(environ, instance_path=app.instance_path)
     settings = settings.with_overrides(overrides or {}).validated()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    _configure_logging()
+    configure_logging()
     app.config.update(_flask_config(settings))
     _bind_extensions(app, settings)
     _register_blueprints(app)
+    _bind_request_hooks(app, settings)
     _register_commands(app)
     return app
-
-
-def _configure_logging() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _flask_config(settings: Settings) -> dict:
     engine_options: dict = {"pool_pre_ping": True}
     if not settings.database_url.startswith("sqlite"):
-        engine_options.update(pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
+        engine_options.update(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms}", "connect_timeout": 5},
+        )
     return {
         "SECRET_KEY": settings.secret_key,
         "SECRET_KEY_FALLBACKS": list(settings.secret_key_fallbacks),
@@ -57,6 +57,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from consent_service.banner.service import VersionLedger
+    from consent_service import durability
     from consent_service.database import configure_sqlite
     from consent_service.errors import register_error_handlers
     from consent_service.extensions import api, db, migrate
@@ -70,6 +71,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        durability.check(db.engine, refuse=settings.durability_check == "refuse")
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
     api.init_app(app)
     api.spec.components.security_scheme(
@@ -102,27 +104,48 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.consents.api import blp as consents_blp
     from consent_service.docs import blp as docs_assets
     from consent_service.extensions import api
+    from consent_service.metrics import blp as metrics_blp
     from consent_service.notices.api import blp as notices_blp
     from consent_service.ops.api import blp as ops_blp
     from consent_service.preferences.api import blp as preferences_blp
     from consent_service.preferences.pages import blp as preference_pages_blp
+    from consent_service.preferences.pages import register_signed_converter
     from consent_service.properties.api import blp as properties_blp
     from consent_service.purposes.api import blp as purposes_blp
+    from consent_service.rights.api import blp as rights_blp
     from consent_service.tokens.api import blp as tokens_blp
     from consent_service.webhooks.api import blp as webhooks_blp
 
+    register_signed_converter(app, api)
     for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, notices_blp, webhooks_blp,
-                      site_blp, ops_blp, preferences_blp, preference_pages_blp):
+                      site_blp, ops_blp, metrics_blp, preferences_blp, preference_pages_blp, rights_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
+
+
+def _bind_request_hooks(app: Flask, settings: Settings) -> None:
+    """Request ids and access logs, security headers, rate limits, and the refusal of keys in URLs."""
+    from consent_service import logs, metrics, ratelimits, security_headers
+    from consent_service.apikeys.auth import refuse_keys_in_query
+    from consent_service.request_guards import refuse_nul_characters
+    from consent_service.banner.api import blp as banner_blp
+
+    logs.init_app(app)
+    metrics.init_app(app)
+    security_headers.init_app(app, secure_cookies=settings.env == "production")
+    ratelimits.init_app(app, settings, banner=banner_blp)
+    app.before_request(refuse_keys_in_query)
+    app.before_request(refuse_nul_characters)
 
 
 def _register_commands(app: Flask) -> None:
     from consent_service.apikeys.cli import keys
     from consent_service.demo.cli import demo
+    from consent_service.ledger.cli import ledger_group
     from consent_service.properties.cli import properties_group
+    from consent_service.retention.cli import retention_group
     from consent_service.tokens.cli import signing_keys
     from consent_service.webhooks.cli import webhooks_group
 
-    for group in (keys, signing_keys, properties_group, demo, webhooks_group):
+    for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group):
         app.cli.add_command(group)

@@ -55,6 +55,15 @@ def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     return raw in ("1", "true", "yes")
 
 
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name.upper()} must be a rate limit such as '60/minute', got {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
@@ -90,6 +99,25 @@ class Settings:
     preference_link_max_age_seconds: int = 30 * 86400
     one_click_link_max_age_seconds: int = 400 * 86400
     double_opt_in_max_age_seconds: int = 7 * 86400
+    # The key of erasure pseudonyms (HMAC-SHA256); losing it unlinks suppression entries from ids seen again.
+    erasure_pepper: str = ""
+    # Retention (days): an inactive visitor's consents expire; proof of an ended consent is kept this long.
+    retention_visitor_inactivity_days: int = 395
+    retention_recording_evidence_days: int = 1095
+    retention_proof_after_withdrawal_days: int = 1826
+    # The controller named in consent receipts.
+    controller_name: str = "Consent Service operator"
+    controller_contact: str = ""
+    # Rate limits (flask-limiter syntax, e.g. "60/minute;1000/hour"); memory:// per process, redis://... shared.
+    ratelimit_enabled: bool = True
+    ratelimit_storage_uri: str = "memory://"
+    banner_rate_limit_per_ip: str = "60/minute"
+    banner_rate_limit_per_property: str = "6000/minute"
+    auth_failure_rate_limit: str = "20/minute"
+    # "refuse" stops the service on a database that can lose acknowledged writes; "warn" only logs it.
+    durability_check: str = "refuse"
+    # Every PostgreSQL statement is cancelled after this long, so a stuck query cannot hold a worker.
+    statement_timeout_ms: int = 10_000
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 
@@ -128,6 +156,19 @@ class Settings:
             preference_link_max_age_seconds=_int(environ, "PREFERENCE_LINK_MAX_AGE_SECONDS", 30 * 86400),
             one_click_link_max_age_seconds=_int(environ, "ONE_CLICK_LINK_MAX_AGE_SECONDS", 400 * 86400),
             double_opt_in_max_age_seconds=_int(environ, "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400),
+            erasure_pepper=environ.get("ERASURE_PEPPER", ""),
+            retention_visitor_inactivity_days=_int(environ, "RETENTION_VISITOR_INACTIVITY_DAYS", 395),
+            retention_recording_evidence_days=_int(environ, "RETENTION_RECORDING_EVIDENCE_DAYS", 1095),
+            retention_proof_after_withdrawal_days=_int(environ, "RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS", 1826),
+            controller_name=environ.get("CONTROLLER_NAME", "Consent Service operator"),
+            controller_contact=environ.get("CONTROLLER_CONTACT", ""),
+            ratelimit_enabled=_bool(environ, "RATELIMIT_ENABLED", default=True),
+            ratelimit_storage_uri=environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+            banner_rate_limit_per_ip=environ.get("BANNER_RATE_LIMIT_PER_IP", "60/minute"),
+            banner_rate_limit_per_property=environ.get("BANNER_RATE_LIMIT_PER_PROPERTY", "6000/minute"),
+            auth_failure_rate_limit=environ.get("AUTH_FAILURE_RATE_LIMIT", "20/minute"),
+            durability_check=environ.get("DURABILITY_CHECK", "refuse"),
+            statement_timeout_ms=_int(environ, "STATEMENT_TIMEOUT_MS", 10_000),
             instance_path=instance_path,
         )
 
@@ -144,8 +185,12 @@ class Settings:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
         if self.webhook_backoff_base_seconds > self.webhook_backoff_max_seconds:
             raise ConfigError("WEBHOOK_BACKOFF_BASE_SECONDS must not exceed WEBHOOK_BACKOFF_MAX_SECONDS")
+        if self.durability_check not in ("refuse", "warn"):
+            raise ConfigError(f"DURABILITY_CHECK must be refuse or warn, got {self.durability_check!r}")
+        for name in ("banner_rate_limit_per_ip", "banner_rate_limit_per_property", "auth_failure_rate_limit"):
+            _check_rate_limit(name, getattr(self, name))
         settings = self
-        missing = [name for name in ("secret_key", "key_encryption_keys") if not getattr(self, name)]
+        missing = [name for name in ("secret_key", "key_encryption_keys", "erasure_pepper") if not getattr(self, name)]
         if missing and self.env == "production":
             names = ", ".join(name.upper() for name in missing)
             raise ConfigError(f"{names} must be set when CONSENT_ENV=production")
@@ -162,6 +207,8 @@ class Settings:
                 ) from None
         if self.env == "production" and len(settings.secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if self.env == "production" and len(settings.erasure_pepper) < 32:
+            raise ConfigError("ERASURE_PEPPER must be at least 32 characters in production")
         return settings
 
     def _with_development_secrets(self, missing: list[str]) -> "Settings":
@@ -176,10 +223,17 @@ class Settings:
             }
             path.write_text(json.dumps(stored, indent=2))
             path.chmod(0o600)
+        if "erasure_pepper" not in stored:
+            # Added later than the other secrets: files written before keep their keys.
+            stored["erasure_pepper"] = secrets.token_urlsafe(48)
+            path.write_text(json.dumps(stored, indent=2))
+            path.chmod(0o600)
         log.warning("using generated development secrets from %s (never in production)", path)
         values: dict[str, object] = {}
         if "secret_key" in missing:
             values["secret_key"] = stored["secret_key"]
         if "key_encryption_keys" in missing:
             values["key_encryption_keys"] = (stored["key_encryption_key"],)
+        if "erasure_pepper" in missing:
+            values["erasure_pepper"] = stored["erasure_pepper"]
         return replace(self, generated_secrets=tuple(missing), **values)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,8 +36,8 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def configure_sqlite(engine: Engine) -> None:
-    """Durable, concurrent SQLite: WAL, full fsync, a busy timeout and enforced foreign keys."""
+def configure_sqlite(engine: Engine, *, writes_expected: Callable[[], bool] = lambda: False) -> None:
+    """Durable, concurrent SQLite: WAL, full fsync, a busy timeout, enforced foreign keys, locks taken up front."""
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -46,6 +47,18 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # pysqlite's own BEGIN is deferred: the write lock is taken at the first write, where a second
+        # writer can only fail with "database is locked". A writer begins itself, taking the lock up front
+        # and queueing on busy_timeout; everything else keeps pysqlite's deferred, implicit transactions.
+        dbapi_connection = connection.connection.dbapi_connection
+        if writes_expected():
+            dbapi_connection.isolation_level = None
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            dbapi_connection.isolation_level = ""
 
 
 def upsert_insert(session: Session):

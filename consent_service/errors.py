@@ -74,6 +74,18 @@ class ValidationFailed(ServiceError):
     status, code, message = 422, "validation_error", "The request is not valid."
 
 
+class RateLimited(ServiceError):
+    status, code, message = 429, "rate_limited", "Too many requests; retry later."
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+class KeyInQueryString(ServiceError):
+    # A key in a URL ends up in access logs, proxies and browser history; refuse it so clients learn.
+    status, code, message = 400, "key_in_query", "API keys are only accepted in the Authorization header."
+
+
 class Unavailable(ServiceError):
     status, code, message = 503, "unavailable", "The service cannot reach its database."
 

@@ -29,6 +29,8 @@ class Method(StrEnum):
     # Email marketing asked for and not yet confirmed from the inbox: recorded, not yet allowed.
     DOUBLE_OPT_IN = "double_opt_in"
     DOUBLE_OPT_IN_CONFIRMED = "double_opt_in_confirmed"
+    # A visitor's cookie choice carried over to the customer it logged in as; never accepted from callers.
+    LINKED = "linked"
 
 
 class ActorType(StrEnum):
@@ -68,6 +70,8 @@ class Reason(StrEnum):
     NOT_ENABLED = "not_enabled"  # the organization has not enabled automated decisions
     OBJECTED = "objected"
     NOT_OBJECTED = "not_objected"
+    RESTRICTED = "restricted"  # the subject asked to restrict processing (GDPR Art. 18)
+    SUPPRESSED = "suppressed"  # an erased customer, kept out of communications if seen again
 
 
 class Scope(StrEnum):

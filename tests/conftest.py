@@ -53,6 +53,7 @@ def settings_for(database_url: str, **extra: object) -> dict:
         "database_url": database_url,
         "secret_key": "test-secret-key-that-is-long-enough-for-prod",
         "key_encryption_keys": (ENCRYPTION_KEY,),
+        "erasure_pepper": "test-erasure-pepper-that-is-long-enough-for-prod",
         "token_issuer": "http://consent.test",
         **extra,
     }

@@ -14,7 +14,7 @@ def test_app_builds_from_test_settings(app):
 
 def test_production_refuses_to_start_without_real_secrets(tmp_path):
     environ = {"CONSENT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    with pytest.raises(ConfigError, match="SECRET_KEY, KEY_ENCRYPTION_KEYS must be set"):
+    with pytest.raises(ConfigError, match="SECRET_KEY, KEY_ENCRYPTION_KEYS, ERASURE_PEPPER must be set"):
         create_app(environ=environ)
 
 

@@ -26,7 +26,7 @@ CONTRACT = {
     ("post", "/preferences/{signed}"),
     ("post", "/unsubscribe/{signed}"),
 }
-PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/consent.js", "/demo", "/demo/analytics.js", "/demo/embed"}
+PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed"}
 PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential
 SIGNED_LINKS = ("/preferences/", "/unsubscribe/", "/confirm/")  # the signed token in the path is the credential
 

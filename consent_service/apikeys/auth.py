@@ -8,7 +8,8 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from consent_service.apikeys import service
-from consent_service.errors import ErrorSchema, Forbidden, Unauthorized
+from consent_service.errors import ErrorSchema, Forbidden, KeyInQueryString, Unauthorized
+from consent_service.ratelimits import auth_failures
 from consent_service.extensions import db
 from consent_service.vocabulary import Scope
 
@@ -32,14 +33,27 @@ def require_scope(blp: Blueprint, scope: Scope) -> Callable:
 
         documented = blp.doc(security=[{SECURITY_SCHEME: [scope.value]}])(wrapper)
         documented = blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid key")(documented)
+        documented = blp.alt_response(429, schema=ErrorSchema, description="Too many failed authentications")(documented)
         return blp.alt_response(403, schema=ErrorSchema, description=f"Key lacks the {scope.value} scope")(documented)
 
     return decorator
 
 
 def _authenticate() -> service.Principal:
+    failures = auth_failures()
+    failures.refuse_if_exceeded()
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise Unauthorized()
-    return service.authenticate(session=db.session, presented=presented.strip())
+    try:
+        if scheme.lower() != "bearer" or not presented.strip():
+            raise Unauthorized()
+        return service.authenticate(session=db.session, presented=presented.strip())
+    except Unauthorized:
+        failures.record()
+        raise
+
+
+def refuse_keys_in_query() -> None:
+    """Any query value that looks like a secret key is refused, whatever the parameter is called."""
+    if any(value.startswith(service.KEY_PREFIX) for value in request.args.values()):
+        raise KeyInQueryString()

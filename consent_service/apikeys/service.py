@@ -18,6 +18,7 @@ from consent_service.errors import NotFound, Unauthorized, ValidationFailed
 from consent_service.vocabulary import Scope
 
 ALPHABET = string.ascii_letters + string.digits
+KEY_PREFIX = "sk_"
 KEY_PATTERN = re.compile(r"^(sk_[a-z0-9]{8})_([A-Za-z0-9]{32})([A-Za-z0-9]{6})$")
 
 

@@ -56,6 +56,7 @@ def _cors_headers(response):
 @blp.arguments(BannerQuerySchema, location="query")
 @blp.response(200, BannerConfigSchema)
 @blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
 def config(query: dict, property_key: str):
     """What the banner shows this visitor: texts, purposes, regime, notice, and the version hash."""
@@ -83,6 +84,7 @@ def config(query: dict, property_key: str):
 @blp.route(f"/{PROPERTY_KEY}/consents", methods=["POST"])
 @blp.arguments(ChoiceInSchema)
 @blp.response(201, ChoiceOutSchema)
+@blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
 def choose(body: dict, property_key: str):
     """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""

@@ -193,6 +193,7 @@ def record_choice(
         property_key=prop.publishable_key,
         gpc=choice.gpc,
         state=state,
+        issued_for=tokens.ISSUED_FOR_BANNER,
     )
     shown_keys = [p["key"] for p in shown.content["purposes"]]
     return ChoiceResult(

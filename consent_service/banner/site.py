@@ -1,7 +1,11 @@
 """The built banner script at /consent.js, and a demo page that shows it blocking scripts."""
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
+
+import marshmallow as ma
 
 from flask import abort, render_template, request, send_file
 from flask_smorest import Blueprint
@@ -14,6 +18,14 @@ blp = Blueprint("site", __name__, description="The banner script and the demo pa
 
 SCRIPT = Path(__file__).resolve().parent.parent / "static" / "consent.js"
 SCRIPT_MAX_AGE_SECONDS = 86400
+VERSIONED_MAX_AGE_SECONDS = 365 * 86400
+VERSION_LENGTH = 16
+
+
+class SnippetIntegritySchema(ma.Schema):
+    url = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    integrity = ma.fields.String(required=True, metadata={"description": "sha384-<base64>, for the integrity attribute"})
 DEMO_PROPERTY_NAME = "Demo shop"
 
 
@@ -24,6 +36,34 @@ def consent_js():
     response = send_file(SCRIPT, mimetype="application/javascript", max_age=SCRIPT_MAX_AGE_SECONDS, etag=True, conditional=True)
     response.cache_control.public = True
     return response
+
+
+def snippet_version() -> tuple[str, str]:
+    """The script's content version (a short hash) and its Subresource Integrity value (sha384)."""
+    content = SCRIPT.read_bytes()
+    return hashlib.sha256(content).hexdigest()[:VERSION_LENGTH], "sha384-" + base64.b64encode(hashlib.sha384(content).digest()).decode()
+
+
+@blp.route("/consent.<string(length=16):version>.js")
+@blp.doc(responses={"200": {"description": "The banner script at its immutable, versioned URL",
+                            "content": {"application/javascript": {"schema": {"type": "string"}}}},
+                    "404": {"description": "Not the current version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})
+def consent_js_versioned(version: str):
+    """The same script under its content hash: cached for a year, pinned by sites with its integrity hash."""
+    if version != snippet_version()[0]:
+        abort(404)
+    response = send_file(SCRIPT, mimetype="application/javascript", max_age=VERSIONED_MAX_AGE_SECONDS, etag=True, conditional=True)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+
+
+@blp.route("/consent.js/integrity")
+@blp.response(200, SnippetIntegritySchema)
+def snippet_integrity():
+    """The versioned script URL and its sha384 integrity value, for `<script src=... integrity=... crossorigin>`."""
+    version, integrity = snippet_version()
+    return {"url": f"{runtime().settings.token_issuer}/consent.{version}.js", "version": version, "integrity": integrity}
 
 
 @blp.route("/demo")

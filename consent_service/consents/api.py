@@ -113,6 +113,7 @@ def subject_state(query: dict, kind: str, subject_id: str):
         rules=runtime().rules,
         now=now(),
         country=query.get("country"),
+        pepper=runtime().settings.erasure_pepper,
     )
 
 
@@ -130,6 +131,7 @@ def checks(body: dict):
         rules=runtime().rules,
         now=now(),
         field_prefix="checks" if batch else None,
+        pepper=runtime().settings.erasure_pepper,
     )
     return {"results": results} if batch else results[0]
 

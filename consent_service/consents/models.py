@@ -41,6 +41,11 @@ class ConsentEvent(db.Model):
     # Minimized evidence only: a caller's reference, a truncated IP, a user-agent family.
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The tamper-evident chain (consents/chain.py): an HMAC of the personal fields, the previous
+    # event's hash (or the genesis hash), and this event's hash over both.
+    personal_digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ConsentState(db.Model):
@@ -74,3 +79,23 @@ class IdempotencyRecord(db.Model):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerMaintenance(db.Model):
+    """On SQLite, a row here (written and removed inside one transaction) lets erasure and retention
+    change ledger rows; SQLite has no transaction-local setting for the triggers to read."""
+
+    __tablename__ = "ledger_maintenance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RetiredChain(db.Model):
+    """The head of a chain retention removed as a whole, so a checkpoint naming it still checks out."""
+
+    __tablename__ = "retired_chains"
+
+    subject_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime)

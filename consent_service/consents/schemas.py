@@ -39,7 +39,9 @@ class SubjectRefSchema(ma.Schema):
 class EventInSchema(ma.Schema):
     purpose = fields.String(required=True, validate=PURPOSE_KEY)
     decision = fields.Enum(Decision, by_value=True, required=True)
-    method = fields.Enum(Method, by_value=True, required=True)
+    # `linked` is written only by the service when a visitor logs in as a customer.
+    method = fields.Enum(Method, by_value=True, required=True,
+                         validate=validate.NoneOf([Method.LINKED], error="Only the service records linked events."))
 
 
 class ActorSchema(ma.Schema):

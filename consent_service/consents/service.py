@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
+from consent_service.consents import chain
 from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.consents.state import (
     ALL_DESTINATIONS,
@@ -21,7 +22,7 @@ from consent_service.consents.state import (
     PurposeState,
     effective,
 )
-from consent_service.errors import ValidationFailed
+from consent_service.errors import Conflict, ValidationFailed
 from consent_service.notices import service as notices
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
@@ -45,6 +46,11 @@ class InvalidCursor(ValidationFailed):
 
 class MethodNotValid(ValidationFailed):
     code = "method_not_valid"
+
+
+class SubjectErased(Conflict):
+    code = "subject_erased"
+    message = "This subject was erased; its ledger is closed."
 
 
 class MinorConsent(ValidationFailed):
@@ -127,11 +133,15 @@ def record_events(
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
     subject = subjects.lock(session=session, kind=kind, external_id=external_id, now=now)
+    if subject.erased_at is not None or subject.evidence_key is None:
+        raise SubjectErased()
     country = context.country or subject.country
     regime = context.regime or rules.regime_for(country)
     events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
     _require_valid_consent(events, context, rules, regime, country)
     states = _states_of(session, subject.id)
+    # The subject's row lock (held above) is what keeps the chain from forking: one writer at a time.
+    prev_hash = _chain_head(session, subject.id) if subject.revision else chain.GENESIS
     recorded: list[ConsentEvent] = []
     for event_input in events:
         subject.revision += 1
@@ -155,6 +165,8 @@ def record_events(
             evidence=context.evidence,
             recorded_at=now,
         )
+        chain.seal(event, prev_hash=prev_hash, evidence_key=subject.evidence_key)
+        prev_hash = event.hash
         session.add(event)
         recorded.append(event)
         states[event.purpose] = _fold(states.get(event.purpose), event, session)
@@ -165,6 +177,13 @@ def record_events(
                                      revision=subject.revision, events=recorded, now=now)
     circumstances = _circumstances(rules, regime=regime.value, subject=subject, now=now)
     return _subject_state(subject.kind, subject.external_id, subject.revision, catalogue, states, circumstances)
+
+
+def _chain_head(session: Session, subject_id: int) -> str:
+    """The hash of the subject's latest event, by revision (never by time)."""
+    return session.scalars(
+        select(ConsentEvent.hash).where(ConsentEvent.subject_id == subject_id).order_by(ConsentEvent.revision.desc()).limit(1)
+    ).one()
 
 
 def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: RegimePolicy) -> list[EventInput]:
@@ -188,7 +207,8 @@ def _require_valid_consent(
     age_of_consent = rules.age_of_consent(country)
     minor, method, destination = {}, {}, {}
     for index, event in enumerate(events):
-        if event.decision is not Decision.GRANTED:
+        if event.decision is not Decision.GRANTED or event.method is Method.LINKED:
+            # A carried-over grant was checked when the visitor gave it; callers cannot send `linked`.
             continue
         if context.age is not None and context.age < age_of_consent and context.actor_type is not ActorType.GUARDIAN:
             minor[f"events.{index}.decision"] = [f"Under {age_of_consent}, a guardian consents (actor type guardian)."]
@@ -254,8 +274,12 @@ def read_state(
     rules: RegimeRules,
     now: datetime,
     country: str | None = None,
+    pepper: str | None = None,
 ) -> SubjectState:
-    """The current state for every purpose; an unknown subject has the defaults and revision 0."""
+    """The current state for every purpose; an unknown subject has the defaults and revision 0.
+
+    With the erasure pepper, a suppression entry for the identifier (an erased customer seen
+    again) is taken into account."""
     catalogue = purposes.catalogue(session=session)
     subject = subjects.find(session=session, kind=kind, external_id=external_id)
     states = _states_of(session, subject.id) if subject is not None else {}
@@ -265,6 +289,7 @@ def read_state(
         subject=subject,
         now=now,
         material_changes=notices.material_changes(session=session),
+        suppressed_since=_suppressed_since(session, pepper, kind, external_id),
     )
     revision = subject.revision if subject is not None else 0
     return _subject_state(kind, external_id, revision, catalogue, states, circumstances)
@@ -289,6 +314,7 @@ def check_many(
     rules: RegimeRules,
     now: datetime,
     field_prefix: str | None = None,
+    pepper: str | None = None,
 ) -> list[CheckResult]:
     """Answer "may I process this subject's data for these purposes now?" for each request."""
     catalogue = purposes.catalogue(session=session)
@@ -302,7 +328,7 @@ def check_many(
     if missing_destination:
         raise ValidationFailed("A transfer check names its destination.", errors=missing_destination)
     changes = notices.material_changes(session=session)
-    return [_check(session, request, rules, catalogue, changes, now) for request in requests]
+    return [_check(session, request, rules, catalogue, changes, now, pepper) for request in requests]
 
 
 def _check(
@@ -312,6 +338,7 @@ def _check(
     catalogue: dict[str, Purpose],
     changes: list,
     now: datetime,
+    pepper: str | None,
 ) -> CheckResult:
     subject = subjects.find(session=session, kind=request.kind, external_id=request.external_id)
     states = _states_of(session, subject.id, request.purposes) if subject is not None else {}
@@ -325,6 +352,7 @@ def _check(
         destination=request.destination_country,
         organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
         material_changes=changes,
+        suppressed_since=_suppressed_since(session, pepper, request.kind, request.external_id),
     )
     decisions = {key: effective(catalogue[key], states.get(key), circumstances) for key in request.purposes}
     return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
@@ -395,6 +423,17 @@ def _decode_cursor(cursor: str) -> int:
         raise InvalidCursor("The cursor is not valid.", errors={"cursor": ["Not a cursor from this API."]}) from None
 
 
+def events_of(*, session: Session, subject_id: int) -> list[ConsentEvent]:
+    """A subject's whole ledger, oldest first."""
+    return list(session.scalars(
+        select(ConsentEvent).where(ConsentEvent.subject_id == subject_id).order_by(ConsentEvent.revision)
+    ))
+
+
+def states_of(*, session: Session, subject_id: int) -> dict[str, ConsentState]:
+    return _states_of(session, subject_id)
+
+
 def _states_of(session: Session, subject_id: int, purpose_keys: Sequence[str] | None = None) -> dict[str, ConsentState]:
     query = select(ConsentState).where(ConsentState.subject_id == subject_id)
     if purpose_keys is not None:
@@ -422,9 +461,12 @@ def _circumstances(
     destination: str | None = None,
     organization_enabled: bool | None = None,
     material_changes: Sequence = (),
+    suppressed_since: datetime | None = None,
 ) -> Circumstances:
     country = country or (subject.country if subject is not None else None)
     return Circumstances(
+        restricted=subject is not None and subject.restricted,
+        suppressed_since=suppressed_since,
         regime=regime,
         policy=rules.policy(regime),
         minor=subject is not None and subject.minor_until is not None and subject.minor_until > now,
@@ -434,6 +476,12 @@ def _circumstances(
         organization_enabled=organization_enabled,
         material_changes=tuple(material_changes),
     )
+
+
+def _suppressed_since(session: Session, pepper: str | None, kind: str, external_id: str) -> datetime | None:
+    if pepper is None:
+        return None
+    return subjects.suppressed_since(session=session, pepper=pepper, kind=kind, external_id=external_id)
 
 
 def _subject_state(

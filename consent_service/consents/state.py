@@ -2,6 +2,9 @@
 
 Checks, the state endpoint and tokens all answer from `effective`, so a rule lives in one
 place. Precedence, first match wins:
+ 0. a subject who restricted processing (GDPR Art. 18) is refused every purpose but
+    `necessary` and `service_notices` (`restricted`); an erased customer whose id comes back is
+    kept out of communication purposes (`suppressed`) until a decision given after the erasure;
  1. a purpose that cannot be refused is allowed (`not_refusable`);
  2. a transfer to a destination inside the subject's region or deemed adequate, or from a
     country whose law does not restrict it, needs no consent (`adequate`, `not_required`);
@@ -30,6 +33,9 @@ from consent_service.vocabulary import ActorType, Decision, LegalBasis, Method, 
 TRANSFER_PURPOSE = "cross_border_transfer"
 AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
 ALL_DESTINATIONS = "*"
+# What a restriction of processing still allows: what the service cannot work without.
+UNRESTRICTED_PURPOSES = frozenset({"necessary", "service_notices"})
+SUPPRESSED_CATEGORY = "communication"
 # Ways of saying yes that are not a per-purpose choice of the person: GPC outranks them.
 BLANKET_METHODS = frozenset({Method.BANNER_ACCEPT_ALL, Method.IMPLIED_BY_CONTINUING})
 
@@ -60,6 +66,9 @@ class Circumstances:
     # For automated decisions asked on behalf of an organization: has it enabled them?
     organization_enabled: bool | None = None
     material_changes: tuple = ()
+    restricted: bool = False
+    # When an erased subject with this identifier was suppressed, if one was.
+    suppressed_since: datetime | None = None
 
 
 def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) -> PurposeState:
@@ -77,6 +86,13 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason,
                             **({"source": "default"} | recorded | extra))
 
+    if c.restricted and purpose.key not in UNRESTRICTED_PURPOSES:
+        return answer(False, Reason.RESTRICTED)
+    if (
+        c.suppressed_since is not None and purpose.refusable and purpose.category == SUPPRESSED_CATEGORY
+        and (state is None or state.updated_at <= c.suppressed_since)
+    ):
+        return answer(False, Reason.SUPPRESSED)
     if not purpose.refusable:
         return answer(True, Reason.NOT_REFUSABLE, Decision.GRANTED)
     if purpose.key == TRANSFER_PURPOSE and c.destination is not None:

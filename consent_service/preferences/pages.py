@@ -6,6 +6,7 @@ from typing import Any
 from flask import g, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.routing import BaseConverter
 
 from consent_service.clock import now
 from consent_service.consents import evidence
@@ -20,7 +21,23 @@ from consent_service.runtime import runtime
 
 blp = Blueprint("preference_pages", __name__, description="The pages marketing emails link to (HTML, signed links).")
 
-SIGNED = "<string(maxlength=2000):signed>"
+SIGNED = "<signed:signed>"
+SIGNED_MAX_LENGTH = 2000
+
+
+class SignedLinkConverter(BaseConverter):
+    """A signed link's token: URL-safe base64 and dots only, so a matching URL always fits a request line."""
+
+    regex = rf"[A-Za-z0-9_.\-]{{1,{SIGNED_MAX_LENGTH}}}"
+
+
+def register_signed_converter(app, api) -> None:
+    """Routes and the OpenAPI document both learn the token's alphabet (before the blueprint registers)."""
+    app.url_map.converters["signed"] = SignedLinkConverter
+    api.register_converter(
+        SignedLinkConverter,
+        lambda _converter: {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "minLength": 1, "maxLength": SIGNED_MAX_LENGTH},
+    )
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -44,7 +61,10 @@ def _form(properties: dict[str, Any], required: list[str]) -> dict:
     return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
-LINK_ERRORS = {"404": _html("Not a valid link (tampered, unknown, or signed with a retired secret)"), "410": _html("Expired link")}
+# A URL that matches no route at all (a mangled token) gets the service's JSON 404 instead of the page.
+_NOT_A_LINK = _html("Not a valid link (tampered, unknown, or signed with a retired secret)")
+_NOT_A_LINK["content"]["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
+LINK_ERRORS = {"404": _NOT_A_LINK, "410": _html("Expired link")}
 FORM_ERRORS = {**LINK_ERRORS, "403": _html("Form not sent from this customer's page (CSRF)")}
 CSRF_FIELD = {"csrf_token": {"type": "string", "description": "From the page's form"}}
 

@@ -1,9 +1,11 @@
 """Subjects: whose consent. The only table that maps a person's identifier to our internal key."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
@@ -23,5 +25,34 @@ class Subject(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     # Until when the subject counts as a minor, from the age given with an event (the latest it can be).
     minor_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Keys the HMAC of its events' personal fields (consents/chain.py); erasure deletes it.
+    evidence_key: Mapped[str | None] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    # Processing restricted at the subject's request (GDPR Art. 18), since when.
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when erasure replaced external_id by a pseudonym; the events stay as pseudonymous proof.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubjectLink(db.Model):
+    """A visitor that logged in as a customer. A visitor belongs to at most one customer."""
+
+    __tablename__ = "subject_links"
+
+    visitor_subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), primary_key=True)
+    customer_subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Suppression(db.Model):
+    """An erased subject, by keyed pseudonym only: kept out of communications if its id comes back."""
+
+    __tablename__ = "suppressions"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The receipt of the erasure, replayed when the same subject is erased again.
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON)

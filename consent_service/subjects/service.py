@@ -1,13 +1,16 @@
-"""Subjects: find one by its identifier, or create and lock it for a write."""
+"""Subjects: find one by its identifier, create and lock it for a write, pseudonyms and suppression."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_service.database import upsert_insert
-from consent_service.subjects.models import Subject
+from consent_service.subjects.models import Subject, SubjectLink, Suppression
+from consent_service.vocabulary import SubjectKind
 
 
 def find(*, session: Session, kind: str, external_id: str) -> Subject | None:
@@ -35,3 +38,47 @@ def lock(*, session: Session, kind: str, external_id: str, now: datetime) -> Sub
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:
+    """The keyed pseudonym of an identifier: stable, and unlinkable without the pepper."""
+    return hmac.new(pepper.encode(), f"{kind}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def suppressed_since(*, session: Session, pepper: str, kind: str, external_id: str) -> datetime | None:
+    """When a subject with this identifier was erased and suppressed, if it was."""
+    entry = session.get(Suppression, (kind, pseudonym(pepper=pepper, kind=kind, external_id=external_id)))
+    return entry.created_at if entry is not None else None
+
+
+def find_for_update(*, session: Session, kind: str, external_id: str) -> Subject | None:
+    """The subject with its row lock held until the transaction ends, if it exists."""
+    return session.scalars(
+        select(Subject)
+        .where(Subject.kind == kind, Subject.external_id == external_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def links_of(*, session: Session, subject: Subject) -> list[Subject]:
+    """A customer's linked visitors, or a visitor's customer (a list of one)."""
+    if subject.kind == SubjectKind.CUSTOMER:
+        other, mine = SubjectLink.visitor_subject_id, SubjectLink.customer_subject_id
+    else:
+        other, mine = SubjectLink.customer_subject_id, SubjectLink.visitor_subject_id
+    return list(session.scalars(
+        select(Subject).join(SubjectLink, Subject.id == other).where(mine == subject.id).order_by(Subject.id)
+    ))
+
+
+def link(*, session: Session, customer: Subject, visitor: Subject, now: datetime) -> SubjectLink:
+    """Link the visitor to the customer; a visitor that logs in as another customer moves to it."""
+    existing = session.get(SubjectLink, visitor.id)
+    if existing is None:
+        existing = SubjectLink(visitor_subject_id=visitor.id, customer_subject_id=customer.id, linked_at=now)
+        session.add(existing)
+    else:
+        existing.customer_subject_id, existing.linked_at = customer.id, now
+    session.flush()
+    return existing

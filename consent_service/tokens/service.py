@@ -6,13 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import jwt
+from blinker import Namespace
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
 from consent_service.regimes.service import RegimeRules
+from consent_service.subjects import service as subjects
 from consent_service.tokens.keystore import KeyStore
+from consent_service.tokens.models import IssuedToken as IssuedTokenRecord
 
 TOKEN_TYPE = "JWT"
+# Clocks of several instances drift a little: the same bounds as consent_verifier's defaults.
+EXP_LEEWAY_SECONDS = 60
+IAT_SKEW_SECONDS = 5
+# Who a token is issued for, as listed in a subject's export.
+ISSUED_FOR_SERVICE = "service"
+ISSUED_FOR_BANNER = "banner"
 
 
 @dataclass(frozen=True)
@@ -36,8 +46,11 @@ def issue_token(
     property_key: str | None = None,
     gpc: bool | None = None,
     state: consents.SubjectState | None = None,
+    issued_for: str = ISSUED_FOR_SERVICE,
 ) -> IssuedToken:
-    """Sign the subject's current state (read now, unless the caller just produced it)."""
+    """Sign the subject's current state (read now, unless the caller just produced it).
+
+    The jti is recorded for a known subject, so its export lists what was issued about it."""
     if state is None:
         state = consents.read_state(
             session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country
@@ -61,6 +74,12 @@ def issue_token(
         claims["gpc"] = gpc
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
+    subject = subjects.find(session=session, kind=kind, external_id=external_id)
+    if subject is not None:
+        session.add(IssuedTokenRecord(
+            jti=claims["jti"], subject_id=subject.id, issued_for=issued_for, property_key=property_key,
+            issued_at=datetime.fromtimestamp(issued_at, now.tzinfo), expires_at=datetime.fromtimestamp(expires_at, now.tzinfo),
+        ))
     return IssuedToken(token=token, expires_at=datetime.fromtimestamp(expires_at, now.tzinfo), claims=claims)
 
 
@@ -73,12 +92,27 @@ class TokenRejected(Exception):
     """A token this service did not issue, or no longer honours."""
 
 
+# Sent with the reason on every refused token, so operations can count them without this module knowing how.
+token_rejected = Namespace().signal("token-rejected")
+
+
 def verify_token(*, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime) -> dict:
     """Claims of a token signed by one of our published keys; TokenRejected otherwise."""
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
+        return _verified_claims(session=session, keystore=keystore, issuer=issuer, token=token, now=now)
+    except TokenRejected as rejected:
+        token_rejected.send(reason=str(rejected))
+        raise
+
+
+def _verified_claims(*, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime) -> dict:
+    try:
+        header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
         raise TokenRejected("malformed") from None
+    if header.get("typ", TOKEN_TYPE) != TOKEN_TYPE:
+        raise TokenRejected("not a consent token")  # e.g. a consent receipt, signed with the same keys
+    kid = header.get("kid")
     public_key = keystore.public_key(session=session, kid=kid, now=now) if isinstance(kid, str) else None
     if public_key is None:
         raise TokenRejected("unknown key")
@@ -93,6 +127,16 @@ def verify_token(*, session: Session, keystore: KeyStore, issuer: str, token: st
         )
     except jwt.InvalidTokenError as exc:
         raise TokenRejected(type(exc).__name__) from None
-    if not isinstance(claims["exp"], int) or claims["exp"] <= now.timestamp():
+    if not isinstance(claims["exp"], int) or now.timestamp() >= claims["exp"] + EXP_LEEWAY_SECONDS:
         raise TokenRejected("expired")
+    if not isinstance(claims["iat"], int) or claims["iat"] > now.timestamp() + IAT_SKEW_SECONDS:
+        raise TokenRejected("issued in the future")
     return claims
+
+
+def issued_to(*, session: Session, subject_id: int) -> list[IssuedTokenRecord]:
+    """The tokens signed for a subject, oldest first (by jti; the tokens themselves are not kept)."""
+    return list(session.scalars(
+        select(IssuedTokenRecord).where(IssuedTokenRecord.subject_id == subject_id)
+        .order_by(IssuedTokenRecord.issued_at, IssuedTokenRecord.jti)
+    ))

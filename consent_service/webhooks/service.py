@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
@@ -160,3 +160,44 @@ def _apply(endpoint: WebhookEndpoint, changes: Mapping[str, Any], *, allow_priva
     for field, value in values.items():
         setattr(endpoint, field, value)
     endpoint.updated_at = now
+
+
+def pseudonymize_subject(*, session: Session, kind: str, external_id: str, replacement: str) -> int:
+    """Replace a subject's identifier in the outbox (payloads and ordering keys); how many events changed."""
+    old_key, new_key = f"{kind}:{external_id}", f"{kind}:{replacement}"
+    changed = 0
+    for event in session.scalars(select(WebhookEvent).where(WebhookEvent.ordering_key == old_key)):
+        event.payload = _with_subject_id(event.payload, replacement)
+        event.ordering_key = new_key
+        changed += 1
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.ordering_key == old_key).values(ordering_key=new_key))
+    return changed
+
+
+def forget_erased_subjects(*, session: Session, pseudonymize: Callable[[str, str], str], dry_run: bool = False) -> int:
+    """subject.erased events carry the erased identifier so receivers can erase theirs; once no
+    delivery is still open, the identifier is replaced by its pseudonym. How many events that was."""
+    still_open = select(WebhookDelivery.event_sequence).where(
+        WebhookDelivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.DELIVERING.value])
+    )
+    query = select(WebhookEvent).where(
+        WebhookEvent.type == WebhookEventType.SUBJECT_ERASED.value,
+        WebhookEvent.sequence.not_in(still_open),
+    ).with_for_update(skip_locked=True)
+    changed = 0
+    for event in session.scalars(query):
+        subject = event.payload["data"]["subject"]
+        replacement = pseudonymize(subject["kind"], subject["id"])
+        if subject["id"] == replacement:
+            continue
+        changed += 1
+        if not dry_run:
+            event.payload = _with_subject_id(event.payload, replacement)
+    return changed
+
+
+def _with_subject_id(payload: dict[str, Any], replacement: str) -> dict[str, Any]:
+    data = dict(payload.get("data", {}))
+    if isinstance(data.get("subject"), dict):
+        data["subject"] = {**data["subject"], "id": replacement}
+    return {**payload, "data": data}

@@ -69,6 +69,7 @@ def live_server(database_url: str, tmp_path) -> Iterator[LiveServer]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret-key-long-enough-for-production-use",
         "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "ERASURE_PEPPER": "e2e-erasure-pepper-long-enough-for-production",
         "TOKEN_ISSUER": url,
     }
     run_flask(env, "db", "upgrade")

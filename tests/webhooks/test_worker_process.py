@@ -28,6 +28,7 @@ def start_worker(database_url: str, log) -> subprocess.Popen:
         "DATABASE_URL": database_url,
         "SECRET_KEY": "worker-secret-key-long-enough-for-production-use",
         "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "ERASURE_PEPPER": "worker-erasure-pepper-long-enough-for-production",
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
         "WEBHOOK_TIMEOUT_SECONDS": "1",  # so a dead worker's lease ends within seconds
     }
