@@ -16,6 +16,7 @@ from sqlalchemy import text
 from consent_service import create_app
 from consent_service.apikeys import service as apikeys
 from consent_service.extensions import db
+from tests import run_logs
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -23,6 +24,11 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 POSTGRES_TEST_DB = f"consent_service_test_{os.getpid()}"
 FIXED_START = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
 ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+def pytest_configure(config) -> None:
+    """Every run keeps its service logs and secrets under test-output/logs/ for tests/log_privacy to scan."""
+    run_logs.configure(config)
 
 
 class FrozenClock:
@@ -107,6 +113,22 @@ def database_url(request, tmp_path) -> Iterator[str]:
     _empty_postgres(url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """A database with no tables at all, for tests that migrate step by step (both engines)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    name = f"consent_service_empty_{os.getpid()}"
+    try:
+        _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _admin_sql(f"CREATE DATABASE {name}")
+    except Exception as exc:  # any failure to reach the server means "not available"
+        unavailable("PostgreSQL", f"{POSTGRES_ADMIN_URL}: {exc}")
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def _empty_postgres(url: str) -> None:
     app = create_app(settings_for(url))
     with app.app_context():
@@ -168,6 +190,7 @@ def make_key(app: Flask, clock: FrozenClock):
     def make(*scopes: str, name: str = "test") -> str:
         _, plain = apikeys.create_key(session=db.session, name=name, scopes=list(scopes), now=clock())
         db.session.commit()
+        run_logs.remember_secret("api_key", plain)
         return plain
 
     return make

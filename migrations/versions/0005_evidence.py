@@ -115,15 +115,17 @@ def upgrade():
         op.add_column("consent_events", sa.Column(column, sa.String(length=64), nullable=False, server_default=""))
 
     postgres = op.get_bind().dialect.name == "postgresql"
+    # Sealing writes the new proof columns, which even maintenance may never change: the triggers
+    # are off for this step only, inside the migration's transaction.
     if postgres:
         op.execute(NEW_POSTGRES_FUNCTION)
-        op.execute("SET LOCAL consent.maintenance = 'on'")
+        op.execute("ALTER TABLE consent_events DISABLE TRIGGER consent_events_append_only")
     else:
         op.execute("DROP TRIGGER consent_events_no_update")
         op.execute("DROP TRIGGER consent_events_no_delete")
     _seal_existing_ledger()
     if postgres:
-        op.execute("SET LOCAL consent.maintenance = 'off'")
+        op.execute("ALTER TABLE consent_events ENABLE TRIGGER consent_events_append_only")
     else:
         for statement in NEW_SQLITE_TRIGGERS:
             op.execute(statement)

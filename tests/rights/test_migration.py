@@ -18,8 +18,8 @@ EVENT = (
 )
 
 
-def test_existing_events_are_chained_on_upgrade(tmp_path):
-    app = create_app(settings_for(f"sqlite:///{tmp_path}/old.db"))
+def test_existing_events_are_chained_on_upgrade(empty_database):
+    app = create_app(settings_for(empty_database))
     with app.app_context():
         upgrade(revision="0004_notices_rules")
         with db.engine.begin() as connection:
