@@ -16,7 +16,8 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 FLASK_APP=wsgi CONSENT_ENV=produ
 RUN useradd --system --uid 10001 --home-dir /app consent
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
-COPY wsgi.py ./
+# gunicorn reads gunicorn.conf.py from here: metrics summed over every worker (Prometheus multiprocess mode).
+COPY wsgi.py gunicorn.conf.py ./
 COPY migrations ./migrations
 USER consent
 EXPOSE 8000

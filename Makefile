@@ -36,8 +36,10 @@ run: migrate
 
 test: test-python test-js
 
+# The second run scans the first one's logs (test-output/logs/make) for IPs, emails, tokens and keys.
 test-python: install-test
-	$(BIN)/python -m pytest
+	TEST_LOG_DIR=test-output/logs/make $(BIN)/python -m pytest
+	TEST_LOG_DIR=test-output/logs/make $(BIN)/python -m pytest -p no:randomly -m log_privacy tests/log_privacy
 
 test-js:
 	cd js-snippet && npm ci --no-audit --no-fund && npm test && npm run check-built

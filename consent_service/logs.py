@@ -22,7 +22,8 @@ REDACTIONS = (
     (re.compile(r"\b(sk_[a-z0-9]{8})_[A-Za-z0-9]+"), r"\1_[redacted]"),
     (re.compile(r"\bwhsec_[A-Za-z0-9_\-+/=]+"), "whsec_[redacted]"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[token]"),
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    # Starting only where a run of such characters starts keeps a long run without "@" linear, not quadratic.
+    (re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b"), r"\1.0"),
     # IPv6: "::" or all eight groups, so clock times such as 09:30:00 are left alone.
     (re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})[0-9a-fA-F:]{2,39}(?![\w:])"), "[ipv6]"),

@@ -1,13 +1,51 @@
-"""Checks every request passes before any view: no NUL characters anywhere (PostgreSQL text cannot hold them)."""
+"""Checks every request passes before any view: JSON nested at most MAX_JSON_DEPTH deep, and no NUL characters
+anywhere (PostgreSQL text cannot hold them)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import request
 
-from consent_service.errors import ValidationFailed
+from consent_service.errors import ServiceError, ValidationFailed
 
 NUL = "\x00"
+# No schema of ours nests deeper than a few levels; 32 leaves room and keeps parsers' recursion far from its limit.
+MAX_JSON_DEPTH = 32
+# A JSON string (skipped whole: its brackets nest nothing), a bracket, or the quote of a string never closed.
+# The possessive *+ scans each string once, so the cost stays linear in the body's length.
+JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*+"|[\[\]{}]|"')
+OPENING = (b"[", b"{")
+CLOSING = (b"]", b"}")
+
+
+class TooDeeplyNested(ServiceError):
+    status, code = 400, "bad_request"
+    message = f"JSON may nest at most {MAX_JSON_DEPTH} levels deep."
+
+
+def json_depth(body: bytes, *, limit: int) -> int:
+    """How deep the JSON text nests, read from its raw bytes, stopping as soon as it passes `limit`."""
+    depth = deepest = 0
+    for match in JSON_TOKEN.finditer(body):
+        token = match.group()
+        if token in OPENING:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif token in CLOSING:
+            depth -= 1
+        elif token == b'"':
+            break  # a string that never ends: not JSON, the parser refuses it without recursing further
+    return deepest
+
+
+def refuse_deep_json() -> None:
+    """Before anything parses the body: Python's JSON parser would recurse into a RecursionError (a 500)."""
+    if request.is_json and json_depth(request.get_data(cache=True), limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise TooDeeplyNested()
 
 
 class NulCharacter(ValidationFailed):

@@ -53,7 +53,9 @@ class EvidenceInSchema(ma.Schema):
     """What a caller may say about how consent was given; the service minimizes it before storing."""
 
     reference = fields.String(validate=validate.Length(1, 200))
-    ip = fields.String(validate=_is_ip, metadata={"description": "Stored truncated to its /24 or /48 network."})
+    # 45 characters: the longest textual IPv6 address (an IPv4-mapped one).
+    ip = fields.String(validate=[validate.Length(max=45), _is_ip],
+                       metadata={"description": "Stored truncated to its /24 or /48 network."})
     user_agent = fields.String(
         validate=validate.Length(1, 512), metadata={"description": "Stored as the browser family only."}
     )

@@ -57,7 +57,7 @@ def _html(description: str) -> dict:
 
 
 def _form(properties: dict[str, Any], required: list[str]) -> dict:
-    schema = {"type": "object", "properties": properties, "required": required}
+    schema = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
     return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
@@ -66,7 +66,9 @@ _NOT_A_LINK = _html("Not a valid link (tampered, unknown, or signed with a retir
 _NOT_A_LINK["content"]["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
 LINK_ERRORS = {"404": _NOT_A_LINK, "410": _html("Expired link")}
 FORM_ERRORS = {**LINK_ERRORS, "403": _html("Form not sent from this customer's page (CSRF)")}
-CSRF_FIELD = {"csrf_token": {"type": "string", "description": "From the page's form"}}
+CSRF_FIELD = {"csrf_token": {"type": "string", "maxLength": 512, "description": "From the page's form"}}
+# Werkzeug caps a form at 1000 parts (max_form_parts); the page never shows more purposes than this.
+PAGE_PURPOSES = {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": 64}}
 
 
 @blp.after_request
@@ -102,8 +104,8 @@ class PreferencePage(MethodView):
         requestBody=_form(
             {
                 **CSRF_FIELD,
-                "shown": {"type": "array", "items": {"type": "string"}, "description": "Purposes the page showed"},
-                "purpose": {"type": "array", "items": {"type": "string"}, "description": "Purposes switched on"},
+                "shown": {**PAGE_PURPOSES, "description": "Purposes the page showed"},
+                "purpose": {**PAGE_PURPOSES, "description": "Purposes switched on"},
             },
             ["csrf_token"],
         ),

@@ -8,6 +8,25 @@ from consent_service.consents.schemas import PURPOSE_KEY
 from consent_service.properties.service import MAX_LIFETIME_DAYS
 
 
+# Bounds of the wire format only; which keys and lengths are valid is the banner texts' rule (texts.validate_overrides).
+MAX_LANGUAGES = 50
+MAX_TEXT_KEYS = 100
+MAX_TEXT_LENGTH = 2000
+
+
+class PurposeTextsSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH))
+    description = fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH))
+
+
+class LanguageTextsSchema(ma.Schema):
+    ui = fields.Dict(keys=fields.String(validate=validate.Length(1, 64)),
+                     values=fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH)),
+                     validate=validate.Length(max=MAX_TEXT_KEYS))
+    purposes = fields.Dict(keys=fields.String(validate=PURPOSE_KEY), values=fields.Nested(PurposeTextsSchema),
+                           validate=validate.Length(max=MAX_TEXT_KEYS))
+
+
 class PropertySchema(ma.Schema):
     """Defaults of omitted fields live in the service (properties.service.create_property)."""
 
@@ -24,7 +43,8 @@ class PropertySchema(ma.Schema):
         metadata={"description": "Purpose keys shown in the banner, in order; necessary is always included."},
     )
     texts = fields.Dict(
-        keys=fields.String(validate=validate.Length(2, 2)), values=fields.Dict(),
+        keys=fields.String(validate=validate.Length(2, 2)), values=fields.Nested(LanguageTextsSchema),
+        validate=validate.Length(max=MAX_LANGUAGES),
         metadata={"description": 'Overrides per language: {"de": {"ui": {"title": "..."}, "purposes": {...}}}'},
     )
     notice_version = fields.String(required=True, validate=validate.Length(1, 64))

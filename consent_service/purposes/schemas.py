@@ -22,6 +22,7 @@ class PurposeSchema(ma.Schema):
     defaults = fields.Dict(
         keys=fields.String(validate=validate.OneOf([regime.value for regime in Regime])),
         values=fields.String(validate=validate.OneOf([decision.value for decision in Decision])),
+        validate=validate.Length(max=len(Regime)),
         load_default=dict,
         metadata={"description": "Decision per regime when the subject has said nothing; denied if omitted."},
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from typing import Iterator
 import pytest
 import requests
 
+from tests import run_logs
 from tests.conftest import ENCRYPTION_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
+SECRET_KEY_PATTERN = re.compile(r"\bsk_[a-z0-9]{8}_[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,10 @@ def run_flask(env: dict, *args: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "flask", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
     )
+    run_logs.service_log(f"flask-{args[0]}").write_text(result.stderr)  # stdout is the command's answer, not a log
     assert result.returncode == 0, result.stderr
+    for key in SECRET_KEY_PATTERN.findall(result.stdout):  # `keys create`, `demo seed`
+        run_logs.remember_secret("api_key", key)
     return result
 
 
@@ -57,7 +63,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
-def live_server(database_url: str, tmp_path) -> Iterator[LiveServer]:
+def live_server(database_url: str) -> Iterator[LiveServer]:
     """Production settings, a migrated database, a key made with the CLI, two gunicorn workers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -75,7 +81,7 @@ def live_server(database_url: str, tmp_path) -> Iterator[LiveServer]:
     run_flask(env, "db", "upgrade")
     key = run_flask(env, "keys", "create", "--name", "e2e", "--scope", "consents:read", "--scope",
                     "consents:write", "--scope", "tokens:issue").stdout.strip()
-    log = tmp_path / "gunicorn.log"
+    log = run_logs.service_log("gunicorn")
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],

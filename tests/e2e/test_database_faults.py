@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import requests
 
+from tests import run_logs
 from tests.conftest import ENCRYPTION_KEY
 from tests.e2e.conftest import ROOT, free_port, run_flask, wait_until_healthy
 from tests.e2e.tcp_proxy import TcpProxy
@@ -24,7 +25,7 @@ CLIENT_TIMEOUT_SECONDS = 8
 
 
 @pytest.fixture
-def service_behind_proxy(postgres_url, tmp_path):
+def service_behind_proxy(postgres_url):
     parts = urlsplit(postgres_url)
     proxy = TcpProxy(parts.hostname, parts.port or 5432).start()
     proxied_url = postgres_url.replace(parts.netloc, f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}", 1)
@@ -36,7 +37,7 @@ def service_behind_proxy(postgres_url, tmp_path):
            "STATEMENT_TIMEOUT_MS": "3000"}
     run_flask(env, "db", "upgrade")
     key = run_flask(env, "keys", "create", "--name", "faults", "--scope", "consents:write").stdout.strip()
-    log = tmp_path / "gunicorn.log"
+    log = run_logs.service_log("gunicorn-faults")
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",

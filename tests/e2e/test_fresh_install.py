@@ -7,6 +7,7 @@ import venv
 
 import pytest
 
+from tests import run_logs
 from tests.conftest import ENCRYPTION_KEY
 from tests.e2e.conftest import ROOT, free_port, wait_until_healthy
 
@@ -24,7 +25,8 @@ def test_install_and_start_as_the_dockerfile_does(tmp_path):
     port = free_port()
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    (app_dir / "wsgi.py").write_text((ROOT / "wsgi.py").read_text())
+    for copied in ("wsgi.py", "gunicorn.conf.py"):  # the Dockerfile's COPY
+        (app_dir / copied).write_text((ROOT / copied).read_text())
     os.symlink(ROOT / "migrations", app_dir / "migrations")
     env = {"PATH": f"{environment / 'bin'}:/usr/bin:/bin", "FLASK_APP": "wsgi", "CONSENT_ENV": "production",
            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2",
@@ -32,7 +34,7 @@ def test_install_and_start_as_the_dockerfile_does(tmp_path):
            "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY, "ERASURE_PEPPER": "install-pepper-long-enough-for-production"}
     migrated = subprocess.run(["flask", "db", "upgrade"], env=env, cwd=app_dir, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr[-3000:]
-    log = tmp_path / "gunicorn.log"
+    log = run_logs.service_log("gunicorn-fresh-install")
     with log.open("w") as log_file:
         # The Dockerfile's CMD, verbatim.
         process = subprocess.Popen(["sh", "-c", "exec gunicorn --workers ${WEB_CONCURRENCY} --bind ${HOST}:${PORT} wsgi:app"],

@@ -130,3 +130,15 @@ def test_clock_skew_is_tolerated_within_the_documented_bounds(app, clock, prop):
     with pytest.raises(tokens.TokenRejected):
         verify(expiring, clock)
     assert tokens.EXP_LEEWAY_SECONDS <= 60
+
+
+@pytest.mark.parametrize("typ", ["consent-receipt+jwt", "ledger-checkpoint+jwt", "JWT+other"])
+def test_our_own_signature_on_a_document_of_another_kind_is_not_a_consent_token(real_token, clock, typ):
+    """Receipts and ledger checkpoints are signed with the same keys: the typ header keeps them apart."""
+    claims = jwt.decode(real_token, options={"verify_signature": False})
+    active = runtime().keystore.active(session=db.session, now=clock())
+    same_claims_other_kind = jwt.encode(claims, active.private_key, algorithm="EdDSA",
+                                        headers={"kid": active.kid, "typ": typ})
+    assert verify(jwt.encode(claims, active.private_key, algorithm="EdDSA", headers={"kid": active.kid}), clock)
+    with pytest.raises(tokens.TokenRejected):
+        verify(same_claims_other_kind, clock)

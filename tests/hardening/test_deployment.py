@@ -28,6 +28,9 @@ def test_the_dockerfile_is_multi_stage_slim_non_root_and_health_checked():
     command = [args for name, args in final_stage if name == "CMD"][-1]
     assert "gunicorn" in command and "${WEB_CONCURRENCY}" in command
     assert "--access-logfile" not in command  # it would log full paths and IPs
+    copied = " ".join(args for name, args in final_stage if name == "COPY")
+    workdir = [args for name, args in final_stage if name == "WORKDIR"][-1]
+    assert "gunicorn.conf.py" in copied and workdir == "/app"  # read from the working directory: /metrics sums workers
     env = " ".join(args for name, args in final_stage if name == "ENV")
     assert "CONSENT_ENV=production" in env and "WEB_CONCURRENCY=" in env
 

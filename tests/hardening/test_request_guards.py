@@ -1,5 +1,9 @@
-"""NUL characters are refused with the same 422 on both databases (PostgreSQL text cannot store them)."""
+"""NUL characters are refused with the same 422 on both databases; JSON nested too deep is refused unparsed."""
 from __future__ import annotations
+
+import pytest
+
+from consent_service.request_guards import MAX_JSON_DEPTH, json_depth
 
 
 def test_nul_in_query_path_and_body_is_a_422(client, auth):
@@ -14,3 +18,44 @@ def test_nul_in_query_path_and_body_is_a_422(client, auth):
     for response in cases:
         assert response.status_code == 422, response.json
         assert response.json["code"] == "validation_error"
+
+
+def nested(depth: int) -> str:
+    return '{"a": ' * (depth - 1) + "[]" + "}" * (depth - 1)
+
+
+def test_json_nested_deeper_than_the_limit_is_a_400_before_any_parsing(client, auth):
+    headers = auth("consents:write") | {"Content-Type": "application/json"}
+    # Far deeper than Python's recursion limit: parsed, this would be a RecursionError and a 500.
+    for body in (nested(MAX_JSON_DEPTH + 1), "[" * 30_000 + "]" * 30_000):
+        response = client.post("/v1/subjects/customer/c-1/consent-events", data=body, headers=headers)
+        assert response.status_code == 400, response.json
+        assert response.json["code"] == "bad_request" and "nest" in response.json["message"]
+    # Unauthenticated, on a public endpoint too: the guard runs before the view.
+    assert client.post("/v1/checks", data=nested(100), headers={"Content-Type": "application/json"}).status_code == 400
+    assert client.get("/v1/subjects/customer/c-1/consents", headers=auth("consents:read")).json["revision"] == 0
+
+
+def test_json_at_the_limit_reaches_the_schema(client, auth):
+    response = client.post("/v1/subjects/customer/c-1/consent-events", data=nested(MAX_JSON_DEPTH),
+                           headers=auth("consents:write") | {"Content-Type": "application/json"})
+    assert response.status_code == 422  # the schema refuses it, not the depth guard
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("{}", 1),
+    ('{"a": [1, {"b": []}]}', 4),
+    ('["[[[[", "]]", {"k": "{\\"{"}]', 2),  # brackets inside strings, escaped quotes too, nest nothing
+    ('"\\\\"', 0),
+    ('[[["unterminated', 3),  # stops at a string that never ends
+    ("[" * 40, 33),  # stops counting once past the limit
+])
+def test_depth_is_read_from_the_raw_bytes(text, depth):
+    assert json_depth(text.encode(), limit=32) == depth
+
+
+def test_depth_of_hostile_bodies():
+    # Bodies an earlier, quadratic version took minutes over: a regression shows as this test hanging.
+    hostile = b'"' + b'\\"' * 40_000  # a string that never closes, full of escaped quotes
+    assert json_depth(hostile, limit=32) == 0
+    assert json_depth(b"[]" * 40_000, limit=32) == 1

@@ -1,0 +1,45 @@
+"""gunicorn's settings, read from the working directory: Prometheus metrics summed over every worker.
+
+Each worker counts in its own process, so /metrics would show one worker's share. In Prometheus' multiprocess
+mode every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR and /metrics sums them. The folder is
+set here, before any worker starts (prometheus_client picks its mode when first imported): the one given in the
+environment, else a private temporary folder removed when gunicorn exits. It is emptied at start, so counts begin
+at zero; give each gunicorn its own folder.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_created_folder = None
+
+# Threads per worker (gunicorn's gthread worker when above 1). A request spends much of its time waiting on
+# PostgreSQL, above all for the durable commit's WAL flush; with threads a worker serves other requests
+# meanwhile, and concurrent commits share one flush. Each worker's connection pool (DB_POOL_SIZE, default 5)
+# must hold at least this many connections. GUNICORN_THREADS=1 gives the plain sync worker.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+
+def on_starting(server):
+    global _created_folder
+    folder = os.environ.get(METRICS_DIR_VARIABLE)
+    if not folder:
+        folder = _created_folder = tempfile.mkdtemp(prefix="consent-metrics-")
+        os.environ[METRICS_DIR_VARIABLE] = folder
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # Imported here, after on_starting set the folder: the mode is fixed at prometheus_client's first import.
+    from prometheus_client import multiprocess
+
+    # A dead worker's counters stay (totals never go back); only live gauges of its pid are dropped.
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _created_folder:
+        shutil.rmtree(_created_folder, ignore_errors=True)
