@@ -57,8 +57,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from consent_service.banner.service import VersionLedger
-    from consent_service import durability
-    from consent_service.database import configure_sqlite
+    from consent_service import durability, openapi_fields, write_intent
     from consent_service.errors import register_error_handlers
     from consent_service.extensions import api, db, migrate
     from consent_service.regimes.service import load_rules
@@ -69,11 +68,11 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
 
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine)
+        write_intent.bind(db.engine, strict=settings.env == "testing")
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
     api.init_app(app)
+    openapi_fields.register(api)
     api.spec.components.security_scheme(
         "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
     )
@@ -102,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.banner.api import blp as banner_blp
     from consent_service.banner.site import blp as site_blp
     from consent_service.consents.api import blp as consents_blp
+    from consent_service.console.views import blp as console_blp
     from consent_service.docs import blp as docs_assets
     from consent_service.extensions import api
     from consent_service.metrics import blp as metrics_blp
@@ -112,22 +112,25 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.preferences.pages import register_signed_converter
     from consent_service.properties.api import blp as properties_blp
     from consent_service.purposes.api import blp as purposes_blp
+    from consent_service.reports.api import blp as reports_blp
     from consent_service.rights.api import blp as rights_blp
     from consent_service.tokens.api import blp as tokens_blp
     from consent_service.webhooks.api import blp as webhooks_blp
 
     register_signed_converter(app, api)
     for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, notices_blp, webhooks_blp,
-                      site_blp, ops_blp, metrics_blp, preferences_blp, preference_pages_blp, rights_blp):
+                      site_blp, ops_blp, metrics_blp, preferences_blp, preference_pages_blp, rights_blp,
+                      reports_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
+    app.register_blueprint(console_blp)  # HTML behind a session cookie, kept out of the OpenAPI document
 
 
 def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     """Request ids and access logs, security headers, rate limits, and the refusal of keys in URLs."""
     from consent_service import logs, metrics, ratelimits, security_headers
     from consent_service.apikeys.auth import refuse_keys_in_query
-    from consent_service.request_guards import refuse_nul_characters
+    from consent_service.request_guards import refuse_deep_json, refuse_nul_characters
     from consent_service.banner.api import blp as banner_blp
 
     logs.init_app(app)
@@ -135,6 +138,7 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     security_headers.init_app(app, secure_cookies=settings.env == "production")
     ratelimits.init_app(app, settings, banner=banner_blp)
     app.before_request(refuse_keys_in_query)
+    app.before_request(refuse_deep_json)
     app.before_request(refuse_nul_characters)
 
 
@@ -143,9 +147,11 @@ def _register_commands(app: Flask) -> None:
     from consent_service.demo.cli import demo
     from consent_service.ledger.cli import ledger_group
     from consent_service.properties.cli import properties_group
+    from consent_service.reports.cli import reports_group
     from consent_service.retention.cli import retention_group
     from consent_service.tokens.cli import signing_keys
     from consent_service.webhooks.cli import webhooks_group
 
-    for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group):
+    for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group,
+                  reports_group):
         app.cli.add_command(group)

@@ -118,6 +118,8 @@ class Settings:
     durability_check: str = "refuse"
     # Every PostgreSQL statement is cancelled after this long, so a stuck query cannot hold a worker.
     statement_timeout_ms: int = 10_000
+    # The admin console's session cookie lives this long after sign-in; then the admin key is asked for again.
+    admin_session_ttl_seconds: int = 1800
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 
@@ -169,6 +171,7 @@ class Settings:
             auth_failure_rate_limit=environ.get("AUTH_FAILURE_RATE_LIMIT", "20/minute"),
             durability_check=environ.get("DURABILITY_CHECK", "refuse"),
             statement_timeout_ms=_int(environ, "STATEMENT_TIMEOUT_MS", 10_000),
+            admin_session_ttl_seconds=_int(environ, "ADMIN_SESSION_TTL_SECONDS", 1800, minimum=60),
             instance_path=instance_path,
         )
 

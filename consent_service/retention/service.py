@@ -29,6 +29,7 @@ from consent_service.consents.maintenance import ledger_open
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
+from consent_service.reports import service as reports
 from consent_service.subjects.models import Subject, SubjectLink
 from consent_service.tokens.models import IssuedToken
 from consent_service.vocabulary import Decision, SubjectKind
@@ -80,10 +81,12 @@ def run(
             if not candidates:
                 break
             after_id = candidates[-1].id
-            for subject in candidates:
-                reason = _due(session, subject, catalogue, periods, now)
-                if reason is None:
-                    continue
+            due = [(subject, reason) for subject in candidates
+                   if (reason := _due(session, subject, catalogue, periods, now)) is not None]
+            if due and not dry_run:
+                # The report rollup loses these chains' counts: one statement per batch (rows locked in one order).
+                reports.discount_removed(session=session, subject_ids=[subject.id for subject, _ in due])
+            for subject, reason in due:
                 events = _remove_chain(session, subject, now, dry_run=dry_run)
                 outcome.removed.append(Removal(subject.id, subject.kind, events, reason))
     with session.begin_nested() if dry_run else _batch(session):

@@ -343,3 +343,50 @@ test('a tag without data-property warns and asks nothing', async () => {
   assert.equal(page.win.ConsentService.has('analytics'), false);
   await page.close();
 });
+
+/** A preview page: the config inline (as the console renders it), no data-property, maybe a stored cookie. */
+function startPreview(config, { cookie } = {}) {
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  return start({
+    html: PAGE + `<script type="application/json" id="cs-preview">${json}</script>`,
+    attrs: { 'data-preview': 'cs-preview', 'data-property': '' },
+    cookie,
+    config: () => {
+      throw new Error('a preview must not fetch');
+    },
+  });
+}
+
+test('preview: the inline config is shown as is, whatever is stored, and nothing is fetched', async () => {
+  const texts = { ...makeConfig().texts, title: 'Draft title </script> & more' };
+  const page = startPreview(makeConfig({ texts }), { cookie: storedCookie({ analytics: true }) });
+  await page.ready;
+  assert.equal(page.calls.length, 0);
+  assert.equal(page.$('#cs-banner').hidden, false);
+  assert.match(page.$('#cs-banner').textContent, /Draft title <\/script> & more/);
+  assert.equal(page.win.ConsentService.has('analytics'), false, 'the stored cookie is not read');
+  assert.equal(page.win.__analyticsRan, undefined);
+  await page.close();
+});
+
+test('preview: a choice closes the banner and is neither sent nor stored nor applied', async () => {
+  const page = startPreview(makeConfig());
+  await page.ready;
+  await page.click('[data-cs-action="accept-all"]');
+  assert.equal(page.calls.length, 0);
+  assert.deepEqual(page.cookies, []);
+  assert.equal(page.$('#cs-banner').hidden, true);
+  assert.equal(page.win.ConsentService.has('analytics'), false);
+  assert.equal(page.win.__analyticsRan, undefined);
+  assert.deepEqual(page.changes, []);
+  await page.close();
+});
+
+test('preview: a malformed inline config fails closed like a failed fetch', async () => {
+  const page = startPreview({ ...makeConfig(), purposes: 'none' });
+  await page.ready;
+  assert.equal(page.$('#cs-banner'), null);
+  assert.equal(page.calls.length, 0);
+  assert.match(page.warnings[0], /^\[consent\] config unavailable \(malformed banner config\)/);
+  await page.close();
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { fetchConfig, isConfig, postChoice } from '../src/core/config.js';
-import { fakeFetch, makeConfig } from './harness.js';
+import { fetchConfig, inlineConfig, isConfig, postChoice } from '../src/core/config.js';
+import { fakeFetch, makeConfig, makeWindow } from './harness.js';
 
 const api = 'https://consent.example';
 
@@ -66,4 +66,14 @@ test('a rejected choice or a receipt without token rejects', async () => {
   await assert.rejects(postChoice({ fetch, api, property: 'pk', body: {} }), /422 validation_error/);
   ({ fetch } = fakeFetch(() => Response.json({ visitor_id: 'v' }, { status: 201 })));
   await assert.rejects(postChoice({ fetch, api, property: 'pk', body: {} }), /without token/);
+});
+
+test('an inline config is read from its element and checked like a fetched one', async () => {
+  const page = makeWindow({ html: `<script type="application/json" id="c">${JSON.stringify(makeConfig())}</script>
+    <script type="application/json" id="bad">{"texts": {}}</script><script type="application/json" id="junk">{</script>` });
+  assert.deepEqual(inlineConfig(page.doc, 'c'), makeConfig());
+  assert.throws(() => inlineConfig(page.doc, 'bad'), /malformed banner config/);
+  assert.throws(() => inlineConfig(page.doc, 'missing'), /malformed banner config/);
+  assert.throws(() => inlineConfig(page.doc, 'junk'), SyntaxError);
+  await page.close();
 });

@@ -19,6 +19,7 @@ test('reads every data- setting of the tag', async () => {
     'data-lang': 'fr',
     'data-country': 'DE',
     'data-cookie-domain': '.shop.example',
+    'data-preview': 'cs-preview',
     nonce: 'abc',
   });
   assert.deepEqual(readTag(script, page.doc), {
@@ -27,6 +28,7 @@ test('reads every data- setting of the tag', async () => {
     lang: 'fr',
     country: 'DE',
     cookieDomain: '.shop.example',
+    preview: 'cs-preview',
     nonce: 'abc',
   });
   await page.close();

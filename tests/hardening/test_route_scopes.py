@@ -15,6 +15,10 @@ PUBLIC_BY_DESIGN = {
     "preference_pages.PreferencePage", "preference_pages.OneClickUnsubscribe",
     "preference_pages.DoubleOptInConfirmation",
 }
+# The admin console authenticates with a session cookie (an admin key exchanged at its sign-in page), not a
+# bearer key: without a session its pages redirect to sign-in and its forms are refused (tests/console too).
+SESSION_AUTHENTICATED_CONSOLE = "console."
+CONSOLE_SIGN_IN = "console.sign_in"
 ARGUMENTS = {"kind": "customer", "subject_id": "c-1", "property_id": "p-1", "webhook_id": "w-1",
              "signed": "x.y.z", "filename": "x", "event_id": "1", "version": "1"}
 
@@ -42,6 +46,8 @@ def test_every_route_is_public_by_design_or_scope_checked(app_with, make_key, pr
         url = url_for(rule, prop)
         anonymous = client.open(url, method=method)
         anonymous.close()  # file responses (the script) hold their file open until closed
+        if rule.endpoint.startswith(SESSION_AUTHENTICATED_CONSOLE):
+            continue  # checked by test_every_console_route_refuses_without_a_session
         if rule.endpoint in PUBLIC_BY_DESIGN:
             assert anonymous.status_code not in (401, 403), (method, url)
             continue
@@ -54,6 +60,27 @@ def test_every_route_is_public_by_design_or_scope_checked(app_with, make_key, pr
         assert len(refused) == len(Scope) - 1, (method, url, answers)
         checked += 1
     assert checked >= 20
+
+
+def test_every_console_route_refuses_without_a_session(app_with, make_key, prop):
+    app = app_with(auth_failure_rate_limit="10000/minute")
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {make_key(Scope.ADMIN.value)}"}
+    checked = 0
+    for rule, method in every_operation(app):
+        if not rule.endpoint.startswith(SESSION_AUTHENTICATED_CONSOLE):
+            continue
+        url = url_for(rule, prop)
+        for headers in ({}, bearer):
+            answer = client.open(url, method=method, headers=headers)
+            if rule.endpoint == CONSOLE_SIGN_IN:
+                assert answer.status_code == (200 if method == "GET" else 403), (method, url)  # a POST needs the form's token
+            elif method == "GET":
+                assert answer.status_code == 302 and answer.location.startswith("/admin/sign-in?"), (method, url)
+            else:
+                assert answer.status_code == 403, (method, url)
+        checked += 1
+    assert checked >= 15
 
 
 @pytest.mark.parametrize("parameter", ["api_key", "access_token", "key", "anything"])

@@ -1,12 +1,13 @@
 /**
  * The start sequence: consent-mode defaults, then the stored token's decisions (before any network),
  * then the config, then the banner if a (re)consent is needed. Without a config nothing
- * non-essential runs and no banner shows (fail closed).
+ * non-essential runs and no banner shows (fail closed). A preview tag (data-preview) takes its
+ * config from the page, always shows the banner, and neither reads, stores nor sends a choice.
  */
 import { createApi } from './api.js';
 import { createBanner } from './banner.js';
 import { choicePayload, choicesFor, gpcHonoured, initialTicks, needsChoice } from './choices.js';
-import { fetchConfig, postChoice } from './config.js';
+import { fetchConfig, inlineConfig, postChoice } from './config.js';
 import { createPlaceholder } from './placeholder.js';
 import { createState } from './state.js';
 import { readTag } from './tag.js';
@@ -68,6 +69,7 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
   async function choose(action, ticked) {
     const choices = choicesFor(action, config, { gpc, ticked });
     if (banner) banner.close();
+    if (tag.preview) return;
     const body = choicePayload({ action, choices, config, token: state.token, gpc: gpcSignal });
     try {
       const receipt = await postChoice({ fetch, api: tag.api, property: tag.property, body });
@@ -119,15 +121,15 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
     }
   });
 
-  adoptStored();
+  if (!tag.preview) adoptStored();
   blocker.observe();
 
-  if (!tag.property) {
+  if (!tag.property && !tag.preview) {
     warn('no data-property: non-essential purposes stay blocked');
     return;
   }
   try {
-    config = await fetchConfig({
+    config = tag.preview ? inlineConfig(doc, tag.preview) : await fetchConfig({
       fetch,
       api: tag.api,
       property: tag.property,
@@ -146,7 +148,7 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
   gpc = gpcHonoured(config, win.navigator);
   state.show(config.purposes);
   name = cookieName(config.cookie && config.cookie.name);
-  if (!state.token && name !== DEFAULT_COOKIE_NAME) adoptStored();
+  if (!tag.preview && !state.token && name !== DEFAULT_COOKIE_NAME) adoptStored();
   await domReady(doc);
   blocker.setPlaceholder((frame, purposes) =>
     createPlaceholder({

@@ -55,3 +55,11 @@ export async function postChoice({ fetch, api, property, body }) {
   if (!receipt || typeof receipt.token !== 'string') throw new Error('receipt without token');
   return receipt;
 }
+
+/** The config given inline (the console's preview): the JSON text of the element with this id. */
+export function inlineConfig(doc, id) {
+  const holder = doc.getElementById(id);
+  const config = holder ? JSON.parse(holder.textContent) : null;
+  if (!isConfig(config)) throw new Error('malformed banner config');
+  return config;
+}

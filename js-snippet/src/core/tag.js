@@ -16,6 +16,8 @@ export function readTag(script, doc) {
     lang: attr('data-lang'),
     country: attr('data-country'),
     cookieDomain: attr('data-cookie-domain'),
+    // The id of a <script type="application/json"> holding the config: a preview that records nothing.
+    preview: attr('data-preview'),
     // Browsers hide the nonce attribute's value once parsed; the property keeps it.
     nonce: (tag && tag.nonce) || attr('nonce'),
   };

@@ -1,0 +1,80 @@
+"""The banner-text form of a property: fields per language, the overrides they save, and drafts to preview."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from consent_service.banner import texts as builtin_texts
+from consent_service.properties.models import Property
+
+MAX_TEXT_LENGTH = 2000
+UI_LABELS = {
+    "title": "Title",
+    "description": "Description",
+    "accept_all": "Accept all button",
+    "reject_all": "Reject all button",
+    "settings": "Settings button",
+    "save": "Save button",
+    "close": "Close button",
+    "always_on": "Always on badge",
+    "notice_link": "Notice link",
+    "placeholder": "Blocked content placeholder",
+    "load_content": "Load content button",
+    "gpc_active": "Global Privacy Control note",
+}
+MULTILINE = {"description", "gpc_active", "placeholder"}
+
+
+@dataclass(frozen=True)
+class TextField:
+    name: str  # "ui.title" or "purposes.analytics.description": the form field and the override's path
+    label: str
+    value: str  # what the visitor sees now in this language
+    default: str  # the built-in text, used when the field is left as it is
+    multiline: bool
+
+
+def fields_for(prop: Property, language: str, overrides: Mapping[str, Any] | None = None) -> list[TextField]:
+    """Every text of the banner in `language`, as shown with `overrides` (the property's own by default)."""
+    shown = builtin_texts.resolve(language, prop.texts if overrides is None else overrides)
+    default = builtin_texts.resolve(language, {})
+    fields = [
+        TextField(f"ui.{key}", label, shown["ui"].get(key, ""), default["ui"].get(key, ""), key in MULTILINE)
+        for key, label in UI_LABELS.items()
+    ]
+    for purpose in prop.purposes:
+        for part in ("name", "description"):
+            fields.append(TextField(
+                f"purposes.{purpose}.{part}",
+                f"{purpose}: {part}",
+                shown["purposes"].get(purpose, {}).get(part, ""),
+                default["purposes"].get(purpose, {}).get(part, ""),
+                part == "description",
+            ))
+    return fields
+
+
+def overrides_from_form(prop: Property, language: str, form: Mapping[str, str]) -> dict[str, Any]:
+    """The property's texts with `language` replaced by what the form says: only texts differing from the built-in
+    ones are kept, so later improvements of the built-in texts still reach fields nobody changed."""
+    own: dict[str, Any] = {}
+    for field in fields_for(prop, language):
+        value = form.get(field.name, field.value).strip()
+        if not value or value == field.default:  # an emptied field goes back to the built-in text
+            continue
+        parts = field.name.split(".")
+        if parts[0] == "ui":
+            own.setdefault("ui", {})[parts[1]] = value
+        else:
+            own.setdefault("purposes", {}).setdefault(parts[1], {})[parts[2]] = value
+    texts = {lang: value for lang, value in prop.texts.items() if lang != language}
+    if own or language not in builtin_texts.builtin():
+        texts[language] = own  # a language of the operator's own stays offered even when it matches English
+    return texts
+
+
+def draft(prop: Property, texts: Mapping[str, Any]) -> Property:
+    """A copy of the property with other texts, never added to a session: previews write nothing."""
+    copy = Property(**{column: getattr(prop, column) for column in Property.__table__.columns.keys()})
+    copy.texts = dict(texts)
+    return copy

@@ -1,0 +1,77 @@
+"""The console's form bodies (marshmallow): every field bounded; a bad form changes nothing."""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from werkzeug.datastructures import MultiDict
+
+from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.errors import ValidationFailed
+from consent_service.notices.service import KINDS
+from consent_service.vocabulary import SubjectKind
+
+MAX_ORIGINS = 50
+SUBJECT_ID = validate.Length(1, 255)
+
+
+class _Form(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # the CSRF token and the text fields are read on their own
+
+    csrf_token = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class SignInForm(_Form):
+    key = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class PropertyForm(_Form):
+    language = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2}$"))
+    allowed_origins = fields.String(load_default="", validate=validate.Length(max=MAX_ORIGINS * 300))
+
+
+class NoticeForm(_Form):
+    property = fields.String(load_default="", validate=validate.Length(max=64))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    version = fields.String(required=True, validate=validate.Length(1, 64))
+    material = fields.Boolean(load_default=False, truthy={"on", "true", "1"}, falsy={"", "off", "false", "0"})
+    purposes = fields.List(fields.String(validate=PURPOSE_KEY), load_default=list, validate=validate.Length(max=50))
+    url = fields.Url(required=True, validate=validate.Length(max=500))
+
+
+class SubjectForm(_Form):
+    kind = fields.String(required=True, validate=validate.OneOf([kind.value for kind in SubjectKind]))
+    id = fields.String(required=True, validate=SUBJECT_ID)
+
+
+class ErasureForm(SubjectForm):
+    confirm = fields.String(required=True, validate=SUBJECT_ID)
+
+    @ma.validates_schema
+    def _typed_again(self, data: dict, **_: Any) -> None:
+        if data.get("confirm") != data.get("id"):
+            raise ma.ValidationError("Type the subject's id exactly to confirm the erasure.", "confirm")
+
+
+class ReplayForm(_Form):
+    delivery = fields.String(load_default=None, validate=validate.Regexp(r"^(dlv|msg)_[A-Za-z0-9]{1,36}$"))
+    failed = fields.Boolean(load_default=False, truthy={"on", "true", "1"}, falsy={"", "off", "false", "0"})
+
+    @ma.validates_schema
+    def _something(self, data: dict, **_: Any) -> None:
+        if not data.get("delivery") and not data.get("failed"):
+            raise ma.ValidationError("Name a delivery, or replay every failed one.", "delivery")
+
+
+def load(schema: type[ma.Schema], form: MultiDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The form's values, or ValidationFailed with the field errors (the page shows them)."""
+    data: dict[str, Any] = {key: form.get(key) for key in form.keys() if key not in lists}
+    data.update({key: form.getlist(key) for key in lists})
+    try:
+        return schema().load(data)
+    except ma.ValidationError as error:
+        messages = error.normalized_messages()
+        raise ValidationFailed(errors={key: value if isinstance(value, list) else [str(value)]
+                                       for key, value in messages.items()}) from None

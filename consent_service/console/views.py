@@ -1,0 +1,447 @@
+"""The console's pages (plain Flask views returning HTML, kept out of the OpenAPI document on purpose).
+
+Every page but sign-in needs a session; a form POST also needs the session's CSRF token and a
+same-origin browser. Every POST action writes an audit entry in the same transaction.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+
+from consent_service.audit import service as audit
+from consent_service.banner import service as banner
+from consent_service.banner import texts as builtin_texts
+from consent_service.clock import now
+from consent_service.consents import service as consents
+from consent_service.console import banner_texts, dashboard, forms, sessions
+from consent_service.console.sessions import COOKIE_NAME, COOKIE_PATH, ConsoleSession, CsrfRejected, NoSession, SessionSigner
+from consent_service.errors import NotFound, RateLimited, ServiceError, Unauthorized, ValidationFailed
+from consent_service.extensions import db
+from consent_service.notices import service as notices
+from consent_service.properties import service as properties
+from consent_service.purposes import service as purposes
+from consent_service.ratelimits import auth_failures
+from consent_service.rights import erasure
+from consent_service.rights.export import export
+from consent_service.rights.schemas import ExportSchema
+from consent_service.runtime import runtime
+from consent_service.vocabulary import DeliveryStatus, Scope, SubjectKind
+from consent_service.webhooks import deliveries
+from consent_service.webhooks import service as webhooks
+
+blp = Blueprint("console", __name__, url_prefix="/admin")
+
+PRE_SESSION_COOKIE = "cs_admin_pre"  # binds the sign-in form's CSRF token before there is a session
+PRE_SESSION_SECONDS = 3600
+PUBLIC_ENDPOINTS = {"console.sign_in"}
+ALLOWED_FETCH_SITES = ("same-origin", "none")
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+# The preview runs consent.js in a frame of the console: its one <style> passes by nonce.
+PREVIEW_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+    "form-action 'none'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
+)
+HISTORY_LIMIT = 200
+DELIVERY_LIMIT = 50
+NAV = (
+    ("console.dashboard_page", "Dashboard"),
+    ("console.properties_page", "Properties"),
+    ("console.notices_page", "Notices"),
+    ("console.subjects_page", "Subjects"),
+    ("console.webhooks_page", "Webhooks"),
+    ("console.audit_page", "Audit log"),
+)
+
+# Pages under a section of the navigation that are not its landing page.
+SECTIONS = {
+    "console.property_page": "console.properties_page",
+    "console.export_subject": "console.subjects_page",
+    "console.erase_subject": "console.subjects_page",
+    "console.replay_deliveries": "console.webhooks_page",
+}
+TEXTS = {"brand": "Consent Service · Admin console", "footer": "Every action here is written to the audit log."}
+
+
+def _signer() -> SessionSigner:
+    settings = runtime().settings
+    return SessionSigner(secret_key=settings.secret_key, fallbacks=settings.secret_key_fallbacks)
+
+
+def _ttl() -> int:
+    return runtime().settings.admin_session_ttl_seconds
+
+
+def _current() -> ConsoleSession:
+    return g.console_session
+
+
+@blp.before_request
+def _require_session():
+    """Pages without a valid session go to sign-in; forms without one (or without their token) are refused."""
+    g.console_session = None
+    if request.method == "POST":
+        _check_origin()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    try:
+        g.console_session = sessions.resume(session=db.session, signer=_signer(), cookie=request.cookies.get(COOKIE_NAME),
+                                   ttl_seconds=_ttl(), now=now())
+    except NoSession as missing:
+        if request.method in ("GET", "HEAD"):
+            response = redirect(url_for("console.sign_in", reason=missing.code, next=_local_path(request.full_path)))
+            if request.cookies.get(COOKIE_NAME):
+                response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
+            return response
+        raise
+    if request.method == "POST":
+        _signer().check_csrf(_current().sid, request.form.get("csrf_token"))
+    return None
+
+
+def _check_origin() -> None:
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if (site is not None and site not in ALLOWED_FETCH_SITES) or (origin is not None and origin != request.host_url.rstrip("/")):
+        raise CsrfRejected()
+
+
+def _local_path(path: str) -> str:
+    """Only a path inside the console is a place to come back to after signing in."""
+    path = path.rstrip("?")
+    return path if path.startswith(COOKIE_PATH + "/") and not path.startswith("//") else url_for("console.dashboard_page")
+
+
+@blp.after_request
+def _headers(response: Response) -> Response:
+    if request.endpoint != "console.preview":
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@blp.errorhandler(ServiceError)
+def _refused(error: ServiceError):
+    """Refusals are pages too; a refused form has changed nothing (its transaction is rolled back)."""
+    db.session.rollback()
+    if isinstance(error, NoSession):
+        response = Response(render_template("console/refused.html", **_context(), error=error, signed_out=True),
+                            status=error.status)
+        response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
+        return response
+    return render_template("console/refused.html", **_context(), error=error), error.status, error.headers
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    current = g.get("console_session")
+    csrf = _signer().csrf_token(current.sid) if current else None
+    active = SECTIONS.get(request.endpoint or "", request.endpoint)
+    return {"nav": NAV, "active": active, "who": current, "csrf_token": csrf, "lang": "en", "t": TEXTS,
+            "ttl_minutes": _ttl() // 60, **extra}
+
+
+def _render(template: str, status: int = 200, **context: Any):
+    return render_template(template, **_context(**context)), status
+
+
+def _audit(action: str, target: str, **details: Any) -> None:
+    current = _current()
+    audit.record(session=db.session, actor_key_id=current.key_id, actor=current.actor, action=action, target=target,
+                 now=now(), details=details)
+
+
+# --- signing in and out -------------------------------------------------------------------------------------------
+
+@blp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    pre = request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(18)
+    reason = request.args.get("reason", "")
+    status, error = 200, None
+    if request.method == "POST":
+        _signer().check_csrf(pre, request.form.get("csrf_token"))
+        failures = auth_failures()
+        try:
+            failures.refuse_if_exceeded()
+            body = forms.load(forms.SignInForm, request.form)
+            cookie, started = sign_in_with(body["key"])
+        except RateLimited as limited:
+            status, error = limited.status, "Too many failed sign-ins from this address; try again later."
+        except (Unauthorized, ValidationFailed):
+            failures.record()
+            status, error = 401, "That is not a valid key."
+        except ServiceError as refused:  # a valid key without the admin scope
+            status, error = refused.status, refused.message
+        else:
+            g.console_session = started
+            _audit("sign_in", started.actor)
+            db.session.commit()
+            response = redirect(_local_path(request.args.get("next", "")))
+            response.set_cookie(COOKIE_NAME, cookie, max_age=_ttl(), path=COOKIE_PATH, httponly=True,
+                                samesite="Strict", secure=request.is_secure)
+            response.delete_cookie(PRE_SESSION_COOKIE, path=url_for("console.sign_in"))
+            return response
+    body = render_template("console/sign_in.html", **_context(), sign_in_csrf=_signer().csrf_token(pre),
+                           error=error, reason=reason)
+    response = Response(body, status=status)
+    response.set_cookie(PRE_SESSION_COOKIE, pre, max_age=PRE_SESSION_SECONDS, path=url_for("console.sign_in"),
+                        httponly=True, samesite="Strict", secure=request.is_secure)
+    return response
+
+
+def sign_in_with(presented: str) -> tuple[str, ConsoleSession]:
+    return sessions.sign_in(session=db.session, signer=_signer(), presented=presented, ttl_seconds=_ttl(), now=now())
+
+
+@blp.route("/sign-out", methods=["POST"])
+def sign_out():
+    _audit("sign_out", _current().actor)
+    db.session.commit()
+    response = redirect(url_for("console.sign_in", reason="signed_out"))
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
+    return response
+
+
+@blp.route("/")
+def index():
+    return redirect(url_for("console.dashboard_page"))
+
+
+# --- dashboard ----------------------------------------------------------------------------------------------------
+
+@blp.route("/dashboard")
+def dashboard_page():
+    props = properties.list_properties(session=db.session)
+    controls, errors = dashboard.parse_controls(
+        request.args, today=now().date(), property_keys={p.publishable_key for p in props}
+    )
+    board = dashboard.build(session=db.session, controls=controls)
+    return _render("console/dashboard.html", 422 if errors else 200, board=board, errors=errors, properties=props,
+                   choice_names=dashboard.CHOICE_NAMES)
+
+
+# --- properties ---------------------------------------------------------------------------------------------------
+
+@blp.route("/properties")
+def properties_page():
+    return _render("console/properties.html", properties=properties.list_properties(session=db.session))
+
+
+def _language(prop) -> str:
+    requested = (request.values.get("language") or request.args.get("lang") or prop.default_language).lower()
+    return requested if re.fullmatch(r"[a-z]{2}", requested) else prop.default_language
+
+
+@blp.route("/properties/<string(maxlength=40):property_id>", methods=["GET", "POST"])
+def property_page(property_id: str):
+    prop = properties.get(session=db.session, property_id=property_id)
+    language = _language(prop)
+    errors: dict[str, list[str]] = {}
+    saved = False
+    if request.method == "POST":
+        body = forms.load(forms.PropertyForm, request.form)
+        origins = [line.strip() for line in body["allowed_origins"].splitlines() if line.strip()]
+        texts = banner_texts.overrides_from_form(prop, language, request.form)
+        if len(origins) > forms.MAX_ORIGINS:
+            errors["allowed_origins"] = [f"At most {forms.MAX_ORIGINS} origins."]
+        else:
+            try:
+                properties.update_property(session=db.session, property_id=prop.id, now=now(),
+                                           changes={"allowed_origins": origins, "texts": texts})
+            except ValidationFailed as invalid:
+                errors = invalid.errors
+                db.session.rollback()
+                prop = properties.get(session=db.session, property_id=property_id)
+            else:
+                _audit("property_updated", prop.id, language=language, allowed_origins=prop.allowed_origins,
+                       texts_changed=sorted(texts.get(language, {}).get("ui", {})))
+                db.session.commit()
+                saved = True
+    fields = banner_texts.fields_for(prop, language)
+    if errors:  # show what the operator typed, not what is stored
+        fields = [banner_texts.TextField(f.name, f.label, request.form.get(f.name, f.value), f.default, f.multiline)
+                  for f in fields]
+    origins_text = request.form.get("allowed_origins") if errors else "\n".join(prop.allowed_origins)
+    return _render("console/property.html", 422 if errors else 200, prop=prop, language=language, fields=fields,
+                   languages=sorted(builtin_texts.languages(prop.texts)), origins_text=origins_text, errors=errors,
+                   saved=saved)
+
+
+@blp.route("/properties/<string(maxlength=40):property_id>/preview")
+def preview(property_id: str):
+    """The banner exactly as consent.js draws it, with the draft texts in the query; nothing is recorded."""
+    prop = properties.get(session=db.session, property_id=property_id)
+    language = _language(prop)
+    texts = banner_texts.overrides_from_form(prop, language, request.args)
+    problems = builtin_texts.validate_overrides(texts)
+    nonce = secrets.token_urlsafe(16)
+    config = None
+    if not problems:
+        rules = runtime().rules
+        shown = banner.build_config(session=db.session, prop=banner_texts.draft(prop, texts), language=language,
+                                    regime=rules.regime_for(request.args.get("country") or None), rules=rules)
+        config = shown.as_response()
+    response = Response(render_template("console/preview.html", config=config, problems=problems, nonce=nonce,
+                                        lang=language))
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY.format(nonce=nonce)
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+# --- notices ------------------------------------------------------------------------------------------------------
+
+def _notices_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "notices": notices.list_notices(session=db.session)[:100],
+        "properties": properties.list_properties(session=db.session),
+        "catalogue": purposes.catalogue(session=db.session),
+        "kinds": notices.KINDS,
+        **extra,
+    }
+
+
+@blp.route("/notices", methods=["GET", "POST"])
+def notices_page():
+    if request.method == "GET":
+        return _render("console/notices.html", **_notices_context(form={}, errors={}, checked=[]))
+    try:
+        body = forms.load(forms.NoticeForm, request.form, lists=("purposes",))
+        notice = notices.publish(
+            session=db.session, kind=body["kind"], version=body["version"], material=body["material"],
+            purpose_keys=body["purposes"], url=body["url"], property_key=body["property"] or None, now=now(),
+        )
+    except (ValidationFailed, NotFound) as invalid:
+        db.session.rollback()
+        errors = invalid.errors or {"property": [invalid.message]}
+        return _render("console/notices.html", 422, **_notices_context(form=request.form, errors=errors,
+                                                                        checked=request.form.getlist("purposes")))
+    awaiting = consents.count_awaiting_reconsent(session=db.session, notice=notice)
+    _audit("notice_published", f"{notice.kind} {notice.version}", property=notice.property_key, material=notice.material,
+           purposes=notice.purposes, awaiting_reconsent=awaiting)
+    db.session.commit()
+    return _render("console/notice_published.html", notice=notice, awaiting=awaiting,
+                   catalogue=purposes.catalogue(session=db.session))
+
+
+# --- subjects -----------------------------------------------------------------------------------------------------
+
+def _subject_view(kind: str, external_id: str) -> dict[str, Any]:
+    settings = runtime().settings
+    state = consents.read_state(session=db.session, kind=kind, external_id=external_id, rules=runtime().rules,
+                                now=now(), pepper=settings.erasure_pepper)
+    history, more = consents.list_events(session=db.session, kind=kind, external_id=external_id, purpose=None,
+                                         limit=HISTORY_LIMIT, cursor=None)
+    scopes = _current().scopes
+    return {"kind": kind, "subject_id": external_id, "state": state, "history": history, "more": more is not None,
+            "may_export": Scope.SUBJECTS_EXPORT.value in scopes, "may_erase": Scope.SUBJECTS_ERASE.value in scopes}
+
+
+@blp.route("/subjects")
+def subjects_page():
+    context: dict[str, Any] = {"kinds": [k.value for k in SubjectKind], "errors": {}, "kind": "customer", "subject_id": ""}
+    if request.args.get("id"):
+        try:
+            body = forms.load(forms.SubjectForm, request.args)
+        except ValidationFailed as invalid:
+            return _render("console/subjects.html", 422, **context, errors=invalid.errors)
+        context.update(_subject_view(body["kind"], body["id"]))
+    return _render("console/subjects.html", **context)
+
+
+class MissingScope(ServiceError):
+    status, code = 403, "forbidden"
+
+
+def _require(scope: Scope) -> None:
+    """Export and erasure also need their own scope on the admin key, as they do in the API."""
+    if scope.value not in _current().scopes:
+        raise MissingScope(f"This key lacks the {scope.value!r} scope.")
+
+
+@blp.route("/subjects/export", methods=["POST"])
+def export_subject():
+    body = forms.load(forms.SubjectForm, request.form)
+    _require(Scope.SUBJECTS_EXPORT)
+    data = export(session=db.session, kind=body["kind"], external_id=body["id"], rules=runtime().rules,
+                  pepper=runtime().settings.erasure_pepper, now=now())
+    document = json.dumps(ExportSchema().dump(data), indent=2, ensure_ascii=False)
+    _audit("subject_exported", f"{body['kind']}:{body['id']}", events=len(data["events"]))
+    db.session.commit()
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", body["id"])[:80]
+    response = Response(document, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="subject-{body["kind"]}-{safe}.json"'
+    return response
+
+
+@blp.route("/subjects/erase", methods=["POST"])
+def erase_subject():
+    try:
+        body = forms.load(forms.ErasureForm, request.form)
+    except ValidationFailed as invalid:
+        kind, external_id = request.form.get("kind", "customer"), request.form.get("id", "")
+        body_ok = forms.SubjectForm().validate({"kind": kind, "id": external_id}) == {}
+        context = {"kinds": [k.value for k in SubjectKind], "errors": invalid.errors, "kind": kind, "subject_id": external_id}
+        if body_ok:
+            context.update(_subject_view(kind, external_id))
+        return _render("console/subjects.html", 422, **context)
+    _require(Scope.SUBJECTS_ERASE)
+    receipt = erasure.erase(session=db.session, kind=body["kind"], external_id=body["id"],
+                            pepper=runtime().settings.erasure_pepper, now=now())
+    # The audit log names the pseudonym, never the erased identifier.
+    _audit("subject_erased", f"{body['kind']}:{receipt['subject']['pseudonym']}", receipt=receipt["id"],
+           repeated=receipt["repeated"])
+    db.session.commit()
+    return _render("console/erased.html", receipt=receipt)
+
+
+# --- webhooks -----------------------------------------------------------------------------------------------------
+
+def _webhooks_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "endpoints": webhooks.list_endpoints(session=db.session),
+        "recent": deliveries.list_deliveries(session=db.session, limit=DELIVERY_LIMIT),
+        "failed": deliveries.list_deliveries(session=db.session, status=DeliveryStatus.FAILED, limit=DELIVERY_LIMIT),
+        "message": None,
+        **extra,
+    }
+
+
+@blp.route("/webhooks")
+def webhooks_page():
+    return _render("console/webhooks.html", **_webhooks_context())
+
+
+@blp.route("/webhooks/replay", methods=["POST"])
+def replay_deliveries():
+    body = forms.load(forms.ReplayForm, request.form)
+    ids = [body["delivery"]] if body["delivery"] else []
+    replayed = deliveries.replay(session=db.session, ids=ids, failed=body["failed"], now=now())
+    _audit("webhooks_replayed", body["delivery"] or "every failed delivery", replayed=replayed)
+    db.session.commit()
+    return _render("console/webhooks.html", **_webhooks_context(message=f"{replayed} deliveries queued again."))
+
+
+# --- audit log ----------------------------------------------------------------------------------------------------
+
+@blp.route("/audit")
+def audit_page():
+    return _render("console/audit.html", entries=audit.list_entries(session=db.session))
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@blp.app_template_filter("utc")
+def _utc_filter(moment: datetime | None) -> str:
+    return utc(moment) if moment else "—"
+

@@ -1,0 +1,1 @@
+"""Consent-rate reports: rollups kept in the write transaction, read without scanning the ledger."""

@@ -1,0 +1,22 @@
+"""`flask reports rebuild`: recompute the consent-rate rollup from the ledger."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from consent_service.extensions import db
+from consent_service.reports import service as reports
+
+
+@click.group("reports")
+def reports_group() -> None:
+    """Consent-rate reports."""
+
+
+@reports_group.command("rebuild")
+@with_appcontext
+def rebuild() -> None:
+    """Replace the rollup with a recomputation from consent_events, in one transaction."""
+    written = reports.rebuild_rollups(session=db.session)
+    db.session.commit()
+    click.echo(f"rollup rebuilt: {written} rows")
