@@ -1,11 +1,11 @@
 """Server benchmarks: the service's hot paths next to a one-SELECT baseline measured in the same run.
 
     .venv/bin/python bench/suite.py                     # 1,000,000 subjects / 10,000,000 events
-    .venv/bin/python bench/suite.py --subjects 20000    # a quick run
+    .venv/bin/python bench/suite.py --subjects 100000 --scales 1000 --duration 5   # a quick run
 
 It creates a PostgreSQL database (--database-url, default consent_bench on the local server),
 migrates it, loads it inside PostgreSQL (INSERT ... SELECT generate_series: no API call per
-row), starts the real gunicorn with production settings and the baseline app (bench/
+row; the consent-rate rollups are then rebuilt, since the loader bypasses record_events), starts the real gunicorn with production settings and the baseline app (bench/
 baseline_app.py), loads both from wrk on loopback (bounded in time), measures the token
 verifier in process, and writes the results table into BENCHMARKS.md between its markers.
 The load generator shares the machine's cores with the servers.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.util
 import os
 import platform
 import re
@@ -25,13 +26,14 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 START, END = "<!-- bench:suite:start -->", "<!-- bench:suite:end -->"
 PURPOSES = ["marketing", "analytics", "recording", "advertising", "preferences"]
@@ -56,6 +58,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4,
+                        help="Threads per worker, as gunicorn.conf.py sets in production (gthread when above 1); "
+                             "the service and the baseline alike")
     parser.add_argument("--no-write", action="store_true", help="Print the table instead of writing BENCHMARKS.md")
     args = parser.parse_args()
 
@@ -63,9 +68,11 @@ def main() -> None:
     notes: list[str] = []
     scales = sorted({int(s) for s in args.scales.split(",") if s} | {args.subjects})
     latency_by_scale: dict[int, Run] = {}
+    load_notes: list[str] = []
     for subjects in scales:
-        env = prepare_database(args.database_url, subjects)
-        with servers(env, args.workers) as (service, baseline, key, banner_key):
+        env, loaded = prepare_database(args.database_url, subjects)
+        load_notes.append(loaded)
+        with servers(env, args.workers, args.threads) as (service, baseline, key, banner_key, admin_key):
             warm(service, key)
             checks = check_script(key, subjects)
             if subjects != args.subjects:
@@ -76,12 +83,14 @@ def main() -> None:
             runs.append(wrk("baseline: one indexed SELECT", baseline, baseline_script(subjects), args))
             latency_by_scale[subjects] = wrk("POST /v1/checks (one subject, 3 purposes)", service, checks, args)
             runs.append(latency_by_scale[subjects])
-            runs.append(wrk("POST /v1/checks (batch of 100)", service, batch_script(key, subjects), args))
+            runs.append(wrk("POST /v1/checks (batch of 100 subjects)", service, batch_script(key, subjects), args))
             runs.append(wrk("GET /v1/subjects/.../consents", service, state_script(key, subjects), args))
-            runs.append(wrk("POST /v1/subjects/.../tokens", service, token_script(key, subjects), args))
+            runs.append(wrk("POST /v1/subjects/.../tokens (token issuing)", service, token_script(key, subjects), args))
             runs.append(wrk("GET /v1/banner/{key}", service, banner_script(banner_key, None), args))
             etag = requests.get(f"{service}/v1/banner/{banner_key}", timeout=10).headers["ETag"]
             runs.append(wrk("GET /v1/banner/{key} (If-None-Match)", service, banner_script(banner_key, etag), args))
+            if reports_endpoint(service):
+                runs.append(wrk("GET /v1/reports/consent-rates (30 days, admin)", service, reports_script(admin_key), args))
             before = count_events(env["DATABASE_URL"])
             write = wrk("POST .../consent-events (one event)", service, write_script(key, subjects), args)
             runs.append(write)
@@ -98,7 +107,13 @@ def main() -> None:
             rss_after = worker_rss(service)
             notes.append(f"Worker RSS: {fmt_mb(rss_warm)} after warm-up, {fmt_mb(rss_after)} after the runs "
                          f"(ratio {max(a / w for a, w in zip(rss_after, rss_warm)):.2f}).")
-            notes.append("Check query plan at full scale:\n\n```\n" + explain(env["DATABASE_URL"], subjects // 2) + "\n```")
+            notes.append("Check query plan at full scale (the one statement of a check: generation, subject, "
+                         "states and suppression; bench/suite.py `explain`):\n\n```\n"
+                         + explain(env["DATABASE_URL"], subjects // 2) + "\n```")
+            notes.append(reports_note(env["DATABASE_URL"]))
+    notes.append(commit_latency(args.database_url))
+    notes.append("Loading (inside PostgreSQL, indexes in place, then the rollup rebuild and VACUUM ANALYZE): "
+                 + "; ".join(load_notes) + ".")
     table = render(args, runs, latency_by_scale, verifier_bench(), notes)
     if args.no_write:
         print(table)
@@ -107,8 +122,9 @@ def main() -> None:
         print(table)
 
 
-def prepare_database(url: str, subjects: int) -> dict:
-    """A fresh database with `subjects` customers and ten events each, loaded inside PostgreSQL."""
+def prepare_database(url: str, subjects: int) -> tuple[dict, str]:
+    """A fresh database with `subjects` customers and ten events each, loaded inside PostgreSQL;
+    and a line saying how long that took."""
     admin_url, name = url.rsplit("/", 1)
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -117,6 +133,9 @@ def prepare_database(url: str, subjects: int) -> dict:
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     started = time.monotonic()
     with psycopg.connect(url, autocommit=True) as conn:
+        # The generated rows are consistent by construction: skip the per-row foreign-key checks
+        # (replica mode fires no ordinary triggers either; the ledger's only guards updates and deletes).
+        conn.execute("SET session_replication_role = replica")
         conn.execute(
             "INSERT INTO subjects (id, kind, external_id, revision, country, evidence_key, created_at, updated_at) "
             "SELECT g, 'customer', 'c-' || g, %s, 'DE', md5(random()::text) || md5(random()::text), now(), now() "
@@ -137,9 +156,38 @@ def prepare_database(url: str, subjects: int) -> dict:
             "property_key, actor_type, id, revision, recorded_at FROM consent_events "
             "ORDER BY subject_id, purpose, revision DESC"
         )
+    loaded = time.monotonic() - started
+    rebuilt = rebuild_rollups(url)
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    print(f"loaded {subjects:,} subjects / {subjects * EVENTS_PER_SUBJECT:,} events in {time.monotonic() - started:.0f}s", flush=True)
-    return env
+    total = time.monotonic() - started
+    line = (f"{subjects * EVENTS_PER_SUBJECT:,} events in {total:.0f} s ({loaded:.0f} s rows"
+            + (f", {rebuilt:.0f} s rollup rebuild" if rebuilt is not None else "") + ")")
+    print(f"loaded {subjects:,} subjects / {line}", flush=True)
+    return env, line
+
+
+def rebuild_rollups(url: str) -> float | None:
+    """The loader bypasses record_events, so the consent-rate rollups are rebuilt from the ledger."""
+    if importlib.util.find_spec("consent_service.reports.service") is None:
+        return None
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from consent_service.config import normalize_database_url
+    from consent_service.reports import service as reports
+
+    if not hasattr(reports, "rebuild_rollups"):
+        return None
+    started = time.monotonic()
+    engine = create_engine(normalize_database_url(url))
+    try:
+        with Session(engine) as session:
+            reports.rebuild_rollups(session=session)
+            session.commit()
+    finally:
+        engine.dispose()
+    return time.monotonic() - started
 
 
 def event_columns(conn) -> dict[str, str]:
@@ -193,18 +241,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def servers(env: dict, workers: int):
-    """The service and the baseline under gunicorn (sync workers), a key and a property."""
+def servers(env: dict, workers: int, threads: int = 1):
+    """The service and the baseline under gunicorn (sync workers), a key, an admin key and a property."""
     flask = [sys.executable, "-m", "flask"]
     key = subprocess.run(flask + ["keys", "create", "--name", "bench", "--scope", "consents:read", "--scope",
                                   "consents:write", "--scope", "tokens:issue"], env=env, cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout.strip()
+    admin_key = subprocess.run(flask + ["keys", "create", "--name", "bench-admin", "--scope", "admin"], env=env,
+                               cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     service_port, baseline_port = free_port(), free_port()
     env = env | {"TOKEN_ISSUER": f"http://127.0.0.1:{service_port}"}
     banner_key = subprocess.run(flask + ["properties", "create", "--name", "Bench", "--origin", "https://bench.example",
                                          "--notice-version", "2026-01-01", "--notice-url", "https://bench.example/p"],
                                 env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--log-level", "warning"]
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                "--log-level", "warning"]
     processes = [
         subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{service_port}", "wsgi:app"], env=env, cwd=ROOT),
         subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{baseline_port}", "bench.baseline_app:app"], env=env, cwd=ROOT),
@@ -212,7 +263,7 @@ def servers(env: dict, workers: int):
     try:
         for port, path in ((service_port, "/healthz"), (baseline_port, "/openapi.json")):
             wait_up(f"http://127.0.0.1:{port}{path}")
-        yield f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}", key, banner_key
+        yield f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}", key, banner_key, admin_key
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -297,6 +348,54 @@ def choice_script(service: str, banner_key: str) -> str:
     return with_subjects(lua("POST", f'"/v1/banner/{banner_key}/consents"', body, headers), 1)
 
 
+def reports_endpoint(service: str) -> bool:
+    spec = requests.get(f"{service}/openapi.json", timeout=10).json()
+    return "/v1/reports/consent-rates" in spec.get("paths", {})
+
+
+def reports_script(admin_key: str) -> str:
+    today = datetime.now(timezone.utc).date()
+    query = f"from={today - timedelta(days=29)}&to={today}"
+    return with_subjects(lua("GET", f'"/v1/reports/consent-rates?{query}"', None, auth(admin_key)), 1)
+
+
+def reports_note(url: str) -> str:
+    """bench/reports_bench.py's timings of the consent-rate service calls, on this database."""
+    path = ROOT / "bench" / "reports_bench.py"
+    if not path.exists():
+        return "Reports: bench/reports_bench.py is not there; no figure."
+    spec = importlib.util.spec_from_file_location("reports_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.run(url)
+    timings = ", ".join(f"{name.removesuffix('_ms').replace('_', ' ')} {value} ms" for name, value in results.items()
+                        if name.endswith("_ms"))
+    return (f"Reports (`bench/reports_bench.py`, service calls, median of {results.get('runs')}, "
+            f"{results.get('range_days')} days over {results.get('events', 0):,} events, "
+            f"{results.get('rollup_rows', 0):,} rollup rows): {timings}.")
+
+
+def commit_latency(admin_url: str, commits: int = 500) -> str:
+    """How long one durable commit takes here: the floor under every write, whatever the code does."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        settings = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                    for name in ("fsync", "synchronous_commit", "wal_sync_method", "full_page_writes")}
+        conn.execute("DROP TABLE IF EXISTS bench_commit_probe")
+        conn.execute("CREATE TABLE bench_commit_probe (n int)")  # a logged table: temporary ones skip the WAL
+        timings = []
+        try:
+            for n in range(commits):
+                started = time.perf_counter()
+                conn.execute("INSERT INTO bench_commit_probe VALUES (%s)", (n,))  # autocommit: one WAL flush each
+                timings.append((time.perf_counter() - started) * 1000)
+        finally:
+            conn.execute("DROP TABLE bench_commit_probe")
+    timings.sort()
+    facts = ", ".join(f"{k}={v}" for k, v in settings.items())
+    return (f"PostgreSQL commit latency ({commits} sequential one-row autocommit INSERTs, {facts}): "
+            f"median {timings[len(timings) // 2]:.2f} ms, p99 {timings[int(len(timings) * 0.99)]:.2f} ms.")
+
+
 def baseline_script(subjects: int) -> str:
     body = '\'{"kind":"customer","id":"c-\' .. n .. \'"}\''
     return with_subjects(lua("POST", '"/baseline/lookup"', body, {"Content-Type": "application/json"}), subjects)
@@ -363,14 +462,19 @@ def fmt_mb(values: list[int]) -> str:
 
 
 def explain(url: str, subject: int) -> str:
-    """The plans of the check's two reads: the subject by its identifier, its states by purpose."""
-    statements = [
-        f"SELECT * FROM subjects WHERE kind = 'customer' AND external_id = 'c-{subject}'",
-        f"SELECT * FROM consent_states WHERE subject_id = {subject} AND purpose IN ('marketing', 'analytics', 'recording')",
-    ]
+    """EXPLAIN ANALYZE of the service's own check statement (consents/lookup.py), values inlined."""
+    from sqlalchemy.dialects import postgresql
+
+    from consent_service.consents import lookup
+    from consent_service.subjects.service import pseudonym
+
+    external_id = f"c-{subject}"
+    values = {"kind_0": "customer", "external_id_0": external_id, "purposes": ["marketing", "analytics", "recording"],
+              "pseudonym_0": pseudonym(pepper=service_env(url)["ERASURE_PEPPER"], kind="customer", external_id=external_id)}
+    statement = lookup._statement(1, True, True).params(values)
+    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True, "render_postcompile": True}))
     with psycopg.connect(url) as conn:
-        plans = ["\n".join(row[0] for row in conn.execute(f"EXPLAIN ANALYZE {statement}")) for statement in statements]
-    return "\n\n".join(plans)
+        return "\n".join(row[0] for row in conn.execute(f"EXPLAIN ANALYZE {sql}"))
 
 
 def verifier_bench() -> tuple[float, float, float]:
@@ -391,7 +495,8 @@ def render(args, runs: list[Run], by_scale: dict[int, Run], verifier: tuple[floa
         f"- Command: `{' '.join(['.venv/bin/python', 'bench/suite.py'] + sys.argv[1:])}` (`make bench`)",
         f"- Machine: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, PostgreSQL on the same machine; "
         f"wrk ({args.connections} connections, {args.duration} s per run) shares the cores with the servers",
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}; gunicorn sync x{args.workers}, "
+        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}; gunicorn {args.workers} workers x "
+        f"{args.threads} threads ({'gthread' if args.threads > 1 else 'sync'}) for the service and the baseline alike, "
         f"production settings; {args.subjects:,} subjects / {args.subjects * EVENTS_PER_SUBJECT:,} events loaded",
         "",
         "| Run | req/s | vs baseline | p50 ms | p99 ms | p99 vs baseline | errors |",
@@ -405,10 +510,44 @@ def render(args, runs: list[Run], by_scale: dict[int, Run], verifier: tuple[floa
     for subjects, run in sorted(by_scale.items()):
         lines.append(f"| {subjects:,} | {subjects * EVENTS_PER_SUBJECT:,} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} |")
     ours, raw, pyjwt = verifier
+    lines += ["", "Targets (issue 9), from the figures above:", ""] + [f"- {line}" for line in targets(runs, by_scale, verifier, notes)]
     lines += ["", f"Token verification on one core: consent_verifier {ours:,.0f}/s, raw Ed25519 (cryptography) "
               f"{raw:,.0f}/s ({ours / raw:.0%}), plain PyJWT {pyjwt:,.0f}/s ({pyjwt / raw:.0%}).", ""]
     lines += [f"{note}\n" for note in notes]
     return "\n".join(lines)
+
+
+def targets(runs: list[Run], by_scale: dict[int, Run], verifier: tuple[float, float, float], notes: list[str]) -> list[str]:
+    baseline = next(r for r in runs if r.name.startswith("baseline"))
+    by_name = {r.name: r for r in runs}
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    check = by_name["POST /v1/checks (one subject, 3 purposes)"]
+    ratio, p99 = check.rps / baseline.rps, check.p99_ms / baseline.p99_ms
+    lines.append(f"checks ≥ 90% of baseline throughput and p99 ≤ 1.5× baseline p99: {ratio:.0%}, {p99:.2f}× — "
+                 f"{verdict(ratio >= 0.9 and p99 <= 1.5)}")
+    if len(by_scale) > 1:
+        smallest, largest = by_scale[min(by_scale)], by_scale[max(by_scale)]
+        growth = largest.p99_ms / smallest.p99_ms
+        lines.append(f"check p99 at {max(by_scale) * EVENTS_PER_SUBJECT:,} events within 1.5× of "
+                     f"{min(by_scale) * EVENTS_PER_SUBJECT:,}: {growth:.2f}× — {verdict(growth <= 1.5)}")
+    ledger_complete = any("complete" in n and "MISMATCH" not in n for n in notes if n.startswith("Ledger"))
+    for name, label in (("POST .../consent-events (one event)", "consent writes"), ("POST /v1/banner/{key}/consents", "banner choices")):
+        run = by_name[name]
+        ratio = run.rps / baseline.rps
+        lines.append(f"{label} ≥ 50% of baseline with durable commits, zero errors, ledger complete: {ratio:.0%}, "
+                     f"{run.errors} errors, ledger {'complete' if ledger_complete else 'MISMATCH'} — "
+                     f"{verdict(ratio >= 0.5 and run.errors == 0 and ledger_complete)}")
+    ours, raw, _ = verifier
+    lines.append(f"verifier ≥ 85% of raw Ed25519: {ours / raw:.0%} — {verdict(ours / raw >= 0.85)}")
+    rss = next((n for n in notes if n.startswith("Worker RSS")), "")
+    ratio = float(re.search(r"ratio ([\d.]+)", rss).group(1)) if "ratio" in rss else float("nan")
+    lines.append(f"worker RSS flat (≤ 1.2× after the runs): {ratio:.2f} — {verdict(ratio <= 1.2)}")
+    lines.append("consent.js ≤ 8 KiB gzip: see Banner script size above (`make bench-snippet`)")
+    return lines
 
 
 def write_section(table: str) -> None:

@@ -9,8 +9,11 @@ from flask_smorest import Blueprint
 
 from consent_service.apikeys import service
 from consent_service.errors import ErrorSchema, Forbidden, KeyInQueryString, Unauthorized
-from consent_service.ratelimits import auth_failures
 from consent_service.extensions import db
+from consent_service.generations import service as generations
+from consent_service.generations.service import Snapshot
+from consent_service.ratelimits import AuthFailures, auth_failures
+from consent_service.runtime import runtime
 from consent_service.vocabulary import Scope
 
 SECURITY_SCHEME = "secretKey"
@@ -20,16 +23,36 @@ def current_principal() -> service.Principal:
     return g.principal
 
 
-def require_scope(blp: Blueprint, scope: Scope) -> Callable:
-    """Only a key holding `scope` reaches the view: 401 without a valid key, 403 without the scope."""
+def current_snapshot() -> Snapshot:
+    """This request's snapshot of keys, purposes and notices; a view that passes it to a service
+    declared `confirms_generation=True`, and the service confirms it with its own read."""
+    return g.snapshot
+
+
+def require_scope(blp: Blueprint, scope: Scope, *, confirms_generation: bool = False) -> Callable:
+    """Only a key holding `scope` reaches the view: 401 without a valid key, 403 without the scope.
+
+    Keys come from the process's snapshot (generations/service.py). Before the view, one small
+    read confirms it is current; a hot view instead has its service read the generation with its
+    own data (`confirms_generation=True`), and a stale snapshot there means: roll back, reload,
+    authenticate again and redo. Either way a key revoked anywhere is refused on the next request."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            g.principal = _authenticate()
-            if scope.value not in g.principal.scopes:
-                raise Forbidden(f"This key lacks the {scope.value!r} scope.")
-            return view(*args, **kwargs)
+            failures = auth_failures()
+            failures.refuse_if_exceeded()
+
+            def attempt(snapshot: Snapshot):
+                if not confirms_generation:
+                    snapshot.confirm(generations.current_generation(session=db.session))
+                g.snapshot = snapshot
+                g.principal = _authenticate(snapshot, failures)
+                if scope.value not in g.principal.scopes:
+                    raise Forbidden(f"This key lacks the {scope.value!r} scope.")
+                return view(*args, **kwargs)
+
+            return runtime().snapshots.run(session=db.session, work=attempt)
 
         documented = blp.doc(security=[{SECURITY_SCHEME: [scope.value]}])(wrapper)
         documented = blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid key")(documented)
@@ -39,15 +62,18 @@ def require_scope(blp: Blueprint, scope: Scope) -> Callable:
     return decorator
 
 
-def _authenticate() -> service.Principal:
-    failures = auth_failures()
-    failures.refuse_if_exceeded()
+def _authenticate(snapshot: Snapshot, failures: AuthFailures) -> service.Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
     try:
         if scheme.lower() != "bearer" or not presented.strip():
             raise Unauthorized()
-        return service.authenticate(session=db.session, presented=presented.strip())
+        try:
+            return snapshot.authenticate(presented.strip())
+        except Unauthorized:
+            # A key created since the snapshot was taken is not refused on the snapshot's word.
+            snapshot.confirm(generations.current_generation(session=db.session))
+            raise
     except Unauthorized:
         failures.record()
         raise

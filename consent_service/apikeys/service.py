@@ -29,6 +29,7 @@ class Principal:
     key_id: int
     name: str
     scopes: frozenset[str]
+    prefix: str = ""
 
 
 def _checksum(body: str) -> str:
@@ -62,13 +63,59 @@ def create_key(*, session: Session, name: str, scopes: list[str], now: datetime)
 
 def authenticate(*, session: Session, presented: str) -> Principal:
     """The principal behind a presented key; one generic 401 for every kind of failure."""
+    prefix = _prefix_of(presented)
+    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+    return _principal(_entry(key) if key is not None else None, presented)
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """What authenticating a key needs, without the ORM: held in memory by the generations cache."""
+
+    key_id: int
+    name: str
+    prefix: str
+    secret_hash: str
+    scopes: frozenset[str]
+    revoked: bool
+
+
+def key_entries(*, session: Session) -> dict[str, KeyEntry]:
+    """Every key by prefix (revoked ones too, so they are refused without another read)."""
+    return {key.prefix: _entry(key) for key in session.scalars(select(ApiKey))}
+
+
+def principal_of(entries: dict[str, KeyEntry], presented: str) -> Principal:
+    """The principal behind a presented key among `entries`; one generic 401 for every kind of failure."""
+    return _principal(entries.get(_prefix_of(presented)), presented)
+
+
+def _principal(entry: KeyEntry | None, presented: str) -> Principal:
+    if entry is None or entry.revoked or not hmac.compare_digest(entry.secret_hash, _hash(presented)):
+        raise Unauthorized()
+    return Principal(key_id=entry.key_id, name=entry.name, scopes=entry.scopes, prefix=entry.prefix)
+
+
+def _prefix_of(presented: str) -> str:
     match = KEY_PATTERN.match(presented)
     if match is None or not hmac.compare_digest(_checksum(match.group(1) + match.group(2)), match.group(3)):
         raise Unauthorized()
-    key = session.scalars(select(ApiKey).where(ApiKey.prefix == match.group(1))).one_or_none()
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _hash(presented)):
-        raise Unauthorized()
-    return Principal(key_id=key.id, name=key.name, scopes=frozenset(key.scopes))
+    return match.group(1)
+
+
+def _entry(key: ApiKey) -> KeyEntry:
+    return KeyEntry(key_id=key.id, name=key.name, prefix=key.prefix, secret_hash=key.secret_hash,
+                    scopes=frozenset(key.scopes), revoked=key.revoked_at is not None)
+
+
+def active_principal(*, session: Session, key_id: int) -> Principal | None:
+    """The principal of a key that is still valid (not revoked), by id: one indexed read, no secret."""
+    row = session.execute(
+        select(ApiKey.name, ApiKey.scopes, ApiKey.prefix).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+    ).one_or_none()
+    if row is None:
+        return None
+    return Principal(key_id=key_id, name=row.name, scopes=frozenset(row.scopes), prefix=row.prefix)
 
 
 def list_keys(*, session: Session) -> list[ApiKey]:

@@ -89,8 +89,10 @@ def config(query: dict, property_key: str):
 def choose(body: dict, property_key: str):
     """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""
     settings = runtime().settings
-    result = banner.record_choice(
+    # The purposes and notices come from the process's snapshot, confirmed by the write's own read.
+    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: banner.record_choice(
         session=db.session,
+        snapshot=snapshot,
         prop=g.banner_property,
         choice=banner.Choice(
             choices=body["choices"],
@@ -107,7 +109,7 @@ def choose(body: dict, property_key: str):
         issuer=settings.token_issuer,
         max_ttl_seconds=settings.token_max_ttl_seconds,
         now=now(),
-    )
+    ), rollback=True)
     db.session.commit()
     return {
         "visitor_id": result.visitor_id,

@@ -17,6 +17,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, default_decision
 from consent_service.database import upsert_insert
 from consent_service.errors import ValidationFailed
+from consent_service.generations.service import Snapshot
 from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
 from consent_service.regimes.service import RegimeRules
@@ -137,6 +138,7 @@ def record_choice(
     issuer: str,
     max_ttl_seconds: int,
     now: datetime,
+    snapshot: Snapshot | None = None,
 ) -> ChoiceResult:
     """Write the visitor's choice as events on the banner they saw, and issue their cookie token."""
     shown = _shown_banner(session, prop, choice)
@@ -179,6 +181,7 @@ def record_choice(
         ),
         rules=rules,
         now=now,
+        snapshot=snapshot,
     )
     lifetime_days = prop.accept_lifetime_days if all(s.allowed for k, s in state.consents.items() if k in decisions) else prop.reject_lifetime_days
     token = tokens.issue_token(

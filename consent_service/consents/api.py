@@ -5,7 +5,7 @@ from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from consent_service.apikeys.auth import current_principal, require_scope
+from consent_service.apikeys.auth import current_principal, current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence, idempotency
 from consent_service.consents import service as consents
@@ -28,6 +28,10 @@ from consent_service.vocabulary import ActorType, Decision, Method, Scope, Subje
 
 blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record consents, read state and history, check.")
 
+# Instances, not classes: webargs builds a schema per request from a class, and these are the hot paths.
+CHECK_REQUEST, RECORD_EVENTS, STATE_QUERY = CheckRequestSchema(), RecordEventsSchema(), StateQuerySchema()
+SUBJECT_STATE = SubjectStateSchema()
+
 IDEMPOTENCY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
@@ -39,8 +43,8 @@ IDEMPOTENCY_HEADER = {
 
 @blp.route(f"{SUBJECT_PATH}/consent-events")
 class ConsentEvents(MethodView):
-    @require_scope(blp, Scope.CONSENTS_WRITE)
-    @blp.arguments(RecordEventsSchema)
+    @require_scope(blp, Scope.CONSENTS_WRITE, confirms_generation=True)
+    @blp.arguments(RECORD_EVENTS)
     @blp.response(201, SubjectStateSchema)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, body: dict, kind: str, subject_id: str):
@@ -56,8 +60,9 @@ class ConsentEvents(MethodView):
                 context=_event_context(body),
                 rules=runtime().rules,
                 now=moment,
+                snapshot=current_snapshot(),
             )
-            answer = SubjectStateSchema().dump(state)
+            answer = SUBJECT_STATE.dump(state)
             pending = [e["purpose"] for e in body["events"] if e["method"] is Method.DOUBLE_OPT_IN and e["decision"] is Decision.GRANTED]
             if kind == SubjectKind.CUSTOMER and pending:
                 # The sender emails these; the consent stays pending until one is confirmed.
@@ -101,8 +106,8 @@ class ConsentEvents(MethodView):
 
 
 @blp.route(f"{SUBJECT_PATH}/consents")
-@require_scope(blp, Scope.CONSENTS_READ)
-@blp.arguments(StateQuerySchema, location="query")
+@require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True)
+@blp.arguments(STATE_QUERY, location="query")
 @blp.response(200, SubjectStateSchema)
 def subject_state(query: dict, kind: str, subject_id: str):
     """The current decision for every purpose, defaults included."""
@@ -114,12 +119,13 @@ def subject_state(query: dict, kind: str, subject_id: str):
         now=now(),
         country=query.get("country"),
         pepper=runtime().settings.erasure_pepper,
+        snapshot=current_snapshot(),
     )
 
 
 @blp.route("/checks", methods=["POST"])
-@require_scope(blp, Scope.CONSENTS_READ)
-@blp.arguments(CheckRequestSchema)
+@require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True)
+@blp.arguments(CHECK_REQUEST)
 @blp.response(200, CheckResponseSchema)
 def checks(body: dict):
     """May I process this subject's data for these purposes now? One check, or a batch of up to 100."""
@@ -132,6 +138,7 @@ def checks(body: dict):
         now=now(),
         field_prefix="checks" if batch else None,
         pepper=runtime().settings.erasure_pepper,
+        snapshot=current_snapshot(),
     )
     return {"results": results} if batch else results[0]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
-from consent_service.consents import chain
+from consent_service.consents import chain, lookup
 from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.consents.state import (
     ALL_DESTINATIONS,
@@ -23,10 +24,12 @@ from consent_service.consents.state import (
     effective,
 )
 from consent_service.errors import Conflict, ValidationFailed
-from consent_service.notices import service as notices
+from consent_service.generations import service as generations
+from consent_service.generations.service import Snapshot
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import RegimePolicy, RegimeRules
+from consent_service.reports import service as reports
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
@@ -120,10 +123,15 @@ def record_events(
     context: EventContext,
     rules: RegimeRules,
     now: datetime,
+    snapshot: Snapshot | None = None,
 ) -> SubjectState:
-    """Append the events to the subject's ledger and fold them into its state, all or nothing."""
-    catalogue = purposes.catalogue(session=session)
-    purposes.require_known(catalogue, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
+    """Append the events to the subject's ledger and fold them into its state, all or nothing.
+
+    The subject's lock also reads the generation that confirms `snapshot` (StaleSnapshot before
+    anything is written otherwise) and the head of its hash chain: one statement."""
+    snapshot = snapshot or generations.fresh(session=session)
+    catalogue = snapshot.catalogue
+    _require_known(session, snapshot, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
     refused = {
         f"events.{i}.decision": [f"{e.purpose!r} cannot be refused."]
         for i, e in enumerate(events)
@@ -132,7 +140,11 @@ def record_events(
     if refused:
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
-    subject = subjects.lock(session=session, kind=kind, external_id=external_id, now=now)
+    subject, (generation, head, head_revision) = subjects.lock_reading(
+        session=session, kind=kind, external_id=external_id, now=now,
+        also=_read_with_lock(),
+    )
+    snapshot.confirm(generation)
     if subject.erased_at is not None or subject.evidence_key is None:
         raise SubjectErased()
     country = context.country or subject.country
@@ -141,7 +153,13 @@ def record_events(
     _require_valid_consent(events, context, rules, regime, country)
     states = _states_of(session, subject.id)
     # The subject's row lock (held above) is what keeps the chain from forking: one writer at a time.
-    prev_hash = _chain_head(session, subject.id) if subject.revision else chain.GENESIS
+    if subject.revision and head_revision != subject.revision:
+        # The lock waited for another writer: the row is its new version, but the statement's
+        # subqueries saw the data as of before the wait. Read the head again, now.
+        head = session.scalars(
+            select(ConsentEvent.hash).where(ConsentEvent.subject_id == subject.id, ConsentEvent.revision == subject.revision)
+        ).one()
+    prev_hash = head if subject.revision else chain.GENESIS
     recorded: list[ConsentEvent] = []
     for event_input in events:
         subject.revision += 1
@@ -175,15 +193,19 @@ def record_events(
     # In this transaction: the webhook exists if and only if these events commit.
     webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
                                      revision=subject.revision, events=recorded, now=now)
+    reports.count_recorded(session=session, events=recorded)  # the consent-rate rollup, in this transaction
     circumstances = _circumstances(rules, regime=regime.value, subject=subject, now=now)
     return _subject_state(subject.kind, subject.external_id, subject.revision, catalogue, states, circumstances)
 
 
-def _chain_head(session: Session, subject_id: int) -> str:
-    """The hash of the subject's latest event, by revision (never by time)."""
-    return session.scalars(
-        select(ConsentEvent.hash).where(ConsentEvent.subject_id == subject_id).order_by(ConsentEvent.revision.desc()).limit(1)
-    ).one()
+@functools.cache
+def _read_with_lock() -> tuple:
+    """Read in the subject's locking statement: the generation, and the hash and revision of the
+    subject's latest event by revision (never by time), the head its next event chains to. Built once."""
+    latest = select(ConsentEvent.hash, ConsentEvent.revision).where(ConsentEvent.subject_id == Subject.id).order_by(
+        ConsentEvent.revision.desc()).limit(1)
+    return (generations.generation_value(), latest.with_only_columns(ConsentEvent.hash).scalar_subquery(),
+            latest.with_only_columns(ConsentEvent.revision).scalar_subquery())
 
 
 def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: RegimePolicy) -> list[EventInput]:
@@ -275,24 +297,27 @@ def read_state(
     now: datetime,
     country: str | None = None,
     pepper: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> SubjectState:
     """The current state for every purpose; an unknown subject has the defaults and revision 0.
 
     With the erasure pepper, a suppression entry for the identifier (an erased customer seen
-    again) is taken into account."""
-    catalogue = purposes.catalogue(session=session)
-    subject = subjects.find(session=session, kind=kind, external_id=external_id)
-    states = _states_of(session, subject.id) if subject is not None else {}
+    again) is taken into account. One read: subject, states and suppression with the generation
+    that confirms `snapshot` (raises StaleSnapshot otherwise); without one, a fresh snapshot."""
+    snapshot = snapshot or generations.fresh(session=session)
+    generation, (found,) = lookup.lookup(session=session, identifiers=[(kind, external_id)], purpose_keys=None, pepper=pepper)
+    snapshot.confirm(generation)
+    subject, states = found.subject, found.states
     circumstances = _circumstances(
         rules,
         regime=_regime(rules, country, subject, states),
         subject=subject,
         now=now,
-        material_changes=notices.material_changes(session=session),
-        suppressed_since=_suppressed_since(session, pepper, kind, external_id),
+        material_changes=snapshot.material_changes,
+        suppressed_since=found.suppressed_since,
     )
     revision = subject.revision if subject is not None else 0
-    return _subject_state(kind, external_id, revision, catalogue, states, circumstances)
+    return _subject_state(kind, external_id, revision, snapshot.catalogue, states, circumstances)
 
 
 @dataclass(frozen=True)
@@ -315,20 +340,43 @@ def check_many(
     now: datetime,
     field_prefix: str | None = None,
     pepper: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> list[CheckResult]:
-    """Answer "may I process this subject's data for these purposes now?" for each request."""
-    catalogue = purposes.catalogue(session=session)
+    """Answer "may I process this subject's data for these purposes now?" for each request.
+
+    One read for all of them, which also confirms `snapshot` (see read_state)."""
+    snapshot = snapshot or generations.fresh(session=session)
+    catalogue = snapshot.catalogue
     given, missing_destination = {}, {}
     for index, request in enumerate(requests):
         where = f"{field_prefix}.{index}." if field_prefix else ""
         given.update({f"{where}purposes.{i}": key for i, key in enumerate(request.purposes)})
         if TRANSFER_PURPOSE in request.purposes and not request.destination_country:
             missing_destination[f"{where}destination_country"] = ["Required to check a transfer."]
-    purposes.require_known(catalogue, given)
+    _require_known(session, snapshot, given)
     if missing_destination:
         raise ValidationFailed("A transfer check names its destination.", errors=missing_destination)
-    changes = notices.material_changes(session=session)
-    return [_check(session, request, rules, catalogue, changes, now, pepper) for request in requests]
+    generation, found = lookup.lookup(
+        session=session,
+        identifiers=[(request.kind, request.external_id) for request in requests],
+        purpose_keys={key for request in requests for key in request.purposes},
+        pepper=pepper,
+    )
+    snapshot.confirm(generation)
+    return [
+        _check(session, request, rules, catalogue, snapshot.material_changes, now, entry)
+        for request, entry in zip(requests, found)
+    ]
+
+
+def _require_known(session: Session, snapshot: Snapshot, given: dict[str, str]) -> None:
+    """Unknown purposes are refused only once the snapshot is confirmed current: a purpose added
+    by another process since it was taken is known."""
+    try:
+        purposes.require_known(snapshot.catalogue, given)
+    except purposes.UnknownPurpose:
+        snapshot.confirm(generations.current_generation(session=session))
+        raise
 
 
 def _check(
@@ -336,12 +384,12 @@ def _check(
     request: CheckRequest,
     rules: RegimeRules,
     catalogue: dict[str, Purpose],
-    changes: list,
+    changes: Sequence,
     now: datetime,
-    pepper: str | None,
+    found: lookup.Found,
 ) -> CheckResult:
-    subject = subjects.find(session=session, kind=request.kind, external_id=request.external_id)
-    states = _states_of(session, subject.id, request.purposes) if subject is not None else {}
+    subject = found.subject
+    states = {key: state for key, state in found.states.items() if key in request.purposes}
     circumstances = _circumstances(
         rules,
         regime=_regime(rules, request.country, subject, states),
@@ -352,7 +400,7 @@ def _check(
         destination=request.destination_country,
         organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
         material_changes=changes,
-        suppressed_since=_suppressed_since(session, pepper, request.kind, request.external_id),
+        suppressed_since=found.suppressed_since,
     )
     decisions = {key: effective(catalogue[key], states.get(key), circumstances) for key in request.purposes}
     return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
@@ -476,12 +524,6 @@ def _circumstances(
         organization_enabled=organization_enabled,
         material_changes=tuple(material_changes),
     )
-
-
-def _suppressed_since(session: Session, pepper: str | None, kind: str, external_id: str) -> datetime | None:
-    if pepper is None:
-        return None
-    return subjects.suppressed_since(session=session, pepper=pepper, kind=kind, external_id=external_id)
 
 
 def _subject_state(

@@ -1,6 +1,7 @@
 """The purpose catalogue: list, look up and add purposes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,6 +23,30 @@ def list_purposes(*, session: Session) -> list[Purpose]:
 def catalogue(*, session: Session) -> dict[str, Purpose]:
     """Every purpose by key, in catalogue order."""
     return {purpose.key: purpose for purpose in list_purposes(session=session)}
+
+
+@dataclass(frozen=True)
+class CataloguePurpose:
+    """A purpose as plain data, safe to keep between requests (the generations cache holds these)."""
+
+    key: str
+    name: str
+    description: str
+    category: str
+    legal_basis: str
+    refusable: bool
+    built_in: bool
+    defaults: dict[str, str]
+
+
+def catalogue_entries(*, session: Session) -> dict[str, CataloguePurpose]:
+    """The catalogue as plain data, in catalogue order."""
+    return {
+        p.key: CataloguePurpose(key=p.key, name=p.name, description=p.description, category=p.category,
+                                legal_basis=p.legal_basis, refusable=p.refusable, built_in=p.built_in,
+                                defaults=dict(p.defaults))
+        for p in list_purposes(session=session)
+    }
 
 
 def require_known(purposes: dict[str, Purpose], given: dict[str, str]) -> None:

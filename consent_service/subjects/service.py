@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from consent_service.database import upsert_insert
@@ -26,18 +27,34 @@ def lock(*, session: Session, kind: str, external_id: str, now: datetime) -> Sub
     concurrent writer waits instead of failing; on PostgreSQL the row lock that follows
     serializes writers of one subject while writers of other subjects run in parallel.
     """
+    return lock_reading(session=session, kind=kind, external_id=external_id, now=now)[0]
+
+
+def lock_reading(
+    *, session: Session, kind: str, external_id: str, now: datetime, also: Sequence[ColumnElement] = ()
+) -> tuple[Subject, tuple]:
+    """`lock`, also reading the expressions `also` (scalar subqueries) in the locking statement.
+
+    On PostgreSQL an existing subject (the usual case) is locked by the select alone, and the
+    insert is tried only when it is not there yet."""
+    query = (
+        select(Subject, *also)
+        .where(Subject.kind == kind, Subject.external_id == external_id)
+        .with_for_update(of=Subject)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(query).one_or_none()
+        if row is not None:
+            return row[0], tuple(row[1:])
     insert = upsert_insert(session)
     session.execute(
         insert(Subject)
         .values(kind=kind, external_id=external_id, revision=0, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["kind", "external_id"])
     )
-    return session.scalars(
-        select(Subject)
-        .where(Subject.kind == kind, Subject.external_id == external_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    row = session.execute(query).one()
+    return row[0], tuple(row[1:])
 
 
 def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from consent_service.apikeys.auth import require_scope
+from consent_service.apikeys.auth import current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
 from consent_service.runtime import runtime
@@ -19,7 +19,7 @@ JWKS_MAX_AGE_SECONDS = 300
 
 
 @blp.route(f"/v1{SUBJECT_PATH}/tokens", methods=["POST"])
-@require_scope(blp, Scope.TOKENS_ISSUE)
+@require_scope(blp, Scope.TOKENS_ISSUE, confirms_generation=True)
 @blp.arguments(TokenRequestSchema, required=False)
 @blp.response(201, TokenSchema)
 def issue(body: dict, kind: str, subject_id: str):
@@ -37,6 +37,7 @@ def issue(body: dict, kind: str, subject_id: str):
         ),
         now=now(),
         country=body.get("country"),
+        snapshot=current_snapshot(),
     )
     db.session.commit()  # the first token ever issued creates the first signing key
     return {"token": issued.token, "expires_at": issued.expires_at}

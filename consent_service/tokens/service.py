@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
+from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
 from consent_service.subjects import service as subjects
 from consent_service.tokens.keystore import KeyStore
@@ -47,13 +48,15 @@ def issue_token(
     gpc: bool | None = None,
     state: consents.SubjectState | None = None,
     issued_for: str = ISSUED_FOR_SERVICE,
+    snapshot: Snapshot | None = None,
 ) -> IssuedToken:
     """Sign the subject's current state (read now, unless the caller just produced it).
 
     The jti is recorded for a known subject, so its export lists what was issued about it."""
     if state is None:
         state = consents.read_state(
-            session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country
+            session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country,
+            snapshot=snapshot,
         )
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds

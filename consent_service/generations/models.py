@@ -1,0 +1,19 @@
+"""One row counting changes to keys, purposes, notices and properties; database triggers bump it."""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consent_service.extensions import db
+
+# The only row's id. The triggers of migration 0008 bump its value in the transaction of every
+# insert, update or delete of api_keys, purposes, notices and properties, whoever writes them.
+ROW_ID = 1
+WATCHED_TABLES = ("api_keys", "purposes", "notices", "properties")
+
+
+class Generation(db.Model):
+    __tablename__ = "generations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,119 @@
+"""Keys, purposes and material notices held in memory per process, validated on every request.
+
+A snapshot is read whole, generation first; it answers only while the generation read with a
+request's own data (in the same statement where the hot paths can, else one small read) still
+equals the snapshot's. Triggers bump the generation in the transaction of every change to those
+tables (migration 0008), so no process ever answers from rows another process has changed: a
+revoked key is refused, a new purpose is known, a material notice counts, on the next request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consent_service.apikeys import service as apikeys
+from consent_service.generations.models import ROW_ID, Generation
+from consent_service.notices import service as notices
+from consent_service.notices.service import MaterialChange
+from consent_service.purposes import service as purposes
+from consent_service.purposes.service import CataloguePurpose
+
+T = TypeVar("T")
+# A request whose snapshot went stale is answered again with a fresh one; a generation that keeps
+# moving under it that often is a storm of admin changes, and the last try reads without a cache.
+MAX_TRIES = 3
+
+
+class StaleSnapshot(Exception):
+    """The generation read with the request's data is not the snapshot's: load again and redo."""
+
+    def __init__(self, observed: int) -> None:
+        super().__init__(f"generation moved to {observed}")
+        self.observed = observed
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    generation: int
+    keys: dict[str, apikeys.KeyEntry]
+    catalogue: dict[str, CataloguePurpose]
+    material_changes: tuple[MaterialChange, ...]
+    # The last try of a request trusts the snapshot it just loaded instead of failing.
+    final: bool = False
+
+    def authenticate(self, presented: str) -> apikeys.Principal:
+        return apikeys.principal_of(self.keys, presented)
+
+    def confirm(self, observed: int) -> None:
+        """Raise StaleSnapshot unless `observed` (read with the request's data) is this snapshot's generation."""
+        if observed != self.generation and not self.final:
+            raise StaleSnapshot(observed)
+
+
+def generation_value():
+    """The current generation as a scalar subquery, to read in the same statement as other data
+    (0 while the row is missing: the triggers recreate it with the next change)."""
+    return func.coalesce(select(Generation.value).where(Generation.id == ROW_ID).scalar_subquery(), 0)
+
+
+def current_generation(*, session: Session) -> int:
+    return session.execute(select(generation_value())).scalar_one()
+
+
+def load(*, session: Session) -> Snapshot:
+    """The generation first, then the rows: rows newer than their label only cause one more reload,
+    never a stale answer."""
+    generation = current_generation(session=session)
+    return Snapshot(
+        generation=generation,
+        keys=apikeys.key_entries(session=session),
+        catalogue=purposes.catalogue_entries(session=session),
+        material_changes=tuple(notices.material_changes(session=session)),
+    )
+
+
+def fresh(*, session: Session) -> Snapshot:
+    """A snapshot loaded now for one call, for callers without a cache (CLI, other services)."""
+    return replace(load(session=session), final=True)
+
+
+class SnapshotCache:
+    """This process's snapshot: replaced whole (never mutated), so readers need no lock."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+
+    def current(self, *, session: Session) -> Snapshot:
+        """The held snapshot, unconfirmed: the caller confirms it with its own read."""
+        return self._snapshot or self.reload(session=session)
+
+    def reload(self, *, session: Session) -> Snapshot:
+        # Whichever reload finishes last wins: every use confirms its snapshot anyway.
+        self._snapshot = snapshot = load(session=session)
+        return snapshot
+
+    def confirmed(self, *, session: Session) -> Snapshot:
+        """A snapshot confirmed by one small read now, for paths that cannot fuse the read."""
+        snapshot = self.current(session=session)
+        if current_generation(session=session) != snapshot.generation:
+            snapshot = self.reload(session=session)
+        return snapshot
+
+    def run(self, *, session: Session, work: Callable[[Snapshot], T], rollback: bool = False) -> T:
+        """Run `work` with the held snapshot; if it reports the snapshot stale, reload and redo.
+
+        Work confirms its snapshot before it writes anything that depends on it, so a redo in the
+        same transaction repeats nothing but reads (and idempotent upserts); work whose attempts
+        differ (a new random visitor each) asks for a rollback between them."""
+        snapshot = self.current(session=session)
+        for _ in range(MAX_TRIES - 1):
+            try:
+                return work(snapshot)
+            except StaleSnapshot:
+                if rollback:
+                    session.rollback()
+                snapshot = self.reload(session=session)
+        return work(replace(snapshot, final=True))
