@@ -70,6 +70,8 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging() -> None:
     """JSON on stderr, unless something (a test runner, an embedding app) configured logging already."""
+    # Alembic announces each of its plugins at INFO whenever it loads: noise on every worker boot.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     root = logging.getLogger()
     if root.handlers:
         return
