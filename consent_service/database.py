@@ -63,4 +63,10 @@ def configure_sqlite(engine: Engine, *, writes_expected: Callable[[], bool] = la
 
 def upsert_insert(session: Session):
     """The dialect's INSERT, which offers ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(session.get_bind().dialect.name)
+
+
+def dialect_insert(dialect_name: str):
+    """`upsert_insert` by dialect name, for statements built once per dialect."""
+    return pg_insert if dialect_name == "postgresql" else sqlite_insert
+

@@ -88,15 +88,10 @@ def _on_token_rejected(_sender, reason: str = "unknown", **_extra) -> None:
         metrics.tokens_rejected.labels(reason).inc()
 
 
-def _remember_new_events(session: Session, _flush_context) -> None:
-    from consent_service.consents.models import ConsentEvent
-
-    pending = session.info.setdefault("metrics_new_events", [])
-    pending.extend((obj.purpose, obj.decision) for obj in session.new if isinstance(obj, ConsentEvent))
-
-
 def _count_committed_events(session: Session) -> None:
-    written = session.info.pop("metrics_new_events", [])
+    from consent_service.consents.service import WRITTEN_EVENTS
+
+    written = session.info.pop(WRITTEN_EVENTS, [])
     metrics = _metrics()
     if metrics is not None:
         for purpose, decision in written:
@@ -104,7 +99,9 @@ def _count_committed_events(session: Session) -> None:
 
 
 def _forget_rolled_back_events(session: Session) -> None:
-    session.info.pop("metrics_new_events", None)
+    from consent_service.consents.service import WRITTEN_EVENTS
+
+    session.info.pop(WRITTEN_EVENTS, None)
 
 
 def connect_listeners() -> None:
@@ -112,7 +109,7 @@ def connect_listeners() -> None:
     from consent_service.tokens.service import token_rejected
 
     token_rejected.connect(_on_token_rejected, weak=False)
-    for name, listener in (("after_flush", _remember_new_events), ("after_commit", _count_committed_events),
+    for name, listener in (("after_commit", _count_committed_events),
                            ("after_rollback", _forget_rolled_back_events)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

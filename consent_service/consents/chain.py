@@ -76,3 +76,11 @@ def seal(event: Any, *, prev_hash: str, evidence_key: str) -> None:
     event.personal_digest = personal_digest(evidence_key, actor_id=event.actor_id, evidence=event.evidence)
     event.prev_hash = prev_hash
     event.hash = link_hash(prev_hash, event)
+
+
+class EventValues(dict):
+    """A new event's columns, read and written as attributes too (as `seal`, `content` and the
+    outbox use an event): what record_events inserts in one statement instead of flushing ORM objects."""
+
+    __getattr__ = dict.__getitem__
+    __setattr__ = dict.__setitem__

@@ -6,10 +6,11 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, insert, null, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from consent_service.clock import new_id
 from consent_service.consents import chain, lookup
@@ -23,6 +24,7 @@ from consent_service.consents.state import (
     PurposeState,
     effective,
 )
+from consent_service.database import dialect_insert
 from consent_service.errors import Conflict, ValidationFailed
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
@@ -36,6 +38,9 @@ from consent_service.vocabulary import ActorType, Decision, Method, Regime, Subj
 from consent_service.webhooks import service as webhooks
 
 MAX_HISTORY_PAGE = 200
+# Where record_events leaves (purpose, decision) of what it wrote, in session.info, until the
+# transaction ends: counted once it commits (metrics.py), forgotten if it rolls back.
+WRITTEN_EVENTS = "consents.written_events"
 DAYS_PER_YEAR = 365.25
 
 
@@ -96,6 +101,8 @@ class SubjectState:
     revision: int
     regime: str
     consents: dict[str, PurposeState]
+    # The subject's internal key, when it exists: what other domains record the subject by.
+    subject_key: int | None = None
 
     @property
     def notice_version(self) -> str | None:
@@ -124,11 +131,15 @@ def record_events(
     rules: RegimeRules,
     now: datetime,
     snapshot: Snapshot | None = None,
+    new_subject: bool = False,
 ) -> SubjectState:
     """Append the events to the subject's ledger and fold them into its state, all or nothing.
 
     The subject's lock also reads the generation that confirms `snapshot` (StaleSnapshot before
-    anything is written otherwise) and the head of its hash chain: one statement."""
+    anything is written otherwise), the head of its hash chain and whether any webhook endpoint
+    is enabled: one statement. Then, in Core, one read of the states and one multi-row statement
+    each for the events, the states, the subject, the rollup (and the outbox when an endpoint is
+    enabled). `new_subject` says the identifier was just made up (see subjects.lock_row)."""
     snapshot = snapshot or generations.fresh(session=session)
     catalogue = snapshot.catalogue
     _require_known(session, snapshot, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
@@ -140,33 +151,34 @@ def record_events(
     if refused:
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
-    subject, (generation, head, head_revision) = subjects.lock_reading(
-        session=session, kind=kind, external_id=external_id, now=now,
-        also=_read_with_lock(),
-    )
-    snapshot.confirm(generation)
+    session.flush()  # Core statements follow: ORM changes the caller made before must be written first.
+    subject = subjects.lock_row(session=session, kind=kind, external_id=external_id, now=now,
+                                also=_read_with_lock(), new=new_subject, also_inserted=_read_with_insert())
+    snapshot.confirm(subject.generation)
     if subject.erased_at is not None or subject.evidence_key is None:
         raise SubjectErased()
     country = context.country or subject.country
     regime = context.regime or rules.regime_for(country)
     events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
     _require_valid_consent(events, context, rules, regime, country)
-    states = _states_of(session, subject.id)
+    connection = session.connection()
     # The subject's row lock (held above) is what keeps the chain from forking: one writer at a time.
-    if subject.revision and head_revision != subject.revision:
+    head = subject.head_hash
+    if subject.revision and subject.head_revision != subject.revision:
         # The lock waited for another writer: the row is its new version, but the statement's
         # subqueries saw the data as of before the wait. Read the head again, now.
-        head = session.scalars(
-            select(ConsentEvent.hash).where(ConsentEvent.subject_id == subject.id, ConsentEvent.revision == subject.revision)
-        ).one()
+        head = connection.execute(_head_statement(), {"subject_id": subject.id, "revision": subject.revision}).scalar_one()
+    states = _stored_states(connection, subject.id) if subject.revision else {}
     prev_hash = head if subject.revision else chain.GENESIS
-    recorded: list[ConsentEvent] = []
+    revision = subject.revision
+    recorded: list[chain.EventValues] = []
+    event_ids: dict[str, str] = {}
     for event_input in events:
-        subject.revision += 1
-        event = ConsentEvent(
+        revision += 1
+        event = chain.EventValues(
             id=new_id("evt"),
             subject_id=subject.id,
-            revision=subject.revision,
+            revision=revision,
             purpose=event_input.purpose,
             decision=event_input.decision.value,
             method=event_input.method.value,
@@ -185,27 +197,98 @@ def record_events(
         )
         chain.seal(event, prev_hash=prev_hash, evidence_key=subject.evidence_key)
         prev_hash = event.hash
-        session.add(event)
         recorded.append(event)
-        states[event.purpose] = _fold(states.get(event.purpose), event, session)
-    _remember_subject_facts(subject, context, rules, country, now)
-    session.flush()
-    # In this transaction: the webhook exists if and only if these events commit.
-    webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
-                                     revision=subject.revision, events=recorded, now=now)
+        states[event.purpose] = _fold(states.get(event.purpose), event)
+        event_ids[event.purpose] = event.id
+    connection.execute(_insert_events_statement(), recorded)
+    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in recorded)
+    _upsert_states(connection, subject.id, {purpose: states[purpose] for purpose in event_ids}, event_ids)
+    facts = _remember_subject_facts(connection, subject, context, rules, country, revision, now)
+    _expire_loaded(session, subject.id, event_ids)
+    if subject.webhooks_enabled:
+        # In this transaction: the webhook exists if and only if these events commit.
+        webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
+                                         revision=revision, events=recorded, now=now)
     reports.count_recorded(session=session, events=recorded)  # the consent-rate rollup, in this transaction
-    circumstances = _circumstances(rules, regime=regime.value, subject=subject, now=now)
-    return _subject_state(subject.kind, subject.external_id, subject.revision, catalogue, states, circumstances)
+    circumstances = _circumstances(rules, regime=regime.value, subject=facts, now=now)
+    return _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id)
 
 
 @functools.cache
 def _read_with_lock() -> tuple:
-    """Read in the subject's locking statement: the generation, and the hash and revision of the
-    subject's latest event by revision (never by time), the head its next event chains to. Built once."""
+    """Read in the subject's locking statement: the generation, the hash and revision of the
+    subject's latest event by revision (never by time), the head its next event chains to, and
+    whether any webhook endpoint is enabled. Built once."""
     latest = select(ConsentEvent.hash, ConsentEvent.revision).where(ConsentEvent.subject_id == Subject.id).order_by(
         ConsentEvent.revision.desc()).limit(1)
-    return (generations.generation_value(), latest.with_only_columns(ConsentEvent.hash).scalar_subquery(),
-            latest.with_only_columns(ConsentEvent.revision).scalar_subquery())
+    return (
+        generations.generation_value().label("generation"),
+        latest.with_only_columns(ConsentEvent.hash).scalar_subquery().label("head_hash"),
+        latest.with_only_columns(ConsentEvent.revision).scalar_subquery().label("head_revision"),
+        webhooks.any_enabled_endpoint().label("webhooks_enabled"),
+    )
+
+
+@functools.cache
+def _read_with_insert() -> tuple:
+    """`_read_with_lock` for a subject just inserted: it has no events yet."""
+    generation, head_hash, head_revision, webhooks_enabled = _read_with_lock()
+    return (generation, null().label("head_hash"), null().label("head_revision"), webhooks_enabled)
+
+
+@functools.cache
+def _head_statement():
+    events = ConsentEvent.__table__
+    return select(events.c.hash).where(
+        events.c.subject_id == bindparam("subject_id"), events.c.revision == bindparam("revision"))
+
+
+@functools.cache
+def _states_statement():
+    st = ConsentState.__table__
+    return select(st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime, st.c.property_key,
+                  st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations).where(
+        st.c.subject_id == bindparam("subject_id"))
+
+
+def _stored_states(connection, subject_id: int) -> dict[str, lookup.StateRow]:
+    return {row.purpose: lookup.StateRow(**row._mapping)
+            for row in connection.execute(_states_statement(), {"subject_id": subject_id})}
+
+
+def _upsert_states(connection, subject_id: int, states: dict[str, lookup.StateRow], event_ids: dict[str, str]) -> None:
+    """The folded states of the purposes just decided: one INSERT ... ON CONFLICT DO UPDATE."""
+    rows = [
+        {"subject_id": subject_id, "event_id": event_ids[purpose], **vars(state)}
+        for purpose, state in sorted(states.items())
+    ]
+    connection.execute(_upsert_states_statement(connection.dialect.name), rows)
+
+
+@functools.lru_cache(maxsize=2)
+def _upsert_states_statement(dialect: str):
+    table = ConsentState.__table__
+    statement = dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["subject_id", "purpose"],
+        set_={column.name: statement.excluded[column.name] for column in table.c if not column.primary_key},
+    )
+
+
+@functools.cache
+def _insert_events_statement():
+    return insert(ConsentEvent.__table__)
+
+
+def _expire_loaded(session: Session, subject_id: int, purposes: Iterable[str]) -> None:
+    """Core wrote past the ORM: objects of this subject a caller loaded earlier are reloaded on next use."""
+    if not session.identity_map:
+        return
+    keys = [identity_key(Subject, subject_id), *(identity_key(ConsentState, (subject_id, p)) for p in purposes)]
+    for key in keys:
+        loaded = session.identity_map.get(key)
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: RegimePolicy) -> list[EventInput]:
@@ -248,44 +331,61 @@ def _require_valid_consent(
         raise ValidationFailed(errors=destination)
 
 
-def _remember_subject_facts(subject: Subject, context: EventContext, rules: RegimeRules, country: str | None, now: datetime) -> None:
-    subject.updated_at = now
+def _remember_subject_facts(
+    connection, subject: Row, context: EventContext, rules: RegimeRules, country: str | None, revision: int, now: datetime
+) -> lookup.SubjectFacts:
+    """Write the subject's new revision and what the request said about it; the facts the rules read."""
+    values: dict[str, Any] = {"revision": revision, "updated_at": now}
     if context.country:
-        subject.country = context.country
+        values["country"] = context.country
     if context.age is not None:
         years_left = rules.age_of_consent(country) - context.age
         # The latest the subject can come of age: they may have turned `age` just now.
-        subject.minor_until = now + timedelta(days=ceil(years_left * DAYS_PER_YEAR)) if years_left > 0 else None
+        values["minor_until"] = now + timedelta(days=ceil(years_left * DAYS_PER_YEAR)) if years_left > 0 else None
+    # The SET clause follows the parameters' names; one compiled form per set of names.
+    connection.execute(_update_subject_statement(), {"b_subject_id": subject.id, **values})
+    return lookup.SubjectFacts(
+        id=subject.id, revision=revision, country=values.get("country", subject.country),
+        minor_until=values.get("minor_until", subject.minor_until), restricted=bool(subject.restricted),
+    )
 
 
-def _fold(state: ConsentState | None, event: ConsentEvent, session: Session) -> ConsentState:
+@functools.cache
+def _update_subject_statement():
+    table = Subject.__table__
+    return update(table).where(table.c.id == bindparam("b_subject_id"))
+
+
+def _fold(state: lookup.StateRow | None, event: chain.EventValues) -> lookup.StateRow:
     """The state after one more event: the latest decision for a purpose wins; transfer
     consents accumulate per destination, and a refusal without one ends them all."""
-    if state is None:
-        state = ConsentState(subject_id=event.subject_id, purpose=event.purpose)
-        session.add(state)
     decision = event.decision
+    destinations = None
     if event.purpose == TRANSFER_PURPOSE:
-        destinations = set(state.destinations or ())
+        kept = set((state.destinations if state is not None else None) or ())
         destination = event.destination_country
         if decision == Decision.GRANTED:
-            destinations.add(destination or ALL_DESTINATIONS)
-        elif destination in (None, ALL_DESTINATIONS) or ALL_DESTINATIONS in destinations:
-            destinations.clear()
+            kept.add(destination or ALL_DESTINATIONS)
+        elif destination in (None, ALL_DESTINATIONS) or ALL_DESTINATIONS in kept:
+            kept.clear()
         else:
-            destinations.discard(destination)
-        state.destinations = sorted(destinations)
-        decision = Decision.GRANTED.value if destinations else decision
-    state.decision = decision
-    state.method = event.method
-    state.notice_version = event.notice_version
-    state.regime = event.regime
-    state.property_key = event.property_key
-    state.actor_type = event.actor_type
-    state.event_id = event.id
-    state.revision = event.revision
-    state.updated_at = event.recorded_at
-    return state
+            kept.discard(destination)
+        destinations = sorted(kept)
+        decision = Decision.GRANTED.value if kept else decision
+    elif state is not None:
+        destinations = state.destinations
+    return lookup.StateRow(
+        purpose=event.purpose,
+        decision=decision,
+        method=event.method,
+        notice_version=event.notice_version,
+        regime=event.regime,
+        property_key=event.property_key,
+        actor_type=event.actor_type,
+        revision=event.revision,
+        updated_at=event.recorded_at,
+        destinations=destinations,
+    )
 
 
 def read_state(
@@ -317,7 +417,8 @@ def read_state(
         suppressed_since=found.suppressed_since,
     )
     revision = subject.revision if subject is not None else 0
-    return _subject_state(kind, external_id, revision, snapshot.catalogue, states, circumstances)
+    return _subject_state(kind, external_id, revision, snapshot.catalogue, states, circumstances,
+                          subject.id if subject is not None else None)
 
 
 @dataclass(frozen=True)
@@ -533,8 +634,10 @@ def _subject_state(
     catalogue: dict[str, Purpose],
     states: dict[str, ConsentState],
     circumstances: Circumstances,
+    subject_key: int | None,
 ) -> SubjectState:
     return SubjectState(
+        subject_key=subject_key,
         kind=kind,
         id=external_id,
         revision=revision,

@@ -13,6 +13,7 @@ counted as events, not as choices.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from consent_service.consents.models import ConsentEvent
-from consent_service.database import upsert_insert
+from consent_service.database import dialect_insert
 from consent_service.errors import NotFound, ValidationFailed
 from consent_service.properties import service as properties
 from consent_service.purposes import service as purposes
@@ -139,12 +140,18 @@ def _add(session: Session, counts: Counter, *, sign: int) -> None:
         return
     # Sorted, so concurrent writers take the rows' locks in one order and cannot deadlock on them.
     rows = [dict(zip(KEY_COLUMNS, key), count=sign * n) for key, n in sorted(counts.items())]
+    connection = session.connection()
+    connection.execute(_add_statement(connection.dialect.name), rows)
+
+
+@functools.lru_cache(maxsize=2)
+def _add_statement(dialect: str):
+    """Built once per dialect; requests only bind the rows (one multi-row statement)."""
     table = ConsentRollup.__table__
-    statement = upsert_insert(session)(table).values(rows)
-    statement = statement.on_conflict_do_update(
+    statement = dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
         index_elements=list(KEY_COLUMNS), set_={"count": table.c["count"] + statement.excluded["count"]}
     )
-    session.execute(statement)
 
 
 # --- rebuilding from the ledger ------------------------------------------------------------------

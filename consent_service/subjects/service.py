@@ -1,15 +1,16 @@
 """Subjects: find one by its identifier, create and lock it for a write, pseudonyms and suppression."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from consent_service.database import upsert_insert
+from consent_service.database import dialect_insert, upsert_insert
 from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.vocabulary import SubjectKind
 
@@ -55,6 +56,52 @@ def lock_reading(
     )
     row = session.execute(query).one()
     return row[0], tuple(row[1:])
+
+
+def lock_row(
+    *, session: Session, kind: str, external_id: str, now: datetime, also: tuple[ColumnElement, ...] = (),
+    new: bool = False, also_inserted: tuple[ColumnElement, ...] | None = None,
+) -> Row:
+    """`lock_reading` in Core: the subject's columns and the labelled expressions `also` as one row.
+
+    `new` says the identifier was just made up (a new visitor): on PostgreSQL the insert then
+    comes first and returns the row, locked, in the same statement. The expressions of `also` that
+    read other tables see the data as of the statement's start, which may predate a wait on the
+    lock: callers compare what they read with the locked row. `also_inserted` replaces `also` in
+    the RETURNING of that insert (subqueries there cannot correlate to the new row). The
+    statements are built once per `also`; requests only bind values."""
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    query, insert, insert_returning = _lock_statements(connection.dialect.name, also, also_inserted)
+    params = {"kind": kind, "external_id": external_id, "now": now}
+    if postgresql and not new:
+        row = connection.execute(query, params).one_or_none()
+        if row is not None:
+            return row
+    if postgresql:
+        row = connection.execute(insert_returning, params).one_or_none()
+        if row is not None:
+            return row
+    else:
+        connection.execute(insert, params)
+    return connection.execute(query, params).one()
+
+
+@functools.lru_cache(maxsize=16)
+def _lock_statements(
+    dialect: str, also: tuple[ColumnElement, ...], also_inserted: tuple[ColumnElement, ...] | None
+) -> tuple:
+    table = Subject.__table__
+    query = (
+        select(table, *also)
+        .where(table.c.kind == bindparam("kind"), table.c.external_id == bindparam("external_id"))
+        .with_for_update(of=table)
+    )
+    insert = dialect_insert(dialect)(table).values(
+        kind=bindparam("kind"), external_id=bindparam("external_id"), revision=0,
+        created_at=bindparam("now"), updated_at=bindparam("now"),
+    ).on_conflict_do_nothing(index_elements=["kind", "external_id"])
+    return query, insert, insert.returning(*table.c, *(also if also_inserted is None else also_inserted))
 
 
 def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:

@@ -1,19 +1,19 @@
 """Consent tokens: a signed snapshot of a subject's effective decisions."""
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import jwt
 from blinker import Namespace
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
 from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
-from consent_service.subjects import service as subjects
 from consent_service.tokens.keystore import KeyStore
 from consent_service.tokens.models import IssuedToken as IssuedTokenRecord
 
@@ -77,13 +77,18 @@ def issue_token(
         claims["gpc"] = gpc
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
-    subject = subjects.find(session=session, kind=kind, external_id=external_id)
-    if subject is not None:
-        session.add(IssuedTokenRecord(
-            jti=claims["jti"], subject_id=subject.id, issued_for=issued_for, property_key=property_key,
-            issued_at=datetime.fromtimestamp(issued_at, now.tzinfo), expires_at=datetime.fromtimestamp(expires_at, now.tzinfo),
-        ))
+    if state.subject_key is not None:
+        session.execute(_record_statement(), {
+            "jti": claims["jti"], "subject_id": state.subject_key, "issued_for": issued_for, "property_key": property_key,
+            "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo),
+            "expires_at": datetime.fromtimestamp(expires_at, now.tzinfo),
+        })
     return IssuedToken(token=token, expires_at=datetime.fromtimestamp(expires_at, now.tzinfo), claims=claims)
+
+
+@functools.cache
+def _record_statement():
+    return insert(IssuedTokenRecord.__table__)
 
 
 def clamp_ttl(requested: int | None, *, default: int, maximum: int) -> int:

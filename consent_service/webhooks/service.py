@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
@@ -112,6 +112,12 @@ def enqueue(
     )
     session.flush()
     return event
+
+
+def any_enabled_endpoint() -> ColumnElement[bool]:
+    """Whether any endpoint is enabled, as an expression to read in a caller's statement: when
+    none is, `enqueue` would write nothing, and a caller that read false can skip it."""
+    return exists(select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True)))
 
 
 def enqueue_consent_changed(
