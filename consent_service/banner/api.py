@@ -109,6 +109,7 @@ def choose(body: dict, property_key: str):
         issuer=settings.token_issuer,
         max_ttl_seconds=settings.token_max_ttl_seconds,
         now=now(),
+        versions=runtime().banner_versions,
     ), rollback=True)
     db.session.commit()
     return {

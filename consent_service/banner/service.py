@@ -96,12 +96,43 @@ def build_config(*, session: Session, prop: Property, language: str, regime: Reg
     return BannerConfig(version=version, language=language, regime=regime, content=content)
 
 
+@dataclass(frozen=True)
+class ShownBanner:
+    """A banner version as stored (banner_versions): what a choice was made on."""
+
+    hash: str
+    property_id: str
+    language: str
+    regime: str
+    notice_version: str
+    content: Mapping[str, Any]
+
+
 class VersionLedger:
     """Stores each banner version once; versions are content hashes, so what is known stays true."""
 
     def __init__(self) -> None:
         self._known: set[str] = set()
+        self._shown: dict[str, ShownBanner] = {}
         self._lock = threading.Lock()
+
+    def shown(self, *, session: Session, version: str) -> ShownBanner | None:
+        """The stored banner version with this hash. A row is never changed or deleted once
+        written (its key is a hash of its content), so one read per process is enough; a hash
+        not found is asked again next time."""
+        found = self._shown.get(version)
+        if found is not None:
+            return found
+        row = session.get(BannerVersion, version)
+        if row is None:
+            return None
+        found = ShownBanner(hash=row.hash, property_id=row.property_id, language=row.language, regime=row.regime,
+                            notice_version=row.notice_version, content=row.content)
+        with self._lock:
+            if len(self._shown) >= KNOWN_VERSIONS_LIMIT:
+                self._shown.clear()
+            self._shown[version] = found
+        return found
 
     def remember(self, *, session: Session, prop: Property, config: BannerConfig, now: datetime) -> None:
         with self._lock:
@@ -138,10 +169,11 @@ def record_choice(
     issuer: str,
     max_ttl_seconds: int,
     now: datetime,
+    versions: VersionLedger,
     snapshot: Snapshot | None = None,
 ) -> ChoiceResult:
     """Write the visitor's choice as events on the banner they saw, and issue their cookie token."""
-    shown = _shown_banner(session, prop, choice)
+    shown = _shown_banner(session, versions, prop, choice)
     refusable = [p["key"] for p in shown.content["purposes"] if p["refusable"]]
     unknown = {f"choices.{key}": ["Not a refusable purpose of this banner."] for key in choice.choices if key not in refusable}
     if unknown:
@@ -157,7 +189,8 @@ def record_choice(
         else []
     )
 
-    visitor_id = _returning_visitor(session, keystore, issuer, prop, choice.token, now) or _new_visitor_id()
+    returning = _returning_visitor(session, keystore, issuer, prop, choice.token, now)
+    visitor_id = returning or _new_visitor_id()
     state = consents.record_events(
         session=session,
         kind=SubjectKind.VISITOR.value,
@@ -182,6 +215,7 @@ def record_choice(
         rules=rules,
         now=now,
         snapshot=snapshot,
+        new_subject=returning is None,
     )
     lifetime_days = prop.accept_lifetime_days if all(s.allowed for k, s in state.consents.items() if k in decisions) else prop.reject_lifetime_days
     token = tokens.issue_token(
@@ -204,8 +238,8 @@ def record_choice(
     )
 
 
-def _shown_banner(session: Session, prop: Property, choice: Choice) -> BannerVersion:
-    shown = session.get(BannerVersion, choice.banner_version)
+def _shown_banner(session: Session, versions: VersionLedger, prop: Property, choice: Choice) -> ShownBanner:
+    shown = versions.shown(session=session, version=choice.banner_version)
     if shown is None or shown.property_id != prop.id:
         raise UnknownBannerVersion(
             "This banner version was never served for this property.",
