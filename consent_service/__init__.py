@@ -27,7 +27,8 @@ def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mappin
 
 
 def _flask_config(settings: Settings) -> dict:
-    engine_options: dict = {"pool_pre_ping": True}
+    # Connections idle for a while are tested on checkout instead (database.ping_when_idle).
+    engine_options: dict = {}
     if not settings.database_url.startswith("sqlite"):
         engine_options.update(
             pool_size=settings.db_pool_size,
@@ -58,6 +59,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
 
     from consent_service.banner.service import VersionLedger
     from consent_service import durability, openapi_fields, write_intent
+    from consent_service.database import ping_when_idle
     from consent_service.errors import register_error_handlers
     from consent_service.extensions import api, db, migrate
     from consent_service.regimes.service import load_rules
@@ -68,6 +70,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
 
     db.init_app(app)
     with app.app_context():
+        ping_when_idle(db.engine)
         write_intent.bind(db.engine, strict=settings.env == "testing")
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)

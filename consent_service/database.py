@@ -1,10 +1,12 @@
 """Column types and engine settings shared by every domain's models."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Callable
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,6 +16,9 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A pooled connection idle longer than this is tested before use (the server may have restarted
+# or dropped it); one in steady use is not, so a busy worker pays no extra round trip per request.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class UTCDateTime(TypeDecorator):
@@ -70,3 +75,29 @@ def dialect_insert(dialect_name: str):
     """`upsert_insert` by dialect name, for statements built once per dialect."""
     return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
+
+def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Test a pooled connection on checkout only when it sat idle for `idle_seconds`: a dead one is
+    replaced (DisconnectionError makes the pool connect anew) before the request uses it.
+
+    SQLAlchemy's pool_pre_ping tests every checkout, a round trip per request on the hot paths;
+    connections handed from request to request back to back are the ones least likely to be dead."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # new, or in steady use
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except dbapi_error as error:
+            raise DisconnectionError(str(error)) from error
