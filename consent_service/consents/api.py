@@ -106,7 +106,7 @@ class ConsentEvents(MethodView):
 
 
 @blp.route(f"{SUBJECT_PATH}/consents")
-@require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True)
+@require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True, read_only=True)
 @blp.arguments(STATE_QUERY, location="query")
 @blp.response(200, SubjectStateSchema)
 def subject_state(query: dict, kind: str, subject_id: str):
@@ -124,7 +124,7 @@ def subject_state(query: dict, kind: str, subject_id: str):
 
 
 @blp.route("/checks", methods=["POST"])
-@require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True)
+@require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True, read_only=True)
 @blp.arguments(CHECK_REQUEST)
 @blp.response(200, CheckResponseSchema)
 def checks(body: dict):
