@@ -99,5 +99,8 @@ def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECO
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            # The ping began a transaction: end it, so the request starts from a clean connection
+            # (one that asks for autocommit could not have it inside a transaction).
+            dbapi_connection.rollback()
         except dbapi_error as error:
             raise DisconnectionError(str(error)) from error
