@@ -37,6 +37,8 @@ from consent_service.webhooks.signing import SecretCipher
 ROOT = Path(__file__).resolve().parents[1]
 
 SECRET_KEY = "bench-secret-key-long-enough-for-production-use"
+ERASURE_PEPPER = "bench-erasure-pepper-long-enough-for-production"
+WORKER_LOG = ROOT / "test-output" / "bench-webhooks-worker.log"
 
 
 class Server(ThreadingHTTPServer):
@@ -76,9 +78,11 @@ class Receiver:
             return len(self.arrivals)
 
 
-def wait_for(condition, seconds: float) -> None:
+def wait_for(condition, seconds: float, worker: subprocess.Popen) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
+        if worker.poll() is not None:
+            raise SystemExit(f"the webhook worker exited with {worker.returncode}; its output: {WORKER_LOG}")
         if time.monotonic() > deadline:
             raise SystemExit("timed out waiting for deliveries")
         time.sleep(0.005)
@@ -115,7 +119,7 @@ class Bench:
 
     def worker(self, poll_interval: float, log) -> subprocess.Popen:
         env = {**os.environ, "FLASK_APP": "wsgi", "CONSENT_ENV": "production", "DATABASE_URL": self.database_url,
-               "SECRET_KEY": SECRET_KEY, "KEY_ENCRYPTION_KEYS": self.encryption_key,
+               "SECRET_KEY": SECRET_KEY, "KEY_ENCRYPTION_KEYS": self.encryption_key, "ERASURE_PEPPER": ERASURE_PEPPER,
                "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "webhooks", "run", "--batch", str(self.args.batch),
@@ -131,9 +135,9 @@ class Bench:
         first_arrival = time.time()
         worker = self.worker(poll_interval, log)
         try:
-            wait_for(lambda: self.receiver.count() > start, 60)
+            wait_for(lambda: self.receiver.count() > start, 60, worker)
             first_arrival = min(t for t in list(self.receiver.arrivals.values())[start:])
-            wait_for(lambda: self.receiver.count() == start + args.events, 600)
+            wait_for(lambda: self.receiver.count() == start + args.events, 600, worker)
             throughput = args.events / (max(self.receiver.arrivals.values()) - first_arrival)
 
             committed: dict[tuple[str, int], float] = {}
@@ -142,7 +146,7 @@ class Bench:
                 time.sleep(max(0.0, begin + n / args.rate - time.monotonic()))
                 key, at = self.write(f"l{n % args.subjects}")
                 committed[key] = at
-            wait_for(lambda: all(key in self.receiver.arrivals for key in committed), 120)
+            wait_for(lambda: all(key in self.receiver.arrivals for key in committed), 120, worker)
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -186,7 +190,8 @@ def main() -> None:
             database_url, drop, engine = f"sqlite:///{folder}/bench.db", (lambda: None), "SQLite"
         bench = Bench(database_url, Fernet.generate_key().decode(), args)
         rows = []
-        with open(Path(folder) / "worker.log", "w") as log:
+        WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with open(WORKER_LOG, "w") as log:
             try:
                 for poll in polls:
                     rows.append((poll, bench.run(poll, log)))
