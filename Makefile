@@ -55,8 +55,11 @@ bench-server: install-test
 bench-snippet:
 	cd bench && npm ci --no-audit --no-fund && node snippet_size.mjs
 
+BENCH_POSTGRES_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
 bench-webhooks: install-test
 	$(BIN)/python bench/webhooks_bench.py
+	$(BIN)/python bench/webhooks_bench.py --postgres $(BENCH_POSTGRES_ADMIN_URL)
 
 clean:
 	rm -rf $(VENV) instance test-output js-snippet/node_modules examples/node-verify/node_modules bench/node_modules

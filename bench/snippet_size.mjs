@@ -3,7 +3,7 @@
  * npm: raw, gzip (zlib level 9) and brotli (quality 11) bytes, as a markdown table and as JSON.
  *   cd bench && npm ci && node snippet_size.mjs
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -67,6 +67,25 @@ const rows = [
       `| ${r.name} | ${r.version || '—'} | ${r.what} | ${r.raw} B (${kib(r.raw)}) | ${r.gzip} B (${kib(r.gzip)}) | ${r.brotli} B (${kib(r.brotli)}) | ${times(r.gzip)} |`,
   ),
 ];
-console.log(rows.join('\n'));
+const budget = 8 * 1024;
+const section = [
+  `- Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Budget: at most 8 KiB gzipped for everything`,
+  `  the banner needs (script and styles; the texts come with the configuration request). Result:`,
+  `  **${kib(base.gzip)}**, ${base.gzip <= budget ? 'within budget' : 'OVER BUDGET'}.`,
+  '',
+  ...rows,
+].join('\n');
+console.log(section);
 console.log();
 console.log(JSON.stringify({ node: process.version, results }, null, 2));
+
+// BENCHMARKS.md: this benchmark's section, between its markers (bench/sections.py does the same in Python).
+if (!process.argv.includes('--no-write')) {
+  const file = join(here, '..', 'BENCHMARKS.md');
+  const [start, end] = ['<!-- bench:snippet:start -->', '<!-- bench:snippet:end -->'];
+  const text = readFileSync(file, 'utf8');
+  const block = `${start}\n${section}\n${end}`;
+  writeFileSync(file, text.includes(start)
+    ? text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length)
+    : `${text}\n## Banner script size\n\n${block}\n`);
+}

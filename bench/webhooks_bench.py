@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -35,6 +36,8 @@ from consent_service.webhooks import service as webhooks
 from consent_service.webhooks.signing import SecretCipher
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.sections import write_section  # noqa: E402  (needs ROOT on the path)
 
 SECRET_KEY = "bench-secret-key-long-enough-for-production-use"
 ERASURE_PEPPER = "bench-erasure-pepper-long-enough-for-production"
@@ -179,6 +182,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--poll-interval", type=float, action="append", help="repeat; default 0.5 and 0.05")
+    parser.add_argument("--no-write", action="store_true", help="Print the table instead of writing BENCHMARKS.md")
     args = parser.parse_args()
     polls = args.poll_interval or [0.5, 0.05]
 
@@ -200,14 +204,20 @@ def main() -> None:
                     db.engine.dispose()
                 drop()
 
-    print(f"\nWebhooks on {engine}, {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"backlog {args.events} changes over {args.subjects} subjects; delay over {args.latency_events} changes "
-          f"at {args.rate:g}/s; worker --batch {args.batch} --concurrency {args.concurrency}\n")
-    print("| Database | Poll interval | Delivered/s (backlog) | Commit → delivery median | p99 |")
-    print("| --- | --- | --- | --- | --- |")
-    for poll, result in rows:
-        print(f"| {engine} | {poll:g} s | {result['throughput']:.0f} | {result['median']:.0f} ms | {result['p99']:.0f} ms |")
-
+    lines = [
+        f"- {engine}, {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; backlog {args.events} changes over {args.subjects} subjects; "
+        f"delay over {args.latency_events} changes at {args.rate:g}/s; worker --batch {args.batch} --concurrency {args.concurrency}",
+        "",
+        "| Database | Poll interval | Delivered/s (backlog) | Commit → delivery median | p99 |",
+        "| --- | --- | ---: | ---: | ---: |",
+        *(f"| {engine} | {poll:g} s | {result['throughput']:.0f} | {result['median']:.0f} ms | {result['p99']:.0f} ms |"
+          for poll, result in rows),
+    ]
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        write_section(f"webhooks-{engine.lower()}", table, heading="Webhook delivery")
 
 if __name__ == "__main__":
     main()
