@@ -112,7 +112,7 @@ def main() -> None:
                          + explain(env["DATABASE_URL"], subjects // 2) + "\n```")
             notes.append(reports_note(env["DATABASE_URL"]))
     notes.append(commit_latency(args.database_url))
-    notes.append("Loading (inside PostgreSQL, indexes in place, then the rollup rebuild and VACUUM ANALYZE): "
+    notes.append("Loading (inside PostgreSQL, indexes in place, then the rollup rebuild, VACUUM ANALYZE and a CHECKPOINT): "
                  + "; ".join(load_notes) + ".")
     table = render(args, runs, latency_by_scale, verifier_bench(), notes)
     if args.no_write:
@@ -160,6 +160,8 @@ def prepare_database(url: str, subjects: int) -> tuple[dict, str]:
     rebuilt = rebuild_rollups(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+        # The load's WAL would otherwise be flushed by checkpoints during the first measurements.
+        conn.execute("CHECKPOINT")
     total = time.monotonic() - started
     line = (f"{subjects * EVENTS_PER_SUBJECT:,} events in {total:.0f} s ({loaded:.0f} s rows"
             + (f", {rebuilt:.0f} s rollup rebuild" if rebuilt is not None else "") + ")")
