@@ -1,12 +1,14 @@
 """Column types and engine settings shared by every domain's models."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, Table, event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -74,6 +76,40 @@ def upsert_insert(session: Session):
 def dialect_insert(dialect_name: str):
     """`upsert_insert` by dialect name, for statements built once per dialect."""
     return pg_insert if dialect_name == "postgresql" else sqlite_insert
+
+
+def array_insert_sql(
+    table: Table, columns: Sequence[str], *, prefix: str, conflict: Sequence[str] = (), set_: Mapping[str, str] | None = None
+) -> str:
+    """PostgreSQL: INSERT INTO `table` the rows bound by `array_params` (one array per column, unnested),
+    optionally ON CONFLICT (`conflict`) DO UPDATE SET column = SQL expression. The text is the same
+    whatever the number of rows, so the server prepares it once; built once per caller."""
+    names = ", ".join(columns)
+    values = ", ".join(f"{column}::json" if isinstance(table.c[column].type, JSON) else column for column in columns)
+    arrays = ", ".join(f"%({prefix}_{column})s::{_array_element_type(table, column)}[]" for column in columns)
+    sql = f"INSERT INTO {table.name} ({names}) SELECT {values} FROM unnest({arrays}) AS given ({names})"
+    if conflict:
+        assignments = ", ".join(f"{column} = {expression}" for column, expression in (set_ or {}).items())
+        sql += f" ON CONFLICT ({', '.join(conflict)}) " + (f"DO UPDATE SET {assignments}" if assignments else "DO NOTHING")
+    return sql
+
+
+def array_params(table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *, prefix: str) -> dict[str, list]:
+    """The parameters of `array_insert_sql`: each column's values in row order. JSON values are
+    serialized as SQLAlchemy's JSON type does (None as JSON null unless the type says otherwise)."""
+    params = {}
+    for column in columns:
+        values = [row[column] for row in rows]
+        kind = table.c[column].type
+        if isinstance(kind, JSON):
+            values = [None if value is None and kind.none_as_null else json.dumps(value) for value in values]
+        params[f"{prefix}_{column}"] = values
+    return params
+
+
+def _array_element_type(table: Table, column: str) -> str:
+    kind = table.c[column].type
+    return "text" if isinstance(kind, JSON) else kind.compile(dialect=postgresql.dialect())
 
 
 def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:

@@ -79,7 +79,7 @@ class ConsentEvents(MethodView):
             session=db.session,
             api_key_id=current_principal().key_id,
             key=request.headers.get("Idempotency-Key"),
-            request_fingerprint=idempotency.fingerprint(request.method, request.path, request.get_json()),
+            fingerprint=lambda: idempotency.fingerprint(request.method, request.path, request.get_json()),
             produce=produce,
             now=moment,
         )

@@ -48,15 +48,17 @@ def run_once(
     session: Session,
     api_key_id: int,
     key: str | None,
-    request_fingerprint: str,
+    fingerprint: Callable[[], str],
     produce: Callable[[], Answer],
     now: datetime,
 ) -> Answer:
-    """Run `produce` and commit, or replay what the first request with this key answered."""
+    """Run `produce` and commit, or replay what the first request with this key answered.
+    The request's `fingerprint` is only worked out for a request that has a key."""
     if key is None:
         answer = produce()
         session.commit()
         return answer
+    request_fingerprint = fingerprint()
     stored = session.get(IdempotencyRecord, (api_key_id, validate_key(key)))
     if stored is not None:
         return _replay(stored, request_fingerprint)

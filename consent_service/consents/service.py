@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from math import ceil
 from typing import Any, Iterable, Sequence
 
@@ -24,7 +25,7 @@ from consent_service.consents.state import (
     PurposeState,
     effective,
 )
-from consent_service.database import dialect_insert
+from consent_service.database import array_insert_sql, array_params, dialect_insert
 from consent_service.errors import Conflict, ValidationFailed
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
@@ -32,6 +33,7 @@ from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import RegimePolicy, RegimeRules
 from consent_service.reports import service as reports
+from consent_service.reports.models import ConsentRollup
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
@@ -152,8 +154,10 @@ def record_events(
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
     session.flush()  # Core statements follow: ORM changes the caller made before must be written first.
-    subject = subjects.lock_row(session=session, kind=kind, external_id=external_id, now=now,
-                                also=_read_with_lock(), new=new_subject, also_inserted=_read_with_insert())
+    connection = session.connection()
+    fused = connection.dialect.name == "postgresql"
+    subject = subjects.lock_row(session=session, kind=kind, external_id=external_id, now=now, new=new_subject,
+                                also=_read_with_lock(fused), also_inserted=_read_with_insert(fused))
     snapshot.confirm(subject.generation)
     if subject.erased_at is not None or subject.evidence_key is None:
         raise SubjectErased()
@@ -161,14 +165,16 @@ def record_events(
     regime = context.regime or rules.regime_for(country)
     events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
     _require_valid_consent(events, context, rules, regime, country)
-    connection = session.connection()
     # The subject's row lock (held above) is what keeps the chain from forking: one writer at a time.
-    head = subject.head_hash
+    head, states = subject.head_hash, None
     if subject.revision and subject.head_revision != subject.revision:
         # The lock waited for another writer: the row is its new version, but the statement's
-        # subqueries saw the data as of before the wait. Read the head again, now.
+        # subqueries saw the data as of before the wait. Read the head (and the states) again, now.
         head = connection.execute(_head_statement(), {"subject_id": subject.id, "revision": subject.revision}).scalar_one()
-    states = _stored_states(connection, subject.id) if subject.revision else {}
+    elif fused:
+        states = _states_from_json(subject.states)
+    if states is None:
+        states = _stored_states(connection, subject.id) if subject.revision else {}
     prev_hash = head if subject.revision else chain.GENESIS
     revision = subject.revision
     recorded: list[chain.EventValues] = []
@@ -200,40 +206,69 @@ def record_events(
         recorded.append(event)
         states[event.purpose] = _fold(states.get(event.purpose), event)
         event_ids[event.purpose] = event.id
-    connection.execute(_insert_events_statement(), recorded)
+    changed = [
+        {"subject_id": subject.id, "event_id": event_ids[purpose], **vars(states[purpose])} for purpose in sorted(event_ids)
+    ]
+    facts, subject_values = _subject_facts(subject, context, rules, country, revision, now)
+    if fused:
+        _write_fused(connection, recorded, changed, subject.id, subject_values, reports.recorded_rows(recorded))
+    else:
+        connection.execute(_insert_events_statement(), recorded)
+        connection.execute(_upsert_states_statement(connection.dialect.name), changed)
+        # The SET clause follows the parameters' names; one compiled form per set of names.
+        connection.execute(_update_subject_statement(), {"b_subject_id": subject.id, **subject_values})
+        reports.count_recorded(session=session, events=recorded)  # the consent-rate rollup, in this transaction
     session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in recorded)
-    _upsert_states(connection, subject.id, {purpose: states[purpose] for purpose in event_ids}, event_ids)
-    facts = _remember_subject_facts(connection, subject, context, rules, country, revision, now)
     _expire_loaded(session, subject.id, event_ids)
     if subject.webhooks_enabled:
         # In this transaction: the webhook exists if and only if these events commit.
         webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
                                          revision=revision, events=recorded, now=now)
-    reports.count_recorded(session=session, events=recorded)  # the consent-rate rollup, in this transaction
     circumstances = _circumstances(rules, regime=regime.value, subject=facts, now=now)
     return _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id)
 
 
 @functools.cache
-def _read_with_lock() -> tuple:
+def _read_with_lock(with_states: bool) -> tuple:
     """Read in the subject's locking statement: the generation, the hash and revision of the
     subject's latest event by revision (never by time), the head its next event chains to, and
-    whether any webhook endpoint is enabled. Built once."""
+    whether any webhook endpoint is enabled; `with_states` (PostgreSQL), the subject's states
+    too, as one JSON array (a round trip saved; SQLite reads them in process). Built once each."""
     latest = select(ConsentEvent.hash, ConsentEvent.revision).where(ConsentEvent.subject_id == Subject.id).order_by(
         ConsentEvent.revision.desc()).limit(1)
-    return (
+    columns = (
         generations.generation_value().label("generation"),
         latest.with_only_columns(ConsentEvent.hash).scalar_subquery().label("head_hash"),
         latest.with_only_columns(ConsentEvent.revision).scalar_subquery().label("head_revision"),
         webhooks.any_enabled_endpoint().label("webhooks_enabled"),
     )
+    if not with_states:
+        return columns
+    st = ConsentState.__table__
+    row = func.json_build_array(*(st.c[name] for name in STATE_FIELDS))
+    states = select(func.json_agg(row)).where(st.c.subject_id == Subject.id).scalar_subquery()
+    return (*columns, states.label("states"))
 
 
 @functools.cache
-def _read_with_insert() -> tuple:
-    """`_read_with_lock` for a subject just inserted: it has no events yet."""
-    generation, head_hash, head_revision, webhooks_enabled = _read_with_lock()
-    return (generation, null().label("head_hash"), null().label("head_revision"), webhooks_enabled)
+def _read_with_insert(with_states: bool) -> tuple:
+    """`_read_with_lock` for a subject just inserted: it has no events (nor states) yet."""
+    generation, head_hash, head_revision, webhooks_enabled, *states = _read_with_lock(with_states)
+    nothing = (null().label("head_hash"), null().label("head_revision"))
+    return (generation, *nothing, webhooks_enabled, *(null().label("states") for _ in states))
+
+
+STATE_FIELDS = tuple(field.name for field in dataclasses.fields(lookup.StateRow))
+
+
+def _states_from_json(rows: list[list] | None) -> dict[str, lookup.StateRow]:
+    """The states `_read_with_lock` read as JSON arrays (STATE_FIELDS order; times as ISO 8601)."""
+    states = {}
+    for values in rows or ():
+        state = dict(zip(STATE_FIELDS, values))
+        state["updated_at"] = datetime.fromisoformat(state["updated_at"]).astimezone(timezone.utc)
+        states[state["purpose"]] = lookup.StateRow(**state)
+    return states
 
 
 @functools.cache
@@ -256,17 +291,9 @@ def _stored_states(connection, subject_id: int) -> dict[str, lookup.StateRow]:
             for row in connection.execute(_states_statement(), {"subject_id": subject_id})}
 
 
-def _upsert_states(connection, subject_id: int, states: dict[str, lookup.StateRow], event_ids: dict[str, str]) -> None:
-    """The folded states of the purposes just decided: one INSERT ... ON CONFLICT DO UPDATE."""
-    rows = [
-        {"subject_id": subject_id, "event_id": event_ids[purpose], **vars(state)}
-        for purpose, state in sorted(states.items())
-    ]
-    connection.execute(_upsert_states_statement(connection.dialect.name), rows)
-
-
 @functools.lru_cache(maxsize=2)
 def _upsert_states_statement(dialect: str):
+    """The folded states of the purposes just decided: one INSERT ... ON CONFLICT DO UPDATE."""
     table = ConsentState.__table__
     statement = dialect_insert(dialect)(table)
     return statement.on_conflict_do_update(
@@ -331,10 +358,11 @@ def _require_valid_consent(
         raise ValidationFailed(errors=destination)
 
 
-def _remember_subject_facts(
-    connection, subject: Row, context: EventContext, rules: RegimeRules, country: str | None, revision: int, now: datetime
-) -> lookup.SubjectFacts:
-    """Write the subject's new revision and what the request said about it; the facts the rules read."""
+def _subject_facts(
+    subject: Row, context: EventContext, rules: RegimeRules, country: str | None, revision: int, now: datetime
+) -> tuple[lookup.SubjectFacts, dict[str, Any]]:
+    """The facts the rules read after this write, and the subject's columns it changes: the new
+    revision and what the request said about the subject."""
     values: dict[str, Any] = {"revision": revision, "updated_at": now}
     if context.country:
         values["country"] = context.country
@@ -342,11 +370,45 @@ def _remember_subject_facts(
         years_left = rules.age_of_consent(country) - context.age
         # The latest the subject can come of age: they may have turned `age` just now.
         values["minor_until"] = now + timedelta(days=ceil(years_left * DAYS_PER_YEAR)) if years_left > 0 else None
-    # The SET clause follows the parameters' names; one compiled form per set of names.
-    connection.execute(_update_subject_statement(), {"b_subject_id": subject.id, **values})
-    return lookup.SubjectFacts(
+    facts = lookup.SubjectFacts(
         id=subject.id, revision=revision, country=values.get("country", subject.country),
         minor_until=values.get("minor_until", subject.minor_until), restricted=bool(subject.restricted),
+    )
+    return facts, values
+
+
+def _write_fused(connection, events: list, states: list[dict], subject_id: int, subject_values: dict, rollup: list[dict]) -> None:
+    """PostgreSQL: the events, the states, the subject's new values and the rollup's counts in one
+    statement (data-modifying CTEs, rows bound as arrays): one round trip instead of four."""
+    event_table, state_table = ConsentEvent.__table__, ConsentState.__table__
+    params = {
+        **array_params(event_table, EVENT_COLUMNS, events, prefix="e"),
+        **array_params(state_table, STATE_COLUMNS, states, prefix="s"),
+        **array_params(ConsentRollup.__table__, reports.ROLLUP_UPSERT_COLUMNS, rollup, prefix="r"),
+        "u_id": subject_id, "u_revision": subject_values["revision"], "u_updated_at": subject_values["updated_at"],
+        "u_country": subject_values.get("country"),
+        "u_set_minor": "minor_until" in subject_values, "u_minor_until": subject_values.get("minor_until"),
+    }
+    connection.exec_driver_sql(_fused_write_sql(), params)
+
+
+EVENT_COLUMNS = tuple(column.name for column in ConsentEvent.__table__.c)
+STATE_COLUMNS = tuple(column.name for column in ConsentState.__table__.c)
+
+
+@functools.cache
+def _fused_write_sql() -> str:
+    state_table = ConsentState.__table__
+    keys = [column.name for column in state_table.primary_key]
+    return (
+        f"WITH events AS ({array_insert_sql(ConsentEvent.__table__, EVENT_COLUMNS, prefix='e')}), "
+        f"states AS ({array_insert_sql(state_table, STATE_COLUMNS, prefix='s', conflict=keys, set_={c: f'excluded.{c}' for c in STATE_COLUMNS if c not in keys})}), "
+        f"rollup AS ({reports.rollup_upsert_sql('r')}), "
+        "subject AS (UPDATE subjects SET revision = %(u_revision)s, updated_at = %(u_updated_at)s, "
+        "country = COALESCE(%(u_country)s::varchar, country), "
+        "minor_until = CASE WHEN %(u_set_minor)s THEN %(u_minor_until)s::timestamptz ELSE minor_until END "
+        "WHERE id = %(u_id)s) "
+        "SELECT 1"
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from consent_service.consents.models import ConsentEvent
-from consent_service.database import dialect_insert
+from consent_service.database import array_insert_sql, dialect_insert
 from consent_service.errors import NotFound, ValidationFailed
 from consent_service.properties import service as properties
 from consent_service.purposes import service as purposes
@@ -109,6 +109,23 @@ def count_recorded(*, session: Session, events: Sequence[ConsentEvent]) -> None:
     _add(session, _rollup_counts(events), sign=1)
 
 
+def recorded_rows(events: Sequence[ConsentEvent]) -> list[dict]:
+    """What `count_recorded` adds, as rows for `ROLLUP_UPSERT_COLUMNS` and `rollup_upsert_sql`, for a
+    caller that writes them in a statement of its own (consents' fused write on PostgreSQL)."""
+    return _rows(_rollup_counts(events), sign=1)
+
+
+ROLLUP_UPSERT_COLUMNS = (*KEY_COLUMNS, "count")
+
+
+@functools.cache
+def rollup_upsert_sql(prefix: str) -> str:
+    """`_add_statement` on PostgreSQL with its rows bound as arrays (database.array_insert_sql)."""
+    table = ConsentRollup.__table__
+    return array_insert_sql(table, ROLLUP_UPSERT_COLUMNS, prefix=prefix, conflict=KEY_COLUMNS,
+                            set_={"count": f"{table.name}.count + excluded.count"})
+
+
 def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     """Take these subjects' events back out of the rollup, before retention deletes them from the ledger."""
     if not subject_ids:
@@ -138,10 +155,13 @@ def _rollup_counts(events: Iterable[ConsentEvent]) -> Counter:
 def _add(session: Session, counts: Counter, *, sign: int) -> None:
     if not counts:
         return
-    # Sorted, so concurrent writers take the rows' locks in one order and cannot deadlock on them.
-    rows = [dict(zip(KEY_COLUMNS, key), count=sign * n) for key, n in sorted(counts.items())]
     connection = session.connection()
-    connection.execute(_add_statement(connection.dialect.name), rows)
+    connection.execute(_add_statement(connection.dialect.name), _rows(counts, sign=sign))
+
+
+def _rows(counts: Counter, *, sign: int) -> list[dict]:
+    # Sorted, so concurrent writers take the rows' locks in one order and cannot deadlock on them.
+    return [dict(zip(KEY_COLUMNS, key), count=sign * n) for key, n in sorted(counts.items())]
 
 
 @functools.lru_cache(maxsize=2)

@@ -71,3 +71,34 @@ def test_concurrent_retries_with_one_idempotency_key_write_once(app, auth):
         answers = list(pool.map(write, range(WRITERS)))
     assert answers == [(201, 1)] * WRITERS
     assert len(db.session.scalars(select(ConsentEvent)).all()) == 1
+
+
+DESTINATIONS = ["US", "IN", "BR", "ZA", "MX", "AR", "CN", "NG"]
+
+
+def test_concurrent_transfer_grants_keep_every_destination(app, auth):
+    """Each write folds the subject's stored state: one that waited for the lock must fold the state
+    the writer before it left, not the one it saw before the wait, or a destination is lost."""
+    headers = auth("consents:write", "consents:read")
+
+    def grant(destination: str) -> list[int]:
+        client = app.test_client()
+        return [
+            client.post("/v1/subjects/customer/traveller/consent-events", headers=headers, json={
+                "events": [{"purpose": "cross_border_transfer", "decision": "granted", "method": "written"}],
+                "notice_version": "v1", "country": "DE", "destination_country": destination,
+            }).status_code
+            for _ in range(3)
+        ]
+
+    with ThreadPoolExecutor(len(DESTINATIONS)) as pool:
+        assert [s for result in pool.map(grant, DESTINATIONS) for s in result] == [201] * 3 * len(DESTINATIONS)
+    state = app.test_client().get("/v1/subjects/customer/traveller/consents", headers=headers).get_json()
+    assert state["revision"] == 3 * len(DESTINATIONS)
+    checks = [
+        app.test_client().post("/v1/checks", headers=headers, json={
+            "subject": {"kind": "customer", "id": "traveller"}, "purposes": ["cross_border_transfer"],
+            "country": "DE", "destination_country": destination}).get_json()["allowed"]
+        for destination in DESTINATIONS
+    ]
+    assert checks == [True] * len(DESTINATIONS)

@@ -1,0 +1,66 @@
+"""The write path's statements: what a consent write costs in round trips, and the states it folds."""
+from __future__ import annotations
+
+
+from sqlalchemy import event
+
+from consent_service.consents import service as consents
+from consent_service.extensions import db
+from consent_service.subjects import service as subjects
+
+WRITE = "/v1/subjects/customer/c-1/consent-events"
+BODY = {"events": [{"purpose": "marketing", "decision": "denied", "method": "api"}], "notice_version": "v1", "country": "DE"}
+
+
+def _statements(app, send) -> list[str]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert send().status_code == 201
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return statements
+
+
+def test_a_write_to_a_known_subject_is_two_statements_on_postgresql(app, client, auth):
+    headers = auth("consents:write")
+    assert client.post(WRITE, json=BODY, headers=headers).status_code == 201  # the subject exists from now on
+    statements = _statements(app, lambda: client.post(WRITE, json=BODY, headers=headers))
+    if db.engine.dialect.name == "postgresql":
+        # The lock (with generation, chain head and states), then events + states + subject + rollup as one.
+        assert len(statements) == 2, statements
+        assert "FOR UPDATE" in statements[0] and "json_agg" in statements[0]
+        assert all(f"INSERT INTO {table}" in statements[1] for table in ("consent_events", "consent_states", "consent_rollups"))
+    else:
+        # SQLite is in process, with no round trips to save: BEGIN IMMEDIATE, the subject's insert-or-keep
+        # and its read, the states, then events, states, subject and rollup one statement each.
+        assert len(statements) == 8, statements
+
+
+def test_the_states_read_with_the_lock_are_the_stored_states(app, client, auth, clock):
+    """PostgreSQL reads the states as JSON inside the locking statement: the same values, times
+    included, as the plain read of consent_states (transfer destinations, nulls, microseconds)."""
+    headers = auth("consents:write")
+    for body in (
+        {"events": [{"purpose": "marketing", "decision": "granted", "method": "api"},
+                    {"purpose": "analytics", "decision": "denied", "method": "api"}], "notice_version": "v1"},
+        {"events": [{"purpose": "cross_border_transfer", "decision": "granted", "method": "written"}],
+         "notice_version": "v2", "country": "DE", "destination_country": "US", "property": "pk_x"},
+    ):
+        clock.advance(seconds=1, microseconds=123457)
+        assert client.post(WRITE, json=body, headers=headers).status_code == 201
+    with app.app_context():
+        connection = db.session.connection()
+        fused = connection.dialect.name == "postgresql"
+        row = subjects.lock_row(session=db.session, kind="customer", external_id="c-1", now=clock(),
+                                also=consents._read_with_lock(fused), also_inserted=consents._read_with_insert(fused))
+        stored = consents._stored_states(connection, row.id)
+        assert set(stored) == {"marketing", "analytics", "cross_border_transfer"}
+        assert stored["cross_border_transfer"].destinations == ["US"]
+        if fused:
+            assert consents._states_from_json(row.states) == stored
+        db.session.rollback()
