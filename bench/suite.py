@@ -5,10 +5,15 @@
 
 It creates a PostgreSQL database (--database-url, default consent_bench on the local server),
 migrates it, loads it inside PostgreSQL (INSERT ... SELECT generate_series: no API call per
-row; the consent-rate rollups are then rebuilt, since the loader bypasses record_events), starts the real gunicorn with production settings and the baseline app (bench/
-baseline_app.py), loads both from wrk on loopback (bounded in time), measures the token
-verifier in process, and writes the results table into BENCHMARKS.md between its markers.
+row; the consent-rate rollups are then rebuilt, since the loader bypasses record_events), starts
+the real gunicorn with production settings and the baseline app (bench/baseline_app.py), loads
+both from wrk on loopback (bounded in time), measures the token verifier in process, and writes
+the results table into BENCHMARKS.md between its markers.
 The load generator shares the machine's cores with the servers.
+
+Each gunicorn's output (its own log and the service's JSON access log, one line per request)
+goes to a file in a temporary folder, as production ships it to a collector; the folder is
+printed at the end, and the tail of a server's log if it died.
 """
 from __future__ import annotations
 
@@ -64,6 +69,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="Print the table instead of writing BENCHMARKS.md")
     args = parser.parse_args()
 
+    logs = Path(tempfile.mkdtemp(prefix="consent-bench-logs-"))
     runs: list[Run] = []
     notes: list[str] = []
     scales = sorted({int(s) for s in args.scales.split(",") if s} | {args.subjects})
@@ -72,7 +78,7 @@ def main() -> None:
     for subjects in scales:
         env, loaded = prepare_database(args.database_url, subjects)
         load_notes.append(loaded)
-        with servers(env, args.workers, args.threads) as (service, baseline, key, banner_key, admin_key):
+        with servers(env, args.workers, args.threads, logs / f"{subjects}-subjects") as (service, baseline, key, banner_key, admin_key):
             warm(service, key)
             checks = check_script(key, subjects)
             if subjects != args.subjects:
@@ -115,11 +121,11 @@ def main() -> None:
     notes.append("Loading (inside PostgreSQL, indexes in place, then the rollup rebuild, VACUUM ANALYZE and a CHECKPOINT): "
                  + "; ".join(load_notes) + ".")
     table = render(args, runs, latency_by_scale, verifier_bench(), notes)
-    if args.no_write:
-        print(table)
-    else:
+    if not args.no_write:
         write_section("suite", table, heading="Server hot paths")
-        print(table)
+    print(table)
+    size = sum(path.stat().st_size for path in logs.rglob("*.log"))
+    print(f"Server logs (gunicorn and the JSON access log, one line per request; {size / 2**20:,.0f} MiB): {logs}")
 
 
 def prepare_database(url: str, subjects: int) -> tuple[dict, str]:
@@ -243,8 +249,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def servers(env: dict, workers: int, threads: int = 1):
-    """The service and the baseline under gunicorn (sync workers), a key, an admin key and a property."""
+def servers(env: dict, workers: int, threads: int = 1, logs: Path | None = None):
+    """The service and the baseline under gunicorn, a key, an admin key and a property.
+
+    Each server's output goes to `logs`/<name>.log (a new temporary folder if not given); the tail of a log is
+    printed if its server died or gunicorn reported a worker lost."""
     flask = [sys.executable, "-m", "flask"]
     key = subprocess.run(flask + ["keys", "create", "--name", "bench", "--scope", "consents:read", "--scope",
                                   "consents:write", "--scope", "tokens:issue"], env=env, cwd=ROOT, check=True,
@@ -256,21 +265,50 @@ def servers(env: dict, workers: int, threads: int = 1):
     banner_key = subprocess.run(flask + ["properties", "create", "--name", "Bench", "--origin", "https://bench.example",
                                          "--notice-version", "2026-01-01", "--notice-url", "https://bench.example/p"],
                                 env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    logs = Path(tempfile.mkdtemp(prefix="consent-bench-logs-")) if logs is None else logs
+    logs.mkdir(parents=True, exist_ok=True)
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
                 "--log-level", "warning"]
-    processes = [
-        subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{service_port}", "wsgi:app"], env=env, cwd=ROOT),
-        subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{baseline_port}", "bench.baseline_app:app"], env=env, cwd=ROOT),
-    ]
+    processes = {}
+    for name, port, app in (("service", service_port, "wsgi:app"), ("baseline", baseline_port, "bench.baseline_app:app")):
+        with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+            processes[name] = subprocess.Popen(gunicorn + ["--bind", f"127.0.0.1:{port}", app], env=env, cwd=ROOT,
+                                               stdout=log, stderr=subprocess.STDOUT)
     try:
         for port, path in ((service_port, "/healthz"), (baseline_port, "/openapi.json")):
             wait_up(f"http://127.0.0.1:{port}{path}")
         yield f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}", key, banner_key, admin_key
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
+        died = {name for name, process in processes.items() if process.poll() is not None}
+        for name, process in processes.items():
+            if name not in died:
+                process.send_signal(signal.SIGTERM)
+        for process in processes.values():
             process.wait(timeout=30)
+        for name in processes:
+            report_failures(name, logs / f"{name}.log", died=name in died)
+
+
+# gunicorn's own lines ("[time] [pid] [LEVEL] message"): a worker timed out, was killed or failed to boot.
+GUNICORN_FAILURE = re.compile(r"^\[[^]]+\] \[\d+\] \[(?:ERROR|CRITICAL)\] ")
+
+
+def report_failures(name: str, log: Path, *, died: bool) -> None:
+    """Print the tail of a server's log if it died, and gunicorn's reports of lost workers if there were any."""
+    with open(log, errors="replace") as handle:
+        failures = [line.rstrip() for line in handle if GUNICORN_FAILURE.match(line)]
+    if not died and not failures:
+        return
+    print(f"\n{name} {'DIED' if died else 'lost workers'}; its log is {log}", file=sys.stderr)
+    if failures:
+        print("gunicorn reported:\n" + "\n".join(failures[-20:]), file=sys.stderr)
+    print("tail of the log:\n" + tail(log), file=sys.stderr, flush=True)
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 64 * 1024))
+        return b"\n".join(handle.read().splitlines()[-lines:]).decode(errors="replace")
 
 
 def wait_up(url: str) -> None:
@@ -428,13 +466,22 @@ def wrk(name: str, base: str, script: str | None, args, path: str = "/") -> Run:
 def settle(base: str) -> None:
     """Wait until requests queued by the last run are served, so the next run starts idle."""
     deadline = time.monotonic() + 120
-    quick = 0
+    quick = refused = 0
     while quick < 3 and time.monotonic() < deadline:
         started = time.monotonic()
         try:
             requests.get(f"{base}/openapi.json", timeout=30)
-        except requests.RequestException:
-            pass
+        except requests.Timeout:
+            quick = 0
+            continue
+        except requests.ConnectionError:
+            # Refused: nothing listens any more (a replaced worker is back well within these 5 s).
+            refused += 1
+            if refused > 50:
+                raise RuntimeError(f"{base} refuses connections: its gunicorn is gone") from None
+            time.sleep(0.1)
+            continue
+        refused = 0
         quick = quick + 1 if time.monotonic() - started < 0.05 else 0
 
 
@@ -499,7 +546,7 @@ def render(args, runs: list[Run], by_scale: dict[int, Run], verifier: tuple[floa
         f"wrk ({args.connections} connections, {args.duration} s per run) shares the cores with the servers",
         f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}; gunicorn {args.workers} workers x "
         f"{args.threads} threads ({'gthread' if args.threads > 1 else 'sync'}) for the service and the baseline alike, "
-        f"production settings; {args.subjects:,} subjects / {args.subjects * EVENTS_PER_SUBJECT:,} events loaded",
+        f"production settings, JSON access log on (to a file); {args.subjects:,} subjects / {args.subjects * EVENTS_PER_SUBJECT:,} events loaded",
         "",
         "| Run | req/s | vs baseline | p50 ms | p99 ms | p99 vs baseline | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
