@@ -9,7 +9,16 @@ row; the consent-rate rollups are then rebuilt, since the loader bypasses record
 the real gunicorn with production settings and the baseline app (bench/baseline_app.py), loads
 both from wrk on loopback (bounded in time), measures the token verifier in process, and writes
 the results table into BENCHMARKS.md between its markers.
-The load generator shares the machine's cores with the servers.
+
+The load generator shares the machine's cores with the servers, and on a small shared VM one
+run can be a third slower than the next. So the endpoints that have targets (a check, a consent
+write, a banner choice) are measured in --rounds interleaved rounds, with a baseline run between
+every two runs (B check B write B choice B check B ...): each target run is compared with the
+mean of the baseline runs just before and after it, the ratio quoted is the median of those
+per-round ratios, and its min-max is shown so the reader sees the noise. req/s, p50 and p99 are
+medians over the runs. Other endpoints run once, against the median baseline; the check at the
+smaller scales runs --rounds times. The ledger check counts events before the first write round
+and after the last, against the writes wrk acknowledged in all of them.
 
 Each gunicorn's output (its own log and the service's JSON access log, one line per request)
 goes to a file in a temporary folder, as production ships it to a collector; the folder is
@@ -30,10 +39,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from statistics import mean, median
 
 import psycopg
 import requests
@@ -55,12 +66,57 @@ class Run:
     requests: int
 
 
+@dataclass
+class Measured:
+    """One endpoint's runs: one run, or one per round with each run's ratios to the baseline runs beside it."""
+    name: str
+    runs: list[Run]
+    ratios: list[float] = field(default_factory=list)  # req/s against the adjacent baselines, per round
+    p99_ratios: list[float] = field(default_factory=list)  # p99 likewise
+
+    @property
+    def rps(self) -> float:
+        return median(run.rps for run in self.runs)
+
+    @property
+    def p50_ms(self) -> float:
+        return median(run.p50_ms for run in self.runs)
+
+    @property
+    def p99_ms(self) -> float:
+        return median(run.p99_ms for run in self.runs)
+
+    @property
+    def errors(self) -> int:
+        return sum(run.errors for run in self.runs)
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(run.requests - run.errors for run in self.runs)
+
+    def ratio(self, baseline: Measured) -> float:
+        """req/s against the baseline: the median per-round ratio if there were rounds, else against its median."""
+        return median(self.ratios) if self.ratios else self.rps / baseline.rps
+
+    def p99_ratio(self, baseline: Measured) -> float:
+        return median(self.p99_ratios) if self.p99_ratios else self.p99_ms / baseline.p99_ms
+
+    def spread(self, baseline: Measured) -> str:
+        """min-max of the req/s ratios: what one run alone could have claimed."""
+        ratios = self.ratios or ([run.rps / baseline.rps for run in self.runs] if len(self.runs) > 1 else [])
+        return f"{min(ratios):.0%}–{max(ratios):.0%}" if ratios else "—"
+
+
 def main() -> None:
+    started = time.monotonic()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/consent_bench"))
     parser.add_argument("--subjects", type=int, default=1_000_000)
     parser.add_argument("--scales", default="1000,100000", help="Smaller subject counts for the latency-vs-size runs")
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="Interleaved rounds of the baseline and the endpoints with targets (and runs of the check "
+                             "at each smaller scale); medians are quoted")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4,
@@ -68,12 +124,14 @@ def main() -> None:
                              "the service and the baseline alike")
     parser.add_argument("--no-write", action="store_true", help="Print the table instead of writing BENCHMARKS.md")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     logs = Path(tempfile.mkdtemp(prefix="consent-bench-logs-"))
-    runs: list[Run] = []
+    rows: list[Measured] = []
     notes: list[str] = []
     scales = sorted({int(s) for s in args.scales.split(",") if s} | {args.subjects})
-    latency_by_scale: dict[int, Run] = {}
+    latency_by_scale: dict[int, Measured] = {}
     load_notes: list[str] = []
     for subjects in scales:
         env, loaded = prepare_database(args.database_url, subjects)
@@ -81,35 +139,54 @@ def main() -> None:
         with servers(env, args.workers, args.threads, logs / f"{subjects}-subjects") as (service, baseline, key, banner_key, admin_key):
             warm(service, key)
             checks = check_script(key, subjects)
+            check_name = "POST /v1/checks (one subject, 3 purposes)"
             if subjects != args.subjects:
-                latency_by_scale[subjects] = wrk("check (one subject, 3 purposes)", service, checks, args)
+                name = f"{check_name} at {subjects:,} subjects"
+                latency_by_scale[subjects] = Measured(name, [wrk(name, service, checks, args) for _ in range(args.rounds)])
                 continue
             rss_warm = worker_rss(service)
-            runs.append(wrk("stack ceiling: GET /healthz", service, None, args, path="/healthz"))
-            runs.append(wrk("baseline: one indexed SELECT", baseline, baseline_script(subjects), args))
-            latency_by_scale[subjects] = wrk("POST /v1/checks (one subject, 3 purposes)", service, checks, args)
-            runs.append(latency_by_scale[subjects])
-            runs.append(wrk("POST /v1/checks (batch of 100 subjects)", service, batch_script(key, subjects), args))
-            runs.append(wrk("GET /v1/subjects/.../consents", service, state_script(key, subjects), args))
-            runs.append(wrk("POST /v1/subjects/.../tokens (token issuing)", service, token_script(key, subjects), args))
-            runs.append(wrk("GET /v1/banner/{key}", service, banner_script(banner_key, None), args))
+
+            def once(name: str, script: str | None, path: str = "/") -> Measured:
+                return Measured(name, [wrk(name, service, script, args, path=path)])
+
+            # The reads that have no target run once, before the write rounds change the data.
+            ceiling = once("stack ceiling: GET /healthz", None, path="/healthz")
+            reads = [
+                once("POST /v1/checks (batch of 100 subjects)", batch_script(key, subjects)),
+                once("GET /v1/subjects/.../consents", state_script(key, subjects)),
+                once("POST /v1/subjects/.../tokens (token issuing)", token_script(key, subjects)),
+                once("GET /v1/banner/{key}", banner_script(banner_key, None)),
+            ]
             etag = requests.get(f"{service}/v1/banner/{banner_key}", timeout=10).headers["ETag"]
-            runs.append(wrk("GET /v1/banner/{key} (If-None-Match)", service, banner_script(banner_key, etag), args))
+            reads.append(once("GET /v1/banner/{key} (If-None-Match)", banner_script(banner_key, etag)))
             if reports_endpoint(service):
-                runs.append(wrk("GET /v1/reports/consent-rates (30 days, admin)", service, reports_script(admin_key), args))
+                reads.append(once("GET /v1/reports/consent-rates (30 days, admin)", reports_script(admin_key)))
+
+            baseline_name = "baseline: one indexed SELECT"
+            scripts = {
+                check_name: checks,
+                "POST .../consent-events (one event)": write_script(key, subjects),
+                "POST /v1/banner/{key}/consents": choice_script(service, banner_key),
+            }
             before = count_events(env["DATABASE_URL"])
-            write = wrk("POST .../consent-events (one event)", service, write_script(key, subjects), args)
-            runs.append(write)
-            choice = wrk("POST /v1/banner/{key}/consents", service, choice_script(service, banner_key), args)
-            runs.append(choice)
+            baselines, (check, write, choice) = interleaved(
+                args.rounds,
+                lambda: wrk(baseline_name, baseline, baseline_script(subjects), args),
+                [(name, lambda name=name, script=script: wrk(name, service, script, args))
+                 for name, script in scripts.items()],
+            )
             written = count_events(env["DATABASE_URL"]) - before
-            acknowledged = write.requests - write.errors + 3 * (choice.requests - choice.errors)
+            latency_by_scale[subjects] = check
+            baseline_row = Measured(baseline_name, baselines)
+            rows += [ceiling, baseline_row, check, *reads, write, choice]
+            acknowledged = write.acknowledged + 3 * choice.acknowledged
             # wrk stops counting with up to one request per connection still in flight, and those still commit.
-            in_flight = args.connections * (1 + 3)
+            in_flight = args.rounds * args.connections * (1 + 3)
             complete = acknowledged <= written <= acknowledged + in_flight
-            notes.append(f"Ledger after the write runs: {written:,} new events for {acknowledged:,} acknowledged by wrk "
-                         f"(plus at most {in_flight} from requests in flight when it stopped): "
-                         f"{'complete' if complete else 'MISMATCH'}.")
+            notes.append(f"Ledger after the {args.rounds} write rounds: {written:,} new events for {acknowledged:,} "
+                         f"acknowledged by wrk (plus at most {in_flight:,} from requests in flight when it stopped "
+                         f"each run): {'complete' if complete else 'MISMATCH'}.")
+            notes.append(rounds_note(baseline_row, [check, write, choice]))
             rss_after = worker_rss(service)
             notes.append(f"Worker RSS: {fmt_mb(rss_warm)} after warm-up, {fmt_mb(rss_after)} after the runs "
                          f"(ratio {max(a / w for a, w in zip(rss_after, rss_warm)):.2f}).")
@@ -120,12 +197,42 @@ def main() -> None:
     notes.append(commit_latency(args.database_url))
     notes.append("Loading (inside PostgreSQL, indexes in place, then the rollup rebuild, VACUUM ANALYZE and a CHECKPOINT): "
                  + "; ".join(load_notes) + ".")
-    table = render(args, runs, latency_by_scale, verifier_bench(), notes)
+    elapsed = time.monotonic() - started
+    table = render(args, rows, latency_by_scale, verifier_bench(), notes, elapsed)
     if not args.no_write:
         write_section("suite", table, heading="Server hot paths")
     print(table)
     size = sum(path.stat().st_size for path in logs.rglob("*.log"))
     print(f"Server logs (gunicorn and the JSON access log, one line per request; {size / 2**20:,.0f} MiB): {logs}")
+    print(f"Took {elapsed / 60:.1f} min.")
+
+
+def interleaved(rounds: int, baseline: Callable[[], Run],
+                targets: list[tuple[str, Callable[[], Run]]]) -> tuple[list[Run], list[Measured]]:
+    """`rounds` rounds of the targets, with a baseline run before, between and after them: B T1 B T2 B T3 B T1 B ...
+
+    Each target run is compared with the mean of the two baseline runs around it, so whatever else the machine
+    was doing in those seconds weighs on both sides of the ratio, and drift over the suite cancels out."""
+    baselines = [baseline()]
+    measured = [Measured(name, []) for name, _ in targets]
+    for number in range(rounds):
+        print(f"round {number + 1} of {rounds}", flush=True)
+        for result, (_, measure) in zip(measured, targets):
+            run = measure()
+            baselines.append(baseline())
+            beside = baselines[-2:]
+            result.runs.append(run)
+            result.ratios.append(run.rps / mean(b.rps for b in beside))
+            result.p99_ratios.append(run.p99_ms / mean(b.p99_ms for b in beside))
+    return baselines, measured
+
+
+def rounds_note(baseline: Measured, measured: list[Measured]) -> str:
+    """Every round's figures, in order, so a reader can see the noise behind the medians."""
+    parts = [f"{m.name} {', '.join(f'{r:.0%}' for r in m.ratios)}" for m in measured]
+    return (f"Interleaved rounds (req/s of each run against the mean of the baseline runs just before and after it, "
+            f"in the order run): {'; '.join(parts)}. Baseline runs: "
+            + ", ".join(f"{run.rps:,.0f}" for run in baseline.runs) + " req/s.")
 
 
 def prepare_database(url: str, subjects: int) -> tuple[dict, str]:
@@ -534,50 +641,63 @@ def verifier_bench() -> tuple[float, float, float]:
     return float(values["verifier"]), float(values["raw"]), float(values["pyjwt"])
 
 
-def render(args, runs: list[Run], by_scale: dict[int, Run], verifier: tuple[float, float, float], notes: list[str]) -> str:
-    baseline = next(r for r in runs if r.name.startswith("baseline"))
+def render(args, rows: list[Measured], by_scale: dict[int, Measured], verifier: tuple[float, float, float],
+           notes: list[str], elapsed: float) -> str:
+    baseline = next(r for r in rows if r.name.startswith("baseline"))
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.machine())
     memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 2**20
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     lines = [
-        f"- Command: `{' '.join(['.venv/bin/python', 'bench/suite.py'] + sys.argv[1:])}` (`make bench`)",
+        f"- Command: `{' '.join(['.venv/bin/python', 'bench/suite.py'] + sys.argv[1:])}` (`make bench`), "
+        f"{elapsed / 60:.0f} min with the loading",
         f"- Machine: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, PostgreSQL on the same machine; "
         f"wrk ({args.connections} connections, {args.duration} s per run) shares the cores with the servers",
         f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}; gunicorn {args.workers} workers x "
         f"{args.threads} threads ({'gthread' if args.threads > 1 else 'sync'}) for the service and the baseline alike, "
-        f"production settings, JSON access log on (to a file); {args.subjects:,} subjects / {args.subjects * EVENTS_PER_SUBJECT:,} events loaded",
+        f"production settings, JSON access log on (to a file); {args.subjects:,} subjects / "
+        f"{args.subjects * EVENTS_PER_SUBJECT:,} events loaded",
+        f"- The baseline and the endpoints with targets ran in {args.rounds} interleaved rounds (baseline, check, "
+        "baseline, write, baseline, banner choice, baseline, ...): their req/s, p50 and p99 are medians over the "
+        "runs, \"vs baseline\" is the median of each run's ratio to the mean of the baseline runs just before and "
+        "after it, and \"range\" the lowest and highest of those ratios. The other endpoints ran once, against the "
+        "median baseline.",
         "",
-        "| Run | req/s | vs baseline | p50 ms | p99 ms | p99 vs baseline | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Run | runs | req/s | vs baseline | range | p50 ms | p99 ms | p99 vs baseline | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for run in runs:
-        lines.append(f"| {run.name} | {run.rps:,.0f} | {run.rps / baseline.rps:.0%} | {run.p50_ms:.2f} | "
-                     f"{run.p99_ms:.2f} | {run.p99_ms / baseline.p99_ms:.2f}x | {run.errors} |")
-    lines += ["", "Check latency against the size of the ledger:", "",
-              "| Subjects | Events | req/s | p50 ms | p99 ms |", "| ---: | ---: | ---: | ---: | ---: |"]
-    for subjects, run in sorted(by_scale.items()):
-        lines.append(f"| {subjects:,} | {subjects * EVENTS_PER_SUBJECT:,} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} |")
+    for row in rows:
+        lines.append(f"| {row.name} | {len(row.runs)} | {row.rps:,.0f} | {row.ratio(baseline):.0%} | "
+                     f"{row.spread(baseline)} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | "
+                     f"{row.p99_ratio(baseline):.2f}x | {row.errors} |")
+    lines += ["", "Check latency against the size of the ledger (medians of the runs):", "",
+              "| Subjects | Events | runs | req/s | p50 ms | p99 ms | p99 range ms |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for subjects, row in sorted(by_scale.items()):
+        p99s = [run.p99_ms for run in row.runs]
+        lines.append(f"| {subjects:,} | {subjects * EVENTS_PER_SUBJECT:,} | {len(row.runs)} | {row.rps:,.0f} | "
+                     f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {min(p99s):.2f}–{max(p99s):.2f} |")
     ours, raw, pyjwt = verifier
-    lines += ["", "Targets (issue 9), from the figures above:", ""] + [f"- {line}" for line in targets(runs, by_scale, verifier, notes)]
+    lines += ["", "Targets (issue 9), from the medians above:", ""] + [f"- {line}" for line in targets(rows, by_scale, verifier, notes)]
     lines += ["", f"Token verification on one core: consent_verifier {ours:,.0f}/s, raw Ed25519 (cryptography) "
               f"{raw:,.0f}/s ({ours / raw:.0%}), plain PyJWT {pyjwt:,.0f}/s ({pyjwt / raw:.0%}).", ""]
     lines += [f"{note}\n" for note in notes]
     return "\n".join(lines)
 
 
-def targets(runs: list[Run], by_scale: dict[int, Run], verifier: tuple[float, float, float], notes: list[str]) -> list[str]:
-    baseline = next(r for r in runs if r.name.startswith("baseline"))
-    by_name = {r.name: r for r in runs}
+def targets(rows: list[Measured], by_scale: dict[int, Measured], verifier: tuple[float, float, float],
+            notes: list[str]) -> list[str]:
+    baseline = next(r for r in rows if r.name.startswith("baseline"))
+    by_name = {r.name: r for r in rows}
     lines = []
 
     def verdict(ok: bool) -> str:
         return "**met**" if ok else "**not met**"
 
     check = by_name["POST /v1/checks (one subject, 3 purposes)"]
-    ratio, p99 = check.rps / baseline.rps, check.p99_ms / baseline.p99_ms
-    lines.append(f"checks ≥ 90% of baseline throughput and p99 ≤ 1.5× baseline p99: {ratio:.0%}, {p99:.2f}× — "
-                 f"{verdict(ratio >= 0.9 and p99 <= 1.5)}")
+    ratio, p99 = check.ratio(baseline), check.p99_ratio(baseline)
+    lines.append(f"checks ≥ 90% of baseline throughput and p99 ≤ 1.5× baseline p99: {ratio:.0%} "
+                 f"(rounds {check.spread(baseline)}), {p99:.2f}× — {verdict(ratio >= 0.9 and p99 <= 1.5)}")
     if len(by_scale) > 1:
         smallest, largest = by_scale[min(by_scale)], by_scale[max(by_scale)]
         growth = largest.p99_ms / smallest.p99_ms
@@ -585,11 +705,12 @@ def targets(runs: list[Run], by_scale: dict[int, Run], verifier: tuple[float, fl
                      f"{min(by_scale) * EVENTS_PER_SUBJECT:,}: {growth:.2f}× — {verdict(growth <= 1.5)}")
     ledger_complete = any("complete" in n and "MISMATCH" not in n for n in notes if n.startswith("Ledger"))
     for name, label in (("POST .../consent-events (one event)", "consent writes"), ("POST /v1/banner/{key}/consents", "banner choices")):
-        run = by_name[name]
-        ratio = run.rps / baseline.rps
-        lines.append(f"{label} ≥ 50% of baseline with durable commits, zero errors, ledger complete: {ratio:.0%}, "
-                     f"{run.errors} errors, ledger {'complete' if ledger_complete else 'MISMATCH'} — "
-                     f"{verdict(ratio >= 0.5 and run.errors == 0 and ledger_complete)}")
+        row = by_name[name]
+        ratio = row.ratio(baseline)
+        lines.append(f"{label} ≥ 50% of baseline with durable commits, zero errors, ledger complete: {ratio:.0%} "
+                     f"(rounds {row.spread(baseline)}), {row.errors} errors, "
+                     f"ledger {'complete' if ledger_complete else 'MISMATCH'} — "
+                     f"{verdict(ratio >= 0.5 and row.errors == 0 and ledger_complete)}")
     ours, raw, _ = verifier
     lines.append(f"verifier ≥ 85% of raw Ed25519: {ours / raw:.0%} — {verdict(ours / raw >= 0.85)}")
     rss = next((n for n in notes if n.startswith("Worker RSS")), "")
@@ -599,7 +720,6 @@ def targets(runs: list[Run], by_scale: dict[int, Run], verifier: tuple[float, fl
     lines.append(f"consent.js ≤ 8 KiB gzip: {gzipped:,} B ({gzipped / 1024:.1f} KiB; peers under Banner script size) — "
                  f"{verdict(gzipped <= 8 * 1024)}")
     return lines
-
 
 
 if __name__ == "__main__":
