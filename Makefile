@@ -47,7 +47,7 @@ test-js:
 
 bench: bench-snippet bench-webhooks bench-server
 
-# Needs PostgreSQL (BENCH_DATABASE_URL) and wrk; BENCH_ARGS="--subjects 100000" for a shorter run.
+# Needs PostgreSQL (BENCH_DATABASE_URL) and wrk; BENCH_ARGS="--subjects 100000 --rounds 3" for a shorter run.
 bench-server: install-test
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)
