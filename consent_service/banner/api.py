@@ -21,6 +21,9 @@ blp = Blueprint("banner", __name__, url_prefix="/v1/banner", description="The ba
 CONFIG_MAX_AGE_SECONDS = 300
 PREFLIGHT_MAX_AGE_SECONDS = 600
 PROPERTY_KEY = "<string(maxlength=64):property_key>"
+# Instances, not classes: webargs builds a schema per request from a class, and the choice is a hot path.
+BANNER_QUERY, CHOICE_IN = BannerQuerySchema(), ChoiceInSchema()
+BANNER_CONFIG, CHOICE_OUT = BannerConfigSchema(), ChoiceOutSchema()
 
 
 class OriginNotAllowed(Forbidden):
@@ -53,8 +56,8 @@ def _cors_headers(response):
 
 
 @blp.route(f"/{PROPERTY_KEY}")
-@blp.arguments(BannerQuerySchema, location="query")
-@blp.response(200, BannerConfigSchema)
+@blp.arguments(BANNER_QUERY, location="query")
+@blp.response(200, BANNER_CONFIG)
 @blp.alt_response(304, description="Not modified (If-None-Match)")
 @blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
@@ -82,8 +85,8 @@ def config(query: dict, property_key: str):
 
 
 @blp.route(f"/{PROPERTY_KEY}/consents", methods=["POST"])
-@blp.arguments(ChoiceInSchema)
-@blp.response(201, ChoiceOutSchema)
+@blp.arguments(CHOICE_IN)
+@blp.response(201, CHOICE_OUT)
 @blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
 def choose(body: dict, property_key: str):
