@@ -1,10 +1,11 @@
-"""Keys, purposes and material notices held in memory per process, validated on every request.
+"""Keys, purposes, material notices and properties held in memory per process, validated on every request.
 
 A snapshot is read whole, generation first; it answers only while the generation read with a
 request's own data (in the same statement where the hot paths can, else one small read) still
 equals the snapshot's. Triggers bump the generation in the transaction of every change to those
 tables (migration 0008), so no process ever answers from rows another process has changed: a
-revoked key is refused, a new purpose is known, a material notice counts, on the next request.
+revoked key is refused, a new purpose is known, a material notice counts, an origin added to a
+property is allowed, on the next request.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from consent_service.apikeys import service as apikeys
 from consent_service.generations.models import ROW_ID, Generation
 from consent_service.notices import service as notices
 from consent_service.notices.service import MaterialChange
+from consent_service.properties import service as properties
+from consent_service.properties.service import PropertyEntry
 from consent_service.purposes import service as purposes
 from consent_service.purposes.service import CataloguePurpose
 
@@ -41,6 +44,8 @@ class Snapshot:
     keys: dict[str, apikeys.KeyEntry]
     catalogue: dict[str, CataloguePurpose]
     material_changes: tuple[MaterialChange, ...]
+    # By publishable key: what the banner's endpoints need of each property.
+    properties: dict[str, PropertyEntry]
     # The last try of a request trusts the snapshot it just loaded instead of failing.
     final: bool = False
 
@@ -72,6 +77,7 @@ def load(*, session: Session) -> Snapshot:
         keys=apikeys.key_entries(session=session),
         catalogue=purposes.catalogue_entries(session=session),
         material_changes=tuple(notices.material_changes(session=session)),
+        properties=properties.property_entries(session=session),
     )
 
 

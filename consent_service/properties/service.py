@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from consent_service.banner import texts as builtin_texts
@@ -20,6 +21,10 @@ DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
 BANNER_CATEGORIES = ("cookie", "communication")
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
 LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+class UnknownProperty(NotFound):
+    message = "No property has this publishable key."
 
 
 def create_property(
@@ -83,8 +88,45 @@ def get(*, session: Session, property_id: str) -> Property:
 def get_by_key(*, session: Session, publishable_key: str) -> Property:
     prop = session.scalars(select(Property).where(Property.publishable_key == publishable_key)).one_or_none()
     if prop is None:
-        raise NotFound("No property has this publishable key.")
+        raise UnknownProperty()
     return prop
+
+
+@dataclass(frozen=True)
+class PropertyEntry:
+    """A property as plain data, safe to keep between requests (the generations cache holds these):
+    what the banner's endpoints read, without the ORM."""
+
+    id: str
+    name: str
+    publishable_key: str
+    allowed_origins: frozenset[str]
+    default_language: str
+    purposes: tuple[str, ...]
+    texts: Mapping[str, Any]
+    notice_version: str
+    notice_url: str
+    cookie_domain: str | None
+    accept_lifetime_days: int
+    reject_lifetime_days: int
+    gpc_honoured: bool
+
+
+def property_entries(*, session: Session) -> dict[str, PropertyEntry]:
+    """Every property by publishable key. Read as rows, not ORM objects: the JSON values are the
+    entries' own, shared with no session."""
+    return {row.publishable_key: entry_of(row) for row in session.execute(select(Property.__table__))}
+
+
+def entry_of(prop: Property | Row) -> PropertyEntry:
+    """The plain-data form of a property (a model or a row of its table)."""
+    return PropertyEntry(
+        id=prop.id, name=prop.name, publishable_key=prop.publishable_key, allowed_origins=frozenset(prop.allowed_origins),
+        default_language=prop.default_language, purposes=tuple(prop.purposes), texts=prop.texts,
+        notice_version=prop.notice_version, notice_url=prop.notice_url, cookie_domain=prop.cookie_domain,
+        accept_lifetime_days=prop.accept_lifetime_days, reject_lifetime_days=prop.reject_lifetime_days,
+        gpc_honoured=prop.gpc_honoured,
+    )
 
 
 def newest_named(*, session: Session, name: str) -> Property | None:

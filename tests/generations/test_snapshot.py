@@ -86,6 +86,32 @@ def test_any_write_to_a_watched_table_bumps_the_generation(app, session):
     assert generations.current_generation(session=session) > before
 
 
+def test_every_change_to_a_property_bumps_the_generation_and_the_snapshot_has_it(app, session):
+    """The banner takes properties from the snapshot: insert, update and delete, even in plain SQL,
+    must each move the generation (migration 0008's triggers on properties)."""
+
+    def bumps(statement: str) -> bool:
+        before = generations.current_generation(session=session)
+        session.execute(text(statement))
+        session.commit()
+        return generations.current_generation(session=session) > before
+
+    assert bumps(
+        "INSERT INTO properties (id, name, publishable_key, allowed_origins, default_language, purposes, texts,"
+        " notice_version, notice_url, cookie_domain, accept_lifetime_days, reject_lifetime_days, gpc_honoured,"
+        " created_at, updated_at) VALUES ('prop_sql', 'Plain SQL', 'pk_sql', '[\"https://sql.example\"]', 'en',"
+        " '[\"necessary\"]', '{}', '1', 'https://sql.example/privacy', NULL, 365, 180, true,"
+        " '2026-01-15 09:30:00', '2026-01-15 09:30:00')"
+    )
+    assert generations.load(session=session).properties["pk_sql"].allowed_origins == {"https://sql.example"}
+    assert bumps("UPDATE properties SET allowed_origins = '[\"https://www.sql.example\"]' WHERE id = 'prop_sql'")
+    assert generations.load(session=session).properties["pk_sql"].allowed_origins == {"https://www.sql.example"}
+    assert bumps("UPDATE properties SET gpc_honoured = false WHERE id = 'prop_sql'")
+    assert generations.load(session=session).properties["pk_sql"].gpc_honoured is False
+    assert bumps("DELETE FROM properties WHERE id = 'prop_sql'")
+    assert "pk_sql" not in generations.load(session=session).properties
+
+
 def test_a_check_is_one_statement_and_a_batch_of_100_too(app, client, auth):
     headers = auth("consents:read")
     assert _check(client, headers, "marketing").status_code == 200  # warm: the snapshot is loaded
