@@ -9,9 +9,11 @@ from consent_service.banner import texts
 from consent_service.banner.schemas import BannerConfigSchema, BannerQuerySchema, ChoiceInSchema, ChoiceOutSchema
 from consent_service.clock import now
 from consent_service.consents import evidence
-from consent_service.errors import ErrorSchema, Forbidden
+from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
-from consent_service.properties import service as properties
+from consent_service.generations import service as generations
+from consent_service.generations.service import Snapshot
+from consent_service.properties.service import PropertyEntry
 from consent_service.regimes.request_country import country_from_cdn
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Method
@@ -26,20 +28,31 @@ BANNER_QUERY, CHOICE_IN = BannerQuerySchema(), ChoiceInSchema()
 BANNER_CONFIG, CHOICE_OUT = BannerConfigSchema(), ChoiceOutSchema()
 
 
-class OriginNotAllowed(Forbidden):
-    code = "origin_not_allowed"
-    message = "This origin is not allowed for this property."
-
-
 @blp.before_request
 def _resolve_property():
-    """Every banner request names a property; a browser's Origin must be one of its own."""
+    """Every banner request names a property; a browser's Origin must be one of its own.
+
+    Properties come from the process's snapshot. The choice's write confirms the snapshot with
+    the visitor's lock (and the view admits again with the snapshot it writes with); the other
+    requests confirm it here with one small read."""
+    confirm = not (request.endpoint == "banner.choose" and request.method == "POST")
+
+    def admit(snapshot: Snapshot) -> tuple[Snapshot, PropertyEntry]:
+        if confirm:
+            snapshot.confirm(generations.current_generation(session=db.session))
+        return snapshot, _admitted(snapshot)
+
+    g.banner_snapshot, g.banner_property = runtime().snapshots.run(session=db.session, work=admit)
+
+
+def _admitted(snapshot: Snapshot) -> PropertyEntry:
+    """The path's property in `snapshot`, if the Origin is allowed; only then are CORS headers sent."""
     g.cors_origin = None
-    prop = properties.get_by_key(session=db.session, publishable_key=request.view_args["property_key"])
     origin = request.headers.get("Origin")
-    if origin is not None and origin not in prop.allowed_origins:
-        raise OriginNotAllowed()
-    g.banner_property, g.cors_origin = prop, origin
+    prop = banner.admitted_property(session=db.session, snapshot=snapshot,
+                                    publishable_key=request.view_args["property_key"], origin=origin)
+    g.cors_origin = origin
+    return prop
 
 
 @blp.after_request
@@ -72,7 +85,7 @@ def config(query: dict, property_key: str):
     )
     country = query.get("country") or country_from_cdn()
     rules = runtime().rules
-    shown = banner.build_config(session=db.session, prop=prop, language=language, regime=rules.regime_for(country), rules=rules)
+    shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language, regime=rules.regime_for(country), rules=rules)
     runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
     response = jsonify(shown.as_response())
     response.set_etag(shown.version.removeprefix("sha256:"))
@@ -92,11 +105,11 @@ def config(query: dict, property_key: str):
 def choose(body: dict, property_key: str):
     """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""
     settings = runtime().settings
-    # The purposes and notices come from the process's snapshot, confirmed by the write's own read.
+    # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
     result = runtime().snapshots.run(session=db.session, work=lambda snapshot: banner.record_choice(
         session=db.session,
         snapshot=snapshot,
-        prop=g.banner_property,
+        prop=_admitted(snapshot),
         choice=banner.Choice(
             choices=body["choices"],
             method=Method(body["method"]),

@@ -16,10 +16,11 @@ from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, default_decision
 from consent_service.database import upsert_insert
-from consent_service.errors import ValidationFailed
+from consent_service.errors import Forbidden, ValidationFailed
+from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
-from consent_service.properties.models import Property
-from consent_service.purposes import service as purposes
+from consent_service.properties.service import PropertyEntry, UnknownProperty
+from consent_service.purposes.service import CataloguePurpose
 from consent_service.regimes.service import RegimeRules
 from consent_service.tokens import service as tokens
 from consent_service.tokens.keystore import KeyStore
@@ -33,6 +34,11 @@ KNOWN_VERSIONS_LIMIT = 10_000
 
 class UnknownBannerVersion(ValidationFailed):
     code = "unknown_banner_version"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+    message = "This origin is not allowed for this property."
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,25 @@ class ChoiceResult:
     decisions: dict[str, consents.PurposeState]
 
 
-def build_config(*, session: Session, prop: Property, language: str, regime: Regime, rules: RegimeRules) -> BannerConfig:
+def admitted_property(*, session: Session, snapshot: Snapshot, publishable_key: str, origin: str | None) -> PropertyEntry:
+    """The property with this publishable key, from `snapshot`; a browser's Origin (None when the
+    caller is not a browser page) must be one of the property's own.
+
+    Refused only once the snapshot is confirmed current (StaleSnapshot otherwise): a property
+    created, or an origin added, by another process since the snapshot was taken is honoured."""
+    prop = snapshot.properties.get(publishable_key)
+    if prop is not None and (origin is None or origin in prop.allowed_origins):
+        return prop
+    snapshot.confirm(generations.current_generation(session=session))
+    if prop is None:
+        raise UnknownProperty()
+    raise OriginNotAllowed()
+
+
+def build_config(
+    *, catalogue: Mapping[str, CataloguePurpose], prop: PropertyEntry, language: str, regime: Regime, rules: RegimeRules
+) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to."""
-    catalogue = purposes.catalogue(session=session)
     localized = texts.resolve(language, prop.texts)
     circumstances = Circumstances(regime=regime.value, policy=rules.policy(regime))
     shown = []
@@ -134,7 +156,7 @@ class VersionLedger:
             self._shown[version] = found
         return found
 
-    def remember(self, *, session: Session, prop: Property, config: BannerConfig, now: datetime) -> None:
+    def remember(self, *, session: Session, prop: PropertyEntry, config: BannerConfig, now: datetime) -> None:
         with self._lock:
             if config.version in self._known:
                 return
@@ -162,7 +184,7 @@ class VersionLedger:
 def record_choice(
     *,
     session: Session,
-    prop: Property,
+    prop: PropertyEntry,
     choice: Choice,
     rules: RegimeRules,
     keystore: KeyStore,
@@ -238,7 +260,7 @@ def record_choice(
     )
 
 
-def _shown_banner(session: Session, versions: VersionLedger, prop: Property, choice: Choice) -> ShownBanner:
+def _shown_banner(session: Session, versions: VersionLedger, prop: PropertyEntry, choice: Choice) -> ShownBanner:
     shown = versions.shown(session=session, version=choice.banner_version)
     if shown is None or shown.property_id != prop.id:
         raise UnknownBannerVersion(
@@ -254,7 +276,7 @@ def _shown_banner(session: Session, versions: VersionLedger, prop: Property, cho
 
 
 def _returning_visitor(
-    session: Session, keystore: KeyStore, issuer: str, prop: Property, token: str | None, now: datetime
+    session: Session, keystore: KeyStore, issuer: str, prop: PropertyEntry, token: str | None, now: datetime
 ) -> str | None:
     """The visitor id proven by a previous token of this property; None starts a new visitor."""
     if not token:

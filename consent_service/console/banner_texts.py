@@ -1,11 +1,12 @@
 """The banner-text form of a property: fields per language, the overrides they save, and drafts to preview."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from consent_service.banner import texts as builtin_texts
 from consent_service.properties.models import Property
+from consent_service.properties.service import PropertyEntry, entry_of
 
 MAX_TEXT_LENGTH = 2000
 UI_LABELS = {
@@ -73,8 +74,6 @@ def overrides_from_form(prop: Property, language: str, form: Mapping[str, str]) 
     return texts
 
 
-def draft(prop: Property, texts: Mapping[str, Any]) -> Property:
-    """A copy of the property with other texts, never added to a session: previews write nothing."""
-    copy = Property(**{column: getattr(prop, column) for column in Property.__table__.columns.keys()})
-    copy.texts = dict(texts)
-    return copy
+def draft(prop: Property, texts: Mapping[str, Any]) -> PropertyEntry:
+    """The property as plain data with other texts, apart from any session: previews write nothing."""
+    return replace(entry_of(prop), texts=dict(texts))

@@ -287,8 +287,9 @@ def preview(property_id: str):
     config = None
     if not problems:
         rules = runtime().rules
-        shown = banner.build_config(session=db.session, prop=banner_texts.draft(prop, texts), language=language,
-                                    regime=rules.regime_for(request.args.get("country") or None), rules=rules)
+        shown = banner.build_config(catalogue=purposes.catalogue(session=db.session), prop=banner_texts.draft(prop, texts),
+                                    language=language, regime=rules.regime_for(request.args.get("country") or None),
+                                    rules=rules)
         config = shown.as_response()
     response = Response(render_template("console/preview.html", config=config, problems=problems, nonce=nonce,
                                         lang=language))
