@@ -211,7 +211,7 @@ def record_choice(
         else []
     )
 
-    returning = _returning_visitor(session, keystore, issuer, prop, choice.token, now)
+    returning = _returning_visitor(session, keystore, issuer, prop, choice.token, now, snapshot)
     visitor_id = returning or _new_visitor_id()
     state = consents.record_events(
         session=session,
@@ -276,13 +276,16 @@ def _shown_banner(session: Session, versions: VersionLedger, prop: PropertyEntry
 
 
 def _returning_visitor(
-    session: Session, keystore: KeyStore, issuer: str, prop: PropertyEntry, token: str | None, now: datetime
+    session: Session, keystore: KeyStore, issuer: str, prop: PropertyEntry, token: str | None, now: datetime,
+    snapshot: Snapshot | None,
 ) -> str | None:
-    """The visitor id proven by a previous token of this property; None starts a new visitor."""
+    """The visitor id proven by a previous token of this property; None starts a new visitor.
+    The signing key comes from the snapshot, which the visitor's lock confirms."""
     if not token:
         return None
     try:
-        claims = tokens.verify_token(session=session, keystore=keystore, issuer=issuer, token=token, now=now)
+        claims = tokens.verify_token(session=session, keystore=keystore, issuer=issuer, token=token, now=now,
+                                     snapshot=snapshot)
     except tokens.TokenRejected:
         return None
     kind, _, visitor_id = str(claims.get("sub", "")).partition(":")

@@ -1,4 +1,4 @@
-"""One row counting changes to keys, purposes, notices and properties; database triggers bump it."""
+"""One row counting changes to keys, purposes, notices, properties and signing keys; database triggers bump it."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger
@@ -6,10 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.extensions import db
 
-# The only row's id. The triggers of migration 0008 bump its value in the transaction of every
-# insert, update or delete of api_keys, purposes, notices and properties, whoever writes them.
+# The only row's id. The triggers of migrations 0008 and 0009 bump its value in the transaction of
+# every insert, update or delete of these tables, whoever writes them.
 ROW_ID = 1
-WATCHED_TABLES = ("api_keys", "purposes", "notices", "properties")
+WATCHED_TABLES = ("api_keys", "purposes", "notices", "properties", "signing_keys")
 
 
 class Generation(db.Model):

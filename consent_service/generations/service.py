@@ -1,11 +1,12 @@
-"""Keys, purposes, material notices and properties held in memory per process, validated on every request.
+"""Keys, purposes, material notices, properties and signing keys held in memory per process,
+validated on every request.
 
 A snapshot is read whole, generation first; it answers only while the generation read with a
 request's own data (in the same statement where the hot paths can, else one small read) still
 equals the snapshot's. Triggers bump the generation in the transaction of every change to those
-tables (migration 0008), so no process ever answers from rows another process has changed: a
+tables (migrations 0008 and 0009), so no process ever answers from rows another process has changed: a
 revoked key is refused, a new purpose is known, a material notice counts, an origin added to a
-property is allowed, on the next request.
+property is allowed, a deleted signing key verifies nothing, on the next request.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from consent_service.properties import service as properties
 from consent_service.properties.service import PropertyEntry
 from consent_service.purposes import service as purposes
 from consent_service.purposes.service import CataloguePurpose
+from consent_service.tokens import keystore
+from consent_service.tokens.keystore import PublishedKey
 
 T = TypeVar("T")
 # A request whose snapshot went stale is answered again with a fresh one; a generation that keeps
@@ -46,6 +49,8 @@ class Snapshot:
     material_changes: tuple[MaterialChange, ...]
     # By publishable key: what the banner's endpoints need of each property.
     properties: dict[str, PropertyEntry]
+    # By kid: the public halves that verify tokens (the banner's returning visitors).
+    signing_keys: dict[str, PublishedKey]
     # The last try of a request trusts the snapshot it just loaded instead of failing.
     final: bool = False
 
@@ -78,6 +83,7 @@ def load(*, session: Session) -> Snapshot:
         catalogue=purposes.catalogue_entries(session=session),
         material_changes=tuple(notices.material_changes(session=session)),
         properties=properties.property_entries(session=session),
+        signing_keys=keystore.published_keys(session=session),
     )
 
 

@@ -6,11 +6,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
@@ -27,6 +28,27 @@ class KeyDecryptionFailed(RuntimeError):
 class ActiveKey:
     kid: str
     private_key: Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """The public half of a signing key and when it was retired: what verifying a token needs,
+    safe to keep between requests (the generations cache holds these)."""
+
+    kid: str
+    public_key: Ed25519PublicKey
+    retired_at: datetime | None
+
+
+def published_keys(*, session: Session) -> dict[str, PublishedKey]:
+    """Every signing key's public half by kid, retired ones too (their tokens may still be valid)."""
+    return {row.kid: _published(row)
+            for row in session.execute(select(SigningKey.kid, SigningKey.public_key, SigningKey.retired_at))}
+
+
+def _published(key: SigningKey | Row) -> PublishedKey:
+    raw = base64.urlsafe_b64decode(key.public_key + "=" * (-len(key.public_key) % 4))
+    return PublishedKey(kid=key.kid, public_key=Ed25519PublicKey.from_public_bytes(raw), retired_at=key.retired_at)
 
 
 def b64url(data: bytes) -> str:
@@ -95,12 +117,19 @@ class KeyStore:
             )
         )
 
-    def public_key(self, *, session: Session, kid: str, now: datetime) -> Ed25519PublicKey | None:
-        """The public half of a still-published key, for verifying our own tokens."""
-        key = session.get(SigningKey, kid)
+    def public_key(
+        self, *, session: Session, kid: str, now: datetime, published: Mapping[str, PublishedKey] | None = None
+    ) -> Ed25519PublicKey | None:
+        """The public half of a still-published key, for verifying our own tokens: looked up in
+        `published` (a snapshot's, which the caller confirms) when given, else read now."""
+        if published is not None:
+            key = published.get(kid)
+        else:
+            row = session.get(SigningKey, kid)
+            key = _published(row) if row is not None else None
         if key is None or (key.retired_at is not None and key.retired_at <= now - self._max_token_ttl):
             return None
-        return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key.public_key + "=" * (-len(key.public_key) % 4)))
+        return key.public_key
 
     def _decrypt(self, key: SigningKey) -> Ed25519PrivateKey:
         try:

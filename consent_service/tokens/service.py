@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
+from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
 from consent_service.tokens.keystore import KeyStore
@@ -104,16 +105,24 @@ class TokenRejected(Exception):
 token_rejected = Namespace().signal("token-rejected")
 
 
-def verify_token(*, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime) -> dict:
-    """Claims of a token signed by one of our published keys; TokenRejected otherwise."""
+def verify_token(
+    *, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime, snapshot: Snapshot | None = None
+) -> dict:
+    """Claims of a token signed by one of our published keys; TokenRejected otherwise.
+
+    With a snapshot the key comes from it, without a read: the caller confirms the snapshot before
+    it acts on the claims, and a key the snapshot does not know is refused only once the snapshot is
+    confirmed current (StaleSnapshot otherwise)."""
     try:
-        return _verified_claims(session=session, keystore=keystore, issuer=issuer, token=token, now=now)
+        return _verified_claims(session=session, keystore=keystore, issuer=issuer, token=token, now=now, snapshot=snapshot)
     except TokenRejected as rejected:
         token_rejected.send(reason=str(rejected))
         raise
 
 
-def _verified_claims(*, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime) -> dict:
+def _verified_claims(
+    *, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime, snapshot: Snapshot | None
+) -> dict:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
@@ -121,8 +130,11 @@ def _verified_claims(*, session: Session, keystore: KeyStore, issuer: str, token
     if header.get("typ", TOKEN_TYPE) != TOKEN_TYPE:
         raise TokenRejected("not a consent token")  # e.g. a consent receipt, signed with the same keys
     kid = header.get("kid")
-    public_key = keystore.public_key(session=session, kid=kid, now=now) if isinstance(kid, str) else None
+    published = snapshot.signing_keys if snapshot is not None else None
+    public_key = keystore.public_key(session=session, kid=kid, now=now, published=published) if isinstance(kid, str) else None
     if public_key is None:
+        if snapshot is not None and isinstance(kid, str):
+            snapshot.confirm(generations.current_generation(session=session))
         raise TokenRejected("unknown key")
     try:
         claims = jwt.decode(

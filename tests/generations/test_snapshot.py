@@ -10,6 +10,7 @@ from consent_service.extensions import db
 from consent_service.generations import service as generations
 from consent_service.notices import service as notices
 from consent_service.purposes import service as purposes
+from consent_service.runtime import runtime
 
 CHECK = "/v1/checks"
 STATE = "/v1/subjects/customer/c-1/consents"
@@ -110,6 +111,26 @@ def test_every_change_to_a_property_bumps_the_generation_and_the_snapshot_has_it
     assert generations.load(session=session).properties["pk_sql"].gpc_honoured is False
     assert bumps("DELETE FROM properties WHERE id = 'prop_sql'")
     assert "pk_sql" not in generations.load(session=session).properties
+
+
+def test_every_change_to_a_signing_key_bumps_the_generation_and_the_snapshot_has_it(app, session, clock):
+    """A returning visitor's token is verified with the snapshot's public keys (migration 0009)."""
+    keystore = runtime().keystore
+
+    def bumps(change) -> bool:
+        before = generations.current_generation(session=session)
+        change()
+        session.commit()
+        return generations.current_generation(session=session) > before
+
+    first = keystore.active(session=session, now=clock()).kid
+    assert first in generations.load(session=session).signing_keys
+    assert bumps(lambda: keystore.rotate(session=session, now=clock()))
+    assert generations.load(session=session).signing_keys[first].retired_at == clock()
+    assert bumps(lambda: session.execute(text("UPDATE signing_keys SET retired_at = NULL WHERE kid = :kid"), {"kid": first}))
+    assert generations.load(session=session).signing_keys[first].retired_at is None
+    assert bumps(lambda: session.execute(text("DELETE FROM signing_keys WHERE kid = :kid"), {"kid": first}))
+    assert first not in generations.load(session=session).signing_keys
 
 
 def test_a_check_is_one_statement_and_a_batch_of_100_too(app, client, auth):

@@ -1,12 +1,15 @@
-"""The banner reads properties from the process's snapshot, validated, never trusted: a property
-created, or an origin added or removed, by another app instance counts on the very next request."""
+"""The banner reads properties and signing keys from the process's snapshot, validated, never
+trusted: a property created, an origin added or removed, a signing key rotated or deleted, by
+another app instance counts on the very next request."""
 from __future__ import annotations
 
+import jwt
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from consent_service.consents.models import ConsentEvent
 from consent_service.extensions import db
+from consent_service.runtime import runtime
 from tests.banner.conftest import ORIGIN
 
 BLOG = "https://blog.example"
@@ -86,6 +89,42 @@ def test_an_unknown_key_is_404_on_every_banner_endpoint(client, choose):
         assert "Access-Control-Allow-Origin" not in answer.headers
 
 
+def _kid(token: str) -> str:
+    return jwt.get_unverified_header(token)["kid"]
+
+
+def test_a_token_signed_with_a_key_rotated_by_another_instance_keeps_the_visitor_at_once(choose, banner, other, clock):
+    config = banner()
+    first = choose(CHOICES, config=config).json  # this app's snapshot holds the signing key of `first`
+    with other.app_context():
+        runtime().keystore.rotate(session=db.session, now=clock())
+        db.session.commit()
+    # The other instance signs the visitor's next token with the new key ...
+    with other.test_client() as other_client:
+        again = other_client.post(f"/v1/banner/{config['property']['key']}/consents", headers={"Origin": ORIGIN}, json={
+            "choices": CHOICES, "method": "banner_custom", "notice_version": config["notice"]["version"],
+            "banner_version": config["banner_version"], "token": first["token"],
+        }).json
+    assert again["visitor_id"] == first["visitor_id"] and _kid(again["token"]) != _kid(first["token"])
+    # ... which this instance, whose snapshot has never seen that key, accepts at once.
+    third = choose(CHOICES, config=config, token=again["token"]).json
+    assert third["visitor_id"] == first["visitor_id"]
+
+
+def test_a_token_whose_key_was_deleted_elsewhere_is_refused_at_once(choose, banner, other, clock):
+    config = banner()
+    first = choose(CHOICES, config=config).json
+    with other.app_context():
+        runtime().keystore.rotate(session=db.session, now=clock())  # the old key stays published, retired
+        db.session.commit()
+    assert choose(CHOICES, config=config, token=first["token"]).json["visitor_id"] == first["visitor_id"]
+    with other.app_context():
+        # Plain SQL, as an operator would remove a compromised key: the triggers still count it.
+        db.session.execute(text("DELETE FROM signing_keys WHERE kid = :kid"), {"kid": _kid(first["token"])})
+        db.session.commit()
+    assert choose(CHOICES, config=config, token=first["token"]).json["visitor_id"] != first["visitor_id"]
+
+
 def _statements(work) -> list[str]:
     seen: list[str] = []
 
@@ -100,10 +139,10 @@ def _statements(work) -> list[str]:
     return seen
 
 
-def test_a_choice_reads_no_property_and_its_statements_are_counted(client, prop, banner):
-    """On PostgreSQL a new visitor is three statements: the subject's lock (with the generation),
-    the write of events, states, subject and rollup, and the issued token; a returning one adds
-    the read of the key that signed its token."""
+def test_a_choice_reads_no_property_nor_key_and_its_statements_are_counted(client, prop, banner):
+    """On PostgreSQL a choice is three statements: the subject's lock (with the generation), the
+    write of events, states, subject and rollup, and the issued token. The key that signed a
+    returning visitor's token comes from the snapshot."""
     url, config = f"/v1/banner/{prop.publishable_key}/consents", banner()
 
     def choose(**extra):
@@ -114,10 +153,12 @@ def test_a_choice_reads_no_property_and_its_statements_are_counted(client, prop,
         assert answer.status_code == 201, answer.json
         return answer.json
 
-    token = choose()["token"]  # warm: the snapshot, the banner version and the signing key are in memory
+    token = choose()["token"]  # creates the signing key, which moves the generation
+    choose()  # warm: the snapshot (with that key), the banner version and the active key are in memory
     new_visitor = _statements(choose)
     returning = _statements(lambda: choose(token=token))
-    assert not any("FROM properties" in statement for statement in new_visitor + returning)
+    assert not any(f"FROM {table}" in statement for statement in new_visitor + returning
+                   for table in ("properties", "signing_keys"))
     # SQLite, in process, writes one statement per table and reads the states on their own.
-    expected = {"postgresql": (3, 4), "sqlite": (8, 10)}[db.engine.dialect.name]
+    expected = {"postgresql": (3, 3), "sqlite": (8, 9)}[db.engine.dialect.name]
     assert (len(new_visitor), len(returning)) == expected
