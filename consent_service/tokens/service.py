@@ -79,7 +79,7 @@ def issue_token(
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
     if state.subject_key is not None:
-        session.execute(_record_statement(), {
+        session.connection().execute(_record_statement(), {
             "jti": claims["jti"], "subject_id": state.subject_key, "issued_for": issued_for, "property_key": property_key,
             "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo),
             "expires_at": datetime.fromtimestamp(expires_at, now.tzinfo),
