@@ -69,33 +69,39 @@ def lookup(
         params[f"kind_{index}"], params[f"external_id_{index}"] = kind, external_id
         if pepper:
             params[f"pseudonym_{index}"] = subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
-    if purpose_keys is not None:
-        params["purposes"] = sorted(set(purpose_keys))
-    statement = _statement(len(identifiers), purpose_keys is not None, bool(pepper))
+    purposes = None if purpose_keys is None else sorted(set(purpose_keys))
+    if purposes is not None:
+        params.update({f"purpose_{index}": key for index, key in enumerate(purposes)})
+    statement = _statement(len(identifiers), None if purposes is None else len(purposes), bool(pepper))
     rows = session.connection().execute(statement, params).all()
     found: list[Found] = [Found(None, {}, None) for _ in identifiers]
-    generation = rows[0].generation if rows else None
-    for row in rows:
-        entry = found[row.i]
-        if entry.subject is None and row.subject_id is not None:
-            entry = found[row.i] = Found(
-                SubjectFacts(row.subject_id, row.subject_revision, row.country, row.minor_until, bool(row.restricted)),
+    generation = rows[0][1] if rows else None
+    # By position, in the statement's column order: the hot path of every check and state read.
+    for (i, _generation, suppressed_since, subject_id, subject_revision, country, minor_until, restricted,
+         purpose, decision, method, notice_version, regime, property_key, actor_type, revision, updated_at,
+         destinations) in rows:
+        entry = found[i]
+        if entry.subject is None and subject_id is not None:
+            entry = found[i] = Found(
+                SubjectFacts(subject_id, subject_revision, country, minor_until, bool(restricted)),
                 entry.states, entry.suppressed_since,
             )
-        if entry.suppressed_since is None and row.suppressed_since is not None:
-            entry = found[row.i] = Found(entry.subject, entry.states, row.suppressed_since)
-        if row.purpose is not None:
-            entry.states[row.purpose] = StateRow(
-                purpose=row.purpose, decision=row.decision, method=row.method, notice_version=row.notice_version,
-                regime=row.regime, property_key=row.property_key, actor_type=row.actor_type, revision=row.revision,
-                updated_at=row.updated_at, destinations=row.destinations,
+        if entry.suppressed_since is None and suppressed_since is not None:
+            entry = found[i] = Found(entry.subject, entry.states, suppressed_since)
+        if purpose is not None:
+            entry.states[purpose] = StateRow(
+                purpose=purpose, decision=decision, method=method, notice_version=notice_version, regime=regime,
+                property_key=property_key, actor_type=actor_type, revision=revision, updated_at=updated_at,
+                destinations=destinations,
             )
     return generation, found
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(count: int, by_purpose: bool, suppression: bool) -> Select:
-    """The statement for `count` identifiers, built once per shape: requests only bind values."""
+def _statement(count: int, purpose_count: int | None, suppression: bool) -> Select:
+    """The statement for `count` identifiers and `purpose_count` purposes (None: all), built once per
+    shape: requests only bind values. One bind parameter per purpose rather than an expanding IN,
+    which SQLAlchemy would render anew on every execution."""
     s, st, sup = Subject.__table__, ConsentState.__table__, Suppression.__table__
     parts = [
         select(
@@ -108,8 +114,9 @@ def _statement(count: int, by_purpose: bool, suppression: bool) -> Select:
     ]
     asked = (union_all(*parts) if count > 1 else parts[0]).subquery("asked")
     state_join = st.c.subject_id == s.c.id
-    if by_purpose:
-        state_join = and_(state_join, st.c.purpose.in_(bindparam("purposes", expanding=True)))
+    if purpose_count is not None:
+        purposes = [bindparam(f"purpose_{index}", type_=String) for index in range(purpose_count)]
+        state_join = and_(state_join, st.c.purpose.in_(purposes))
     joined = (
         asked.outerjoin(s, and_(s.c.kind == asked.c.kind, s.c.external_id == asked.c.external_id))
         .outerjoin(st, state_join)
