@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter as Tally
+from typing import Iterable
 
 from flask import Flask, Response, current_app, g, has_app_context, request
 from flask_smorest import Blueprint
@@ -16,7 +18,8 @@ from consent_service.logs import CONVERTER
 EXTENSION_NAME = "consent_service.metrics"
 # Set by gunicorn's environment: every worker writes its samples there and /metrics sums them all.
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-CHECK_ENDPOINT = "consents.checks"
+# Where the check view leaves its answers' reasons until the response goes out (counted only if it is a 200).
+CHECK_REASONS = "metrics_check_reasons"
 
 
 blp = Blueprint("metrics", __name__, description="Operations: Prometheus metrics.")
@@ -63,8 +66,10 @@ def init_app(app: Flask) -> None:
         started = g.get("metrics_started")
         if started is not None:
             metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        if request.endpoint == CHECK_ENDPOINT and response.status_code == 200:
-            _count_check_reasons(metrics, response.get_json(silent=True) or {})
+        reasons = g.pop(CHECK_REASONS, None)
+        if reasons is not None and response.status_code == 200:
+            for reason, count in Tally(reasons).items():
+                metrics.check_answers.labels(reason).inc(count)
         return response
 
 
@@ -76,10 +81,9 @@ def metrics():
     return Response(current_app.extensions[EXTENSION_NAME].exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
-def _count_check_reasons(metrics: Metrics, body: dict) -> None:
-    for result in body.get("results", [body]):
-        for decision in (result.get("decisions") or {}).values():
-            metrics.check_answers.labels(decision.get("reason", "unknown")).inc()
+def count_check_answers(results: Iterable) -> None:
+    """Remember the reasons of a check's answers (CheckResults); counted when its 200 goes out."""
+    setattr(g, CHECK_REASONS, [str(decision.reason) for result in results for decision in result.decisions.values()])
 
 
 def _on_token_rejected(_sender, reason: str = "unknown", **_extra) -> None:

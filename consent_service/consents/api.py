@@ -17,8 +17,10 @@ from consent_service.consents.schemas import (
     RecordEventsSchema,
     StateQuerySchema,
     SubjectStateSchema,
+    check_response,
 )
 from consent_service.extensions import db
+from consent_service.metrics import count_check_answers
 from consent_service.regimes.request_country import country_from_cdn
 from consent_service.runtime import runtime
 from consent_service.subjects.schemas import SUBJECT_PATH
@@ -140,7 +142,9 @@ def checks(body: dict):
         pepper=runtime().settings.erasure_pepper,
         snapshot=current_snapshot(),
     )
-    return {"results": results} if batch else results[0]
+    count_check_answers(results)
+    # Serialized here, not by @blp.response (which documents it): see check_response.
+    return jsonify(check_response({"results": results} if batch else results[0]))
 
 
 def _check_request(item: dict) -> consents.CheckRequest:

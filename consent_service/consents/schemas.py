@@ -193,3 +193,22 @@ class CheckResponseSchema(ma.Schema):
     allowed = fields.Boolean()
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema))
     results = fields.List(fields.Nested(CheckResultSchema))
+
+
+def check_response(answer) -> dict:
+    """What CheckResponseSchema().dump(answer) gives, for one CheckResult or {"results": [...]},
+    built without marshmallow's per-field machinery: /v1/checks is the hottest path. The schema
+    stays the description (OpenAPI); tests/consents/test_check_response.py holds the two equal."""
+    if isinstance(answer, dict):
+        return {"results": [_check_result(result) for result in answer["results"]]}
+    return _check_result(answer)
+
+
+def _check_result(result) -> dict:
+    return {
+        "allowed": result.allowed,
+        "decisions": {
+            str(key): {"allowed": decision.allowed, "reason": str(decision.reason)}
+            for key, decision in result.decisions.items()
+        },
+    }

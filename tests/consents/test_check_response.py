@@ -1,0 +1,70 @@
+"""The hand-built /v1/checks response equals CheckResponseSchema's dump, field for field and in order."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consent_service.consents.schemas import CheckResponseSchema, check_response
+from consent_service.consents.service import CheckResult
+from consent_service.consents.state import PurposeState
+from consent_service.vocabulary import Decision, Method, Reason
+
+SCHEMA = CheckResponseSchema()
+purpose_keys = st.from_regex(r"[a-z][a-z0-9_]{1,20}", fullmatch=True)
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(timezone.utc))
+
+
+@st.composite
+def purpose_states(draw, key: str) -> PurposeState:
+    recorded = draw(st.booleans())
+    return PurposeState(
+        purpose=key,
+        decision=draw(st.sampled_from(list(Decision))),
+        allowed=draw(st.booleans()),
+        reason=draw(st.sampled_from(list(Reason))),
+        source="event" if recorded else "default",
+        method=draw(st.sampled_from(list(Method))) if recorded else None,
+        notice_version=draw(st.text(min_size=1, max_size=8)) if recorded else None,
+        updated_at=draw(moments) if recorded else None,
+        reconsent_required=draw(st.booleans()),
+    )
+
+
+@st.composite
+def check_results(draw) -> CheckResult:
+    keys = draw(st.lists(purpose_keys, min_size=1, max_size=6, unique=True))
+    decisions = {key: draw(purpose_states(key)) for key in keys}
+    return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
+
+
+answers = st.one_of(check_results(), st.builds(dict, results=st.lists(check_results(), min_size=1, max_size=5)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(answer=answers)
+def test_check_response_is_the_schema_dump(answer):
+    built, dumped = check_response(answer), SCHEMA.dump(answer)
+    assert built == dumped
+    # The same bytes on the wire: key order included, and plain JSON types only.
+    assert json.dumps(built) == json.dumps(dumped)
+
+
+def test_a_check_answer_through_the_api_is_the_schema_dump(client, auth):
+    headers = auth("consents:read", "consents:write")
+    client.post("/v1/subjects/customer/c-1/consent-events", headers=headers, json={
+        "events": [{"purpose": "marketing", "decision": "granted", "method": "written"}],
+        "notice_version": "2026-01-01", "country": "DE"})
+    single = client.post("/v1/checks", headers=headers, json={
+        "subject": {"kind": "customer", "id": "c-1"}, "purposes": ["marketing", "analytics"], "country": "DE"})
+    batch = client.post("/v1/checks", headers=headers, json={"checks": [
+        {"subject": {"kind": "customer", "id": "c-1"}, "purposes": ["marketing"]},
+        {"subject": {"kind": "visitor", "id": "v-1"}, "purposes": ["analytics", "necessary"], "gpc": True}]})
+    assert single.status_code == batch.status_code == 200
+    assert single.json == {"allowed": False, "decisions": {
+        "marketing": {"allowed": True, "reason": "granted"},
+        "analytics": {"allowed": False, "reason": "opt_in_required"}}}
+    assert list(single.json) == ["allowed", "decisions"]
+    assert [list(result["decisions"]) for result in batch.json["results"]] == [["marketing"], ["analytics", "necessary"]]
