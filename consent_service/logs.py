@@ -1,6 +1,7 @@
 """Structured JSON logs: a request id per request, one access line each, secrets and personal data redacted."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -29,6 +30,9 @@ REDACTIONS = (
     (re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})[0-9a-fA-F:]{2,39}(?![\w:])"), "[ipv6]"),
 )
 
+# json.dumps(entry, default=str) with its encoder built once, not per line.
+JSON_LINE = json.JSONEncoder(default=str)
+
 
 def redact(text: str) -> str:
     for pattern, replacement in REDACTIONS:
@@ -36,10 +40,22 @@ def redact(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)  # one entry per route of the app: each is rewritten once per process
+def route_pattern(rule: str) -> str:
+    """The route as logged and counted: "/v1/subjects/<kind>/<subject_id>/consents", converters dropped."""
+    return CONVERTER.sub(r"<\1>", rule)
+
+
 def truncated_ip(address: str | None) -> str | None:
     """The network, not the host: /24 for IPv4, /48 for IPv6, enough to follow abuse and no more."""
     if not address:
         return None
+    return _truncated_ip(address)
+
+
+# Every request logs its peer's network, and behind a proxy or from a busy client the peer repeats.
+@functools.lru_cache(maxsize=1024)
+def _truncated_ip(address: str) -> str | None:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -62,10 +78,10 @@ class JsonFormatter(logging.Formatter):
         }
         if has_request_context() and "request_id" in g:
             entry["request_id"] = g.request_id
-        entry.update({key: value for key, value in getattr(record, "fields", {}).items()})
+        entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str)
+        return JSON_LINE.encode(entry)
 
 
 def configure_logging() -> None:
@@ -94,7 +110,7 @@ def init_app(app: Flask) -> None:
         response.headers[REQUEST_ID_HEADER] = request_id
         started = g.get("request_started")
         # The route's pattern, never the path: paths carry customer ids and signed link tokens.
-        route = CONVERTER.sub(r"<\1>", request.url_rule.rule) if request.url_rule else None
+        route = route_pattern(request.url_rule.rule) if request.url_rule else None
         access_log.info("%s %s %s", request.method, route, response.status_code, extra={"fields": {
             "method": request.method,
             "route": route,

@@ -13,7 +13,7 @@ from prometheus_client import multiprocess
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from consent_service.logs import CONVERTER
+from consent_service.logs import route_pattern
 
 EXTENSION_NAME = "consent_service.metrics"
 # Set by gunicorn's environment: every worker writes its samples there and /metrics sums them all.
@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _count(response):
-        route = CONVERTER.sub(r"<\1>", request.url_rule.rule) if request.url_rule else "unmatched"
+        route = route_pattern(request.url_rule.rule) if request.url_rule else "unmatched"
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         started = g.get("metrics_started")
         if started is not None:
