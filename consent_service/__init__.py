@@ -133,9 +133,11 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     """Request ids and access logs, security headers, rate limits, and the refusal of keys in URLs."""
     from consent_service import logs, metrics, ratelimits, security_headers
     from consent_service.apikeys.auth import refuse_keys_in_query
+    from consent_service.cookie_session import CookieSessionInterface
     from consent_service.request_guards import refuse_deep_json, refuse_nul_characters
     from consent_service.banner.api import blp as banner_blp
 
+    app.session_interface = CookieSessionInterface()
     logs.init_app(app)
     metrics.init_app(app)
     security_headers.init_app(app, secure_cookies=settings.env == "production")
