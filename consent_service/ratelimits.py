@@ -13,6 +13,7 @@ from consent_service.config import Settings
 from consent_service.errors import RateLimited, error_body
 
 EXTENSION_NAME = "consent_service.limiter"
+AUTH_FAILURES_EXTENSION = "consent_service.auth_failures"
 AUTH_FAILURE_SCOPE = "auth-failure"
 
 
@@ -55,6 +56,8 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
     )(banner)
     limiter.init_app(app)
     app.extensions[EXTENSION_NAME] = limiter
+    # Built once: every authenticated request asks it, and parsing the limit is not free.
+    app.extensions[AUTH_FAILURES_EXTENSION] = AuthFailures(limiter, settings.auth_failure_rate_limit)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded):
@@ -87,6 +90,4 @@ class AuthFailures:
 
 
 def auth_failures() -> AuthFailures:
-    from consent_service.runtime import runtime
-
-    return AuthFailures(current_app.extensions[EXTENSION_NAME], runtime().settings.auth_failure_rate_limit)
+    return current_app.extensions[AUTH_FAILURES_EXTENSION]
