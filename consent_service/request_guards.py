@@ -44,7 +44,11 @@ def json_depth(body: bytes, *, limit: int) -> int:
 
 def refuse_deep_json() -> None:
     """Before anything parses the body: Python's JSON parser would recurse into a RecursionError (a 500)."""
-    if request.is_json and json_depth(request.get_data(cache=True), limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    if not request.is_json:
+        return
+    body = request.get_data(cache=True)
+    # JSON cannot nest deeper than it has opening brackets: most bodies need no scan.
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(body, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise TooDeeplyNested()
 
 
@@ -62,6 +66,12 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _may_hold_nul(body: bytes) -> bool:
+    """Parsed JSON holds a NUL only from a NUL byte or its escape in the text (a UTF-16 or UTF-32 body
+    is full of NUL bytes, so it is always parsed and searched); most bodies need no parsing here."""
+    return b"\x00" in body or b"\\u0000" in body
+
+
 def refuse_nul_characters() -> None:
     """The same 422 on SQLite and PostgreSQL, instead of a database error on one of them."""
     places = {
@@ -69,7 +79,7 @@ def refuse_nul_characters() -> None:
         "query": request.args.values(),
         "form": request.form.values() if request.mimetype == "application/x-www-form-urlencoded" else (),
     }
-    if request.is_json:
+    if request.is_json and _may_hold_nul(request.get_data(cache=True)):
         places["json"] = [request.get_json(silent=True)]
     for place, values in places.items():
         if any(_holds_nul(value) for value in values):

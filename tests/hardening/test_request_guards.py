@@ -20,6 +20,20 @@ def test_nul_in_query_path_and_body_is_a_422(client, auth):
         assert response.json["code"] == "validation_error"
 
 
+def test_nul_is_found_in_any_json_encoding_and_its_spelled_out_escape_is_not_a_nul(client, auth):
+    headers = auth("consents:write") | {"Content-Type": "application/json"}
+    body = '{"events": [{"purpose": "marketing", "decision": "granted", "method": "api"}], "notice_version": "%s"}'
+    for encoding in ("utf-8", "utf-16", "utf-32-le"):
+        response = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers,
+                               data=(body % "v\\u00001").encode(encoding))
+        assert response.status_code == 422 and response.json["code"] == "validation_error", (encoding, response.json)
+    # A backslash followed by "u0000" is six plain characters, no NUL: the request goes through.
+    response = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers,
+                           data=(body % "v\\\\u00001").encode())
+    assert response.status_code == 201, response.json
+    assert response.json["consents"]["marketing"]["notice_version"] == "v\\u00001"
+
+
 def nested(depth: int) -> str:
     return '{"a": ' * (depth - 1) + "[]" + "}" * (depth - 1)
 
