@@ -18,16 +18,17 @@ access_log = logging.getLogger("consent_service.access")
 # "<any(visitor, customer):kind>" is logged as "<kind>".
 CONVERTER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 
-# Order matters: whole tokens and keys go before the shorter patterns could cut them apart.
+# Order matters: whole tokens and keys go before the shorter patterns could cut them apart. Each pattern
+# comes with a piece of text it cannot match without, so a line without that piece skips its regex.
 REDACTIONS = (
-    (re.compile(r"\b(sk_[a-z0-9]{8})_[A-Za-z0-9]+"), r"\1_[redacted]"),
-    (re.compile(r"\bwhsec_[A-Za-z0-9_\-+/=]+"), "whsec_[redacted]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[token]"),
+    ("sk_", re.compile(r"\b(sk_[a-z0-9]{8})_[A-Za-z0-9]+"), r"\1_[redacted]"),
+    ("whsec_", re.compile(r"\bwhsec_[A-Za-z0-9_\-+/=]+"), "whsec_[redacted]"),
+    ("eyJ", re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[token]"),
     # Starting only where a run of such characters starts keeps a long run without "@" linear, not quadratic.
-    (re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
-    (re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b"), r"\1.0"),
+    ("@", re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    (".", re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b"), r"\1.0"),
     # IPv6: "::" or all eight groups, so clock times such as 09:30:00 are left alone.
-    (re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})[0-9a-fA-F:]{2,39}(?![\w:])"), "[ipv6]"),
+    (":", re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})[0-9a-fA-F:]{2,39}(?![\w:])"), "[ipv6]"),
 )
 
 # json.dumps(entry, default=str) with its encoder built once, not per line.
@@ -35,8 +36,9 @@ JSON_LINE = json.JSONEncoder(default=str)
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in REDACTIONS:
-        text = pattern.sub(replacement, text)
+    for needed, pattern, replacement in REDACTIONS:
+        if needed in text:
+            text = pattern.sub(replacement, text)
     return text
 
 
