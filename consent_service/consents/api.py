@@ -18,6 +18,7 @@ from consent_service.consents.schemas import (
     StateQuerySchema,
     SubjectStateSchema,
     check_response,
+    subject_state_response,
 )
 from consent_service.extensions import db
 from consent_service.metrics import count_check_answers
@@ -32,7 +33,6 @@ blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record cons
 
 # Instances, not classes: webargs builds a schema per request from a class, and these are the hot paths.
 CHECK_REQUEST, RECORD_EVENTS, STATE_QUERY = CheckRequestSchema(), RecordEventsSchema(), StateQuerySchema()
-SUBJECT_STATE = SubjectStateSchema()
 
 IDEMPOTENCY_HEADER = {
     "in": "header",
@@ -64,7 +64,7 @@ class ConsentEvents(MethodView):
                 now=moment,
                 snapshot=current_snapshot(),
             )
-            answer = SUBJECT_STATE.dump(state)
+            answer = subject_state_response(state)
             pending = [e["purpose"] for e in body["events"] if e["method"] is Method.DOUBLE_OPT_IN and e["decision"] is Decision.GRANTED]
             if kind == SubjectKind.CUSTOMER and pending:
                 # The sender emails these; the consent stays pending until one is confirmed.
@@ -113,7 +113,7 @@ class ConsentEvents(MethodView):
 @blp.response(200, SubjectStateSchema)
 def subject_state(query: dict, kind: str, subject_id: str):
     """The current decision for every purpose, defaults included."""
-    return consents.read_state(
+    state = consents.read_state(
         session=db.session,
         kind=kind,
         external_id=subject_id,
@@ -123,6 +123,8 @@ def subject_state(query: dict, kind: str, subject_id: str):
         pepper=runtime().settings.erasure_pepper,
         snapshot=current_snapshot(),
     )
+    # Serialized here, not by @blp.response (which documents it): see subject_state_response.
+    return jsonify(subject_state_response(state))
 
 
 @blp.route("/checks", methods=["POST"])

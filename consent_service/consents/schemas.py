@@ -285,3 +285,28 @@ def _check_result(result) -> dict:
             for key, decision in result.decisions.items()
         },
     }
+
+
+def subject_state_response(state) -> dict:
+    """What SubjectStateSchema().dump(state) gives, built without marshmallow's per-field machinery:
+    every consent write and state read answers with it. The schema stays the description (OpenAPI);
+    tests/consents/test_check_response.py holds the two equal."""
+    return {
+        "subject": {"kind": state.kind, "id": state.id},
+        "revision": state.revision,
+        "regime": str(state.regime),
+        "consents": {str(key): _purpose_state(purpose) for key, purpose in state.consents.items()},
+    }
+
+
+def _purpose_state(state) -> dict:
+    return {
+        "decision": str(state.decision),
+        "allowed": state.allowed,
+        "reason": str(state.reason),
+        "source": str(state.source),
+        "method": None if state.method is None else str(state.method),
+        "notice_version": None if state.notice_version is None else str(state.notice_version),
+        "updated_at": None if state.updated_at is None else state.updated_at.isoformat(),
+        "reconsent_required": state.reconsent_required,
+    }

@@ -1,4 +1,5 @@
-"""The hand-built /v1/checks response equals CheckResponseSchema's dump, field for field and in order."""
+"""The hand-built responses of /v1/checks and of a subject's state (writes and reads) equal their
+schemas' dumps, field for field and in order."""
 from __future__ import annotations
 
 import json
@@ -7,10 +8,13 @@ from datetime import datetime, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consent_service.consents.schemas import CheckResponseSchema, check_response
-from consent_service.consents.service import CheckResult
+from consent_service.consents import service as consents
+from consent_service.consents.schemas import CheckResponseSchema, SubjectStateSchema, check_response, subject_state_response
+from consent_service.consents.service import CheckResult, SubjectState
+from consent_service.extensions import db
+from consent_service.runtime import runtime
 from consent_service.consents.state import PurposeState
-from consent_service.vocabulary import Decision, Method, Reason
+from consent_service.vocabulary import Decision, Method, Reason, Regime
 
 SCHEMA = CheckResponseSchema()
 purpose_keys = st.from_regex(r"[a-z][a-z0-9_]{1,20}", fullmatch=True)
@@ -68,3 +72,37 @@ def test_a_check_answer_through_the_api_is_the_schema_dump(client, auth):
         "analytics": {"allowed": False, "reason": "opt_in_required"}}}
     assert list(single.json) == ["allowed", "decisions"]
     assert [list(result["decisions"]) for result in batch.json["results"]] == [["marketing"], ["analytics", "necessary"]]
+
+
+@st.composite
+def subject_states(draw) -> SubjectState:
+    keys = draw(st.lists(purpose_keys, min_size=0, max_size=8, unique=True))
+    return SubjectState(
+        kind=draw(st.sampled_from(["customer", "visitor"])),
+        id=draw(st.text(min_size=1, max_size=12)),
+        revision=draw(st.integers(min_value=0, max_value=10**6)),
+        regime=draw(st.sampled_from(list(Regime))).value,
+        consents={key: draw(purpose_states(key)) for key in keys},
+        subject_key=draw(st.none() | st.integers(min_value=1)),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=subject_states())
+def test_subject_state_response_is_the_schema_dump(state):
+    built, dumped = subject_state_response(state), SubjectStateSchema().dump(state)
+    assert built == dumped
+    assert json.dumps(built) == json.dumps(dumped)
+
+
+def test_a_write_and_a_state_read_answer_the_schema_dump(client, auth, app):
+    headers = auth("consents:read", "consents:write")
+    written = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers, json={
+        "events": [{"purpose": "marketing", "decision": "granted", "method": "written"}],
+        "notice_version": "2026-01-01", "country": "DE"})
+    read = client.get("/v1/subjects/customer/c-1/consents", headers=headers)
+    assert written.status_code == 201 and read.status_code == 200
+    with app.app_context():
+        state = consents.read_state(session=db.session, kind="customer", external_id="c-1",
+                                    rules=runtime().rules, now=app.config["CLOCK"]())
+    assert read.json == written.json == SubjectStateSchema().dump(state)
