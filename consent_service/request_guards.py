@@ -12,11 +12,13 @@ from consent_service.errors import ServiceError, ValidationFailed
 NUL = "\x00"
 # No schema of ours nests deeper than a few levels; 32 leaves room and keeps parsers' recursion far from its limit.
 MAX_JSON_DEPTH = 32
-# A JSON string (skipped whole: its brackets nest nothing), a bracket, or the quote of a string never closed.
-# The possessive *+ scans each string once, so the cost stays linear in the body's length.
-JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*+"|[\[\]{}]|"')
-OPENING = (b"[", b"{")
-CLOSING = (b"]", b"}")
+# What nests nothing: a JSON string (its brackets are text), and everything from the quote of a string never
+# closed to the end of the body (not JSON: the parser refuses it without recursing further). The possessive *+
+# scans each string once, so the cost stays linear in the body's length.
+NOT_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*+"|"[\s\S]*')
+OPENING = frozenset(b"[{")
+CLOSING = frozenset(b"]}")
+NOT_BRACKETS = bytes(sorted(set(range(256)) - OPENING - CLOSING))
 
 
 class TooDeeplyNested(ServiceError):
@@ -26,19 +28,22 @@ class TooDeeplyNested(ServiceError):
 
 def json_depth(body: bytes, *, limit: int) -> int:
     """How deep the JSON text nests, read from its raw bytes, stopping as soon as it passes `limit`."""
+    if b"\\" in body:
+        outside_strings = NOT_NESTING.sub(b"", body)
+    else:
+        # No escapes: strings run from one quote to the next, and a last quote left alone opens one never closed.
+        outside_strings = b"".join(body.split(b'"')[0::2])
     depth = deepest = 0
-    for match in JSON_TOKEN.finditer(body):
-        token = match.group()
-        if token in OPENING:
+    # Only the brackets that nest are walked here, one by one.
+    for bracket in outside_strings.translate(None, NOT_BRACKETS):
+        if bracket in OPENING:
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > limit:
                     break
-        elif token in CLOSING:
+        else:
             depth -= 1
-        elif token == b'"':
-            break  # a string that never ends: not JSON, the parser refuses it without recursing further
     return deepest
 
 

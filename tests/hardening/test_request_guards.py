@@ -1,7 +1,11 @@
 """NUL characters are refused with the same 422 on both databases; JSON nested too deep is refused unparsed."""
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consent_service.request_guards import MAX_JSON_DEPTH, json_depth
 
@@ -73,3 +77,27 @@ def test_depth_of_hostile_bodies():
     hostile = b'"' + b'\\"' * 40_000  # a string that never closes, full of escaped quotes
     assert json_depth(hostile, limit=32) == 0
     assert json_depth(b"[]" * 40_000, limit=32) == 1
+
+
+def depth_token_by_token(body: bytes, limit: int) -> int:
+    """The reference reading: every string, bracket or unclosed quote in turn."""
+    depth = deepest = 0
+    for match in re.finditer(rb'"(?:[^"\\]|\\.)*+"|[\[\]{}]|"', body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif token in (b"]", b"}"):
+            depth -= 1
+        elif token == b'"':
+            break  # a string never closed
+    return deepest
+
+
+@settings(max_examples=500, deadline=None)
+@given(body=st.lists(st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b"a", b" ", b"\n", b"\xc3\xa9", b'"x"', b"[[", b"]]"]),
+                     max_size=80).map(b"".join), limit=st.integers(0, 6))
+def test_depth_is_the_token_by_token_reading(body, limit):
+    assert json_depth(body, limit=limit) == depth_token_by_token(body, limit)
