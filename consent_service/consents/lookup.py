@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Select, String, and_, bindparam, literal, null, select, union_all
+from sqlalchemy import Select, String, and_, any_, bindparam, func, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from consent_service.consents.models import ConsentState
@@ -64,16 +65,29 @@ def lookup(
 ) -> tuple[int, list[Found]]:
     """The generation, and for each (kind, external_id) its subject, states (of `purpose_keys`,
     or all) and suppression, in the order asked."""
-    params: dict[str, object] = {}
-    for index, (kind, external_id) in enumerate(identifiers):
-        params[f"kind_{index}"], params[f"external_id_{index}"] = kind, external_id
-        if pepper:
-            params[f"pseudonym_{index}"] = subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
+    connection = session.connection()
     purposes = None if purpose_keys is None else sorted(set(purpose_keys))
-    if purposes is not None:
-        params.update({f"purpose_{index}": key for index, key in enumerate(purposes)})
-    statement = _statement(len(identifiers), None if purposes is None else len(purposes), bool(pepper))
-    rows = session.connection().execute(statement, params).all()
+    pseudonyms = [subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
+                  for kind, external_id in identifiers] if pepper else None
+    # One identifier binds scalars (psycopg dumps those in C, arrays in Python); a batch on PostgreSQL,
+    # arrays (see _arrays_statement).
+    if len(identifiers) > 1 and connection.dialect.name == "postgresql":
+        statement, params = _arrays_statement(purposes is not None, bool(pepper)), {
+            "kinds": [kind for kind, _ in identifiers],
+            "external_ids": [external_id for _, external_id in identifiers],
+            "pseudonyms": pseudonyms,
+            "purposes": purposes,
+        }
+    else:
+        statement = _statement(len(identifiers), None if purposes is None else len(purposes), bool(pepper))
+        params = {}
+        for index, (kind, external_id) in enumerate(identifiers):
+            params[f"kind_{index}"], params[f"external_id_{index}"] = kind, external_id
+            if pseudonyms:
+                params[f"pseudonym_{index}"] = pseudonyms[index]
+        if purposes is not None:
+            params.update({f"purpose_{index}": key for index, key in enumerate(purposes)})
+    rows = connection.execute(statement, params).all()
     found: list[Found] = [Found(None, {}, None) for _ in identifiers]
     generation = rows[0][1] if rows else None
     # By position, in the statement's column order: the hot path of every check and state read.
@@ -102,7 +116,6 @@ def _statement(count: int, purpose_count: int | None, suppression: bool) -> Sele
     """The statement for `count` identifiers and `purpose_count` purposes (None: all), built once per
     shape: requests only bind values. One bind parameter per purpose rather than an expanding IN,
     which SQLAlchemy would render anew on every execution."""
-    s, st, sup = Subject.__table__, ConsentState.__table__, Suppression.__table__
     parts = [
         select(
             literal(index).label("i"),
@@ -113,10 +126,38 @@ def _statement(count: int, purpose_count: int | None, suppression: bool) -> Sele
         for index in range(count)
     ]
     asked = (union_all(*parts) if count > 1 else parts[0]).subquery("asked")
-    state_join = st.c.subject_id == s.c.id
+    purposes = None
     if purpose_count is not None:
-        purposes = [bindparam(f"purpose_{index}", type_=String) for index in range(purpose_count)]
-        state_join = and_(state_join, st.c.purpose.in_(purposes))
+        purposes = ConsentState.__table__.c.purpose.in_(
+            [bindparam(f"purpose_{index}", type_=String) for index in range(purpose_count)]
+        )
+    return _joined(asked, purposes, suppression)
+
+
+@functools.lru_cache(maxsize=4)
+def _arrays_statement(by_purpose: bool, suppression: bool) -> Select:
+    """PostgreSQL's statement for a batch, any number of identifiers and purposes bound as arrays:
+    one text for every batch size, so the driver converts it once and the server prepares it once
+    (psycopg parsed a hundred-part union anew on every execution, its text too long for its cache)."""
+    arrays = [bindparam("kinds", type_=ARRAY(String)), bindparam("external_ids", type_=ARRAY(String))]
+    if suppression:
+        arrays.append(bindparam("pseudonyms", type_=ARRAY(String)))
+    columns = ["kind", "external_id", "pseudonym"][:len(arrays)]
+    rows = func.unnest(*arrays).table_valued(*columns, with_ordinality="position").render_derived()
+    asked = select(
+        (rows.c.position - 1).label("i"), rows.c.kind, rows.c.external_id,
+        (rows.c.pseudonym if suppression else literal("", String)).label("pseudonym"),
+    ).subquery("asked")
+    purposes = ConsentState.__table__.c.purpose == any_(bindparam("purposes", type_=ARRAY(String))) if by_purpose else None
+    return _joined(asked, purposes, suppression)
+
+
+def _joined(asked, purposes, suppression: bool) -> Select:
+    """Each identifier asked (i, kind, external_id, pseudonym) with its subject, states and suppression."""
+    s, st, sup = Subject.__table__, ConsentState.__table__, Suppression.__table__
+    state_join = st.c.subject_id == s.c.id
+    if purposes is not None:
+        state_join = and_(state_join, purposes)
     joined = (
         asked.outerjoin(s, and_(s.c.kind == asked.c.kind, s.c.external_id == asked.c.external_id))
         .outerjoin(st, state_join)
@@ -125,6 +166,7 @@ def _statement(count: int, purpose_count: int | None, suppression: bool) -> Sele
     if suppression:
         joined = joined.outerjoin(sup, and_(sup.c.kind == asked.c.kind, sup.c.pseudonym == asked.c.pseudonym))
         suppressed = sup.c.created_at
+    # The row handling in lookup() reads these by position.
     return select(
         asked.c.i, generations.generation_value().label("generation"), suppressed.label("suppressed_since"),
         s.c.id.label("subject_id"), s.c.revision.label("subject_revision"), s.c.country, s.c.minor_until,
