@@ -134,7 +134,10 @@ def subject_state(query: dict, kind: str, subject_id: str):
 def checks(body: dict):
     """May I process this subject's data for these purposes now? One check, or a batch of up to 100."""
     batch = "checks" in body
-    requests = [_check_request(item) for item in body["checks"]] if batch else [_check_request(body)]
+    items = body["checks"] if batch else [body]
+    # The CDN's country is the request's, the same for every check of a batch that names none.
+    cdn_country = None if all(item.get("country") for item in items) else country_from_cdn()
+    requests = [_check_request(item, cdn_country) for item in items]
     results = consents.check_many(
         session=db.session,
         requests=requests,
@@ -149,12 +152,12 @@ def checks(body: dict):
     return jsonify(check_response({"results": results} if batch else results[0]))
 
 
-def _check_request(item: dict) -> consents.CheckRequest:
+def _check_request(item: dict, cdn_country: str | None) -> consents.CheckRequest:
     return consents.CheckRequest(
         kind=item["subject"]["kind"].value,
         external_id=item["subject"]["id"],
         purposes=item["purposes"],
-        country=item.get("country") or country_from_cdn(),
+        country=item.get("country") or cdn_country,
         destination_country=item.get("destination_country"),
         gpc=item.get("gpc", False),
         on_behalf_of=item.get("on_behalf_of"),
