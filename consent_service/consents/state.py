@@ -73,18 +73,18 @@ class Circumstances:
 
 def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) -> PurposeState:
     """The answer for one purpose of one subject under these circumstances."""
-    recorded = {} if state is None else {
-        "source": "event",
-        "method": state.method,
-        "notice_version": state.notice_version,
-        "updated_at": state.updated_at,
-    }
+    if state is None:
+        source, method, notice_version, updated_at = "default", None, None, None
+    else:
+        source, method, notice_version, updated_at = "event", state.method, state.notice_version, state.updated_at
 
-    def answer(allowed: bool, reason: Reason, decision: Decision | None = None, **extra) -> PurposeState:
+    def answer(allowed: bool, reason: Reason, decision: Decision | None = None,
+               reconsent_required: bool = False) -> PurposeState:
         if decision is None:  # the recorded decision, or for rules that need none, the answer itself
             decision = Decision(state.decision) if state is not None else Decision.GRANTED if allowed else Decision.DENIED
-        return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason,
-                            **({"source": "default"} | recorded | extra))
+        return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason, source=source,
+                            method=method, notice_version=notice_version, updated_at=updated_at,
+                            reconsent_required=reconsent_required)
 
     if c.restricted and purpose.key not in UNRESTRICTED_PURPOSES:
         return answer(False, Reason.RESTRICTED)
