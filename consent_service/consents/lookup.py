@@ -8,12 +8,13 @@ row, so a check costs one round trip whatever the batch size.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Select, String, and_, any_, bindparam, func, literal, null, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Select, String, and_, any_, bindparam, cast, column, func, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.orm import Session
 
 from consent_service.consents.models import ConsentState
@@ -69,15 +70,12 @@ def lookup(
     purposes = None if purpose_keys is None else sorted(set(purpose_keys))
     pseudonyms = [subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
                   for kind, external_id in identifiers] if pepper else None
-    # One identifier binds scalars (psycopg dumps those in C, arrays in Python); a batch on PostgreSQL,
-    # arrays (see _arrays_statement).
+    # One identifier binds scalars; a batch on PostgreSQL, one JSON text (see _batch_statement).
     if len(identifiers) > 1 and connection.dialect.name == "postgresql":
-        statement, params = _arrays_statement(purposes is not None, bool(pepper)), {
-            "kinds": [kind for kind, _ in identifiers],
-            "external_ids": [external_id for _, external_id in identifiers],
-            "pseudonyms": pseudonyms,
-            "purposes": purposes,
-        }
+        asked = [[kind, external_id, pseudonyms[index] if pseudonyms else ""]
+                 for index, (kind, external_id) in enumerate(identifiers)]
+        statement = _batch_statement(purposes is not None, bool(pepper))
+        params = {"asked": json.dumps(asked), "purposes": purposes}
     else:
         statement = _statement(len(identifiers), None if purposes is None else len(purposes), bool(pepper))
         params = {}
@@ -135,18 +133,18 @@ def _statement(count: int, purpose_count: int | None, suppression: bool) -> Sele
 
 
 @functools.lru_cache(maxsize=4)
-def _arrays_statement(by_purpose: bool, suppression: bool) -> Select:
-    """PostgreSQL's statement for a batch, any number of identifiers and purposes bound as arrays:
-    one text for every batch size, so the driver converts it once and the server prepares it once
-    (psycopg parsed a hundred-part union anew on every execution, its text too long for its cache)."""
-    arrays = [bindparam("kinds", type_=ARRAY(String)), bindparam("external_ids", type_=ARRAY(String))]
-    if suppression:
-        arrays.append(bindparam("pseudonyms", type_=ARRAY(String)))
-    columns = ["kind", "external_id", "pseudonym"][:len(arrays)]
-    rows = func.unnest(*arrays).table_valued(*columns, with_ordinality="position").render_derived()
+def _batch_statement(by_purpose: bool, suppression: bool) -> Select:
+    """PostgreSQL's statement for a batch: the identifiers bound as one JSON array of [kind,
+    external_id, pseudonym], the purposes as an array. One text for every batch size, so the driver
+    converts it once and the server prepares it once (psycopg parsed a hundred-part union anew on
+    every execution, its text too long for its cache); JSON, because json.dumps writes it in C where
+    psycopg dumps arrays element by element in Python."""
+    rows = func.json_array_elements(cast(bindparam("asked", type_=String), JSON)).table_valued(
+        column("value", JSON), with_ordinality="position",
+    ).render_derived()
     asked = select(
-        (rows.c.position - 1).label("i"), rows.c.kind, rows.c.external_id,
-        (rows.c.pseudonym if suppression else literal("", String)).label("pseudonym"),
+        (rows.c.position - 1).label("i"), rows.c.value[0].astext.label("kind"),
+        rows.c.value[1].astext.label("external_id"), rows.c.value[2].astext.label("pseudonym"),
     ).subquery("asked")
     purposes = ConsentState.__table__.c.purpose == any_(bindparam("purposes", type_=ARRAY(String))) if by_purpose else None
     return _joined(asked, purposes, suppression)
