@@ -10,8 +10,11 @@ from consent_service.vocabulary import ActorType, Decision, Method, Regime, Subj
 
 PURPOSE_KEY = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="Not a purpose key.")
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
+DESTINATION = validate.Regexp(r"^([A-Z]{2}|\*)$", error="A country code such as US, or * for every destination.")
 # A subject's or an organization's id, as the caller knows it.
 EXTERNAL_ID = validate.Length(1, 255)
+NOTICE_VERSION = validate.Length(1, 64)
+PROPERTY_KEY = validate.Length(1, 64)
 MAX_EVENTS_PER_REQUEST = 100
 MAX_PURPOSES_PER_CHECK = 50
 MAX_CHECKS_PER_BATCH = 100
@@ -67,17 +70,26 @@ class RecordEventsSchema(ma.Schema):
     events = fields.List(
         fields.Nested(EventInSchema), required=True, validate=validate.Length(1, MAX_EVENTS_PER_REQUEST)
     )
-    notice_version = fields.String(required=True, validate=validate.Length(1, 64))
+    notice_version = fields.String(required=True, validate=NOTICE_VERSION)
     country = country_field()
     destination_country = fields.String(
-        validate=validate.Regexp(r"^([A-Z]{2}|\*)$", error="A country code such as US, or * for every destination."),
+        validate=DESTINATION,
         metadata={"description": "For cross_border_transfer: the destination consented to, or * for all."},
     )
     gpc = gpc_field()
-    property = fields.String(validate=validate.Length(1, 64))
+    property = fields.String(validate=PROPERTY_KEY)
     actor = fields.Nested(ActorSchema)
     evidence = fields.Nested(EvidenceInSchema)
     age = fields.Integer(validate=validate.Range(0, 150))
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        """marshmallow's load; a plainly valid request (plain_record_events) skips its per-field
+        machinery, and anything else, every error included, goes through it unchanged."""
+        if not (many or self.many or partial):
+            plain = plain_record_events(data)
+            if plain is not None:
+                return plain
+        return super().load(data, many=many, partial=partial, unknown=unknown)
 
 
 class PurposeStateSchema(ma.Schema):
@@ -188,16 +200,50 @@ class CheckRequestSchema(ma.Schema):
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
 
+# Plain loads: the hottest requests, when every value is of the plain JSON type and within the bounds
+# their schema checks, are loaded by hand into exactly what the schema's load returns (enum members
+# included). Anything unusual (a wrong type, a value out of bounds, an unknown or missing field) gives
+# None, and the schema decides and words the errors. tests/consents/test_plain_loads.py holds them equal.
+
+def _text_matching(pattern: validate.Regexp):
+    return lambda value: type(value) is str and pattern.regex.match(value) is not None
+
+
+def _text_within(length: validate.Length):
+    return lambda value: type(value) is str and length.min <= len(value) <= length.max
+
+
+def _flag(value) -> bool:
+    return type(value) is bool
+
+
+def _copy_optional(item: dict, loaded: dict, optional: tuple) -> bool:
+    """Copy each optional field present in `item` into `loaded`, in the schema's order; False if one is not plain."""
+    for name, plain in optional:
+        if name in item:
+            if not plain(item[name]):
+                return False
+            loaded[name] = item[name]
+    return True
+
+
 SUBJECT_KINDS = {kind.value: kind for kind in SubjectKind}
+DECISIONS = {decision.value: decision for decision in Decision}
+CALLER_METHODS = {method.value: method for method in Method if method is not Method.LINKED}
+is_purpose_key, is_external_id = _text_matching(PURPOSE_KEY), _text_within(EXTERNAL_ID)
+is_notice_version = _text_within(NOTICE_VERSION)
 CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
+CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(COUNTRY)),
+                  ("gpc", _flag), ("on_behalf_of", is_external_id))
+EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
+RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(DESTINATION)),
+                   ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))
+PLAIN_RECORD_FIELDS = frozenset({"events", "notice_version"} | {name for name, _ in RECORD_OPTIONAL})
 
 
 def plain_check_request(data) -> dict | None:
-    """What CheckRequestSchema().load(data) returns when `data` is plainly valid, built by hand: a
-    check is the hottest request. None whenever anything is unusual (a wrong type, a value out of
-    bounds, an unknown field, a form mixed with the other): the schema then decides and words the
-    errors. tests/consents/test_check_request.py holds the two equal."""
+    """CheckRequestSchema().load(data) for a plainly valid check or batch of checks, else None."""
     if type(data) is not dict:
         return None
     if "checks" not in data:
@@ -222,32 +268,34 @@ def _plain_check(item) -> dict | None:
     if type(subject) is not dict or subject.keys() != SUBJECT_FIELDS:
         return None
     kind, external_id = subject["kind"], subject["id"]
-    if type(kind) is not str or kind not in SUBJECT_KINDS or not _is_external_id(external_id):
+    if type(kind) is not str or kind not in SUBJECT_KINDS or not is_external_id(external_id):
         return None
     if type(purposes) is not list or not 1 <= len(purposes) <= MAX_PURPOSES_PER_CHECK:
         return None
-    for purpose in purposes:
-        if type(purpose) is not str or PURPOSE_KEY.regex.match(purpose) is None:
-            return None
+    if not all(is_purpose_key(purpose) for purpose in purposes):
+        return None
     loaded = {"subject": {"kind": SUBJECT_KINDS[kind], "id": external_id}, "purposes": list(purposes)}
-    for name in ("country", "destination_country"):
-        if name in item:
-            if type(item[name]) is not str or COUNTRY.regex.match(item[name]) is None:
-                return None
-            loaded[name] = item[name]
-    if "gpc" in item:
-        if type(item["gpc"]) is not bool:
-            return None
-        loaded["gpc"] = item["gpc"]
-    if "on_behalf_of" in item:
-        if not _is_external_id(item["on_behalf_of"]):
-            return None
-        loaded["on_behalf_of"] = item["on_behalf_of"]
-    return loaded
+    return loaded if _copy_optional(item, loaded, CHECK_OPTIONAL) else None
 
 
-def _is_external_id(value) -> bool:
-    return type(value) is str and EXTERNAL_ID.min <= len(value) <= EXTERNAL_ID.max
+def plain_record_events(data) -> dict | None:
+    """RecordEventsSchema().load(data) for plainly valid events (no actor, evidence or age), else None."""
+    if type(data) is not dict or not data.keys() <= PLAIN_RECORD_FIELDS:
+        return None
+    events, notice_version = data.get("events"), data.get("notice_version")
+    if type(events) is not list or not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST or not is_notice_version(notice_version):
+        return None
+    loaded_events = []
+    for event in events:
+        if type(event) is not dict or event.keys() != EVENT_FIELDS:
+            return None
+        purpose, decision, method = event["purpose"], event["decision"], event["method"]
+        if (not is_purpose_key(purpose) or type(decision) is not str or decision not in DECISIONS
+                or type(method) is not str or method not in CALLER_METHODS):
+            return None
+        loaded_events.append({"purpose": purpose, "decision": DECISIONS[decision], "method": CALLER_METHODS[method]})
+    loaded = {"events": loaded_events, "notice_version": notice_version}
+    return loaded if _copy_optional(data, loaded, RECORD_OPTIONAL) else None
 
 
 class CheckDecisionSchema(ma.Schema):

@@ -1,4 +1,4 @@
-"""A check request loaded by hand is exactly what CheckRequestSchema's marshmallow load gives, or left to it."""
+"""Check and record requests loaded by hand are exactly what their schema's marshmallow load gives, or left to it."""
 from __future__ import annotations
 
 import marshmallow as ma
@@ -7,12 +7,16 @@ from hypothesis import strategies as st
 
 from consent_service.consents.schemas import (
     MAX_CHECKS_PER_BATCH,
+    MAX_EVENTS_PER_REQUEST,
     MAX_PURPOSES_PER_CHECK,
     CheckRequestSchema,
+    RecordEventsSchema,
     plain_check_request,
+    plain_record_events,
 )
+from consent_service.vocabulary import Decision, Method
 
-SCHEMA = CheckRequestSchema()
+SCHEMA, RECORD_SCHEMA = CheckRequestSchema(), RecordEventsSchema()
 
 # Valid values, and beside them values at and just past every bound and type the schema checks.
 VALID = {
@@ -20,14 +24,24 @@ VALID = {
     "id": st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(["x", "x" * 255])),
     "purpose": st.one_of(st.from_regex(r"[a-z][a-z0-9_]{1,63}", fullmatch=True), st.sampled_from(["marketing", "m" * 64])),
     "country": st.sampled_from(["DE", "US", "FR"]),
+    "destination": st.sampled_from(["US", "*"]),
     "gpc": st.booleans(),
+    "decision": st.sampled_from([decision.value for decision in Decision]),
+    "method": st.sampled_from([method.value for method in Method if method is not Method.LINKED]),
+    "notice_version": st.one_of(st.text(min_size=1, max_size=10), st.just("v" * 64)),
+    "property": st.one_of(st.text(min_size=1, max_size=10), st.just("p" * 64)),
 }
 HOSTILE = {
     "kind": st.sampled_from(["Customer", "CUSTOMER", "", "robot", 1, None, ["customer"]]),
     "id": st.sampled_from(["", "x" * 256, 7, None, ["c-1"], True]),
     "purpose": st.sampled_from(["Marketing", "marketing\n", "m", "m" * 65, "", "ünïcode", "a-b", 1, None, True]),
     "country": st.sampled_from(["de", "DEU", "D", "DE\n", "", None, 49]),
+    "destination": st.sampled_from(["**", "us", "USA", "", None, 1]),
     "gpc": st.sampled_from([1, 0, "true", "false", "yes", None, 1.0]),
+    "decision": st.sampled_from(["Granted", "maybe", "", None, 1, ["granted"]]),
+    "method": st.sampled_from(["linked", "API", "telepathy", "", None, 2]),
+    "notice_version": st.sampled_from(["", "v" * 65, None, 1, ["v1"]]),
+    "property": st.sampled_from(["", "p" * 65, None, 1]),
 }
 
 
@@ -87,6 +101,50 @@ def requests(draw):
     return draw(st.sampled_from([None, [], "checks", 1, {}, {"checks": {"subject": None}}]))
 
 
+@st.composite
+def events(draw, hostile: str | None = None) -> dict:
+    event = {"purpose": value(draw, "purpose", hostile == "purpose"),
+             "decision": value(draw, "decision", hostile == "decision"),
+             "method": value(draw, "method", hostile == "method")}
+    if hostile == "event":
+        event = draw(st.sampled_from([{"purpose": "marketing", "decision": "granted"},
+                                      event | {"extra": 1}, None, ["marketing", "granted", "api"]]))
+    return event
+
+
+RECORD_HOSTILITIES = ["purpose", "decision", "method", "event", "events", "notice_version", "country",
+                      "destination_country", "gpc", "property", "unknown", "missing", "actor", "evidence", "age"]
+
+
+@st.composite
+def record_requests(draw):
+    hostile = draw(st.one_of(st.none(), st.none(), st.none(), st.sampled_from(RECORD_HOSTILITIES)))
+    items = [draw(events()) for _ in range(draw(st.integers(1, 3)))]
+    if hostile in ("purpose", "decision", "method", "event"):
+        items.insert(draw(st.integers(0, len(items))), draw(events(hostile)))
+    elif hostile == "events":
+        items = draw(st.sampled_from([[], items * MAX_EVENTS_PER_REQUEST, None, items[0]]))
+    elif draw(st.integers(0, 20)) == 0:
+        items = items[:1] * MAX_EVENTS_PER_REQUEST
+    data = {"events": items, "notice_version": value(draw, "notice_version", hostile == "notice_version")}
+    for name, field in (("country", "country"), ("destination_country", "destination"), ("gpc", "gpc"),
+                        ("property", "property")):
+        if draw(st.booleans()) or hostile == name:
+            data[name] = value(draw, field, hostile == name)
+    # Fields the shortcut leaves to the schema, valid or not.
+    if hostile == "actor":
+        data["actor"] = draw(st.sampled_from([{"type": "agent", "id": "a-1"}, {"type": "subject"}, {"type": "x"}]))
+    if hostile == "evidence":
+        data["evidence"] = draw(st.sampled_from([{"ip": "192.0.2.1"}, {"ip": "nonsense"}, {"reference": "r"}]))
+    if hostile == "age":
+        data["age"] = draw(st.sampled_from([15, 150, 151, "16", 16.0, 16.5, True]))
+    if hostile == "unknown":
+        data[draw(st.sampled_from(["revision", "checks", "extra"]))] = 1
+    if hostile == "missing":
+        del data[draw(st.sampled_from(["events", "notice_version"]))]
+    return data
+
+
 def outcome(load, data) -> str:
     """What a load gives, as text: repr shows types (SubjectKind members, not strings) and key order."""
     try:
@@ -117,3 +175,26 @@ def test_usual_requests_take_the_shortcut():
     for data in (single, full, batch):
         assert plain_check_request(data) is not None
         assert outcome(SCHEMA.load, data) == outcome(marshmallow_load, data)
+
+
+def marshmallow_record_load(data):
+    return ma.Schema.load(RECORD_SCHEMA, data, unknown=ma.RAISE)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(data=record_requests())
+def test_plain_record_requests_load_as_the_schema_loads_them_and_the_rest_is_left_to_it(data):
+    plain, expected = plain_record_events(data), outcome(marshmallow_record_load, data)
+    event("shortcut" if plain is not None else "error" if expected.startswith("error") else "valid, left to the schema")
+    if plain is not None:
+        assert repr(plain) == expected
+    assert outcome(RECORD_SCHEMA.load, data) == expected
+
+
+def test_usual_record_requests_take_the_shortcut():
+    usual = {"events": [{"purpose": "marketing", "decision": "denied", "method": "api"}], "notice_version": "2026-01-01",
+             "country": "DE"}
+    full = usual | {"destination_country": "*", "gpc": True, "property": "shop"}
+    for data in (usual, full):
+        assert plain_record_events(data) is not None
+        assert outcome(RECORD_SCHEMA.load, data) == outcome(marshmallow_record_load, data)
