@@ -510,13 +510,17 @@ def check_many(
     One read for all of them, which also confirms `snapshot` (see read_state)."""
     snapshot = snapshot or generations.fresh(session=session)
     catalogue = snapshot.catalogue
-    given, missing_destination = {}, {}
-    for index, request in enumerate(requests):
-        where = f"{field_prefix}.{index}." if field_prefix else ""
-        given.update({f"{where}purposes.{i}": key for i, key in enumerate(request.purposes)})
-        if TRANSFER_PURPOSE in request.purposes and not request.destination_country:
-            missing_destination[f"{where}destination_country"] = ["Required to check a transfer."]
-    _require_known(session, snapshot, given)
+    # Field paths only name errors: they are spelled out once a purpose is not in the catalogue.
+    if any(key not in catalogue for request in requests for key in request.purposes):
+        _require_known(session, snapshot, {
+            f"{_where(field_prefix, index)}purposes.{i}": key
+            for index, request in enumerate(requests) for i, key in enumerate(request.purposes)
+        })
+    missing_destination = {
+        f"{_where(field_prefix, index)}destination_country": ["Required to check a transfer."]
+        for index, request in enumerate(requests)
+        if TRANSFER_PURPOSE in request.purposes and not request.destination_country
+    }
     if missing_destination:
         raise ValidationFailed("A transfer check names its destination.", errors=missing_destination)
     generation, found = lookup.lookup(
@@ -530,6 +534,11 @@ def check_many(
         _check(session, request, rules, catalogue, snapshot.material_changes, now, entry)
         for request, entry in zip(requests, found)
     ]
+
+
+def _where(field_prefix: str | None, index: int) -> str:
+    """The path of a batch's check in error messages ("checks.3."), or nothing for a single check."""
+    return f"{field_prefix}.{index}." if field_prefix else ""
 
 
 def _require_known(session: Session, snapshot: Snapshot, given: dict[str, str]) -> None:

@@ -189,3 +189,22 @@ def test_unknown_subject_kind_is_not_found(client, full_access):
     response = client.get("/v1/subjects/robot/r-1/consents", headers=full_access)
     assert response.status_code == 404
     assert response.json["code"] == "not_found"
+
+
+def test_check_errors_name_the_fields_of_the_single_check_or_of_the_batch(client, full_access):
+    def errors(body: dict) -> tuple:
+        response = client.post("/v1/checks", json=body, headers=full_access)
+        return response.status_code, response.json["code"], response.json["errors"]
+
+    customer = {"kind": "customer", "id": "c-1"}
+    assert errors({"subject": customer, "purposes": ["marketing", "telepathy"]}) == (
+        422, "unknown_purpose", {"purposes.1": ["Unknown purpose 'telepathy'."]})
+    assert errors({"checks": [{"subject": customer, "purposes": ["marketing"]},
+                              {"subject": customer, "purposes": ["telepathy", "analytics", "mind_reading"]}]}) == (
+        422, "unknown_purpose", {"checks.1.purposes.0": ["Unknown purpose 'telepathy'."],
+                                 "checks.1.purposes.2": ["Unknown purpose 'mind_reading'."]})
+    assert errors({"subject": customer, "purposes": ["cross_border_transfer"]}) == (
+        422, "validation_error", {"destination_country": ["Required to check a transfer."]})
+    assert errors({"checks": [{"subject": customer, "purposes": ["marketing"]},
+                              {"subject": customer, "purposes": ["cross_border_transfer"]}]}) == (
+        422, "validation_error", {"checks.1.destination_country": ["Required to check a transfer."]})
