@@ -115,20 +115,21 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
 
     decision = Decision(state.decision)
     if decision is not Decision.GRANTED:
-        return answer(False, Reason(decision.value))
+        return answer(False, Reason(decision.value), decision)
     if c.minor and needs_own_consent and state.actor_type != ActorType.GUARDIAN:
-        return answer(False, Reason.MINOR)
+        return answer(False, Reason.MINOR, decision)
     if c.gpc and purpose.key in c.policy.gpc_purposes and state.method in BLANKET_METHODS:
-        return answer(False, Reason.GPC)
+        return answer(False, Reason.GPC, decision)
     if state.method == Method.DOUBLE_OPT_IN:
-        return answer(False, Reason.PENDING)
+        return answer(False, Reason.PENDING, decision)
     if any(
         change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
         for change in c.material_changes
     ):
         opt_in = default_decision(purpose, c) is Decision.DENIED
-        return answer(not opt_in, Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED, reconsent_required=True)
-    return answer(True, Reason.GRANTED)
+        return answer(not opt_in, Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED, decision,
+                      reconsent_required=True)
+    return answer(True, Reason.GRANTED, decision)
 
 
 def default_decision(purpose: Purpose, c: Circumstances) -> Decision:
