@@ -1,9 +1,10 @@
-"""Checks every request passes before any view: JSON nested at most MAX_JSON_DEPTH deep, and no NUL characters
-anywhere (PostgreSQL text cannot hold them)."""
+"""Checks every request passes before any view: JSON nested at most MAX_JSON_DEPTH deep, no NUL characters
+anywhere (PostgreSQL text cannot hold them), and no unpaired surrogate in JSON text (not Unicode: it cannot be
+encoded, so hashing or storing it would fail)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from flask import request
 
@@ -61,13 +62,14 @@ class NulCharacter(ValidationFailed):
     message = "Text must not contain NUL characters."
 
 
-def _holds_nul(value: Any) -> bool:
+def _holds(value: Any, bad: Callable[[str], bool] = lambda text: NUL in text) -> bool:
+    """Whether any string in `value` (keys included) is `bad`; by default, holds a NUL."""
     if isinstance(value, str):
-        return NUL in value
+        return bad(value)
     if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+        return any(_holds(key, bad) or _holds(item, bad) for key, item in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+        return any(_holds(item, bad) for item in value)
     return False
 
 
@@ -87,5 +89,34 @@ def refuse_nul_characters() -> None:
     if request.is_json and _may_hold_nul(request.get_data(cache=True)):
         places["json"] = [request.get_json(silent=True)]
     for place, values in places.items():
-        if any(_holds_nul(value) for value in values):
+        if any(_holds(value) for value in values):
             raise NulCharacter(errors={place: [NulCharacter.message]})
+
+
+class UnpairedSurrogate(ValidationFailed):
+    message = "Text must be Unicode: a \\ud800-\\udfff escape is only valid as half of a pair."
+
+
+# JSON's escape of a surrogate: the only way an unpaired one gets into a parsed UTF-8 body.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _unpaired_surrogate(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def refuse_unpaired_surrogates() -> None:
+    """A 422 instead of a 500 from the first hash or query that encodes the text. Path and query
+    values are decoded by Werkzeug with replacement, so only JSON (an escape, or another encoding,
+    whose NUL bytes give it away as for refuse_nul_characters) can carry one."""
+    if not request.is_json:
+        return
+    body = request.get_data(cache=True)
+    if b"\x00" not in body and SURROGATE_ESCAPE.search(body) is None:
+        return
+    if _holds(request.get_json(silent=True), _unpaired_surrogate):
+        raise UnpairedSurrogate(errors={"json": [UnpairedSurrogate.message]})

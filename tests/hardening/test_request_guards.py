@@ -1,4 +1,5 @@
-"""NUL characters are refused with the same 422 on both databases; JSON nested too deep is refused unparsed."""
+"""NUL characters and unpaired surrogates are refused with the same 422 on both databases; JSON nested too deep
+is refused unparsed."""
 from __future__ import annotations
 
 import re
@@ -36,6 +37,23 @@ def test_nul_is_found_in_any_json_encoding_and_its_spelled_out_escape_is_not_a_n
                            data=(body % "v\\\\u00001").encode())
     assert response.status_code == 201, response.json
     assert response.json["consents"]["marketing"]["notice_version"] == "v\\u00001"
+
+
+def test_an_unpaired_surrogate_escape_is_a_422_and_a_paired_one_is_text(client, auth):
+    """json.loads turns "\\ud800" into a string no encoder takes: refused before a hash or query fails on it."""
+    headers = auth("consents:read", "consents:write") | {"Content-Type": "application/json"}
+    check = '{"subject": {"kind": "customer", "id": "c-%s"}, "purposes": ["marketing"]}'
+    write = '{"events": [{"purpose": "marketing", "decision": "granted", "method": "api"}], "notice_version": "v%s"}'
+    for path, body in (("/v1/checks", check), ("/v1/subjects/customer/c-1/consent-events", write)):
+        for escape, encoding in (("\\ud800", "utf-8"), ("\\uDFFF", "utf-8"), ("\\udbff", "utf-16")):
+            response = client.post(path, headers=headers, data=(body % escape).encode(encoding))
+            assert response.status_code == 422, (path, escape, response.json)
+            assert response.json["code"] == "validation_error" and "json" in response.json["errors"]
+    # A pair is one character (U+1F600): the write goes through and keeps it.
+    response = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers,
+                           data=(write % "\\ud83d\\ude00").encode())
+    assert response.status_code == 201, response.json
+    assert response.json["consents"]["marketing"]["notice_version"] == "v\U0001F600"
 
 
 def nested(depth: int) -> str:
