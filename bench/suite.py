@@ -625,9 +625,11 @@ def explain(url: str, subject: int) -> str:
     from consent_service.subjects.service import pseudonym
 
     external_id = f"c-{subject}"
-    values = {"kind_0": "customer", "external_id_0": external_id, "purposes": ["marketing", "analytics", "recording"],
+    purposes = ["marketing", "analytics", "recording"]
+    values = {"kind_0": "customer", "external_id_0": external_id,
+              **{f"purpose_{index}": purpose for index, purpose in enumerate(purposes)},
               "pseudonym_0": pseudonym(pepper=service_env(url)["ERASURE_PEPPER"], kind="customer", external_id=external_id)}
-    statement = lookup._statement(1, True, True).params(values)
+    statement = lookup._statement(1, len(purposes), True).params(values)
     sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True, "render_postcompile": True}))
     with psycopg.connect(url) as conn:
         return "\n".join(row[0] for row in conn.execute(f"EXPLAIN ANALYZE {sql}"))
