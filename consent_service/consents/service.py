@@ -138,10 +138,11 @@ def record_events(
     """Append the events to the subject's ledger and fold them into its state, all or nothing.
 
     The subject's lock also reads the generation that confirms `snapshot` (StaleSnapshot before
-    anything is written otherwise), the head of its hash chain and whether any webhook endpoint
-    is enabled: one statement. Then, in Core, one read of the states and one multi-row statement
-    each for the events, the states, the subject, the rollup (and the outbox when an endpoint is
-    enabled). `new_subject` says the identifier was just made up (see subjects.lock_row)."""
+    anything is written otherwise), the head of its hash chain, whether any webhook endpoint is
+    enabled and, on PostgreSQL, the subject's states: one statement. Then, on PostgreSQL, one
+    statement writes the events, the states, the subject and the rollup (`_write_fused`); on
+    SQLite, one read of the states and one statement per table. The outbox row follows when an
+    endpoint is enabled. `new_subject` says the identifier was just made up (see subjects.lock_row)."""
     snapshot = snapshot or generations.fresh(session=session)
     catalogue = snapshot.catalogue
     _require_known(session, snapshot, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
