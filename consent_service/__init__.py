@@ -43,7 +43,6 @@ def _flask_config(settings: Settings) -> dict:
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "CLOCK": system_clock,
-        "JSON_SORT_KEYS": False,
         "API_TITLE": "Consent Service",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",
