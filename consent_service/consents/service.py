@@ -13,7 +13,7 @@ from sqlalchemy import Row, bindparam, func, insert, null, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from consent_service.clock import new_id
+from consent_service.clock import new_time_ordered_id
 from consent_service.consents import chain, lookup
 from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.consents.state import (
@@ -183,7 +183,7 @@ def record_events(
     for event_input in events:
         revision += 1
         event = chain.EventValues(
-            id=new_id("evt"),
+            id=new_time_ordered_id("evt", now),
             subject_id=subject.id,
             revision=revision,
             purpose=event_input.purpose,
