@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, Table, event
+from sqlalchemy import JSON, BigInteger, Connection, CursorResult, DateTime, Dialect, Engine, Executable, Integer, Table, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -78,36 +80,67 @@ def dialect_insert(dialect_name: str):
     return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
 
-def array_insert_sql(
-    table: Table, columns: Sequence[str], *, prefix: str, conflict: Sequence[str] = (), set_: Mapping[str, str] | None = None
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled once to the driver's SQL text, with the values it binds itself."""
+
+    sql: str
+    fixed: Mapping[str, Any]
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> CursorResult:
+        """Through `exec_driver_sql`: no compilation, cache lookup or bind processing per call (the
+        values in `params` must already be what the driver takes), still seen by engine events."""
+        return connection.exec_driver_sql(self.sql, {**self.fixed, **params})
+
+
+def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
+    """`statement` for a hot path that runs it far more often than SQLAlchemy's per-call work is worth."""
+    compiled = statement.compile(dialect=dialect)
+    return DriverStatement(sql=str(compiled), fixed=MappingProxyType(dict(compiled.params)))
+
+
+def json_insert_sql(
+    table: Table, columns: Sequence[str], *, param: str, conflict: Sequence[str] = (), set_: Mapping[str, str] | None = None
 ) -> str:
-    """PostgreSQL: INSERT INTO `table` the rows bound by `array_params` (one array per column, unnested),
-    optionally ON CONFLICT (`conflict`) DO UPDATE SET column = SQL expression. The text is the same
-    whatever the number of rows, so the server prepares it once; built once per caller."""
+    """PostgreSQL: INSERT INTO `table` the rows bound by `json_rows` as one JSON text parameter `param`,
+    optionally ON CONFLICT (`conflict`) DO UPDATE SET column = SQL expression. The server parses the
+    rows (json_to_recordset), so binding costs one string whatever the number of rows and columns,
+    and the text is the same for every number of rows: the server prepares it once."""
     names = ", ".join(columns)
-    values = ", ".join(f"{column}::json" if isinstance(table.c[column].type, JSON) else column for column in columns)
-    arrays = ", ".join(f"%({prefix}_{column})s::{_array_element_type(table, column)}[]" for column in columns)
-    sql = f"INSERT INTO {table.name} ({names}) SELECT {values} FROM unnest({arrays}) AS given ({names})"
+    values = ", ".join(f"{column}::json" if _is_json(table, column) else column for column in columns)
+    record = ", ".join(f"{column} {_record_type(table, column)}" for column in columns)
+    sql = f"INSERT INTO {table.name} ({names}) SELECT {values} FROM json_to_recordset(%({param})s::json) AS given ({record})"
     if conflict:
         assignments = ", ".join(f"{column} = {expression}" for column, expression in (set_ or {}).items())
         sql += f" ON CONFLICT ({', '.join(conflict)}) " + (f"DO UPDATE SET {assignments}" if assignments else "DO NOTHING")
     return sql
 
 
-def array_params(table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *, prefix: str) -> dict[str, list]:
-    """The parameters of `array_insert_sql`: each column's values in row order. JSON values are
-    serialized as SQLAlchemy's JSON type does (None as JSON null unless the type says otherwise)."""
-    params = {}
-    for column in columns:
-        values = [row[column] for row in rows]
-        kind = table.c[column].type
-        if isinstance(kind, JSON):
-            values = [None if value is None and kind.none_as_null else json.dumps(value) for value in values]
-        params[f"{prefix}_{column}"] = values
-    return params
+def json_rows(table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    """The parameter of `json_insert_sql`: the rows as a JSON array of objects. Times go as ISO 8601
+    with their offset (microseconds kept); a JSON column's value goes as its own JSON text, serialized
+    as SQLAlchemy's JSON type does (None as JSON null unless the type says otherwise)."""
+    json_columns = [column for column in columns if _is_json(table, column)]
+    if json_columns:
+        nulls = {column: table.c[column].type.none_as_null for column in json_columns}
+        rows = [{**row, **{column: None if row[column] is None and nulls[column] else json.dumps(row[column])
+                           for column in json_columns}} for row in rows]
+    return json.dumps([{column: row[column] for column in columns} for row in rows], default=_iso)
 
 
-def _array_element_type(table: Table, column: str) -> str:
+def _iso(value: Any) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value json_rows can bind")
+
+
+def _is_json(table: Table, column: str) -> bool:
+    return isinstance(table.c[column].type, JSON)
+
+
+def _record_type(table: Table, column: str) -> str:
+    """A JSON column arrives as text (its own JSON serialization) and is cast in the select list, so
+    that JSON null stays JSON null; every other column parses straight into its own type."""
     kind = table.c[column].type
     return "text" if isinstance(kind, JSON) else kind.compile(dialect=postgresql.dialect())
 

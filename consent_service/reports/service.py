@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from consent_service.consents.models import ConsentEvent
-from consent_service.database import array_insert_sql, dialect_insert
+from consent_service.database import dialect_insert, json_insert_sql
 from consent_service.errors import NotFound, ValidationFailed
 from consent_service.properties import service as properties
 from consent_service.purposes import service as purposes
@@ -119,10 +119,10 @@ ROLLUP_UPSERT_COLUMNS = (*KEY_COLUMNS, "count")
 
 
 @functools.cache
-def rollup_upsert_sql(prefix: str) -> str:
-    """`_add_statement` on PostgreSQL with its rows bound as arrays (database.array_insert_sql)."""
+def rollup_upsert_sql(param: str) -> str:
+    """`_add_statement` on PostgreSQL with its rows bound as one JSON text (database.json_insert_sql)."""
     table = ConsentRollup.__table__
-    return array_insert_sql(table, ROLLUP_UPSERT_COLUMNS, prefix=prefix, conflict=KEY_COLUMNS,
+    return json_insert_sql(table, ROLLUP_UPSERT_COLUMNS, param=param, conflict=KEY_COLUMNS,
                             set_={"count": f"{table.name}.count + excluded.count"})
 
 
