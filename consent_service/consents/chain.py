@@ -16,17 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from datetime import datetime, timezone
 from typing import Any
 
 GENESIS = "0" * 64
 # Columns whose change would alter the proof: erasure may rewrite only the personal ones.
 PERSONAL_FIELDS = ("actor_id", "evidence")
-
-
-def new_evidence_key() -> str:
-    return secrets.token_hex(32)
 
 
 def _canonical(value: Any) -> bytes:

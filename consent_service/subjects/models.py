@@ -12,6 +12,10 @@ from consent_service.database import BigId, UTCDateTime
 from consent_service.extensions import db
 
 
+def new_evidence_key() -> str:
+    return secrets.token_hex(32)
+
+
 class Subject(db.Model):
     __tablename__ = "subjects"
     __table_args__ = (UniqueConstraint("kind", "external_id"),)
@@ -26,7 +30,7 @@ class Subject(db.Model):
     # Until when the subject counts as a minor, from the age given with an event (the latest it can be).
     minor_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Keys the HMAC of its events' personal fields (consents/chain.py); erasure deletes it.
-    evidence_key: Mapped[str | None] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    evidence_key: Mapped[str | None] = mapped_column(String(64), default=new_evidence_key)
     # Processing restricted at the subject's request (GDPR Art. 18), since when.
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
