@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 
-from sqlalchemy import event
+from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import event, select, text
+
+from consent_service.clock import new_time_ordered_id
 from consent_service.consents import service as consents
+from consent_service.consents.models import ConsentEvent
 from consent_service.extensions import db
 from consent_service.subjects import service as subjects
 
@@ -64,3 +68,29 @@ def test_the_states_read_with_the_lock_are_the_stored_states(app, client, auth, 
         if fused:
             assert consents._states_from_json(row.states) == stored
         db.session.rollback()
+
+
+def test_event_ids_sort_by_the_time_they_were_recorded():
+    """Events' primary keys grow at the index's right edge; ids of one millisecond still differ."""
+    start = datetime(2026, 12, 3, 22, 0, tzinfo=timezone.utc)
+    later = [new_time_ordered_id("evt", start + timedelta(milliseconds=n)) for n in range(0, 5000, 7)]
+    assert later == sorted(later)
+    same = {new_time_ordered_id("evt", start) for _ in range(10_000)}
+    assert len(same) == 10_000
+    assert all(len(i) <= ConsentEvent.__table__.c.id.type.length for i in same)
+
+
+def test_a_write_binds_each_table_as_one_json_text_with_times_and_json_kept(app, client, auth, clock):
+    """The fused write's rows travel as JSON: the stored event has the exact time (microseconds),
+    its evidence as JSON, and a JSON null where SQLAlchemy's JSON type would store one."""
+    headers = auth("consents:write")
+    clock.advance(microseconds=654321)
+    body = {**BODY, "evidence": {"reference": "call-9"}}
+    assert client.post(WRITE, json=body, headers=headers).status_code == 201
+    with app.app_context():
+        event = db.session.scalars(select(ConsentEvent)).one()
+        assert event.recorded_at == clock() and event.evidence == {"reference": "call-9"}
+        stored = db.session.execute(text(
+            "SELECT destinations IS NULL FROM consent_states WHERE purpose = 'marketing'")).scalar_one()
+        # Both paths store what SQLAlchemy's JSON type stores for None: a JSON null, not an SQL NULL.
+        assert not stored
