@@ -1,7 +1,9 @@
 """Column types and engine settings shared by every domain's models."""
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import time
 from datetime import date, datetime, timezone
 from dataclasses import dataclass
@@ -119,13 +121,26 @@ def json_insert_sql(
 def json_rows(table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     """The parameter of `json_insert_sql`: the rows as a JSON array of objects. Times go as ISO 8601
     with their offset (microseconds kept); a JSON column's value goes as its own JSON text, serialized
-    as SQLAlchemy's JSON type does (None as JSON null unless the type says otherwise)."""
-    json_columns = [column for column in columns if _is_json(table, column)]
-    if json_columns:
-        nulls = {column: table.c[column].type.none_as_null for column in json_columns}
-        rows = [{**row, **{column: None if row[column] is None and nulls[column] else json.dumps(row[column])
-                           for column in json_columns}} for row in rows]
-    return json.dumps([{column: row[column] for column in columns} for row in rows], default=_iso)
+    as SQLAlchemy's JSON type does (None as JSON null unless the type says otherwise). A row without
+    one of `columns` is a KeyError, not a silent NULL."""
+    values, json_columns = _row_plan(table, tuple(columns))
+    objects = []
+    for row in rows:
+        obj = dict(zip(columns, values(row)))
+        for column, none_as_null in json_columns:
+            value = obj[column]
+            obj[column] = None if value is None and none_as_null else json.dumps(value)
+        objects.append(obj)
+    return json.dumps(objects, default=_iso)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_plan(table: Table, columns: tuple[str, ...]) -> tuple[Callable, tuple[tuple[str, bool], ...]]:
+    """What `json_rows` reads of each row, and its JSON columns with their null rule: once per table."""
+    # itemgetter of one name returns the value itself, not a 1-tuple.
+    values = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    return values, tuple(
+        (column, table.c[column].type.none_as_null) for column in columns if _is_json(table, column))
 
 
 def _iso(value: Any) -> str:
