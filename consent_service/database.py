@@ -6,7 +6,6 @@ import json
 import operator
 import time
 from datetime import date, datetime, timezone
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
@@ -82,23 +81,22 @@ def dialect_insert(dialect_name: str):
     return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
 
-@dataclass(frozen=True)
-class DriverStatement:
-    """A Core statement compiled once to the driver's SQL text, with the values it binds itself."""
+def execute_hot(connection: Connection, statement: Executable, params: Mapping[str, Any]) -> CursorResult:
+    """Run a statement built once (a cached object) on a hot path. On PostgreSQL it is compiled once
+    per dialect to the driver's SQL and run through `exec_driver_sql`: no compile-cache lookup or
+    bind processing per call, still seen by engine events; `params` must already be what the driver
+    takes (aware datetimes, plain values) and name every column an insert writes, since no Python
+    default is computed. SQLite runs the Core statement, whose types store values as it needs."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, params)
+    sql, fixed = _driver_sql(statement, connection.dialect)
+    return connection.exec_driver_sql(sql, {**fixed, **params})
 
-    sql: str
-    fixed: Mapping[str, Any]
 
-    def execute(self, connection: Connection, params: Mapping[str, Any]) -> CursorResult:
-        """Through `exec_driver_sql`: no compilation, cache lookup or bind processing per call (the
-        values in `params` must already be what the driver takes), still seen by engine events."""
-        return connection.exec_driver_sql(self.sql, {**self.fixed, **params})
-
-
-def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
-    """`statement` for a hot path that runs it far more often than SQLAlchemy's per-call work is worth."""
+@functools.lru_cache(maxsize=64)
+def _driver_sql(statement: Executable, dialect: Dialect) -> tuple[str, Mapping[str, Any]]:
     compiled = statement.compile(dialect=dialect)
-    return DriverStatement(sql=str(compiled), fixed=MappingProxyType(dict(compiled.params)))
+    return str(compiled), MappingProxyType(dict(compiled.params))
 
 
 def json_insert_sql(

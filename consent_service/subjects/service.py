@@ -7,10 +7,10 @@ import hmac
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, Dialect, Row, bindparam, select
+from sqlalchemy import ColumnElement, Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from consent_service.database import DriverStatement, dialect_insert, driver_statement, upsert_insert
+from consent_service.database import dialect_insert, execute_hot, upsert_insert
 from consent_service.subjects.models import Subject, SubjectLink, Suppression, new_evidence_key
 from consent_service.vocabulary import SubjectKind
 
@@ -72,20 +72,21 @@ def lock_row(
     statements are built once per `also` (on PostgreSQL, compiled once to the driver's SQL: this is
     every write's first round trip); requests only bind values."""
     connection = session.connection()
+    query, insert, insert_returning = _lock_statements(connection.dialect.name, also, also_inserted)
     params = {"kind": kind, "external_id": external_id}
+    if connection.dialect.name == "postgresql" and not new:
+        row = execute_hot(connection, query, params).one_or_none()
+        if row is not None:
+            return row
     # Every column the insert writes is bound, defaults too: the driver's statement computes none.
     inserted = {**params, "now": now, "evidence_key": new_evidence_key()}
     if connection.dialect.name == "postgresql":
-        query, insert_returning = _driver_lock_statements(connection.dialect, also, also_inserted)
-        if not new:
-            row = query.execute(connection, params).one_or_none()
-            if row is not None:
-                return row
-        row = insert_returning.execute(connection, inserted).one_or_none()
-        return row if row is not None else query.execute(connection, params).one()
-    query, insert, _ = _lock_statements(connection.dialect.name, also, also_inserted)
-    connection.execute(insert, inserted)
-    return connection.execute(query, params).one()
+        row = execute_hot(connection, insert_returning, inserted).one_or_none()
+        if row is not None:
+            return row
+    else:
+        connection.execute(insert, inserted)
+    return execute_hot(connection, query, params).one()
 
 
 @functools.lru_cache(maxsize=16)
@@ -103,15 +104,6 @@ def _lock_statements(
         evidence_key=bindparam("evidence_key"), created_at=bindparam("now"), updated_at=bindparam("now"),
     ).on_conflict_do_nothing(index_elements=["kind", "external_id"])
     return query, insert, insert.returning(*table.c, *(also if also_inserted is None else also_inserted))
-
-
-@functools.lru_cache(maxsize=16)
-def _driver_lock_statements(
-    dialect: Dialect, also: tuple[ColumnElement, ...], also_inserted: tuple[ColumnElement, ...] | None
-) -> tuple[DriverStatement, DriverStatement]:
-    """PostgreSQL, the write path's first round trip: the lock and the insert-returning, compiled once."""
-    query, _, insert_returning = _lock_statements(dialect.name, also, also_inserted)
-    return driver_statement(query, dialect), driver_statement(insert_returning, dialect)
 
 
 def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import jwt
 from blinker import Namespace
-from sqlalchemy import Dialect, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
-from consent_service.database import DriverStatement, driver_statement
+from consent_service.database import execute_hot
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
@@ -80,7 +80,7 @@ def issue_token(
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
     if state.subject_key is not None:
-        _record(session.connection(), {
+        execute_hot(session.connection(), _record_statement(), {
             "jti": claims["jti"], "subject_id": state.subject_key, "issued_for": issued_for, "property_key": property_key,
             "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo),
             "expires_at": datetime.fromtimestamp(expires_at, now.tzinfo),
@@ -88,20 +88,11 @@ def issue_token(
     return IssuedToken(token=token, expires_at=datetime.fromtimestamp(expires_at, now.tzinfo), claims=claims)
 
 
-def _record(connection, row: dict) -> None:
-    """The issued jti's row. Part of every banner choice: on PostgreSQL compiled once and bound as
-    given (SQLite takes the Core insert, whose types store times as that database needs)."""
+@functools.cache
+def _record_statement():
+    """The issued jti's row, every column bound: part of every banner choice (database.execute_hot)."""
     table = IssuedTokenRecord.__table__
-    if connection.dialect.name == "postgresql":
-        _driver_insert(connection.dialect).execute(connection, row)
-    else:
-        connection.execute(insert(table), row)
-
-
-@functools.lru_cache(maxsize=4)
-def _driver_insert(dialect: Dialect) -> DriverStatement:
-    table = IssuedTokenRecord.__table__
-    return driver_statement(insert(table).values({column.name: bindparam(column.name) for column in table.c}), dialect)
+    return insert(table).values({column.name: bindparam(column.name) for column in table.c})
 
 
 def clamp_ttl(requested: int | None, *, default: int, maximum: int) -> int:
