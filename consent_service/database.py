@@ -81,6 +81,44 @@ def dialect_insert(dialect_name: str):
     return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
 
+class NeedsTransaction(Exception):
+    """Raised, before anything is written, by a write that was asked to be one statement outside a
+    transaction (`outside_transaction`) but has more to write than one statement can (an outbox row)."""
+
+
+def outside_transaction(session: Session, work: Callable[[], Any]) -> Any:
+    """Run `work` with the session's PostgreSQL connection outside a transaction (autocommit), for a
+    request whose writes a service makes as one statement, which commits by itself: BEGIN and COMMIT,
+    two round trips, are spared. A service that finds it has more to write raises NeedsTransaction
+    before writing anything, and `work` runs again, in a transaction the caller commits. Elsewhere
+    (SQLite, or a transaction already open), `work` just runs."""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return work()
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return work()
+    except NeedsTransaction:
+        session.rollback()  # nothing was written; the next connection comes in its usual mode
+    return work()
+
+
+def in_autocommit(connection: Connection) -> bool:
+    """Whether each statement on this connection commits by itself (`outside_transaction`)."""
+    return connection.dialect.name == "postgresql" and connection.connection.driver_connection.autocommit
+
+
+def reserved_id(connection: Connection, table: Table, *, block: int = 64) -> int:
+    """PostgreSQL: a value of `table`'s id sequence, taken `block` at a time per connection, for a row
+    inserted with its id given (a statement that must know the id before the row exists)."""
+    spare = connection.connection.info.setdefault(f"reserved_ids.{table.name}", [])
+    if not spare:
+        spare.extend(connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {block})"
+        ).scalars())
+        spare.reverse()
+    return spare.pop()
+
+
 def execute_hot(connection: Connection, statement: Executable, params: Mapping[str, Any]) -> CursorResult:
     """Run a statement built once (a cached object) on a hot path. On PostgreSQL it is compiled once
     per dialect to the driver's SQL and run through `exec_driver_sql`: no compile-cache lookup or
@@ -100,16 +138,20 @@ def _driver_sql(statement: Executable, dialect: Dialect) -> tuple[str, Mapping[s
 
 
 def json_insert_sql(
-    table: Table, columns: Sequence[str], *, param: str, conflict: Sequence[str] = (), set_: Mapping[str, str] | None = None
+    table: Table, columns: Sequence[str], *, param: str, conflict: Sequence[str] = (), set_: Mapping[str, str] | None = None,
+    where: str | None = None,
 ) -> str:
     """PostgreSQL: INSERT INTO `table` the rows bound by `json_rows` as one JSON text parameter `param`,
-    optionally ON CONFLICT (`conflict`) DO UPDATE SET column = SQL expression. The server parses the
+    only `where` that SQL condition holds, optionally ON CONFLICT (`conflict`) DO UPDATE SET column =
+    SQL expression. The server parses the
     rows (json_to_recordset), so binding costs one string whatever the number of rows and columns,
     and the text is the same for every number of rows: the server prepares it once."""
     names = ", ".join(columns)
     values = ", ".join(f"{column}::json" if _is_json(table, column) else column for column in columns)
     record = ", ".join(f"{column} {_record_type(table, column)}" for column in columns)
     sql = f"INSERT INTO {table.name} ({names}) SELECT {values} FROM json_to_recordset(%({param})s::json) AS given ({record})"
+    if where:
+        sql += f" WHERE {where}"
     if conflict:
         assignments = ", ".join(f"{column} = {expression}" for column, expression in (set_ or {}).items())
         sql += f" ON CONFLICT ({', '.join(conflict)}) " + (f"DO UPDATE SET {assignments}" if assignments else "DO NOTHING")

@@ -9,6 +9,7 @@ from consent_service.banner import texts
 from consent_service.banner.schemas import BannerConfigSchema, BannerQuerySchema, ChoiceInSchema, ChoiceOutSchema
 from consent_service.clock import now
 from consent_service.consents import evidence
+from consent_service.database import outside_transaction
 from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
 from consent_service.generations import service as generations
@@ -106,7 +107,8 @@ def choose(body: dict, property_key: str):
     """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""
     settings = runtime().settings
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
-    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: banner.record_choice(
+    # The choice and its token's row are one statement, which commits by itself (database.outside_transaction).
+    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda: banner.record_choice(
         session=db.session,
         snapshot=snapshot,
         prop=_admitted(snapshot),
@@ -126,7 +128,7 @@ def choose(body: dict, property_key: str):
         max_ttl_seconds=settings.token_max_ttl_seconds,
         now=now(),
         versions=runtime().banner_versions,
-    ), rollback=True)
+    )), rollback=True)
     db.session.commit()
     return {
         "visitor_id": result.visitor_id,

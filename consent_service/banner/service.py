@@ -213,6 +213,29 @@ def record_choice(
 
     returning = _returning_visitor(session, keystore, issuer, prop, choice.token, now, snapshot)
     visitor_id = returning or _new_visitor_id()
+    issued: list[tokens.IssuedToken] = []
+
+    def token_for(state: consents.SubjectState) -> list:
+        """The visitor's token on the state these events make: its row is written with them."""
+        allowed = all(s.allowed for k, s in state.consents.items() if k in decisions)
+        lifetime_days = prop.accept_lifetime_days if allowed else prop.reject_lifetime_days
+        issued[:] = [tokens.issue_token(
+            session=session,
+            keystore=keystore,
+            rules=rules,
+            issuer=issuer,
+            kind=SubjectKind.VISITOR.value,
+            external_id=visitor_id,
+            ttl_seconds=min(lifetime_days * 86400, max_ttl_seconds),
+            now=now,
+            property_key=prop.publishable_key,
+            gpc=choice.gpc,
+            state=state,
+            issued_for=tokens.ISSUED_FOR_BANNER,
+            record=False,
+        )]
+        return [(tokens.ISSUED_TOKENS, issued[0].record)]
+
     state = consents.record_events(
         session=session,
         kind=SubjectKind.VISITOR.value,
@@ -238,22 +261,9 @@ def record_choice(
         now=now,
         snapshot=snapshot,
         new_subject=returning is None,
+        written_with=token_for,
     )
-    lifetime_days = prop.accept_lifetime_days if all(s.allowed for k, s in state.consents.items() if k in decisions) else prop.reject_lifetime_days
-    token = tokens.issue_token(
-        session=session,
-        keystore=keystore,
-        rules=rules,
-        issuer=issuer,
-        kind=SubjectKind.VISITOR.value,
-        external_id=visitor_id,
-        ttl_seconds=min(lifetime_days * 86400, max_ttl_seconds),
-        now=now,
-        property_key=prop.publishable_key,
-        gpc=choice.gpc,
-        state=state,
-        issued_for=tokens.ISSUED_FOR_BANNER,
-    )
+    token = issued[0]
     shown_keys = [p["key"] for p in shown.content["purposes"]]
     return ChoiceResult(
         visitor_id=visitor_id, token=token, decisions={key: state.consents[key] for key in shown_keys}

@@ -20,6 +20,7 @@ from consent_service.consents.schemas import (
     check_response,
     subject_state_response,
 )
+from consent_service.database import outside_transaction
 from consent_service.extensions import db
 from consent_service.metrics import count_check_answers
 from consent_service.regimes.request_country import country_from_cdn
@@ -77,12 +78,14 @@ class ConsentEvents(MethodView):
                 }
             return idempotency.Answer(body=answer, status=201)
 
+        key = request.headers.get("Idempotency-Key")
         answer = idempotency.run_once(
             session=db.session,
             api_key_id=current_principal().key_id,
-            key=request.headers.get("Idempotency-Key"),
+            key=key,
             fingerprint=lambda: idempotency.fingerprint(request.method, request.path, request.get_json()),
-            produce=produce,
+            # Without a key the ledger's write is the request's only one: a statement that commits by itself.
+            produce=produce if key else lambda: outside_transaction(db.session(), produce),
             now=moment,
         )
         response = jsonify(answer.body)

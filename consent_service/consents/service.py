@@ -7,9 +7,11 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from math import ceil
-from typing import Any, Iterable, Sequence
+from types import SimpleNamespace
+from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import Row, bindparam, func, insert, null, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, null, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -25,7 +27,7 @@ from consent_service.consents.state import (
     PurposeState,
     effective,
 )
-from consent_service.database import dialect_insert, json_insert_sql, json_rows
+from consent_service.database import NeedsTransaction, dialect_insert, in_autocommit, json_insert_sql, json_rows, reserved_id
 from consent_service.errors import Conflict, ValidationFailed
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
@@ -35,7 +37,7 @@ from consent_service.regimes.service import RegimePolicy, RegimeRules
 from consent_service.reports import service as reports
 from consent_service.reports.models import ConsentRollup
 from consent_service.subjects import service as subjects
-from consent_service.subjects.models import Subject
+from consent_service.subjects.models import Subject, new_evidence_key
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
 from consent_service.webhooks import service as webhooks
 
@@ -134,15 +136,26 @@ def record_events(
     now: datetime,
     snapshot: Snapshot | None = None,
     new_subject: bool = False,
+    written_with: Callable[[SubjectState], Sequence[tuple[Table, dict]]] | None = None,
 ) -> SubjectState:
     """Append the events to the subject's ledger and fold them into its state, all or nothing.
 
-    The subject's lock also reads the generation that confirms `snapshot` (StaleSnapshot before
-    anything is written otherwise), the head of its hash chain, whether any webhook endpoint is
-    enabled and, on PostgreSQL, the subject's states: one statement. Then, on PostgreSQL, one
-    statement writes the events, the states, the subject and the rollup (`_write_fused`); on
-    SQLite, one read of the states and one statement per table. The outbox row follows when an
-    endpoint is enabled. `new_subject` says the identifier was just made up (see subjects.lock_row)."""
+    `written_with`, given the new state, returns rows of other tables to write with the events (the
+    token issued on them), in the same statement on PostgreSQL. `new_subject` says the identifier
+    was just made up (see subjects.lock_row).
+
+    In a transaction, the subject's lock also reads the generation that confirms `snapshot`
+    (StaleSnapshot before anything is written otherwise), the head of its hash chain, whether any
+    webhook endpoint is enabled and, on PostgreSQL, the subject's states: one statement. Then, on
+    PostgreSQL, one statement writes the events, the states, the subject, the rollup and the rows of
+    `written_with` (`_write_fused`); on SQLite, one read of the states and one statement per table.
+    The outbox row follows when an endpoint is enabled.
+
+    Outside a transaction (database.outside_transaction) the write is optimistic: the same read
+    without the lock, then the same one statement, which commits by itself and holds only if the
+    subject's revision is still the one read (a new subject: if nobody created it meanwhile);
+    otherwise nothing was written and it is all done again. Webhooks to enqueue need a transaction:
+    NeedsTransaction."""
     snapshot = snapshot or generations.fresh(session=session)
     catalogue = snapshot.catalogue
     _require_known(session, snapshot, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
@@ -156,16 +169,14 @@ def record_events(
 
     session.flush()  # Core statements follow: ORM changes the caller made before must be written first.
     connection = session.connection()
+    if in_autocommit(connection):
+        return _record_optimistically(session, connection, kind, external_id, events, context, rules, now, snapshot,
+                                      new_subject, written_with)
     fused = connection.dialect.name == "postgresql"
     subject = subjects.lock_row(session=session, kind=kind, external_id=external_id, now=now, new=new_subject,
                                 also=_read_with_lock(fused), also_inserted=_read_with_insert(fused))
     snapshot.confirm(subject.generation)
-    if subject.erased_at is not None or subject.evidence_key is None:
-        raise SubjectErased()
-    country = context.country or subject.country
-    regime = context.regime or rules.regime_for(country)
-    events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
-    _require_valid_consent(events, context, rules, regime, country)
+    _require_open(subject)
     # The subject's row lock (held above) is what keeps the chain from forking: one writer at a time.
     head, states = subject.head_hash, None
     if subject.revision and subject.head_revision != subject.revision:
@@ -176,8 +187,110 @@ def record_events(
         states = _states_from_json(subject.states)
     if states is None:
         states = _stored_states(connection, subject.id) if subject.revision else {}
+    write = _fold_events(subject, head, states, events, context, rules, now, catalogue)
+    also = written_with(write.state) if written_with else ()
+    if fused:
+        written, _, _ = _write_fused(connection, write, also)
+        assert written, "the subject's lock is held: its revision cannot have moved"
+    else:
+        connection.execute(_insert_events_statement(), write.events)
+        connection.execute(_upsert_states_statement(connection.dialect.name), write.states)
+        # The SET clause follows the parameters' names; one compiled form per set of names.
+        connection.execute(_update_subject_statement(), {"b_subject_id": subject.id, **write.subject_values})
+        reports.count_recorded(session=session, events=write.events)  # the consent-rate rollup, in this transaction
+        for table, row in also:
+            connection.execute(insert(table), row)
+    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in write.events)
+    _expire_loaded(session, subject.id, [state["purpose"] for state in write.states])
+    if subject.webhooks_enabled:
+        # In this transaction: the webhook exists if and only if these events commit.
+        webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
+                                         revision=write.state.revision, events=write.events, now=now)
+    return write.state
+
+
+# An optimistic write that keeps losing to other writers of the subject gives up after this many reads.
+OPTIMISTIC_ATTEMPTS = 20
+
+
+class SubjectBusy(Conflict):
+    code = "subject_busy"
+    message = "Other writes to this subject kept coming first; retry."
+
+
+def _record_optimistically(
+    session: Session, connection, kind: str, external_id: str, events: Sequence[EventInput], context: EventContext,
+    rules: RegimeRules, now: datetime, snapshot: Snapshot, new_subject: bool, written_with,
+) -> SubjectState:
+    """`record_events` outside a transaction: read, fold, then one statement that writes only if
+    nobody wrote the subject in between; again from the read if somebody did. A made-up identifier
+    (`new_subject`) skips the read: its statement inserts the subject, and checks the generation
+    and the webhook endpoints itself."""
+    for _ in range(OPTIMISTIC_ATTEMPTS):
+        subject = None if new_subject else subjects.read_row(
+            session=session, kind=kind, external_id=external_id, also=_read_with_lock(True))
+        if subject is None:
+            subject = _unsaved_subject(connection, kind, external_id)
+            head, states = chain.GENESIS, {}
+        else:
+            snapshot.confirm(subject.generation)
+            if subject.webhooks_enabled:
+                raise NeedsTransaction()
+            _require_open(subject)
+            head, states = subject.head_hash, _states_from_json(subject.states)
+        write = _fold_events(subject, head, states, events, context, rules, now, snapshot.catalogue)
+        also = written_with(write.state) if written_with else ()
+        written, generation, webhooks_enabled = _write_fused(
+            connection, write, also, new_subject=subject.revision is None, generation=None if snapshot.final else snapshot.generation)
+        if written:
+            session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in write.events)
+            return write.state
+        snapshot.confirm(generation)
+        if webhooks_enabled:
+            raise NeedsTransaction()
+        new_subject = False  # somebody else wrote the subject first (or created it): read it as it is now
+    raise SubjectBusy()
+
+
+def _unsaved_subject(connection, kind: str, external_id: str) -> SimpleNamespace:
+    """A subject the optimistic write inserts, with its id taken ahead from the sequence (its events'
+    hashes name it); revision None marks it as not there yet."""
+    return SimpleNamespace(
+        id=reserved_id(connection, Subject.__table__), kind=kind, external_id=external_id, revision=None, country=None,
+        minor_until=None, restricted=False, evidence_key=new_evidence_key(), erased_at=None,
+    )
+
+
+def _require_open(subject: Row) -> None:
+    if subject.erased_at is not None or subject.evidence_key is None:
+        raise SubjectErased()
+
+
+@dataclass
+class _Write:
+    """What one call writes: the sealed events, the states they change, the subject's new values,
+    the rollup's rows, the new state; and the subject's revision before them (None: a new subject)."""
+
+    subject: Any
+    events: list[chain.EventValues]
+    states: list[dict]
+    subject_values: dict[str, Any]
+    rollup: list[dict]
+    state: SubjectState
+
+
+def _fold_events(
+    subject: Any, head: str | None, states: dict[str, lookup.StateRow], events: Sequence[EventInput],
+    context: EventContext, rules: RegimeRules, now: datetime, catalogue,
+) -> _Write:
+    """Seal the events onto the subject's chain after `head` and fold them into `states` (changed in
+    place); refuse them first if they are not valid consent for this subject."""
+    country = context.country or subject.country
+    regime = context.regime or rules.regime_for(country)
+    events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
+    _require_valid_consent(events, context, rules, regime, country)
     prev_hash = head if subject.revision else chain.GENESIS
-    revision = subject.revision
+    revision = subject.revision or 0
     recorded: list[chain.EventValues] = []
     event_ids: dict[str, str] = {}
     for event_input in events:
@@ -211,22 +324,9 @@ def record_events(
         {"subject_id": subject.id, "event_id": event_ids[purpose], **vars(states[purpose])} for purpose in sorted(event_ids)
     ]
     facts, subject_values = _subject_facts(subject, context, rules, country, revision, now)
-    if fused:
-        _write_fused(connection, recorded, changed, subject.id, subject_values, reports.recorded_rows(recorded))
-    else:
-        connection.execute(_insert_events_statement(), recorded)
-        connection.execute(_upsert_states_statement(connection.dialect.name), changed)
-        # The SET clause follows the parameters' names; one compiled form per set of names.
-        connection.execute(_update_subject_statement(), {"b_subject_id": subject.id, **subject_values})
-        reports.count_recorded(session=session, events=recorded)  # the consent-rate rollup, in this transaction
-    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in recorded)
-    _expire_loaded(session, subject.id, event_ids)
-    if subject.webhooks_enabled:
-        # In this transaction: the webhook exists if and only if these events commit.
-        webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
-                                         revision=revision, events=recorded, now=now)
     circumstances = _circumstances(rules, regime=regime.value, subject=facts, now=now)
-    return _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id)
+    state = _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id)
+    return _Write(subject, recorded, changed, subject_values, reports.recorded_rows(recorded), state)
 
 
 @functools.cache
@@ -378,38 +478,74 @@ def _subject_facts(
     return facts, values
 
 
-def _write_fused(connection, events: list, states: list[dict], subject_id: int, subject_values: dict, rollup: list[dict]) -> None:
-    """PostgreSQL: the events, the states, the subject's new values and the rollup's counts in one
-    statement (data-modifying CTEs, each table's rows bound as one JSON text): one round trip instead of four."""
+def _write_fused(
+    connection, write: _Write, also: Sequence[tuple[Table, dict]], *, new_subject: bool = False, generation: int | None = None,
+) -> tuple[bool, int, bool]:
+    """PostgreSQL: the events, the states, the subject's new values, the rollup's counts and the rows
+    of `also` in one statement (data-modifying CTEs, each table's rows bound as one JSON text): one
+    round trip instead of one per table. Every row is written only if the subject's row is: updated
+    while its revision is still the one the events follow, or (`new_subject`) inserted, while the
+    generation is still `generation` (if given) and no webhook endpoint is enabled. Returns whether
+    it was written, and the generation and whether any endpoint is enabled, as the statement saw them."""
+    tables = tuple(sorted({table for table, _ in also}, key=lambda table: table.name))
+    subject, values = write.subject, write.subject_values
     params = {
-        "events": json_rows(ConsentEvent.__table__, EVENT_COLUMNS, events),
-        "states": json_rows(ConsentState.__table__, STATE_COLUMNS, states),
-        "rollup": json_rows(ConsentRollup.__table__, reports.ROLLUP_UPSERT_COLUMNS, rollup),
-        "u_id": subject_id, "u_revision": subject_values["revision"], "u_updated_at": subject_values["updated_at"],
-        "u_country": subject_values.get("country"),
-        "u_set_minor": "minor_until" in subject_values, "u_minor_until": subject_values.get("minor_until"),
+        "events": json_rows(ConsentEvent.__table__, EVENT_COLUMNS, write.events),
+        "states": json_rows(ConsentState.__table__, STATE_COLUMNS, write.states),
+        "rollup": json_rows(ConsentRollup.__table__, reports.ROLLUP_UPSERT_COLUMNS, write.rollup),
+        "u_id": subject.id, "u_revision": values["revision"], "u_updated_at": values["updated_at"],
+        "u_country": values.get("country"),
+        "u_set_minor": "minor_until" in values, "u_minor_until": values.get("minor_until"),
     }
-    connection.exec_driver_sql(_fused_write_sql(), params)
+    if new_subject:
+        params |= {"u_kind": subject.kind, "u_external_id": subject.external_id, "u_evidence_key": subject.evidence_key,
+                   "u_generation": generation}
+    else:
+        params["u_previous"] = subject.revision
+    for table in tables:
+        columns = tuple(column.name for column in table.c)
+        params[f"x_{table.name}"] = json_rows(table, columns, [row for t, row in also if t is table])
+    return tuple(connection.exec_driver_sql(_fused_write_sql(new_subject, tables), params).one())
 
 
 EVENT_COLUMNS = tuple(column.name for column in ConsentEvent.__table__.c)
 STATE_COLUMNS = tuple(column.name for column in ConsentState.__table__.c)
 
 
-@functools.cache
-def _fused_write_sql() -> str:
+@functools.lru_cache(maxsize=8)
+def _fused_write_sql(new_subject: bool, tables: tuple[Table, ...]) -> str:
     state_table = ConsentState.__table__
     keys = [column.name for column in state_table.primary_key]
-    return (
-        f"WITH events AS ({json_insert_sql(ConsentEvent.__table__, EVENT_COLUMNS, param='events')}), "
-        f"states AS ({json_insert_sql(state_table, STATE_COLUMNS, param='states', conflict=keys, set_={c: f'excluded.{c}' for c in STATE_COLUMNS if c not in keys})}), "
-        f"rollup AS ({reports.rollup_upsert_sql('rollup')}) "
-        # The subject's update is the statement itself: it returns no rows, so no result is set up.
-        "UPDATE subjects SET revision = %(u_revision)s, updated_at = %(u_updated_at)s, "
-        "country = COALESCE(%(u_country)s::varchar, country), "
-        "minor_until = CASE WHEN %(u_set_minor)s THEN %(u_minor_until)s::timestamptz ELSE minor_until END "
-        "WHERE id = %(u_id)s"
+    generation, any_endpoint = (
+        str(expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        for expression in (generations.generation_value(), webhooks.any_enabled_endpoint())
     )
+    if new_subject:
+        subject = (
+            "INSERT INTO subjects (id, kind, external_id, revision, restricted, evidence_key, created_at, updated_at, "
+            "country, minor_until) SELECT %(u_id)s::bigint, %(u_kind)s::varchar, %(u_external_id)s::varchar, "
+            "%(u_revision)s::int, false, %(u_evidence_key)s::varchar, %(u_updated_at)s::timestamptz, "
+            "%(u_updated_at)s::timestamptz, %(u_country)s::varchar, %(u_minor_until)s::timestamptz "
+            f"WHERE (%(u_generation)s::bigint IS NULL OR {generation} = %(u_generation)s) AND NOT {any_endpoint} "
+            "ON CONFLICT (kind, external_id) DO NOTHING RETURNING id"
+        )
+    else:
+        subject = (
+            "UPDATE subjects SET revision = %(u_revision)s, updated_at = %(u_updated_at)s, "
+            "country = COALESCE(%(u_country)s::varchar, country), "
+            "minor_until = CASE WHEN %(u_set_minor)s THEN %(u_minor_until)s::timestamptz ELSE minor_until END "
+            "WHERE id = %(u_id)s AND revision = %(u_previous)s AND erased_at IS NULL RETURNING id"
+        )
+    guarded = "EXISTS (SELECT FROM subject)"
+    parts = [
+        f"subject AS ({subject})",
+        f"events AS ({json_insert_sql(ConsentEvent.__table__, EVENT_COLUMNS, param='events', where=guarded)})",
+        f"states AS ({json_insert_sql(state_table, STATE_COLUMNS, param='states', where=guarded, conflict=keys, set_={c: f'excluded.{c}' for c in STATE_COLUMNS if c not in keys})})",
+        f"rollup AS ({reports.rollup_upsert_sql('rollup', where=guarded)})",
+        *(f"x_{table.name} AS ({json_insert_sql(table, tuple(c.name for c in table.c), param=f'x_{table.name}', where=guarded)})"
+          for table in tables),
+    ]
+    return f"WITH {', '.join(parts)} SELECT {guarded}, {generation}, {any_endpoint}"
 
 
 @functools.cache

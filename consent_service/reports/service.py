@@ -119,10 +119,11 @@ ROLLUP_UPSERT_COLUMNS = (*KEY_COLUMNS, "count")
 
 
 @functools.cache
-def rollup_upsert_sql(param: str) -> str:
-    """`_add_statement` on PostgreSQL with its rows bound as one JSON text (database.json_insert_sql)."""
+def rollup_upsert_sql(param: str, *, where: str | None = None) -> str:
+    """`_add_statement` on PostgreSQL with its rows bound as one JSON text (database.json_insert_sql),
+    only `where` that SQL condition holds."""
     table = ConsentRollup.__table__
-    return json_insert_sql(table, ROLLUP_UPSERT_COLUMNS, param=param, conflict=KEY_COLUMNS,
+    return json_insert_sql(table, ROLLUP_UPSERT_COLUMNS, param=param, conflict=KEY_COLUMNS, where=where,
                             set_={"count": f"{table.name}.count + excluded.count"})
 
 

@@ -72,7 +72,7 @@ def lock_row(
     statements are built once per `also` (on PostgreSQL, compiled once to the driver's SQL: this is
     every write's first round trip); requests only bind values."""
     connection = session.connection()
-    query, insert, insert_returning = _lock_statements(connection.dialect.name, also, also_inserted)
+    query, insert, insert_returning, _ = _lock_statements(connection.dialect.name, also, also_inserted)
     params = {"kind": kind, "external_id": external_id}
     if connection.dialect.name == "postgresql" and not new:
         row = execute_hot(connection, query, params).one_or_none()
@@ -89,21 +89,26 @@ def lock_row(
     return execute_hot(connection, query, params).one()
 
 
+def read_row(*, session: Session, kind: str, external_id: str, also: tuple[ColumnElement, ...] = ()) -> Row | None:
+    """`lock_row`'s row, read without locking (outside a transaction: an optimistic writer, whose
+    write then holds only if the subject's revision is still the one read), or None."""
+    connection = session.connection()
+    read = _lock_statements(connection.dialect.name, also, None)[3]
+    return execute_hot(connection, read, {"kind": kind, "external_id": external_id}).one_or_none()
+
+
 @functools.lru_cache(maxsize=16)
 def _lock_statements(
     dialect: str, also: tuple[ColumnElement, ...], also_inserted: tuple[ColumnElement, ...] | None
 ) -> tuple:
     table = Subject.__table__
-    query = (
-        select(table, *also)
-        .where(table.c.kind == bindparam("kind"), table.c.external_id == bindparam("external_id"))
-        .with_for_update(of=table)
-    )
+    read = select(table, *also).where(table.c.kind == bindparam("kind"), table.c.external_id == bindparam("external_id"))
+    query = read.with_for_update(of=table)
     insert = dialect_insert(dialect)(table).values(
         kind=bindparam("kind"), external_id=bindparam("external_id"), revision=0, restricted=False,
         evidence_key=bindparam("evidence_key"), created_at=bindparam("now"), updated_at=bindparam("now"),
     ).on_conflict_do_nothing(index_elements=["kind", "external_id"])
-    return query, insert, insert.returning(*table.c, *(also if also_inserted is None else also_inserted))
+    return query, insert, insert.returning(*table.c, *(also if also_inserted is None else also_inserted)), read
 
 
 def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:

@@ -33,6 +33,9 @@ class IssuedToken:
     token: str
     expires_at: datetime
     claims: dict
+    # The issued_tokens row of a known subject's token: written by issue_token unless the caller
+    # writes it with its own statement (record=False).
+    record: dict | None = None
 
 
 def issue_token(
@@ -51,10 +54,12 @@ def issue_token(
     state: consents.SubjectState | None = None,
     issued_for: str = ISSUED_FOR_SERVICE,
     snapshot: Snapshot | None = None,
+    record: bool = True,
 ) -> IssuedToken:
     """Sign the subject's current state (read now, unless the caller just produced it).
 
-    The jti is recorded for a known subject, so its export lists what was issued about it."""
+    The jti is recorded for a known subject, so its export lists what was issued about it; with
+    `record` false the caller writes the token's `record` row itself (banner choices: with the events)."""
     if state is None:
         state = consents.read_state(
             session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country,
@@ -79,13 +84,17 @@ def issue_token(
         claims["gpc"] = gpc
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
-    if state.subject_key is not None:
-        execute_hot(session.connection(), _record_statement(), {
-            "jti": claims["jti"], "subject_id": state.subject_key, "issued_for": issued_for, "property_key": property_key,
-            "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo),
-            "expires_at": datetime.fromtimestamp(expires_at, now.tzinfo),
-        })
-    return IssuedToken(token=token, expires_at=datetime.fromtimestamp(expires_at, now.tzinfo), claims=claims)
+    expires = datetime.fromtimestamp(expires_at, now.tzinfo)
+    row = None if state.subject_key is None else {
+        "jti": claims["jti"], "subject_id": state.subject_key, "issued_for": issued_for, "property_key": property_key,
+        "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo), "expires_at": expires,
+    }
+    if row is not None and record:
+        execute_hot(session.connection(), _record_statement(), row)
+    return IssuedToken(token=token, expires_at=expires, claims=claims, record=row)
+
+
+ISSUED_TOKENS = IssuedTokenRecord.__table__
 
 
 @functools.cache

@@ -10,7 +10,12 @@ from sqlalchemy import event, func, select, text
 from consent_service.consents.models import ConsentEvent
 from consent_service.extensions import db
 from consent_service.runtime import runtime
+from consent_service.tokens.models import IssuedToken
+from consent_service.webhooks import service as webhooks
+from consent_service.webhooks.models import WebhookEvent
+from consent_service.webhooks.signing import SecretCipher
 from tests.banner.conftest import ORIGIN
+from tests.conftest import ENCRYPTION_KEY
 
 BLOG = "https://blog.example"
 CHOICES = {"preferences": True, "analytics": False, "advertising": False}
@@ -140,9 +145,10 @@ def _statements(work) -> list[str]:
 
 
 def test_a_choice_reads_no_property_nor_key_and_its_statements_are_counted(client, prop, banner):
-    """On PostgreSQL a choice is three statements: the subject's lock (with the generation), the
-    write of events, states, subject and rollup, and the issued token. The key that signed a
-    returning visitor's token comes from the snapshot."""
+    """On PostgreSQL a new visitor's choice is one statement, which commits by itself: the subject,
+    events, states, rollup and issued token, written only while the generation holds and no webhook
+    endpoint is enabled; a returning visitor's is two, the subject's read (with the generation) and
+    that write. The key that signed a returning visitor's token comes from the snapshot."""
     url, config = f"/v1/banner/{prop.publishable_key}/consents", banner()
 
     def choose(**extra):
@@ -160,5 +166,21 @@ def test_a_choice_reads_no_property_nor_key_and_its_statements_are_counted(clien
     assert not any(f"FROM {table}" in statement for statement in new_visitor + returning
                    for table in ("properties", "signing_keys"))
     # SQLite, in process, writes one statement per table and reads the states on their own.
-    expected = {"postgresql": (3, 3), "sqlite": (8, 9)}[db.engine.dialect.name]
+    expected = {"postgresql": (1, 2), "sqlite": (8, 9)}[db.engine.dialect.name]
     assert (len(new_visitor), len(returning)) == expected
+
+
+def test_with_a_webhook_endpoint_a_choice_is_written_in_a_transaction_with_its_outbox_row(app, clock, choose):
+    """The one-statement write of a new visitor refuses to write while an endpoint is enabled (it
+    cannot write the outbox too); the choice is then made in a transaction, with its webhook."""
+    endpoint, _ = webhooks.create_endpoint(
+        session=db.session, url="https://hooks.example.com/c", event_types=["consent.changed"],
+        cipher=SecretCipher((ENCRYPTION_KEY,)), allow_private=True, enabled=True, now=clock(),
+    )
+    db.session.commit()
+    answer = choose(CHOICES)
+    assert answer.status_code == 201, answer.json
+    outbox = db.session.scalars(select(WebhookEvent)).all()
+    assert [event.payload["data"]["subject"]["id"] for event in outbox] == [answer.json["visitor_id"]]
+    assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == len(outbox[0].payload["data"]["events"])
+    assert db.session.scalar(select(func.count()).select_from(IssuedToken)) == 1

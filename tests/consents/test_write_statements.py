@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, select, text
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
 
 from consent_service.clock import new_time_ordered_id
 from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
+from consent_service.database import outside_transaction
 from consent_service.extensions import db
+from consent_service.ledger import service as ledger
+from consent_service.runtime import runtime
+from consent_service.subjects.models import Subject
+from consent_service.vocabulary import Decision, Method
 from consent_service.subjects import service as subjects
 
 WRITE = "/v1/subjects/customer/c-1/consent-events"
@@ -35,14 +42,76 @@ def test_a_write_to_a_known_subject_is_two_statements_on_postgresql(app, client,
     assert client.post(WRITE, json=BODY, headers=headers).status_code == 201  # the subject exists from now on
     statements = _statements(app, lambda: client.post(WRITE, json=BODY, headers=headers))
     if db.engine.dialect.name == "postgresql":
-        # The lock (with generation, chain head and states), then events + states + subject + rollup as one.
+        # Outside a transaction: the read (generation, chain head and states), then events + states +
+        # subject + rollup as one statement that commits by itself, if the subject's revision held.
         assert len(statements) == 2, statements
-        assert "FOR UPDATE" in statements[0] and "json_agg" in statements[0]
+        assert "FOR UPDATE" not in statements[0] and "json_agg" in statements[0]
         assert all(f"INSERT INTO {table}" in statements[1] for table in ("consent_events", "consent_states", "consent_rollups"))
+        assert "UPDATE subjects" in statements[1] and "revision = %(u_previous)s" in statements[1]
     else:
         # SQLite is in process, with no round trips to save: BEGIN IMMEDIATE, the subject's insert-or-keep
         # and its read, the states, then events, states, subject and rollup one statement each.
         assert len(statements) == 8, statements
+
+
+def test_with_an_idempotency_key_the_write_locks_the_subject_in_a_transaction(app, client, auth):
+    """The idempotency record is a second write: the transaction, the lock and the fused write."""
+    headers = auth("consents:write")
+    assert client.post(WRITE, json=BODY, headers=headers).status_code == 201
+    statements = _statements(app, lambda: client.post(WRITE, json=BODY, headers=headers | {"Idempotency-Key": "k-1"}))
+    if db.engine.dialect.name == "postgresql":
+        assert any("FOR UPDATE" in statement for statement in statements)
+        assert any("INSERT INTO idempotency_records" in statement for statement in statements)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 2
+        assert ledger.verify(session=db.session).ok
+
+
+def _record(app, clock, external_id: str, *, new_subject: bool = False, written_with=None) -> consents.SubjectState:
+    """record_events as the consent-events endpoint runs it (outside a transaction on PostgreSQL),
+    in a session of its own."""
+    with app.app_context(), Session(db.engine) as session:
+        state = outside_transaction(session, lambda: consents.record_events(
+            session=session, kind="customer", external_id=external_id,
+            events=[consents.EventInput("marketing", Decision.DENIED, Method.API)],
+            context=consents.EventContext(notice_version="v1"), rules=runtime().rules, now=clock(),
+            new_subject=new_subject, written_with=written_with,
+        ))
+        session.commit()
+        return state
+
+
+def test_an_optimistic_write_that_another_writer_overtook_is_done_again(app, clock):
+    """Between the read and the write another writer commits: the first statement writes nothing
+    (the revision moved), and the write is done again on the new head, so the chain does not fork."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite writes in a transaction that holds the database's write lock: nobody overtakes")
+    _record(app, clock, "c-1")
+    calls = []
+
+    def overtaken(state):
+        calls.append(state.revision)
+        if len(calls) == 1:
+            _record(app, clock, "c-1")  # another request, committed before ours writes
+        return []
+
+    state = _record(app, clock, "c-1", written_with=overtaken)
+    assert calls == [2, 3] and state.revision == 3
+    with app.app_context():
+        assert db.session.scalars(select(ConsentEvent.revision).order_by(ConsentEvent.revision)).all() == [1, 2, 3]
+        assert ledger.verify(session=db.session).ok
+
+
+def test_a_made_up_identifier_that_exists_is_written_as_the_existing_subject(app, clock):
+    """A new visitor's one statement inserts the subject; if the identifier exists after all, it
+    writes nothing and the events follow the existing subject's chain."""
+    first = _record(app, clock, "c-1")
+    state = _record(app, clock, "c-1", new_subject=True)
+    assert (first.revision, state.revision, state.subject_key) == (1, 2, first.subject_key)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Subject)) == 1
+        assert ledger.verify(session=db.session).ok
 
 
 def test_the_states_read_with_the_lock_are_the_stored_states(app, client, auth, clock):
