@@ -200,7 +200,7 @@ def record_events(
         reports.count_recorded(session=session, events=write.events)  # the consent-rate rollup, in this transaction
         for table, row in also:
             connection.execute(insert(table), row)
-    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in write.events)
+    _remember_written(session, write)
     _expire_loaded(session, subject.id, [state["purpose"] for state in write.states])
     if subject.webhooks_enabled:
         # In this transaction: the webhook exists if and only if these events commit.
@@ -243,13 +243,18 @@ def _record_optimistically(
         written, generation, webhooks_enabled = _write_fused(
             connection, write, also, new_subject=subject.revision is None, generation=None if snapshot.final else snapshot.generation)
         if written:
-            session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in write.events)
+            _remember_written(session, write)
             return write.state
         snapshot.confirm(generation)
         if webhooks_enabled:
             raise NeedsTransaction()
         new_subject = False  # somebody else wrote the subject first (or created it): read it as it is now
     raise SubjectBusy()
+
+
+def _remember_written(session: Session, write: _Write) -> None:
+    """(purpose, decision) of what was written, counted once the session commits (metrics.py)."""
+    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in write.events)
 
 
 def _unsaved_subject(connection, kind: str, external_id: str) -> SimpleNamespace:
