@@ -191,7 +191,8 @@ def record_events(
     also = written_with(write.state) if written_with else ()
     if fused:
         written, _, _ = _write_fused(connection, write, also)
-        assert written, "the subject's lock is held: its revision cannot have moved"
+        if not written:
+            raise RuntimeError("the subject's revision moved under its row lock")
     else:
         connection.execute(_insert_events_statement(), write.events)
         connection.execute(_upsert_states_statement(connection.dialect.name), write.states)
@@ -274,7 +275,7 @@ def _require_open(subject: Row) -> None:
 @dataclass
 class _Write:
     """What one call writes: the sealed events, the states they change, the subject's new values,
-    the rollup's rows, the new state; and the subject's revision before them (None: a new subject)."""
+    the rollup's rows; the subject they follow (revision None: not stored yet) and the new state."""
 
     subject: Any
     events: list[chain.EventValues]

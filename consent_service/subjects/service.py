@@ -70,7 +70,7 @@ def lock_row(
     lock: callers compare what they read with the locked row. `also_inserted` replaces `also` in
     the RETURNING of that insert (subqueries there cannot correlate to the new row). The
     statements are built once per `also` (on PostgreSQL, compiled once to the driver's SQL: this is
-    every write's first round trip); requests only bind values."""
+    the first round trip of a write in a transaction); requests only bind values."""
     connection = session.connection()
     query, insert, insert_returning, _ = _lock_statements(connection.dialect.name, also, also_inserted)
     params = {"kind": kind, "external_id": external_id}
