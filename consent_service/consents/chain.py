@@ -66,9 +66,10 @@ def link_hash(prev_hash: str, event: Any) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + _canonical(content(event))).hexdigest()
 
 
-def seal(event: Any, *, prev_hash: str, evidence_key: str) -> None:
-    """Fill in the chain columns of a new event that follows `prev_hash`."""
-    event.personal_digest = personal_digest(evidence_key, actor_id=event.actor_id, evidence=event.evidence)
+def seal(event: Any, *, prev_hash: str, evidence_key: str, digest: str | None = None) -> None:
+    """Fill in the chain columns of a new event that follows `prev_hash`. `digest`: its personal
+    digest, when the caller worked it out already (events of one request share actor and evidence)."""
+    event.personal_digest = digest or personal_digest(evidence_key, actor_id=event.actor_id, evidence=event.evidence)
     event.prev_hash = prev_hash
     event.hash = link_hash(prev_hash, event)
 

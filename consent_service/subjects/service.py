@@ -62,7 +62,8 @@ def lock_row(
     *, session: Session, kind: str, external_id: str, now: datetime, also: tuple[ColumnElement, ...] = (),
     new: bool = False, also_inserted: tuple[ColumnElement, ...] | None = None,
 ) -> Row:
-    """`lock_reading` in Core: the subject's columns and the labelled expressions `also` as one row.
+    """`lock_reading` in Core: the subject's columns a write reads (WRITE_READS) and the labelled
+    expressions `also` as one row.
 
     `new` says the identifier was just made up (a new visitor): on PostgreSQL the insert then
     comes first and returns the row, locked, in the same statement. The expressions of `also` that
@@ -97,18 +98,23 @@ def read_row(*, session: Session, kind: str, external_id: str, also: tuple[Colum
     return execute_hot(connection, read, {"kind": kind, "external_id": external_id}).one_or_none()
 
 
+# The subject's columns a write reads (every column read costs on both sides of the socket, in every write).
+WRITE_READS = ("id", "kind", "external_id", "revision", "country", "minor_until", "evidence_key", "restricted", "erased_at")
+
+
 @functools.lru_cache(maxsize=16)
 def _lock_statements(
     dialect: str, also: tuple[ColumnElement, ...], also_inserted: tuple[ColumnElement, ...] | None
 ) -> tuple:
     table = Subject.__table__
-    read = select(table, *also).where(table.c.kind == bindparam("kind"), table.c.external_id == bindparam("external_id"))
+    columns = [table.c[name] for name in WRITE_READS]
+    read = select(*columns, *also).where(table.c.kind == bindparam("kind"), table.c.external_id == bindparam("external_id"))
     query = read.with_for_update(of=table)
     insert = dialect_insert(dialect)(table).values(
         kind=bindparam("kind"), external_id=bindparam("external_id"), revision=0, restricted=False,
         evidence_key=bindparam("evidence_key"), created_at=bindparam("now"), updated_at=bindparam("now"),
     ).on_conflict_do_nothing(index_elements=["kind", "external_id"])
-    return query, insert, insert.returning(*table.c, *(also if also_inserted is None else also_inserted)), read
+    return query, insert, insert.returning(*columns, *(also if also_inserted is None else also_inserted)), read
 
 
 def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:

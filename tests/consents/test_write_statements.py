@@ -103,6 +103,38 @@ def test_an_optimistic_write_that_another_writer_overtook_is_done_again(app, clo
         assert ledger.verify(session=db.session).ok
 
 
+def test_a_write_overtaken_again_and_again_takes_the_subject_lock(app, clock):
+    """Retries could starve a writer of a busy subject: after OPTIMISTIC_ATTEMPTS it writes in a
+    transaction under the subject's row lock, where writers queue and each gets its turn."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite always writes in a transaction under its write lock")
+    _record(app, clock, "c-1")
+    calls = []
+
+    def overtaken(state):
+        calls.append(state.revision)
+        if len(calls) <= consents.OPTIMISTIC_ATTEMPTS:
+            _record(app, clock, "c-1")
+        return []
+
+    statements = []
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        state = _record(app, clock, "c-1", written_with=overtaken)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", listener)
+    attempts = consents.OPTIMISTIC_ATTEMPTS
+    assert calls == list(range(2, attempts + 3)) and state.revision == attempts + 2
+    assert "FOR UPDATE" in [s for s in statements if "FROM subjects" in s][-1]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == attempts + 2
+        assert ledger.verify(session=db.session).ok
+
+
 def test_a_made_up_identifier_that_exists_is_written_as_the_existing_subject(app, clock):
     """A new visitor's one statement inserts the subject; if the identifier exists after all, it
     writes nothing and the events follow the existing subject's chain."""
