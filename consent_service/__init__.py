@@ -33,7 +33,9 @@ def _flask_config(settings: Settings) -> dict:
         engine_options.update(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
-            connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms}", "connect_timeout": 5},
+            # Times come back in UTC whatever the server's TimeZone: hot statements read driver values as they are.
+            connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms} -c TimeZone=UTC",
+                          "connect_timeout": 5},
         )
     return {
         "SECRET_KEY": settings.secret_key,

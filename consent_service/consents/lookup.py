@@ -17,6 +17,7 @@ from sqlalchemy import Select, String, and_, any_, bindparam, cast, column, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.orm import Session
 
+from consent_service.database import execute_hot
 from consent_service.consents.models import ConsentState
 from consent_service.generations import service as generations
 from consent_service.subjects import service as subjects
@@ -85,7 +86,7 @@ def lookup(
                 params[f"pseudonym_{index}"] = pseudonyms[index]
         if purposes is not None:
             params.update({f"purpose_{index}": key for index, key in enumerate(purposes)})
-    rows = connection.execute(statement, params).all()
+    rows = execute_hot(connection, statement, params).all()
     found: list[Found] = [Found(None, {}, None) for _ in identifiers]
     generation = rows[0][1] if rows else None
     # By position, in the statement's column order: the hot path of every check and state read.

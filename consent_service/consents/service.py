@@ -27,7 +27,15 @@ from consent_service.consents.state import (
     PurposeState,
     effective,
 )
-from consent_service.database import NeedsTransaction, dialect_insert, in_autocommit, json_insert_sql, json_rows, reserved_id
+from consent_service.database import (
+    NeedsTransaction,
+    dialect_insert,
+    execute_driver_sql,
+    in_autocommit,
+    json_insert_sql,
+    json_rows,
+    reserved_id,
+)
 from consent_service.errors import Conflict, ValidationFailed
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
@@ -510,7 +518,7 @@ def _write_fused(
     for table in tables:
         columns = tuple(column.name for column in table.c)
         params[f"x_{table.name}"] = json_rows(table, columns, [row for t, row in also if t is table])
-    return tuple(connection.exec_driver_sql(_fused_write_sql(new_subject, tables), params).one())
+    return tuple(execute_driver_sql(connection, _fused_write_sql(new_subject, tables), params).one())
 
 
 EVENT_COLUMNS = tuple(column.name for column in ConsentEvent.__table__.c)
@@ -550,7 +558,7 @@ def _fused_write_sql(new_subject: bool, tables: tuple[Table, ...]) -> str:
         *(f"x_{table.name} AS ({json_insert_sql(table, tuple(c.name for c in table.c), param=f'x_{table.name}', where=guarded)})"
           for table in tables),
     ]
-    return f"WITH {', '.join(parts)} SELECT {guarded}, {generation}, {any_endpoint}"
+    return f"WITH {', '.join(parts)} SELECT {guarded} AS written, {generation} AS generation, {any_endpoint} AS webhooks_enabled"
 
 
 @functools.cache
