@@ -184,3 +184,12 @@ def test_with_a_webhook_endpoint_a_choice_is_written_in_a_transaction_with_its_o
     assert [event.payload["data"]["subject"]["id"] for event in outbox] == [answer.json["visitor_id"]]
     assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == len(outbox[0].payload["data"]["events"])
     assert db.session.scalar(select(func.count()).select_from(IssuedToken)) == 1
+
+
+def test_new_visitor_ids_sort_by_time_and_stay_unguessable(app, clock, choose):
+    """New visitors land at the right edge of the subjects' index: ids sort by their first choice's time."""
+    first = choose(CHOICES).json["visitor_id"]
+    clock.advance(milliseconds=3)
+    second = choose(CHOICES).json["visitor_id"]
+    assert first < second and first.startswith("v_") and len(first) == len(second) == 2 + 12 + 22
+    assert first[:14] != second[:14] and first[14:] != second[14:]
