@@ -141,10 +141,10 @@ class DriverRows:
         self._cursor = cursor
 
     def one_or_none(self):
-        row = self._cursor.fetchone()
-        if row is not None and self._cursor.fetchone() is not None:
+        rows = self.all()
+        if len(rows) > 1:
             raise MultipleResultsFound("Multiple rows were found when one or none was required")
-        return row
+        return rows[0] if rows else None
 
     def one(self):
         row = self.one_or_none()
@@ -156,7 +156,8 @@ class DriverRows:
         return self.one()[0]
 
     def all(self) -> list:
-        return self._cursor.fetchall()
+        with self._cursor:  # closed once read: its result is freed now, not when it is collected
+            return self._cursor.fetchall()
 
 
 def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, Any]) -> DriverRows:
@@ -190,10 +191,10 @@ def json_insert_sql(
     where: str | None = None,
 ) -> str:
     """PostgreSQL: INSERT INTO `table` the rows bound by `json_rows` as one JSON text parameter `param`,
-    only `where` that SQL condition holds, optionally ON CONFLICT (`conflict`) DO UPDATE SET column =
-    SQL expression. The server parses the
-    rows (json_to_recordset), so binding costs one string whatever the number of rows and columns,
-    and the text is the same for every number of rows: the server prepares it once."""
+    only where the SQL condition `where` holds, optionally ON CONFLICT (`conflict`) DO UPDATE SET
+    column = SQL expression. The server parses the rows (json_to_recordset), so binding costs one
+    string whatever the number of rows and columns, and the text is the same for every number of
+    rows: the server prepares it once."""
     names = ", ".join(columns)
     values = ", ".join(f"{column}::json" if _is_json(table, column) else column for column in columns)
     record = ", ".join(f"{column} {_record_type(table, column)}" for column in columns)

@@ -17,8 +17,8 @@ from sqlalchemy import Select, String, and_, any_, bindparam, cast, column, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.orm import Session
 
-from consent_service.database import execute_hot
 from consent_service.consents.models import ConsentState
+from consent_service.database import execute_hot
 from consent_service.generations import service as generations
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject, Suppression

@@ -81,53 +81,53 @@ def _record(app, clock, external_id: str, *, new_subject: bool = False, written_
         return state
 
 
-def test_an_optimistic_write_that_another_writer_overtook_is_done_again(app, clock):
-    """Between the read and the write another writer commits: the first statement writes nothing
-    (the revision moved), and the write is done again on the new head, so the chain does not fork."""
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite writes in a transaction that holds the database's write lock: nobody overtakes")
-    _record(app, clock, "c-1")
-    calls = []
+# The optimistic write exists on PostgreSQL only: SQLite always writes in a transaction under its write lock.
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
-    def overtaken(state):
+
+def _overtaken(app, clock, times: int):
+    """A `written_with` that lets another request write the subject (and commit) before the first
+    `times` statements of ours, and the list of the revisions it was called on."""
+    calls: list[int] = []
+
+    def overtake(state):
         calls.append(state.revision)
-        if len(calls) == 1:
+        if len(calls) <= times:
             _record(app, clock, "c-1")  # another request, committed before ours writes
         return []
 
-    state = _record(app, clock, "c-1", written_with=overtaken)
+    return overtake, calls
+
+
+@ON_POSTGRESQL
+def test_an_optimistic_write_that_another_writer_overtook_is_done_again(app, clock):
+    """Between the read and the write another writer commits: the first statement writes nothing
+    (the revision moved), and the write is done again on the new head, so the chain does not fork."""
+    _record(app, clock, "c-1")
+    overtake, calls = _overtaken(app, clock, times=1)
+    state = _record(app, clock, "c-1", written_with=overtake)
     assert calls == [2, 3] and state.revision == 3
     with app.app_context():
         assert db.session.scalars(select(ConsentEvent.revision).order_by(ConsentEvent.revision)).all() == [1, 2, 3]
         assert ledger.verify(session=db.session).ok
 
 
+@ON_POSTGRESQL
 def test_a_write_overtaken_again_and_again_takes_the_subject_lock(app, clock):
     """Retries could starve a writer of a busy subject: after OPTIMISTIC_ATTEMPTS it writes in a
     transaction under the subject's row lock, where writers queue and each gets its turn."""
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite always writes in a transaction under its write lock")
+    attempts = consents.OPTIMISTIC_ATTEMPTS
     _record(app, clock, "c-1")
-    calls = []
-
-    def overtaken(state):
-        calls.append(state.revision)
-        if len(calls) <= consents.OPTIMISTIC_ATTEMPTS:
-            _record(app, clock, "c-1")
-        return []
-
+    overtake, calls = _overtaken(app, clock, times=attempts)
     statements = []
     listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        state = _record(app, clock, "c-1", written_with=overtaken)
+        state = _record(app, clock, "c-1", written_with=overtake)
     finally:
         with app.app_context():
             event.remove(db.engine, "before_cursor_execute", listener)
-    attempts = consents.OPTIMISTIC_ATTEMPTS
     assert calls == list(range(2, attempts + 3)) and state.revision == attempts + 2
     assert "FOR UPDATE" in [s for s in statements if "FROM subjects" in s][-1]
     with app.app_context():
