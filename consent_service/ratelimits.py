@@ -68,25 +68,25 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
 
 
 class AuthFailures:
-    """Counts failed authentications per client IP, so keys cannot be guessed at speed."""
+    """Counts failed authentications per client IP, so keys cannot be guessed at speed.
+
+    Only failures are counted and only failures are refused: a valid key is served whatever others
+    sent from its address (a shared NAT or proxy), and costs no storage round trip. Flask-Limiter's
+    `deduct_when` would not do: it tests the limit before the view, so a valid key would get 429 too."""
 
     def __init__(self, limiter: Limiter, limit: str) -> None:
         self._limiter = limiter
         self._limits = parse_many(limit)
 
-    def refuse_if_exceeded(self) -> None:
+    def record(self) -> None:
+        """Count one failure from this address; RateLimited once its allowance is used up."""
         if not self._limiter.enabled:
             return
         for item in self._limits:
-            if not self._limiter.limiter.test(item, AUTH_FAILURE_SCOPE, client_ip()):
+            # `hit` counts and answers in one call; over the limit it counts nothing and says False.
+            if not self._limiter.limiter.hit(item, AUTH_FAILURE_SCOPE, client_ip()):
                 reset_at, _ = self._limiter.limiter.get_window_stats(item, AUTH_FAILURE_SCOPE, client_ip())
                 raise RateLimited(_seconds_until(reset_at), "Too many failed authentications; retry later.")
-
-    def record(self) -> None:
-        if not self._limiter.enabled:
-            return
-        for item in self._limits:
-            self._limiter.limiter.hit(item, AUTH_FAILURE_SCOPE, client_ip())
 
 
 def auth_failures() -> AuthFailures:

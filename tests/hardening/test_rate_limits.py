@@ -61,10 +61,21 @@ def test_failed_authentication_is_rate_limited_per_ip(app_with, make_key):
     bad = {"Authorization": "Bearer sk_nothing"}
     statuses = [client.get("/v1/purposes", headers=bad, environ_base=ONE_IP).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    good = {"Authorization": f"Bearer {make_key('admin')}"}
-    limited = client.get("/v1/purposes", headers=good, environ_base=ONE_IP)
+    limited = client.get("/v1/purposes", headers=bad, environ_base=ONE_IP)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
-    assert client.get("/v1/purposes", headers=good, environ_base=OTHER_IP).status_code == 200
+    assert limited.get_json()["code"] == "rate_limited"
+    assert client.get("/v1/purposes", headers=bad, environ_base=OTHER_IP).status_code == 401
+
+
+def test_a_valid_key_is_served_from_an_address_that_failed_too_often(app_with, make_key):
+    """Failures are limited, successes are not: guesses from a shared address cannot lock its keys out."""
+    client = app_with(auth_failure_rate_limit="3/minute").test_client()
+    good = {"Authorization": f"Bearer {make_key('admin')}"}
+    assert [client.get("/v1/purposes", headers=good, environ_base=ONE_IP).status_code for _ in range(5)] == [200] * 5
+    bad = {"Authorization": "Bearer sk_nothing"}
+    assert [client.get("/v1/purposes", headers=bad, environ_base=ONE_IP).status_code for _ in range(4)] == [401, 401, 401, 429]
+    assert [client.get("/v1/purposes", headers=good, environ_base=ONE_IP).status_code for _ in range(3)] == [200] * 3
+    assert client.get("/v1/purposes", headers=bad, environ_base=ONE_IP).status_code == 429  # still refused
 
 
 def test_rate_limits_are_validated_at_start(app_with):
