@@ -204,6 +204,7 @@ def sign_in_with(presented: str) -> tuple[str, ConsoleSession]:
 
 @blp.route("/sign-out", methods=["POST"])
 def sign_out():
+    sessions.sign_out(session=db.session, console_session=_current())
     _audit("sign_out", _current().actor)
     db.session.commit()
     response = redirect(url_for("console.sign_in", reason="signed_out"))
