@@ -2,6 +2,7 @@
 from consent_service.apikeys.models import ApiKey
 from consent_service.audit.models import AuditEntry
 from consent_service.banner.models import BannerVersion
+from consent_service.console.models import ConsoleSessionRecord
 from consent_service.consents.models import ConsentEvent, ConsentState, IdempotencyRecord, LedgerMaintenance, RetiredChain
 from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
@@ -15,6 +16,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "BannerVersion",
+    "ConsoleSessionRecord",
     "Property",
     "ConsentEvent",
     "ConsentRollup",

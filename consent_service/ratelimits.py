@@ -1,6 +1,7 @@
 """Rate limits: the public banner per client IP and per property, and failed authentication per IP."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -15,6 +16,9 @@ from consent_service.errors import RateLimited, error_body
 EXTENSION_NAME = "consent_service.limiter"
 AUTH_FAILURES_EXTENSION = "consent_service.auth_failures"
 AUTH_FAILURE_SCOPE = "auth-failure"
+PER_PROCESS_STORAGE = "memory://"
+
+log = logging.getLogger(__name__)
 
 
 def client_ip() -> str:
@@ -49,6 +53,10 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=False,
     )
+    if settings.ratelimit_enabled and settings.ratelimit_storage_uri.startswith(PER_PROCESS_STORAGE):
+        log.warning("rate limits are counted per worker process (RATELIMIT_STORAGE_URI=%s): with N workers "
+                    "a client gets N times each limit; set RATELIMIT_STORAGE_URI=redis://host:6379/0 to share "
+                    "them", PER_PROCESS_STORAGE)
     limiter = Limiter(key_func=client_ip, on_breach=_breached, strategy="moving-window")
     limiter.shared_limit(settings.banner_rate_limit_per_ip, scope="banner-ip", key_func=client_ip)(banner)
     limiter.shared_limit(
@@ -68,25 +76,25 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
 
 
 class AuthFailures:
-    """Counts failed authentications per client IP, so keys cannot be guessed at speed."""
+    """Counts failed authentications per client IP, so keys cannot be guessed at speed.
+
+    Only failures are counted and only failures are refused: a valid key is served whatever others
+    sent from its address (a shared NAT or proxy), and costs no storage round trip. Flask-Limiter's
+    `deduct_when` would not do: it tests the limit before the view, so a valid key would get 429 too."""
 
     def __init__(self, limiter: Limiter, limit: str) -> None:
         self._limiter = limiter
         self._limits = parse_many(limit)
 
-    def refuse_if_exceeded(self) -> None:
+    def record(self) -> None:
+        """Count one failure from this address; RateLimited once its allowance is used up."""
         if not self._limiter.enabled:
             return
         for item in self._limits:
-            if not self._limiter.limiter.test(item, AUTH_FAILURE_SCOPE, client_ip()):
+            # `hit` counts and answers in one call; over the limit it counts nothing and says False.
+            if not self._limiter.limiter.hit(item, AUTH_FAILURE_SCOPE, client_ip()):
                 reset_at, _ = self._limiter.limiter.get_window_stats(item, AUTH_FAILURE_SCOPE, client_ip())
                 raise RateLimited(_seconds_until(reset_at), "Too many failed authentications; retry later.")
-
-    def record(self) -> None:
-        if not self._limiter.enabled:
-            return
-        for item in self._limits:
-            self._limiter.limiter.hit(item, AUTH_FAILURE_SCOPE, client_ip())
 
 
 def auth_failures() -> AuthFailures:

@@ -32,7 +32,8 @@ def current_snapshot() -> Snapshot:
 def require_scope(
     blp: Blueprint, scope: Scope, *, confirms_generation: bool = False, read_only: bool = False
 ) -> Callable:
-    """Only a key holding `scope` reaches the view: 401 without a valid key, 403 without the scope.
+    """Only a key holding `scope` reaches the view: 401 without a valid key (429 once its address has
+    failed too often; a valid key is never limited), 403 without the scope.
 
     Keys come from the process's snapshot (generations/service.py). Before the view, one small
     read confirms it is current; a hot view instead has its service read the generation with its
@@ -47,7 +48,6 @@ def require_scope(
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             failures = auth_failures()
-            failures.refuse_if_exceeded()
             # Only at the start of the session's work: a transaction already open stays one.
             autocommit = read_only and not db.session().in_transaction()
             if autocommit:
@@ -89,7 +89,7 @@ def _authenticate(snapshot: Snapshot, failures: AuthFailures) -> service.Princip
             snapshot.confirm(generations.current_generation(session=db.session))
             raise
     except Unauthorized:
-        failures.record()
+        failures.record()  # RateLimited instead once this address has failed too often
         raise
 
 

@@ -1,8 +1,10 @@
 """Console sessions: an admin key exchanged for a short-lived signed cookie, and the CSRF token bound to it.
 
 The cookie carries the key's id, the issue time and a random session id, signed with the app's
-secret (fallbacks still verify). Every request re-reads the key, so revoking it ends its sessions
-on the next request; expiry is counted on the app's clock, so tests move time instead of sleeping.
+secret (fallbacks still verify). The session is also a row (console/models.py): every request reads
+it joined to its key in one indexed read, so signing out (which deletes the row) ends the session for
+every copy of the cookie, and revoking the key ends its sessions on the next request, on every
+instance that shares the database. Expiry is counted on the app's clock, so tests move time.
 """
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from consent_service.apikeys import service as apikeys
+from consent_service.apikeys.models import ApiKey
+from consent_service.console.models import ConsoleSessionRecord
 from consent_service.errors import Forbidden, ServiceError
 from consent_service.vocabulary import Scope
 
@@ -34,6 +39,10 @@ class NoSession(ServiceError):
 
 class SessionExpired(NoSession):
     code, message = "session_expired", "Your session has expired; sign in again."
+
+
+class SessionEnded(NoSession):
+    code, message = "session_ended", "This session was signed out; sign in again."
 
 
 class SessionRevoked(NoSession):
@@ -108,11 +117,21 @@ def sign_in(*, session: Session, signer: SessionSigner, presented: str, ttl_seco
         key_id=principal.key_id, sid=sid, issued_at=issued_at,
         expires_at=issued_at + timedelta(seconds=ttl_seconds), actor=_actor(principal), scopes=principal.scopes,
     )
+    # Sessions past their time are of no use to anyone: each sign-in clears them away.
+    session.execute(delete(ConsoleSessionRecord).where(ConsoleSessionRecord.expires_at <= now))
+    session.add(ConsoleSessionRecord(sid=sid, key_id=principal.key_id, issued_at=issued_at,
+                                     expires_at=console_session.expires_at))
     return signer.cookie(key_id=principal.key_id, sid=sid, issued_at=issued_at), console_session
 
 
+def sign_out(*, session: Session, console_session: ConsoleSession) -> None:
+    """End the session on the server: its cookie, wherever a copy of it is, is no session any more."""
+    session.execute(delete(ConsoleSessionRecord).where(ConsoleSessionRecord.sid == console_session.sid))
+
+
 def resume(*, session: Session, signer: SessionSigner, cookie: str | None, ttl_seconds: int, now: datetime) -> ConsoleSession:
-    """The session a request's cookie proves, re-checking its key: NoSession, SessionExpired or SessionRevoked."""
+    """The session a request's cookie proves, re-checking it and its key on the server: NoSession,
+    SessionExpired, SessionEnded (signed out) or SessionRevoked."""
     if not cookie:
         raise NoSession()
     claims = signer.read_cookie(cookie)
@@ -120,8 +139,15 @@ def resume(*, session: Session, signer: SessionSigner, cookie: str | None, ttl_s
     expires_at = issued_at + timedelta(seconds=ttl_seconds)
     if now >= expires_at or issued_at > now + MAX_CLOCK_SKEW:
         raise SessionExpired()
-    principal = apikeys.active_principal(session=session, key_id=claims["k"])
-    if principal is None or Scope.ADMIN.value not in principal.scopes:
+    key = session.execute(
+        select(ApiKey.name, ApiKey.scopes, ApiKey.prefix, ApiKey.revoked_at)
+        .join(ConsoleSessionRecord, ConsoleSessionRecord.key_id == ApiKey.id)
+        .where(ConsoleSessionRecord.sid == claims["s"], ApiKey.id == claims["k"])
+    ).one_or_none()
+    if key is None:
+        raise SessionEnded()
+    principal = apikeys.Principal(key_id=claims["k"], name=key.name, scopes=frozenset(key.scopes), prefix=key.prefix)
+    if key.revoked_at is not None or Scope.ADMIN.value not in principal.scopes:
         raise SessionRevoked()
     return ConsoleSession(key_id=principal.key_id, sid=claims["s"], issued_at=issued_at, expires_at=expires_at,
                           actor=_actor(principal), scopes=principal.scopes)

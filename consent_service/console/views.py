@@ -169,16 +169,16 @@ def sign_in():
     status, error = 200, None
     if request.method == "POST":
         _signer().check_csrf(pre, request.form.get("csrf_token"))
-        failures = auth_failures()
         try:
-            failures.refuse_if_exceeded()
             body = forms.load(forms.SignInForm, request.form)
             cookie, started = sign_in_with(body["key"])
-        except RateLimited as limited:
-            status, error = limited.status, "Too many failed sign-ins from this address; try again later."
         except (Unauthorized, ValidationFailed):
-            failures.record()
+            # Only failures count, and only they are refused: the right key always signs in.
             status, error = 401, "That is not a valid key."
+            try:
+                auth_failures().record()
+            except RateLimited as limited:
+                status, error = limited.status, "Too many failed sign-ins from this address; try again later."
         except ServiceError as refused:  # a valid key without the admin scope
             status, error = refused.status, refused.message
         else:
@@ -204,6 +204,7 @@ def sign_in_with(presented: str) -> tuple[str, ConsoleSession]:
 
 @blp.route("/sign-out", methods=["POST"])
 def sign_out():
+    sessions.sign_out(session=db.session, console_session=_current())
     _audit("sign_out", _current().actor)
     db.session.commit()
     response = redirect(url_for("console.sign_in", reason="signed_out"))

@@ -49,7 +49,7 @@ SECURITY_HEADERS = {
 # Browsers say where a form was sent from; only our own pages (or a typed URL) may post ours.
 ALLOWED_FETCH_SITES = ("same-origin", "none")
 # Error codes with their own explanation; any other refusal gets the generic one.
-EXPLAINED_ERRORS = {"link_invalid", "link_expired", "form_rejected", "not_pending"}
+EXPLAINED_ERRORS = {"link_invalid", "link_expired", "form_rejected", "not_pending", "page_out_of_date"}
 
 
 def _html(description: str) -> dict:
@@ -98,7 +98,7 @@ class PreferencePage(MethodView):
         page = preferences.page_for(
             session=db.session, rules=runtime().rules, customer_id=claims.customer_id, now=now()
         )
-        return _render("preferences/page.html", page=page, signed=signed)
+        return _render("preferences/page.html", page=page, signed=signed, csrf_token=_page_token(claims, page))
 
     @blp.doc(
         requestBody=_form(
@@ -109,12 +109,12 @@ class PreferencePage(MethodView):
             },
             ["csrf_token"],
         ),
-        responses={"200": _html("Saved: the confirmation"), **FORM_ERRORS},
+        responses={"200": _html("Saved: the confirmation"), "409": _html("The page is out of date: reload it"), **FORM_ERRORS},
     )
     def post(self, signed: str):
-        """Save the page: one `preference_page` event per changed toggle."""
+        """Save the page: one `preference_page` event per changed toggle, only from a page showing the latest choices."""
         claims = _verified(LinkKind.PREFERENCES, signed)
-        _check_form(claims.customer_id)
+        shown_revision = _check_form(claims.customer_id)
         page = preferences.save_choices(
             session=db.session,
             rules=runtime().rules,
@@ -124,6 +124,7 @@ class PreferencePage(MethodView):
             language=g.page_language,
             evidence=_evidence(),
             now=now(),
+            shown_revision=shown_revision,
         )
         db.session.commit()
         return _render("preferences/saved.html", page=page, signed=signed)
@@ -194,11 +195,17 @@ def _set_language(requested: str | None, customer_id: str) -> None:
     g.page_customer = customer_id
 
 
-def _check_form(customer_id: str) -> None:
+def _check_form(customer_id: str) -> int | None:
+    """The revision the form was shown at; FormRejected if it is not this customer's page."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ALLOWED_FETCH_SITES:
         raise preferences.FormRejected()
-    preferences.check_form_token(signer=app_signer(), token=request.form.get("csrf_token"), customer_id=customer_id)
+    return preferences.check_form_token(signer=app_signer(), token=request.form.get("csrf_token"), customer_id=customer_id)
+
+
+def _page_token(claims: preferences.LinkClaims, page: preferences.PreferencePage) -> str:
+    """The preference form's token: bound to the customer and to the revision of the choices shown."""
+    return preferences.form_token(signer=app_signer(), customer_id=claims.customer_id, revision=page.revision)
 
 
 def _evidence() -> dict[str, str]:

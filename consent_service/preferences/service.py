@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Collection, Mapping, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
@@ -16,6 +17,7 @@ from consent_service.preferences.links import LinkError, LinkInvalid, LinkKind, 
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import RegimeRules
+from consent_service.subjects.models import Subject
 from consent_service.vocabulary import ActorType, Decision, Method, Reason, Regime, SubjectKind
 
 # Where the links point; pages.py routes the same paths.
@@ -44,6 +46,12 @@ class FormRejected(Forbidden):
     """The form did not come from this customer's page (CSRF), or came too late."""
 
     code, message = "form_rejected", "This form was not sent from the customer's own page."
+
+
+class PageOutOfDate(Conflict):
+    """The form shows choices older than the customer's latest: saving it would undo a later decision."""
+
+    code, message = "page_out_of_date", "This page is out of date: the choices changed since it was shown. Reload it."
 
 
 class NotOneClick(ValidationFailed):
@@ -157,6 +165,7 @@ class PreferencePage:
     regime: str
     choices: list[Choice]  # refusable: toggles
     always_on: list[Choice]  # not refusable: shown as always on
+    revision: int = 0  # the customer's revision the choices show; its form may only save on top of it
 
 
 class ConfirmationStatus(StrEnum):
@@ -213,12 +222,15 @@ def page_link(*, signer: LinkSigner, base_url: str, claims: LinkClaims) -> Issue
     return _issue(signer, base_url, PAGE_PATH, LinkKind.PREFERENCES, page_claims.as_claims())
 
 
-def form_token(*, signer: LinkSigner, customer_id: str) -> str:
-    """The CSRF token of one customer's page: signed, expiring, and bound to that customer."""
-    return signer.sign(LinkKind.CSRF, {"c": customer_id}).token
+def form_token(*, signer: LinkSigner, customer_id: str, revision: int | None = None) -> str:
+    """The CSRF token of one customer's page: signed, expiring, and bound to that customer and (the
+    preference page) to the revision of the choices it shows."""
+    claims: dict[str, Any] = {"c": customer_id} if revision is None else {"c": customer_id, "r": revision}
+    return signer.sign(LinkKind.CSRF, claims).token
 
 
-def check_form_token(*, signer: LinkSigner, token: str | None, customer_id: str) -> None:
+def check_form_token(*, signer: LinkSigner, token: str | None, customer_id: str) -> int | None:
+    """The revision the form was shown at (None: a form that shows no choices); FormRejected if not ours."""
     if not token:
         raise FormRejected()
     try:
@@ -227,6 +239,8 @@ def check_form_token(*, signer: LinkSigner, token: str | None, customer_id: str)
         raise FormRejected() from None
     if claims.get("c") != customer_id:
         raise FormRejected()
+    revision = claims.get("r")
+    return revision if type(revision) is int else None
 
 
 def page_for(*, session: Session, rules: RegimeRules, customer_id: str, now: datetime) -> PreferencePage:
@@ -237,6 +251,7 @@ def page_for(*, session: Session, rules: RegimeRules, customer_id: str, now: dat
         regime=state.regime,
         choices=[c for c in shown if c.purpose.refusable],
         always_on=[c for c in shown if not c.purpose.refusable],
+        revision=state.revision,
     )
 
 
@@ -250,8 +265,14 @@ def save_choices(
     language: str,
     evidence: dict[str, str],
     now: datetime,
+    shown_revision: int | None,
 ) -> PreferencePage:
-    """Record one preference_page event for each shown toggle the customer changed; nothing else."""
+    """Record one preference_page event for each shown toggle the customer changed; nothing else.
+
+    Only a form shown at the customer's current revision saves (PageOutOfDate otherwise): a copy of
+    an older form, sent again, would undo the decisions made since."""
+    if shown_revision is None or shown_revision != _locked_revision(session, claims.customer_id):
+        raise PageOutOfDate()
     page = page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
     changes = [
         consents.EventInput(
@@ -268,6 +289,15 @@ def save_choices(
         return page
     _record(session, rules, claims.customer_id, changes, claims.notice_version, page.regime, language, evidence, now)
     return page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
+
+
+def _locked_revision(session: Session, customer_id: str) -> int:
+    """The customer's revision, its row locked to the end of the transaction (0: not recorded yet),
+    so no other write slips between the comparison and the save."""
+    revision = session.scalar(
+        select(Subject.revision).where(Subject.kind == CUSTOMER, Subject.external_id == customer_id).with_for_update()
+    )
+    return revision or 0
 
 
 def one_click_unsubscribe(

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from consent_service.apikeys import service as apikeys
 from consent_service.audit.models import AuditEntry
+from consent_service.console.models import ConsoleSessionRecord
 from consent_service.extensions import db
 from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
@@ -57,14 +58,15 @@ def test_bad_and_non_admin_keys_get_no_session(client, make_key, admin_key, kind
     assert _audit_count() == 0
 
 
-def test_failed_sign_ins_are_rate_limited_per_address(app_with, make_key):
+def test_failed_sign_ins_are_rate_limited_but_the_right_key_signs_in(app_with, make_key):
     app = app_with(auth_failure_rate_limit="2/minute")
     client = app.test_client()
     statuses = [sign_in(client, "sk_wrong").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
     with app.app_context():
         admin = make_key("admin")
-    assert sign_in(client, admin).status_code == 429  # even the right key waits: guessing stays slow
+    assert sign_in(client, admin).status_code == 302  # only failures are limited: the right key signs in
+    assert sign_in(app.test_client(), "sk_wrong").status_code == 429  # and guessing stays slow
 
 
 def test_the_sign_in_form_needs_its_token_and_a_same_origin_browser(client, admin_key):
@@ -171,6 +173,55 @@ def test_sign_out_ends_the_session(console):
     assert "Max-Age=0" in _set_cookie(answer, "cs_admin")
     assert console.get("/admin/dashboard").status_code == 302
     assert db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == ["sign_in", "sign_out"]
+
+
+def _replay(app, cookie: str):
+    """A second browser holding a copy of the cookie (captured from the first)."""
+    thief = app.test_client()
+    thief.set_cookie("cs_admin", cookie, path="/admin")
+    return thief
+
+
+def test_a_cookie_copied_before_sign_out_is_no_session_after_it(app, console):
+    captured = console.get_cookie("cs_admin", path="/admin").value
+    assert _replay(app, captured).get("/admin/dashboard").status_code == 200
+    assert console.post("/admin/sign-out", data={"csrf_token": console.csrf}).status_code == 302
+    thief = _replay(app, captured)
+    page = thief.get("/admin/dashboard")
+    assert page.status_code == 302 and "reason=session_ended" in page.location
+    thief.set_cookie("cs_admin", captured, path="/admin")
+    form = thief.post("/admin/notices", data={"csrf_token": console.csrf, "kind": "cookie", "version": "v9",
+                                               "url": "https://shop.example/p"})
+    assert form.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+    assert db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == ["sign_in", "sign_out"]
+
+
+def test_signing_out_ends_only_that_session(app, console, admin_key):
+    other = app.test_client()
+    assert sign_in(other, admin_key).status_code == 302
+    console.post("/admin/sign-out", data={"csrf_token": console.csrf})
+    assert console.get("/admin/dashboard").status_code == 302
+    assert other.get("/admin/dashboard").status_code == 200
+
+
+def test_a_key_revoked_by_another_instance_ends_all_its_sessions(app, app_with, console, admin_key, clock):
+    second = app.test_client()
+    sign_in(second, admin_key)
+    prefix = db.session.scalars(select(AuditEntry.actor)).first().split("(")[1].rstrip(")")
+    with app_with().app_context():  # another instance on the same database
+        apikeys.revoke_key(session=db.session, prefix=prefix, now=clock())
+        db.session.commit()
+    for client in (console, second):
+        page = client.get("/admin/dashboard")
+        assert page.status_code == 302 and "reason=session_revoked" in page.location
+
+
+def test_sessions_past_their_time_are_cleared_at_the_next_sign_in(app, client, admin_key, clock):
+    sign_in(client, admin_key)
+    clock.advance(seconds=1800)
+    sign_in(app.test_client(), admin_key)
+    assert db.session.scalar(select(func.count()).select_from(ConsoleSessionRecord)) == 1
 
 
 def test_pages_carry_a_strict_policy_and_no_inline_script(console, prop):

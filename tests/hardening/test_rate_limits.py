@@ -1,6 +1,9 @@
 """Rate limits: the banner per IP and per property, failed authentication, 429 with Retry-After and JSON."""
 from __future__ import annotations
 
+import logging
+import secrets
+
 import pytest
 import redis
 
@@ -61,10 +64,21 @@ def test_failed_authentication_is_rate_limited_per_ip(app_with, make_key):
     bad = {"Authorization": "Bearer sk_nothing"}
     statuses = [client.get("/v1/purposes", headers=bad, environ_base=ONE_IP).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    good = {"Authorization": f"Bearer {make_key('admin')}"}
-    limited = client.get("/v1/purposes", headers=good, environ_base=ONE_IP)
+    limited = client.get("/v1/purposes", headers=bad, environ_base=ONE_IP)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
-    assert client.get("/v1/purposes", headers=good, environ_base=OTHER_IP).status_code == 200
+    assert limited.get_json()["code"] == "rate_limited"
+    assert client.get("/v1/purposes", headers=bad, environ_base=OTHER_IP).status_code == 401
+
+
+def test_a_valid_key_is_served_from_an_address_that_failed_too_often(app_with, make_key):
+    """Failures are limited, successes are not: guesses from a shared address cannot lock its keys out."""
+    client = app_with(auth_failure_rate_limit="3/minute").test_client()
+    good = {"Authorization": f"Bearer {make_key('admin')}"}
+    assert [client.get("/v1/purposes", headers=good, environ_base=ONE_IP).status_code for _ in range(5)] == [200] * 5
+    bad = {"Authorization": "Bearer sk_nothing"}
+    assert [client.get("/v1/purposes", headers=bad, environ_base=ONE_IP).status_code for _ in range(4)] == [401, 401, 401, 429]
+    assert [client.get("/v1/purposes", headers=good, environ_base=ONE_IP).status_code for _ in range(3)] == [200] * 3
+    assert client.get("/v1/purposes", headers=bad, environ_base=ONE_IP).status_code == 429  # still refused
 
 
 def test_rate_limits_are_validated_at_start(app_with):
@@ -72,15 +86,46 @@ def test_rate_limits_are_validated_at_start(app_with):
         app_with(banner_rate_limit_per_ip="lots")
 
 
-def test_redis_storage_shares_counts_between_instances(app_with, prop):
+def _redis_or_unavailable() -> None:
     try:
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
         from tests.conftest import unavailable
 
         unavailable("Redis", str(exc))
+
+
+def test_redis_storage_shares_counts_between_instances(app_with, prop):
+    _redis_or_unavailable()
     settings = {"ratelimit_storage_uri": "redis://127.0.0.1:6379/0", "banner_rate_limit_per_property": "4/minute"}
     first, second = app_with(**settings).test_client(), app_with(**settings).test_client()
     # A fresh property, so counts left in Redis by earlier runs cannot matter.
     statuses = [banner_get(client, prop, ONE_IP).status_code for client in (first, second, first, second, first)]
     assert statuses == [200, 200, 200, 200, 429]
+
+
+def test_redis_storage_shares_failed_authentications_between_instances(app_with, make_key):
+    _redis_or_unavailable()
+    settings = {"ratelimit_storage_uri": "redis://127.0.0.1:6379/0", "auth_failure_rate_limit": "3/minute"}
+    first, second = app_with(**settings).test_client(), app_with(**settings).test_client()
+    # An address of this run only (a documentation range, never connected to), so earlier runs' counts cannot matter.
+    address = {"REMOTE_ADDR": f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"}
+    bad = {"Authorization": "Bearer sk_nothing"}
+    statuses = [client.get("/v1/purposes", headers=bad, environ_base=address).status_code
+                for client in (first, second, first, second)]
+    assert statuses == [401, 401, 401, 429]
+    good = {"Authorization": f"Bearer {make_key('admin')}"}
+    assert [client.get("/v1/purposes", headers=good, environ_base=address).status_code
+            for client in (first, second)] == [200, 200]
+
+
+def test_per_process_storage_is_announced_at_start(app_with, caplog):
+    with caplog.at_level(logging.WARNING, logger="consent_service.ratelimits"):
+        app_with(ratelimit_storage_uri="memory://")
+    assert any("per worker process" in r.getMessage() and "RATELIMIT_STORAGE_URI=redis://" in r.getMessage()
+               for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="consent_service.ratelimits"):
+        app_with(ratelimit_storage_uri="redis://127.0.0.1:6379/0")
+        app_with(ratelimit_enabled=False)
+    assert not [r for r in caplog.records if r.name == "consent_service.ratelimits"]

@@ -180,8 +180,8 @@ def test_switching_marketing_off_records_one_preference_page_event(client, links
     assert (latest["purpose"], latest["decision"], latest["method"]) == ("marketing", "denied", "preference_page")
     assert latest["actor"]["type"] == "subject"
     assert latest["language"] == "fr" and latest["notice_version"] == NOTICE
-    # Saving the same choices again is not a change: nothing more in the ledger.
-    assert client.post(url, data={"csrf_token": csrf(page), "shown": ["marketing"]}).status_code == 200
+    # Saving the same choices again (from the page as it is now) is not a change: nothing more in the ledger.
+    assert client.post(url, data={"csrf_token": csrf(client.get(url)), "shown": ["marketing"]}).status_code == 200
     assert events() == before + 1
 
 
@@ -235,6 +235,51 @@ def test_a_form_left_open_for_more_than_a_day_is_refused(client, links, grant, c
     clock.advance(hours=24, seconds=1)
     before = events()
     assert client.post(url, data={"shown": "marketing", "csrf_token": token}).status_code == 403
+    assert events() == before
+
+
+def test_a_captured_form_sent_again_cannot_undo_a_later_choice(client, links, grant, check):
+    """The form is bound to the revision it showed: a copy of it is refused once anything was decided since."""
+    url = path(links(language="de")["url"])
+    captured = {"csrf_token": csrf(client.get(url)), "shown": "marketing", "purpose": "marketing"}
+    assert client.post(url, data=captured).status_code == 200  # the customer subscribes...
+    assert check()["marketing"] == (True, "granted")
+    later = csrf(client.get(url))
+    assert client.post(url, data={"csrf_token": later, "shown": "marketing"}).status_code == 200  # ...then unsubscribes
+    assert check()["marketing"] == (False, "denied")
+    before = events()
+    for replayed in (captured, {"csrf_token": later, "shown": "marketing", "purpose": "marketing"}):
+        refused = client.post(url, data=replayed)
+        assert refused.status_code == 409
+        assert "Diese Seite ist veraltet" in refused.get_data(as_text=True) and "page_out_of_date" in refused.get_data(as_text=True)
+        assert SECURITY_HEADERS.items() <= dict(refused.headers).items()
+    assert events() == before
+    assert check()["marketing"] == (False, "denied")
+
+
+@pytest.mark.parametrize("later", ["api_event", "one_click"])
+def test_a_form_shown_before_a_decision_made_elsewhere_is_refused(client, links, grant, check, later):
+    grant()
+    issued = links()
+    url = path(issued["url"])
+    token = csrf(client.get(url))
+    if later == "api_event":
+        grant(decision="denied")
+    else:
+        assert client.post(path(issued["one_click_url"]), data=ONE_CLICK).status_code == 200
+    before = events()
+    assert client.post(url, data={"csrf_token": token, "shown": "marketing", "purpose": "marketing"}).status_code == 409
+    assert events() == before
+    assert check()["marketing"][0] is False
+
+
+def test_a_confirmation_pages_token_does_not_save_the_preference_page(client, writer, links):
+    asked = client.post("/v1/subjects/customer/c-1/double-opt-in", json={"notice_version": NOTICE}, headers=writer)
+    assert asked.status_code == 201, asked.json
+    confirm_token = csrf(client.get(path(asked.json["confirmation_url"])))
+    url = path(links()["url"])
+    before = events()
+    assert client.post(url, data={"csrf_token": confirm_token, "shown": "marketing"}).status_code == 409
     assert events() == before
 
 
