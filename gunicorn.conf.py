@@ -1,4 +1,8 @@
-"""gunicorn's settings, read from the working directory: Prometheus metrics summed over every worker.
+"""gunicorn's settings, read from the working directory: private logs, and Prometheus metrics summed over
+every worker.
+
+gunicorn's own log lines (its error log, and its access log when one is asked for) go through
+consent_service/gunicorn_logging.py: a client's network instead of its address, no path, query or value.
 
 Each worker counts in its own process, so /metrics would show one worker's share. In Prometheus' multiprocess
 mode every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR and /metrics sums them. The folder is
@@ -19,6 +23,12 @@ _created_folder = None
 # meanwhile, and concurrent commits share one flush. Each worker's connection pool (DB_POOL_SIZE, default 5)
 # must hold at least this many connections. GUNICORN_THREADS=1 gives the plain sync worker.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# gunicorn's own lines hold a client's /24 or /48 network, never its address, path, query or parameter values
+# (consent_service/gunicorn_logging.py). No access log by default: the app writes one redacted JSON line per
+# request; with --access-logfile, this format is what gunicorn writes.
+logger_class = "consent_service.gunicorn_logging.PrivateLogger"
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 
 
 def on_starting(server):

@@ -6,10 +6,14 @@ import ipaddress
 import json
 import logging
 import re
+import sqlite3
 import time
+import traceback
 import uuid
 
+import psycopg
 from flask import Flask, g, has_request_context, request
+from sqlalchemy.exc import StatementError
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
@@ -66,8 +70,72 @@ def _truncated_ip(address: str) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
+# SQLite's constraint messages name columns, never values: "UNIQUE constraint failed: subjects.kind, subjects.external_id".
+SQLITE_CONSTRAINT_MESSAGE = re.compile(r"(?:UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: [\w.]+(?:, [\w.]+)*)?")
+DATABASE_ERRORS = (psycopg.Error, sqlite3.Error)
+
+
+def describe_exception(error: BaseException) -> str:
+    """An exception's type and message as logged. A database error is told by its kind, its SQLSTATE, the
+    schema objects it names and its SQL, never by its parameters or the server's message, which quotes them
+    ("Key (external_id)=(...) already exists", "Failing row contains (...)"); any other message is redacted."""
+    name = _qualified_name(type(error))
+    if isinstance(error, StatementError):
+        described = f"{name}: ({_database_cause(error.orig)})" if error.orig is not None else name
+        return described + (f" [SQL: {error.statement}]" if error.statement else "")
+    if isinstance(error, DATABASE_ERRORS):
+        return _database_cause(error)
+    return f"{name}: {redact(str(error))}" if str(error) else name
+
+
+def _database_cause(error: BaseException) -> str:
+    parts = [_qualified_name(type(error))]
+    if isinstance(error, psycopg.Error):
+        diag = error.diag
+        parts += [f"{label} {value}" for label, value in (
+            ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
+            ("column", diag.column_name)) if value]
+    elif isinstance(error, sqlite3.Error):
+        parts += [value for value in (getattr(error, "sqlite_errorname", None),) if value]
+        if SQLITE_CONSTRAINT_MESSAGE.fullmatch(str(error)):
+            parts.append(str(error))
+    return ", ".join(parts)
+
+
+def _qualified_name(kind: type) -> str:
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def format_exception(error: BaseException) -> str:
+    """A traceback as Python prints one, causes and contexts first, each exception told by describe_exception."""
+    return "".join(_traceback_lines(error, seen=set())).rstrip("\n")
+
+
+def _traceback_lines(error: BaseException, *, seen: set[int]) -> list[str]:
+    seen.add(id(error))
+    lines: list[str] = []
+    if error.__cause__ is not None and id(error.__cause__) not in seen:
+        lines += _traceback_lines(error.__cause__, seen=seen)
+        lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif error.__context__ is not None and not error.__suppress_context__ and id(error.__context__) not in seen:
+        lines += _traceback_lines(error.__context__, seen=seen)
+        lines.append("\nDuring handling of the above exception, another exception occurred:\n\n")
+    if error.__traceback__ is not None:
+        lines += ["Traceback (most recent call last):\n", *traceback.format_tb(error.__traceback__)]
+    lines.append(describe_exception(error) + "\n")
+    return lines
+
+
+class ServiceFlask(Flask):
+    """Flask, logging an unhandled exception under its route's pattern: the path carries subject ids and links."""
+
+    def log_exception(self, exc_info) -> None:
+        route = route_pattern(request.url_rule.rule) if request.url_rule else None
+        self.logger.error("Exception on %s [%s]", route, request.method, exc_info=exc_info)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; every text field passes through redact()."""
+    """One JSON object per line; every text field passes through redact(), exceptions through format_exception()."""
 
     converter = time.gmtime
 
@@ -84,6 +152,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return JSON_LINE.encode(entry)
+
+    def formatException(self, ei) -> str:
+        return format_exception(ei[1]) if ei[1] is not None else ""
 
 
 def configure_logging() -> None:
