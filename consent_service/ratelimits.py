@@ -1,6 +1,7 @@
 """Rate limits: the public banner per client IP and per property, and failed authentication per IP."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -11,6 +12,8 @@ from limits import parse_many
 
 from consent_service.config import Settings
 from consent_service.errors import RateLimited, error_body
+
+log = logging.getLogger(__name__)
 
 EXTENSION_NAME = "consent_service.limiter"
 AUTH_FAILURES_EXTENSION = "consent_service.auth_failures"
@@ -55,6 +58,10 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
         settings.banner_rate_limit_per_property, scope="banner-property", key_func=_property_key
     )(banner)
     limiter.init_app(app)
+    if settings.ratelimit_enabled and settings.ratelimit_storage_uri.startswith("memory://"):
+        # Each gunicorn worker (and each instance) counts alone: a limit of N lets N per worker through.
+        log.log(logging.WARNING if settings.env == "production" else logging.INFO,
+                "rate limits are counted per worker (RATELIMIT_STORAGE_URI=memory://); set redis://... to share them")
     app.extensions[EXTENSION_NAME] = limiter
     # Built once: every authenticated request asks it, and parsing the limit is not free.
     app.extensions[AUTH_FAILURES_EXTENSION] = AuthFailures(limiter, settings.auth_failure_rate_limit)
