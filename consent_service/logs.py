@@ -7,6 +7,8 @@ import json
 import logging
 import re
 import sqlite3
+import sys
+import threading
 import time
 import traceback
 import uuid
@@ -168,6 +170,27 @@ def configure_logging() -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # An exception nothing caught (a CLI command's, a thread's) is logged like any other, not printed raw:
+    # Python's own traceback would print the database's message, values and all.
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+uncaught_log = logging.getLogger("consent_service.uncaught")
+
+
+def _log_uncaught(kind, error, trace) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    uncaught_log.critical("uncaught exception", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if issubclass(args.exc_type, SystemExit):
+        return
+    uncaught_log.critical("uncaught exception in thread %s", args.thread.name if args.thread else "?",
+                          exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
 
 def init_app(app: Flask) -> None:

@@ -3,8 +3,11 @@ subject's evidence key (erasure deletes it; a log keeping it would undo the eras
 Runs in the ordinary run, so the scan afterwards (test_run_logs.py) also reads what this made the service log."""
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import pytest
@@ -17,6 +20,8 @@ from consent_service.extensions import db
 from consent_service.logs import JsonFormatter, describe_exception
 from consent_service.subjects import service as subjects_service
 from tests import run_logs
+from tests.e2e.conftest import ROOT
+from tests.e2e.gunicorn import production_env
 
 FORCED_FAILURE = "forced_failure"
 
@@ -95,3 +100,28 @@ def test_database_errors_hide_their_parameters_on_every_path(app):
         # The server's own message may quote the row ("Failing row contains (..., cust-..., ...)"): never logged.
         assert subject not in describe_exception(error)
         assert "subjects" in describe_exception(error)
+
+
+# A command that dies of a database error nobody catches (as a `flask` command or a script would).
+UNCAUGHT = """
+import sys
+from sqlalchemy import text
+from consent_service import create_app
+from consent_service.extensions import db
+with create_app().app_context():
+    db.session.execute(text("INSERT INTO subjects (kind, external_id) VALUES (NULL, :id)"), {"id": sys.argv[1]})
+"""
+
+
+def test_an_uncaught_database_error_is_logged_without_its_values(database_url):
+    subject = f"cust-{secrets.token_hex(6)}"
+    run_logs.remember_secret("subject_id", subject)
+    env = production_env(database_url, "http://127.0.0.1:8000")
+    died = subprocess.run([sys.executable, "-c", UNCAUGHT, subject], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    run_logs.service_log("uncaught").write_text(died.stdout + died.stderr)
+    assert died.returncode == 1
+    assert subject not in died.stderr
+    logged = [json.loads(line) for line in died.stderr.splitlines() if line.startswith("{")]
+    uncaught = [entry for entry in logged if entry["message"] == "uncaught exception"]
+    assert uncaught and "IntegrityError" in uncaught[0]["exception"], died.stderr
