@@ -72,15 +72,19 @@ def _truncated_ip(address: str) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-# SQLite's constraint messages name columns, never values: "UNIQUE constraint failed: subjects.kind, subjects.external_id".
-SQLITE_CONSTRAINT_MESSAGE = re.compile(r"(?:UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: [\w.]+(?:, [\w.]+)*)?")
 DATABASE_ERRORS = (psycopg.Error, sqlite3.Error)
+# PostgreSQL quotes the input in data exceptions (class 22: 'invalid input syntax for type integer: "..."'), and a
+# trigger's RAISE may format values into its message (class P0); its DETAIL quotes whole rows and is never logged.
+# SQLite never puts a bound value in a message; a trigger's RAISE message is the one it may not be told apart from.
+UNSAFE_SQLSTATE_CLASSES = ("22", "P0")
+SQLITE_TRIGGER_ERROR = "SQLITE_CONSTRAINT_TRIGGER"
 
 
 def describe_exception(error: BaseException) -> str:
     """An exception's type and message as logged. A database error is told by its kind, its SQLSTATE, the
-    schema objects it names and its SQL, never by its parameters or the server's message, which quotes them
-    ("Key (external_id)=(...) already exists", "Failing row contains (...)"); any other message is redacted."""
+    schema objects it names, the engine's own message where it quotes no value, and its SQL; never by its
+    parameters, PostgreSQL's DETAIL ("Key (external_id)=(...) already exists", "Failing row contains (...)")
+    or a message that may quote input. Any other exception's message is redacted."""
     name = _qualified_name(type(error))
     if isinstance(error, StatementError):
         described = f"{name}: ({_database_cause(error.orig)})" if error.orig is not None else name
@@ -97,9 +101,12 @@ def _database_cause(error: BaseException) -> str:
         parts += [f"{label} {value}" for label, value in (
             ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
             ("column", diag.column_name)) if value]
+        if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
+            parts.append(diag.message_primary)
     elif isinstance(error, sqlite3.Error):
-        parts += [value for value in (getattr(error, "sqlite_errorname", None),) if value]
-        if SQLITE_CONSTRAINT_MESSAGE.fullmatch(str(error)):
+        code = getattr(error, "sqlite_errorname", None)
+        parts += [code] if code else []
+        if code != SQLITE_TRIGGER_ERROR:
             parts.append(str(error))
     return ", ".join(parts)
 
