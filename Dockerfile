@@ -16,7 +16,8 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 FLASK_APP=wsgi CONSENT_ENV=produ
 RUN useradd --system --uid 10001 --home-dir /app consent
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
-# gunicorn reads gunicorn.conf.py from here: metrics summed over every worker (Prometheus multiprocess mode).
+# gunicorn reads gunicorn.conf.py from here: timeouts and request limits, private logs, metrics summed over every
+# worker (Prometheus multiprocess mode). Serve it behind a buffering proxy (deploy/nginx.conf; docker-compose.yml).
 COPY wsgi.py gunicorn.conf.py ./
 COPY migrations ./migrations
 USER consent
@@ -24,5 +25,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2)"
 # Migrations run once per deploy (`docker run ... flask db upgrade`), not on every start. No gunicorn
-# access log: it would write full paths (customer ids, signed links) and full IPs; the app logs a redacted line.
+# access log: the app logs one redacted line per request (no path, the client's network, not its IP).
 CMD ["sh", "-c", "exec gunicorn --workers ${WEB_CONCURRENCY} --bind ${HOST}:${PORT} wsgi:app"]

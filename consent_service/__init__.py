@@ -8,12 +8,12 @@ from flask import Flask
 
 from consent_service.clock import system_clock
 from consent_service.config import Settings
-from consent_service.logs import configure_logging
+from consent_service.logs import ServiceFlask, configure_logging
 
 
 def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None) -> Flask:
     """Build an app from the environment, with optional setting overrides (tests use them)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = ServiceFlask(__name__, instance_relative_config=True)
     settings = Settings.from_env(environ, instance_path=app.instance_path)
     settings = settings.with_overrides(overrides or {}).validated()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

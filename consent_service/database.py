@@ -165,7 +165,8 @@ def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, An
     `connection`, in its transaction if one is open. SQLAlchemy's execution context and result object
     cost some 90 µs of Python per statement, a third of what a hot statement costs the service.
     Listeners of before_cursor_execute still see the statement; a driver error is raised as SQLAlchemy's
-    (DBAPIError and its subclasses) and a lost connection is invalidated, as Connection.execute does."""
+    (DBAPIError and its subclasses, parameters hidden) and a lost connection is invalidated, as
+    Connection.execute does."""
     raw = connection.connection.driver_connection
     cursor = raw.cursor(row_factory=namedtuple_row)
     connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
@@ -175,8 +176,9 @@ def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, An
         lost = connection.dialect.is_disconnect(error, connection.connection, cursor)
         if lost:
             connection.invalidate(error)
-        raise DBAPIError.instance(sql, params, error, psycopg.Error, connection_invalidated=lost,
-                                  dialect=connection.dialect) from error
+        # Parameters hidden whatever the engine says: the message reaches logs (see logs.describe_exception).
+        raise DBAPIError.instance(sql, params, error, psycopg.Error, hide_parameters=True,
+                                  connection_invalidated=lost, dialect=connection.dialect) from error
     return DriverRows(cursor)
 
 

@@ -6,10 +6,16 @@ import ipaddress
 import json
 import logging
 import re
+import sqlite3
+import sys
+import threading
 import time
+import traceback
 import uuid
 
+import psycopg
 from flask import Flask, g, has_request_context, request
+from sqlalchemy.exc import StatementError
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
@@ -66,8 +72,79 @@ def _truncated_ip(address: str) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
+DATABASE_ERRORS = (psycopg.Error, sqlite3.Error)
+# PostgreSQL quotes the input in data exceptions (class 22: 'invalid input syntax for type integer: "..."'), and a
+# trigger's RAISE may format values into its message (class P0); its DETAIL quotes whole rows and is never logged.
+# SQLite never puts a bound value in a message; a trigger's RAISE message is the one it may not be told apart from.
+UNSAFE_SQLSTATE_CLASSES = ("22", "P0")
+SQLITE_TRIGGER_ERROR = "SQLITE_CONSTRAINT_TRIGGER"
+
+
+def describe_exception(error: BaseException) -> str:
+    """An exception's type and message as logged. A database error is told by its kind, its SQLSTATE, the
+    schema objects it names, the engine's own message where it quotes no value, and its SQL; never by its
+    parameters, PostgreSQL's DETAIL ("Key (external_id)=(...) already exists", "Failing row contains (...)")
+    or a message that may quote input. Any other exception's message is redacted."""
+    name = _qualified_name(type(error))
+    if isinstance(error, StatementError):
+        described = f"{name}: ({_database_cause(error.orig)})" if error.orig is not None else name
+        return described + (f" [SQL: {error.statement}]" if error.statement else "")
+    if isinstance(error, DATABASE_ERRORS):
+        return _database_cause(error)
+    return f"{name}: {redact(str(error))}" if str(error) else name
+
+
+def _database_cause(error: BaseException) -> str:
+    parts = [_qualified_name(type(error))]
+    if isinstance(error, psycopg.Error):
+        diag = error.diag
+        parts += [f"{label} {value}" for label, value in (
+            ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
+            ("column", diag.column_name)) if value]
+        if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
+            parts.append(diag.message_primary)
+    elif isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorname", None)
+        parts += [code] if code else []
+        if code != SQLITE_TRIGGER_ERROR:
+            parts.append(str(error))
+    return ", ".join(parts)
+
+
+def _qualified_name(kind: type) -> str:
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def format_exception(error: BaseException) -> str:
+    """A traceback as Python prints one, causes and contexts first, each exception told by describe_exception."""
+    return "".join(_traceback_lines(error, seen=set())).rstrip("\n")
+
+
+def _traceback_lines(error: BaseException, *, seen: set[int]) -> list[str]:
+    seen.add(id(error))
+    lines: list[str] = []
+    if error.__cause__ is not None and id(error.__cause__) not in seen:
+        lines += _traceback_lines(error.__cause__, seen=seen)
+        lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif error.__context__ is not None and not error.__suppress_context__ and id(error.__context__) not in seen:
+        lines += _traceback_lines(error.__context__, seen=seen)
+        lines.append("\nDuring handling of the above exception, another exception occurred:\n\n")
+    if error.__traceback__ is not None:
+        lines += ["Traceback (most recent call last):\n", *traceback.format_tb(error.__traceback__)]
+    lines.append(describe_exception(error) + "\n")
+    return lines
+
+
+class ServiceFlask(Flask):
+    """Flask, logging an unhandled exception under its route's pattern: the path carries subject ids and links."""
+
+    def log_exception(self, exc_info) -> None:
+        route = route_pattern(request.url_rule.rule) if request.url_rule else None
+        self.logger.error("Exception on %s [%s]", route, request.method, exc_info=exc_info)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; every text field passes through redact()."""
+    """One JSON object per line; every text field passes through redact(), exceptions through format_exception()."""
 
     converter = time.gmtime
 
@@ -85,6 +162,9 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = redact(self.formatException(record.exc_info))
         return JSON_LINE.encode(entry)
 
+    def formatException(self, ei) -> str:
+        return format_exception(ei[1]) if ei[1] is not None else ""
+
 
 def configure_logging() -> None:
     """JSON on stderr, unless something (a test runner, an embedding app) configured logging already."""
@@ -97,6 +177,27 @@ def configure_logging() -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # An exception nothing caught (a CLI command's, a thread's) is logged like any other, not printed raw:
+    # Python's own traceback would print the database's message, values and all.
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+uncaught_log = logging.getLogger("consent_service.uncaught")
+
+
+def _log_uncaught(kind, error, trace) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    uncaught_log.critical("uncaught exception", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if issubclass(args.exc_type, SystemExit):
+        return
+    uncaught_log.critical("uncaught exception in thread %s", args.thread.name if args.thread else "?",
+                          exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
 
 def init_app(app: Flask) -> None:

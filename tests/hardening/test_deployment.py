@@ -39,7 +39,9 @@ def test_compose_runs_postgres_the_service_and_the_webhook_worker():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert services["db"]["image"].startswith("postgres:")
-    assert services["web"]["build"] == "." and "8000:8000" in services["web"]["ports"]
+    # The service is reached through nginx only (deploy/nginx.conf; tests/e2e/test_deployment_config.py).
+    assert services["web"]["build"] == "." and "8000" in services["web"]["expose"] and "ports" not in services["web"]
+    assert "8000:8080" in services["nginx"]["ports"]
     assert services["webhooks"]["command"] == ["flask", "webhooks", "run"]
     assert services["migrate"]["command"] == ["flask", "db", "upgrade"]
     for name in ("web", "webhooks", "migrate"):

@@ -1,8 +1,12 @@
 """The whole run's logs (in-process and every gunicorn) hold no full IP, email, token or API key."""
 from __future__ import annotations
 
+import pytest
+
 from tests import run_logs
 from tests.log_privacy.scan import log_files, read_secrets, scan
+
+pytestmark = pytest.mark.log_privacy  # reads a whole run's logs: run after it (conftest.py)
 
 
 def test_the_run_logged_no_personal_data_or_secret():

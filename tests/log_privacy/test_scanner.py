@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from consent_service.logs import redact
 from tests import run_logs
 from tests.log_privacy.scan import scan
+
+pytestmark = pytest.mark.log_privacy  # runs with the scan, after the run (conftest.py)
 
 KEY = "sk_ab12cd34_" + "Q" * 40
 TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJjdXN0b21lcjpqYW5lIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
