@@ -4,6 +4,8 @@ A checkpoint file is one signed line followed by one line per chain, in subject 
 
     <JWS, typ ledger-checkpoint+jwt: iss, iat, chains, events, body = SHA-256 of the lines below>
     <subject id> <event count> <head hash> <8 hex characters of each event's hash, in revision order>
+    ...
+    retired <subject id> <revision> <head hash>      (one per retired chain, after the chains)
 
 Detection rests on the full head hash: each event's hash covers every event before it, so a chain
 whose event at the checkpointed count does not carry that hash is not the checkpointed history.
@@ -15,6 +17,7 @@ only make verify name a later event, never pass a rewritten chain). Size: about 
 plus 8 per event, i.e. ~160 MB for 1M subjects and 10M events (gzip halves it: the file may end
 in .gz). Heads alone would be half of that but could only say which chain differs, not where.
 
+Retirements are final: each one a checkpoint lists must still be there, with the same head.
 Verifying needs only the file and public keys: the signature (a JWKS is enough), then the body's hash.
 """
 from __future__ import annotations
@@ -38,6 +41,7 @@ from consent_service.ledger.service import Problem, chains
 from consent_service.tokens.keystore import KeyStore
 
 FINGERPRINT = 8  # hex characters of each event's hash kept in a checkpoint
+RETIRED = "retired"
 CHUNK = 1 << 20
 
 
@@ -74,6 +78,10 @@ def write(
             body.write(data)
             count_chains += 1
             count_events += len(events)
+        for retired in session.scalars(select(RetiredChain).order_by(RetiredChain.subject_id)):
+            data = f"{RETIRED} {retired.subject_id} {retired.revision} {retired.hash}\n".encode()
+            digest.update(data)
+            body.write(data)
         claims = {"iss": issuer, "iat": int(now.timestamp()), "chains": count_chains, "events": count_events,
                   "fingerprint": FINGERPRINT, "body": digest.hexdigest()}
         token = seals.sign(session=session, keystore=keystore, typ=seals.CHECKPOINT_TYPE, claims=claims, now=now)
@@ -112,22 +120,32 @@ def _open(path: str) -> IO[bytes]:
 
 def read(path: str, *, keys: Mapping[str, Ed25519PublicKey]) -> Checkpoint:
     """The checkpoint's signed claims, once its signature (against `keys` only) and its body's hash hold."""
-    with _open(path) as handle:
-        token = handle.readline().decode(errors="replace").strip()
-        claims = seals.open_seal(token, typ=seals.CHECKPOINT_TYPE, keys=keys)
-        digest = hashlib.sha256()
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    if claims.get("fingerprint") != FINGERPRINT or digest.hexdigest() != claims.get("body"):
+    digest = hashlib.sha256()
+    try:
+        with _open(path) as handle:
+            token = handle.readline().decode(errors="replace").strip()
+            claims = seals.open_seal(token, typ=seals.CHECKPOINT_TYPE, keys=keys)
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+    except (OSError, EOFError) as exc:
+        raise seals.SealInvalid(f"cannot read it ({type(exc).__name__})") from None
+    if "body" not in claims:
+        raise seals.SealInvalid("a checkpoint of chain heads only, from before migration 0015: take a new one")
+    if claims.get("fingerprint") != FINGERPRINT or digest.hexdigest() != claims["body"]:
         raise seals.SealInvalid("the chains it lists are not the ones it signed")
     return Checkpoint(token=token, claims=claims)
 
 
-def entries(path: str) -> Iterator[Entry]:
+def entries(path: str) -> Iterator[Entry | RetiredChain]:
+    """The chains of a checkpoint whose signature `read` checked, then its retirements (unsaved rows)."""
     with (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")) as handle:
         handle.readline()
         for line in handle:
-            subject_id, count, head, *fingerprints = line.split()
+            fields = line.split()
+            if fields[0] == RETIRED:
+                yield RetiredChain(subject_id=int(fields[1]), revision=int(fields[2]), hash=fields[3])
+                continue
+            subject_id, count, head, *fingerprints = fields
             yield Entry(int(subject_id), int(count), head, fingerprints[0] if fingerprints else "")
 
 
@@ -147,6 +165,11 @@ def compare(
     stored = chains(session)
     current = next(stored, None)
     for entry in entries(path):
+        if isinstance(entry, RetiredChain):
+            problem = _compare_retirement(entry, retired.get(entry.subject_id), taken)
+            if problem is not None:
+                problems.append(problem)
+            continue
         while current is not None and current[0] < entry.subject_id:
             current = next(stored, None)  # a chain begun after the checkpoint
         if current is not None and current[0] == entry.subject_id:
@@ -173,6 +196,17 @@ def _compare_chain(entry: Entry, events: list[ConsentEvent], taken: str) -> Prob
     if head.hash != entry.head:
         return Problem("rewritten", entry.subject_id, head.id,
                        f"revision {head.revision} does not carry the head hash checkpointed at {taken}")
+    return None
+
+
+def _compare_retirement(checkpointed: RetiredChain, retired: RetiredChain | None, taken: str) -> Problem | None:
+    """A retirement is final: the one checkpointed must still be there, for the same head."""
+    if retired is None:
+        return Problem("missing_retirement", checkpointed.subject_id, None,
+                       f"the retirement of revision {checkpointed.revision} checkpointed at {taken} is gone")
+    if (retired.revision, retired.hash) != (checkpointed.revision, checkpointed.hash):
+        return Problem("missing_retirement", checkpointed.subject_id, None,
+                       f"retired at revision {retired.revision}, the checkpoint of {taken} says {checkpointed.revision}")
     return None
 
 

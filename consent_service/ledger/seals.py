@@ -72,14 +72,14 @@ def jwks_keys(document: str | bytes) -> dict[str, Ed25519PublicKey]:
 
 def load_jwks(source: str) -> dict[str, Ed25519PublicKey]:
     """A JWKS from a file, or from an http(s) URL (the service's /.well-known/jwks.json)."""
-    if source.startswith(("https://", "http://")):
-        with urllib.request.urlopen(source, timeout=JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked)
-            return jwks_keys(response.read())
     try:
+        if source.startswith(("https://", "http://")):
+            with urllib.request.urlopen(source, timeout=JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked)
+                return jwks_keys(response.read())
         with open(source, "rb") as handle:
             return jwks_keys(handle.read())
-    except OSError as exc:
-        raise JwksUnusable(f"cannot read {source}: {exc.strerror}") from None
+    except OSError as exc:  # URLError and timeouts too
+        raise JwksUnusable(f"cannot read {source}: {exc}") from None
 
 
 def retirement_claims(*, subject_id: int, revision: int, hash_: str, retired_at: datetime, reason: str) -> dict:

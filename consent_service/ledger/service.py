@@ -24,7 +24,7 @@ FOLDED_FIELDS = ("decision", "method", "notice_version", "regime", "property_key
 @dataclass(frozen=True)
 class Problem:
     # broken_hash | broken_link | fork | gap | personal_fields | state_differs | state_missing |
-    # state_without_event | forged_retirement | rewritten | truncated | missing_chain | checkpoint
+    # state_without_event | forged_retirement | rewritten | truncated | missing_chain | missing_retirement | checkpoint
     kind: str
     subject_id: int
     event_id: str | None

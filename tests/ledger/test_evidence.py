@@ -176,7 +176,7 @@ def test_a_checkpoint_not_signed_by_the_published_keys_is_refused(ledger, flask_
     result = flask_cli("ledger", "verify", "--checkpoint", str(tmp_path / "forged.txt"))
     assert result.exit_code == 1 and "checkpoint: subject #0 chain: not a checkpoint of this service" in result.output
 
-    jwks = {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": claims and jwt.get_unverified_header(token)["kid"],
+    jwks = {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": jwt.get_unverified_header(token)["kid"],
                       "x": b64url(other.public_key().public_bytes_raw())}]}
     (tmp_path / "other.json").write_text(json.dumps(jwks))
     result = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint), "--jwks", str(tmp_path / "other.json"))
@@ -250,3 +250,27 @@ def test_a_retention_run_seals_what_it_retires(record, flask_cli, clock, tmp_pat
     result = flask_cli("ledger", "verify")
     assert result.exit_code == 1
     assert f"forged_retirement: subject #{retired.subject_id} chain: the row's rev differ" in result.output
+
+
+def test_a_deleted_retirement_is_named_by_a_later_checkpoint(record, flask_cli, clock, tmp_path):
+    record("visitor", "v-idle", [("analytics", "granted", "banner_custom")])
+    clock.advance(days=400)
+    flask_cli("retention", "run")
+    checkpoint = _checkpoint(flask_cli, tmp_path)
+    retired = db.session.scalars(select(RetiredChain)).one()
+    subject_id = retired.subject_id
+    db.session.delete(retired)  # the evidence that the chain was removed lawfully
+    db.session.commit()
+    result = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint))
+    assert result.exit_code == 1
+    assert f"missing_retirement: subject #{subject_id} chain: the retirement of revision 1 checkpointed at" \
+        in result.output
+
+
+def test_unreadable_checkpoints_and_key_sets_get_a_clear_answer(ledger, flask_cli, tmp_path):
+    (tmp_path / "not-gzip.txt.gz").write_text("plain text")
+    result = flask_cli("ledger", "verify", "--checkpoint", str(tmp_path / "not-gzip.txt.gz"))
+    assert result.exit_code == 1 and "not a checkpoint of this service: cannot read it" in result.output
+    checkpoint = _checkpoint(flask_cli, tmp_path)
+    result = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint), "--jwks", str(tmp_path / "absent.json"))
+    assert result.exit_code == 2 and "--jwks: cannot read" in result.output
