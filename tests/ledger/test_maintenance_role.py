@@ -24,7 +24,7 @@ def plain_role(database_url):
     with db.engine.begin() as connection:
         connection.execute(text(f"CREATE ROLE {name} NOLOGIN"))
         connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {name}"))
-        connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(LEDGER_TABLES)} TO {name}"))
+        connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {', '.join(LEDGER_TABLES)} TO {name}"))
     yield name
     db.session.rollback()
     with db.engine.begin() as connection:
@@ -47,6 +47,8 @@ def test_a_role_with_update_and_delete_cannot_open_the_ledger(ledger, plain_role
         _as(plain_role, "DELETE FROM consent_events WHERE id = :id", id=first.id)
     with pytest.raises(DatabaseError, match="append-only"):
         _as(plain_role, """UPDATE consent_events SET evidence = '{"reference": "forged"}' WHERE id = :id""", id=first.id)
+    with pytest.raises(DatabaseError, match="append-only"):  # TRUNCATE fires no row trigger: a statement one refuses it
+        _as(plain_role, "TRUNCATE consent_events, consent_states")
     assert len(events_of("c-1")) == 4 and events_of("c-1")[0].evidence == {"reference": "ticket-9"}
 
     # The service's own maintenance still opens it: erasure pseudonymizes, retention deletes.
