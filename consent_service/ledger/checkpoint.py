@@ -39,6 +39,8 @@ from consent_service.consents.models import ConsentEvent, RetiredChain
 from consent_service.ledger import seals
 from consent_service.ledger.service import Problem, chains
 from consent_service.tokens.keystore import KeyStore
+from consent_service.vocabulary import WebhookEventType
+from consent_service.webhooks import service as webhooks
 
 FINGERPRINT = 8  # hex characters of each event's hash kept in a checkpoint
 RETIRED = "retired"
@@ -91,6 +93,18 @@ def write(
         elif stream is not None:
             _copy(token, body, stream)
     return Checkpoint(token=token, claims=claims)
+
+
+def announce(*, session: Session, checkpoint: Checkpoint, now: datetime) -> bool:
+    """Send the signed line to the endpoints subscribed to ledger.checkpoint, through the outbox (in the
+    caller's transaction): it commits to the whole file, so a receiver holding it can later tell the
+    checkpoint taken now from any other. False when no endpoint subscribes."""
+    claims = checkpoint.claims
+    event = webhooks.enqueue(session=session, type=WebhookEventType.LEDGER_CHECKPOINT, now=now, data={
+        "checkpoint": checkpoint.token, "chains": claims["chains"], "events": claims["events"],
+        "taken_at": webhooks.iso(now),
+    })
+    return event is not None
 
 
 def _write_atomically(path: Path, token: str, body: IO[bytes]) -> None:

@@ -49,8 +49,10 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
 @click.option("--out", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write the checkpoint to this file (gzip if it ends in .gz); by default to stdout, for a pipe "
                    "to a machine the database's administrators cannot reach.")
+@click.option("--webhook", is_flag=True,
+              help="Also send its signed line to the webhook endpoints subscribed to ledger.checkpoint.")
 @with_appcontext
-def checkpoint(output: str | None) -> None:
+def checkpoint(output: str | None, webhook: bool) -> None:
     """Sign the history of every chain; keep the file where the database's administrators cannot write."""
     keystore = runtime().keystore
     report = ledger.verify(session=db.session, keys=keystore.genuine_public_keys(session=db.session))
@@ -64,6 +66,10 @@ def checkpoint(output: str | None) -> None:
     written = checkpoints.write(session=db.session, keystore=keystore, issuer=runtime().settings.token_issuer,
                                 now=now(), path=None if to_stdout else output,
                                 stream=click.get_binary_stream("stdout") if to_stdout else None)
+    if webhook and not checkpoints.announce(session=db.session, checkpoint=written, now=now()):
+        click.echo("no webhook endpoint subscribes to ledger.checkpoint", err=True)
+        db.session.commit()
+        raise SystemExit(1)
     db.session.commit()  # the first signature ever creates the first signing key
     click.echo(f"checkpoint of {written.claims['chains']} chains, {written.claims['events']} events "
                f"written to {'stdout' if to_stdout else output}", err=to_stdout)

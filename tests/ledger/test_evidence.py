@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
+import jsonschema
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -18,9 +20,13 @@ from consent_service.consents import chain
 from consent_service.consents.models import ConsentState, RetiredChain
 from consent_service.extensions import db
 from consent_service.ledger import seals
+from consent_service.runtime import runtime
 from consent_service.subjects.models import Subject
 from consent_service.tokens.keystore import b64url
 from consent_service.tokens.models import SigningKey
+from consent_service.webhooks import service as webhooks
+from consent_service.webhooks.models import WebhookEvent
+from consent_service.webhooks.signing import SecretCipher
 from tests.ledger.conftest import events_of
 from tests.rights.tamper import as_superuser
 
@@ -274,3 +280,22 @@ def test_unreadable_checkpoints_and_key_sets_get_a_clear_answer(ledger, flask_cl
     checkpoint = _checkpoint(flask_cli, tmp_path)
     result = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint), "--jwks", str(tmp_path / "absent.json"))
     assert result.exit_code == 2 and "--jwks: cannot read" in result.output
+
+
+def test_a_checkpoint_goes_to_the_webhook_endpoints_that_subscribe(ledger, flask_cli, clock, tmp_path):
+    result = flask_cli("ledger", "checkpoint", "--out", str(tmp_path / "unsent.txt"), "--webhook")
+    assert result.exit_code == 1 and "no webhook endpoint subscribes to ledger.checkpoint" in result.output
+    webhooks.create_endpoint(  # registration only: nothing is delivered in this test
+        session=db.session, url="http://127.0.0.1:9/ledger", event_types=["ledger.checkpoint"],
+        cipher=SecretCipher(runtime().settings.key_encryption_keys), allow_private=True, now=clock(),
+    )
+    db.session.commit()
+    checkpoint = tmp_path / "sent.txt"
+    assert flask_cli("ledger", "checkpoint", "--out", str(checkpoint), "--webhook").exit_code == 0
+
+    event = db.session.scalars(select(WebhookEvent).where(WebhookEvent.type == "ledger.checkpoint")).one()
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "webhook-event.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(event.payload)
+    token, body = checkpoint.read_text().split("\n", 1)
+    assert event.payload["data"]["checkpoint"] == token and event.payload["data"]["events"] == 5
+    assert jwt.decode(token, options={"verify_signature": False})["body"] == hashlib.sha256(body.encode()).hexdigest()
