@@ -26,14 +26,17 @@ def ledger_group() -> None:
 def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
     """Re-hash every chain, compare its fold with the states checks answer from, check every retirement's
     seal (and the checkpoint); exit 1 naming the subject and the first event that differs."""
+    if jwks_source and not checkpoint_file:
+        raise click.UsageError("--jwks checks the signature of a --checkpoint: give one")
+    try:  # before the long part: a wrong --jwks is said at once
+        published = seals.load_jwks(jwks_source) if jwks_source else None
+    except seals.JwksUnusable as exc:
+        raise click.UsageError(f"--jwks: {exc}") from None
     genuine = runtime().keystore.genuine_public_keys(session=db.session)
     report = ledger.verify(session=db.session, keys=genuine)
     problems = list(report.problems)
     if checkpoint_file:
-        try:
-            keys = seals.load_jwks(jwks_source) if jwks_source else genuine
-        except seals.JwksUnusable as exc:
-            raise click.UsageError(f"--jwks: {exc}") from None
+        keys = published if published is not None else genuine
         problems += checkpoints.compare(session=db.session, path=checkpoint_file, keys=keys, retirement_keys=genuine)
     db.session.rollback()
     for problem in problems:
