@@ -87,6 +87,7 @@ class WebhookEventType(StrEnum):
     CONSENT_CHANGED = "consent.changed"
     SUBJECT_ERASED = "subject.erased"
     NOTICE_PUBLISHED = "notice.published"
+    LEDGER_CHECKPOINT = "ledger.checkpoint"
 
 
 class DeliveryStatus(StrEnum):

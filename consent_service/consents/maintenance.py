@@ -1,9 +1,14 @@
 """Open the ledger to erasure and retention for one transaction, and to nothing else.
 
-The append-only triggers (migration 0005) let a DELETE, or an UPDATE of the personal fields only,
-through while this is open: on PostgreSQL a transaction-local setting (SET LOCAL, gone at commit
-or rollback), on SQLite a marker row written and removed inside the same transaction, so no
+The append-only triggers (migrations 0005, 0015) let a DELETE, or an UPDATE of the personal fields
+only, through while this is open: on PostgreSQL a transaction-local setting (SET LOCAL, gone at
+commit or rollback), on SQLite a marker row written and removed inside the same transaction, so no
 other connection ever sees it. UPDATE of any proof column stays forbidden in every case.
+
+The setting only states intent. On PostgreSQL the trigger also requires the current role to be a
+member of the table owner's role (the service's own role): another role granted UPDATE or DELETE
+sets it in vain. SQLite has no roles: whoever can write the database file can change anything,
+so there the evidence rests on the file's permissions and on checkpoints kept elsewhere.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
@@ -91,7 +91,8 @@ class LedgerMaintenance(db.Model):
 
 
 class RetiredChain(db.Model):
-    """The head of a chain retention removed as a whole, so a checkpoint naming it still checks out."""
+    """The head of a chain retention removed as a whole, so a checkpoint naming it still checks out;
+    `seal` (ledger/seals.py) is the service's signature over it, so a row written by hand shows."""
 
     __tablename__ = "retired_chains"
 
@@ -99,3 +100,4 @@ class RetiredChain(db.Model):
     revision: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     retired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal: Mapped[str | None] = mapped_column(Text)

@@ -1,13 +1,13 @@
-"""`flask ledger verify [--checkpoint FILE]` and `flask ledger checkpoint [--output FILE]`."""
+"""`flask ledger verify [--checkpoint FILE [--jwks FILE_OR_URL]]` and `flask ledger checkpoint [--out FILE]`."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.extensions import db
+from consent_service.ledger import checkpoint as checkpoints
+from consent_service.ledger import seals
 from consent_service.ledger import service as ledger
 from consent_service.runtime import runtime
 
@@ -19,35 +19,60 @@ def ledger_group() -> None:
 
 @ledger_group.command("verify")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
-              help="A checkpoint from `flask ledger checkpoint`: every head it names must still be there.")
+              help="A file from `flask ledger checkpoint`: every chain must still begin with its checkpointed history.")
+@click.option("--jwks", "jwks_source", metavar="FILE_OR_URL",
+              help="Check the checkpoint's signature with these public keys only (a saved /.well-known/jwks.json).")
 @with_appcontext
-def verify(checkpoint_file: str | None) -> None:
-    """Re-hash every chain; exit 1 naming the first broken event, gap or fork of each bad chain."""
-    report = ledger.verify(session=db.session)
+def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
+    """Re-hash every chain, compare its fold with the states checks answer from, check every retirement's
+    seal (and the checkpoint); exit 1 naming the subject and the first event that differs."""
+    if jwks_source and not checkpoint_file:
+        raise click.UsageError("--jwks checks the signature of a --checkpoint: give one")
+    try:  # before the long part: a wrong --jwks is said at once
+        published = seals.load_jwks(jwks_source) if jwks_source else None
+    except seals.JwksUnusable as exc:
+        raise click.UsageError(f"--jwks: {exc}") from None
+    genuine = runtime().keystore.genuine_public_keys(session=db.session)
+    report = ledger.verify(session=db.session, keys=genuine)
     problems = list(report.problems)
     if checkpoint_file:
-        problems += ledger.compare_checkpoint(
-            session=db.session, keystore=runtime().keystore, token=Path(checkpoint_file).read_text().strip(), now=now(),
-        )
+        keys = published if published is not None else genuine
+        problems += checkpoints.compare(session=db.session, path=checkpoint_file, keys=keys, retirement_keys=genuine)
+    db.session.rollback()
     for problem in problems:
         click.echo(str(problem), err=True)
-    db.session.rollback()
     if problems:
         raise SystemExit(1)
     checked = " and the checkpoint" if checkpoint_file else ""
-    click.echo(f"ledger ok: {report.chains} chains, {report.events} events{checked}")
+    click.echo(f"ledger ok: {report.chains} chains, {report.events} events, {report.states} states, "
+               f"{report.retired} retired chains{checked}")
 
 
 @ledger_group.command("checkpoint")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the signed checkpoint here instead of stdout.")
+@click.option("--out", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Write the checkpoint to this file (gzip if it ends in .gz); by default to stdout, for a pipe "
+                   "to a machine the database's administrators cannot reach.")
+@click.option("--webhook", is_flag=True,
+              help="Also send its signed line to the webhook endpoints subscribed to ledger.checkpoint.")
 @with_appcontext
-def checkpoint(output: str | None) -> None:
-    """Sign a digest of every chain head; keep it outside the database to check a restored backup."""
-    token = ledger.checkpoint(session=db.session, keystore=runtime().keystore,
-                              issuer=runtime().settings.token_issuer, now=now())
+def checkpoint(output: str | None, webhook: bool) -> None:
+    """Sign the history of every chain; keep the file where the database's administrators cannot write."""
+    keystore = runtime().keystore
+    report = ledger.verify(session=db.session, keys=keystore.genuine_public_keys(session=db.session))
+    if report.problems:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        db.session.rollback()
+        click.echo("no checkpoint: it would vouch for a ledger that does not verify", err=True)
+        raise SystemExit(1)
+    to_stdout = output == "-"
+    written = checkpoints.write(session=db.session, keystore=keystore, issuer=runtime().settings.token_issuer,
+                                now=now(), path=None if to_stdout else output,
+                                stream=click.get_binary_stream("stdout") if to_stdout else None)
+    if webhook and not checkpoints.announce(session=db.session, checkpoint=written, now=now()):
+        click.echo("no webhook endpoint subscribes to ledger.checkpoint", err=True)
+        db.session.commit()
+        raise SystemExit(1)
     db.session.commit()  # the first signature ever creates the first signing key
-    if output:
-        Path(output).write_text(token + "\n")
-        click.echo(f"checkpoint written to {output}")
-    else:
-        click.echo(token)
+    click.echo(f"checkpoint of {written.claims['chains']} chains, {written.claims['events']} events "
+               f"written to {'stdout' if to_stdout else output}", err=to_stdout)

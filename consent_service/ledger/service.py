@@ -1,28 +1,31 @@
-"""Verify every chain of the ledger, and sign or check a checkpoint of their heads."""
+"""Verify the ledger: every chain re-hashed, folded and compared with the states, every retirement's seal."""
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
-import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import chain
-from consent_service.consents.models import ConsentEvent, RetiredChain
+from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
+# The write path's own fold: the states verify expects are exactly those a write would have stored.
+from consent_service.consents.service import _fold as fold
+from consent_service.ledger import seals
 from consent_service.subjects.models import Subject
-from consent_service.tokens.keystore import KeyStore
 
-CHECKPOINT_TYPE = "ledger-checkpoint+jwt"
 BATCH = 1000
+# The state columns a fold decides, besides the event it comes from.
+FOLDED_FIELDS = ("decision", "method", "notice_version", "regime", "property_key", "actor_type", "revision",
+                 "destinations")
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # broken_hash | broken_link | fork | gap | personal_fields | missing_head | checkpoint
+    # broken_hash | broken_link | fork | gap | personal_fields | state_differs | state_missing |
+    # state_without_event | forged_retirement | rewritten | truncated | missing_chain | missing_retirement | checkpoint
+    kind: str
     subject_id: int
     event_id: str | None
     detail: str
@@ -36,7 +39,8 @@ class Problem:
 class Report:
     chains: int = 0
     events: int = 0
-    heads: dict[int, tuple[int, str]] = field(default_factory=dict)
+    states: int = 0
+    retired: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -44,51 +48,81 @@ class Report:
         return not self.problems
 
 
-def verify(*, session: Session) -> Report:
-    """Re-hash every link, in revision order per subject, and report what does not hold."""
+def verify(*, session: Session, keys: Mapping[str, Ed25519PublicKey] | None = None) -> Report:
+    """Re-hash every link in revision order, fold every chain and compare it with the stored states,
+    and check every retirement's seal against `keys` (the service's genuine keys: KeyStore.genuine_public_keys)."""
     report = Report()
     subjects = {s.id: s for s in session.scalars(select(Subject).execution_options(populate_existing=True))}
-    for subject_id, events in _chains(session):
-        report.chains += 1
-        report.events += len(events)
-        problem = _check_chain(subjects.get(subject_id), subject_id, events)
-        if problem is not None:
-            report.problems.append(problem)
-        report.heads[subject_id] = (events[-1].revision, events[-1].hash)
+    states = _grouped(session, ConsentState, ConsentState.purpose)
+    chained = set()
+    for subject_id, events, stored in _joined(chains(session), states):
+        report.states += len(stored)
+        if events:
+            chained.add(subject_id)
+            report.chains += 1
+            report.events += len(events)
+            problem = _check_chain(subjects.get(subject_id), subject_id, events)
+            if problem is not None:
+                report.problems.append(problem)
+        report.problems += _check_states(subject_id, events, stored)
     for subject in subjects.values():
-        if subject.revision and subject.id not in report.heads:
+        if subject.revision and subject.id not in chained:
             report.problems.append(Problem("gap", subject.id, None, f"revision {subject.revision} but no events"))
+    for retired in session.scalars(select(RetiredChain).order_by(RetiredChain.subject_id)):
+        report.retired += 1
+        reason = seals.retirement_problem(retired, keys)
+        if reason is not None:
+            report.problems.append(Problem("forged_retirement", retired.subject_id, None, reason))
     return report
 
 
-def _chains(session: Session) -> Iterator[tuple[int, list[ConsentEvent]]]:
+def chains(session: Session) -> Iterator[tuple[int, list[ConsentEvent]]]:
     """Each subject's events, in revision order; read in batches so memory stays flat."""
-    current: list[ConsentEvent] = []
-    last_key: tuple[int, int] | None = None
+    return _grouped(session, ConsentEvent, ConsentEvent.revision)
+
+
+def _grouped(session: Session, model: Any, second: Any) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of a table keyed by (subject_id, `second`), grouped per subject, in batches (keyset paging)."""
+    current: list[Any] = []
+    last_key: tuple[int, Any] | None = None
     while True:
         query = (
-            select(ConsentEvent).order_by(ConsentEvent.subject_id, ConsentEvent.revision).limit(BATCH)
+            select(model).order_by(model.subject_id, second).limit(BATCH)
             .execution_options(populate_existing=True)  # what the database holds, not what this session saw
         )
         if last_key is not None:
-            subject_id, revision = last_key
-            query = query.where(
-                (ConsentEvent.subject_id > subject_id)
-                | ((ConsentEvent.subject_id == subject_id) & (ConsentEvent.revision > revision))
-            )
+            subject_id, value = last_key
+            query = query.where((model.subject_id > subject_id) | ((model.subject_id == subject_id) & (second > value)))
         batch = list(session.scalars(query))
         if not batch:
             break
-        for event in batch:
-            if current and current[0].subject_id != event.subject_id:
+        for row in batch:
+            if current and current[0].subject_id != row.subject_id:
                 yield current[0].subject_id, current
                 current = []
-            current.append(event)
-        last_key = (batch[-1].subject_id, batch[-1].revision)
-        for event in batch:  # already read; dropping them from the session keeps memory flat
-            session.expunge(event)
+            current.append(row)
+        last_key = (batch[-1].subject_id, getattr(batch[-1], second.key))
+        for row in batch:  # already read; dropping them from the session keeps memory flat
+            session.expunge(row)
     if current:
         yield current[0].subject_id, current
+
+
+def _joined(
+    events: Iterator[tuple[int, list[ConsentEvent]]], states: Iterator[tuple[int, list[ConsentState]]]
+) -> Iterator[tuple[int, list[ConsentEvent], list[ConsentState]]]:
+    """Merge two per-subject streams sorted by subject: (subject, its events, its stored states)."""
+    chain_item, state_item = next(events, None), next(states, None)
+    while chain_item is not None or state_item is not None:
+        if state_item is None or (chain_item is not None and chain_item[0] < state_item[0]):
+            yield chain_item[0], chain_item[1], []
+            chain_item = next(events, None)
+        elif chain_item is None or state_item[0] < chain_item[0]:
+            yield state_item[0], [], state_item[1]
+            state_item = next(states, None)
+        else:
+            yield chain_item[0], chain_item[1], state_item[1]
+            chain_item, state_item = next(events, None), next(states, None)
 
 
 def _check_chain(subject: Subject | None, subject_id: int, events: list[ConsentEvent]) -> Problem | None:
@@ -116,49 +150,34 @@ def _check_chain(subject: Subject | None, subject_id: int, events: list[ConsentE
     return None
 
 
-def heads_digest(heads: dict[int, tuple[int, str]]) -> str:
-    canonical = json.dumps(sorted([s, r, h] for s, (r, h) in heads.items()), separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def checkpoint(*, session: Session, keystore: KeyStore, issuer: str, now: datetime) -> str:
-    """A signed digest of every chain head (JWS, typ ledger-checkpoint+jwt) to keep outside the database."""
-    heads = verify(session=session).heads
-    claims = {
-        "iss": issuer,
-        "iat": int(now.timestamp()),
-        "chains": len(heads),
-        "digest": heads_digest(heads),
-        "heads": [[subject_id, revision, hash_] for subject_id, (revision, hash_) in sorted(heads.items())],
-    }
-    key = keystore.active(session=session, now=now)
-    return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": CHECKPOINT_TYPE})
-
-
-def compare_checkpoint(*, session: Session, keystore: KeyStore, token: str, now: datetime) -> list[Problem]:
-    """Every head the checkpoint names must still be in its chain (chains only grow), or retired by retention."""
-    try:
-        header = jwt.get_unverified_header(token)
-        public_key = keystore.public_key(session=session, kid=header.get("kid", ""), now=now)
-        if header.get("typ") != CHECKPOINT_TYPE or public_key is None:
-            return [Problem("checkpoint", 0, None, "not a checkpoint signed by a published key")]
-        claims = jwt.decode(token, public_key, algorithms=["EdDSA"], options={"verify_iat": False})
-    except jwt.InvalidTokenError as exc:
-        return [Problem("checkpoint", 0, None, f"signature does not verify ({type(exc).__name__})")]
-    heads = {s: (r, h) for s, r, h in claims["heads"]}
-    if heads_digest(heads) != claims["digest"]:
-        return [Problem("checkpoint", 0, None, "the digest does not match the heads it lists")]
-    retired = {r.subject_id: r for r in session.scalars(select(RetiredChain))}
+def _check_states(subject_id: int, events: list[ConsentEvent], stored: list[ConsentState]) -> list[Problem]:
+    """The stored states (what checks answer from) against the fold of the chain, purpose by purpose."""
+    folded: dict[str, tuple[Any, str]] = {}
+    for event in events:
+        previous = folded.get(event.purpose)
+        folded[event.purpose] = (fold(previous[0] if previous else None, event), event.id)
     problems = []
-    for subject_id, (revision, hash_) in sorted(heads.items()):
-        event = session.scalars(
-            select(ConsentEvent).where(ConsentEvent.subject_id == subject_id, ConsentEvent.revision == revision)
-        ).one_or_none()
-        if event is not None and event.hash == hash_:
+    by_purpose = {state.purpose: state for state in stored}
+    for purpose in sorted(folded.keys() | by_purpose.keys()):
+        state = by_purpose.get(purpose)
+        if purpose not in folded:
+            problems.append(Problem("state_without_event", subject_id, state.event_id,
+                                    f"{purpose}: a '{state.decision}' state that no event of the chain records"))
             continue
-        gone = retired.get(subject_id)
-        if event is None and gone is not None and gone.revision >= revision:
+        expected, event_id = folded[purpose]
+        if state is None:
+            problems.append(Problem("state_missing", subject_id, event_id,
+                                    f"{purpose}: decided at revision {expected.revision}, but no state answers checks"))
             continue
-        problems.append(Problem("missing_head", subject_id, event.id if event else None,
-                                f"the checkpoint's revision {revision} ({hash_[:12]}...) is not in the ledger"))
+        differing = [name for name in FOLDED_FIELDS if getattr(state, name) != getattr(expected, name)]
+        if chain.timestamp(state.updated_at) != chain.timestamp(expected.updated_at):
+            differing.append("updated_at")
+        if state.event_id != event_id:
+            differing.append("event_id")
+        if differing:
+            problems.append(Problem(
+                "state_differs", subject_id, event_id,
+                f"{purpose}: the state's {', '.join(differing)} differ from the fold of the chain "
+                f"(stored decision '{state.decision}', the ledger says '{expected.decision}')",
+            ))
     return problems

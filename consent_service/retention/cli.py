@@ -33,6 +33,7 @@ def run(dry_run: bool) -> None:
             proof_after_withdrawal=timedelta(days=settings.retention_proof_after_withdrawal_days),
         ),
         pseudonymize=lambda kind, external_id: erased_id(pepper=pepper, kind=kind, external_id=external_id),
+        keystore=runtime().keystore,
         now=now(),
         dry_run=dry_run,
     )

@@ -1,7 +1,8 @@
 """Retention: remove whole subject chains whose keeping period is over, exactly once across instances.
 
 A chain goes as a whole (events, state, links, token records, the subject), so every chain that
-stays still verifies, and its head is kept in retired_chains so older checkpoints still check out.
+stays still verifies, and its head is kept in retired_chains so older checkpoints still check out,
+sealed with the service's signing key so that `flask ledger verify` tells it from a row written by hand.
 - A visitor's consents expire after RETENTION_VISITOR_INACTIVITY_DAYS without a new decision; the
   banner then asks again.
 - Any other subject is kept while it relies on a consent (a current grant). Each ended decision is
@@ -27,10 +28,12 @@ from sqlalchemy.orm import Session
 from consent_service.consents import service as consents
 from consent_service.consents.maintenance import ledger_open
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
+from consent_service.ledger import seals
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.reports import service as reports
 from consent_service.subjects.models import Subject, SubjectLink
+from consent_service.tokens.keystore import KeyStore
 from consent_service.tokens.models import IssuedToken
 from consent_service.vocabulary import Decision, SubjectKind
 from consent_service.webhooks import service as webhooks
@@ -66,6 +69,7 @@ def run(
     session: Session,
     periods: Periods,
     pseudonymize: Callable[[str, str], str],
+    keystore: KeyStore,
     now: datetime,
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
@@ -87,7 +91,7 @@ def run(
                 # The report rollup loses these chains' counts: one statement per batch (rows locked in one order).
                 reports.discount_removed(session=session, subject_ids=[subject.id for subject, _ in due])
             for subject, reason in due:
-                events = _remove_chain(session, subject, now, dry_run=dry_run)
+                events = _remove_chain(session, subject, reason, keystore, now, dry_run=dry_run)
                 outcome.removed.append(Removal(subject.id, subject.kind, events, reason))
     with session.begin_nested() if dry_run else _batch(session):
         outcome.erasure_notices_forgotten = webhooks.forget_erased_subjects(
@@ -156,8 +160,10 @@ def _due(
     return "proof period over" if now >= keep_until else None
 
 
-def _remove_chain(session: Session, subject: Subject, now: datetime, *, dry_run: bool) -> int:
-    """Delete the subject and everything hanging off it; how many events that was."""
+def _remove_chain(
+    session: Session, subject: Subject, reason: str, keystore: KeyStore, now: datetime, *, dry_run: bool
+) -> int:
+    """Delete the subject and everything hanging off it, keeping its sealed head; how many events that was."""
     head = session.scalars(
         select(ConsentEvent).where(ConsentEvent.subject_id == subject.id).order_by(ConsentEvent.revision.desc()).limit(1)
     ).one_or_none()
@@ -165,7 +171,10 @@ def _remove_chain(session: Session, subject: Subject, now: datetime, *, dry_run:
     if dry_run:
         return count
     if head is not None:
-        session.merge(RetiredChain(subject_id=subject.id, revision=head.revision, hash=head.hash, retired_at=now))
+        seal = seals.seal_retirement(session=session, keystore=keystore, subject_id=subject.id,
+                                     revision=head.revision, hash_=head.hash, reason=reason, now=now)
+        session.merge(RetiredChain(subject_id=subject.id, revision=head.revision, hash=head.hash, retired_at=now,
+                                   seal=seal))
     session.execute(delete(ConsentState).where(ConsentState.subject_id == subject.id))
     session.execute(delete(SubjectLink).where(
         (SubjectLink.visitor_subject_id == subject.id) | (SubjectLink.customer_subject_id == subject.id)

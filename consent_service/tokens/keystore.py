@@ -131,6 +131,22 @@ class KeyStore:
             return None
         return key.public_key
 
+    def genuine_public_keys(self, *, session: Session) -> dict[str, Ed25519PublicKey]:
+        """Every stored key, retired ones too, whose private half decrypts with KEY_ENCRYPTION_KEYS and
+        matches its public half: a row written by someone who holds only the database is left out."""
+        genuine = {}
+        for key in session.scalars(select(SigningKey)):
+            try:
+                private = self._decrypt(key)
+            except KeyDecryptionFailed:
+                continue
+            public = _published(key).public_key
+            if private.public_key().public_bytes(RAW, serialization.PublicFormat.Raw) == public.public_bytes(
+                RAW, serialization.PublicFormat.Raw
+            ):
+                genuine[key.kid] = public
+        return genuine
+
     def _decrypt(self, key: SigningKey) -> Ed25519PrivateKey:
         try:
             raw = self._fernet.decrypt(key.private_key_encrypted.encode())

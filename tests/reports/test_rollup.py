@@ -129,7 +129,7 @@ def test_rollup_equals_recomputation_and_rebuild_through_writes_erasure_and_rete
         session=session,
         periods=retention.Periods(visitor_inactivity=timedelta(days=20), recording_evidence=timedelta(days=3650),
                                   proof_after_withdrawal=timedelta(days=3650)),
-        pseudonymize=lambda kind, external_id: external_id, now=clock(),
+        pseudonymize=lambda kind, external_id: external_id, keystore=runtime().keystore, now=clock(),
     )
     assert outcome.removed  # some visitors went idle
     assert_rollup_answers_as_the_ledger(session)

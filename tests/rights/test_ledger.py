@@ -112,26 +112,4 @@ def test_concurrent_writes_to_one_subject_leave_one_unbroken_chain(app, auth, fl
     assert result.exit_code == 0 and f"1 chains, {CONCURRENT_WRITES} events" in result.output
 
 
-def test_a_checkpoint_catches_a_restored_backup_that_lost_recent_events(ledger, flask_cli, record, tmp_path):
-    checkpoint = tmp_path / "checkpoint.jws"
-    assert flask_cli("ledger", "checkpoint", "--output", str(checkpoint)).exit_code == 0
-    record("customer", "c-1", [("marketing", "granted", "api")])  # chains only grow: still consistent
-    assert flask_cli("ledger", "verify", "--checkpoint", str(checkpoint)).exit_code == 0
-
-    # An older backup: the last two events never happened, and the subject agrees with it.
-    latest = _events()
-    as_superuser("UPDATE consent_states SET event_id = :prev WHERE event_id = :a",
-                 "DELETE FROM consent_events WHERE id IN (:a, :b)", a=latest[-1].id, b=latest[-2].id, prev=latest[-3].id)
-    as_superuser("UPDATE subjects SET revision = 3 WHERE external_id = 'c-1'")
-    assert flask_cli("ledger", "verify").exit_code == 0  # the chain alone cannot tell
-    result = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint))
-    assert result.exit_code == 1 and f"missing_head: subject #{latest[0].subject_id}" in result.output
-
-
-def test_a_forged_checkpoint_is_refused(ledger, flask_cli, tmp_path):
-    checkpoint = tmp_path / "checkpoint.jws"
-    flask_cli("ledger", "checkpoint", "--output", str(checkpoint))
-    header, payload, signature = checkpoint.read_text().strip().split(".")
-    checkpoint.write_text(f"{header}.{payload}.{signature[::-1]}")
-    result = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint))
-    assert result.exit_code == 1 and "checkpoint" in result.output
+# Checkpoints, states and retirements: tests/ledger/test_evidence.py

@@ -17,6 +17,12 @@ EVENT = (
     "'opt_in', 'agent', 'agent-1', '{\"reference\": \"call-1\"}', :at)"
 )
 
+STATE = (
+    "INSERT INTO consent_states (subject_id, purpose, decision, method, notice_version, regime, actor_type, event_id, "
+    "revision, updated_at) VALUES (1, 'marketing', 'denied', 'api', 'v1', 'opt_in', 'agent', 'evt_b', 2, "
+    "'2025-01-01 10:00:01')"
+)
+
 
 def test_existing_events_are_chained_on_upgrade(empty_database):
     app = create_app(settings_for(empty_database))
@@ -27,6 +33,7 @@ def test_existing_events_are_chained_on_upgrade(empty_database):
                                     "VALUES (1, 'customer', 'c-1', 2, '2025-01-01 10:00:00', '2025-01-01 10:00:01')"))
             connection.execute(text(EVENT), {"id": "evt_a", "revision": 1, "decision": "granted", "at": "2025-01-01 10:00:00.123456"})
             connection.execute(text(EVENT), {"id": "evt_b", "revision": 2, "decision": "denied", "at": "2025-01-01 10:00:01"})
+            connection.execute(text(STATE))  # what the write path stored with them: verify folds the chain to it
 
         upgrade()
 
