@@ -11,14 +11,14 @@ database file's permissions, and on checkpoints kept elsewhere (`flask ledger ch
 retired_chains gains `seal`, the service's signature over the retirement (ledger/seals.py).
 
 Revision ID: 0015_ledger_evidence
-Revises: 0010_room_for_hot_updates
+Revises: 0013_console_sessions
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_ledger_evidence"
-down_revision = "0010_room_for_hot_updates"
+down_revision = "0013_console_sessions"
 branch_labels = None
 depends_on = None
 
