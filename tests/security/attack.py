@@ -230,16 +230,16 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def console_sign_out(target: Target) -> Iterator[Outcome]:
     browser = requests.Session()
-    sign_in = require_loopback(target.url + "/console/sign-in")
+    sign_in = require_loopback(target.url + "/admin/sign-in")
     token = CSRF.search(browser.get(sign_in, timeout=15).text).group(1)
     signed_in = browser.post(sign_in, data={"csrf_token": token, "key": target.key}, allow_redirects=False,
                              timeout=15)
     captured = dict(browser.cookies)
-    dashboard = require_loopback(target.url + "/console/dashboard")
+    dashboard = require_loopback(target.url + "/admin/dashboard")
     before = browser.get(dashboard, allow_redirects=False, timeout=15)
     page = browser.get(dashboard, timeout=15).text
     match = CSRF.search(page)
-    browser.post(require_loopback(target.url + "/console/sign-out"), data={"csrf_token": match.group(1) if match
+    browser.post(require_loopback(target.url + "/admin/sign-out"), data={"csrf_token": match.group(1) if match
                  else ""}, headers={"Origin": target.url}, allow_redirects=False, timeout=15)
     replayed = requests.get(dashboard, cookies=captured, allow_redirects=False, timeout=15)
     yield Outcome("10", "console session works before sign-out", before.status_code != 200 or signed_in.status_code
@@ -304,36 +304,50 @@ def _subject_id(target: Target, subject: str) -> int:
 
 
 def tampering(target: Target) -> Iterator[Outcome]:
-    subjects = {"state": "tamper-state", "rewrite": "tamper-rewrite", "truncate": "tamper-truncate",
-                "retire": "tamper-retire"}
-    for subject in subjects.values():
-        _record(target, subject, "granted", "withdrawn", "granted", "denied")
+    subjects = {"state": "tamper-state", "grant": "tamper-grant", "rewrite": "tamper-rewrite",
+                "truncate": "tamper-truncate", "retire": "tamper-retire"}
+    for case, subject in subjects.items():
+        _record(target, subject, *(("denied",) if case == "grant" else ("granted", "withdrawn", "granted", "denied")))
     with tempfile.TemporaryDirectory() as folder:
-        checkpoint = Path(folder) / "checkpoint.jws"
-        exported = target.flask("ledger", "checkpoint", "--output", str(checkpoint))
+        checkpoint, jwks = Path(folder) / "checkpoint", Path(folder) / "jwks.json"
+        exported = target.flask("ledger", "checkpoint", "--out", str(checkpoint))
         yield Outcome("3", "export a signed checkpoint", exported.returncode != 0, exported.stderr.strip()[-200:])
-        jwks = Path(folder) / "jwks.json"
         jwks.write_text(target.request("GET", "/.well-known/jwks.json").text)
         clean = target.flask("ledger", "verify", "--checkpoint", str(checkpoint), "--jwks", str(jwks))
-        yield Outcome("3", "a clean ledger verifies", clean.returncode != 0, clean.stdout.strip()[-200:])
+        yield Outcome("3", "a clean ledger verifies with the public JWKS alone", clean.returncode != 0,
+                      clean.stdout.strip()[-200:])
 
         ids = {case: _subject_id(target, subject) for case, subject in subjects.items()}
+        grant_state = target.sql("SELECT * FROM consent_states WHERE subject_id = %s", (ids["grant"],))
         _as_superuser(target, [
             ("UPDATE consent_states SET decision = 'granted' WHERE subject_id = %s", (ids["state"],)),
-            ("UPDATE consent_events SET decision = 'granted' WHERE id = (SELECT id FROM consent_events WHERE "
-             "subject_id = %s ORDER BY sequence DESC LIMIT 1)", (ids["rewrite"],)),
-            ("DELETE FROM consent_events WHERE id = (SELECT id FROM consent_events WHERE subject_id = %s ORDER BY "
-             "sequence DESC LIMIT 1)", (ids["truncate"],)),
-            ("UPDATE subjects SET revision = revision - 1 WHERE id = %s", (ids["truncate"],)),
+            ("UPDATE consent_states SET purpose = 'analytics', decision = 'granted' WHERE subject_id = %s",
+             (ids["grant"],)),
+            *_rehash_from_second(target, ids["rewrite"]),
+            ("DELETE FROM consent_events WHERE subject_id = %s AND revision > 2", (ids["truncate"],)),
+            ("UPDATE consent_states SET (decision, event_id, revision, updated_at) = (SELECT decision, id, revision, "
+             "recorded_at FROM consent_events WHERE subject_id = %s AND revision = 2) WHERE subject_id = %s",
+             (ids["truncate"], ids["truncate"])),
+            ("UPDATE subjects SET revision = 2 WHERE id = %s", (ids["truncate"],)),
+            ("INSERT INTO retired_chains (subject_id, revision, hash, retired_at) SELECT subject_id, revision, hash, "
+             "now() FROM consent_events WHERE subject_id = %s ORDER BY revision DESC LIMIT 1", (ids["retire"],)),
+            ("DELETE FROM consent_states WHERE subject_id = %s", (ids["retire"],)),
+            ("DELETE FROM consent_events WHERE subject_id = %s", (ids["retire"],)),
+            ("DELETE FROM subjects WHERE id = %s", (ids["retire"],)),
         ])
+        assert grant_state, "the grant case has a state to turn into another purpose's grant"
         verified = target.flask("ledger", "verify", "--checkpoint", str(checkpoint), "--jwks", str(jwks))
         report = verified.stdout + verified.stderr
         yield Outcome("3", "verify fails after tampering", verified.returncode == 0, f"exit {verified.returncode}")
-        for case, subject in subjects.items():
-            if case == "retire":
-                continue
-            yield Outcome("3", f"verify names the subject of the {case} case", subject not in report
-                          and str(ids[case]) not in report, "named" if subject in report else "not named")
+        for case in subjects:
+            named = f"subject #{ids[case]} " in report
+            yield Outcome("3", f"verify names the subject of the {case} case", not named,
+                          next((line for line in report.splitlines() if f"subject #{ids[case]} " in line), "not named"))
+        rewritten = f"event {_second_event(target, ids['rewrite'])}" in report
+        yield Outcome("3", "verify names the first rewritten event", not rewritten, "named" if rewritten else report[-300:])
+        bypass = _maintenance_bypass(target)
+        yield Outcome("3", "a role with UPDATE/DELETE sets consent.maintenance and deletes an event", bypass == "",
+                      bypass or "deleted")
 
 
 def _as_superuser(target: Target, statements: list[tuple[str, tuple]]) -> None:
@@ -341,6 +355,57 @@ def _as_superuser(target: Target, statements: list[tuple[str, tuple]]) -> None:
         conn.execute("SET LOCAL session_replication_role = replica")  # a superuser's way past the triggers
         for statement, params in statements:
             conn.execute(statement, params)
+
+
+def _second_event(target: Target, subject_id: int) -> str:
+    return target.sql("SELECT id FROM consent_events WHERE subject_id = %s AND revision = 2", (subject_id,))[0][0]
+
+
+def _rehash_from_second(target: Target, subject_id: int) -> list[tuple[str, tuple]]:
+    """Turn revision 2 (a withdrawal) into a grant and recompute every later hash: a self-consistent chain."""
+    from types import SimpleNamespace
+
+    from consent_service.consents import chain
+
+    columns = [row[0] for row in target.sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'consent_events'")]
+    rows = target.sql(f"SELECT {', '.join(columns)} FROM consent_events WHERE subject_id = %s ORDER BY revision",
+                      (subject_id,))
+    events = [SimpleNamespace(**dict(zip(columns, row))) for row in rows]
+    events[1].decision = "granted"
+    statements, prev = [], events[0].hash
+    for event in events[1:]:
+        event.prev_hash, event.hash = prev, chain.link_hash(prev, event)
+        prev = event.hash
+        statements.append(("UPDATE consent_events SET decision = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                           (event.decision, event.prev_hash, event.hash, event.id)))
+    return statements
+
+
+def _maintenance_bypass(target: Target) -> str:
+    """As a role granted UPDATE and DELETE (not the owner): '' if the delete went through, else the refusal."""
+    role = f"attack_writer_{os.getpid()}"
+    database = urlsplit(target.database_url).path.lstrip("/")
+    target.sql(f"DROP ROLE IF EXISTS {role}")
+    target.sql(f"CREATE ROLE {role}")
+    try:
+        target.sql(f"GRANT CONNECT ON DATABASE {database} TO {role}")
+        target.sql(f"GRANT USAGE ON SCHEMA public TO {role}")
+        target.sql(f"GRANT SELECT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        with psycopg.connect(target.database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            conn.execute(f"SET ROLE {role}")
+            conn.execute("SET LOCAL consent.maintenance = 'on'")
+            try:
+                conn.execute("DELETE FROM consent_events WHERE id = (SELECT min(id) FROM consent_events)")
+            except psycopg.Error as refused:
+                conn.rollback()
+                return type(refused).__name__
+            conn.rollback()  # proven; leave the evidence as it was
+            return ""
+    finally:
+        target.sql(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
+        target.sql(f"DROP OWNED BY {role}")
+        target.sql(f"DROP ROLE {role}")
 
 
 ATTACKS: list[Callable[[Target], Iterator[Outcome]]] = [
