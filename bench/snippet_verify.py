@@ -42,7 +42,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PROPERTY = "pk_bench"
 CONFIG_DELAY_MS = 400
 # The build before the snippet verified its token (the commit this work started from).
-DEFAULT_BASE = "56fcc70"
+DEFAULT_BASE = "35bc5b0"
 PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <script src="/{{build}}/consent.js" data-property="{PROPERTY}" async></script></head><body>
 <script type="text/plain" data-consent="analytics">
