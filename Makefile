@@ -52,8 +52,9 @@ bench-server: install-test
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
-bench-snippet:
+bench-snippet: install-test
 	cd bench && npm ci --no-audit --no-fund && node snippet_size.mjs
+	$(BIN)/python bench/snippet_verify.py
 
 BENCH_POSTGRES_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
 

@@ -49,13 +49,13 @@ def main() -> None:
               "regime": "opt_in", "rev": 7}
     token = jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": "k1", "typ": "JWT"})
     verifier = ConsentVerifier(ISSUER, fetch=lambda url: json.dumps(jwks).encode())
-    verifier.verify(token)  # fetch the keys once, as a long-running service would have
+    verifier.verify(token, subject="customer:c-1")  # fetch the keys once, as a long-running service would have
     signing_input, signature = token.rsplit(".", 1)
     message = signing_input.encode()
     raw_signature = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
 
     rates = per_second({
-        "verifier": lambda: verifier.verify(token),
+        "verifier": lambda: verifier.verify(token, subject="customer:c-1"),
         "raw": lambda: public_key.verify(raw_signature, message),
         "pyjwt": lambda: jwt.decode(token, public_key, algorithms=["EdDSA"], issuer=ISSUER),
     })

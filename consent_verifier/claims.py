@@ -1,8 +1,43 @@
 """The claim rules of a consent token: issuer, lifetime, subject and purposes."""
 
-from .errors import ClaimsInvalid, IssuerMismatch, TokenExpired, TokenNotYetValid
+from .errors import ClaimsInvalid, IssuerMismatch, PropertyMismatch, SubjectMismatch, TokenExpired, TokenNotYetValid
 
 SUBJECT_KINDS = frozenset({"visitor", "customer"})
+
+
+class AnyVisitor:
+    """The expected subject when any visitor of one property may hold the token: a site reading
+    its own banner's cookie does not know the visitor id beforehand, the property binds it."""
+
+    def __repr__(self) -> str:
+        return "ANY_VISITOR"
+
+
+ANY_VISITOR = AnyVisitor()
+
+
+def expected_subject(subject: object, property_key: object) -> None:
+    """Refuse (ValueError, a caller's mistake) an expectation that cannot identify whose token it is."""
+    if property_key is not None and (not isinstance(property_key, str) or not property_key):
+        raise ValueError("property must be a non-empty string (the publishable key) or None")
+    if subject is ANY_VISITOR:
+        if property_key is None:
+            raise ValueError("ANY_VISITOR needs the property whose banner issued the token")
+        return
+    if not isinstance(subject, str):
+        raise ValueError('subject must be "visitor:<id>", "customer:<id>" or ANY_VISITOR')
+    kind, colon, identifier = subject.partition(":")
+    if not colon or not identifier or kind not in SUBJECT_KINDS:
+        raise ValueError('subject must be "visitor:<id>", "customer:<id>" or ANY_VISITOR')
+
+
+def check_binding(claims: dict, *, subject: str | AnyVisitor, property_key: str | None) -> None:
+    """The token must be about `subject` and issued to `property_key`'s banner (None: to no banner)."""
+    sub = claims["sub"]
+    if sub != subject and not (subject is ANY_VISITOR and sub.startswith("visitor:")):
+        raise SubjectMismatch("the token is about another subject")
+    if claims.get("prp") != property_key:
+        raise PropertyMismatch("the token was issued to another property" if property_key else "the token was issued to a banner")
 
 
 def check_claims(

@@ -43,3 +43,11 @@ class TokenNotYetValid(TokenInvalid):
 
 class ClaimsInvalid(TokenInvalid):
     """A required claim is missing or has the wrong type."""
+
+
+class SubjectMismatch(TokenInvalid):
+    """The token is about another subject than the one the caller expects."""
+
+
+class PropertyMismatch(TokenInvalid):
+    """The token was issued to another property's banner, or to none where one was expected."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature
 
-from .claims import check_claims
+from .claims import ANY_VISITOR, AnyVisitor, check_binding, check_claims, expected_subject
 from .encoding import b64url_decode, signed_json_object
 from .errors import SignatureInvalid, TokenInvalid, TokenMalformed
 from .header import kid_from_header
@@ -58,8 +58,11 @@ class ConsentVerifier:
         )
         self._header_kids: dict[str, str] = {}
 
-    def verify(self, token: str | bytes) -> dict:
-        """Return the token's claims, or raise a TokenInvalid subclass saying why not."""
+    def verify(self, token: str | bytes, *, subject: str | AnyVisitor, property: str | None = None) -> dict:
+        """Return the claims of a token about `subject` ("customer:c-1", or ANY_VISITOR with a
+        property) issued to `property`'s banner (None: a token issued through the API), or raise
+        a TokenInvalid subclass saying why not. A valid token of someone else is refused."""
+        expected_subject(subject, property)
         token = _compact_jws(token)
         signing_input, _, signature_b64 = token.rpartition(".")
         header_b64, _, payload_b64 = signing_input.partition(".")
@@ -74,12 +77,16 @@ class ConsentVerifier:
         check_claims(
             claims, issuer=self.issuer, now=now, leeway=self._leeway, iat_skew=self._iat_skew
         )
+        check_binding(claims, subject=subject, property_key=property)
         return claims
 
-    def allowed(self, token: str | bytes, purpose: str) -> bool:
-        """True only if the token verifies and grants `purpose`; any invalid token means False."""
+    def allowed(
+        self, token: str | bytes, purpose: str, *, subject: str | AnyVisitor, property: str | None = None
+    ) -> bool:
+        """True only if the token verifies, is `subject`'s (and `property`'s) and grants `purpose`;
+        any invalid token, or another subject's, means False."""
         try:
-            claims = self.verify(token)
+            claims = self.verify(token, subject=subject, property=property)
         except TokenInvalid:
             return False
         return claims["purposes"].get(purpose) is True

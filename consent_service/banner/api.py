@@ -5,8 +5,15 @@ from flask import g, jsonify, request
 from flask_smorest import Blueprint
 
 from consent_service.banner import service as banner
-from consent_service.banner import texts
-from consent_service.banner.schemas import BannerConfigSchema, BannerQuerySchema, ChoiceInSchema, ChoiceOutSchema
+from consent_service.banner import texts, verification
+from consent_service.banner.schemas import (
+    BannerConfigSchema,
+    BannerQuerySchema,
+    ChoiceInSchema,
+    ChoiceOutSchema,
+    VerifyInSchema,
+    VerifyOutSchema,
+)
 from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.database import outside_transaction
@@ -88,8 +95,12 @@ def config(query: dict, property_key: str):
     rules = runtime().rules
     shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language, regime=rules.regime_for(country), rules=rules)
     runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
-    response = jsonify(shown.as_response())
-    response.set_etag(shown.version.removeprefix("sha256:"))
+    keys = verification.token_keys(session=db.session, keystore=runtime().keystore,
+                                   published=g.banner_snapshot.signing_keys, issuer=runtime().settings.token_issuer,
+                                   now=now())
+    # The keys are not part of what the visitor is shown (the banner version), but of the ETag.
+    response = jsonify({**shown.as_response(), "tokens": keys.as_response()})
+    response.set_etag(shown.version.removeprefix("sha256:") + "." + keys.tag)
     response.cache_control.public = True
     response.cache_control.max_age = CONFIG_MAX_AGE_SECONDS
     response.vary.add("Accept-Language")
@@ -136,3 +147,23 @@ def choose(body: dict, property_key: str):
         "expires_at": result.token.expires_at,
         "decisions": {key: {"decision": s.decision.value, "allowed": s.allowed} for key, s in result.decisions.items()},
     }, 201
+
+
+@blp.route(f"/{PROPERTY_KEY}/verify", methods=["POST"])
+@blp.arguments(VerifyInSchema)
+@blp.response(200, VerifyOutSchema)
+@blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
+@blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
+def verify(body: dict, property_key: str):
+    """Whether a stored banner token is a valid one of this property's visitors, and its verified
+    claims: for browsers without Ed25519 in WebCrypto, which must not trust the cookie's payload."""
+    settings, checked_at = runtime().settings, now()
+    try:
+        # A kid the snapshot does not know is refused only once a fresh snapshot does not know it either.
+        claims = runtime().snapshots.run(session=db.session, work=lambda snapshot: verification.verified_claims(
+            session=db.session, keystore=runtime().keystore, issuer=settings.token_issuer, prop=_admitted(snapshot),
+            token=body["token"], now=checked_at, snapshot=snapshot,
+        ))
+    except verification.TokenNotVerified as refused:
+        return {"valid": False, "reason": str(refused)}
+    return {"valid": True, "claims": claims}

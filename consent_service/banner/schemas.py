@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from consent_service.banner.service import BANNER_METHODS
 from consent_service.consents.schemas import COUNTRY, PURPOSE_KEY
+from consent_service.tokens.schemas import JwkSchema
 
 
 class BannerQuerySchema(ma.Schema):
@@ -21,6 +22,11 @@ class ShownPurposeSchema(ma.Schema):
     preselected = fields.Boolean(required=True)
 
 
+class TokenKeysSchema(ma.Schema):
+    issuer = fields.String(required=True, metadata={"description": "The iss of the service's tokens"})
+    keys = fields.List(fields.Nested(JwkSchema), required=True, metadata={"description": "The JWKS's keys"})
+
+
 class BannerConfigSchema(ma.Schema):
     property = fields.Dict(required=True)
     language = fields.String(required=True)
@@ -31,6 +37,8 @@ class BannerConfigSchema(ma.Schema):
     texts = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     purposes = fields.List(fields.Nested(ShownPurposeSchema), required=True)
     banner_version = fields.String(required=True, metadata={"description": "Hash of exactly what is shown"})
+    tokens = fields.Nested(TokenKeysSchema, required=True, metadata={
+        "description": "What the banner verifies the stored token with (not part of the banner version)"})
 
 
 class ChoiceInSchema(ma.Schema):
@@ -58,3 +66,13 @@ class ChoiceOutSchema(ma.Schema):
     token = fields.String(required=True)
     expires_at = fields.DateTime(required=True)
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(ChoiceDecisionSchema), required=True)
+
+
+class VerifyInSchema(ma.Schema):
+    token = fields.String(required=True, validate=validate.Length(1, 4096))
+
+
+class VerifyOutSchema(ma.Schema):
+    valid = fields.Boolean(required=True)
+    reason = fields.String(metadata={"description": "Why a token is not valid"})
+    claims = fields.Dict(metadata={"description": "The verified claims of a valid token"})

@@ -46,6 +46,12 @@ def issue(body: dict, kind: str, subject_id: str):
 @blp.route("/.well-known/jwks.json")
 @blp.response(200, JwksSchema)
 def jwks():
-    """The public keys of every token that may still be valid (Ed25519, `kid`, `use: sig`)."""
+    """The public keys of every token that may still be valid (Ed25519, `kid`, `use: sig`).
+
+    Readable from any page (the banner fetches it once when its stored token names a kid its
+    configuration did not list, i.e. after a rotation): public keys, no credentials, so `*`."""
     keys = runtime().keystore.published(session=db.session, now=now())
-    return {"keys": [jwk(key) for key in keys]}, 200, {"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"}
+    return {"keys": [jwk(key) for key in keys]}, 200, {
+        "Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}",
+        "Access-Control-Allow-Origin": "*",
+    }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { boot } from '../src/core/boot.js';
-import { NOW, claimsFor, fakeFetch, makeConfig, makeToken, makeWindow, settle } from './harness.js';
+import { KEY, NOW, cacheKeys, until, claimsFor, fakeFetch, makeConfig, makeKey, makeToken, makeWindow, settle, tokenKeys } from './harness.js';
 
 const PAGE = `
   <script type="text/plain" data-consent="analytics">window.__analyticsRan = (window.__analyticsRan || 0) + 1</script>
@@ -22,19 +22,44 @@ function receiptFor(body, lifetime = 180 * DAY) {
 }
 
 /**
- * Boots the banner on PAGE. `config` answers the GET (a value, or a function), `post` the POST;
- * `cookie` is already stored; `attrs` are extra attributes of the script tag.
+ * Boots the banner on PAGE. `config` answers the GET (a value, or a function), `post` the POST,
+ * `jwks` the JWKS and `verify` the service's token check; `cookie` is already stored, `cached` the
+ * key set a previous config left in localStorage (options of cacheKeys); `subtle` is WebCrypto
+ * (null: none); `attrs` are extra attributes of the script tag.
  */
-function start({ config = makeConfig(), post = receiptFor, cookie, gpc = false, attrs = {}, lang = 'en', html = PAGE } = {}) {
+function start({
+  config = makeConfig(),
+  post = receiptFor,
+  jwks = () => ({ keys: [KEY.jwk] }),
+  verify = () => {
+    throw new Error('the service was asked to verify');
+  },
+  cookie,
+  cached,
+  subtle = globalThis.crypto.subtle,
+  gpc = false,
+  attrs = {},
+  lang = 'en',
+  html = PAGE,
+} = {}) {
   const page = makeWindow({ html, lang });
   const { win, doc } = page;
   const warnings = [];
   win.console.warn = (message) => warnings.push(message);
   if (gpc) Object.defineProperty(win.navigator, 'globalPrivacyControl', { value: true, configurable: true });
   if (cookie) doc.cookie = cookie;
+  if (cached) cacheKeys(win, cached);
   page.cookies.length = 0;
   const { fetch, calls } = fakeFetch((url, init) =>
-    init.method === 'POST' ? post(JSON.parse(init.body)) : typeof config === 'function' ? config() : config,
+    url.endsWith('/.well-known/jwks.json')
+      ? jwks()
+      : url.endsWith('/verify')
+        ? verify(JSON.parse(init.body))
+        : init.method === 'POST'
+          ? post(JSON.parse(init.body))
+          : typeof config === 'function'
+            ? config()
+            : config,
   );
   const script = doc.createElement('script');
   script.type = 'text/plain'; // the tag itself never runs here
@@ -44,7 +69,7 @@ function start({ config = makeConfig(), post = receiptFor, cookie, gpc = false, 
   doc.head.append(script);
   const changes = [];
   doc.addEventListener('consent:change', (event) => changes.push(event.detail.purposes));
-  const ready = boot({ win, script, fetch, now: () => NOW });
+  const ready = boot({ win, script, fetch, subtle, now: () => NOW });
   const $ = (selector) => doc.querySelector(selector);
   const click = async (selector) => {
     $(selector).click();
@@ -162,9 +187,15 @@ test('custom choice from Settings sends exactly what was ticked', async () => {
   await page.close();
 });
 
-test('a stored token applies at once, before the config answers', async () => {
-  const page = start({ cookie: storedCookie({ analytics: true, advertising: false, preferences: false }), config: () => new Promise(() => {}) });
-  assert.equal(page.win.__analyticsRan, 1);
+test('a stored token verified with the cached keys applies before the config answers', async () => {
+  const page = start({
+    cookie: storedCookie({ analytics: true, advertising: false, preferences: false }),
+    cached: {},
+    config: () => new Promise(() => {}),
+  });
+  assert.equal(page.win.__analyticsRan, undefined, 'nothing before the signature is checked');
+  await until(() => page.win.__analyticsRan === 1);
+  assert.equal(page.calls.length, 1, 'no request beyond the config');
   assert.equal(page.win.__adsRan, undefined);
   assert.equal(page.win.ConsentService.has('analytics'), true);
   assert.deepEqual(page.consentPushes().map((push) => push[1]), ['default', 'update']);
@@ -389,4 +420,167 @@ test('preview: a malformed inline config fails closed like a failed fetch', asyn
   assert.equal(page.calls.length, 0);
   assert.match(page.warnings[0], /^\[consent\] config unavailable \(malformed banner config\)/);
   await page.close();
+});
+
+/** The stored token with its payload rewritten (a purpose flipped), its signature kept. */
+function flipped(token, purposes) {
+  const [header, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  const forged = Buffer.from(JSON.stringify({ ...claims, purposes: { ...claims.purposes, ...purposes } })).toString('base64url');
+  return [header, forged, signature].join('.');
+}
+
+const RETURNING = { analytics: true, advertising: false, preferences: false };
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const FORGERIES = {
+  'a payload flipped, signature kept': () => flipped(makeToken(claimsFor(RETURNING)), { advertising: true }),
+  'alg none': () => b64({ alg: 'none', kid: 'k1' }) + '.' + b64(claimsFor({ ...RETURNING, advertising: true })) + '.' + b64('x'),
+  'a record signed by another key under the published kid': () =>
+    makeToken(claimsFor({ ...RETURNING, advertising: true }), { key: { ...makeKey('k1') } }),
+  'a record signed by another key under its own kid': () => makeToken(claimsFor({ ...RETURNING, advertising: true }), { key: makeKey('k-evil') }),
+  'a valid record of another property': () => makeToken(claimsFor({ ...RETURNING, advertising: true }, { prp: 'pk_other' })),
+  'a valid record of another issuer': () => makeToken(claimsFor({ ...RETURNING, advertising: true }, { iss: 'https://evil.example' })),
+  'a garbage signature': () => makeToken(claimsFor({ ...RETURNING, advertising: true })).replace(/\.[^.]+$/, '.c2lnbmF0dXJl'),
+};
+
+for (const [forgery, make] of Object.entries(FORGERIES)) {
+  for (const cached of [undefined, {}]) {
+    test(`${forgery} is no consent (keys ${cached ? 'cached' : 'from the config'}): nothing runs, the banner asks, no token is sent`, async () => {
+      const page = start({ cookie: 'consent_token=1.' + make(), cached });
+      await page.ready;
+      assert.equal(page.win.__analyticsRan, undefined);
+      assert.equal(page.win.__adsRan, undefined);
+      assert.equal(page.$('iframe').hasAttribute('src'), false);
+      assert.equal(page.win.ConsentService.has('advertising'), false);
+      assert.equal(page.win.ConsentService.getToken(), null);
+      assert.deepEqual(page.consentPushes().map((push) => push[1]), ['default'], 'consent mode stays denied');
+      assert.equal(page.$('#cs-banner').hidden, false);
+      assert.equal(page.$('#cs-banner').getAttribute('data-view'), 'main');
+      await page.click('[data-cs-action="reject-all"]');
+      assert.equal(page.calls.at(-1).body.token, undefined, 'the forged record is not sent as the previous token');
+      assert.ok(page.calls.every((call) => !call.url.endsWith('/verify')), 'WebCrypto decides, the service is not asked');
+      await page.close();
+    });
+  }
+}
+
+test('a valid stored record unblocks with no request beyond the config, keys from the config or the cache', async () => {
+  for (const cached of [undefined, {}]) {
+    const page = start({ cookie: storedCookie(RETURNING), cached });
+    await page.ready;
+    assert.equal(page.win.__analyticsRan, 1);
+    assert.equal(page.win.__adsRan, undefined);
+    assert.equal(page.$('#cs-banner'), null);
+    assert.deepEqual(page.calls.map((call) => call.url), ['https://consent.example/v1/banner/pk_test?lang=en']);
+    assert.deepEqual(page.changes, [{ necessary: true, analytics: true, advertising: false, preferences: false }], 'applied once');
+    const kept = JSON.parse(page.win.localStorage.getItem('consent_keys'));
+    assert.deepEqual(kept.keys, [KEY.jwk], 'the config\'s keys are kept for the next page');
+    await page.close();
+  }
+});
+
+test('without cached keys nothing is adopted before the config answers', async () => {
+  const page = start({ cookie: storedCookie(RETURNING), config: () => new Promise(() => {}) });
+  await settle(100);
+  assert.equal(page.win.__analyticsRan, undefined);
+  assert.equal(page.win.ConsentService.has('analytics'), false);
+  await page.close();
+});
+
+test('keys cached more than 7 days ago wait for the config', async () => {
+  const page = start({ cookie: storedCookie(RETURNING), cached: { at: NOW - 8 * DAY * 1000 }, config: () => new Promise(() => {}) });
+  await settle(100);
+  assert.equal(page.win.__analyticsRan, undefined);
+  await page.close();
+});
+
+test('a config that fails leaves a record unverified: nothing runs', async () => {
+  const page = start({ cookie: storedCookie(RETURNING), config: () => Response.json({}, { status: 500 }) });
+  await page.ready;
+  assert.equal(page.win.__analyticsRan, undefined);
+  assert.deepEqual(page.calls.map((call) => call.url), ['https://consent.example/v1/banner/pk_test?lang=en'], 'no JWKS without an issuer');
+  await page.close();
+});
+
+test('after a rotation a record signed by the new key verifies after one JWKS fetch, then from the cache', async () => {
+  const rotated = makeKey('k2');
+  const cookie = 'consent_token=1.' + makeToken(claimsFor(RETURNING), { key: rotated });
+  const jwks = () => ({ keys: [rotated.jwk, KEY.jwk] });
+  const page = start({ cookie, jwks }); // the config (cached by the browser) still lists k1 only
+  await page.ready;
+  assert.equal(page.win.__analyticsRan, 1);
+  assert.deepEqual(page.calls.map((call) => call.url.replace('https://consent.example', '')), [
+    '/v1/banner/pk_test?lang=en',
+    '/.well-known/jwks.json',
+  ]);
+  const stored = JSON.parse(page.win.localStorage.getItem('consent_keys'));
+  assert.deepEqual(stored, { api: 'https://consent.example', ...tokenKeys([rotated, KEY]), at: NOW, jwks: NOW });
+  await page.close();
+
+  // The next page: the cache knows k2; the config still does not, and the JWKS is not asked again within 5 minutes.
+  const next = start({ cookie, jwks, cached: { keys: [rotated, KEY], at: NOW, jwks: NOW } });
+  await next.ready;
+  assert.equal(next.win.__analyticsRan, 1);
+  assert.equal(next.win.ConsentService.has('analytics'), true, 'kept after the (older) config answered');
+  assert.equal(next.$('#cs-banner'), null);
+  assert.equal(next.calls.filter((call) => call.url.endsWith('/jwks.json')).length, 0);
+  await next.close();
+});
+
+test('a record whose key the service no longer publishes is dropped once the config and the JWKS say so', async () => {
+  const removed = makeKey('k-old');
+  const page = start({
+    cookie: 'consent_token=1.' + makeToken(claimsFor(RETURNING), { key: removed }),
+    cached: { keys: [removed, KEY] },
+  });
+  await page.ready;
+  assert.equal(page.win.ConsentService.has('analytics'), false);
+  assert.equal(page.win.ConsentService.getToken(), null);
+  assert.equal(page.$('#cs-banner').hidden, false);
+  assert.equal(page.calls.filter((call) => call.url.endsWith('/jwks.json')).length, 1, 'one JWKS fetch');
+  assert.deepEqual(JSON.parse(page.win.localStorage.getItem('consent_keys')).keys, [KEY.jwk]);
+  await page.close();
+});
+
+test('an unknown kid fetches the JWKS at most once per page', async () => {
+  const ghost = makeKey('k-ghost');
+  const cookies = ['a', 'b'].map((n) => `consent_token=1.${makeToken(claimsFor(RETURNING, { iat: NOW / 1000 - n.charCodeAt(0) }), { key: ghost })}`);
+  const page = makeWindow({ html: PAGE });
+  for (const cookie of cookies) page.doc.cookie = cookie;
+  const { fetch, calls } = fakeFetch((url) => (url.endsWith('/jwks.json') ? { keys: [KEY.jwk] } : makeConfig()));
+  const script = page.doc.createElement('script');
+  script.setAttribute('src', 'https://consent.example/consent.js');
+  script.setAttribute('data-property', 'pk_test');
+  await boot({ win: page.win, script, fetch, subtle: globalThis.crypto.subtle, now: () => NOW });
+  assert.equal(calls.filter((call) => call.url.endsWith('/jwks.json')).length, 1);
+  assert.equal(page.win.ConsentService.has('analytics'), false);
+  await page.close();
+});
+
+test('without Ed25519 in WebCrypto the service verifies, and its claims count, not the cookie\'s', async () => {
+  const cookie = storedCookie({ ...RETURNING, advertising: true });
+  const verified = claimsFor(RETURNING); // what the service says the signed token holds
+  const noEd25519 = {
+    importKey: () => Promise.reject(new DOMException('Ed25519', 'NotSupportedError')),
+    verify: () => Promise.reject(new Error('not reached')),
+  };
+  for (const subtle of [null, noEd25519]) {
+    const asked = [];
+    const page = start({ cookie, subtle, verify: (body) => (asked.push(body.token), { valid: true, claims: verified }) });
+    await page.ready;
+    assert.deepEqual(asked, [cookie.slice('consent_token=1.'.length), cookie.slice('consent_token=1.'.length)]);
+    assert.equal(page.calls.find((call) => call.url.endsWith('/verify')).url, 'https://consent.example/v1/banner/pk_test/verify');
+    assert.equal(page.win.__analyticsRan, 1);
+    assert.equal(page.win.__adsRan, undefined, 'the payload said advertising: true, the service did not');
+    await page.close();
+  }
+  const refused = start({ cookie, subtle: null, verify: () => ({ valid: false, reason: 'unknown key' }) });
+  await refused.ready;
+  assert.equal(refused.win.__analyticsRan, undefined);
+  assert.equal(refused.$('#cs-banner').hidden, false);
+  await refused.close();
+  const down = start({ cookie, subtle: null, verify: () => Response.json({}, { status: 429 }) });
+  await down.ready;
+  assert.equal(down.win.__analyticsRan, undefined, 'no answer is no consent');
+  await down.close();
 });

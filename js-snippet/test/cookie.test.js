@@ -6,7 +6,7 @@ import {
   cookieName,
   cookieString,
   parseRecord,
-  readRecord,
+  readRecords,
   serializeRecord,
   writeRecord,
 } from '../src/utils/cookie.js';
@@ -50,16 +50,16 @@ test('rejects expired tokens and tokens without a numeric exp', () => {
   assert.equal(parseRecord('1.' + textExp, NOW), null);
 });
 
-test('reads the named cookie among others, preferring the newest valid one', () => {
+test('reads the named cookies among others, newest first, skipping unreadable ones', () => {
   const older = makeToken(claimsFor({ analytics: false }, { iat: NOW / 1000 - 3600 }));
   const newer = makeToken(claimsFor({ analytics: true }, { iat: NOW / 1000 - 10 }));
   const doc = {
     cookie: `x${DEFAULT_COOKIE_NAME}=1.${newer}; ${DEFAULT_COOKIE_NAME}=1.${older}; other=1; ${DEFAULT_COOKIE_NAME}=1.${newer}; ${DEFAULT_COOKIE_NAME}=junk`,
   };
-  assert.equal(readRecord(doc, DEFAULT_COOKIE_NAME, NOW).token, newer);
-  assert.equal(readRecord({ cookie: `${DEFAULT_COOKIE_NAME}=1.${older}` }, DEFAULT_COOKIE_NAME, NOW).token, older);
-  assert.equal(readRecord({ cookie: 'other=1' }, DEFAULT_COOKIE_NAME, NOW), null);
-  assert.equal(readRecord({ cookie: '' }, DEFAULT_COOKIE_NAME, NOW), null);
+  assert.deepEqual(readRecords(doc, DEFAULT_COOKIE_NAME, NOW).map((r) => r.token), [newer, older]);
+  assert.deepEqual(readRecords({ cookie: `${DEFAULT_COOKIE_NAME}=1.${older}` }, DEFAULT_COOKIE_NAME, NOW).map((r) => r.token), [older]);
+  assert.deepEqual(readRecords({ cookie: 'other=1' }, DEFAULT_COOKIE_NAME, NOW), []);
+  assert.deepEqual(readRecords({ cookie: '' }, DEFAULT_COOKIE_NAME, NOW), []);
 });
 
 test('the cookie line carries Max-Age from expires_at, Path, SameSite and optional Secure/Domain', () => {

@@ -1,9 +1,11 @@
 /**
  * Test harness: a happy-dom window that runs inline scripts but never fetches, a cookie jar that
- * records every write, a fake `fetch` (the edge of the world), tokens and a banner config.
+ * records every write, a fake `fetch` (the edge of the world), tokens signed with a real Ed25519
+ * test key, and a banner config that publishes that key.
  * Its own checks run only when node runs this file, so importing it adds no tests elsewhere.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Window } from 'happy-dom';
@@ -59,15 +61,37 @@ function cookieJar(doc) {
 
 const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** A compact JWS with these claims (the signature is never checked by the banner). */
-export function makeToken(claims) {
-  return b64url({ alg: 'EdDSA', kid: 'k1' }) + '.' + b64url(claims) + '.' + Buffer.from('signature').toString('base64url');
+export const ISSUER = 'https://consent.example';
+export const API = 'https://consent.example';
+
+/** An Ed25519 key pair with a kid: `jwk` is its public half as the service publishes it. */
+export function makeKey(kid) {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'EdDSA' } };
+}
+
+export const KEY = makeKey('k1');
+
+/** A compact JWS with these claims, signed by `key` (the service's test key unless told). */
+export function makeToken(claims, { key = KEY, header = {} } = {}) {
+  const input = b64url({ alg: 'EdDSA', kid: key.kid, typ: 'JWT', ...header }) + '.' + b64url(claims);
+  return input + '.' + sign(null, Buffer.from(input), key.privateKey).toString('base64url');
+}
+
+/** The config's `tokens`: the issuer and the published keys. */
+export const tokenKeys = (keys = [KEY]) => ({ issuer: ISSUER, keys: keys.map((key) => key.jwk) });
+
+/** Stores the key set as the last config left it in this window's localStorage. */
+export function cacheKeys(win, { keys = [KEY], at = NOW - 60000, jwks } = {}) {
+  win.localStorage.setItem('consent_keys', JSON.stringify({ api: API, ...tokenKeys(keys), at, jwks }));
 }
 
 export const NOW = Date.parse('2026-03-01T12:00:00Z');
 
 export function claimsFor(purposes, extra = {}) {
   return {
+    iss: ISSUER,
+    prp: 'pk_test',
     sub: 'visitor:v-1',
     iat: NOW / 1000 - 60,
     exp: NOW / 1000 + 86400,
@@ -86,6 +110,7 @@ export function makeConfig(overrides = {}) {
     regime: 'opt_in',
     notice: { version: '2026-01-01', url: 'https://shop.example/privacy' },
     banner_version: 'sha256:ab12',
+    tokens: tokenKeys(),
     gpc_honoured: true,
     cookie: { name: 'consent_token', domain: null },
     texts: {
@@ -124,6 +149,13 @@ export function fakeFetch(respond) {
     return answer instanceof Response ? answer : Response.json(answer, { status: 200 });
   };
   return { fetch, calls };
+}
+
+/** Resolves once `condition()` holds (WebCrypto's first use in a process takes a while); rejects after 2 s. */
+export async function until(condition) {
+  for (const deadline = Date.now() + 2000; !condition(); await settle(5)) {
+    if (Date.now() > deadline) throw new Error('condition not met within 2 s');
+  }
 }
 
 /** Lets queued promise callbacks, mutation observers, timers and served scripts run. */

@@ -26,8 +26,9 @@ def test_record_check_and_verify_a_token_over_http(live_server):
 
     token = requests.post(f"{live_server.url}/v1/subjects/customer/e2e-1/tokens", headers=headers, timeout=10).json()["token"]
     verifier = ConsentVerifier(live_server.url)
-    assert verifier.allowed(token, "recording")
-    assert not verifier.allowed(token, "marketing")
+    assert verifier.allowed(token, "recording", subject="customer:e2e-1")
+    assert not verifier.allowed(token, "recording", subject="customer:e2e-2")
+    assert not verifier.allowed(token, "marketing", subject="customer:e2e-1")
 
     # Plain PyJWT against the published JWKS agrees.
     signing_key = jwt.PyJWKClient(f"{live_server.url}/.well-known/jwks.json").get_signing_key_from_jwt(token)
@@ -36,12 +37,12 @@ def test_record_check_and_verify_a_token_over_http(live_server):
     # A rotation from the CLI: the old token still verifies, new tokens carry the new kid.
     live_server.flask("signing-keys", "rotate")
     fresh_verifier = ConsentVerifier(live_server.url)
-    assert fresh_verifier.allowed(token, "recording")
+    assert fresh_verifier.allowed(token, "recording", subject="customer:e2e-1")
     deadline_tokens = [
         requests.post(f"{live_server.url}/v1/subjects/customer/e2e-1/tokens", headers=headers, timeout=10).json()["token"]
         for _ in range(2)
     ]
-    assert all(fresh_verifier.verify(t)["sub"] == "customer:e2e-1" for t in deadline_tokens)
+    assert all(fresh_verifier.verify(t, subject="customer:e2e-1")["sub"] == "customer:e2e-1" for t in deadline_tokens)
 
 
 def test_a_token_signed_by_an_unknown_key_is_rejected(live_server):
@@ -52,7 +53,7 @@ def test_a_token_signed_by_an_unknown_key_is_rejected(live_server):
         Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "key_forged"},
     )
     with pytest.raises(UnknownKey):
-        ConsentVerifier(live_server.url).verify(forged)
+        ConsentVerifier(live_server.url).verify(forged, subject="customer:x")
 
 
 def test_errors_over_http_are_json(live_server):

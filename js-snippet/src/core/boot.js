@@ -1,8 +1,10 @@
 /**
- * The start sequence: consent-mode defaults, then the stored token's decisions (before any network),
- * then the config, then the banner if a (re)consent is needed. Without a config nothing
- * non-essential runs and no banner shows (fail closed). A preview tag (data-preview) takes its
- * config from the page, always shows the banner, and neither reads, stores nor sends a choice.
+ * The start sequence: consent-mode defaults, then the stored token's decisions once verified (with
+ * the keys cached from the last config, so before any network; else with the config's), then the
+ * config, then the banner if a (re)consent is needed. A stored token that does not verify is no
+ * consent. Without a config nothing non-essential runs and no banner shows (fail closed). A preview
+ * tag (data-preview) takes its config from the page, always shows the banner, and neither reads,
+ * stores nor sends a choice.
  */
 import { createApi } from './api.js';
 import { createBanner } from './banner.js';
@@ -12,19 +14,20 @@ import { createPlaceholder } from './placeholder.js';
 import { createState } from './state.js';
 import { readTag } from './tag.js';
 import { pushDefault, pushUpdate } from '../utils/consent-mode.js';
-import { DEFAULT_COOKIE_NAME, cookieName, readRecord, writeRecord } from '../utils/cookie.js';
+import { DEFAULT_COOKIE_NAME, cookieName, readRecords, writeRecord } from '../utils/cookie.js';
 import { chooseLanguage } from '../utils/i18n.js';
 import { createBlocker } from '../utils/scripts.js';
 import { decodePayload } from '../utils/token.js';
+import { createVerifier } from './verifier.js';
 
 const domReady = (doc) =>
   doc.readyState === 'loading' ? new Promise((resolve) => doc.addEventListener('DOMContentLoaded', resolve)) : null;
 
 /**
- * `script` is the banner's own tag (document.currentScript captured at start), `fetch` the network
- * and `now()` the clock (ms), all injected. Resolves when the config has been handled.
+ * `script` is the banner's own tag (document.currentScript captured at start), `fetch` the network,
+ * `subtle` WebCrypto and `now()` the clock (ms), all injected. Resolves when the config has been handled.
  */
-export async function boot({ win, script, fetch, now = () => Date.now() }) {
+export async function boot({ win, script, fetch, now = () => Date.now(), subtle = win.crypto && win.crypto.subtle }) {
   const doc = win.document;
   const warn = (message) => win.console.warn('[consent] ' + message);
   const tag = readTag(script, doc);
@@ -36,6 +39,8 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
   let gpc = false;
   let name = DEFAULT_COOKIE_NAME;
   let showRequested = false;
+  let choices = 0; // choices made on this page: a stored token verified later must not override one
+  const verifier = createVerifier({ win, subtle, fetch, api: tag.api, property: tag.property, now });
 
   // Before anything can activate a tag: Google tags read the default when they load.
   pushDefault(win);
@@ -47,10 +52,19 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
     state.emit(win);
   }
 
-  function adoptStored() {
-    const record = readRecord(doc, name, now());
-    if (record) {
-      state.adopt(record.token, record.claims);
+  /** Adopts the newest stored token that verifies, or forgets one that no longer does. */
+  async function adoptStored() {
+    const before = choices;
+    let found = null;
+    for (const record of readRecords(doc, name, now())) {
+      const claims = await verifier.verify(record.token);
+      if (claims) {
+        found = { token: record.token, claims };
+        break;
+      }
+    }
+    if (before === choices && (found ? found.token !== state.token : state.token)) {
+      state.adopt(found && found.token, found && found.claims);
       apply();
     }
   }
@@ -67,10 +81,11 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
     });
 
   async function choose(action, ticked) {
-    const choices = choicesFor(action, config, { gpc, ticked });
+    choices++;
+    const chosen = choicesFor(action, config, { gpc, ticked });
     if (banner) banner.close();
     if (tag.preview) return;
-    const body = choicePayload({ action, choices, config, token: state.token, gpc: gpcSignal });
+    const body = choicePayload({ action, choices: chosen, config, token: state.token, gpc: gpcSignal });
     try {
       const receipt = await postChoice({ fetch, api: tag.api, property: tag.property, body });
       const claims = decodePayload(receipt.token);
@@ -81,7 +96,7 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
       // Unrecorded: refusals still apply (always safe), grants wait for a receipt. A stored token
       // that grants what was just refused must not bring it back on the next page.
       warn('choice not recorded (' + err.message + '): only refusals apply');
-      if (state.narrow(choices)) {
+      if (state.narrow(chosen)) {
         state.adopt(null, null);
         store(null, 0);
       }
@@ -121,10 +136,11 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
     }
   });
 
-  if (!tag.preview) adoptStored();
+  // Without a property no token can be this page's: nothing is adopted.
+  const stored = tag.preview || !tag.property ? null : adoptStored();
   blocker.observe();
 
-  if (!tag.property && !tag.preview) {
+  if (!stored && !tag.preview) {
     warn('no data-property: non-essential purposes stay blocked');
     return;
   }
@@ -142,13 +158,20 @@ export async function boot({ win, script, fetch, now = () => Date.now() }) {
     });
   } catch (err) {
     warn('config unavailable (' + err.message + '): non-essential purposes stay blocked');
+    verifier.configure(null);
+    await stored;
     return;
   }
 
   gpc = gpcHonoured(config, win.navigator);
   state.show(config.purposes);
   name = cookieName(config.cookie && config.cookie.name);
-  if (!tag.preview && !state.token && name !== DEFAULT_COOKIE_NAME) adoptStored();
+  if (stored) {
+    verifier.configure(config.tokens);
+    await stored;
+    // Again with the config's keys (and cookie name): a key it no longer lists stops verifying.
+    await adoptStored();
+  }
   await domReady(doc);
   blocker.setPlaceholder((frame, purposes) =>
     createPlaceholder({

@@ -1,4 +1,4 @@
-/** The consent cookie: one versioned record (`1.<jws>`) holding the server's token, read and written first-party. */
+/** The consent cookie: one versioned record (`1.<jws>`) holding the server's token, read and written first-party; the token is verified before use (core/verifier.js). */
 import { decodePayload } from './token.js';
 
 export const DEFAULT_COOKIE_NAME = 'consent_token';
@@ -29,19 +29,19 @@ export function cookieName(name) {
   return NAME.test(name || '') ? name : DEFAULT_COOKIE_NAME;
 }
 
-/** The newest valid record among the cookies called `name` (a host-only and a domain cookie may coexist). */
-export function readRecord(doc, name, now) {
-  let best = null;
+/**
+ * The readable records among the cookies called `name`, newest first (a host-only and a domain
+ * cookie may coexist). Unverified: the order only says which to verify first.
+ */
+export function readRecords(doc, name, now) {
+  const records = [];
   for (const pair of doc.cookie.split(';')) {
     const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    const record = parseRecord(pair.slice(eq + 1).trim(), now);
-    if (record && (!best || isNewer(record.claims, best.claims))) best = record;
+    const record = eq > 0 && pair.slice(0, eq).trim() === name && parseRecord(pair.slice(eq + 1).trim(), now);
+    if (record) records.push(record);
   }
-  return best;
+  return records.sort((a, b) => (b.claims.iat || 0) - (a.claims.iat || 0) || b.claims.exp - a.claims.exp);
 }
-
-const isNewer = (a, b) => ((a.iat || 0) - (b.iat || 0) || a.exp - b.exp) > 0;
 
 /**
  * The `document.cookie` assignment storing `token` until `expiresAt` (ms); an empty value with

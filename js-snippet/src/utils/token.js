@@ -1,17 +1,73 @@
-/** Reads the claims of the server's consent token (a compact JWS); checking its signature is the server's job. */
-
 /**
- * The decoded payload of a compact JWS, or null when it is not base64url-encoded JSON of an object.
- * Null rather than an exception: a damaged cookie must read as "no consent", never break the page.
+ * The server's consent token (a compact JWS): its parts, and the claim rules under which this page
+ * may act on it. Nothing here trusts a payload: `core/verifier.js` checks the signature first.
  */
-export function decodePayload(token) {
+
+const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
+
+/** The bytes of a base64url segment; throws on anything else. */
+export const segmentBytes = (segment) =>
+  Uint8Array.from(atob(segment.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+const isObject = (value) => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
+
+/** A base64url segment holding UTF-8 JSON of an object, or null. */
+function segmentJson(segment) {
   try {
-    const part = String(token).split('.')[1];
-    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return claims && typeof claims === 'object' && !Array.isArray(claims) ? claims : null;
+    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(segmentBytes(segment)));
+    return isObject(value) ? value : null;
   } catch (_) {
     return null;
   }
+}
+
+/**
+ * The decoded payload of a compact JWS, unverified, or null when it is not base64url-encoded JSON
+ * of an object. Null rather than an exception: a damaged cookie must read as "no consent".
+ */
+export function decodePayload(token) {
+  const part = String(token).split('.')[1];
+  return part ? segmentJson(part) : null;
+}
+
+/**
+ * `{kid, input, signature, claims}` of a compact JWS whose header asks for EdDSA with a key id
+ * (and nothing that would pick another key); null otherwise. The claims are not yet verified.
+ */
+export function parseToken(token) {
+  const parts = JWS.exec(token);
+  const header = parts && segmentJson(parts[1]);
+  const claims = header && segmentJson(parts[2]);
+  if (
+    !claims ||
+    header.alg !== 'EdDSA' ||
+    typeof header.kid !== 'string' ||
+    (header.typ || 'JWT') !== 'JWT' ||
+    ['jku', 'x5u', 'jwk', 'x5c', 'crit'].some((name) => name in header)
+  ) {
+    return null;
+  }
+  try {
+    return { kid: header.kid, input: parts[1] + '.' + parts[2], signature: segmentBytes(parts[3]), claims };
+  } catch (_) {
+    return null;
+  }
+}
+
+/**
+ * Whether verified claims speak for this page's visitor: issued by the service (`issuer`), to this
+ * page's property, about a visitor, not expired at `now` (ms), every decision a boolean.
+ */
+export function claimsAccepted(claims, { issuer, property, now }) {
+  const { purposes, sub, exp } = claims;
+  return (
+    claims.iss === issuer &&
+    claims.prp === property &&
+    typeof sub === 'string' &&
+    /^visitor:./.test(sub) &&
+    Number.isInteger(exp) &&
+    exp * 1000 > now &&
+    isObject(purposes) &&
+    Object.values(purposes).every((decision) => typeof decision === 'boolean')
+  );
 }
