@@ -93,6 +93,15 @@ def test_a_key_revoked_elsewhere_gets_a_401_before_its_body_is_validated(client,
     assert events_written() == 0
 
 
+def test_a_key_revoked_elsewhere_gets_a_401_not_a_403_for_a_scope_it_lacks(client, make_key, app_with, clock):
+    plain = make_key("consents:read")
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert client.post(WRITE_PATH, json=WRITE, headers=headers).status_code == 403
+    revoke_in_another_instance(app_with, clock, plain)
+    assert_refused(client.post(WRITE_PATH, json=WRITE, headers=headers))
+    assert events_written() == 0
+
+
 def test_a_valid_key_still_gets_its_4xx_after_another_key_was_revoked(client, make_key, app_with, clock):
     revoked, kept = make_key("consents:write"), make_key("consents:write", "consents:read")
     assert client.post(WRITE_PATH, json=WRITE, headers={"Authorization": f"Bearer {revoked}"}).status_code == 201
