@@ -12,7 +12,7 @@ import re
 import sys
 from typing import Any, Callable
 
-from flask import request
+from flask import Request, request
 
 from consent_service.errors import ServiceError, ValidationFailed
 
@@ -26,6 +26,8 @@ NOT_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*+"|"[\s\S]*')
 OPENING = frozenset(b"[{")
 CLOSING = frozenset(b"]}")
 NOT_BRACKETS = bytes(sorted(set(range(256)) - OPENING - CLOSING))
+# UTF-8 JSON starts with whitespace or a value, never with these: they begin a UTF-16/32 text or a byte order mark.
+NOT_UTF8_FIRST_BYTES = (b"\x00", b"\xef", b"\xfe", b"\xff")
 
 
 class NotUtf8(ServiceError):
@@ -71,16 +73,23 @@ def refuse_unreadable_json() -> None:
     whose bytes the depth scan cannot read as brackets and quotes; webargs reads UTF-8 only. Then
     the depth (Python's parser would recurse into a RecursionError), then integers longer than
     Python converts (a ValueError that webargs does not catch)."""
-    if not request.is_json:
+    current = request._get_current_object()  # one lookup through the proxy: this runs on every request
+    if not current.is_json:
         return
-    body = request.get_data(cache=True)
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8") or json.detect_encoding(body) != "utf-8":
+    body = current.get_data(cache=True)
+    # What json.detect_encoding reads as anything but UTF-8: a byte order mark, or a NUL in the first two bytes.
+    if body[:1] in NOT_UTF8_FIRST_BYTES or body[1:2] == b"\x00" or (
+            ";" in current.environ.get("CONTENT_TYPE", "") and _charset(current) != "utf-8"):
         raise NotUtf8()
     # JSON cannot nest deeper than it has opening brackets: most bodies need no scan.
     if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(body, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise TooDeeplyNested()
     refuse_long_integers(body)
+
+
+def _charset(current: Request) -> str:
+    charset = current.mimetype_params.get("charset", "utf-8").lower()
+    return "utf-8" if charset == "utf8" else charset
 
 
 def refuse_long_integers(body: bytes) -> None:
