@@ -346,6 +346,7 @@ def service_env(url: str) -> dict:
         "DEMO_PAGE": "false",
         "RATELIMIT_ENABLED": "false",  # the benchmark is one IP on purpose
         "ERASURE_PEPPER": "bench-erasure-pepper-that-is-long-enough",
+        "TOKEN_ISSUER": "http://127.0.0.1:8000",  # servers() sets the port it serves on
     }
 
 

@@ -123,7 +123,7 @@ class Bench:
     def worker(self, poll_interval: float, log) -> subprocess.Popen:
         env = {**os.environ, "FLASK_APP": "wsgi", "CONSENT_ENV": "production", "DATABASE_URL": self.database_url,
                "SECRET_KEY": SECRET_KEY, "KEY_ENCRYPTION_KEYS": self.encryption_key, "ERASURE_PEPPER": ERASURE_PEPPER,
-               "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
+               "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "TOKEN_ISSUER": "http://127.0.0.1:8000"}
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "webhooks", "run", "--batch", str(self.args.batch),
              "--concurrency", str(self.args.concurrency), "--poll-interval", str(poll_interval)],

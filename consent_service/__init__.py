@@ -135,7 +135,7 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     from consent_service import logs, metrics, ratelimits, security_headers
     from consent_service.apikeys.auth import refuse_keys_in_query
     from consent_service.cookie_session import CookieSessionInterface
-    from consent_service.request_guards import refuse_deep_json, refuse_nul_characters, refuse_unpaired_surrogates
+    from consent_service.request_guards import refuse_nul_characters, refuse_unpaired_surrogates, refuse_unreadable_json
     from consent_service.banner.api import blp as banner_blp
 
     app.session_interface = CookieSessionInterface()
@@ -144,7 +144,7 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     security_headers.init_app(app, secure_cookies=settings.env == "production")
     ratelimits.init_app(app, settings, banner=banner_blp)
     app.before_request(refuse_keys_in_query)
-    app.before_request(refuse_deep_json)
+    app.before_request(refuse_unreadable_json)
     app.before_request(refuse_nul_characters)
     app.before_request(refuse_unpaired_surrogates)
 

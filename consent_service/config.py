@@ -1,6 +1,7 @@
 """One settings object, read from the environment and validated when the app is created."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -8,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -53,6 +55,55 @@ def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw not in ("1", "true", "yes", "0", "false", "no"):
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
     return raw in ("1", "true", "yes")
+
+
+def _development_issuer(host: str, port: str) -> str:
+    """Outside production, the address `make run` serves on; a wildcard bind is reached on loopback."""
+    if _is_unspecified(host):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _is_unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return host == ""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_public_base_url(url: str) -> None:
+    """TOKEN_ISSUER in production: set, absolute, a named host, https (plain http only on loopback)."""
+    example = "e.g. TOKEN_ISSUER=https://consent.example.com"
+    if not url:
+        raise ConfigError(
+            "TOKEN_ISSUER must be set when CONSENT_ENV=production: the public https URL of the service "
+            f"({example}); tokens carry it as their issuer and emailed links start with it"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port
+    except ValueError:
+        raise ConfigError(f"TOKEN_ISSUER is not a URL ({example}), got {url!r}") from None
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password or parts.query \
+            or parts.fragment:
+        raise ConfigError(f"TOKEN_ISSUER must be an https URL with a host and nothing after the path ({example}), "
+                          f"got {url!r}")
+    if _is_unspecified(host):
+        raise ConfigError(f"TOKEN_ISSUER names no host anyone can reach ({host}); set the public URL ({example})")
+    if parts.scheme != "https" and not _is_loopback(host):
+        raise ConfigError(f"TOKEN_ISSUER must use https in production ({example}), got {url!r}")
+    if _is_loopback(host):
+        log.warning("TOKEN_ISSUER is a loopback URL (%s): only this machine can open its links", url)
 
 
 def _check_rate_limit(name: str, value: str) -> None:
@@ -138,7 +189,9 @@ class Settings:
             secret_key=environ.get("SECRET_KEY", ""),
             secret_key_fallbacks=_split(environ.get("SECRET_KEY_FALLBACKS", "")),
             key_encryption_keys=_split(environ.get("KEY_ENCRYPTION_KEYS", "")),
-            token_issuer=environ.get("TOKEN_ISSUER", f"http://{host}:{port}").rstrip("/"),
+            # Production has no default: a bind address (HOST=0.0.0.0) is not where anyone reaches the service.
+            token_issuer=(environ.get("TOKEN_ISSUER", "").strip()
+                          or ("" if env == "production" else _development_issuer(host, port))).rstrip("/"),
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600),
             token_max_ttl_seconds=_int(environ, "TOKEN_MAX_TTL_SECONDS", 400 * 86400),
             signing_key_cache_seconds=_int(environ, "SIGNING_KEY_CACHE_SECONDS", 60, minimum=0),
@@ -197,6 +250,8 @@ class Settings:
         if missing and self.env == "production":
             names = ", ".join(name.upper() for name in missing)
             raise ConfigError(f"{names} must be set when CONSENT_ENV=production")
+        if self.env == "production":
+            _check_public_base_url(self.token_issuer)
         if missing:
             settings = self._with_development_secrets(missing)
         for key in settings.key_encryption_keys:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import StatementError
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("consent_service.access")
 # "<any(visitor, customer):kind>" is logged as "<kind>".
 CONVERTER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
@@ -204,7 +204,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start():
         offered = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = offered if REQUEST_ID_PATTERN.match(offered) else uuid.uuid4().hex
+        g.request_id = offered if REQUEST_ID_PATTERN.fullmatch(offered) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request

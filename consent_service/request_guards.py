@@ -1,12 +1,18 @@
-"""Checks every request passes before any view: JSON nested at most MAX_JSON_DEPTH deep, no NUL characters
-anywhere (PostgreSQL text cannot hold them), and no unpaired surrogate in JSON text (not Unicode: it cannot be
-encoded, so hashing or storing it would fail)."""
+"""Checks every request passes before any view: JSON bodies in UTF-8 only, nested at most MAX_JSON_DEPTH
+deep, with numbers the parser reads; no NUL characters anywhere (PostgreSQL text cannot hold them), and no
+unpaired surrogate in JSON text (not Unicode: it cannot be encoded, so hashing or storing it would fail).
+
+JSON bodies are parsed in two places, both after these guards: webargs (webargs.core.parse_json, for every
+@blp.arguments body) and Flask's request.get_json (json.loads; the NUL and surrogate guards below, and the
+idempotency fingerprint of consent writes)."""
 from __future__ import annotations
 
+import json
 import re
+import sys
 from typing import Any, Callable
 
-from flask import request
+from flask import Request, request
 
 from consent_service.errors import ServiceError, ValidationFailed
 
@@ -20,6 +26,18 @@ NOT_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*+"|"[\s\S]*')
 OPENING = frozenset(b"[{")
 CLOSING = frozenset(b"]}")
 NOT_BRACKETS = bytes(sorted(set(range(256)) - OPENING - CLOSING))
+# UTF-8 JSON starts with whitespace or a value, never with these: they begin a UTF-16/32 text or a byte order mark.
+NOT_UTF8_FIRST_BYTES = (b"\x00", b"\xef", b"\xfe", b"\xff")
+
+
+class NotUtf8(ServiceError):
+    status, code = 415, "unsupported_media_type"
+    message = "JSON bodies must be UTF-8 (RFC 8259), without a byte order mark."
+
+
+class NumberTooLong(ServiceError):
+    status, code = 400, "bad_request"
+    message = "A number in the JSON body has more digits than the service reads."
 
 
 class TooDeeplyNested(ServiceError):
@@ -48,14 +66,44 @@ def json_depth(body: bytes, *, limit: int) -> int:
     return deepest
 
 
-def refuse_deep_json() -> None:
-    """Before anything parses the body: Python's JSON parser would recurse into a RecursionError (a 500)."""
-    if not request.is_json:
+def refuse_unreadable_json() -> None:
+    """Before anything parses the body, refuse what would make a parser fail with a 500.
+
+    Only UTF-8 is read: json.loads also decodes UTF-16 and UTF-32 (and a UTF-8 byte order mark),
+    whose bytes the depth scan cannot read as brackets and quotes; webargs reads UTF-8 only. Then
+    the depth (Python's parser would recurse into a RecursionError), then integers longer than
+    Python converts (a ValueError that webargs does not catch)."""
+    current = request._get_current_object()  # one lookup through the proxy: this runs on every request
+    if not current.is_json:
         return
-    body = request.get_data(cache=True)
+    body = current.get_data(cache=True)
+    # What json.detect_encoding reads as anything but UTF-8: a byte order mark, or a NUL in the first two bytes.
+    if body[:1] in NOT_UTF8_FIRST_BYTES or body[1:2] == b"\x00" or (
+            ";" in current.environ.get("CONTENT_TYPE", "") and _charset(current) != "utf-8"):
+        raise NotUtf8()
     # JSON cannot nest deeper than it has opening brackets: most bodies need no scan.
     if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(body, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise TooDeeplyNested()
+    refuse_long_integers(body)
+
+
+def _charset(current: Request) -> str:
+    charset = current.mimetype_params.get("charset", "utf-8").lower()
+    return "utf-8" if charset == "utf8" else charset
+
+
+def refuse_long_integers(body: bytes) -> None:
+    """A body shorter than the interpreter's integer digit limit cannot exceed it: most bodies need no scan;
+    a run of digits that long is parsed once here to tell a number from a string."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(body) <= limit or re.search(rb"[0-9]{%d}" % (limit + 1), body) is None:
+        return
+    try:
+        json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return  # not JSON: the parsers answer 400 themselves
+    except ValueError:
+        raise NumberTooLong(f"Numbers in JSON may have at most {limit} digits.") from None
 
 
 class NulCharacter(ValidationFailed):
@@ -74,8 +122,8 @@ def _holds(value: Any, bad: Callable[[str], bool] = lambda text: NUL in text) ->
 
 
 def _may_hold_nul(body: bytes) -> bool:
-    """Parsed JSON holds a NUL only from a NUL byte or its escape in the text (a UTF-16 or UTF-32 body
-    is full of NUL bytes, so it is always parsed and searched); most bodies need no parsing here."""
+    """Parsed JSON holds a NUL only from a NUL byte or its escape in the (UTF-8: refuse_unreadable_json
+    ran first) text; most bodies need no parsing here."""
     return b"\x00" in body or b"\\u0000" in body
 
 
@@ -111,8 +159,8 @@ def _unpaired_surrogate(text: str) -> bool:
 
 def refuse_unpaired_surrogates() -> None:
     """A 422 instead of a 500 from the first hash or query that encodes the text. Path and query
-    values are decoded by Werkzeug with replacement, so only JSON (an escape, or another encoding,
-    whose NUL bytes give it away as for refuse_nul_characters) can carry one."""
+    values are decoded by Werkzeug with replacement, so only JSON can carry one, as an escape (the body
+    is UTF-8: refuse_unreadable_json ran first)."""
     if not request.is_json:
         return
     body = request.get_data(cache=True)

@@ -6,9 +6,10 @@ from typing import Callable
 
 from flask import g, request
 from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
 
 from consent_service.apikeys import service
-from consent_service.errors import ErrorSchema, Forbidden, KeyInQueryString, Unauthorized
+from consent_service.errors import ErrorSchema, Forbidden, KeyInQueryString, ServiceError, Unauthorized
 from consent_service.extensions import db
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
@@ -39,6 +40,9 @@ def require_scope(
     read confirms it is current; a hot view instead has its service read the generation with its
     own data (`confirms_generation=True`), and a stale snapshot there means: roll back, reload,
     authenticate again and redo. Either way a key revoked anywhere is refused on the next request.
+    A hot view that answers before its service read (a 4xx for the body, a 403 for the scope) has
+    the snapshot confirmed by one small read first, so a revoked key gets its 401, never a 422;
+    an idempotent replay confirms it with the read of the stored answer (consents/idempotency.py).
 
     `read_only` views write nothing: their statements run outside a transaction (autocommit), which
     spares the BEGIN and ROLLBACK round trips around them; each statement still sees committed data
@@ -58,9 +62,14 @@ def require_scope(
                     snapshot.confirm(generations.current_generation(session=db.session))
                 g.snapshot = snapshot
                 g.principal = _authenticate(snapshot, failures)
-                if scope.value not in g.principal.scopes:
-                    raise Forbidden(f"This key lacks the {scope.value!r} scope.")
-                return view(*args, **kwargs)
+                try:
+                    if scope.value not in g.principal.scopes:
+                        raise Forbidden(f"This key lacks the {scope.value!r} scope.")
+                    return view(*args, **kwargs)
+                except (ServiceError, HTTPException) as refusal:
+                    if confirms_generation and _client_error(refusal):
+                        _confirm_before_refusing(snapshot)
+                    raise
 
             try:
                 return runtime().snapshots.run(session=db.session, work=attempt)
@@ -74,6 +83,21 @@ def require_scope(
         return blp.alt_response(403, schema=ErrorSchema, description=f"Key lacks the {scope.value} scope")(documented)
 
     return decorator
+
+
+def _client_error(error: ServiceError | HTTPException) -> bool:
+    status = error.status if isinstance(error, ServiceError) else error.code
+    return status is not None and 400 <= status < 500
+
+
+def _confirm_before_refusing(snapshot: Snapshot) -> None:
+    """On a refusal's path only: raise StaleSnapshot (the request is redone on a fresh snapshot, which
+    authenticates again) if the generation moved. The request's work is rolled back first: it is
+    refused anyway, and a failed transaction could not run the read."""
+    if snapshot.final:
+        return
+    db.session.rollback()
+    snapshot.confirm(generations.current_generation(session=db.session))
 
 
 def _authenticate(snapshot: Snapshot, failures: AuthFailures) -> service.Principal:

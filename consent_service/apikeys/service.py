@@ -19,7 +19,7 @@ from consent_service.vocabulary import Scope
 
 ALPHABET = string.ascii_letters + string.digits
 KEY_PREFIX = "sk_"
-KEY_PATTERN = re.compile(r"^(sk_[a-z0-9]{8})_([A-Za-z0-9]{32})([A-Za-z0-9]{6})$")
+KEY_PATTERN = re.compile(r"(sk_[a-z0-9]{8})_([A-Za-z0-9]{32})([A-Za-z0-9]{6})")
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _principal(entry: KeyEntry | None, presented: str) -> Principal:
 
 
 def _prefix_of(presented: str) -> str:
-    match = KEY_PATTERN.match(presented)
+    match = KEY_PATTERN.fullmatch(presented)
     if match is None or not hmac.compare_digest(_checksum(match.group(1) + match.group(2)), match.group(3)):
         raise Unauthorized()
     return match.group(1)

@@ -87,6 +87,7 @@ class ConsentEvents(MethodView):
             # Without a key the ledger's write is the request's only one: a statement that commits by itself.
             produce=produce if key else lambda: outside_transaction(db.session(), produce),
             now=moment,
+            snapshot=current_snapshot(),
         )
         response = jsonify(answer.body)
         response.status_code = answer.status

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_service.consents.models import IdempotencyRecord
 from consent_service.errors import Conflict, ValidationFailed
+from consent_service.generations.service import Snapshot, generation_value
 
 MAX_KEY_LENGTH = 255
 
@@ -51,16 +53,26 @@ def run_once(
     fingerprint: Callable[[], str],
     produce: Callable[[], Answer],
     now: datetime,
+    snapshot: Snapshot,
 ) -> Answer:
     """Run `produce` and commit, or replay what the first request with this key answered.
-    The request's `fingerprint` is only worked out for a request that has a key."""
+    The request's `fingerprint` is only worked out for a request that has a key.
+
+    `produce` confirms the caller's snapshot (the one its API key was authenticated with) with its
+    own read; a replay does not produce, so the stored answer is read with the generation and the
+    snapshot confirmed before anything is replayed: a key revoked by another process replays nothing."""
     if key is None:
         answer = produce()
         session.commit()
         return answer
     request_fingerprint = fingerprint()
-    stored = session.get(IdempotencyRecord, (api_key_id, validate_key(key)))
-    if stored is not None:
+    found = session.execute(
+        select(IdempotencyRecord, generation_value()).where(
+            IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == validate_key(key))
+    ).one_or_none()
+    if found is not None:
+        stored, generation = found
+        snapshot.confirm(generation)
         return _replay(stored, request_fingerprint)
     answer = produce()
     session.add(

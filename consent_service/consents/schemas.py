@@ -6,11 +6,12 @@ import ipaddress
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from consent_service.patterns import FullMatch
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
 
-PURPOSE_KEY = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="Not a purpose key.")
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
-DESTINATION = validate.Regexp(r"^([A-Z]{2}|\*)$", error="A country code such as US, or * for every destination.")
+PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
+COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
+DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
 # A subject's or an organization's id, as the caller knows it.
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
@@ -205,8 +206,8 @@ class CheckRequestSchema(ma.Schema):
 # included). Anything unusual (a wrong type, a value out of bounds, an unknown or missing field) gives
 # None, and the schema decides and words the errors. tests/consents/test_plain_loads.py holds them equal.
 
-def _text_matching(pattern: validate.Regexp):
-    return lambda value: type(value) is str and pattern.regex.match(value) is not None
+def _text_matching(pattern: FullMatch):
+    return pattern.matches
 
 
 def _text_within(length: validate.Length):

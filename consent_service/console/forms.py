@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
 from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.patterns import FullMatch
 from consent_service.errors import ValidationFailed
 from consent_service.notices.service import KINDS
 from consent_service.vocabulary import SubjectKind
@@ -28,7 +29,7 @@ class SignInForm(_Form):
 
 
 class PropertyForm(_Form):
-    language = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2}$"))
+    language = fields.String(required=True, validate=FullMatch(r"[a-z]{2}"))
     allowed_origins = fields.String(load_default="", validate=validate.Length(max=MAX_ORIGINS * 300))
 
 
@@ -56,7 +57,7 @@ class ErasureForm(SubjectForm):
 
 
 class ReplayForm(_Form):
-    delivery = fields.String(load_default=None, validate=validate.Regexp(r"^(dlv|msg)_[A-Za-z0-9]{1,36}$"))
+    delivery = fields.String(load_default=None, validate=FullMatch(r"(dlv|msg)_[A-Za-z0-9]{1,36}"))
     failed = fields.Boolean(load_default=False, truthy={"on", "true", "1"}, falsy={"", "off", "false", "0"})
 
     @ma.validates_schema

@@ -20,7 +20,7 @@ from consent_service.purposes import service as purposes
 DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
 BANNER_CATEGORIES = ("cookie", "communication")
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
-LANGUAGE = re.compile(r"^[a-z]{2}$")
+LANGUAGE = re.compile(r"[a-z]{2}")
 
 
 class UnknownProperty(NotFound):
@@ -171,7 +171,7 @@ def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: da
             values["purposes"] = ["necessary", *values["purposes"]]
     if "texts" in values:
         errors.update(builtin_texts.validate_overrides(values["texts"]))
-    if "default_language" in values and not LANGUAGE.match(values["default_language"]):
+    if "default_language" in values and not LANGUAGE.fullmatch(values["default_language"]):
         errors["default_language"] = ["A two-letter ISO 639-1 code such as en."]
     for field in ("accept_lifetime_days", "reject_lifetime_days"):
         if field in values and not 1 <= values[field] <= MAX_LIFETIME_DAYS:

@@ -10,4 +10,4 @@ from consent_service.runtime import runtime
 def country_from_cdn() -> str | None:
     header = runtime().settings.country_header
     value = request.headers.get(header, "").strip().upper() if header else ""
-    return value if COUNTRY_CODE.match(value) else None
+    return value if COUNTRY_CODE.fullmatch(value) else None

@@ -17,8 +17,8 @@ from consent_service.config import ConfigError
 from consent_service.vocabulary import Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-PURPOSE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+PURPOSE_KEY = re.compile(r"[a-z][a-z0-9_]{1,63}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class _Reader:
         if not isinstance(value, list):
             raise self.fail(where, "must be a list of country codes")
         for index, country in enumerate(value):
-            if not isinstance(country, str) or not COUNTRY_CODE.match(country):
+            if not isinstance(country, str) or not COUNTRY_CODE.fullmatch(country):
                 raise self.fail(f"{where}[{index}]", f"{country!r} is not an ISO 3166 alpha-2 code")
         return value
 
@@ -121,7 +121,7 @@ class _Reader:
         return frozenset(value)
 
     def purposes(self, value: Any, where: str) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(p, str) and PURPOSE_KEY.match(p) for p in value):
+        if not isinstance(value, list) or not all(isinstance(p, str) and PURPOSE_KEY.fullmatch(p) for p in value):
             raise self.fail(where, "must be a list of purpose keys")
         return value
 

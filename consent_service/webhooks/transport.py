@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from consent_service.webhooks.addresses import refusal
 
 USER_AGENT = "consent-service-webhooks/1"
 MAX_URL_LENGTH = 2000
@@ -45,8 +46,12 @@ def check_url(url: str, *, allow_private: bool) -> str:
     except ValueError:
         raise TargetRefused("The port is not a number between 0 and 65535.") from None
     host = parts.hostname.lower().rstrip(".")
-    if not allow_private and (host == "localhost" or host.endswith(".localhost") or _private_literal(host)):
-        raise TargetRefused("Private, loopback and link-local addresses may not receive webhooks.")
+    if not allow_private:
+        if host == "localhost" or host.endswith(".localhost"):
+            raise TargetRefused("Private, loopback and link-local addresses may not receive webhooks.")
+        refused = _literal_refusal(parts.hostname)
+        if refused:
+            raise TargetRefused(f"Only public addresses may receive webhooks, not {refused}.")
     return url
 
 
@@ -92,8 +97,11 @@ def _resolve(host: str, port: int, *, allow_private: bool) -> list[tuple[int, tu
     except OSError as error:
         raise DeliveryFailed(f"cannot resolve {host}: {error}") from None
     addresses = [(family, sockaddr) for family, _, _, _, sockaddr in infos]
-    if not allow_private and not all(_public(sockaddr[0]) for _, sockaddr in addresses):
-        raise TargetRefused(f"{host} resolves to a private, loopback or link-local address")
+    if not allow_private:
+        for _, sockaddr in addresses:
+            refused = _address_refusal(sockaddr)
+            if refused:
+                raise TargetRefused(f"{host} resolves to an address that may not receive webhooks: {refused}")
     return addresses
 
 
@@ -120,15 +128,21 @@ def _abort(current: list[socket.socket], fired: threading.Event) -> None:
             pass  # already closed or never connected: nothing left to interrupt
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+def _address_refusal(sockaddr: tuple) -> str | None:
+    """Why a resolved address may not be connected to; an IPv6 scope id (sockaddr[3]) makes it link-scoped."""
+    if len(sockaddr) == 4 and sockaddr[3]:
+        return "a scoped (zone) address"
+    return refusal(sockaddr[0])
 
 
-def _private_literal(host: str) -> bool:
+def _literal_refusal(host: str) -> str | None:
+    """For a host written as an address (in any form the resolver reads as one: 127.1, 2130706433,
+    0x7f.0.0.1, [fe80::1%eth0]), why it is refused; None for a name, checked when it is resolved.
+    AI_NUMERICHOST parses without asking any DNS server."""
+    if "%" in host:
+        return "a scoped (zone) address"
     try:
-        return not _public(host.strip("[]"))
-    except ValueError:
-        return False  # a name, checked when it is resolved
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError):
+        return None
+    return next((reason for reason in (_address_refusal(info[4]) for info in infos) if reason), None)

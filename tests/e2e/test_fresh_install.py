@@ -31,7 +31,8 @@ def test_install_and_start_as_the_dockerfile_does(tmp_path):
     env = {"PATH": f"{environment / 'bin'}:/usr/bin:/bin", "FLASK_APP": "wsgi", "CONSENT_ENV": "production",
            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'consent.db'}", "SECRET_KEY": "install-secret-key-long-enough-for-prod",
-           "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY, "ERASURE_PEPPER": "install-pepper-long-enough-for-production"}
+           "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY, "ERASURE_PEPPER": "install-pepper-long-enough-for-production",
+           "TOKEN_ISSUER": f"http://127.0.0.1:{port}"}
     migrated = subprocess.run(["flask", "db", "upgrade"], env=env, cwd=app_dir, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     log = run_logs.service_log("gunicorn-fresh-install")

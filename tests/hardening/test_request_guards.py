@@ -25,13 +25,16 @@ def test_nul_in_query_path_and_body_is_a_422(client, auth):
         assert response.json["code"] == "validation_error"
 
 
-def test_nul_is_found_in_any_json_encoding_and_its_spelled_out_escape_is_not_a_nul(client, auth):
+def test_nul_is_found_in_json_and_its_spelled_out_escape_is_not_a_nul(client, auth):
     headers = auth("consents:write") | {"Content-Type": "application/json"}
     body = '{"events": [{"purpose": "marketing", "decision": "granted", "method": "api"}], "notice_version": "%s"}'
-    for encoding in ("utf-8", "utf-16", "utf-32-le"):
+    response = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers,
+                           data=(body % "v\\u00001").encode())
+    assert response.status_code == 422 and response.json["code"] == "validation_error", response.json
+    for encoding in ("utf-16", "utf-32-le"):  # only UTF-8 is read (tests/hardening/test_json_bodies.py)
         response = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers,
                                data=(body % "v\\u00001").encode(encoding))
-        assert response.status_code == 422 and response.json["code"] == "validation_error", (encoding, response.json)
+        assert response.status_code == 415, (encoding, response.json)
     # A backslash followed by "u0000" is six plain characters, no NUL: the request goes through.
     response = client.post("/v1/subjects/customer/c-1/consent-events", headers=headers,
                            data=(body % "v\\\\u00001").encode())
@@ -45,7 +48,7 @@ def test_an_unpaired_surrogate_escape_is_a_422_and_a_paired_one_is_text(client, 
     check = '{"subject": {"kind": "customer", "id": "c-%s"}, "purposes": ["marketing"]}'
     write = '{"events": [{"purpose": "marketing", "decision": "granted", "method": "api"}], "notice_version": "v%s"}'
     for path, body in (("/v1/checks", check), ("/v1/subjects/customer/c-1/consent-events", write)):
-        for escape, encoding in (("\\ud800", "utf-8"), ("\\uDFFF", "utf-8"), ("\\udbff", "utf-16")):
+        for escape, encoding in (("\\ud800", "utf-8"), ("\\uDFFF", "utf-8"), ("\\udbff", "utf-8")):
             response = client.post(path, headers=headers, data=(body % escape).encode(encoding))
             assert response.status_code == 422, (path, escape, response.json)
             assert response.json["code"] == "validation_error" and "json" in response.json["errors"]

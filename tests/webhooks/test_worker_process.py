@@ -29,6 +29,7 @@ def start_worker(database_url: str, log) -> subprocess.Popen:
         "SECRET_KEY": "worker-secret-key-long-enough-for-production-use",
         "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "ERASURE_PEPPER": "worker-erasure-pepper-long-enough-for-production",
+        "TOKEN_ISSUER": "http://127.0.0.1:8000",
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
         "WEBHOOK_TIMEOUT_SECONDS": "1",  # so a dead worker's lease ends within seconds
     }
