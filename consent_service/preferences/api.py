@@ -1,8 +1,6 @@
 """HTTP endpoints for email senders: preference links for a customer, and double opt-in requests."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence
@@ -16,6 +14,7 @@ from consent_service.preferences.schemas import (
     PreferenceLinksSchema,
 )
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 blp = Blueprint(
