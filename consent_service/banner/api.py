@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from flask_smorest import Blueprint
 
 from consent_service.banner import service as banner
 from consent_service.banner import texts
@@ -17,6 +16,7 @@ from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
 from consent_service.regimes.request_country import country_from_cdn, visitor_regime
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Method
 
 blp = Blueprint("banner", __name__, url_prefix="/v1/banner", description="The banner's configuration and choices (publishable key).")
