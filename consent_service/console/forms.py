@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from consent_service.consents.schemas import PURPOSE_KEY
 from consent_service.errors import ValidationFailed
 from consent_service.notices.service import KINDS
+from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import SubjectKind
 
 MAX_ORIGINS = 50
@@ -43,11 +44,11 @@ class NoticeForm(_Form):
 
 class SubjectForm(_Form):
     kind = fields.String(required=True, validate=validate.OneOf([kind.value for kind in SubjectKind]))
-    id = fields.String(required=True, validate=SUBJECT_ID)
+    id = SubjectId(required=True, validate=SUBJECT_ID)
 
 
 class ErasureForm(SubjectForm):
-    confirm = fields.String(required=True, validate=SUBJECT_ID)
+    confirm = SubjectId(required=True, validate=SUBJECT_ID)
 
     @ma.validates_schema
     def _typed_again(self, data: dict, **_: Any) -> None:

@@ -49,7 +49,7 @@ def preference_links(body: dict):
     }
 
 
-@blp.route("/subjects/customer/<string(maxlength=255):subject_id>/double-opt-in", methods=["POST"])
+@blp.route("/subjects/customer/<subject_id:subject_id>/double-opt-in", methods=["POST"])
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(DoubleOptInRequestSchema)
 @blp.response(201, DoubleOptInSchema)

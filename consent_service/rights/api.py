@@ -55,7 +55,7 @@ def restrict(body: dict, kind: str, subject_id: str):
     return {"subject": {"kind": kind, "id": subject_id}, "restricted": subject.restricted, "since": subject.restricted_at}
 
 
-@blp.route("/subjects/customer/<string(maxlength=255):subject_id>/links", methods=["POST"])
+@blp.route("/subjects/customer/<subject_id:subject_id>/links", methods=["POST"])
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(LinkSchema)
 @blp.response(201, LinkOutSchema)
