@@ -11,7 +11,7 @@ from consent_service.vocabulary import Regime
 def country_from_cdn() -> str | None:
     header = runtime().settings.country_header
     value = request.headers.get(header, "").strip().upper() if header else ""
-    return value if COUNTRY_CODE.match(value) else None
+    return value if COUNTRY_CODE.fullmatch(value) else None
 
 
 def visitor_regime(rules: RegimeRules, *, claimed_country: str | None = None) -> Regime:

@@ -126,7 +126,7 @@ class _Reader:
         if not isinstance(value, list):
             raise self.fail(where, "must be a list of country codes")
         for index, country in enumerate(value):
-            if not isinstance(country, str) or not COUNTRY_CODE.match(country):
+            if not isinstance(country, str) or not COUNTRY_CODE.fullmatch(country):
                 raise self.fail(f"{where}[{index}]", f"{country!r} is not an ISO 3166 alpha-2 code")
         return value
 
