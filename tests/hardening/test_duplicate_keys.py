@@ -71,7 +71,9 @@ def test_every_api_blueprint_parses_strictly(app):
 def test_loads_refuses_a_repeat_in_any_object_and_nothing_else():
     assert loads(b'{"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}') == {"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}
     assert loads('{"a": 1, "A": 2}') == {"a": 1, "A": 2}
-    for body, key in (('{"a": 1, "a": 1}', "a"), ('{"": 1, "": 2}', ""), ('[{"x": {"y": 1, "y": 2}}]', "y"), ('{"\\u0061": 1, "a": 2}', "a")):
+    repeats = (('{"a": 1, "a": 1}', "a"), ('{"": 1, "": 2}', ""), ('[{"x": {"y": 1, "y": 2}}]', "y"),
+               ('{"\\u0061": 1, "a": 2}', "a"))
+    for body, key in repeats:
         with pytest.raises(DuplicateKey) as refused:
             loads(body)
         assert refused.value.key == key
