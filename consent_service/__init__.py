@@ -118,10 +118,12 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.purposes.api import blp as purposes_blp
     from consent_service.reports.api import blp as reports_blp
     from consent_service.rights.api import blp as rights_blp
+    from consent_service.subjects.schemas import register_subject_converter
     from consent_service.tokens.api import blp as tokens_blp
     from consent_service.webhooks.api import blp as webhooks_blp
 
     register_signed_converter(app, api)
+    register_subject_converter(app, api)
     for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, notices_blp, webhooks_blp,
                       site_blp, ops_blp, metrics_blp, preferences_blp, preference_pages_blp, rights_blp,
                       reports_blp):
@@ -156,9 +158,10 @@ def _register_commands(app: Flask) -> None:
     from consent_service.properties.cli import properties_group
     from consent_service.reports.cli import reports_group
     from consent_service.retention.cli import retention_group
+    from consent_service.subjects.cli import subjects_group
     from consent_service.tokens.cli import signing_keys
     from consent_service.webhooks.cli import webhooks_group
 
     for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group,
-                  reports_group):
+                  reports_group, subjects_group):
         app.cli.add_command(group)

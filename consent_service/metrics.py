@@ -6,13 +6,13 @@ import time
 from typing import Iterable
 
 from flask import Flask, Response, current_app, g, has_app_context, request
-from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from consent_service.logs import route_pattern
+from consent_service.strict_json import Blueprint
 
 EXTENSION_NAME = "consent_service.metrics"
 # Set by gunicorn's environment: every worker writes its samples there and /metrics sums them all.

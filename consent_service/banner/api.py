@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from flask_smorest import Blueprint
 
 from consent_service.banner import service as banner
 from consent_service.banner import texts, verification
@@ -22,8 +21,9 @@ from consent_service.extensions import db
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
-from consent_service.regimes.request_country import country_from_cdn
+from consent_service.regimes.request_country import country_from_cdn, visitor_regime
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Method
 
 blp = Blueprint("banner", __name__, url_prefix="/v1/banner", description="The banner's configuration and choices (publishable key).")
@@ -91,9 +91,10 @@ def config(query: dict, property_key: str):
         available=texts.languages(prop.texts),
         default=prop.default_language,
     )
-    country = query.get("country") or country_from_cdn()
     rules = runtime().rules
-    shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language, regime=rules.regime_for(country), rules=rules)
+    # The CDN's country decides; the page's data-country can only ask for a stricter regime.
+    regime = visitor_regime(rules, claimed_country=query.get("country"))
+    shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language, regime=regime, rules=rules)
     runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
     keys = verification.token_keys(session=db.session, keystore=runtime().keystore,
                                    published=g.banner_snapshot.signing_keys, issuer=runtime().settings.token_issuer,
@@ -131,6 +132,7 @@ def choose(body: dict, property_key: str):
             token=body.get("token"),
             gpc=body["gpc"] or request.headers.get("Sec-GPC") == "1",
             country=country_from_cdn(),
+            regime=visitor_regime(runtime().rules),
             evidence=evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None),
         ),
         rules=runtime().rules,

@@ -11,7 +11,9 @@ from consent_service.tokens.schemas import JwkSchema
 
 class BannerQuerySchema(ma.Schema):
     lang = fields.String(validate=validate.Length(2, 35), metadata={"description": "e.g. de or de-AT"})
-    country = fields.String(validate=COUNTRY)
+    country = fields.String(validate=COUNTRY, metadata={
+        "description": "The page's idea of the visitor's country: it can only make the regime stricter than the "
+                       "one of the CDN's country header (or the default regime), never laxer."})
 
 
 class ShownPurposeSchema(ma.Schema):

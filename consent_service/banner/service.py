@@ -36,6 +36,11 @@ class UnknownBannerVersion(ValidationFailed):
     code = "unknown_banner_version"
 
 
+class BannerRegimeNotApplicable(ValidationFailed):
+    code = "banner_regime_not_applicable"
+    message = "This banner was shown under a less protective regime than the one that applies to this visitor."
+
+
 class OriginNotAllowed(Forbidden):
     code = "origin_not_allowed"
     message = "This origin is not allowed for this property."
@@ -62,6 +67,8 @@ class Choice:
     gpc: bool
     country: str | None
     evidence: dict[str, str]
+    # The regime the server applies to this visitor now (visitor_regime), never one the client names.
+    regime: Regime
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ def record_choice(
 ) -> ChoiceResult:
     """Write the visitor's choice as events on the banner they saw, and issue their cookie token."""
     shown = _shown_banner(session, versions, prop, choice)
+    _require_applicable_regime(rules, shown, choice)
     refusable = [p["key"] for p in shown.content["purposes"] if p["refusable"]]
     unknown = {f"choices.{key}": ["Not a refusable purpose of this banner."] for key in choice.choices if key not in refusable}
     if unknown:
@@ -283,6 +291,16 @@ def _shown_banner(session: Session, versions: VersionLedger, prop: PropertyEntry
             errors={"notice_version": [f"This banner showed notice version {shown.notice_version}."]},
         )
     return shown
+
+
+def _require_applicable_regime(rules: RegimeRules, shown: ShownBanner, choice: Choice) -> None:
+    """The choice is recorded under the regime of the banner shown, which must be at least as protective as the
+    one the server applies now: a banner with boxes pre-ticked under opt-out never records an opt-in grant."""
+    applies = choice.regime
+    if not rules.at_least_as_protective(Regime(shown.regime), applies):
+        raise BannerRegimeNotApplicable(
+            errors={"banner_version": [f"This visitor's regime is {applies.value}: fetch the banner again and show it."]}
+        )
 
 
 def _returning_visitor(

@@ -8,11 +8,11 @@ from pathlib import Path
 import marshmallow as ma
 
 from flask import abort, render_template, request, send_file
-from flask_smorest import Blueprint
 
 from consent_service.extensions import db
 from consent_service.properties import service as properties
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 
 blp = Blueprint("site", __name__, description="The banner script and the demo page.")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from consent_service.apikeys.auth import current_principal, current_snapshot, require_scope
 from consent_service.clock import now
@@ -25,6 +24,7 @@ from consent_service.extensions import db
 from consent_service.metrics import count_check_answers
 from consent_service.regimes.request_country import country_from_cdn
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
 from consent_service.preferences import service as preferences
 from consent_service.preferences.links import app_signer

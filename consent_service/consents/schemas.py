@@ -7,6 +7,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.patterns import FullMatch
+from consent_service.subjects.identifiers import canonical
+from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
 
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
@@ -39,7 +41,7 @@ def gpc_field() -> fields.Boolean:
 
 class SubjectRefSchema(ma.Schema):
     kind = fields.Enum(SubjectKind, by_value=True, required=True)
-    id = fields.String(required=True, validate=EXTERNAL_ID)
+    id = SubjectId(required=True, validate=EXTERNAL_ID)
 
 
 class EventInSchema(ma.Schema):
@@ -269,7 +271,10 @@ def _plain_check(item) -> dict | None:
     if type(subject) is not dict or subject.keys() != SUBJECT_FIELDS:
         return None
     kind, external_id = subject["kind"], subject["id"]
-    if type(kind) is not str or kind not in SUBJECT_KINDS or not is_external_id(external_id):
+    if type(kind) is not str or kind not in SUBJECT_KINDS or type(external_id) is not str:
+        return None
+    external_id = canonical(external_id)  # as SubjectId loads it
+    if not is_external_id(external_id):
         return None
     if type(purposes) is not list or not 1 <= len(purposes) <= MAX_PURPOSES_PER_CHECK:
         return None

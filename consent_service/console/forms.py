@@ -11,6 +11,7 @@ from consent_service.consents.schemas import PURPOSE_KEY
 from consent_service.patterns import FullMatch
 from consent_service.errors import ValidationFailed
 from consent_service.notices.service import KINDS
+from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import SubjectKind
 
 MAX_ORIGINS = 50
@@ -44,11 +45,11 @@ class NoticeForm(_Form):
 
 class SubjectForm(_Form):
     kind = fields.String(required=True, validate=validate.OneOf([kind.value for kind in SubjectKind]))
-    id = fields.String(required=True, validate=SUBJECT_ID)
+    id = SubjectId(required=True, validate=SUBJECT_ID)
 
 
 class ErasureForm(SubjectForm):
-    confirm = fields.String(required=True, validate=SUBJECT_ID)
+    confirm = SubjectId(required=True, validate=SUBJECT_ID)
 
     @ma.validates_schema
     def _typed_again(self, data: dict, **_: Any) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
@@ -10,6 +9,7 @@ from consent_service.consents import service as consents
 from consent_service.extensions import db
 from consent_service.notices import service as notices
 from consent_service.notices.schemas import NoticeListSchema, NoticeQuerySchema, NoticeSchema
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 blp = Blueprint("notices", __name__, url_prefix="/v1/notices", description="Published notice versions.")

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from consent_service.errors import ErrorSchema, Unavailable
 from consent_service.extensions import db
+from consent_service.strict_json import Blueprint
 
 blp = Blueprint("ops", __name__, description="Operations: health and readiness.")
 

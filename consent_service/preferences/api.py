@@ -1,8 +1,6 @@
 """HTTP endpoints for email senders: preference links for a customer, and double opt-in requests."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence
@@ -16,6 +14,7 @@ from consent_service.preferences.schemas import (
     PreferenceLinksSchema,
 )
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 blp = Blueprint(
@@ -50,7 +49,7 @@ def preference_links(body: dict):
     }
 
 
-@blp.route("/subjects/customer/<string(maxlength=255):subject_id>/double-opt-in", methods=["POST"])
+@blp.route("/subjects/customer/<subject_id:subject_id>/double-opt-in", methods=["POST"])
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(DoubleOptInRequestSchema)
 @blp.response(201, DoubleOptInSchema)

@@ -103,18 +103,22 @@ class LinkSigner:
 
     def verify(self, kind: LinkKind, token: str) -> dict[str, Any]:
         """The claims of an authentic, unexpired token of this kind; LinkInvalid or LinkExpired otherwise."""
+        return self.verify_issued(kind, token)[0]
+
+    def verify_issued(self, kind: LinkKind, token: str) -> tuple[dict[str, Any], datetime]:
+        """`verify`, with the signed time the token was issued (whole seconds, UTC)."""
         serializer = self._serializers[kind]
         if not _canonical(token):
             raise LinkInvalid()
         try:
-            claims = serializer.loads(token, max_age=self._max_ages[kind])
+            claims, issued_at = serializer.loads(token, max_age=self._max_ages[kind], return_timestamp=True)
         except SignatureExpired as expired:
             raise LinkExpired(claims=self._expired_claims(serializer, expired)) from None
         except BadData:
             raise LinkInvalid() from None
         if not isinstance(claims, dict):
             raise LinkInvalid()
-        return claims
+        return claims, issued_at
 
     @staticmethod
     def _expired_claims(serializer: URLSafeTimedSerializer, expired: SignatureExpired) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import g, render_template, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter
 
 from consent_service.clock import now
@@ -18,6 +17,7 @@ from consent_service.preferences.links import LinkExpired, LinkKind, app_signer
 from consent_service.preferences.service import CONFIRM_PATH, ONE_CLICK_PATH, PAGE_PATH
 from consent_service.purposes import service as purposes
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 
 blp = Blueprint("preference_pages", __name__, description="The pages marketing emails link to (HTML, signed links).")
 
@@ -49,7 +49,7 @@ SECURITY_HEADERS = {
 # Browsers say where a form was sent from; only our own pages (or a typed URL) may post ours.
 ALLOWED_FETCH_SITES = ("same-origin", "none")
 # Error codes with their own explanation; any other refusal gets the generic one.
-EXPLAINED_ERRORS = {"link_invalid", "link_expired", "form_rejected", "not_pending", "page_out_of_date"}
+EXPLAINED_ERRORS = {"link_invalid", "link_expired", "subject_erased", "form_rejected", "not_pending", "page_out_of_date"}
 
 
 def _html(description: str) -> dict:
@@ -64,7 +64,7 @@ def _form(properties: dict[str, Any], required: list[str]) -> dict:
 # A URL that matches no route at all (a mangled token) gets the service's JSON 404 instead of the page.
 _NOT_A_LINK = _html("Not a valid link (tampered, unknown, or signed with a retired secret)")
 _NOT_A_LINK["content"]["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
-LINK_ERRORS = {"404": _NOT_A_LINK, "410": _html("Expired link")}
+LINK_ERRORS = {"404": _NOT_A_LINK, "410": _html("Expired link, or issued before its customer was erased")}
 FORM_ERRORS = {**LINK_ERRORS, "403": _html("Form not sent from this customer's page (CSRF)")}
 CSRF_FIELD = {"csrf_token": {"type": "string", "maxLength": 512, "description": "From the page's form"}}
 # Werkzeug caps a form at 1000 parts (max_form_parts); the page never shows more purposes than this.
@@ -179,13 +179,17 @@ class DoubleOptInConfirmation(MethodView):
 
 
 def _verified(kind: LinkKind, signed: str) -> preferences.LinkClaims:
-    claims = preferences.read_link(signer=app_signer(), kind=kind, token=signed)
+    claims = preferences.read_link(
+        session=db.session, signer=app_signer(), pepper=runtime().settings.erasure_pepper, kind=kind, token=signed
+    )
     _set_language(claims.language, claims.customer_id)
     return claims
 
 
 def _verified_confirmation(signed: str) -> preferences.ConfirmationClaims:
-    claims = preferences.read_confirmation(signer=app_signer(), token=signed)
+    claims = preferences.read_confirmation(
+        session=db.session, signer=app_signer(), pepper=runtime().settings.erasure_pepper, token=signed
+    )
     _set_language(claims.language, claims.customer_id)
     return claims
 

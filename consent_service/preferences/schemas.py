@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from consent_service.consents.schemas import PURPOSE_KEY, EvidenceInSchema, SubjectStateSchema, country_field
 from consent_service.preferences.service import DEFAULT_UNSUBSCRIBE
+from consent_service.subjects.schemas import SubjectId
 
 LANGUAGE = fields.String(
     validate=validate.Length(2, 35),
@@ -14,7 +15,7 @@ LANGUAGE = fields.String(
 
 
 class PreferenceLinkRequestSchema(ma.Schema):
-    customer_id = fields.String(required=True, validate=validate.Length(1, 255))
+    customer_id = SubjectId(required=True, validate=validate.Length(1, 255))
     language = LANGUAGE
     notice_version = fields.String(
         validate=validate.Length(1, 64),

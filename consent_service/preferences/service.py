@@ -18,6 +18,7 @@ from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import RegimeRules
 from consent_service.subjects.models import Subject
+from consent_service.subjects import service as subjects
 from consent_service.vocabulary import ActorType, Decision, Method, Reason, Regime, SubjectKind
 
 # Where the links point; pages.py routes the same paths.
@@ -52,6 +53,12 @@ class PageOutOfDate(Conflict):
     """The form shows choices older than the customer's latest: saving it would undo a later decision."""
 
     code, message = "page_out_of_date", "This page is out of date: the choices changed since it was shown. Reload it."
+
+
+class SubjectErased(LinkError):
+    """The link was issued before its customer was erased: it names someone who is no longer here."""
+
+    status, code, message = 410, "subject_erased", "This link no longer works: its subject's data was erased."
 
 
 class NotOneClick(ValidationFailed):
@@ -212,8 +219,22 @@ def make_links(
     )
 
 
-def read_link(*, signer: LinkSigner, kind: LinkKind, token: str) -> LinkClaims:
-    return LinkClaims.from_claims(signer.verify(kind, token))
+def read_link(*, session: Session, signer: LinkSigner, pepper: str, kind: LinkKind, token: str) -> LinkClaims:
+    """The claims of a link that may still be acted on; LinkError (nothing may happen) otherwise."""
+    signed, issued_at = signer.verify_issued(kind, token)
+    claims = LinkClaims.from_claims(signed)
+    require_not_erased_since(session=session, pepper=pepper, customer_id=claims.customer_id, issued_at=issued_at)
+    return claims
+
+
+def require_not_erased_since(*, session: Session, pepper: str, customer_id: str, issued_at: datetime) -> None:
+    """A link issued before its customer's latest erasure is dead (SubjectErased): it must neither show the page
+    nor write a decision that would bring the identifier back. Links carry their signing time in whole seconds,
+    so one signed in the second of the erasure counts as issued before it; a link issued later (to a new
+    subject with the same identifier) works."""
+    erased_at = subjects.suppressed_since(session=session, pepper=pepper, kind=CUSTOMER, external_id=customer_id)
+    if erased_at is not None and issued_at <= erased_at:
+        raise SubjectErased()
 
 
 def page_link(*, signer: LinkSigner, base_url: str, claims: LinkClaims) -> IssuedLink:
@@ -368,8 +389,11 @@ def confirmation_link(
     return _issue(signer, base_url, CONFIRM_PATH, LinkKind.DOUBLE_OPT_IN, claims.as_claims())
 
 
-def read_confirmation(*, signer: LinkSigner, token: str) -> ConfirmationClaims:
-    return ConfirmationClaims.from_claims(signer.verify(LinkKind.DOUBLE_OPT_IN, token))
+def read_confirmation(*, session: Session, signer: LinkSigner, pepper: str, token: str) -> ConfirmationClaims:
+    signed, issued_at = signer.verify_issued(LinkKind.DOUBLE_OPT_IN, token)
+    claims = ConfirmationClaims.from_claims(signed)
+    require_not_erased_since(session=session, pepper=pepper, customer_id=claims.customer_id, issued_at=issued_at)
+    return claims
 
 
 def confirmation_status(*, session: Session, claims: ConfirmationClaims) -> ConfirmationStatus:

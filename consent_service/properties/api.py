@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
 from consent_service.properties import service as properties
 from consent_service.properties.schemas import PropertyListSchema, PropertyPatchSchema, PropertySchema
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 blp = Blueprint("properties", __name__, url_prefix="/v1/properties", description="Websites and apps showing the banner.")

@@ -17,6 +17,10 @@ from consent_service.config import ConfigError
 from consent_service.vocabulary import Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
+# The regimes from most to least protective. Under opt-in nothing is processed or pre-ticked before the
+# person's affirmative action; under opt-out processing runs until they object. The order is of regimes,
+# never of countries: where a country stands follows from the regime the rules file gives it.
+MOST_PROTECTIVE_FIRST = (Regime.OPT_IN, Regime.OPT_OUT)
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 PURPOSE_KEY = re.compile(r"[a-z][a-z0-9_]{1,63}")
 
@@ -61,6 +65,21 @@ class RegimeRules:
         if country is None:
             return self.default_regime
         return self.by_country.get(country.upper(), self.default_regime)
+
+    def most_protective(self, *regimes: Regime) -> Regime:
+        """The most protective of these regimes (MOST_PROTECTIVE_FIRST)."""
+        return min(regimes, key=MOST_PROTECTIVE_FIRST.index)
+
+    def at_least_as_protective(self, regime: Regime, than: Regime) -> bool:
+        return self.most_protective(regime, than) is regime
+
+    def public_regime(self, *, trusted_country: str | None, claimed_country: str | None) -> Regime:
+        """The regime of a request a visitor's browser makes: the trusted country's (the default regime's
+        when there is none), made stricter, never laxer, by the country the client claims."""
+        regime = self.regime_for(trusted_country)
+        if claimed_country is None:
+            return regime
+        return self.most_protective(regime, self.regime_for(claimed_country))
 
     def policy(self, regime: str) -> RegimePolicy:
         return self.policies.get(Regime(regime), self.policies[self.default_regime])

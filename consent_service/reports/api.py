@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from consent_service.apikeys.auth import require_scope
 from consent_service.extensions import db
 from consent_service.reports import service as reports
 from consent_service.reports.schemas import CSV_DESCRIPTION, CSV_EXAMPLE, ConsentRatesQuerySchema, ConsentRatesSchema, to_csv
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 CSV = "text/csv"

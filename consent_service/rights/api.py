@@ -1,8 +1,6 @@
 """HTTP endpoints of data subject rights: export, erasure, restriction, linking, consent receipts."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
@@ -18,6 +16,7 @@ from consent_service.rights.schemas import (
     RestrictionSchema,
 )
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
 from consent_service.vocabulary import Scope
 
@@ -56,7 +55,7 @@ def restrict(body: dict, kind: str, subject_id: str):
     return {"subject": {"kind": kind, "id": subject_id}, "restricted": subject.restricted, "since": subject.restricted_at}
 
 
-@blp.route("/subjects/customer/<string(maxlength=255):subject_id>/links", methods=["POST"])
+@blp.route("/subjects/customer/<subject_id:subject_id>/links", methods=["POST"])
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(LinkSchema)
 @blp.response(201, LinkOutSchema)

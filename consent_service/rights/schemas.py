@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import EventOutSchema, SubjectStateSchema
+from consent_service.subjects.schemas import SubjectId
 
 
 class LedgerEventSchema(EventOutSchema):
@@ -85,7 +86,7 @@ class RestrictionOutSchema(ma.Schema):
 
 
 class LinkSchema(ma.Schema):
-    visitor_id = fields.String(required=True, validate=validate.Length(1, 255))
+    visitor_id = SubjectId(required=True, validate=validate.Length(1, 255))
 
 
 class LinkOutSchema(ma.Schema):

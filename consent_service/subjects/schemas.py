@@ -1,5 +1,38 @@
-"""Wire format shared by every endpoint under a subject."""
+"""Wire format shared by every endpoint under a subject: the identifier's field and path converter."""
 from __future__ import annotations
 
+from marshmallow import fields
+from werkzeug.routing import UnicodeConverter, ValidationError
+
+from consent_service.subjects.identifiers import canonical
+
+MAX_ID_LENGTH = 255
 # {kind} is visitor or customer; {subject_id} is the service's visitor id or the company's own id.
-SUBJECT_PATH = "/subjects/<any(visitor, customer):kind>/<string(maxlength=255):subject_id>"
+SUBJECT_ID_PATH = "<subject_id:subject_id>"
+SUBJECT_PATH = f"/subjects/<any(visitor, customer):kind>/{SUBJECT_ID_PATH}"
+
+
+class SubjectId(fields.String):
+    """A subject identifier in a body: made canonical (subjects/identifiers.py) before it is validated."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return canonical(super()._deserialize(value, attr, data, **kwargs))
+
+
+class SubjectIdConverter(UnicodeConverter):
+    """A subject identifier in a path (up to 255 characters), made canonical; a longer canonical form matches nothing."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's name)
+        super().__init__(map, maxlength=MAX_ID_LENGTH)
+
+    def to_python(self, value: str) -> str:
+        value = canonical(value)
+        if len(value) > MAX_ID_LENGTH:
+            raise ValidationError("too long")
+        return value
+
+
+def register_subject_converter(app, api) -> None:
+    """Routes and the OpenAPI document learn the subject id's converter (before the blueprints register)."""
+    app.url_map.converters["subject_id"] = SubjectIdConverter
+    api.register_converter(SubjectIdConverter, lambda _converter: {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from consent_service.database import dialect_insert, execute_hot, upsert_insert
+from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.models import Subject, SubjectLink, Suppression, new_evidence_key
 from consent_service.vocabulary import SubjectKind
 
@@ -159,3 +161,30 @@ def link(*, session: Session, customer: Subject, visitor: Subject, now: datetime
         existing.customer_subject_id, existing.linked_at = customer.id, now
     session.flush()
     return existing
+
+
+@dataclass(frozen=True)
+class NonCanonical:
+    """A subject stored before identifiers were made canonical, in a spelling no request reaches any more."""
+
+    subject_id: int
+    kind: str
+    # Another subject already holds the canonical spelling: the two are separate chains of evidence.
+    collides: bool
+
+
+def non_canonical(*, session: Session, batch: int = 1000) -> list[NonCanonical]:
+    """Stored, unerased subjects whose identifier is not canonical (subjects/identifiers.py); nothing is changed."""
+    found: list[tuple[int, str, str]] = []
+    rows = session.execute(select(Subject.id, Subject.kind, Subject.external_id).where(Subject.erased_at.is_(None))
+                           .execution_options(yield_per=batch))
+    for subject_id, kind, external_id in rows:
+        spelled = canonical(external_id)
+        if spelled != external_id:
+            found.append((subject_id, kind, spelled))
+    taken: set[tuple[str, str]] = set()
+    for start in range(0, len(found), batch):
+        wanted = found[start:start + batch]
+        taken.update(session.execute(select(Subject.kind, Subject.external_id).where(
+            Subject.external_id.in_([spelled for _, _, spelled in wanted]))).all())
+    return [NonCanonical(subject_id=i, kind=kind, collides=(kind, spelled) in taken) for i, kind, spelled in found]

@@ -1,12 +1,11 @@
 """HTTP endpoints of tokens: issue one for a subject, publish the public keys."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from consent_service.apikeys.auth import current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
 from consent_service.tokens import service as tokens
 from consent_service.tokens.keystore import jwk

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
 from consent_service.runtime import runtime
+from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 from consent_service.webhooks import service as webhooks
 from consent_service.webhooks.schemas import WebhookCreatedSchema, WebhookListSchema, WebhookPatchSchema, WebhookSchema

@@ -1,12 +1,25 @@
-"""A property to show the banner for."""
+"""A property to show the banner for, on an app that trusts a CDN's country header."""
 from __future__ import annotations
 
 import pytest
 
+from consent_service import create_app
 from consent_service.extensions import db
 from consent_service.properties import service as properties
+from tests.conftest import settings_for
 
 ORIGIN = "https://shop.example"
+COUNTRY_HEADER = "CF-IPCountry"
+
+
+@pytest.fixture
+def app(database_url, clock):
+    app = create_app(settings_for(database_url, country_header=COUNTRY_HEADER))
+    app.config["CLOCK"] = clock
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -25,10 +38,12 @@ def prop(app, clock):
 
 @pytest.fixture
 def banner(client, prop):
-    """banner(lang=..., country=...) -> the config JSON, fetched as the shop's page would."""
+    """banner(lang=..., country=..., cdn_country=...) -> the config JSON, fetched as the shop's page would
+    (cdn_country: what the CDN's header says)."""
 
-    def fetch(**query):
-        response = client.get(f"/v1/banner/{prop.publishable_key}", query_string=query, headers={"Origin": ORIGIN})
+    def fetch(cdn_country=None, **query):
+        headers = {"Origin": ORIGIN} | ({COUNTRY_HEADER: cdn_country} if cdn_country else {})
+        response = client.get(f"/v1/banner/{prop.publishable_key}", query_string=query, headers=headers)
         assert response.status_code == 200, response.json
         return response.json
 

@@ -33,7 +33,7 @@ def test_config_shows_purposes_texts_regime_and_notice(banner, prop):
     assert config["texts"]["accept_all"] == "Accept all"
     assert config["banner_version"].startswith("sha256:")
     assert config["gpc_honoured"] is True
-    us = banner(country="US")
+    us = banner(cdn_country="US")
     assert us["regime"] == "opt_out" and all(p["preselected"] for p in us["purposes"])
     assert us["banner_version"] != config["banner_version"]
 

@@ -1,0 +1,73 @@
+"""JSON request bodies parsed once and strictly: an object naming a key twice is refused, never read last-wins.
+
+Every endpoint's body is parsed by webargs through the parser of its flask-smorest Blueprint; our
+`Blueprint` carries `StrictJsonParser`, whose only change is the loader below. The check costs one
+`dict(pairs)` per JSON object, inside the parse that happens anyway (about a microsecond on a
+consent-events or banner-choice body).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+
+class DuplicateKey(json.JSONDecodeError):
+    """A JSON object names the same key twice; which value was meant cannot be known."""
+
+    def __init__(self, key: str) -> None:
+        # Never an empty document: webargs reads an error on an empty one as "no body".
+        super().__init__(f"Duplicate key {key!r}", json.dumps(key), 0)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    loaded = dict(pairs)
+    if len(loaded) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return loaded
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+def loads(body: bytes | str) -> Any:
+    """json.loads of a request body (UTF-8, as webargs reads it), refusing duplicate keys (DuplicateKey)."""
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"Bytes decoding error : {exc.reason}", str(exc.object), exc.start) from exc
+    if body.startswith("\ufeff"):  # as json.loads refuses it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", body, 0)
+    return _DECODER.decode(body)
+
+
+class StrictJsonParser(FlaskParser):
+    """webargs' Flask parser with `loads` for JSON bodies; a duplicate key is a 400 naming the key."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return loads(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error: json.JSONDecodeError | UnicodeDecodeError, req: flask.Request,
+                                   *args: Any, **kwargs: Any) -> None:
+        if isinstance(error, DuplicateKey):
+            abort(400, exc=error, message=f"The request body names the key {error.key!r} twice in one object.",
+                  messages={"json": {error.key: ["Sent more than once in one object: send each key once."]}})
+        super()._handle_invalid_json_error(error, req, *args, **kwargs)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the strict JSON parser: every API blueprint of the service is one."""
+
+    ARGUMENTS_PARSER = StrictJsonParser()
