@@ -104,7 +104,7 @@ def _server_error_or_success(response: requests.Response) -> bool:
 def country_downgrade(target: Target) -> Iterator[Outcome]:
     config = target.public("GET", f"/v1/banner/{target.pk}", params={"country": "US"},
                            headers={COUNTRY_HEADER: "DE"})
-    ticked = [p["key"] for p in config.json().get("purposes", []) if p.get("preselected") or p.get("checked")]
+    ticked = [p["key"] for p in config.json().get("purposes", []) if p["preselected"] and p["refusable"]]
     yield Outcome("1", "GET banner ?country=US with the CDN saying DE", config.json().get("regime") != "opt_in"
                   or bool(ticked), f"regime {config.json().get('regime')}, pre-ticked {ticked}")
     body = {"choices": {p["key"]: True for p in config.json()["purposes"] if p.get("refusable", True)},
