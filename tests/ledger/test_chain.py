@@ -4,32 +4,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from consent_service.consents.models import ConsentEvent
 from consent_service.extensions import db
-from consent_service.subjects.models import Subject
+from tests.ledger.conftest import events_of
 from tests.rights.tamper import as_superuser
 
 CONCURRENT_WRITES = 100
-
-
-def _events(subject: str = "c-1") -> list[ConsentEvent]:
-    db.session.expire_all()
-    return list(db.session.scalars(
-        select(ConsentEvent).join(Subject, Subject.id == ConsentEvent.subject_id)
-        .where(Subject.external_id == subject).order_by(ConsentEvent.revision)
-    ))
-
-
-@pytest.fixture
-def ledger(record, clock) -> list[ConsentEvent]:
-    for decision in ("granted", "denied", "granted", "withdrawn"):
-        record("customer", "c-1", [("marketing", decision, "api")], evidence={"reference": "ticket-9"})
-        clock.advance(seconds=1)
-    record("customer", "c-2", [("analytics", "granted", "api")])
-    return _events()
 
 
 def test_an_intact_ledger_verifies(ledger, flask_cli):
@@ -105,7 +87,7 @@ def test_concurrent_writes_to_one_subject_leave_one_unbroken_chain(app, auth, fl
     with ThreadPoolExecutor(10) as pool:
         assert list(pool.map(write, range(CONCURRENT_WRITES))) == [201] * CONCURRENT_WRITES
 
-    events = _events("busy")
+    events = events_of("busy")
     assert [e.revision for e in events] == list(range(1, CONCURRENT_WRITES + 1))
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
     result = flask_cli("ledger", "verify")
