@@ -56,6 +56,8 @@ class Found:
     subject: SubjectFacts | None
     states: dict[str, StateRow]
     suppressed_since: datetime | None
+    # The purposes its suppression entry keeps refused; None for entries older than that record.
+    suppressed_purposes: frozenset[str] | None = None
 
 
 def lookup(
@@ -90,17 +92,18 @@ def lookup(
     found: list[Found] = [Found(None, {}, None) for _ in identifiers]
     generation = rows[0][1] if rows else None
     # By position, in the statement's column order: the hot path of every check and state read.
-    for (i, _generation, suppressed_since, subject_id, subject_revision, country, minor_until, restricted,
+    for (i, _generation, suppressed_since, refused, subject_id, subject_revision, country, minor_until, restricted,
          purpose, decision, method, notice_version, regime, property_key, actor_type, revision, updated_at,
          destinations) in rows:
         entry = found[i]
         if entry.subject is None and subject_id is not None:
             entry = found[i] = Found(
                 SubjectFacts(subject_id, subject_revision, country, minor_until, bool(restricted)),
-                entry.states, entry.suppressed_since,
+                entry.states, entry.suppressed_since, entry.suppressed_purposes,
             )
         if entry.suppressed_since is None and suppressed_since is not None:
-            entry = found[i] = Found(entry.subject, entry.states, suppressed_since)
+            entry = found[i] = Found(entry.subject, entry.states, suppressed_since,
+                                     None if refused is None else frozenset(refused))
         if purpose is not None:
             entry.states[purpose] = StateRow(
                 purpose=purpose, decision=decision, method=method, notice_version=notice_version, regime=regime,
@@ -161,13 +164,14 @@ def _joined(asked, purposes, suppression: bool) -> Select:
         asked.outerjoin(s, and_(s.c.kind == asked.c.kind, s.c.external_id == asked.c.external_id))
         .outerjoin(st, state_join)
     )
-    suppressed = null()
+    suppressed, refused = null(), null()
     if suppression:
         joined = joined.outerjoin(sup, and_(sup.c.kind == asked.c.kind, sup.c.pseudonym == asked.c.pseudonym))
-        suppressed = sup.c.created_at
+        suppressed, refused = sup.c.created_at, sup.c.refused_purposes
     # The row handling in lookup() reads these by position.
     return select(
         asked.c.i, generations.generation_value().label("generation"), suppressed.label("suppressed_since"),
+        refused.label("refused_purposes"),
         s.c.id.label("subject_id"), s.c.revision.label("subject_revision"), s.c.country, s.c.minor_until,
         s.c.restricted, st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime,
         st.c.property_key, st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations,

@@ -626,6 +626,7 @@ def read_state(
         now=now,
         material_changes=snapshot.material_changes,
         suppressed_since=found.suppressed_since,
+        suppressed_purposes=found.suppressed_purposes,
     )
     revision = subject.revision if subject is not None else 0
     return _subject_state(kind, external_id, revision, snapshot.catalogue, states, circumstances,
@@ -722,6 +723,7 @@ def _check(
         organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
         material_changes=changes,
         suppressed_since=found.suppressed_since,
+        suppressed_purposes=found.suppressed_purposes,
     )
     decisions = {key: effective(catalogue[key], states.get(key), circumstances) for key in request.purposes}
     return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
@@ -831,11 +833,13 @@ def _circumstances(
     organization_enabled: bool | None = None,
     material_changes: Sequence = (),
     suppressed_since: datetime | None = None,
+    suppressed_purposes: frozenset[str] | None = None,
 ) -> Circumstances:
     country = country or (subject.country if subject is not None else None)
     return Circumstances(
         restricted=subject is not None and subject.restricted,
         suppressed_since=suppressed_since,
+        suppressed_purposes=suppressed_purposes,
         regime=regime,
         policy=rules.policy(regime),
         minor=subject is not None and subject.minor_until is not None and subject.minor_until > now,

@@ -4,7 +4,8 @@ Checks, the state endpoint and tokens all answer from `effective`, so a rule liv
 place. Precedence, first match wins:
  0. a subject who restricted processing (GDPR Art. 18) is refused every purpose but
     `necessary` and `service_notices` (`restricted`); an erased customer whose id comes back is
-    kept out of communication purposes (`suppressed`) until a decision given after the erasure;
+    kept out of communication purposes, and of every purpose it had refused before the erasure
+    (`suppressed`), until a decision given after the erasure;
  1. a purpose that cannot be refused is allowed (`not_refusable`);
  2. a transfer to a destination inside the subject's region or deemed adequate, or from a
     country whose law does not restrict it, needs no consent (`adequate`, `not_required`);
@@ -67,8 +68,10 @@ class Circumstances:
     organization_enabled: bool | None = None
     material_changes: tuple = ()
     restricted: bool = False
-    # When an erased subject with this identifier was suppressed, if one was.
+    # When an erased subject with this identifier was suppressed, if one was, and the purposes it had
+    # refused then (None: an entry older than that record, which suppresses communication only).
     suppressed_since: datetime | None = None
+    suppressed_purposes: frozenset[str] | None = None
 
 
 def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) -> PurposeState:
@@ -89,7 +92,8 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
     if c.restricted and purpose.key not in UNRESTRICTED_PURPOSES:
         return answer(False, Reason.RESTRICTED)
     if (
-        c.suppressed_since is not None and purpose.refusable and purpose.category == SUPPRESSED_CATEGORY
+        c.suppressed_since is not None and purpose.refusable
+        and (purpose.category == SUPPRESSED_CATEGORY or purpose.key in (c.suppressed_purposes or ()))
         and (state is None or state.updated_at <= c.suppressed_since)
     ):
         return answer(False, Reason.SUPPRESSED)

@@ -3,7 +3,9 @@
 The subject's identifier (and those of the visitors linked to it) is replaced by a keyed
 pseudonym, the personal fields of its events are pseudonymized or dropped under the ledger's
 maintenance mode, its evidence key is deleted, and a suppression entry, by pseudonym only, keeps
-the identifier out of communications if it is seen again. The events stay, and their chains
+the identifier out of communications, and out of every purpose the person had refused (opt-outs of
+sale/sharing, objections, withdrawals: purpose keys only), if it is seen again; a linked visitor
+gets its own entry. The events stay, and their chains
 still verify: they name the subject by its internal key. Everything happens in the request's
 transaction, together with the subject.erased webhook.
 """
@@ -19,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
 from consent_service.consents.maintenance import ledger_open
-from consent_service.consents.models import ConsentEvent, IdempotencyRecord
+from consent_service.consents.models import ConsentEvent, ConsentState, IdempotencyRecord
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.tokens.models import IssuedToken
-from consent_service.vocabulary import ActorType, SubjectKind, WebhookEventType
+from consent_service.vocabulary import ActorType, Decision, SubjectKind, WebhookEventType
 from consent_service.webhooks import service as webhooks
 
 ERASED_PREFIX = "erased."
@@ -48,6 +50,8 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
     if subject is None and suppression is not None:
         return suppression.receipt | {"repeated": True}
 
+    refused: set[str] = set(suppression.refused_purposes or ()) if suppression is not None else set()
+    visitors: list[tuple[str, Suppression | None, set[str]]] = []  # pseudonym, its entry, what it refused
     done = {"subjects_pseudonymized": 0, "events_kept_as_proof": 0, "event_fields_pseudonymized": 0,
             "linked_visitors_erased": 0, "links_removed": 0, "token_records_deleted": 0,
             "idempotency_records_deleted": 0, "webhook_events_pseudonymized": 0}
@@ -56,6 +60,12 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
         done["links_removed"] = session.execute(delete(SubjectLink).where(
             (SubjectLink.customer_subject_id == subject.id) | (SubjectLink.visitor_subject_id == subject.id)
         )).rowcount
+        refused = _refused(session, subject, earlier=refused)
+        for visitor in linked:
+            visitor_pseudonym = subjects.pseudonym(pepper=pepper, kind=visitor.kind, external_id=visitor.external_id)
+            entry = session.get(Suppression, (visitor.kind, visitor_pseudonym), with_for_update=True)
+            earlier = set(entry.refused_purposes or ()) if entry is not None else set()
+            visitors.append((visitor_pseudonym, entry, _refused(session, visitor, earlier=earlier)))
         with ledger_open(session):
             for each in [subject, *linked]:
                 _erase_one(session, each, pepper, now, done)
@@ -66,12 +76,12 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
         "erased_at": webhooks.iso(now),
         "done": done,
         "suppressed": True,
+        "suppression": {"communication": True, "refused_purposes": sorted(refused)},
         "repeated": False,
     }
-    if suppression is None:
-        session.add(Suppression(kind=kind, pseudonym=pseudonym, created_at=now, receipt=receipt))
-    else:  # the identifier came back after an earlier erasure and is erased again
-        suppression.created_at, suppression.receipt = now, receipt
+    _suppress(session, kind, pseudonym, suppression, refused, receipt, now)
+    for visitor_pseudonym, entry, visitor_refused in visitors:
+        _suppress(session, SubjectKind.VISITOR.value, visitor_pseudonym, entry, visitor_refused, receipt, now)
     # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
     webhooks.enqueue(
         session=session,
@@ -82,6 +92,27 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
     )
     session.flush()
     return receipt
+
+
+def _refused(session: Session, subject: Subject, earlier: set[str] = frozenset()) -> set[str]:
+    """The purposes the subject's last decision refuses, with those an earlier erasure kept refused
+    that it has not decided on since."""
+    decisions = dict(session.execute(
+        select(ConsentState.purpose, ConsentState.decision).where(ConsentState.subject_id == subject.id)
+    ).all())
+    return {key for key in earlier if key not in decisions} | {
+        key for key, decision in decisions.items() if decision != Decision.GRANTED
+    }
+
+
+def _suppress(session: Session, kind: str, pseudonym: str, entry: Suppression | None, refused: set[str],
+              receipt: dict[str, Any], now: datetime) -> None:
+    """Write the suppression entry of one pseudonym, or renew it when the identifier is erased again."""
+    if entry is None:
+        session.add(Suppression(kind=kind, pseudonym=pseudonym, created_at=now, receipt=receipt,
+                                refused_purposes=sorted(refused)))
+    else:  # the identifier came back after an earlier erasure and is erased again
+        entry.created_at, entry.receipt, entry.refused_purposes = now, receipt, sorted(refused)
 
 
 def _erase_one(session: Session, subject: Subject, pepper: str, now: datetime, done: dict[str, int]) -> None:

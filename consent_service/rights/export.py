@@ -19,12 +19,14 @@ EXPORT_SCHEMA_ID = "https://consent.example/schemas/subject-export.schema.json"
 def export(
     *, session: Session, kind: str, external_id: str, rules: RegimeRules, pepper: str, now: datetime
 ) -> dict[str, Any]:
-    """The subject, its state, its whole ledger, its links, restriction and issued tokens."""
+    """The subject, its state, its whole ledger, its links, restriction, issued tokens, and what the
+    suppression entry of an earlier erasure of its identifier keeps, if there was one."""
     subject = subjects.find(session=session, kind=kind, external_id=external_id)
     if subject is None:
         raise NotFound("Nothing is held about this subject.")
     state = consents.read_state(session=session, kind=kind, external_id=external_id, rules=rules, now=now, pepper=pepper)
     links = subjects.links_of(session=session, subject=subject)
+    suppression = subjects.suppression(session=session, pepper=pepper, kind=kind, external_id=external_id)
     return {
         "$schema": EXPORT_SCHEMA_ID,
         "exported_at": now,
@@ -44,5 +46,11 @@ def export(
             "customer": links[0].external_id if kind == SubjectKind.VISITOR and links else None,
         },
         "tokens": tokens.issued_to(session=session, subject_id=subject.id),
+        "suppression": None if suppression is None else {
+            "since": suppression.created_at,
+            "communication": True,
+            # None: an entry written before erasure kept refusals (communication purposes only).
+            "refused_purposes": suppression.refused_purposes or [],
+        },
     }
 

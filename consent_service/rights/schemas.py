@@ -42,6 +42,20 @@ class IssuedTokenSchema(ma.Schema):
     expires_at = fields.DateTime(required=True)
 
 
+class SuppressionSchema(ma.Schema):
+    """What the pseudonymous suppression entry of an erasure keeps: purpose keys and a time, no identifier."""
+
+    since = fields.DateTime(required=True, metadata={"description": "When the identifier was erased."})
+    communication = fields.Boolean(required=True, metadata={"description": "Communication purposes are suppressed."})
+    refused_purposes = fields.List(fields.String(), required=True, metadata={
+        "description": "Purposes the person had refused before the erasure: refused until a new decision."})
+
+
+class ErasureSuppressionSchema(ma.Schema):
+    communication = fields.Boolean(required=True)
+    refused_purposes = fields.List(fields.String(), required=True)
+
+
 class ExportSchema(ma.Schema):
     """Everything held about a subject; the contract is schemas/subject-export.schema.json."""
 
@@ -53,6 +67,8 @@ class ExportSchema(ma.Schema):
     events = fields.List(fields.Nested(LedgerEventSchema), required=True)
     links = fields.Nested(ExportLinksSchema, required=True)
     tokens = fields.List(fields.Nested(IssuedTokenSchema), required=True)
+    suppression = fields.Nested(SuppressionSchema, required=True, allow_none=True, metadata={
+        "description": "The suppression entry an earlier erasure of this identifier left, if any."})
 
 
 class ErasureDoneSchema(ma.Schema):
@@ -72,6 +88,9 @@ class ErasureReceiptSchema(ma.Schema):
     erased_at = fields.String(required=True)
     done = fields.Nested(ErasureDoneSchema, required=True)
     suppressed = fields.Boolean(required=True, metadata={"description": "Kept out of communications if seen again."})
+    suppression = fields.Nested(ErasureSuppressionSchema, metadata={
+        "description": "What the suppression entry keeps: communication purposes and the purposes the person had "
+                       "refused (keys only), refused if the identifier is seen again until a new decision."})
     repeated = fields.Boolean(required=True, metadata={"description": "Already erased: this is the first receipt."})
 
 

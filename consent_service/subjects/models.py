@@ -51,7 +51,8 @@ class SubjectLink(db.Model):
 
 
 class Suppression(db.Model):
-    """An erased subject, by keyed pseudonym only: kept out of communications if its id comes back."""
+    """An erased subject, by keyed pseudonym only: kept out of communications, and of every purpose it
+    had refused, if its id comes back."""
 
     __tablename__ = "suppressions"
 
@@ -60,3 +61,6 @@ class Suppression(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The receipt of the erasure, replayed when the same subject is erased again.
     receipt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The purpose keys the person had refused (opted out of, objected to, withdrawn) when erased: no
+    # personal data, only keys. NULL on entries older than the column: communication purposes only.
+    refused_purposes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

@@ -124,9 +124,14 @@ def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:
     return hmac.new(pepper.encode(), f"{kind}:{external_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def suppression(*, session: Session, pepper: str, kind: str, external_id: str) -> Suppression | None:
+    """The suppression entry an erasure left for this identifier, if one did."""
+    return session.get(Suppression, (kind, pseudonym(pepper=pepper, kind=kind, external_id=external_id)))
+
+
 def suppressed_since(*, session: Session, pepper: str, kind: str, external_id: str) -> datetime | None:
     """When a subject with this identifier was erased and suppressed, if it was."""
-    entry = session.get(Suppression, (kind, pseudonym(pepper=pepper, kind=kind, external_id=external_id)))
+    entry = suppression(session=session, pepper=pepper, kind=kind, external_id=external_id)
     return entry.created_at if entry is not None else None
 
 

@@ -37,6 +37,7 @@ def issue(body: dict, kind: str, subject_id: str):
         now=now(),
         country=body.get("country"),
         snapshot=current_snapshot(),
+        pepper=settings.erasure_pepper,
     )
     db.session.commit()  # the first token ever issued creates the first signing key
     return {"token": issued.token, "expires_at": issued.expires_at}

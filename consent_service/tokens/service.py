@@ -55,15 +55,17 @@ def issue_token(
     issued_for: str = ISSUED_FOR_SERVICE,
     snapshot: Snapshot | None = None,
     record: bool = True,
+    pepper: str | None = None,
 ) -> IssuedToken:
     """Sign the subject's current state (read now, unless the caller just produced it).
 
     The jti is recorded for a known subject, so its export lists what was issued about it; with
-    `record` false the caller writes the token's `record` row itself (banner choices: with the events)."""
+    `record` false the caller writes the token's `record` row itself (banner choices: with the events).
+    With the erasure pepper, the suppression entry of an erased identifier seen again counts, as in checks."""
     if state is None:
         state = consents.read_state(
             session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country,
-            snapshot=snapshot,
+            snapshot=snapshot, pepper=pepper,
         )
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds

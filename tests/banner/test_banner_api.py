@@ -34,7 +34,9 @@ def test_config_shows_purposes_texts_regime_and_notice(banner, prop):
     assert config["banner_version"].startswith("sha256:")
     assert config["gpc_honoured"] is True
     us = banner(cdn_country="US")
-    assert us["regime"] == "opt_out" and all(p["preselected"] for p in us["purposes"])
+    # Opt-out purposes are pre-ticked in the US; sale/sharing (advertising) needs consent (rules.json).
+    assert us["regime"] == "opt_out" and {p["key"]: p["preselected"] for p in us["purposes"]} == {
+        "necessary": True, "preferences": True, "analytics": True, "advertising": False}
     assert us["banner_version"] != config["banner_version"]
 
 
