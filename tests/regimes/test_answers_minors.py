@@ -266,3 +266,29 @@ def test_the_age_at_a_check_is_the_stated_age_plus_the_full_years_since(age, sta
         return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
     assert age_at(born_by(age=age, stated_at=at(stated)), at(now)) == expected
+
+
+def test_migration_0018_backfills_ages_from_the_events_that_stated_them(app, client, auth, clock):
+    """Subjects written before `born_by` existed keep their age: the latest event that stated one gives
+    it (the events are read, not rewritten); an erased subject gets none."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, text
+
+    from consent_service.consents.models import ConsentEvent
+    from consent_service.extensions import db
+    from consent_service.subjects.models import Subject
+
+    headers = auth("consents:read", "consents:write", "admin")
+    _write(client, headers, clock, states_age(20, "US"))
+    _write(client, headers, clock, grant("marketing", country="US", age=14))
+    _write(client, headers, clock, grant("marketing", country="DE") | {"subject": "c-2"})
+    stated_at = db.session.scalar(select(ConsentEvent.recorded_at).where(ConsentEvent.age == 14))
+    events_before = db.session.execute(text("SELECT * FROM consent_events ORDER BY id")).all()
+    db.session.remove()
+    downgrade(revision="0015_ledger_evidence")
+    upgrade()
+    born = dict(db.session.execute(select(Subject.external_id, Subject.born_by)).all())
+    assert born == {"c-1": born_by(age=14, stated_at=stated_at), "c-2": None}
+    assert db.session.execute(text("SELECT * FROM consent_events ORDER BY id")).all() == events_before
+    clock.advance(minutes=1)
+    assert _check(client, headers, c("marketing", "DE")) == (False, "minor")
