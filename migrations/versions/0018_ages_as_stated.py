@@ -35,7 +35,8 @@ def _born_by(age, stated_at):
 def upgrade():
     op.add_column("subjects", sa.Column("born_by", sa.DateTime(timezone=True), nullable=True))
     connection = op.get_bind()
-    subjects = sa.table("subjects", sa.column("id"), sa.column("erased_at"), sa.column("born_by", sa.DateTime(timezone=True)))
+    subjects = sa.table("subjects", sa.column("id"), sa.column("erased_at"),
+                        sa.column("born_by", sa.DateTime(timezone=True)))
     events = sa.table("consent_events", sa.column("subject_id"), sa.column("revision"), sa.column("age"),
                       sa.column("recorded_at", sa.DateTime(timezone=True)))
     latest = (

@@ -28,7 +28,8 @@ def grant(purpose: str, method: str = "api", **context) -> dict:
 
 def states_age(age: int, country: str) -> dict:
     """A write that only states the subject's age (a refusal of a purpose no case checks)."""
-    return {"events": [{"purpose": "preferences", "decision": "denied", "method": "api"}], "age": age, "country": country}
+    return {"events": [{"purpose": "preferences", "decision": "denied", "method": "api"}],
+            "age": age, "country": country}
 
 
 def later(days: int) -> dict:
@@ -103,7 +104,8 @@ CASES = [
     Case("a 17-year-old's own consent to automated decisions", c("automated_decisions", "DE"), (False, "minor"),
          [states_age(17, "DE"), grant("automated_decisions", country="DE", age=17) | {"error": "minor"}]),
     Case("a guardian's consent to automated decisions for a 15-year-old", c("automated_decisions", "US"),
-         (False, "minor"), [states_age(15, "US"), grant("automated_decisions", country="US", age=15, actor=GUARDIAN) | {"error": "minor"}]),
+         (False, "minor"),
+         [states_age(15, "US"), grant("automated_decisions", country="US", age=15, actor=GUARDIAN) | {"error": "minor"}]),
     Case("an 18-year-old's own consent to automated decisions", c("automated_decisions", "DE"), (True, "granted"),
          [grant("automated_decisions", country="DE", age=18)]),
     Case("an earlier adult grant, then 17 stated: no automated decisions", c("automated_decisions", "DE"),
@@ -188,14 +190,18 @@ def rules_with(tmp_path, change) -> str:
 
 
 POLICY_CASES = [
-    ("cloud_calling", "US", [states_age(17, "US"), grant("cloud_calling", country="US", age=17) | {"error": "minor"}], (False, "minor")),
-    ("cloud_calling", "US", [states_age(17, "US"), grant("cloud_calling", country="US", age=17, actor=GUARDIAN) | {"error": "minor"}],
+    ("cloud_calling", "US", [states_age(17, "US"), grant("cloud_calling", country="US", age=17) | {"error": "minor"}],
+     (False, "minor")),
+    ("cloud_calling", "US",
+     [states_age(17, "US"), grant("cloud_calling", country="US", age=17, actor=GUARDIAN) | {"error": "minor"}],
      (False, "minor")),
     ("cloud_calling", "DE", [grant("cloud_calling", country="US", age=30), states_age(17, "US")], (False, "minor")),
     ("cloud_calling", "US", [grant("cloud_calling", country="US", age=18)], (True, "granted")),
-    ("cloud_calling", "US", [states_age(17, "US"), grant("cloud_calling", country="US", age=17, actor=GUARDIAN) | {"error": "minor"},
+    ("cloud_calling", "US",
+     [states_age(17, "US"), grant("cloud_calling", country="US", age=17, actor=GUARDIAN) | {"error": "minor"},
                              later(366), grant("cloud_calling", country="US")], (True, "granted")),
-    ("voice_profile", "US", [states_age(17, "US"), grant("voice_profile", country="US", age=17) | {"error": "minor"}], (False, "minor")),
+    ("voice_profile", "US", [states_age(17, "US"), grant("voice_profile", country="US", age=17) | {"error": "minor"}],
+     (False, "minor")),
     ("voice_profile", "US", [grant("voice_profile", country="US", age=17, actor=GUARDIAN)], (True, "granted")),
     ("voice_profile", "US", [states_age(17, "US")], (False, "minor")),
     ("marketing", "DK", [grant("marketing", country="DK", age=13)], (True, "granted")),  # this file has no EEA policy
@@ -228,7 +234,8 @@ def test_operator_policy_from_the_rules_file(purpose, country, writes, expect, a
         (lambda r: r["policy"]["minors"].append({"purposes": ["recording"], "under": 16}), "policy.minors[2].source"),
         (lambda r: r["policy"]["minors"].append({"purposes": ["recording"], "under": 40, "source": "x"}),
          "policy.minors[2].under"),
-        (lambda r: r["policy"]["minors"].append({"purposes": ["recording"], "under": 16, "source": "x", "allows": "maybe"}),
+        (lambda r: r["policy"]["minors"].append({"purposes": ["recording"], "under": 16, "source": "x",
+                                                 "allows": "maybe"}),
          "policy.minors[2].allows"),
         (lambda r: r["policy"]["minors"].append({"purposes": ["recording"], "under": 16, "source": "x",
                                                  "countries": ["Europe"]}), "policy.minors[2].countries[0]"),
