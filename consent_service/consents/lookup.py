@@ -31,7 +31,7 @@ class SubjectFacts:
     id: int
     revision: int
     country: str | None
-    minor_until: datetime | None
+    born_by: datetime | None  # the latest birth date the stated age allows (subjects/ages.py)
     restricted: bool
 
 
@@ -92,13 +92,13 @@ def lookup(
     found: list[Found] = [Found(None, {}, None) for _ in identifiers]
     generation = rows[0][1] if rows else None
     # By position, in the statement's column order: the hot path of every check and state read.
-    for (i, _generation, suppressed_since, refused, subject_id, subject_revision, country, minor_until, restricted,
+    for (i, _generation, suppressed_since, refused, subject_id, subject_revision, country, born_by, restricted,
          purpose, decision, method, notice_version, regime, property_key, actor_type, revision, updated_at,
          destinations) in rows:
         entry = found[i]
         if entry.subject is None and subject_id is not None:
             entry = found[i] = Found(
-                SubjectFacts(subject_id, subject_revision, country, minor_until, bool(restricted)),
+                SubjectFacts(subject_id, subject_revision, country, born_by, bool(restricted)),
                 entry.states, entry.suppressed_since, entry.suppressed_purposes,
             )
         if entry.suppressed_since is None and suppressed_since is not None:
@@ -172,7 +172,7 @@ def _joined(asked, purposes, suppression: bool) -> Select:
     return select(
         asked.c.i, generations.generation_value().label("generation"), suppressed.label("suppressed_since"),
         refused.label("refused_purposes"),
-        s.c.id.label("subject_id"), s.c.revision.label("subject_revision"), s.c.country, s.c.minor_until,
+        s.c.id.label("subject_id"), s.c.revision.label("subject_revision"), s.c.country, s.c.born_by,
         s.c.restricted, st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime,
         st.c.property_key, st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations,
     ).select_from(joined)

@@ -5,8 +5,7 @@ import base64
 import dataclasses
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from math import ceil
+from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Sequence
 
@@ -41,9 +40,10 @@ from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
-from consent_service.regimes.service import RegimePolicy, RegimeRules
+from consent_service.regimes.service import MinorLimit, RegimePolicy, RegimeRules
 from consent_service.reports import service as reports
 from consent_service.reports.models import ConsentRollup
+from consent_service.subjects import ages
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject, new_evidence_key
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
@@ -53,7 +53,6 @@ MAX_HISTORY_PAGE = 200
 # Where record_events leaves (purpose, decision) of what it wrote, in session.info, until the
 # transaction ends: counted once it commits (metrics.py), forgotten if it rolls back.
 WRITTEN_EVENTS = "consents.written_events"
-DAYS_PER_YEAR = 365.25
 
 
 class NotRefusable(ValidationFailed):
@@ -268,7 +267,7 @@ def _unsaved_subject(connection, kind: str, external_id: str) -> SimpleNamespace
     hashes name it); revision None marks it as not there yet."""
     return SimpleNamespace(
         id=reserved_id(connection, Subject.__table__), kind=kind, external_id=external_id, revision=None, country=None,
-        minor_until=None, restricted=False, evidence_key=new_evidence_key(), erased_at=None,
+        born_by=None, restricted=False, evidence_key=new_evidence_key(), erased_at=None,
     )
 
 
@@ -450,14 +449,19 @@ def _require_valid_consent(
     """Refuse grants that are not valid consent here: wrong method, a minor on their own, or a
     transfer that names no destination. Refusals and withdrawals are always accepted."""
     policy = rules.policy(regime)
-    age_of_consent = rules.age_of_consent(country)
+    minors = rules.minor_rules(country)
     minor, method, destination = {}, {}, {}
     for index, event in enumerate(events):
         if event.decision is not Decision.GRANTED or event.method is Method.LINKED:
             # A carried-over grant was checked when the visitor gave it; callers cannot send `linked`.
             continue
-        if context.age is not None and context.age < age_of_consent and context.actor_type is not ActorType.GUARDIAN:
-            minor[f"events.{index}.decision"] = [f"Under {age_of_consent}, a guardian consents (actor type guardian)."]
+        limit = None if context.age is None else minors.limit(event.purpose, True, context.age)
+        if limit is MinorLimit.NEVER:
+            minor[f"events.{index}.decision"] = [f"Not under {minors.alone_from(event.purpose)} here, whoever consents."]
+        elif limit is MinorLimit.GUARDIAN and context.actor_type is not ActorType.GUARDIAN:
+            minor[f"events.{index}.decision"] = [
+                f"Under {minors.alone_from(event.purpose)}, a guardian consents (actor type guardian)."
+            ]
         if not policy.counts_as_consent(event.purpose, event.method):
             method[f"events.{index}.method"] = [
                 f"{event.method.value!r} is not valid consent for {event.purpose!r} in the {regime.value} regime."
@@ -481,12 +485,12 @@ def _subject_facts(
     if context.country:
         values["country"] = context.country
     if context.age is not None:
-        years_left = rules.age_of_consent(country) - context.age
-        # The latest the subject can come of age: they may have turned `age` just now.
-        values["minor_until"] = now + timedelta(days=ceil(years_left * DAYS_PER_YEAR)) if years_left > 0 else None
+        # The age as stated, kept as the latest birth date it allows; each check reads the age from it
+        # for its own jurisdiction (subjects/ages.py), never a minority fixed to this request's country.
+        values["born_by"] = ages.born_by(age=context.age, stated_at=now)
     facts = lookup.SubjectFacts(
         id=subject.id, revision=revision, country=values.get("country", subject.country),
-        minor_until=values.get("minor_until", subject.minor_until), restricted=bool(subject.restricted),
+        born_by=values.get("born_by", subject.born_by), restricted=bool(subject.restricted),
     )
     return facts, values
 
@@ -508,7 +512,7 @@ def _write_fused(
         "rollup": json_rows(ConsentRollup.__table__, reports.ROLLUP_UPSERT_COLUMNS, write.rollup),
         "u_id": subject.id, "u_revision": values["revision"], "u_updated_at": values["updated_at"],
         "u_country": values.get("country"),
-        "u_set_minor": "minor_until" in values, "u_minor_until": values.get("minor_until"),
+        "u_set_born_by": "born_by" in values, "u_born_by": values.get("born_by"),
     }
     if new_subject:
         params |= {"u_kind": subject.kind, "u_external_id": subject.external_id, "u_evidence_key": subject.evidence_key,
@@ -536,9 +540,9 @@ def _fused_write_sql(new_subject: bool, tables: tuple[Table, ...]) -> str:
     if new_subject:
         subject = (
             "INSERT INTO subjects (id, kind, external_id, revision, restricted, evidence_key, created_at, updated_at, "
-            "country, minor_until) SELECT %(u_id)s::bigint, %(u_kind)s::varchar, %(u_external_id)s::varchar, "
+            "country, born_by) SELECT %(u_id)s::bigint, %(u_kind)s::varchar, %(u_external_id)s::varchar, "
             "%(u_revision)s::int, false, %(u_evidence_key)s::varchar, %(u_updated_at)s::timestamptz, "
-            "%(u_updated_at)s::timestamptz, %(u_country)s::varchar, %(u_minor_until)s::timestamptz "
+            "%(u_updated_at)s::timestamptz, %(u_country)s::varchar, %(u_born_by)s::timestamptz "
             f"WHERE (%(u_generation)s::bigint IS NULL OR {generation} = %(u_generation)s) AND NOT {any_endpoint} "
             "ON CONFLICT (kind, external_id) DO NOTHING RETURNING id"
         )
@@ -546,7 +550,7 @@ def _fused_write_sql(new_subject: bool, tables: tuple[Table, ...]) -> str:
         subject = (
             "UPDATE subjects SET revision = %(u_revision)s, updated_at = %(u_updated_at)s, "
             "country = COALESCE(%(u_country)s::varchar, country), "
-            "minor_until = CASE WHEN %(u_set_minor)s THEN %(u_minor_until)s::timestamptz ELSE minor_until END "
+            "born_by = CASE WHEN %(u_set_born_by)s THEN %(u_born_by)s::timestamptz ELSE born_by END "
             "WHERE id = %(u_id)s AND revision = %(u_previous)s AND erased_at IS NULL RETURNING id"
         )
     guarded = "EXISTS (SELECT FROM subject)"
@@ -842,7 +846,8 @@ def _circumstances(
         suppressed_purposes=suppressed_purposes,
         regime=regime,
         policy=rules.policy(regime),
-        minor=subject is not None and subject.minor_until is not None and subject.minor_until > now,
+        age=ages.age_at(subject.born_by, now) if subject is not None and subject.born_by is not None else None,
+        minors=rules.minor_rules(country),
         gpc=gpc,
         destination=destination,
         transfer_region=rules.transfer_region(country),

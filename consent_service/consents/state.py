@@ -6,14 +6,18 @@ place. Precedence, first match wins:
     `necessary` and `service_notices` (`restricted`); an erased customer whose id comes back is
     kept out of communication purposes, and of every purpose it had refused before the erasure
     (`suppressed`), until a decision given after the erasure;
- 1. a purpose that cannot be refused is allowed (`not_refusable`);
+ 1. a purpose that cannot be refused is allowed (`not_refusable`); one an age rule of the check's
+    jurisdiction closes to the subject's age (automated decisions for a child, an operator's
+    "not eligible under 18") is refused, whatever was recorded (`minor`);
  2. a transfer to a destination inside the subject's region or deemed adequate, or from a
     country whose law does not restrict it, needs no consent (`adequate`, `not_required`);
     otherwise only a consent naming that destination (or all) allows it;
  3. automated decisions asked on behalf of an organization: allowed only when the organization
     enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`);
- 4. a minor's own consent, or a default, never allows a consent-based purpose (`minor`);
-    a guardian's grant does;
+ 4. below an age rule's age, a default never allows (`minor`); below the age of digital consent
+    (or an operator's stricter policy age) neither does the minor's own grant, a guardian's does;
+    below an opt-in age (CCPA sale/sharing under 16) any recorded grant does. The ages are the
+    check's jurisdiction's (regimes/service.py MinorRules), the subject's age a lower bound;
  5. a Global Privacy Control signal in an opt-out regime turns off its purposes unless the person
     later switched that purpose on by itself (an "accept all" or implied consent does not count);
  6. an unconfirmed double opt-in is `pending`;
@@ -28,7 +32,7 @@ from datetime import datetime
 
 from consent_service.consents.models import ConsentState
 from consent_service.purposes.models import Purpose
-from consent_service.regimes.service import RegimePolicy, TransferRegion
+from consent_service.regimes.service import NO_MINOR_RULES, MinorLimit, MinorRules, RegimePolicy, TransferRegion
 from consent_service.vocabulary import ActorType, Decision, LegalBasis, Method, Reason
 
 TRANSFER_PURPOSE = "cross_border_transfer"
@@ -60,7 +64,9 @@ class Circumstances:
 
     regime: str
     policy: RegimePolicy
-    minor: bool = False
+    # The subject's age at the check (a lower bound; None: never stated) and the jurisdiction's age rules.
+    age: int | None = None
+    minors: MinorRules = NO_MINOR_RULES
     gpc: bool = False
     destination: str | None = None
     transfer_region: TransferRegion | None = None
@@ -99,6 +105,9 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return answer(False, Reason.SUPPRESSED)
     if not purpose.refusable:
         return answer(True, Reason.NOT_REFUSABLE, Decision.GRANTED)
+    minor = None if c.age is None else c.minors.limit(purpose.key, purpose.legal_basis == LegalBasis.CONSENT, c.age)
+    if minor is MinorLimit.NEVER:
+        return answer(False, Reason.MINOR, Decision.DENIED if state is None else None)
     if purpose.key == TRANSFER_PURPOSE and c.destination is not None:
         return _transfer(state, c, answer)
     if purpose.key == AUTOMATED_DECISIONS_PURPOSE and c.organization_enabled is not None:
@@ -107,10 +116,9 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         objected = state is not None and state.decision != Decision.GRANTED
         return answer(not objected, Reason.OBJECTED if objected else Reason.NOT_OBJECTED)
 
-    needs_own_consent = purpose.legal_basis == LegalBasis.CONSENT
     if state is None:
         default = default_decision(purpose, c)
-        if c.minor and needs_own_consent:
+        if minor is not None:
             return answer(False, Reason.MINOR, Decision.DENIED)
         if c.gpc and purpose.key in c.policy.gpc_purposes:
             return answer(False, Reason.GPC, Decision.DENIED)
@@ -120,7 +128,7 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
     decision = Decision(state.decision)
     if decision is not Decision.GRANTED:
         return answer(False, Reason(decision.value), decision)
-    if c.minor and needs_own_consent and state.actor_type != ActorType.GUARDIAN:
+    if minor is MinorLimit.GUARDIAN and state.actor_type != ActorType.GUARDIAN:
         return answer(False, Reason.MINOR, decision)
     if c.gpc and purpose.key in c.policy.gpc_purposes and state.method in BLANKET_METHODS:
         return answer(False, Reason.GPC, decision)

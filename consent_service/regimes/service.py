@@ -2,14 +2,16 @@
 
 A rules file maps countries to regimes and says, per regime, which methods count as consent
 (per purpose where it differs), which purposes a Global Privacy Control signal opts out of,
-the age of digital consent per country, and the transfer regions with their adequate
-destinations. The shipped file is rules.json beside this module; RULES_FILE replaces it.
+the age of digital consent per country, the law's other age rules (`minors`), the operator's own
+stricter age rules (`policy.minors`), and the transfer regions with their adequate destinations.
+The shipped file is rules.json beside this module; RULES_FILE replaces it.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,50 @@ DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
 MOST_PROTECTIVE_FIRST = (Regime.OPT_IN, Regime.OPT_OUT)
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 PURPOSE_KEY = re.compile(r"[a-z][a-z0-9_]{1,63}")
+# The purposes every catalogue has (migration 0001); a policy may name these, the operator's purposes
+# it declares in `policy.operator_purposes`, or "*" (every consent-based purpose).
+CATALOGUE_PURPOSES = frozenset({
+    "necessary", "preferences", "analytics", "advertising", "marketing", "service_notices", "recording",
+    "cross_border_transfer", "automated_decisions",
+})
+EVERY_CONSENT_PURPOSE = "*"
+
+
+class MinorLimit(IntEnum):
+    """What still allows a purpose for someone under an age rule's age, weakest limit first."""
+
+    OPT_IN = 1  # a recorded grant (their own or a guardian's); never a default (CCPA 1798.120(c))
+    GUARDIAN = 2  # only a guardian's grant (GDPR Art. 8, COPPA)
+    NEVER = 3  # nothing (GDPR Recital 71; an operator's "not eligible")
+
+
+LIMIT_NAMES = {"any_grant": MinorLimit.OPT_IN, "guardian": MinorLimit.GUARDIAN, "nothing": MinorLimit.NEVER}
+
+
+@dataclass(frozen=True)
+class MinorRules:
+    """The age rules of one jurisdiction: per purpose, (under this age, this limit) pairs; `every` holds
+    for every consent-based purpose. Built once at load, read per check by `limit` (a few int compares)."""
+
+    every: tuple[tuple[int, MinorLimit], ...]
+    by_purpose: dict[str, tuple[tuple[int, MinorLimit], ...]] = field(default_factory=dict)
+
+    def limit(self, purpose: str, consent_based: bool, age: int) -> MinorLimit | None:
+        """The strictest limit an `age`-year-old is under for this purpose; None when none applies."""
+        strictest = None
+        for under, limit in (self.every if consent_based else ()) + self.by_purpose.get(purpose, ()):
+            if age < under and (strictest is None or limit > strictest):
+                strictest = limit
+        return strictest
+
+    def alone_from(self, purpose: str) -> int:
+        """The age from which a person's own grant of a consent-based purpose counts (the highest
+        age of the rules that want a guardian, or allow nothing, below it); 0 if none does."""
+        return max((under for under, limit in self.every + self.by_purpose.get(purpose, ())
+                    if limit >= MinorLimit.GUARDIAN), default=0)
+
+
+NO_MINOR_RULES = MinorRules(every=())
 
 
 @dataclass(frozen=True)
@@ -59,6 +105,9 @@ class RegimeRules:
     default_age_of_consent: int
     age_by_country: dict[str, int]
     transfer_regions: tuple[TransferRegion, ...]
+    # The age rules per country (the default's for a country no rule names), precomputed at load.
+    minors_by_country: dict[str, MinorRules] = field(default_factory=dict)
+    default_minors: MinorRules = NO_MINOR_RULES
 
     def regime_for(self, country: str | None) -> Regime:
         """The regime of a country code; the configured default when unknown or not given."""
@@ -87,6 +136,10 @@ class RegimeRules:
     def age_of_consent(self, country: str | None) -> int:
         """The age from which a person consents for themselves (GDPR Art. 8, COPPA)."""
         return self.age_by_country.get(country or "", self.default_age_of_consent)
+
+    def minor_rules(self, country: str | None) -> MinorRules:
+        """The age rules that hold for a check in this country (law and operator policy together)."""
+        return self.minors_by_country.get(country or "", self.default_minors)
 
     def transfer_region(self, country: str | None) -> TransferRegion | None:
         """The region whose transfer rules bind a subject in this country; None if none do.
@@ -199,12 +252,95 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
                 adequate=frozenset(read.countries(body.get("adequate", []), f"transfers.{name}.adequate")),
             )
         )
+    default_age = read.age(document.get("default_age_of_consent"), "default_age_of_consent")
+    age_by_country = {country: read.age(age, f"age_of_consent.{country}") for country, age in ages.items()}
+    policy = read.obj(document.get("policy", {}), "policy")
+    operator_purposes = read.purposes(policy.get("operator_purposes", []), "policy.operator_purposes")
+    region_names = {region.name: region.countries for region in regions}
+    age_rules = [
+        *_age_rules(read, document.get("minors", []), "minors", CATALOGUE_PURPOSES, region_names),
+        *_age_rules(read, policy.get("minors", []), "policy.minors", CATALOGUE_PURPOSES | set(operator_purposes),
+                    region_names),
+    ]
+    minors_by_country, default_minors = _minor_rules_by_country(default_age, age_by_country, age_rules)
     return RegimeRules(
         version=str(document.get("version", "")),
         default_regime=Regime(default),
         by_country=by_country,
         policies=policies,
-        default_age_of_consent=read.age(document.get("default_age_of_consent"), "default_age_of_consent"),
-        age_by_country={country: read.age(age, f"age_of_consent.{country}") for country, age in ages.items()},
+        default_age_of_consent=default_age,
+        age_by_country=age_by_country,
         transfer_regions=tuple(regions),
+        minors_by_country=minors_by_country,
+        default_minors=default_minors,
     )
+
+
+@dataclass(frozen=True)
+class _AgeRule:
+    countries: frozenset[str] | None  # None: everywhere
+    purposes: tuple[str, ...]  # or ("*",)
+    under: int
+    limit: MinorLimit
+
+
+def _age_rules(read: _Reader, entries: Any, where: str, known_purposes: frozenset[str] | set[str],
+               regions: dict[str, frozenset[str]]) -> list[_AgeRule]:
+    """An age rule: `purposes` (keys or "*"), `under` (an age), `allows` (any_grant, guardian or
+    nothing; guardian if not given), optional `countries` (codes or transfer region names, e.g. EEA;
+    everywhere if not given) and a `source` (the statute, or the notice's promise)."""
+    if not isinstance(entries, list):
+        raise read.fail(where, "must be a list of age rules")
+    rules = []
+    for index, entry in enumerate(entries):
+        here = f"{where}[{index}]"
+        entry = read.obj(entry, here)
+        unknown_keys = set(entry) - {"name", "purposes", "under", "allows", "countries", "source"}
+        if unknown_keys:
+            raise read.fail(here, f"unknown keys {sorted(unknown_keys)}")
+        if not isinstance(entry.get("source"), str) or not entry["source"].strip():
+            raise read.fail(f"{here}.source", "every age rule cites its source (statute, guidance or notice)")
+        purposes = entry.get("purposes")
+        if not isinstance(purposes, list) or not purposes:
+            raise read.fail(f"{here}.purposes", "must be a non-empty list of purpose keys or \"*\"")
+        for position, purpose in enumerate(purposes):
+            if purpose != EVERY_CONSENT_PURPOSE and purpose not in known_purposes:
+                raise read.fail(f"{here}.purposes[{position}]", f"{purpose!r} is not a purpose of the catalogue "
+                                "(an operator's own purpose is declared in policy.operator_purposes)")
+        allows = entry.get("allows", "guardian")
+        if allows not in LIMIT_NAMES:
+            raise read.fail(f"{here}.allows", f"{allows!r} is not one of {', '.join(LIMIT_NAMES)}")
+        countries = None
+        if "countries" in entry:
+            if not isinstance(entry["countries"], list) or not entry["countries"]:
+                raise read.fail(f"{here}.countries", "must be a non-empty list of country codes or region names")
+            countries = set()
+            for position, name in enumerate(entry["countries"]):
+                if name in regions:
+                    countries |= regions[name]
+                else:
+                    countries |= set(read.countries([name], f"{here}.countries[{position}]"))
+            countries = frozenset(countries)
+        rules.append(_AgeRule(countries, tuple(purposes), read.age(entry.get("under"), f"{here}.under"),
+                              LIMIT_NAMES[allows]))
+    return rules
+
+
+def _minor_rules_by_country(default_age: int, age_by_country: dict[str, int],
+                            rules: list[_AgeRule]) -> tuple[dict[str, MinorRules], MinorRules]:
+    """Each country's age rules, and those of a country no rule names: the age of digital consent
+    (a guardian consents below it), then every law and policy rule that reaches the country."""
+
+    def build(country: str | None) -> MinorRules:
+        every = [(age_by_country.get(country or "", default_age), MinorLimit.GUARDIAN)]
+        by_purpose: dict[str, list] = {}
+        for rule in rules:
+            if rule.countries is not None and country not in rule.countries:
+                continue
+            for purpose in rule.purposes:
+                target = every if purpose == EVERY_CONSENT_PURPOSE else by_purpose.setdefault(purpose, [])
+                target.append((rule.under, rule.limit))
+        return MinorRules(every=tuple(every), by_purpose={key: tuple(pairs) for key, pairs in by_purpose.items()})
+
+    named = set(age_by_country).union(*(rule.countries for rule in rules if rule.countries is not None))
+    return {country: build(country) for country in named}, build(None)

@@ -123,6 +123,7 @@ def _erase_one(session: Session, subject: Subject, pepper: str, now: datetime, d
     subject.evidence_key = None
     subject.country = None
     subject.minor_until = None
+    subject.born_by = None
     subject.erased_at = now
     subject.updated_at = now
     done["subjects_pseudonymized"] += 1

@@ -35,6 +35,7 @@ def export(
             "id": subject.external_id,
             "country": subject.country,
             "minor_until": subject.minor_until,
+            "born_by": subject.born_by,
             "created_at": subject.created_at,
             "updated_at": subject.updated_at,
         },

@@ -20,6 +20,7 @@ class ExportSubjectSchema(ma.Schema):
     id = fields.String(required=True)
     country = fields.String(allow_none=True)
     minor_until = fields.DateTime(allow_none=True)
+    born_by = fields.DateTime(allow_none=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 

@@ -27,8 +27,12 @@ class Subject(db.Model):
     revision: Mapped[int] = mapped_column(default=0)
     # The last country given for the subject: its regime and transfer region when a check names none.
     country: Mapped[str | None] = mapped_column(String(2))
-    # Until when the subject counts as a minor, from the age given with an event (the latest it can be).
+    # Before migration 0018: until when the subject counted as a minor in the country the age was stated
+    # in. No longer written nor read: minority is now judged per check from `born_by`.
     minor_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest the subject can have been born: the age last stated with an event, taken back from when
+    # it was stated (subjects/ages.py). A check's age is the full years since, a lower bound.
+    born_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Keys the HMAC of its events' personal fields (consents/chain.py); erasure deletes it.
     evidence_key: Mapped[str | None] = mapped_column(String(64), default=new_evidence_key)
     # Processing restricted at the subject's request (GDPR Art. 18), since when.

@@ -101,7 +101,7 @@ def read_row(*, session: Session, kind: str, external_id: str, also: tuple[Colum
 
 
 # The subject's columns a write reads (every column read costs on both sides of the socket, in every write).
-WRITE_READS = ("id", "kind", "external_id", "revision", "country", "minor_until", "evidence_key", "restricted", "erased_at")
+WRITE_READS = ("id", "kind", "external_id", "revision", "country", "born_by", "evidence_key", "restricted", "erased_at")
 
 
 @functools.lru_cache(maxsize=16)

@@ -83,7 +83,7 @@ CASES = [
     Case("13 is old enough in the US", c("analytics", "US"), (True, "granted"), [grant("analytics", country="US", age=13)]),
     Case("14 is too young in France (15)", c("advertising", "FR"), (False, "opt_in_required"),
          [grant("advertising", country="FR", age=14) | {"error": "minor"}]),
-    Case("13 is old enough in Denmark", c("marketing", "DK"), (True, "granted"), [grant("marketing", country="DK", age=13)]),
+    Case("13 is old enough in the UK", c("marketing", "GB"), (True, "granted"), [grant("marketing", country="GB", age=13)]),
     Case("service notices reach minors too", c("service_notices", "US"), (True, "not_refusable"),
          [refuse("marketing", country="US", age=10)]),
     # Cross-border transfers
