@@ -292,7 +292,7 @@ def test_migration_0018_backfills_ages_from_the_events_that_stated_them(app, cli
     stated_at = db.session.scalar(select(ConsentEvent.recorded_at).where(ConsentEvent.age == 14))
     events_before = db.session.execute(text("SELECT * FROM consent_events ORDER BY id")).all()
     db.session.remove()
-    downgrade(revision="0015_ledger_evidence")
+    downgrade(revision="0017_suppression_keeps_refusals")
     upgrade()
     born = dict(db.session.execute(select(Subject.external_id, Subject.born_by)).all())
     assert born == {"c-1": born_by(age=14, stated_at=stated_at), "c-2": None}
