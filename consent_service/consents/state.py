@@ -13,8 +13,9 @@ place. Precedence, first match wins:
     enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`);
  4. a minor's own consent, or a default, never allows a consent-based purpose (`minor`);
     a guardian's grant does;
- 5. a Global Privacy Control signal in an opt-out regime turns off its purposes unless the person
-    later switched that purpose on by itself (an "accept all" or implied consent does not count);
+ 5. a Global Privacy Control signal turns off the purposes its regime lists unless the latest grant
+    outranks it: the rules file's `gpc.outranked_by` (the person themselves, choosing that purpose;
+    never an "accept all", implied consent, nor an agent or the system) (`gpc`);
  6. an unconfirmed double opt-in is `pending`;
  7. a grant older than a material notice change of its purpose is flagged `reconsent_required`,
     and for opt-in purposes it no longer allows;
@@ -36,8 +37,6 @@ ALL_DESTINATIONS = "*"
 # What a restriction of processing still allows: what the service cannot work without.
 UNRESTRICTED_PURPOSES = frozenset({"necessary", "service_notices"})
 SUPPRESSED_CATEGORY = "communication"
-# Ways of saying yes that are not a per-purpose choice of the person: GPC outranks them.
-BLANKET_METHODS = frozenset({Method.BANNER_ACCEPT_ALL, Method.IMPLIED_BY_CONTINUING})
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,9 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         default = default_decision(purpose, c)
         if c.minor and needs_own_consent:
             return answer(False, Reason.MINOR, Decision.DENIED)
-        if c.gpc and purpose.key in c.policy.gpc_purposes:
-            return answer(False, Reason.GPC, Decision.DENIED)
         granted = default is Decision.GRANTED
+        if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
+            return answer(False, Reason.GPC, Decision.DENIED)
         return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, default)
 
     decision = Decision(state.decision)
@@ -118,7 +117,7 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return answer(False, Reason(decision.value), decision)
     if c.minor and needs_own_consent and state.actor_type != ActorType.GUARDIAN:
         return answer(False, Reason.MINOR, decision)
-    if c.gpc and purpose.key in c.policy.gpc_purposes and state.method in BLANKET_METHODS:
+    if c.gpc and purpose.key in c.policy.gpc_purposes and not c.policy.gpc_outranked_by.outranks(state.actor_type, state.method):
         return answer(False, Reason.GPC, decision)
     if state.method == Method.DOUBLE_OPT_IN:
         return answer(False, Reason.PENDING, decision)
