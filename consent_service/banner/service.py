@@ -31,6 +31,10 @@ BANNER_METHODS = (Method.BANNER_ACCEPT_ALL, Method.BANNER_REJECT_ALL, Method.BAN
 KNOWN_VERSIONS_LIMIT = 10_000
 
 
+class ChoiceContradictsMethod(ValidationFailed):
+    code = "choice_contradicts_method"
+
+
 class UnknownBannerVersion(ValidationFailed):
     code = "unknown_banner_version"
 
@@ -301,7 +305,7 @@ def _require_consistent(method: Method, decisions: Mapping[str, bool], gpc_purpo
     else:
         return
     if wrong:
-        raise ValidationFailed(f"The choices contradict {method.value}.", errors=wrong)
+        raise ChoiceContradictsMethod(f"The choices contradict {method.value}.", errors=wrong)
 
 
 def _shown_banner(session: Session, versions: VersionLedger, prop: PropertyEntry, choice: Choice) -> ShownBanner:
