@@ -298,7 +298,8 @@ def _require_consistent(method: Method, decisions: Mapping[str, bool], gpc_purpo
     with a purpose granted, "accept all" with one refused (but the purposes an honoured GPC signal
     turns off, which the banner sends unticked)."""
     if method is Method.BANNER_REJECT_ALL:
-        wrong = {f"choices.{key}": ["Reject all refuses every purpose: false."] for key, granted in decisions.items() if granted}
+        wrong = {f"choices.{key}": ["Reject all refuses every purpose: false."]
+                 for key, granted in decisions.items() if granted}
     elif method is Method.BANNER_ACCEPT_ALL:
         wrong = {f"choices.{key}": ["Accept all grants every purpose shown: true."]
                  for key, granted in decisions.items() if not granted and key not in gpc_purposes}

@@ -117,7 +117,8 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return answer(False, Reason(decision.value), decision)
     if c.minor and needs_own_consent and state.actor_type != ActorType.GUARDIAN:
         return answer(False, Reason.MINOR, decision)
-    if c.gpc and purpose.key in c.policy.gpc_purposes and not c.policy.gpc_outranked_by.outranks(state.actor_type, state.method):
+    if c.gpc and purpose.key in c.policy.gpc_purposes and not c.policy.gpc_outranked_by.outranks(
+            state.actor_type, state.method):
         return answer(False, Reason.GPC, decision)
     if state.method == Method.DOUBLE_OPT_IN:
         return answer(False, Reason.PENDING, decision)

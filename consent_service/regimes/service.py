@@ -70,7 +70,8 @@ class MethodTable:
         if method not in self.by_category.get(category, ()):
             return f"{method!r} is not a way to decide on {purpose!r} (a {category} purpose)."
         if method == Method.GPC and purpose not in policy.gpc_purposes:
-            return f"'gpc' decides only the purposes a GPC signal opts out of ({', '.join(sorted(policy.gpc_purposes)) or 'none here'})."
+            listed = ", ".join(sorted(policy.gpc_purposes)) or "none here"
+            return f"'gpc' decides only the purposes a GPC signal opts out of ({listed})."
         return None
 
 
@@ -259,7 +260,8 @@ def _gpc_precedence(read: _Reader, document: dict) -> GpcPrecedence:
     actor_types = outranked_by.get("actor_types")
     known_actors = {actor.value for actor in ActorType}
     if not isinstance(actor_types, list) or not set(actor_types) <= known_actors:
-        raise read.fail("gpc.outranked_by.actor_types", f"must be a list of actor types ({', '.join(sorted(known_actors))})")
+        raise read.fail("gpc.outranked_by.actor_types",
+                        f"must be a list of actor types ({', '.join(sorted(known_actors))})")
     outranking = read.methods(outranked_by.get("methods"), "gpc.outranked_by.methods")
     if outranking & BLANKET_METHODS:
         raise read.fail("gpc.outranked_by.methods", f"{', '.join(sorted(outranking & BLANKET_METHODS))} is no choice "
@@ -276,7 +278,8 @@ def _method_table(read: _Reader, document: dict) -> MethodTable:
             raise read.fail("methods.by_category", f"names no methods for {category} purposes")
     for category in by_category:
         if category not in PURPOSE_CATEGORIES:
-            raise read.fail(f"methods.by_category.{category}", f"unknown category (known: {', '.join(PURPOSE_CATEGORIES)})")
+            raise read.fail(f"methods.by_category.{category}",
+                            f"unknown category (known: {', '.join(PURPOSE_CATEGORIES)})")
     return MethodTable(
         by_category={category: read.methods(listed, f"methods.by_category.{category}")
                      for category, listed in by_category.items()},
