@@ -242,6 +242,14 @@ def test_banner_choice_contradicting_its_method(name, country, method, choices, 
         assert decided == expected | ({"advertising": "denied"} if gpc else {})
 
 
+def test_a_banner_cannot_show_what_its_methods_cannot_decide(client, auth):
+    body = {"name": "X", "allowed_origins": ["https://x.example"], "notice_version": "1",
+            "notice_url": "https://x.example/p", "purposes": ["analytics", "marketing"]}
+    response = client.post("/v1/properties", json=body, headers=auth("admin"))
+    assert response.status_code == 422, response.json
+    assert set(response.json["errors"]) == {"purposes.1"}
+
+
 def test_accept_all_under_gpc_records_the_signal_not_a_grant(banner, choose):
     from tests.banner.conftest import COUNTRY_HEADER
 
