@@ -438,11 +438,13 @@ def _expire_loaded(session: Session, subject_id: int, purposes: Iterable[str]) -
 
 def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: RegimePolicy) -> list[EventInput]:
     """A GPC signal is an opt-out of its purposes, recorded as such, unless this very request
-    switches one of them on in a way that outranks the signal (rules: gpc.outranked_by)."""
+    switches one of them on in a way that outranks the signal (rules: gpc.outranked_by), or
+    already records the signal's refusal."""
     if not context.gpc:
         return []
     outranks = policy.gpc_outranked_by.outranks
-    explicit = {e.purpose for e in events if e.decision is Decision.GRANTED and outranks(context.actor_type, e.method)}
+    explicit = {e.purpose for e in events if e.method is Method.GPC  # already refused by the signal itself
+                or e.decision is Decision.GRANTED and outranks(context.actor_type, e.method)}
     return [
         EventInput(purpose=purpose, decision=Decision.DENIED, method=Method.GPC)
         for purpose in sorted(policy.gpc_purposes - explicit)
