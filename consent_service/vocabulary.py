@@ -33,6 +33,10 @@ class Method(StrEnum):
     LINKED = "linked"
 
 
+# Where a purpose shows up: the banner's cookies, emails and calls, the back office.
+PURPOSE_CATEGORIES = ("cookie", "communication", "processing")
+
+
 class ActorType(StrEnum):
     SUBJECT = "subject"
     AGENT = "agent"

@@ -34,7 +34,11 @@ class BannerConfigSchema(ma.Schema):
     language = fields.String(required=True)
     regime = fields.String(required=True)
     notice = fields.Dict(required=True, metadata={"description": "version and url"})
-    gpc_honoured = fields.Boolean(required=True)
+    gpc_honoured = fields.Boolean(required=True, metadata={
+        "description": "Whether a Global Privacy Control signal is honoured here: the property honours it and the "
+                       "regime's rules name purposes of this banner it turns off. The banner then says so."})
+    gpc_purposes = fields.List(fields.String(), required=True, metadata={
+        "description": "The purposes of this banner a GPC signal turns off (the rules file's, for this regime)."})
     cookie = fields.Dict(required=True, metadata={"description": "name and domain of the first-party cookie"})
     texts = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     purposes = fields.List(fields.Nested(ShownPurposeSchema), required=True)

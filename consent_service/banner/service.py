@@ -21,15 +21,18 @@ from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry, UnknownProperty
 from consent_service.purposes.service import CataloguePurpose
-from consent_service.regimes.service import RegimeRules
+from consent_service.regimes.service import RegimePolicy, RegimeRules
 from consent_service.tokens import service as tokens
 from consent_service.tokens.keystore import KeyStore
-from consent_service.vocabulary import Decision, Method, Regime, SubjectKind
+from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
 
 COOKIE_NAME = "consent_token"
 BANNER_METHODS = (Method.BANNER_ACCEPT_ALL, Method.BANNER_REJECT_ALL, Method.BANNER_CUSTOM)
-GPC_PURPOSES = ("advertising",)  # what a Global Privacy Control signal opts out of: sale/sharing and ads
 KNOWN_VERSIONS_LIMIT = 10_000
+
+
+class ChoiceContradictsMethod(ValidationFailed):
+    code = "choice_contradicts_method"
 
 
 class UnknownBannerVersion(ValidationFailed):
@@ -98,7 +101,8 @@ def build_config(
 ) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to."""
     localized = texts.resolve(language, prop.texts)
-    circumstances = Circumstances(regime=regime.value, policy=rules.policy(regime))
+    policy = rules.policy(regime)
+    circumstances = Circumstances(regime=regime.value, policy=policy)
     shown = []
     for key in prop.purposes:
         purpose = catalogue[key]
@@ -115,7 +119,9 @@ def build_config(
         "language": language,
         "regime": regime.value,
         "notice": {"version": prop.notice_version, "url": prop.notice_url},
-        "gpc_honoured": prop.gpc_honoured,
+        # What a GPC signal turns off here (the rules file's, for this regime, of the purposes shown), and
+        # whether the banner honours it: then it says "Opt-out request honored" (CCPA Regs. 7025(c)(6)).
+        **_gpc_config(prop, policy),
         "cookie": {"name": COOKIE_NAME, "domain": prop.cookie_domain},
         "texts": localized["ui"],
         "purposes": shown,
@@ -123,6 +129,11 @@ def build_config(
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
     return BannerConfig(version=version, language=language, regime=regime, content=content)
+
+
+def _gpc_config(prop: PropertyEntry, policy: RegimePolicy) -> dict[str, Any]:
+    purposes = sorted(key for key in prop.purposes if key in policy.gpc_purposes)
+    return {"gpc_honoured": prop.gpc_honoured and bool(purposes), "gpc_purposes": purposes}
 
 
 @dataclass(frozen=True)
@@ -210,14 +221,18 @@ def record_choice(
         raise ValidationFailed("Choices name purposes this banner did not show.", errors=unknown)
     decisions = {key: bool(choice.choices.get(key, False)) for key in refusable}
     policy = rules.policy(shown.regime)
+    # The signal is honoured for the purposes the rules give it, unless the way of choosing outranks it
+    # (rules: gpc.outranked_by; never "accept all"), as the checks weigh it afterwards.
+    signal = choice.gpc and prop.gpc_honoured and not policy.gpc_outranked_by.outranks(ActorType.SUBJECT, choice.method)
+    gpc_purposes = policy.gpc_purposes if signal else frozenset()
+    _require_consistent(choice.method, decisions, gpc_purposes)
     # What this way of choosing cannot grant under the rules is not recorded as granted, nor as refused.
     decisions = {key: granted for key, granted in decisions.items() if not granted or policy.counts_as_consent(key, choice.method)}
+    if not decisions:
+        raise ValidationFailed("Nothing this banner can record.", errors={
+            "choices": [f"{choice.method.value} cannot grant these purposes here; choose them one by one."]})
     # "Accept all" does not override a GPC signal: those purposes are recorded as refused by the signal.
-    gpc_refused = (
-        [key for key in GPC_PURPOSES if key in decisions]
-        if choice.gpc and prop.gpc_honoured and choice.method is Method.BANNER_ACCEPT_ALL
-        else []
-    )
+    gpc_refused = [] if choice.method is Method.BANNER_REJECT_ALL else [key for key in decisions if key in gpc_purposes]
 
     returning = _returning_visitor(session, keystore, issuer, prop, choice.token, now, snapshot)
     visitor_id = returning or _new_visitor_id(now)
@@ -276,6 +291,22 @@ def record_choice(
     return ChoiceResult(
         visitor_id=visitor_id, token=token, decisions={key: state.consents[key] for key in shown_keys}
     )
+
+
+def _require_consistent(method: Method, decisions: Mapping[str, bool], gpc_purposes: frozenset[str]) -> None:
+    """A choice whose method says the opposite of its choices is refused, nothing written: "reject all"
+    with a purpose granted, "accept all" with one refused (but the purposes an honoured GPC signal
+    turns off, which the banner sends unticked)."""
+    if method is Method.BANNER_REJECT_ALL:
+        wrong = {f"choices.{key}": ["Reject all refuses every purpose: false."]
+                 for key, granted in decisions.items() if granted}
+    elif method is Method.BANNER_ACCEPT_ALL:
+        wrong = {f"choices.{key}": ["Accept all grants every purpose shown: true."]
+                 for key, granted in decisions.items() if not granted and key not in gpc_purposes}
+    else:
+        return
+    if wrong:
+        raise ChoiceContradictsMethod(f"The choices contradict {method.value}.", errors=wrong)
 
 
 def _shown_banner(session: Session, versions: VersionLedger, prop: PropertyEntry, choice: Choice) -> ShownBanner:

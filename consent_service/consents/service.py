@@ -20,7 +20,6 @@ from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.consents.state import (
     ALL_DESTINATIONS,
     AUTOMATED_DECISIONS_PURPOSE,
-    BLANKET_METHODS,
     TRANSFER_PURPOSE,
     Circumstances,
     PurposeState,
@@ -103,6 +102,9 @@ class EventContext:
     evidence: dict[str, Any] = field(default_factory=dict)
     # A Global Privacy Control signal came with the request.
     gpc: bool = False
+    # Written by one of the service's own flows (a double opt-in confirmation, a carried-over
+    # choice): only then may the methods the rules keep to those flows be used.
+    from_flow: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ def record_events(
     subject's revision is still the one read (a new subject: if nobody created it meanwhile);
     otherwise nothing was written and it is all done again (a few times; then, contended, under the
     lock). Webhooks to enqueue need a transaction too: NeedsTransaction."""
+    if not events:
+        raise ValidationFailed("Nothing to record.", errors={"events": ["At least one decision."]})
     snapshot = snapshot or generations.fresh(session=session)
     catalogue = snapshot.catalogue
     _require_known(session, snapshot, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
@@ -298,7 +302,7 @@ def _fold_events(
     country = context.country or subject.country
     regime = context.regime or rules.regime_for(country)
     events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
-    _require_valid_consent(events, context, rules, regime, country)
+    _require_valid_consent(events, context, rules, regime, country, catalogue)
     prev_hash = head if subject.revision else chain.GENESIS
     revision = subject.revision or 0
     recorded: list[chain.EventValues] = []
@@ -433,10 +437,13 @@ def _expire_loaded(session: Session, subject_id: int, purposes: Iterable[str]) -
 
 def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: RegimePolicy) -> list[EventInput]:
     """A GPC signal is an opt-out of its purposes, recorded as such, unless this very request
-    switches one of them on explicitly."""
+    switches one of them on in a way that outranks the signal (rules: gpc.outranked_by), or
+    already records the signal's refusal."""
     if not context.gpc:
         return []
-    explicit = {e.purpose for e in events if e.decision is Decision.GRANTED and e.method not in BLANKET_METHODS}
+    outranks = policy.gpc_outranked_by.outranks
+    explicit = {e.purpose for e in events if e.method is Method.GPC  # already refused by the signal itself
+                or e.decision is Decision.GRANTED and outranks(context.actor_type, e.method)}
     return [
         EventInput(purpose=purpose, decision=Decision.DENIED, method=Method.GPC)
         for purpose in sorted(policy.gpc_purposes - explicit)
@@ -444,14 +451,21 @@ def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: Re
 
 
 def _require_valid_consent(
-    events: Sequence[EventInput], context: EventContext, rules: RegimeRules, regime: Regime, country: str | None
+    events: Sequence[EventInput], context: EventContext, rules: RegimeRules, regime: Regime, country: str | None,
+    catalogue,
 ) -> None:
-    """Refuse grants that are not valid consent here: wrong method, a minor on their own, or a
-    transfer that names no destination. Refusals and withdrawals are always accepted."""
+    """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
+    grants that are not valid consent here: wrong method, a minor on their own, or a transfer that
+    names no destination. Otherwise refusals and withdrawals are always accepted."""
     policy = rules.policy(regime)
     minors = rules.minor_rules(country)
     minor, method, destination = {}, {}, {}
     for index, event in enumerate(events):
+        problem = rules.methods.problem(method=event.method, category=catalogue[event.purpose].category,
+                                        purpose=event.purpose, policy=policy, from_flow=context.from_flow)
+        if problem:
+            method[f"events.{index}.method"] = [problem]
+            continue
         if event.decision is not Decision.GRANTED or event.method is Method.LINKED:
             # A carried-over grant was checked when the visitor gave it; callers cannot send `linked`.
             continue

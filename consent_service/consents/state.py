@@ -18,8 +18,9 @@ place. Precedence, first match wins:
     (or an operator's stricter policy age) neither does the minor's own grant, a guardian's does;
     below an opt-in age (CCPA sale/sharing under 16) any recorded grant does. The ages are the
     check's jurisdiction's (regimes/service.py MinorRules), the subject's age a lower bound;
- 5. a Global Privacy Control signal in an opt-out regime turns off its purposes unless the person
-    later switched that purpose on by itself (an "accept all" or implied consent does not count);
+ 5. a Global Privacy Control signal turns off the purposes its regime lists unless the latest grant
+    outranks it: the rules file's `gpc.outranked_by` (the person themselves, choosing that purpose;
+    never an "accept all", implied consent, nor an agent or the system) (`gpc`);
  6. an unconfirmed double opt-in is `pending`;
  7. a grant older than a material notice change of its purpose is flagged `reconsent_required`,
     and for opt-in purposes it no longer allows;
@@ -41,8 +42,6 @@ ALL_DESTINATIONS = "*"
 # What a restriction of processing still allows: what the service cannot work without.
 UNRESTRICTED_PURPOSES = frozenset({"necessary", "service_notices"})
 SUPPRESSED_CATEGORY = "communication"
-# Ways of saying yes that are not a per-purpose choice of the person: GPC outranks them.
-BLANKET_METHODS = frozenset({Method.BANNER_ACCEPT_ALL, Method.IMPLIED_BY_CONTINUING})
 
 
 @dataclass(frozen=True)
@@ -120,9 +119,9 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         default = default_decision(purpose, c)
         if minor is not None:
             return answer(False, Reason.MINOR, Decision.DENIED)
-        if c.gpc and purpose.key in c.policy.gpc_purposes:
-            return answer(False, Reason.GPC, Decision.DENIED)
         granted = default is Decision.GRANTED
+        if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
+            return answer(False, Reason.GPC, Decision.DENIED)
         return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, default)
 
     decision = Decision(state.decision)
@@ -130,7 +129,8 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return answer(False, Reason(decision.value), decision)
     if minor is MinorLimit.GUARDIAN and state.actor_type != ActorType.GUARDIAN:
         return answer(False, Reason.MINOR, decision)
-    if c.gpc and purpose.key in c.policy.gpc_purposes and state.method in BLANKET_METHODS:
+    if c.gpc and purpose.key in c.policy.gpc_purposes and not c.policy.gpc_outranked_by.outranks(
+            state.actor_type, state.method):
         return answer(False, Reason.GPC, decision)
     if state.method == Method.DOUBLE_OPT_IN:
         return answer(False, Reason.PENDING, decision)

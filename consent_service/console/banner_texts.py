@@ -21,6 +21,7 @@ UI_LABELS = {
     "notice_link": "Notice link",
     "placeholder": "Blocked content placeholder",
     "load_content": "Load content button",
+    "gpc_honored": "Global Privacy Control status (CCPA: Opt-out request honored)",
     "gpc_active": "Global Privacy Control note",
 }
 MULTILINE = {"description", "gpc_active", "placeholder"}

@@ -417,7 +417,7 @@ def confirm_double_opt_in(
             [consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)],
             latest.notice_version, latest.regime, claims.language or latest.language,
             # The confirmation names the request it confirms, so the ledger pairs the two steps.
-            {**evidence, "reference": latest.id}, now, country=latest.country,
+            {**evidence, "reference": latest.id}, now, country=latest.country, from_flow=True,
         )
     return ConfirmationStatus.CONFIRMED
 
@@ -473,6 +473,7 @@ def _record(
     evidence: dict[str, str],
     now: datetime,
     country: str | None = None,
+    from_flow: bool = False,
 ) -> consents.SubjectState:
     return consents.record_events(
         session=session,
@@ -487,6 +488,8 @@ def _record(
             language=language,
             actor_type=ActorType.SUBJECT,
             evidence=evidence,
+            # Only the confirmation of a pending request writes the method kept to this flow.
+            from_flow=from_flow,
         ),
         rules=rules,
         now=now,

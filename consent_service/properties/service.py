@@ -18,7 +18,8 @@ from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
 
 DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
-BANNER_CATEGORIES = ("cookie", "communication")
+# A banner asks only for cookie purposes: the shipped rules (methods.by_category) accept banner methods for them alone.
+BANNER_CATEGORIES = ("cookie",)
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
 LANGUAGE = re.compile(r"[a-z]{2}")
 
@@ -163,7 +164,8 @@ def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: da
         catalogue = purposes.catalogue(session=session)
         purposes.require_known(catalogue, {f"purposes.{i}": key for i, key in enumerate(values["purposes"])})
         errors.update({
-            f"purposes.{i}": ["Recording, transfers and automated decisions are asked for on their own, not in a banner."]
+            f"purposes.{i}": ["A banner asks only for cookie purposes; communications, recording, transfers and "
+                              "automated decisions are asked for on their own."]
             for i, key in enumerate(values["purposes"])
             if catalogue[key].category not in BANNER_CATEGORIES
         })

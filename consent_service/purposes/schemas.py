@@ -5,9 +5,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.vocabulary import PURPOSE_CATEGORIES as CATEGORIES
 from consent_service.vocabulary import Decision, LegalBasis, Regime
-
-CATEGORIES = ("cookie", "communication", "processing")
 
 
 class PurposeSchema(ma.Schema):

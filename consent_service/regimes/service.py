@@ -3,8 +3,9 @@
 A rules file maps countries to regimes and says, per regime, which methods count as consent
 (per purpose where it differs), which purposes a Global Privacy Control signal opts out of,
 the age of digital consent per country, the law's other age rules (`minors`), the operator's own
-stricter age rules (`policy.minors`), and the transfer regions with their adequate destinations.
-The shipped file is rules.json beside this module; RULES_FILE replaces it.
+stricter age rules (`policy.minors`), the transfer regions with their adequate destinations, who can
+outrank a GPC signal (`gpc.outranked_by`) and which methods make sense for which category of purpose
+(`methods`). The shipped file is rules.json beside this module; RULES_FILE replaces it.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
-from consent_service.vocabulary import Decision, Method, Regime
+from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
 # The regimes from most to least protective. Under opt-in nothing is processed or pre-ticked before the
@@ -69,6 +70,20 @@ class MinorRules:
 
 
 NO_MINOR_RULES = MinorRules(every=())
+# Ways of saying yes that are not the person's own choice of one purpose: never above a GPC signal.
+BLANKET_METHODS = frozenset({Method.BANNER_ACCEPT_ALL, Method.IMPLIED_BY_CONTINUING, Method.LINKED, Method.GPC})
+
+
+@dataclass(frozen=True)
+class GpcPrecedence:
+    """Who may outrank a Global Privacy Control signal with a later grant: the person themselves,
+    choosing that purpose (actor type and method both listed); never a blanket "accept all"."""
+
+    actor_types: frozenset[str]
+    methods: frozenset[str]
+
+    def outranks(self, actor_type: str | None, method: str | None) -> bool:
+        return actor_type in self.actor_types and method in self.methods
 
 
 @dataclass(frozen=True)
@@ -78,10 +93,32 @@ class RegimePolicy:
     gpc_purposes: frozenset[str]
     purpose_methods: dict[str, frozenset[str]]
     purpose_defaults: dict[str, Decision]
+    # Which later grants outrank a GPC signal: the rules file's gpc.outranked_by, one for all regimes.
+    gpc_outranked_by: GpcPrecedence
 
     def counts_as_consent(self, purpose: str, method: str) -> bool:
         """Whether a grant given this way is valid consent for the purpose under this regime."""
         return method in self.purpose_methods.get(purpose, self.consent_methods)
+
+
+@dataclass(frozen=True)
+class MethodTable:
+    """Which methods make sense for which category of purpose; some only from the service's own
+    flows (a confirmed double opt-in, a carried-over choice), never from a caller."""
+
+    by_category: dict[str, frozenset[str]]
+    only_from_flow: frozenset[str]
+
+    def problem(self, *, method: str, category: str, purpose: str, policy: RegimePolicy, from_flow: bool) -> str | None:
+        """Why this method cannot record a decision on this purpose; None when it can."""
+        if method in self.only_from_flow and not from_flow:
+            return f"{method!r} is recorded only by the service's own flow, never sent."
+        if method not in self.by_category.get(category, ()):
+            return f"{method!r} is not a way to decide on {purpose!r} (a {category} purpose)."
+        if method == Method.GPC and purpose not in policy.gpc_purposes:
+            listed = ", ".join(sorted(policy.gpc_purposes)) or "none here"
+            return f"'gpc' decides only the purposes a GPC signal opts out of ({listed})."
+        return None
 
 
 @dataclass(frozen=True)
@@ -105,6 +142,8 @@ class RegimeRules:
     default_age_of_consent: int
     age_by_country: dict[str, int]
     transfer_regions: tuple[TransferRegion, ...]
+    gpc: GpcPrecedence
+    methods: MethodTable
     # The age rules per country (the default's for a country no rule names), precomputed at load.
     minors_by_country: dict[str, MinorRules] = field(default_factory=dict)
     default_minors: MinorRules = NO_MINOR_RULES
@@ -207,6 +246,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
     read = _Reader(source)
     document = read.obj(data, "top level")
     known = {regime.value for regime in Regime}
+    precedence = _gpc_precedence(read, document)
     regimes = read.obj(document.get("regimes"), "regimes")
     by_country: dict[str, Regime] = {}
     policies: dict[Regime, RegimePolicy] = {}
@@ -235,6 +275,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
             gpc_purposes=frozenset(read.purposes(body.get("gpc_purposes", []), f"{where}.gpc_purposes")),
             purpose_methods=purpose_methods,
             purpose_defaults=purpose_defaults,
+            gpc_outranked_by=precedence,
         )
     default = document.get("default_regime")
     if default not in policies:
@@ -273,6 +314,42 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
         transfer_regions=tuple(regions),
         minors_by_country=minors_by_country,
         default_minors=default_minors,
+        gpc=precedence,
+        methods=_method_table(read, document),
+    )
+
+
+def _gpc_precedence(read: _Reader, document: dict) -> GpcPrecedence:
+    """`gpc.outranked_by`: the actor types and methods whose later grant outranks a GPC signal."""
+    gpc = read.obj(document.get("gpc"), "gpc")
+    outranked_by = read.obj(gpc.get("outranked_by"), "gpc.outranked_by")
+    actor_types = outranked_by.get("actor_types")
+    known_actors = {actor.value for actor in ActorType}
+    if not isinstance(actor_types, list) or not set(actor_types) <= known_actors:
+        raise read.fail("gpc.outranked_by.actor_types",
+                        f"must be a list of actor types ({', '.join(sorted(known_actors))})")
+    outranking = read.methods(outranked_by.get("methods"), "gpc.outranked_by.methods")
+    if outranking & BLANKET_METHODS:
+        raise read.fail("gpc.outranked_by.methods", f"{', '.join(sorted(outranking & BLANKET_METHODS))} is no choice "
+                        "of one purpose by the person and never outranks a GPC signal")
+    return GpcPrecedence(actor_types=frozenset(actor_types), methods=outranking)
+
+
+def _method_table(read: _Reader, document: dict) -> MethodTable:
+    """`methods`: per category of purpose the methods that can decide it (every category named)."""
+    methods = read.obj(document.get("methods"), "methods")
+    by_category = read.obj(methods.get("by_category"), "methods.by_category")
+    for category in PURPOSE_CATEGORIES:
+        if category not in by_category:
+            raise read.fail("methods.by_category", f"names no methods for {category} purposes")
+    for category in by_category:
+        if category not in PURPOSE_CATEGORIES:
+            raise read.fail(f"methods.by_category.{category}",
+                            f"unknown category (known: {', '.join(PURPOSE_CATEGORIES)})")
+    return MethodTable(
+        by_category={category: read.methods(listed, f"methods.by_category.{category}")
+                     for category, listed in by_category.items()},
+        only_from_flow=read.methods(methods.get("only_from_flow", []), "methods.only_from_flow"),
     )
 
 

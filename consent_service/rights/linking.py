@@ -61,6 +61,7 @@ def link_visitor(
                 actor_type=ActorType.SYSTEM,
                 # The visitor's event, by its random id: the proof without the visitor's identifier.
                 evidence={"reference": f"linked:{theirs.event_id}"},
+                from_flow=True,
             ),
             rules=rules,
             now=now,

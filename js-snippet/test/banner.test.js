@@ -179,7 +179,20 @@ test('a visitor who has chosen can close it; focus returns where it was', async 
 
 test('under GPC the banner says so and describes the dialog with it', async () => {
   const { $, close } = setup({ gpc: true });
-  assert.equal($('#cs-gpc').textContent, "Your browser's Global Privacy Control signal is honoured.");
+  assert.equal($('#cs-gpc strong').textContent, 'Opt-out request honored');
+  assert.equal($('#cs-gpc').textContent, "Opt-out request honored Your browser's Global Privacy Control signal is honoured.");
   assert.equal($('#cs-banner').getAttribute('aria-describedby'), 'cs-desc cs-gpc');
   await close();
+});
+
+test('the GPC status is the config\'s text, translated by the service', () => {
+  const config = makeConfig();
+  config.texts = { ...config.texts, gpc_honored: 'Opt-out-Anfrage berücksichtigt' };
+  const { $ } = setup({ config, gpc: true });
+  assert.equal($('#cs-gpc strong').textContent, 'Opt-out-Anfrage berücksichtigt');
+});
+
+test('without an honoured signal there is no GPC status', () => {
+  const { $ } = setup({ gpc: false });
+  assert.equal($('#cs-gpc'), null);
 });

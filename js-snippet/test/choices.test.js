@@ -113,3 +113,27 @@ test('the request body for accept, reject and custom', () => {
   assert.equal(choicePayload({ action: 'save', choices: {}, config, token: null, gpc: false }).method, 'banner_custom');
   assert.equal('token' in accept, false, 'no previous token: the field is omitted');
 });
+
+test('GPC turns off exactly the purposes the config names (the rules file), none of its own', () => {
+  const analyticsOnly = makeConfig({ gpc_purposes: ['analytics'] });
+  assert.deepEqual(choicesFor('accept-all', analyticsOnly, { gpc: true }), {
+    preferences: true,
+    analytics: false,
+    advertising: true,
+  });
+  const none = makeConfig({ gpc_purposes: [] });
+  assert.deepEqual(choicesFor('accept-all', none, { gpc: true }), { preferences: true, analytics: true, advertising: true });
+  const { gpc_purposes, ...older } = makeConfig();
+  assert.equal(choicesFor('accept-all', older, { gpc: true }).advertising, true);
+  const optOutAnalytics = makeConfig({
+    regime: 'opt_out',
+    gpc_purposes: ['analytics'],
+    purposes: makeConfig().purposes.map((p) => ({ ...p, preselected: true })),
+  });
+  assert.deepEqual(initialTicks(optOutAnalytics, { gpc: true, current: null }), {
+    necessary: true,
+    preferences: true,
+    analytics: false,
+    advertising: true,
+  });
+});

@@ -112,6 +112,7 @@ export function makeConfig(overrides = {}) {
     banner_version: 'sha256:ab12',
     tokens: tokenKeys(),
     gpc_honoured: true,
+    gpc_purposes: ['advertising'],
     cookie: { name: 'consent_token', domain: null },
     texts: {
       title: 'We use cookies',
@@ -125,6 +126,7 @@ export function makeConfig(overrides = {}) {
       notice_link: 'Privacy notice',
       placeholder: 'This content is blocked until you allow {purpose}.',
       load_content: 'Load this content',
+      gpc_honored: 'Opt-out request honored',
       gpc_active: "Your browser's Global Privacy Control signal is honoured.",
     },
     purposes: [

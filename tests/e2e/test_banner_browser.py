@@ -116,6 +116,7 @@ def test_gpc_keeps_advertising_off_on_accept_all(browser, demo_page):
         page = context.new_page()
         page.goto(demo_page)
         page.wait_for_selector(BANNER, state="visible")
+        assert page.inner_text("#cs-gpc strong") == "Opt-out request honored"  # CCPA Regs. 7025(c)(6)
         page.click("[data-cs-action=accept-all]")
         page.wait_for_function("window.__analyticsRan === 1")
         assert page.evaluate("window.ConsentService.has('advertising')") is False

@@ -76,7 +76,8 @@ export function createBanner({ doc, config, gpc, nonce, ticks, canClose, onChoic
       noticeUrl && ' ',
       noticeUrl && el(doc, 'a', { href: noticeUrl, target: '_blank', rel: 'noopener' }, texts.notice_link),
     ),
-    gpc && el(doc, 'p', { id: 'cs-gpc' }, texts.gpc_active),
+    // "Opt-out request honored" (CCPA Regs. 7025(c)(6)), then what it means.
+    gpc && el(doc, 'p', { id: 'cs-gpc' }, el(doc, 'strong', null, texts.gpc_honored), ' ', texts.gpc_active),
     prefs,
     el(
       doc,

@@ -1,11 +1,9 @@
 /**
  * What the visitor is asked and what each answer sends: whether a (re)consent is needed, what the
  * Settings view shows ticked, the choices per refusable purpose and the request body. GPC narrows
- * "Accept all" and the Settings defaults to exclude the purposes it opts out of.
+ * "Accept all" and the Settings defaults to exclude the purposes it opts out of: the config's
+ * `gpc_purposes`, from the service's rules file (no copy here).
  */
-
-// Purposes a Global Privacy Control signal opts out of (sale/sharing and targeted advertising).
-export const GPC_PURPOSES = ['advertising'];
 
 export const METHODS = {
   'accept-all': 'banner_accept_all',
@@ -13,12 +11,12 @@ export const METHODS = {
   save: 'banner_custom',
 };
 
-/** Whether the browser sends GPC and this property honours it. */
+/** Whether the browser sends GPC and the service honours it here (property and regime). */
 export function gpcHonoured(config, navigator) {
   return navigator.globalPrivacyControl === true && config.gpc_honoured === true;
 }
 
-const isGpcPurpose = (key) => GPC_PURPOSES.includes(key);
+const gpcOff = (config, key) => (config.gpc_purposes || []).includes(key);
 
 /**
  * True when the banner must ask: no token, a token given under another notice version, or one
@@ -44,7 +42,7 @@ export function initialTicks(config, { gpc, current }) {
       ? true
       : current && typeof current[p.key] === 'boolean'
         ? current[p.key]
-        : config.regime === 'opt_out' && p.preselected === true && !(gpc && isGpcPurpose(p.key));
+        : config.regime === 'opt_out' && p.preselected === true && !(gpc && gpcOff(config, p.key));
   }
   return ticks;
 }
@@ -55,7 +53,7 @@ export function choicesFor(action, config, { gpc, ticked = {} }) {
   for (const p of config.purposes) {
     if (!p.refusable) continue;
     choices[p.key] =
-      action === 'accept-all' ? !(gpc && isGpcPurpose(p.key)) : action === 'save' ? ticked[p.key] === true : false;
+      action === 'accept-all' ? !(gpc && gpcOff(config, p.key)) : action === 'save' ? ticked[p.key] === true : false;
   }
   return choices;
 }
