@@ -108,16 +108,6 @@ def _entry(key: ApiKey) -> KeyEntry:
                     scopes=frozenset(key.scopes), revoked=key.revoked_at is not None)
 
 
-def active_principal(*, session: Session, key_id: int) -> Principal | None:
-    """The principal of a key that is still valid (not revoked), by id: one indexed read, no secret."""
-    row = session.execute(
-        select(ApiKey.name, ApiKey.scopes, ApiKey.prefix).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-    ).one_or_none()
-    if row is None:
-        return None
-    return Principal(key_id=key_id, name=row.name, scopes=frozenset(row.scopes), prefix=row.prefix)
-
-
 def list_keys(*, session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
 
