@@ -17,6 +17,7 @@ from consent_service import create_app
 from consent_service.config import ConfigError
 from consent_service.regimes.service import DEFAULT_RULES_PATH, load_rules
 from consent_service.subjects.ages import age_at, born_by
+from tests.regimes.helpers import post_events, rules_with
 
 GUARDIAN = {"type": "guardian", "id": "parent-1"}
 AGENT = {"type": "agent", "id": "agent-7"}
@@ -155,16 +156,7 @@ def _write(client, headers, clock, body: dict) -> None:
     if "wait_days" in body:
         clock.advance(days=body["wait_days"])
         return
-    clock.advance(minutes=1)
-    subject = body.pop("subject", "c-1")
-    error = body.pop("error", None)
-    body.setdefault("notice_version", "2026-01-01")
-    response = client.post(f"/v1/subjects/customer/{subject}/consent-events", json=body, headers=headers)
-    if error is None:
-        assert response.status_code == 201, response.json
-    else:
-        assert response.status_code == 422, response.json
-        assert response.json["code"] == error
+    post_events(client, headers, clock, body)
 
 
 # An operator's own policy, stricter than the law: an operator purpose closed under 18 ("children are
@@ -179,14 +171,6 @@ def with_operator_policy(rules: dict) -> None:
             {"purposes": ["recording"], "under": 16, "source": "Call recording notice: no one under 16"},
         ],
     }
-
-
-def rules_with(tmp_path, change) -> str:
-    rules = json.loads(DEFAULT_RULES_PATH.read_text())
-    change(rules)
-    path = tmp_path / "rules.json"
-    path.write_text(json.dumps(rules))
-    return str(path)
 
 
 POLICY_CASES = [

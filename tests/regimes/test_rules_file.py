@@ -1,23 +1,15 @@
 """Rules are data: a changed rules file changes answers with no code change; a bad one stops the start."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from consent_service import create_app
 from consent_service.config import ConfigError
-from consent_service.regimes.service import DEFAULT_RULES_PATH, load_rules
+from consent_service.regimes.service import load_rules
+from tests.regimes.helpers import rules_with
 
 CHECK_UK = {"subject": {"kind": "customer", "id": "c-1"}, "purposes": ["analytics"], "country": "GB"}
-
-
-def rules_with(tmp_path, change) -> str:
-    rules = json.loads(DEFAULT_RULES_PATH.read_text())
-    change(rules)
-    path = tmp_path / "rules.json"
-    path.write_text(json.dumps(rules))
-    return str(path)
 
 
 def make_uk_opt_out(rules: dict) -> None:

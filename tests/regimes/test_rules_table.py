@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.regimes.helpers import post_events
+
 
 def grant(purpose: str, method: str = "api", **context) -> dict:
     return {"events": [{"purpose": purpose, "decision": "granted", "method": method}], **context}
@@ -149,31 +151,18 @@ CASES = [
 def test_rule(case: Case, client, auth, clock):
     headers = auth("consents:read", "consents:write", "admin")
     for body in case.writes:
-        _write(client, headers, clock, dict(body))
+        post_events(client, headers, clock, dict(body))
     for published in case.notices:
         clock.advance(minutes=1)
         assert client.post("/v1/notices", json=published, headers=headers).status_code == 201
     for body in case.late_writes:
-        _write(client, headers, clock, dict(body))
+        post_events(client, headers, clock, dict(body))
     clock.advance(minutes=1)
     check = {"subject": {"kind": "customer", "id": "c-1"}, **case.check}
     answer = client.post("/v1/checks", json=check, headers=headers)
     assert answer.status_code == 200, answer.json
     decision = answer.json["decisions"][case.check["purposes"][0]]
     assert (decision["allowed"], decision["reason"]) == case.expect
-
-
-def _write(client, headers, clock, body: dict) -> None:
-    clock.advance(minutes=1)
-    subject = body.pop("subject", "c-1")
-    error = body.pop("error", None)
-    body.setdefault("notice_version", "2026-01-01")
-    response = client.post(f"/v1/subjects/customer/{subject}/consent-events", json=body, headers=headers)
-    if error is None:
-        assert response.status_code == 201, response.json
-    else:
-        assert response.status_code == 422, response.json
-        assert response.json["code"] == error
 
 
 def test_there_are_at_least_forty_cases():
