@@ -1,7 +1,6 @@
 """Rules are data: a changed rules file changes answers with no code change; a bad one stops the start."""
 from __future__ import annotations
 
-
 import pytest
 
 from consent_service import create_app
