@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import select
 import time
 from datetime import date, datetime, timezone
 from types import MappingProxyType
@@ -252,11 +253,16 @@ def _record_type(table: Table, column: str) -> str:
 
 
 def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
-    """Test a pooled connection on checkout only when it sat idle for `idle_seconds`: a dead one is
-    replaced (DisconnectionError makes the pool connect anew) before the request uses it.
+    """Test a pooled connection on checkout when it sat idle for `idle_seconds`, or when its socket
+    has something to read: a dead one is replaced (DisconnectionError makes the pool connect anew)
+    before the request uses it.
 
     SQLAlchemy's pool_pre_ping tests every checkout, a round trip per request on the hot paths;
-    connections handed from request to request back to back are the ones least likely to be dead."""
+    connections handed from request to request back to back are the ones least likely to be dead.
+    An idle connection has nothing to read unless the server or the network closed it (end of
+    stream) or the server sent a last message (a restart's "terminating connection"), so a readable
+    socket is tested whatever its idle time. Asking the kernel costs no round trip; it is how a
+    worker whose connections were cut a moment ago finds out before a write fails on one."""
     dbapi_error = engine.dialect.loaded_dbapi.Error
 
     @event.listens_for(engine, "checkin")
@@ -266,8 +272,10 @@ def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECO
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection, record, proxy) -> None:
         checked_in_at = record.info.get("checked_in_at")
-        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
-            return  # new, or in steady use
+        if checked_in_at is None:
+            return  # new
+        if time.monotonic() - checked_in_at < idle_seconds and not _has_input(dbapi_connection):
+            return  # in steady use, and nothing came from the other end
         try:
             cursor = dbapi_connection.cursor()
             try:
@@ -279,3 +287,15 @@ def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECO
             dbapi_connection.rollback()
         except dbapi_error as error:
             raise DisconnectionError(str(error)) from error
+
+
+def _has_input(dbapi_connection) -> bool:
+    """Whether the connection's socket is readable now (SQLite's connections have none)."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):  # already closed: the ping will say so
+        return True
+    return bool(readable)

@@ -98,7 +98,7 @@ def test_a_database_outage_loses_and_half_writes_nothing(service_behind_proxy, p
         time.sleep(0.2)
     after = len(outcomes)
     write_batch(10)
-    assert all(outcomes[f"{prefix}{n}"] == "acknowledged" for n in range(after, len(outcomes)))
+    assert all(outcomes[f"{prefix}{n}"] == "acknowledged" for n in range(after, len(outcomes))), outcomes
 
     stored = events_per_subject(postgres_url, prefix)
     for subject, outcome in outcomes.items():

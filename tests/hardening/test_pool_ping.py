@@ -7,10 +7,15 @@ from sqlalchemy import create_engine, text
 from consent_service.database import ping_when_idle
 
 
-def _engine(postgres_url: str):
+def _engine(postgres_url: str, idle_seconds: float = 0):
     engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1)
-    ping_when_idle(engine, idle_seconds=0)  # every checkout counts as after an idle spell
+    ping_when_idle(engine, idle_seconds=idle_seconds)  # 0: every checkout counts as after an idle spell
     return engine
+
+
+def _terminate(postgres_url: str, backend: int) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,))  # waits until it is gone
 
 
 def test_a_connection_the_server_dropped_is_replaced_before_use(postgres_url):
@@ -18,8 +23,21 @@ def test_a_connection_the_server_dropped_is_replaced_before_use(postgres_url):
     try:
         with engine.connect() as connection:
             dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
+        _terminate(postgres_url, dropped)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != dropped
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_closed_a_moment_ago_is_replaced_though_it_was_not_idle(postgres_url):
+    # A worker whose connections were cut while it served nothing: the server's goodbye (or the end
+    # of the stream) waits on the socket, and the next checkout sees it without a round trip.
+    engine = _engine(postgres_url, idle_seconds=3600)
+    try:
+        with engine.connect() as connection:
+            dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        _terminate(postgres_url, dropped)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != dropped
     finally:
