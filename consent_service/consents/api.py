@@ -165,6 +165,7 @@ def _check_request(item: dict, cdn_country: str | None) -> consents.CheckRequest
         destination_country=item.get("destination_country"),
         gpc=item.get("gpc", False),
         on_behalf_of=item.get("on_behalf_of"),
+        recipient=item.get("recipient"),
     )
 
 

@@ -14,6 +14,8 @@ from consent_service.vocabulary import ActorType, Decision, Method, Regime, Subj
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
 DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
+RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}",
+                          error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
 # A subject's or an organization's id, as the caller knows it.
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
@@ -158,6 +160,12 @@ class StateQuerySchema(ma.Schema):
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
+RECIPIENT = {"description": "For cross_border_transfer: the registered recipient (/v1/recipients) whose safeguards "
+                            "may allow the transfer; its country is the destination when destination_country is omitted."}
+
+
+def recipient_field() -> fields.String:
+    return fields.String(validate=RECIPIENT_KEY, metadata=RECIPIENT)
 
 
 class CheckInSchema(ma.Schema):
@@ -169,6 +177,7 @@ class CheckInSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    recipient = recipient_field()
 
 
 class CheckRequestSchema(ma.Schema):
@@ -180,11 +189,12 @@ class CheckRequestSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    recipient = recipient_field()
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
     def _one_form(self, data: dict, **_kwargs) -> None:
-        single = {"subject", "purposes", "country", "destination_country", "gpc", "on_behalf_of"} & data.keys()
+        single = {"subject", "purposes", "country", "destination_country", "gpc", "on_behalf_of", "recipient"} & data.keys()
         if "checks" in data and single:
             raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
         if "checks" not in data:
@@ -238,7 +248,7 @@ is_notice_version = _text_within(NOTICE_VERSION)
 CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
 CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(COUNTRY)),
-                  ("gpc", _flag), ("on_behalf_of", is_external_id))
+                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)))
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
 RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(DESTINATION)),
                    ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))

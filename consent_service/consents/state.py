@@ -10,8 +10,10 @@ place. Precedence, first match wins:
     jurisdiction closes to the subject's age (automated decisions for a child, an operator's
     "not eligible under 18") is refused, whatever was recorded (`minor`);
  2. a transfer to a destination inside the subject's region or deemed adequate, or from a
-    country whose law does not restrict it, needs no consent (`adequate`, `not_required`);
-    otherwise only a consent naming that destination (or all) allows it;
+    country whose law does not restrict it, needs no consent (`adequate`, `not_required`); nor
+    does one to a named recipient with a safeguard the region recognizes (`safeguarded`: DPF
+    certification, signed SCCs, BCRs); otherwise only a consent naming that destination allows
+    it, a consent to "*" only where the regime's rules accept one (`destination_not_named`);
  3. automated decisions asked on behalf of an organization: allowed only when the organization
     enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`);
  4. below an age rule's age, a default never allows (`minor`); below the age of digital consent
@@ -33,10 +35,17 @@ from datetime import datetime
 
 from consent_service.consents.models import ConsentState
 from consent_service.purposes.models import Purpose
-from consent_service.regimes.service import NO_MINOR_RULES, MinorLimit, MinorRules, RegimePolicy, TransferRegion
+from consent_service.recipients.service import RecipientEntry
+from consent_service.regimes.service import (
+    NO_MINOR_RULES,
+    TRANSFER_PURPOSE,
+    MinorLimit,
+    MinorRules,
+    RegimePolicy,
+    TransferRegion,
+)
 from consent_service.vocabulary import ActorType, Decision, LegalBasis, Method, Reason
 
-TRANSFER_PURPOSE = "cross_border_transfer"
 AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
 ALL_DESTINATIONS = "*"
 # What a restriction of processing still allows: what the service cannot work without.
@@ -68,6 +77,8 @@ class Circumstances:
     minors: MinorRules = NO_MINOR_RULES
     gpc: bool = False
     destination: str | None = None
+    # The registered recipient a transfer check names (its country is the destination).
+    recipient: RecipientEntry | None = None
     transfer_region: TransferRegion | None = None
     # For automated decisions asked on behalf of an organization: has it enabled them?
     organization_enabled: bool | None = None
@@ -153,12 +164,23 @@ def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeSt
     region = c.transfer_region
     if region is None:
         return answer(True, Reason.NOT_REQUIRED)
-    if region.transfer_is_free(c.destination):
+    if c.destination in region.countries or c.destination in region.adequate:
         return answer(True, Reason.ADEQUATE)
+    if c.recipient is not None and _safeguard(region, c.recipient) is not None:
+        return answer(True, Reason.SAFEGUARDED)
     destinations = set(state.destinations or ()) if state is not None else set()
-    if destinations & {c.destination, ALL_DESTINATIONS}:
+    if c.destination in destinations:
         return answer(True, Reason.GRANTED, Decision.GRANTED)
+    if ALL_DESTINATIONS in destinations:
+        # Recorded evidence stays as it was; whether it is consent is the rules' call, made at each check.
+        allowed = c.policy.all_destinations
+        return answer(allowed, Reason.GRANTED if allowed else Reason.DESTINATION_NOT_NAMED, Decision.GRANTED)
     if state is None:
         return answer(False, Reason.OPT_IN_REQUIRED, Decision.DENIED)
     decision = Decision(state.decision)
     return answer(False, Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED, Decision.DENIED)
+
+
+def _safeguard(region: TransferRegion, recipient: RecipientEntry) -> str | None:
+    """The first safeguard of the recipient that the exporting region recognizes (its rules' order)."""
+    return next((safeguard for safeguard in region.safeguards if safeguard in recipient.safeguards), None)

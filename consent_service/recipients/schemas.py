@@ -4,18 +4,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import COUNTRY
-from consent_service.patterns import FullMatch
-
-RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}", error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
-
-
-def recipient_key_field(**kwargs) -> fields.String:
-    return fields.String(validate=RECIPIENT_KEY, **kwargs)
+from consent_service.consents.schemas import COUNTRY, RECIPIENT_KEY
 
 
 class RecipientSchema(ma.Schema):
-    key = recipient_key_field(required=True, metadata={"description": "Chosen by the operator; what a transfer check names."})
+    key = fields.String(required=True, validate=RECIPIENT_KEY, metadata={"description": "Chosen by the operator; what a transfer check names."})
     name = fields.String(required=True, validate=validate.Length(1, 200))
     country = fields.String(required=True, validate=COUNTRY,
                             metadata={"description": "Where the recipient receives the data (ISO 3166-1 alpha-2)."})

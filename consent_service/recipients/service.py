@@ -27,6 +27,12 @@ class UnknownRecipient(ValidationFailed):
     code = "unknown_recipient"
 
 
+class RecipientElsewhere(ValidationFailed):
+    """A check names a recipient and a destination country it is not in."""
+
+    code = "recipient_country_mismatch"
+
+
 class DpfOutsideUs(ValidationFailed):
     code = "dpf_outside_us"
 
@@ -37,13 +43,21 @@ class SccInFuture(ValidationFailed):
 
 @dataclass(frozen=True)
 class RecipientEntry:
-    """A recipient as plain data, safe to keep between requests (the generations cache holds these)."""
+    """A recipient as plain data, safe to keep between requests (the generations cache holds these),
+    with the safeguards it has (regimes' RECIPIENT_SAFEGUARDS names), read per transfer check."""
 
     key: str
     country: str
-    dpf_certified: bool
-    scc: date | None
-    bcr: bool
+    safeguards: frozenset[str]
+
+
+def _safeguards(recipient: Recipient) -> frozenset[str]:
+    """What the recipient has: a DPF certification counts for a US recipient only, whatever a row says."""
+    return frozenset(name for name, held in (
+        ("dpf_certified", recipient.dpf_certified and recipient.country == DPF_COUNTRY),
+        ("scc", recipient.scc is not None),
+        ("bcr", recipient.bcr),
+    ) if held)
 
 
 def list_recipients(*, session: Session) -> list[Recipient]:
@@ -53,7 +67,7 @@ def list_recipients(*, session: Session) -> list[Recipient]:
 def recipient_entries(*, session: Session) -> dict[str, RecipientEntry]:
     """Every recipient by key, as the checks read them."""
     return {
-        r.key: RecipientEntry(key=r.key, country=r.country, dpf_certified=r.dpf_certified, scc=r.scc, bcr=r.bcr)
+        r.key: RecipientEntry(key=r.key, country=r.country, safeguards=_safeguards(r))
         for r in list_recipients(session=session)
     }
 

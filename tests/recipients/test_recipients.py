@@ -111,8 +111,8 @@ def test_every_change_to_a_recipient_bumps_the_generation_and_the_snapshot_has_i
 
     assert bumps("INSERT INTO recipients (key, name, country, dpf_certified, scc, bcr, created_at, updated_at)"
                  " VALUES ('sql-us', 'Plain SQL', 'US', true, NULL, false, '2026-01-15 09:30:00', '2026-01-15 09:30:00')")
-    assert generations.load(session=session).recipients["sql-us"].dpf_certified is True
-    assert bumps("UPDATE recipients SET dpf_certified = false WHERE key = 'sql-us'")
-    assert generations.load(session=session).recipients["sql-us"].dpf_certified is False
+    assert generations.load(session=session).recipients["sql-us"].safeguards == {"dpf_certified"}
+    assert bumps("UPDATE recipients SET dpf_certified = false, bcr = true WHERE key = 'sql-us'")
+    assert generations.load(session=session).recipients["sql-us"].safeguards == {"bcr"}
     assert bumps("DELETE FROM recipients WHERE key = 'sql-us'")
     assert "sql-us" not in generations.load(session=session).recipients
