@@ -63,6 +63,26 @@ def test_a_recipient_safeguard_counts_only_where_the_exporting_law_recognizes_it
     assert decision(client, headers, transfer("DE", destination_country="US"))["reason"] == "opt_in_required"
 
 
+def test_an_answer_names_its_basis_its_rule_and_the_recipient(client, headers, registered, clock):
+    assert decision(client, headers, transfer("DE", recipient="acme-us")) == {
+        "allowed": True, "reason": "safeguarded", "basis": "dpf_certified", "rule": "recipients.acme-us.dpf_certified",
+        "recipient": "acme-us"}
+    assert decision(client, headers, transfer("BR", recipient="acme-us")) == {
+        "allowed": False, "reason": "opt_in_required", "basis": None, "rule": "transfers.BR", "recipient": "acme-us"}
+    assert decision(client, headers, transfer("GB", recipient="group-in")) == {
+        "allowed": True, "reason": "safeguarded", "basis": "bcr", "rule": "recipients.group-in.bcr", "recipient": "group-in"}
+    assert decision(client, headers, transfer("JP", destination_country="FR")) == {
+        "allowed": True, "reason": "adequate", "basis": "adequacy", "rule": "transfers.JP.adequate"}
+    post_events(client, headers, clock, {"events": [{"purpose": "cross_border_transfer", "decision": "granted",
+                                                     "method": "written"}], "country": "BR", "destination_country": "IN"})
+    assert decision(client, headers, transfer("BR", destination_country="IN")) == {
+        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event"}
+    # Other purposes of the same check name no recipient.
+    both = client.post("/v1/checks", json=transfer("DE", recipient="acme-us") | {
+        "purposes": ["cross_border_transfer", "analytics"]}, headers=headers).json["decisions"]
+    assert "recipient" not in both["analytics"] and both["cross_border_transfer"]["recipient"] == "acme-us"
+
+
 def test_the_recipient_gives_the_destination_and_must_be_where_the_check_says(client, headers, registered):
     assert decision(client, headers, transfer("DE", recipient="group-in", destination_country="IN"))["allowed"] is True
     elsewhere = client.post("/v1/checks", json=transfer("DE", recipient="group-in", destination_country="US"),
@@ -126,8 +146,11 @@ def test_an_earlier_consent_to_every_destination_stays_as_evidence_and_no_longer
         assert (answer["allowed"], answer["reason"]) == (True, "granted")
     events = client.get("/v1/subjects/customer/c-1/consent-events", headers=headers).json["events"]
     assert [(e["decision"], e["destination_country"]) for e in events] == [("granted", "*")]
-    answer = decision(client, headers, transfer("DE", destination_country="IN"))
-    assert (answer["allowed"], answer["reason"]) == (False, "destination_not_named")
+    assert decision(client, headers, transfer("DE", destination_country="IN")) == {
+        "allowed": False, "reason": "destination_not_named", "basis": None,
+        "rule": "regimes.opt_in.purposes.cross_border_transfer.all_destinations"}
+    state = client.get("/v1/subjects/customer/c-1/consents?country=DE", headers=headers).json
+    assert state["consents"]["cross_border_transfer"]["decision"] == "granted"
     # Inside the region and to adequate destinations nothing is needed anyway.
     assert decision(client, headers, transfer("DE", destination_country="JP"))["allowed"] is True
     assert client.get("/v1/subjects/customer/c-1/consent-events", headers=headers).json["events"] == events
