@@ -8,7 +8,8 @@ from consent_service.consents.schemas import COUNTRY, RECIPIENT_KEY
 
 
 class RecipientSchema(ma.Schema):
-    key = fields.String(required=True, validate=RECIPIENT_KEY, metadata={"description": "Chosen by the operator; what a transfer check names."})
+    key = fields.String(required=True, validate=RECIPIENT_KEY,
+                        metadata={"description": "Chosen by the operator; what a transfer check names."})
     name = fields.String(required=True, validate=validate.Length(1, 200))
     country = fields.String(required=True, validate=COUNTRY,
                             metadata={"description": "Where the recipient receives the data (ISO 3166-1 alpha-2)."})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consent_service.audit import service as audit
 from consent_service.errors import Conflict, NotFound, ValidationFailed
 from consent_service.recipients.models import Recipient
+from consent_service.vocabulary import Basis
 
 # The Data Privacy Framework certifies US organizations only (EU Commission Implementing Decision
 # (EU) 2023/1795, Annex I; its UK extension and the Swiss-US framework likewise).
@@ -44,7 +45,7 @@ class SccInFuture(ValidationFailed):
 @dataclass(frozen=True)
 class RecipientEntry:
     """A recipient as plain data, safe to keep between requests (the generations cache holds these),
-    with the safeguards it has (regimes' RECIPIENT_SAFEGUARDS names), read per transfer check."""
+    with the safeguards it has (the Basis values a transfer check may answer), read per transfer check."""
 
     key: str
     country: str
@@ -53,10 +54,10 @@ class RecipientEntry:
 
 def _safeguards(recipient: Recipient) -> frozenset[str]:
     """What the recipient has: a DPF certification counts for a US recipient only, whatever a row says."""
-    return frozenset(name for name, held in (
-        ("dpf_certified", recipient.dpf_certified and recipient.country == DPF_COUNTRY),
-        ("scc", recipient.scc is not None),
-        ("bcr", recipient.bcr),
+    return frozenset(safeguard.value for safeguard, held in (
+        (Basis.DPF_CERTIFIED, recipient.dpf_certified and recipient.country == DPF_COUNTRY),
+        (Basis.SCC, recipient.scc is not None),
+        (Basis.BCR, recipient.bcr),
     ) if held)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
-from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Decision, Method, Regime
+from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Basis, Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
 # The regimes from most to least protective. Under opt-in nothing is processed or pre-ticked before the
@@ -36,7 +36,7 @@ CATALOGUE_PURPOSES = frozenset({
 EVERY_CONSENT_PURPOSE = "*"
 TRANSFER_PURPOSE = "cross_border_transfer"
 # What a registered recipient may have that a transfer region can recognize, in the order a check tries them.
-RECIPIENT_SAFEGUARDS = ("dpf_certified", "scc", "bcr")
+RECIPIENT_SAFEGUARDS = (Basis.DPF_CERTIFIED.value, Basis.SCC.value, Basis.BCR.value)
 TRANSFER_REGION_KEYS = frozenset({"source", "countries", "adequate", "adequate_source", "safeguards", "consent"})
 
 
