@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from consent_service.regimes.reference import render, unsourced
-from consent_service.regimes.service import DEFAULT_RULES_PATH, load_rules
+from consent_service.regimes.service import DEFAULT_RULES_PATH
 from consent_service.runtime import runtime
 
 DEFAULT_OUT = Path("docs") / "rules-reference.md"
@@ -24,9 +24,10 @@ def rules_group() -> None:
               help="Where to write the Markdown; - for standard output.")
 @with_appcontext
 def docs(out: str) -> None:
-    """Render every rule of the rules file in use (RULES_FILE, else the shipped one) with its source."""
+    """Render every rule of the rules file in use (RULES_FILE, else the shipped one) with its source.
+
+    The app has validated that file at start, so what is rendered is what the service applies."""
     path = Path(runtime().settings.rules_file or DEFAULT_RULES_PATH)
-    load_rules(path)  # an invalid file is refused here as at start, naming the entry
     document = json.loads(path.read_text(encoding="utf-8"))
     markdown = render(document, rules_name=reference_name(path))
     if out == "-":
