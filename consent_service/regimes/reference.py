@@ -120,8 +120,9 @@ def render(document: dict, *, rules_name: str) -> str:
              f"`{document.get('version', '')}`). Do not edit it by hand: change the rules file and run the "
              "command again (`tests/regimes/test_rules_docs.py` fails when this page is stale).")
     out.para("Every rule shows the `source` it cites (statute, regulator guidance, or the notice's promise). "
-             "Headings are the rules file's paths: an answer's `rule` names one of them or a key under it. Lists of codes are sets "
-             "and shown sorted; entries keep the file's order (a list entry's index is its name).")
+             "Headings are the rules file's paths: an answer's `rule` names one of them or a key under it. "
+             "Lists of codes are sets and shown sorted; entries keep the file's order (a list entry's index is "
+             "its name).")
     missing = [path for path, rule in rules.items() if rule.cited_at is None]
     if missing:
         out.para(f"{NO_SOURCE} {len(missing)} of {len(rules)} rules: " + ", ".join(f"`{p}`" for p in missing) + ".")

@@ -46,7 +46,7 @@ def table_rows(text: str) -> list[Row]:
         if not line.startswith("|"):
             break
         cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
-        assert len(cells) == 6, f"row {cells[0]}: {len(cells)} cells, want 6 (# | Promise | Where | Rule | Tests | Status)"
+        assert len(cells) == 6, f"row {cells[0]}: {len(cells)} cells, want # | Promise | Where | Rule | Tests | Status"
         number, promise, _where, rules, tests, status = cells
         references = tuple(token for token in re.findall(r"`([^`]+)`", rules)
                            if token.startswith(RULES_PREFIX) or "/" in token)
