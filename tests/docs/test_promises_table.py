@@ -165,7 +165,7 @@ def test_the_table_covers_every_kind_of_promise():
     ("tests/regimes/test_answer_table.py::test_answer[a withdrawal never happened]", False, "has no case"),
     ("tests/regimes/test_answer_table.py::test_no_such_thing", False, "defines no test"),
     ("tests/regimes/test_nowhere.py::test_x", False, "does not exist"),
-    ("tests/regimes/test_answers_gpc_methods.py::test_answer[gpc: subject accept all]", False, None),
+    ("tests/regimes/test_answer_table.py::test_answer[gpc: subject accept all]", False, None),
     ("tests/regimes/test_subdivisions.py", True, None),
     ("tests/regimes/test_nowhere.py", True, "name the test function"),
     ("tests/regimes/test_subdivisions.py", False, "name the test function"),
