@@ -5,6 +5,7 @@ Installing them for real (a clean virtualenv, `npm pack`) is tests/e2e/test_veri
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -31,3 +32,15 @@ def test_the_node_package_depends_on_jose_only_and_ships_its_types():
 def test_both_packages_carry_the_same_version():
     assert NODE_PACKAGE["version"] == consent_verifier.__version__
     assert PYTHON_PROJECT["dynamic"] == ["version"]  # read from consent_verifier.__version__
+
+
+def test_the_guide_imports_only_what_the_packages_export():
+    guide = (ROOT / "docs" / "verifying-tokens.md").read_text()
+    python_names = {name.strip() for line in re.findall(r"^from consent_verifier import (.+)$", guide, re.MULTILINE)
+                    for name in line.split(",")}
+    assert python_names and python_names <= set(consent_verifier.__all__)
+    node_imports = re.findall(r'^import \{ (.+) \} from "consent-verifier";$', guide, re.MULTILINE)
+    declared = (ROOT / "examples" / "node-verify" / "verify.d.ts").read_text()
+    exported = set(re.findall(r"^export declare (?:const|class|function) (\w+)", declared, re.MULTILINE))
+    node_names = {name.strip() for line in node_imports for name in line.split(",")}
+    assert node_names and node_names <= exported
