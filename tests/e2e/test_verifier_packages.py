@@ -3,11 +3,16 @@
 Python: `pip install ./consent_verifier` into a clean virtualenv without the service installs only
 `cryptography` (and its own dependencies) besides itself, and verifies a token from a running service.
 Node: the `npm pack` tarball of examples/node-verify, installed into an empty project, does the same.
+
+Neither install reaches the network (tests talk to loopback only): pip reads only the local package
+sources the machine's pip configuration names (file:// indexes, find-links folders), npm only its cache,
+which `make test` fills first (the js-deps step).
 """
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -85,6 +90,27 @@ def issue_token(live_server) -> str:
     return issued.json()["token"]
 
 
+def local_pip_sources() -> list[str]:
+    """pip options that read only the local package sources pip is configured with: its file:// indexes
+    replace the default index (on the network), its find-links folders stay."""
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    indexes, links = [], []
+    for line in listed.splitlines():
+        name, _, value = line.partition("=")
+        values = shlex.split(value.strip().strip("'\""))
+        if name.endswith((".index-url", ".extra-index-url")):
+            indexes += [url for url in values if url.startswith("file://")]
+        elif name.endswith(".find-links"):
+            links += [link for link in values if "://" not in link or link.startswith("file://")]
+    links += [link for link in os.environ.get("PIP_FIND_LINKS", "").split() if "://" not in link]
+    if not indexes and not links:
+        unavailable("A local package source", "pip's configuration names no file:// index or find-links folder, "
+                    "and this test never downloads")
+    options = ["--index-url", indexes[0], *[o for url in indexes[1:] for o in ("--extra-index-url", url)]] \
+        if indexes else ["--no-index"]
+    return options + [o for link in dict.fromkeys(links) for o in ("--find-links", link)]
+
+
 def installed(python: Path, cwd: Path) -> set[str]:
     listed = json.loads(run(str(python), "-m", "pip", "list", "--format=json", cwd=cwd))
     return {package["name"].lower() for package in listed}
@@ -102,7 +128,7 @@ def test_the_python_package_installs_alone_and_verifies_a_live_token(live_server
     python = venv / "bin" / "python"
     before = installed(python, elsewhere)
 
-    run(str(python), "-m", "pip", "install", "--quiet", str(source), cwd=elsewhere)
+    run(str(python), "-m", "pip", "install", "--quiet", *local_pip_sources(), str(source), cwd=elsewhere)
 
     added = installed(python, elsewhere) - before
     assert {"consent-verifier", "cryptography"} <= added
@@ -127,8 +153,12 @@ def test_the_node_package_from_npm_pack_verifies_a_live_token(live_server, tmp_p
     project.mkdir()
     (project / "package.json").write_text(json.dumps({"name": "a-service", "private": True, "type": "module"}))
 
-    # jose from npm's cache when `make test-js` has filled it, else from the registry npm is configured with.
-    run(npm, "install", "--prefer-offline", "--no-audit", "--no-fund", str(tmp_path / tarball), cwd=project)
+    # jose from npm's cache only (`make test` runs `npm ci` in the package first): no registry request.
+    offline = subprocess.run([npm, "install", "--offline", "--no-audit", "--no-fund", str(tmp_path / tarball)],
+                             cwd=project, env=clean_env(), capture_output=True, text=True, timeout=INSTALL_SECONDS)
+    if offline.returncode != 0 and "ENOTCACHED" in offline.stdout + offline.stderr:
+        unavailable("jose in npm's cache", "run `make test` (or `npm ci` in examples/node-verify) first")
+    assert offline.returncode == 0, offline.stdout + offline.stderr
 
     tree = json.loads(run(npm, "ls", "--all", "--json", cwd=project))
     assert set(tree["dependencies"]) == {"consent-verifier"}
