@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
-from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
+from consent_service.vocabulary import ActorType, Decision, Method, Necessity, Regime, SubjectKind
 
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
@@ -84,6 +84,10 @@ class RecordEventsSchema(ma.Schema):
     actor = fields.Nested(ActorSchema)
     evidence = fields.Nested(EvidenceInSchema)
     age = fields.Integer(validate=validate.Range(0, 150))
+    notified_at = fields.AwareDateTime(metadata={"description": (
+        "When the person was given the notice notice_version (for a call, when the recording announcement "
+        "played). Required for an implied grant of recording (implied_by_continuing); never later than now."
+    )})
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         """marshmallow's load; a plainly valid request (plain_record_events) skips its per-field
@@ -136,6 +140,7 @@ class EventOutSchema(ma.Schema):
     banner_version = fields.String(allow_none=True)
     actor = fields.Method("_actor", required=True)
     evidence = fields.Dict(required=True)
+    notified_at = fields.DateTime(allow_none=True, metadata={"description": "When the person was notified, if said."})
     recorded_at = fields.DateTime(required=True)
 
     def _actor(self, event) -> dict:
@@ -158,6 +163,26 @@ class StateQuerySchema(ma.Schema):
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
+LEGAL_EFFECT = {"description": "automated_decisions: the decision has legal or similarly significant effect "
+                               "on the person (GDPR Art. 22); in opt-in regimes it then needs explicit consent "
+                               "or a declared necessity."}
+NECESSITY = {"description": "With legal_effect: the operator declares the decision necessary for entering into "
+                            "or performing a contract with the person (GDPR Art. 22(2)(a)) instead of consent; "
+                            "the answer's reason is then contract_necessity."}
+
+
+def legal_effect_field() -> fields.Boolean:
+    return fields.Boolean(metadata=LEGAL_EFFECT)
+
+
+def necessity_field() -> fields.Enum:
+    return fields.Enum(Necessity, by_value=True, metadata=NECESSITY)
+
+
+def _require_legal_effect(data: dict) -> None:
+    """A necessity is declared for a decision with legal effect only; anywhere else it would be unread."""
+    if "necessity" in data and not data.get("legal_effect"):
+        raise ma.ValidationError("Declared only for a decision with legal_effect: true.", "necessity")
 
 
 class CheckInSchema(ma.Schema):
@@ -169,6 +194,12 @@ class CheckInSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    legal_effect = legal_effect_field()
+    necessity = necessity_field()
+
+    @ma.validates_schema
+    def _necessity(self, data: dict, **_kwargs) -> None:
+        _require_legal_effect(data)
 
 
 class CheckRequestSchema(ma.Schema):
@@ -180,11 +211,13 @@ class CheckRequestSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    legal_effect = legal_effect_field()
+    necessity = necessity_field()
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
     def _one_form(self, data: dict, **_kwargs) -> None:
-        single = {"subject", "purposes", "country", "destination_country", "gpc", "on_behalf_of"} & data.keys()
+        single = set(CheckInSchema._declared_fields) & data.keys()
         if "checks" in data and single:
             raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
         if "checks" not in data:
@@ -192,6 +225,7 @@ class CheckRequestSchema(ma.Schema):
             errors = {name: ["Missing data for required field."] for name in sorted(missing)}
             if errors:
                 raise ma.ValidationError(errors)
+            _require_legal_effect(data)
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         """marshmallow's load; a plainly valid request (plain_check_request) skips its per-field
@@ -237,8 +271,9 @@ is_purpose_key, is_external_id = _text_matching(PURPOSE_KEY), _text_within(EXTER
 is_notice_version = _text_within(NOTICE_VERSION)
 CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
+# `necessity` is not among them: a check declaring one is left to the schema (it needs legal_effect).
 CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(COUNTRY)),
-                  ("gpc", _flag), ("on_behalf_of", is_external_id))
+                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("legal_effect", _flag))
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
 RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(DESTINATION)),
                    ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))
@@ -265,7 +300,7 @@ def plain_check_request(data) -> dict | None:
 
 def _plain_check(item) -> dict | None:
     """One check (CheckInSchema's fields, both required ones present), or None."""
-    if type(item) is not dict or not item.keys() <= CHECK_FIELDS:
+    if type(item) is not dict or not item.keys() <= CHECK_FIELDS or "necessity" in item:
         return None
     subject, purposes = item.get("subject"), item.get("purposes")
     if type(subject) is not dict or subject.keys() != SUBJECT_FIELDS:
@@ -304,9 +339,21 @@ def plain_record_events(data) -> dict | None:
     return loaded if _copy_optional(data, loaded, RECORD_OPTIONAL) else None
 
 
+RECORDING_CONSENT = {"description": "recording only: all_parties where every party must consent (two-party-consent "
+                                    "states: a default never allows), else one_party.",
+                     "enum": ["all_parties", "one_party"]}
+
+
 class CheckDecisionSchema(ma.Schema):
     allowed = fields.Boolean(required=True)
     reason = fields.String(required=True)
+    recording_consent = fields.String(metadata=RECORDING_CONSENT)
+
+    @ma.post_dump
+    def _only_for_recording(self, data: dict, **_kwargs) -> dict:
+        if data.get("recording_consent") is None:
+            data.pop("recording_consent", None)
+        return data
 
 
 class CheckResultSchema(ma.Schema):
@@ -332,13 +379,15 @@ def check_response(answer) -> dict:
 
 
 def _check_result(result) -> dict:
-    return {
-        "allowed": result.allowed,
-        "decisions": {
-            str(key): {"allowed": decision.allowed, "reason": str(decision.reason)}
-            for key, decision in result.decisions.items()
-        },
-    }
+    return {"allowed": result.allowed,
+            "decisions": {str(key): _check_decision(decision) for key, decision in result.decisions.items()}}
+
+
+def _check_decision(decision) -> dict:
+    answer = {"allowed": decision.allowed, "reason": str(decision.reason)}
+    if decision.recording_consent is not None:
+        answer["recording_consent"] = decision.recording_consent
+    return answer
 
 
 def subject_state_response(state) -> dict:

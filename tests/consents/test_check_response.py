@@ -34,6 +34,7 @@ def purpose_states(draw, key: str) -> PurposeState:
         notice_version=draw(st.text(min_size=1, max_size=8)) if recorded else None,
         updated_at=draw(moments) if recorded else None,
         reconsent_required=draw(st.booleans()),
+        recording_consent=draw(st.sampled_from([None, "all_parties", "one_party"])),
     )
 
 
