@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
-from consent_service.vocabulary import ActorType, Decision, Method, Necessity, Regime, SubjectKind
+from consent_service.vocabulary import ActorType, Basis, Decision, Method, Necessity, Regime, SubjectKind
 
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
@@ -99,6 +99,13 @@ class RecordEventsSchema(ma.Schema):
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
 
+BASIS = {"enum": [basis.value for basis in Basis],
+         "description": "On what ground an allowed answer allows; null when it does not allow."}
+RULE = {"description": "What decided: a path in the rules file (e.g. regimes.opt_out.purposes.advertising.default, "
+                       "transfers.EEA.adequate), or event (the subject's latest recorded decision), minors, "
+                       "restriction, suppression, ... (docs/rules.md)."}
+
+
 class PurposeStateSchema(ma.Schema):
     decision = fields.String(required=True)
     allowed = fields.Boolean(required=True)
@@ -108,6 +115,8 @@ class PurposeStateSchema(ma.Schema):
     notice_version = fields.String(allow_none=True)
     updated_at = fields.DateTime(allow_none=True)
     reconsent_required = fields.Boolean(required=True)
+    basis = fields.String(allow_none=True, metadata=BASIS)
+    rule = fields.String(allow_none=True, metadata=RULE)
 
 
 class SubjectStateSchema(ma.Schema):
@@ -347,6 +356,8 @@ RECORDING_CONSENT = {"description": "recording only: all_parties where every par
 class CheckDecisionSchema(ma.Schema):
     allowed = fields.Boolean(required=True)
     reason = fields.String(required=True)
+    basis = fields.String(allow_none=True, metadata=BASIS)
+    rule = fields.String(allow_none=True, metadata=RULE)
     recording_consent = fields.String(metadata=RECORDING_CONSENT)
 
     @ma.post_dump
@@ -384,8 +395,9 @@ def _check_result(result) -> dict:
 
 
 def _check_decision(decision) -> dict:
-    answer = {"allowed": decision.allowed, "reason": str(decision.reason)}
-    if decision.recording_consent is not None:
+    answer = {"allowed": decision.allowed, "reason": str(decision.reason),
+              "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
+    if decision.recording_consent is not None:  # recording decisions only
         answer["recording_consent"] = decision.recording_consent
     return answer
 
@@ -412,4 +424,6 @@ def _purpose_state(state) -> dict:
         "notice_version": None if state.notice_version is None else str(state.notice_version),
         "updated_at": None if state.updated_at is None else state.updated_at.isoformat(),
         "reconsent_required": state.reconsent_required,
+        "basis": None if state.basis is None else str(state.basis),
+        "rule": state.rule,
     }

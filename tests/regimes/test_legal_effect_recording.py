@@ -147,6 +147,18 @@ def test_a_decision_with_legal_effect_under_a_us_opt_out_law(row, extra, expect)
     assert answer(AUTOMATED, row, circumstances("opt_out", legal_effect=True, **extra)) == expect
 
 
+@pytest.mark.parametrize("regime, row, extra, basis", [
+    ("opt_in", state("automated_decisions", "written"), {}, "consent"),
+    ("opt_in", None, {"necessity": Necessity.CONTRACT}, "contract"),
+    ("opt_out", None, {"necessity": Necessity.CONTRACT}, "contract"),
+    ("opt_out", None, {"organization_enabled": True}, "not_required"),  # an opt-out law asks for nothing more
+    ("opt_in", None, {"organization_enabled": True}, None),
+])
+def test_the_basis_a_decision_with_legal_effect_is_allowed_on(regime, row, extra, basis):
+    result = effective(AUTOMATED, row, circumstances(regime, legal_effect=True, **extra))
+    assert (None if result.basis is None else str(result.basis)) == basis
+
+
 def test_without_legal_effect_the_answers_are_as_before():
     c = circumstances(organization_enabled=True)
     assert answer(AUTOMATED, None, c) == (True, "not_objected")
@@ -254,8 +266,8 @@ def test_an_implied_recording_grant_with_its_notification_counts_and_is_kept(cli
     # Another write of the subject: its states are read back (on PostgreSQL as JSON) and kept.
     assert _write(client, full_access, {"events": [{"purpose": "marketing", "decision": "denied",
                                                     "method": "api"}], "country": "US"}).status_code == 201
-    assert _check(client, full_access, country="US") == {"allowed": True, "decisions": {
-        "recording": {"allowed": True, "reason": "granted", "recording_consent": "one_party"}}}
+    assert _check(client, full_access, country="US") == {"allowed": True, "decisions": {"recording": {
+        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event", "recording_consent": "one_party"}}}
     events = _history(client, full_access)
     assert [e["notified_at"] for e in events] == [None, "2026-01-15T09:29:00+00:00"]
     assert events[1]["notice_version"] == "call-2026-01"
@@ -272,7 +284,8 @@ def test_an_old_implied_grant_without_notification_no_longer_allows(client, full
         context=consents.EventContext(notice_version="call-2019", country="US"), rules=before, now=clock())
     db.session.commit()
     assert _check(client, full_access, country="US")["decisions"]["recording"] == {
-        "allowed": False, "reason": "notification_missing", "recording_consent": "one_party"}
+        "allowed": False, "reason": "notification_missing", "basis": None, "rule": "recording.notified_methods",
+        "recording_consent": "one_party"}
     assert [(e["method"], e["notified_at"]) for e in _history(client, full_access)] == [
         ("implied_by_continuing", None)]
     assert runtime().rules.recording.notified_methods  # the app's rules are the shipped ones
@@ -286,10 +299,11 @@ def test_implied_consent_is_still_not_consent_in_an_opt_in_regime(client, full_a
 
 def test_a_decision_with_legal_effect_in_germany_needs_explicit_consent(client, full_access, clock):
     assert _check(client, full_access, ["automated_decisions"], country="DE", legal_effect=True)["decisions"] == {
-        "automated_decisions": {"allowed": False, "reason": "explicit_consent_required"}}
+        "automated_decisions": {"allowed": False, "reason": "explicit_consent_required", "basis": None,
+                                "rule": "regimes.opt_in.legal_effect.explicit_consent_methods"}}
     assert _check(client, full_access, ["automated_decisions"], country="DE", legal_effect=True,
                   necessity="contract")["decisions"]["automated_decisions"] == {
-        "allowed": True, "reason": "contract_necessity"}
+        "allowed": True, "reason": "contract_necessity", "basis": "contract", "rule": "automated_decisions.necessity"}
     assert _write(client, full_access, {"events": [{"purpose": "automated_decisions", "decision": "granted",
                                                     "method": "written"}], "country": "DE"}).status_code == 201
     clock.advance(minutes=1)
@@ -301,8 +315,8 @@ def test_a_decision_with_legal_effect_in_germany_needs_explicit_consent(client, 
         {"subject": {"kind": "customer", "id": "c-2"}, "purposes": ["automated_decisions"], "country": "DE",
          "legal_effect": True},
     ]})
-    assert [r["decisions"]["automated_decisions"]["reason"] for r in batch.json["results"]] == [
-        "granted", "contract_necessity", "explicit_consent_required"]
+    assert [(d["reason"], d["basis"]) for d in (r["decisions"]["automated_decisions"] for r in batch.json["results"])] == [
+        ("granted", "consent"), ("contract_necessity", "contract"), ("explicit_consent_required", None)]
 
 
 def test_an_organizations_decision_with_legal_effect_in_germany_needs_explicit_consent(client, full_access, clock):
@@ -311,9 +325,10 @@ def test_an_organizations_decision_with_legal_effect_in_germany_needs_explicit_c
     clock.advance(minutes=1)
     asked = {"on_behalf_of": "org-1", "country": "DE"}
     assert _check(client, full_access, ["automated_decisions"], **asked)["decisions"]["automated_decisions"] == {
-        "allowed": True, "reason": "not_objected"}
+        "allowed": True, "reason": "not_objected", "basis": "legitimate_interest", "rule": "automated_decisions.objection"}
     assert _check(client, full_access, ["automated_decisions"], legal_effect=True, **asked)["decisions"][
-        "automated_decisions"] == {"allowed": False, "reason": "explicit_consent_required"}
+        "automated_decisions"] == {"allowed": False, "reason": "explicit_consent_required", "basis": None,
+                                   "rule": "regimes.opt_in.legal_effect.explicit_consent_methods"}
 
 
 @pytest.mark.parametrize("extra", [{"necessity": "contract"}, {"necessity": "contract", "legal_effect": False},
