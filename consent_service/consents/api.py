@@ -167,6 +167,7 @@ def _check_request(item: dict, cdn_country: str | None) -> consents.CheckRequest
         on_behalf_of=item.get("on_behalf_of"),
         legal_effect=item.get("legal_effect", False),
         necessity=item.get("necessity"),
+        recipient=item.get("recipient"),
     )
 
 

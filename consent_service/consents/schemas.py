@@ -14,6 +14,8 @@ from consent_service.vocabulary import ActorType, Basis, Decision, Method, Neces
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
 DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
+RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}",
+                          error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
 # A subject's or an organization's id, as the caller knows it.
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
@@ -194,6 +196,14 @@ def _require_legal_effect(data: dict) -> None:
         raise ma.ValidationError("Declared only for a decision with legal_effect: true.", "necessity")
 
 
+RECIPIENT = {"description": "For cross_border_transfer: the registered recipient (/v1/recipients) whose safeguards "
+                            "may allow the transfer; its country is the destination when destination_country is omitted."}
+
+
+def recipient_field() -> fields.String:
+    return fields.String(validate=RECIPIENT_KEY, metadata=RECIPIENT)
+
+
 class CheckInSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     purposes = fields.List(
@@ -203,6 +213,7 @@ class CheckInSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    recipient = recipient_field()
     legal_effect = legal_effect_field()
     necessity = necessity_field()
 
@@ -220,6 +231,7 @@ class CheckRequestSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    recipient = recipient_field()
     legal_effect = legal_effect_field()
     necessity = necessity_field()
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
@@ -282,7 +294,8 @@ CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
 # `necessity` is not among them: a check declaring one is left to the schema (it needs legal_effect).
 CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(COUNTRY)),
-                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("legal_effect", _flag))
+                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)),
+                  ("legal_effect", _flag))
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
 RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(DESTINATION)),
                    ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))
@@ -358,12 +371,15 @@ class CheckDecisionSchema(ma.Schema):
     reason = fields.String(required=True)
     basis = fields.String(allow_none=True, metadata=BASIS)
     rule = fields.String(allow_none=True, metadata=RULE)
+    recipient = fields.String(metadata={"description": "The recipient a transfer check named; absent otherwise."})
     recording_consent = fields.String(metadata=RECORDING_CONSENT)
 
     @ma.post_dump
-    def _only_for_recording(self, data: dict, **_kwargs) -> dict:
-        if data.get("recording_consent") is None:
-            data.pop("recording_consent", None)
+    def _only_when_said(self, data: dict, **_kwargs) -> dict:
+        """`recipient` only when a transfer check named one, `recording_consent` only on recording."""
+        for name in ("recipient", "recording_consent"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 
@@ -397,6 +413,8 @@ def _check_result(result) -> dict:
 def _check_decision(decision) -> dict:
     answer = {"allowed": decision.allowed, "reason": str(decision.reason),
               "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
+    if decision.recipient is not None:
+        answer["recipient"] = decision.recipient
     if decision.recording_consent is not None:  # recording decisions only
         answer["recording_consent"] = decision.recording_consent
     return answer

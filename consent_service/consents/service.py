@@ -40,6 +40,8 @@ from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
+from consent_service.recipients import service as recipients
+from consent_service.recipients.service import RecipientEntry
 from consent_service.regimes.service import MinorLimit, RegimePolicy, RegimeRules
 from consent_service.reports import service as reports
 from consent_service.reports.models import ConsentRollup
@@ -76,6 +78,13 @@ class NotificationRequired(ValidationFailed):
     """An implied grant of recording ("by staying on the call") without the notification it followed."""
 
     code = "notification_required"
+
+
+class DestinationNotNamed(ValidationFailed):
+    """A transfer consent to every destination ("*") where consent names its destinations (rules:
+    the regime's cross_border_transfer.all_destinations)."""
+
+    code = "destination_not_named"
 
 
 class MinorConsent(ValidationFailed):
@@ -469,11 +478,11 @@ def _require_valid_consent(
 ) -> None:
     """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
     grants that are not valid consent here: wrong method, a minor on their own, an implied grant of
-    recording with no notification on record, or a transfer that names no destination. Otherwise
-    refusals and withdrawals are always accepted."""
+    recording with no notification on record, or a transfer that names no destination, or "*" where
+    the regime wants destinations named. Otherwise refusals and withdrawals are always accepted."""
     policy = rules.policy(regime)
     minors = rules.minor_rules(country)
-    minor, method, destination, notification = {}, {}, {}, {}
+    minor, method, destination, every, notification = {}, {}, {}, {}, {}
     if context.notified_at is not None and context.notified_at > now:
         raise ValidationFailed("A notification is recorded once it was given.",
                                errors={"notified_at": ["Later than now: not yet heard."]})
@@ -504,16 +513,22 @@ def _require_valid_consent(
                 "(and notice_version, what they heard)."
             ]
         if event.purpose == TRANSFER_PURPOSE and not context.destination_country:
-            destination["destination_country"] = ["A transfer consent names its destination country, or * for all."]
+            destination["destination_country"] = ["A transfer consent names its destination country."]
+        elif (event.purpose == TRANSFER_PURPOSE and context.destination_country == ALL_DESTINATIONS
+              and not policy.all_destinations):
+            every["destination_country"] = [
+                f"In the {regime.value} regime a transfer consent names its destination country, not *."]
     if minor:
-        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | notification | destination)
+        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | notification | destination | every)
     if method:
-        raise MethodNotValid("Some grants are not valid consent here.", errors=method | notification | destination)
+        raise MethodNotValid("Some grants are not valid consent here.", errors=method | notification | destination | every)
     if notification:
         raise NotificationRequired("An implied grant needs the notification it followed.",
-                                   errors=notification | destination)
+                                   errors=notification | destination | every)
     if destination:
         raise ValidationFailed(errors=destination)
+    if every:
+        raise DestinationNotNamed("A transfer consent names its destinations here.", errors=every)
 
 
 def _subject_facts(
@@ -692,6 +707,8 @@ class CheckRequest:
     # operator declares makes it necessary instead of explicit consent (recorded in the answer's reason).
     legal_effect: bool = False
     necessity: Necessity | None = None
+    # For a transfer: the registered recipient (recipients domain) whose safeguards may allow it.
+    recipient: str | None = None
 
 
 def check_many(
@@ -715,13 +732,7 @@ def check_many(
             f"{_where(field_prefix, index)}purposes.{i}": key
             for index, request in enumerate(requests) for i, key in enumerate(request.purposes)
         })
-    missing_destination = {
-        f"{_where(field_prefix, index)}destination_country": ["Required to check a transfer."]
-        for index, request in enumerate(requests)
-        if TRANSFER_PURPOSE in request.purposes and not request.destination_country
-    }
-    if missing_destination:
-        raise ValidationFailed("A transfer check names its destination.", errors=missing_destination)
+    targets = _transfer_targets(session, snapshot, requests, field_prefix)
     generation, found = lookup.lookup(
         session=session,
         identifiers=[(request.kind, request.external_id) for request in requests],
@@ -730,9 +741,42 @@ def check_many(
     )
     snapshot.confirm(generation)
     return [
-        _check(session, request, rules, catalogue, snapshot.material_changes, now, entry)
-        for request, entry in zip(requests, found)
+        _check(session, request, rules, catalogue, snapshot.material_changes, now, entry, target)
+        for request, entry, target in zip(requests, found, targets)
     ]
+
+
+def _transfer_targets(
+    session: Session, snapshot: Snapshot, requests: Sequence[CheckRequest], field_prefix: str | None,
+) -> list[tuple[str | None, RecipientEntry | None]]:
+    """Each check's destination and recipient. A named recipient must be registered, and it receives
+    the data where it is: its country is the destination, the one given or, when none is, the one
+    taken. A transfer check names a destination or a recipient."""
+    targets, unknown, elsewhere, missing = [], {}, {}, {}
+    for index, request in enumerate(requests):
+        destination, recipient = request.destination_country, None
+        if request.recipient is not None:
+            recipient = snapshot.recipients.get(request.recipient)
+            if recipient is None:
+                unknown[f"{_where(field_prefix, index)}recipient"] = [f"No recipient {request.recipient!r} is registered."]
+            elif destination is None:
+                destination = recipient.country
+            elif destination != recipient.country:
+                elsewhere[f"{_where(field_prefix, index)}destination_country"] = [
+                    f"Recipient {recipient.key!r} is in {recipient.country}, not {destination}."]
+        if destination is None and request.recipient is None and TRANSFER_PURPOSE in request.purposes:
+            missing[f"{_where(field_prefix, index)}destination_country"] = ["Required to check a transfer."]
+        targets.append((destination, recipient))
+    if unknown or elsewhere:
+        # Refused only once the snapshot is confirmed current: a recipient registered or moved since is seen.
+        snapshot.confirm(generations.current_generation(session=session))
+    if unknown:
+        raise recipients.UnknownRecipient("Unknown recipient.", errors=unknown)
+    if elsewhere:
+        raise recipients.RecipientElsewhere("The recipient is not in the destination country.", errors=elsewhere)
+    if missing:
+        raise ValidationFailed("A transfer check names its destination.", errors=missing)
+    return targets
 
 
 def _where(field_prefix: str | None, index: int) -> str:
@@ -758,6 +802,7 @@ def _check(
     changes: Sequence,
     now: datetime,
     found: lookup.Found,
+    target: tuple[str | None, RecipientEntry | None],
 ) -> CheckResult:
     subject = found.subject
     states = {key: state for key, state in found.states.items() if key in request.purposes}
@@ -768,7 +813,8 @@ def _check(
         now=now,
         country=request.country,
         gpc=request.gpc,
-        destination=request.destination_country,
+        destination=target[0],
+        recipient=target[1],
         organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
         legal_effect=request.legal_effect,
         necessity=request.necessity,
@@ -881,6 +927,7 @@ def _circumstances(
     country: str | None = None,
     gpc: bool = False,
     destination: str | None = None,
+    recipient: RecipientEntry | None = None,
     organization_enabled: bool | None = None,
     legal_effect: bool = False,
     necessity: Necessity | None = None,
@@ -899,6 +946,7 @@ def _circumstances(
         minors=rules.minor_rules(country),
         gpc=gpc,
         destination=destination,
+        recipient=recipient,
         transfer_region=rules.transfer_region(country),
         organization_enabled=organization_enabled,
         legal_effect=legal_effect,

@@ -8,14 +8,14 @@ chain covers `notified_at` only when an event has one). SQLite's update trigger 
 columns by name: it is replaced to cover the new one too (PostgreSQL's compares whole rows).
 
 Revision ID: 0021_recording_notification
-Revises: 0018_ages_as_stated
+Revises: 0020_recipients
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_recording_notification"
-down_revision = "0018_ages_as_stated"
+down_revision = "0020_recipients"
 branch_labels = None
 depends_on = None
 
