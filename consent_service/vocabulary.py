@@ -93,6 +93,18 @@ class Reason(StrEnum):
     NOT_OBJECTED = "not_objected"
     RESTRICTED = "restricted"  # the subject asked to restrict processing (GDPR Art. 18)
     SUPPRESSED = "suppressed"  # an erased customer, kept out of communications if seen again
+    # A decision with legal or similarly significant effect (GDPR Art. 22) without explicit consent.
+    EXPLICIT_CONSENT_REQUIRED = "explicit_consent_required"
+    # Such a decision allowed because the operator declared it necessary for a contract (Art. 22(2)(a)).
+    CONTRACT_NECESSITY = "contract_necessity"
+    # An implied grant (e.g. of recording, "by staying on the call") with no notification on record.
+    NOTIFICATION_MISSING = "notification_missing"
+
+
+class Necessity(StrEnum):
+    """What an operator may declare makes a decision with legal effect necessary, instead of consent."""
+
+    CONTRACT = "contract"  # GDPR Art. 22(2)(a): entering into or performing a contract with the person
 
 
 class Scope(StrEnum):

@@ -165,6 +165,8 @@ def _check_request(item: dict, cdn_country: str | None) -> consents.CheckRequest
         destination_country=item.get("destination_country"),
         gpc=item.get("gpc", False),
         on_behalf_of=item.get("on_behalf_of"),
+        legal_effect=item.get("legal_effect", False),
+        necessity=item.get("necessity"),
         recipient=item.get("recipient"),
     )
 
@@ -181,4 +183,5 @@ def _event_context(body: dict) -> consents.EventContext:
         actor_id=actor.get("id"),
         evidence=evidence.minimize(**body.get("evidence", {})),
         gpc=body.get("gpc", False),
+        notified_at=body.get("notified_at"),
     )

@@ -40,8 +40,9 @@ def personal_digest(evidence_key: str, *, actor_id: str | None, evidence: dict[s
 
 
 def content(event: Any) -> dict[str, Any]:
-    """Everything an event proves, by the subject's internal key; personal fields only as their digest."""
-    return {
+    """Everything an event proves, by the subject's internal key; personal fields only as their digest.
+    `notified_at` only when the event has one: events written before it existed hash as they did."""
+    proved = {
         "id": event.id,
         "subject": event.subject_id,
         "revision": event.revision,
@@ -60,6 +61,10 @@ def content(event: Any) -> dict[str, Any]:
         "personal_digest": event.personal_digest,
         "recorded_at": timestamp(event.recorded_at),
     }
+    notified_at = getattr(event, "notified_at", None)  # rows of migrations older than the column have none
+    if notified_at is not None:
+        proved["notified_at"] = timestamp(notified_at)
+    return proved
 
 
 def link_hash(prev_hash: str, event: Any) -> str:

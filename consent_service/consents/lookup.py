@@ -49,6 +49,8 @@ class StateRow:
     revision: int
     updated_at: datetime
     destinations: list[str] | None
+    # When the person was notified, if the write said (an implied recording grant counts only with it).
+    notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def lookup(
     # By position, in the statement's column order: the hot path of every check and state read.
     for (i, _generation, suppressed_since, refused, subject_id, subject_revision, country, born_by, restricted,
          purpose, decision, method, notice_version, regime, property_key, actor_type, revision, updated_at,
-         destinations) in rows:
+         destinations, notified_at) in rows:
         entry = found[i]
         if entry.subject is None and subject_id is not None:
             entry = found[i] = Found(
@@ -108,7 +110,7 @@ def lookup(
             entry.states[purpose] = StateRow(
                 purpose=purpose, decision=decision, method=method, notice_version=notice_version, regime=regime,
                 property_key=property_key, actor_type=actor_type, revision=revision, updated_at=updated_at,
-                destinations=destinations,
+                destinations=destinations, notified_at=notified_at,
             )
     return generation, found
 
@@ -174,5 +176,5 @@ def _joined(asked, purposes, suppression: bool) -> Select:
         refused.label("refused_purposes"),
         s.c.id.label("subject_id"), s.c.revision.label("subject_revision"), s.c.country, s.c.born_by,
         s.c.restricted, st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime,
-        st.c.property_key, st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations,
+        st.c.property_key, st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations, st.c.notified_at,
     ).select_from(joined)

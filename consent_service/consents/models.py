@@ -38,6 +38,9 @@ class ConsentEvent(db.Model):
     banner_version: Mapped[str | None] = mapped_column(String(80))
     actor_type: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(255))
+    # When the person was given the notice `notice_version` (the recording announcement a caller heard):
+    # what an implied grant ("by staying on the call") rests on.
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Minimized evidence only: a caller's reference, a truncated IP, a user-agent family.
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -61,6 +64,7 @@ class ConsentState(db.Model):
     regime: Mapped[str] = mapped_column(String(16))
     property_key: Mapped[str | None] = mapped_column(String(64))
     actor_type: Mapped[str | None] = mapped_column(String(16))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # cross_border_transfer only: destinations currently consented to ("*" for all).
     destinations: Mapped[list[str] | None] = mapped_column(JSON)
     event_id: Mapped[str] = mapped_column(String(40), ForeignKey("consent_events.id"))

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
-from consent_service.vocabulary import ActorType, Basis, Decision, Method, Regime, SubjectKind
+from consent_service.vocabulary import ActorType, Basis, Decision, Method, Necessity, Regime, SubjectKind
 
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
@@ -86,6 +86,10 @@ class RecordEventsSchema(ma.Schema):
     actor = fields.Nested(ActorSchema)
     evidence = fields.Nested(EvidenceInSchema)
     age = fields.Integer(validate=validate.Range(0, 150))
+    notified_at = fields.AwareDateTime(metadata={"description": (
+        "When the person was given the notice notice_version (for a call, when the recording announcement "
+        "played). Required for an implied grant of recording (implied_by_continuing); never later than now."
+    )})
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         """marshmallow's load; a plainly valid request (plain_record_events) skips its per-field
@@ -147,6 +151,7 @@ class EventOutSchema(ma.Schema):
     banner_version = fields.String(allow_none=True)
     actor = fields.Method("_actor", required=True)
     evidence = fields.Dict(required=True)
+    notified_at = fields.DateTime(allow_none=True, metadata={"description": "When the person was notified, if said."})
     recorded_at = fields.DateTime(required=True)
 
     def _actor(self, event) -> dict:
@@ -169,6 +174,28 @@ class StateQuerySchema(ma.Schema):
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
+LEGAL_EFFECT = {"description": "automated_decisions: the decision has legal or similarly significant effect "
+                               "on the person (GDPR Art. 22); in opt-in regimes it then needs explicit consent "
+                               "or a declared necessity."}
+NECESSITY = {"description": "With legal_effect: the operator declares the decision necessary for entering into "
+                            "or performing a contract with the person (GDPR Art. 22(2)(a)) instead of consent; "
+                            "the answer's reason is then contract_necessity."}
+
+
+def legal_effect_field() -> fields.Boolean:
+    return fields.Boolean(metadata=LEGAL_EFFECT)
+
+
+def necessity_field() -> fields.Enum:
+    return fields.Enum(Necessity, by_value=True, metadata=NECESSITY)
+
+
+def _require_legal_effect(data: dict) -> None:
+    """A necessity is declared for a decision with legal effect only; anywhere else it would be unread."""
+    if "necessity" in data and not data.get("legal_effect"):
+        raise ma.ValidationError("Declared only for a decision with legal_effect: true.", "necessity")
+
+
 RECIPIENT = {"description": "For cross_border_transfer: the registered recipient (/v1/recipients) whose safeguards "
                             "may allow the transfer; its country is the destination when destination_country is omitted."}
 
@@ -187,6 +214,12 @@ class CheckInSchema(ma.Schema):
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
     recipient = recipient_field()
+    legal_effect = legal_effect_field()
+    necessity = necessity_field()
+
+    @ma.validates_schema
+    def _necessity(self, data: dict, **_kwargs) -> None:
+        _require_legal_effect(data)
 
 
 class CheckRequestSchema(ma.Schema):
@@ -199,11 +232,13 @@ class CheckRequestSchema(ma.Schema):
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
     recipient = recipient_field()
+    legal_effect = legal_effect_field()
+    necessity = necessity_field()
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
     def _one_form(self, data: dict, **_kwargs) -> None:
-        single = {"subject", "purposes", "country", "destination_country", "gpc", "on_behalf_of", "recipient"} & data.keys()
+        single = set(CheckInSchema._declared_fields) & data.keys()
         if "checks" in data and single:
             raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
         if "checks" not in data:
@@ -211,6 +246,7 @@ class CheckRequestSchema(ma.Schema):
             errors = {name: ["Missing data for required field."] for name in sorted(missing)}
             if errors:
                 raise ma.ValidationError(errors)
+            _require_legal_effect(data)
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         """marshmallow's load; a plainly valid request (plain_check_request) skips its per-field
@@ -256,8 +292,10 @@ is_purpose_key, is_external_id = _text_matching(PURPOSE_KEY), _text_within(EXTER
 is_notice_version = _text_within(NOTICE_VERSION)
 CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
+# `necessity` is not among them: a check declaring one is left to the schema (it needs legal_effect).
 CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(COUNTRY)),
-                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)))
+                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)),
+                  ("legal_effect", _flag))
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
 RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(DESTINATION)),
                    ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))
@@ -284,7 +322,7 @@ def plain_check_request(data) -> dict | None:
 
 def _plain_check(item) -> dict | None:
     """One check (CheckInSchema's fields, both required ones present), or None."""
-    if type(item) is not dict or not item.keys() <= CHECK_FIELDS:
+    if type(item) is not dict or not item.keys() <= CHECK_FIELDS or "necessity" in item:
         return None
     subject, purposes = item.get("subject"), item.get("purposes")
     if type(subject) is not dict or subject.keys() != SUBJECT_FIELDS:
@@ -323,17 +361,25 @@ def plain_record_events(data) -> dict | None:
     return loaded if _copy_optional(data, loaded, RECORD_OPTIONAL) else None
 
 
+RECORDING_CONSENT = {"description": "recording only: all_parties where every party must consent (two-party-consent "
+                                    "states: a default never allows), else one_party.",
+                     "enum": ["all_parties", "one_party"]}
+
+
 class CheckDecisionSchema(ma.Schema):
     allowed = fields.Boolean(required=True)
     reason = fields.String(required=True)
     basis = fields.String(allow_none=True, metadata=BASIS)
     rule = fields.String(allow_none=True, metadata=RULE)
     recipient = fields.String(metadata={"description": "The recipient a transfer check named; absent otherwise."})
+    recording_consent = fields.String(metadata=RECORDING_CONSENT)
 
     @ma.post_dump
-    def _recipient_only_when_named(self, data: dict, **_kwargs) -> dict:
-        if data.get("recipient") is None:
-            data.pop("recipient", None)
+    def _only_when_said(self, data: dict, **_kwargs) -> dict:
+        """`recipient` only when a transfer check named one, `recording_consent` only on recording."""
+        for name in ("recipient", "recording_consent"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 
@@ -360,12 +406,8 @@ def check_response(answer) -> dict:
 
 
 def _check_result(result) -> dict:
-    return {
-        "allowed": result.allowed,
-        "decisions": {
-            str(key): _check_decision(decision) for key, decision in result.decisions.items()
-        },
-    }
+    return {"allowed": result.allowed,
+            "decisions": {str(key): _check_decision(decision) for key, decision in result.decisions.items()}}
 
 
 def _check_decision(decision) -> dict:
@@ -373,6 +415,8 @@ def _check_decision(decision) -> dict:
               "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
     if decision.recipient is not None:
         answer["recipient"] = decision.recipient
+    if decision.recording_consent is not None:  # recording decisions only
+        answer["recording_consent"] = decision.recording_consent
     return answer
 
 

@@ -20,6 +20,7 @@ from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.consents.state import (
     ALL_DESTINATIONS,
     AUTOMATED_DECISIONS_PURPOSE,
+    RECORDING_PURPOSE,
     TRANSFER_PURPOSE,
     Circumstances,
     PurposeState,
@@ -47,7 +48,7 @@ from consent_service.reports.models import ConsentRollup
 from consent_service.subjects import ages
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject, new_evidence_key
-from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
+from consent_service.vocabulary import ActorType, Decision, Method, Necessity, Regime, SubjectKind
 from consent_service.webhooks import service as webhooks
 
 MAX_HISTORY_PAGE = 200
@@ -71,6 +72,12 @@ class MethodNotValid(ValidationFailed):
 class SubjectErased(Conflict):
     code = "subject_erased"
     message = "This subject was erased; its ledger is closed."
+
+
+class NotificationRequired(ValidationFailed):
+    """An implied grant of recording ("by staying on the call") without the notification it followed."""
+
+    code = "notification_required"
 
 
 class DestinationNotNamed(ValidationFailed):
@@ -114,6 +121,9 @@ class EventContext:
     # Written by one of the service's own flows (a double opt-in confirmation, a carried-over
     # choice): only then may the methods the rules keep to those flows be used.
     from_flow: bool = False
+    # When the person was given the notice `notice_version` (a caller, the recording announcement):
+    # an implied grant of recording counts only with it.
+    notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -311,7 +321,7 @@ def _fold_events(
     country = context.country or subject.country
     regime = context.regime or rules.regime_for(country)
     events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
-    _require_valid_consent(events, context, rules, regime, country, catalogue)
+    _require_valid_consent(events, context, rules, regime, country, catalogue, now)
     prev_hash = head if subject.revision else chain.GENESIS
     revision = subject.revision or 0
     recorded: list[chain.EventValues] = []
@@ -337,6 +347,7 @@ def _fold_events(
             banner_version=context.banner_version,
             actor_type=context.actor_type.value,
             actor_id=context.actor_id,
+            notified_at=context.notified_at,
             evidence=context.evidence,
             recorded_at=now,
         )
@@ -393,6 +404,8 @@ def _states_from_json(rows: list[list] | None) -> dict[str, lookup.StateRow]:
     for values in rows or ():
         state = dict(zip(STATE_FIELDS, values))
         state["updated_at"] = datetime.fromisoformat(state["updated_at"]).astimezone(timezone.utc)
+        if state["notified_at"] is not None:
+            state["notified_at"] = datetime.fromisoformat(state["notified_at"]).astimezone(timezone.utc)
         states[state["purpose"]] = lookup.StateRow(**state)
     return states
 
@@ -408,7 +421,7 @@ def _head_statement():
 def _states_statement():
     st = ConsentState.__table__
     return select(st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime, st.c.property_key,
-                  st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations).where(
+                  st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations, st.c.notified_at).where(
         st.c.subject_id == bindparam("subject_id"))
 
 
@@ -461,15 +474,18 @@ def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: Re
 
 def _require_valid_consent(
     events: Sequence[EventInput], context: EventContext, rules: RegimeRules, regime: Regime, country: str | None,
-    catalogue,
+    catalogue, now: datetime,
 ) -> None:
     """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
-    grants that are not valid consent here: wrong method, a minor on their own, or a transfer that
-    names no destination, or "*" where the regime wants destinations named. Otherwise refusals and
-    withdrawals are always accepted."""
+    grants that are not valid consent here: wrong method, a minor on their own, an implied grant of
+    recording with no notification on record, or a transfer that names no destination, or "*" where
+    the regime wants destinations named. Otherwise refusals and withdrawals are always accepted."""
     policy = rules.policy(regime)
     minors = rules.minor_rules(country)
-    minor, method, destination, every = {}, {}, {}, {}
+    minor, method, destination, every, notification = {}, {}, {}, {}, {}
+    if context.notified_at is not None and context.notified_at > now:
+        raise ValidationFailed("A notification is recorded once it was given.",
+                               errors={"notified_at": ["Later than now: not yet heard."]})
     for index, event in enumerate(events):
         problem = rules.methods.problem(method=event.method, category=catalogue[event.purpose].category,
                                         purpose=event.purpose, policy=policy, from_flow=context.from_flow)
@@ -490,6 +506,12 @@ def _require_valid_consent(
             method[f"events.{index}.method"] = [
                 f"{event.method.value!r} is not valid consent for {event.purpose!r} in the {regime.value} regime."
             ]
+        if (event.purpose == RECORDING_PURPOSE and event.method in rules.recording.notified_methods
+                and context.notified_at is None):
+            notification["notified_at"] = [
+                f"A {event.method.value!r} grant of recording counts only with when the caller was notified "
+                "(and notice_version, what they heard)."
+            ]
         if event.purpose == TRANSFER_PURPOSE and not context.destination_country:
             destination["destination_country"] = ["A transfer consent names its destination country."]
         elif (event.purpose == TRANSFER_PURPOSE and context.destination_country == ALL_DESTINATIONS
@@ -497,9 +519,12 @@ def _require_valid_consent(
             every["destination_country"] = [
                 f"In the {regime.value} regime a transfer consent names its destination country, not *."]
     if minor:
-        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | destination | every)
+        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | notification | destination | every)
     if method:
-        raise MethodNotValid("Some grants are not valid consent here.", errors=method | destination | every)
+        raise MethodNotValid("Some grants are not valid consent here.", errors=method | notification | destination | every)
+    if notification:
+        raise NotificationRequired("An implied grant needs the notification it followed.",
+                                   errors=notification | destination | every)
     if destination:
         raise ValidationFailed(errors=destination)
     if every:
@@ -630,6 +655,7 @@ def _fold(state: lookup.StateRow | None, event: chain.EventValues) -> lookup.Sta
         revision=event.revision,
         updated_at=event.recorded_at,
         destinations=destinations,
+        notified_at=event.notified_at,
     )
 
 
@@ -677,6 +703,10 @@ class CheckRequest:
     gpc: bool = False
     # Automated decisions asked on behalf of an organization (a customer subject).
     on_behalf_of: str | None = None
+    # Automated decisions: one with legal or similarly significant effect (GDPR Art. 22), and what the
+    # operator declares makes it necessary instead of explicit consent (recorded in the answer's reason).
+    legal_effect: bool = False
+    necessity: Necessity | None = None
     # For a transfer: the registered recipient (recipients domain) whose safeguards may allow it.
     recipient: str | None = None
 
@@ -786,6 +816,8 @@ def _check(
         destination=target[0],
         recipient=target[1],
         organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
+        legal_effect=request.legal_effect,
+        necessity=request.necessity,
         material_changes=changes,
         suppressed_since=found.suppressed_since,
         suppressed_purposes=found.suppressed_purposes,
@@ -897,6 +929,8 @@ def _circumstances(
     destination: str | None = None,
     recipient: RecipientEntry | None = None,
     organization_enabled: bool | None = None,
+    legal_effect: bool = False,
+    necessity: Necessity | None = None,
     material_changes: Sequence = (),
     suppressed_since: datetime | None = None,
     suppressed_purposes: frozenset[str] | None = None,
@@ -915,6 +949,9 @@ def _circumstances(
         recipient=recipient,
         transfer_region=rules.transfer_region(country),
         organization_enabled=organization_enabled,
+        legal_effect=legal_effect,
+        necessity=necessity,
+        notified_methods=rules.recording.notified_methods,
         material_changes=tuple(material_changes),
     )
 

@@ -15,7 +15,11 @@ place. Precedence, first match wins:
     certification, signed SCCs, BCRs); otherwise only a consent naming that destination allows
     it, a consent to "*" only where the regime's rules accept one (`destination_not_named`);
  3. automated decisions asked on behalf of an organization: allowed only when the organization
-    enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`);
+    enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`); one with
+    legal or similarly significant effect (`legal_effect`), where the regime's law wants more than no
+    objection (GDPR Art. 22), only with explicit consent (`granted`: a grant by one of the regime's
+    `legal_effect.explicit_consent_methods`) or the operator's declared contract necessity
+    (`contract_necessity`), else `explicit_consent_required`;
  4. below an age rule's age, a default never allows (`minor`); below the age of digital consent
     (or an operator's stricter policy age) neither does the minor's own grant, a guardian's does;
     below an opt-in age (CCPA sale/sharing under 16) any recorded grant does. The ages are the
@@ -23,7 +27,10 @@ place. Precedence, first match wins:
  5. a Global Privacy Control signal turns off the purposes its regime lists unless the latest grant
     outranks it: the rules file's `gpc.outranked_by` (the person themselves, choosing that purpose;
     never an "accept all", implied consent, nor an agent or the system) (`gpc`);
- 6. an unconfirmed double opt-in is `pending`;
+ 6. an unconfirmed double opt-in is `pending`; an implied grant of recording (the rules file's
+    `recording.notified_methods`) with no notification on record counts for nothing
+    (`notification_missing`); where recording needs every party's consent (`recording_all_parties`)
+    a default never allows it. Every recording answer says which rule held (`recording_consent`);
  7. a grant older than a material notice change of its purpose is flagged `reconsent_required`,
     and for opt-in purposes it no longer allows;
  8. otherwise the recorded decision, or the regime's default (`default_opt_out`, `opt_in_required`).
@@ -44,9 +51,12 @@ from consent_service.regimes.service import (
     RegimePolicy,
     TransferRegion,
 )
-from consent_service.vocabulary import ActorType, Basis, Decision, LegalBasis, Method, Reason
+from consent_service.vocabulary import ActorType, Basis, Decision, LegalBasis, Method, Necessity, Reason
 
 AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
+RECORDING_PURPOSE = "recording"
+# Whose consent recording needs in the jurisdiction of the answer (`recording_consent`).
+ALL_PARTIES, ONE_PARTY = "all_parties", "one_party"
 ALL_DESTINATIONS = "*"
 # What a restriction of processing still allows: what the service cannot work without.
 UNRESTRICTED_PURPOSES = frozenset({"necessary", "service_notices"})
@@ -69,6 +79,8 @@ class PurposeState:
     rule: str | None = None
     # A transfer check naming a recipient: its key, on that transfer's answer.
     recipient: str | None = None
+    # Recording only: ALL_PARTIES where every party must consent, else ONE_PARTY.
+    recording_consent: str | None = None
 
 
 # What decided, when it is not an entry of the rules file (those are named by their path there).
@@ -83,6 +95,9 @@ RULE_MATERIAL_NOTICE = "notices.material"
 RULE_CATALOGUE_DEFAULT = "catalogue.defaults"
 RULE_ORGANIZATION = "automated_decisions.organization"  # the organization enabled them, or not
 RULE_OBJECTION = "automated_decisions.objection"  # GDPR Art. 21: allowed until the person objects
+RULE_NECESSITY = "automated_decisions.necessity"  # the operator declared the decision necessary (the check's)
+RULE_NOTIFICATION = "recording.notified_methods"  # an implied grant with no notification on record
+RULE_ALL_PARTIES = "recording.all_parties"  # every party's consent: a default never allows recording
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,12 @@ class Circumstances:
     transfer_region: TransferRegion | None = None
     # For automated decisions asked on behalf of an organization: has it enabled them?
     organization_enabled: bool | None = None
+    # For automated decisions: does this one have legal or similarly significant effect, and did the
+    # operator declare it necessary (for a contract with the person) instead of asking consent?
+    legal_effect: bool = False
+    necessity: Necessity | None = None
+    # The implied ways of granting recording that count only with a notification on record.
+    notified_methods: frozenset[str] = frozenset()
     material_changes: tuple = ()
     restricted: bool = False
     # When an erased subject with this identifier was suppressed, if one was, and the purposes it had
@@ -115,6 +136,9 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         source, method, notice_version, updated_at = "default", None, None, None
     else:
         source, method, notice_version, updated_at = "event", state.method, state.notice_version, state.updated_at
+    recording_consent = None
+    if purpose.key == RECORDING_PURPOSE:
+        recording_consent = ALL_PARTIES if c.policy.recording_all_parties else ONE_PARTY
 
     def answer(allowed: bool, reason: Reason, rule: str, basis: Basis | None = None, decision: Decision | None = None,
                reconsent_required: bool = False) -> PurposeState:
@@ -123,7 +147,8 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
             decision = Decision(state.decision) if state is not None else Decision.GRANTED if allowed else Decision.DENIED
         return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason, source=source,
                             method=method, notice_version=notice_version, updated_at=updated_at,
-                            reconsent_required=reconsent_required, basis=basis if allowed else None, rule=rule)
+                            reconsent_required=reconsent_required, basis=basis if allowed else None, rule=rule,
+                            recording_consent=recording_consent)
 
     if c.restricted and purpose.key not in UNRESTRICTED_PURPOSES:
         return answer(False, Reason.RESTRICTED, RULE_RESTRICTION)
@@ -140,18 +165,18 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED if state is None else None)
     if purpose.key == TRANSFER_PURPOSE and c.destination is not None:
         return _transfer(state, c, answer)
-    if purpose.key == AUTOMATED_DECISIONS_PURPOSE and c.organization_enabled is not None:
-        if not c.organization_enabled:
-            return answer(False, Reason.NOT_ENABLED, RULE_ORGANIZATION)
-        objected = state is not None and state.decision != Decision.GRANTED
-        return answer(not objected, Reason.OBJECTED if objected else Reason.NOT_OBJECTED, RULE_OBJECTION,
-                      Basis.LEGITIMATE_INTEREST)
+    if purpose.key == AUTOMATED_DECISIONS_PURPOSE:
+        decided = _automated_decision(purpose, state, c, answer)
+        if decided is not None:
+            return decided
 
     if state is None:
         default, rule = default_decision(purpose, c)
         if minor is not None:
             return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED)
         granted = default is Decision.GRANTED
+        if granted and recording_consent == ALL_PARTIES:  # every party's own consent, never a default
+            return answer(False, Reason.OPT_IN_REQUIRED, RULE_ALL_PARTIES, decision=Decision.DENIED)
         if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
             return answer(False, Reason.GPC, f"regimes.{c.regime}.gpc_purposes", decision=Decision.DENIED)
         return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, rule,
@@ -167,6 +192,8 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         return answer(False, Reason.GPC, RULE_GPC, decision=decision)
     if state.method == Method.DOUBLE_OPT_IN:
         return answer(False, Reason.PENDING, RULE_DOUBLE_OPT_IN, decision=decision)
+    if recording_consent is not None and state.method in c.notified_methods and state.notified_at is None:
+        return answer(False, Reason.NOTIFICATION_MISSING, RULE_NOTIFICATION, decision=decision)
     if any(
         change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
         for change in c.material_changes
@@ -195,6 +222,38 @@ def _without_consent(purpose: Purpose) -> Basis:
     """The basis of processing the person did not agree to and that the law allows until they object:
     a consent purpose needs none here; another purpose keeps its own (e.g. legitimate interest)."""
     return Basis.NOT_REQUIRED if purpose.legal_basis == LegalBasis.CONSENT else Basis(purpose.legal_basis)
+
+
+def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circumstances,
+                        answer) -> PurposeState | None:
+    """An automated decision on behalf of an organization, or with legal effect: the organization's
+    switch, then the person's objection (both as ever), then, for one with legal or similarly
+    significant effect where the regime wants more than no objection, explicit consent or the
+    operator's declared contract necessity (GDPR Art. 22(2)(a) and (c)). None when neither applies
+    (an ordinary consent purpose then): a legal effect never answers more leniently than none."""
+    explicit = c.policy.legal_effect_consent_methods
+    needs_explicit = c.legal_effect and explicit is not None  # None: an opt-out law, no objection suffices
+    declared = c.legal_effect and c.necessity is Necessity.CONTRACT
+    if c.organization_enabled is None and not (needs_explicit or declared):
+        return None
+    if c.organization_enabled is False:
+        return answer(False, Reason.NOT_ENABLED, RULE_ORGANIZATION)
+    if state is not None and state.decision != Decision.GRANTED:
+        return answer(False, Reason.OBJECTED, RULE_OBJECTION)
+    if declared:
+        return answer(True, Reason.CONTRACT_NECESSITY, RULE_NECESSITY, Basis.CONTRACT)
+    legal_effect_rule = f"regimes.{c.regime}.legal_effect"
+    if not needs_explicit:
+        if c.legal_effect:  # an opt-out law (US profiling opt-outs): nothing more is required
+            return answer(True, Reason.NOT_OBJECTED, legal_effect_rule, Basis.NOT_REQUIRED)
+        return answer(True, Reason.NOT_OBJECTED, RULE_OBJECTION, Basis.LEGITIMATE_INTEREST)
+    if state is None or state.method not in explicit:
+        return answer(False, Reason.EXPLICIT_CONSENT_REQUIRED, f"{legal_effect_rule}.explicit_consent_methods",
+                      decision=Decision.DENIED if state is None else None)
+    if any(change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
+           for change in c.material_changes):
+        return answer(False, Reason.RECONSENT_REQUIRED, RULE_MATERIAL_NOTICE, reconsent_required=True)
+    return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT)
 
 
 def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:

@@ -18,7 +18,7 @@ from consent_service.subjects.models import Subject
 BATCH = 1000
 # The state columns a fold decides, besides the event it comes from.
 FOLDED_FIELDS = ("decision", "method", "notice_version", "regime", "property_key", "actor_type", "revision",
-                 "destinations")
+                 "destinations", "notified_at")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ A rules file maps countries to regimes and says, per regime, which methods count
 the age of digital consent per country, the law's other age rules (`minors`), the operator's own
 stricter age rules (`policy.minors`), the transfer regions with their adequate destinations and the
 recipient safeguards they recognize (`transfers`, each citing its source), who can
-outrank a GPC signal (`gpc.outranked_by`) and which methods make sense for which category of purpose
-(`methods`). The shipped file is rules.json beside this module; RULES_FILE replaces it.
+outrank a GPC signal (`gpc.outranked_by`), which methods make sense for which category of purpose
+(`methods`), what an automated decision with legal effect needs per regime (`legal_effect`) and which
+implied grants of recording count only with their notification (`recording`). The shipped file is
+rules.json beside this module; RULES_FILE replaces it.
 """
 from __future__ import annotations
 
@@ -103,6 +105,12 @@ class RegimePolicy:
     # Whether a transfer consent to every destination ("*") is consent here (cross_border_transfer's
     # all_destinations; by default not in the opt-in regime, where consent names its destinations).
     all_destinations: bool = False
+    # Automated decisions with legal or similarly significant effect: the methods whose grant is explicit
+    # consent (GDPR Art. 22(2)(c)); None where the law gives an opt-out only (the regime's `legal_effect`).
+    # By default none is: such a decision then needs a declared contract necessity (fail closed).
+    legal_effect_consent_methods: frozenset[str] | None = frozenset()
+    # Recording needs every party's consent here (two-party-consent states): a default never allows it.
+    recording_all_parties: bool = False
 
     def counts_as_consent(self, purpose: str, method: str) -> bool:
         """Whether a grant given this way is valid consent for the purpose under this regime."""
@@ -141,6 +149,14 @@ class TransferRegion:
 
 
 @dataclass(frozen=True)
+class RecordingRules:
+    """Which ways of granting recording are implied (the caller stayed on the line after being told):
+    such a grant counts only with the notification it followed on record (`notified_at`)."""
+
+    notified_methods: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class RegimeRules:
     version: str
     default_regime: Regime
@@ -156,6 +172,7 @@ class RegimeRules:
     default_minors: MinorRules = NO_MINOR_RULES
     # The transfer region of each country a region lists, precomputed at load.
     region_by_country: dict[str, TransferRegion] = field(default_factory=dict)
+    recording: RecordingRules = RecordingRules()
 
     def regime_for(self, country: str | None) -> Regime:
         """The regime of a country code; the configured default when unknown or not given."""
@@ -294,6 +311,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
             purpose_defaults=purpose_defaults,
             gpc_outranked_by=precedence,
             all_destinations=all_destinations,
+            legal_effect_consent_methods=_legal_effect(read, body, where),
         )
     default = document.get("default_regime")
     if default not in policies:
@@ -328,7 +346,52 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
         default_minors=default_minors,
         gpc=precedence,
         methods=_method_table(read, document),
+        recording=_recording_rules(read, document),
     )
+
+
+# What a regime's `legal_effect.needs` may say of automated decisions with legal or similar effect.
+LEGAL_EFFECT_NEEDS = ("explicit_consent", "no_objection")
+
+
+def _legal_effect(read: _Reader, body: dict, where: str) -> frozenset[str] | None:
+    """A regime's `legal_effect`: what an automated decision with legal or similarly significant effect
+    needs, `explicit_consent` (a grant by one of `explicit_consent_methods`) or `no_objection` (an
+    opt-out law); with its `source`. A regime that says nothing is read as the stricter one, with no
+    method explicit enough: such decisions then need a declared contract necessity."""
+    if "legal_effect" not in body:
+        return frozenset()
+    here = f"{where}.legal_effect"
+    rule = read.obj(body["legal_effect"], here)
+    unknown_keys = set(rule) - {"needs", "explicit_consent_methods", "source"}
+    if unknown_keys:
+        raise read.fail(here, f"unknown keys {sorted(unknown_keys)}")
+    if not isinstance(rule.get("source"), str) or not rule["source"].strip():
+        raise read.fail(f"{here}.source", "cites its source (statute, guidance)")
+    needs = rule.get("needs")
+    if needs not in LEGAL_EFFECT_NEEDS:
+        raise read.fail(f"{here}.needs", f"{needs!r} is not one of {', '.join(LEGAL_EFFECT_NEEDS)}")
+    if needs == "no_objection":
+        if "explicit_consent_methods" in rule:
+            raise read.fail(f"{here}.explicit_consent_methods", "only where the decision needs explicit consent")
+        return None
+    methods = read.methods(rule.get("explicit_consent_methods"), f"{here}.explicit_consent_methods")
+    if methods & BLANKET_METHODS:
+        raise read.fail(f"{here}.explicit_consent_methods", f"{', '.join(sorted(methods & BLANKET_METHODS))} is no "
+                        "explicit statement of consent to that decision")
+    return methods
+
+
+def _recording_rules(read: _Reader, document: dict) -> RecordingRules:
+    """`recording.notified_methods`: the implied ways of granting recording, which count only with the
+    notification the caller heard on record; with its `source`."""
+    if "recording" not in document:
+        return RecordingRules()
+    recording = read.obj(document["recording"], "recording")
+    if not isinstance(recording.get("source"), str) or not recording["source"].strip():
+        raise read.fail("recording.source", "cites its source (statute, guidance)")
+    return RecordingRules(notified_methods=read.methods(recording.get("notified_methods", []),
+                                                        "recording.notified_methods"))
 
 
 def _gpc_precedence(read: _Reader, document: dict) -> GpcPrecedence:

@@ -30,6 +30,8 @@ VALID = {
     "method": st.sampled_from([method.value for method in Method if method is not Method.LINKED]),
     "notice_version": st.one_of(st.text(min_size=1, max_size=10), st.just("v" * 64)),
     "property": st.one_of(st.text(min_size=1, max_size=10), st.just("p" * 64)),
+    "legal_effect": st.booleans(),
+    "necessity": st.just("contract"),
 }
 HOSTILE = {
     "kind": st.sampled_from(["Customer", "CUSTOMER", "", "robot", 1, None, ["customer"]]),
@@ -42,6 +44,8 @@ HOSTILE = {
     "method": st.sampled_from(["linked", "API", "telepathy", "", None, 2]),
     "notice_version": st.sampled_from(["", "v" * 65, None, 1, ["v1"]]),
     "property": st.sampled_from(["", "p" * 65, None, 1]),
+    "legal_effect": st.sampled_from([1, 0, "true", "no", None, 1.0]),
+    "necessity": st.sampled_from(["Contract", "consent", "", None, 1]),
 }
 
 
@@ -66,7 +70,7 @@ def checks(draw, hostile: str | None = None) -> dict:
                                         {"id": "c-1"}, subject | {"name": "x"}]))
     item = {"subject": subject, "purposes": purposes}
     for name, field in (("country", "country"), ("destination_country", "country"), ("gpc", "gpc"),
-                        ("on_behalf_of", "id")):
+                        ("on_behalf_of", "id"), ("legal_effect", "legal_effect"), ("necessity", "necessity")):
         if draw(st.booleans()) or hostile == name:
             item[name] = value(draw, field, hostile == name)
     if hostile == "unknown":
@@ -77,7 +81,7 @@ def checks(draw, hostile: str | None = None) -> dict:
 
 
 CHECK_HOSTILITIES = ["kind", "id", "purpose", "purposes", "subject", "country", "destination_country", "gpc",
-                     "on_behalf_of", "unknown", "missing"]
+                     "on_behalf_of", "legal_effect", "necessity", "unknown", "missing"]
 hostility = st.one_of(st.none(), st.none(), st.none(), st.sampled_from(CHECK_HOSTILITIES))
 
 
@@ -113,7 +117,8 @@ def events(draw, hostile: str | None = None) -> dict:
 
 
 RECORD_HOSTILITIES = ["purpose", "decision", "method", "event", "events", "notice_version", "country",
-                      "destination_country", "gpc", "property", "unknown", "missing", "actor", "evidence", "age"]
+                      "destination_country", "gpc", "property", "unknown", "missing", "actor", "evidence", "age",
+                      "notified_at"]
 
 
 @st.composite
@@ -138,6 +143,8 @@ def record_requests(draw):
         data["evidence"] = draw(st.sampled_from([{"ip": "192.0.2.1"}, {"ip": "nonsense"}, {"reference": "r"}]))
     if hostile == "age":
         data["age"] = draw(st.sampled_from([15, 150, 151, "16", 16.0, 16.5, True]))
+    if hostile == "notified_at":
+        data["notified_at"] = draw(st.sampled_from(["2026-01-15T09:29:00+00:00", "2026-01-15T09:29:00", "", 1]))
     if hostile == "unknown":
         data[draw(st.sampled_from(["revision", "checks", "extra"]))] = 1
     if hostile == "missing":
@@ -170,7 +177,7 @@ def test_plain_requests_load_as_the_schema_loads_them_and_the_rest_is_left_to_it
 
 def test_usual_requests_take_the_shortcut():
     single = {"subject": {"kind": "customer", "id": "c-1"}, "purposes": ["marketing", "analytics"], "country": "DE"}
-    full = single | {"destination_country": "US", "gpc": False, "on_behalf_of": "org-1"}
+    full = single | {"destination_country": "US", "gpc": False, "on_behalf_of": "org-1", "legal_effect": True}
     batch = {"checks": [single, full, {"subject": {"kind": "visitor", "id": "v"}, "purposes": ["analytics"]}]}
     for data in (single, full, batch):
         assert plain_check_request(data) is not None
