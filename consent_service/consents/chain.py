@@ -59,6 +59,9 @@ def content(event: Any) -> dict[str, Any]:
         "actor_type": event.actor_type,
         "personal_digest": event.personal_digest,
         "recorded_at": timestamp(event.recorded_at),
+        # Only when there is one: events written before regions existed keep the hash they were sealed with
+        # (and migration 0005 seals rows of a table that has no region column yet).
+        **({"region": region} if (region := getattr(event, "region", None)) is not None else {}),
     }
 
 

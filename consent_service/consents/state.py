@@ -63,6 +63,8 @@ class Circumstances:
 
     regime: str
     policy: RegimePolicy
+    # The ISO 3166-2 subdivision of the check (US-CA), when given; its rules, if any, are in `policy`.
+    region: str | None = None
     # The subject's age at the check (a lower bound; None: never stated) and the jurisdiction's age rules.
     age: int | None = None
     minors: MinorRules = NO_MINOR_RULES

@@ -38,12 +38,14 @@ def test_grant_then_deny_recording_is_answered_and_kept_in_history(client, full_
     assert response.json["consents"]["recording"]["decision"] == "granted"
 
     answer = check(client, full_access, "recording")
-    assert answer.json == {"allowed": True, "decisions": {"recording": {"allowed": True, "reason": "granted"}}}
+    assert answer.json == {"allowed": True, "decisions": {"recording": {"allowed": True, "reason": "granted"}},
+                           "jurisdiction": "DE"}
 
     clock.advance(minutes=3)
     assert record(client, full_access, ("recording", "denied", "verbal")).status_code == 201
     answer = check(client, full_access, "recording")
-    assert answer.json == {"allowed": False, "decisions": {"recording": {"allowed": False, "reason": "denied"}}}
+    assert answer.json == {"allowed": False, "decisions": {"recording": {"allowed": False, "reason": "denied"}},
+                           "jurisdiction": "DE"}
 
     history = client.get(EVENTS_URL, headers=full_access).json
     assert [(e["decision"], e["method"], e["notice_version"]) for e in history["events"]] == [
