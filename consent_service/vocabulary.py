@@ -56,6 +56,21 @@ class LegalBasis(StrEnum):
     LEGITIMATE_INTEREST = "legitimate_interest"
 
 
+class Basis(StrEnum):
+    """On what ground an allowed answer allows: the person's consent, a transfer safeguard, the
+    purpose's own legal basis, or a law that asks for nothing (a refusal has none)."""
+
+    CONSENT = "consent"
+    ADEQUACY = "adequacy"  # the destination is deemed adequate by the exporting law
+    DPF_CERTIFIED = "dpf_certified"  # a US recipient certified under the Data Privacy Framework
+    SCC = "scc"  # standard contractual clauses signed with the recipient
+    BCR = "bcr"  # binding corporate rules cover the recipient
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    NOT_REQUIRED = "not_required"  # the law of the check's jurisdiction asks for no consent
+
+
 class Reason(StrEnum):
     """Why a check answered as it did."""
 

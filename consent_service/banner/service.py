@@ -110,7 +110,7 @@ def build_config(
     shown = []
     for key in prop.purposes:
         purpose = catalogue[key]
-        default_granted = default_decision(purpose, circumstances) is Decision.GRANTED
+        default_granted = default_decision(purpose, circumstances)[0] is Decision.GRANTED
         shown.append({
             **localized["purposes"].get(key, {"name": purpose.name, "description": purpose.description}),
             "key": key,

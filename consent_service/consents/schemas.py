@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
-from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
+from consent_service.vocabulary import ActorType, Basis, Decision, Method, Regime, SubjectKind
 
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
@@ -106,6 +106,13 @@ class RecordEventsSchema(ma.Schema):
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
 
+BASIS = {"enum": [basis.value for basis in Basis],
+         "description": "On what ground an allowed answer allows; null when it does not allow."}
+RULE = {"description": "What decided: a path in the rules file (e.g. regimes.opt_out.purposes.advertising.default, "
+                       "transfers.EEA.adequate), or event (the subject's latest recorded decision), minors, "
+                       "restriction, suppression, ... (docs/rules.md)."}
+
+
 class PurposeStateSchema(ma.Schema):
     decision = fields.String(required=True)
     allowed = fields.Boolean(required=True)
@@ -115,6 +122,8 @@ class PurposeStateSchema(ma.Schema):
     notice_version = fields.String(allow_none=True)
     updated_at = fields.DateTime(allow_none=True)
     reconsent_required = fields.Boolean(required=True)
+    basis = fields.String(allow_none=True, metadata=BASIS)
+    rule = fields.String(allow_none=True, metadata=RULE)
 
 
 class SubjectStateSchema(ma.Schema):
@@ -325,6 +334,8 @@ def plain_record_events(data) -> dict | None:
 class CheckDecisionSchema(ma.Schema):
     allowed = fields.Boolean(required=True)
     reason = fields.String(required=True)
+    basis = fields.String(allow_none=True, metadata=BASIS)
+    rule = fields.String(allow_none=True, metadata=RULE)
 
 
 class CheckResultSchema(ma.Schema):
@@ -355,7 +366,8 @@ def _check_result(result) -> dict:
     return {
         "allowed": result.allowed,
         "decisions": {
-            str(key): {"allowed": decision.allowed, "reason": str(decision.reason)}
+            str(key): {"allowed": decision.allowed, "reason": str(decision.reason),
+                       "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
             for key, decision in result.decisions.items()
         },
         "jurisdiction": result.jurisdiction,
@@ -385,4 +397,6 @@ def _purpose_state(state) -> dict:
         "notice_version": None if state.notice_version is None else str(state.notice_version),
         "updated_at": None if state.updated_at is None else state.updated_at.isoformat(),
         "reconsent_required": state.reconsent_required,
+        "basis": None if state.basis is None else str(state.basis),
+        "rule": state.rule,
     }

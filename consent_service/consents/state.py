@@ -34,7 +34,7 @@ from datetime import datetime
 from consent_service.consents.models import ConsentState
 from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import NO_MINOR_RULES, MinorLimit, MinorRules, RegimePolicy, TransferRegion
-from consent_service.vocabulary import ActorType, Decision, LegalBasis, Method, Reason
+from consent_service.vocabulary import ActorType, Basis, Decision, LegalBasis, Method, Reason
 
 TRANSFER_PURPOSE = "cross_border_transfer"
 AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
@@ -55,6 +55,23 @@ class PurposeState:
     notice_version: str | None = None
     updated_at: datetime | None = None
     reconsent_required: bool = False
+    # On what ground an allowed answer allows (None for a refusal), and the rule that decided.
+    basis: Basis | None = None
+    rule: str | None = None
+
+
+# What decided, when it is not an entry of the rules file (those are named by their path there).
+RULE_EVENT = "event"  # the subject's latest recorded decision
+RULE_RESTRICTION = "restriction"
+RULE_SUPPRESSION = "suppression"
+RULE_NOT_REFUSABLE = "catalogue.refusable"
+RULE_MINORS = "minors"  # the law's and the operator's age rules (rules file minors, policy.minors)
+RULE_GPC = "gpc.outranked_by"
+RULE_DOUBLE_OPT_IN = "double_opt_in"
+RULE_MATERIAL_NOTICE = "notices.material"
+RULE_CATALOGUE_DEFAULT = "catalogue.defaults"
+RULE_ORGANIZATION = "automated_decisions.organization"  # the organization enabled them, or not
+RULE_OBJECTION = "automated_decisions.objection"  # GDPR Art. 21: allowed until the person objects
 
 
 @dataclass(frozen=True)
@@ -88,79 +105,100 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
     else:
         source, method, notice_version, updated_at = "event", state.method, state.notice_version, state.updated_at
 
-    def answer(allowed: bool, reason: Reason, decision: Decision | None = None,
+    def answer(allowed: bool, reason: Reason, rule: str, basis: Basis | None = None, decision: Decision | None = None,
                reconsent_required: bool = False) -> PurposeState:
+        """`basis` only for an allowed answer: a refusal has none."""
         if decision is None:  # the recorded decision, or for rules that need none, the answer itself
             decision = Decision(state.decision) if state is not None else Decision.GRANTED if allowed else Decision.DENIED
         return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason, source=source,
                             method=method, notice_version=notice_version, updated_at=updated_at,
-                            reconsent_required=reconsent_required)
+                            reconsent_required=reconsent_required, basis=basis if allowed else None, rule=rule)
 
     if c.restricted and purpose.key not in UNRESTRICTED_PURPOSES:
-        return answer(False, Reason.RESTRICTED)
+        return answer(False, Reason.RESTRICTED, RULE_RESTRICTION)
     if (
         c.suppressed_since is not None and purpose.refusable
         and (purpose.category == SUPPRESSED_CATEGORY or purpose.key in (c.suppressed_purposes or ()))
         and (state is None or state.updated_at <= c.suppressed_since)
     ):
-        return answer(False, Reason.SUPPRESSED)
+        return answer(False, Reason.SUPPRESSED, RULE_SUPPRESSION)
     if not purpose.refusable:
-        return answer(True, Reason.NOT_REFUSABLE, Decision.GRANTED)
+        return answer(True, Reason.NOT_REFUSABLE, RULE_NOT_REFUSABLE, _own_basis(purpose), Decision.GRANTED)
     minor = None if c.age is None else c.minors.limit(purpose.key, purpose.legal_basis == LegalBasis.CONSENT, c.age)
     if minor is MinorLimit.NEVER:
-        return answer(False, Reason.MINOR, Decision.DENIED if state is None else None)
+        return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED if state is None else None)
     if purpose.key == TRANSFER_PURPOSE and c.destination is not None:
         return _transfer(state, c, answer)
     if purpose.key == AUTOMATED_DECISIONS_PURPOSE and c.organization_enabled is not None:
         if not c.organization_enabled:
-            return answer(False, Reason.NOT_ENABLED)
+            return answer(False, Reason.NOT_ENABLED, RULE_ORGANIZATION)
         objected = state is not None and state.decision != Decision.GRANTED
-        return answer(not objected, Reason.OBJECTED if objected else Reason.NOT_OBJECTED)
+        return answer(not objected, Reason.OBJECTED if objected else Reason.NOT_OBJECTED, RULE_OBJECTION,
+                      Basis.LEGITIMATE_INTEREST)
 
     if state is None:
-        default = default_decision(purpose, c)
+        default, rule = default_decision(purpose, c)
         if minor is not None:
-            return answer(False, Reason.MINOR, Decision.DENIED)
+            return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED)
         granted = default is Decision.GRANTED
         if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
-            return answer(False, Reason.GPC, Decision.DENIED)
-        return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, default)
+            return answer(False, Reason.GPC, f"regimes.{c.regime}.gpc_purposes", decision=Decision.DENIED)
+        return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, rule,
+                      _without_consent(purpose), default)
 
     decision = Decision(state.decision)
     if decision is not Decision.GRANTED:
-        return answer(False, Reason(decision.value), decision)
+        return answer(False, Reason(decision.value), RULE_EVENT, decision=decision)
     if minor is MinorLimit.GUARDIAN and state.actor_type != ActorType.GUARDIAN:
-        return answer(False, Reason.MINOR, decision)
+        return answer(False, Reason.MINOR, RULE_MINORS, decision=decision)
     if c.gpc and purpose.key in c.policy.gpc_purposes and not c.policy.gpc_outranked_by.outranks(
             state.actor_type, state.method):
-        return answer(False, Reason.GPC, decision)
+        return answer(False, Reason.GPC, RULE_GPC, decision=decision)
     if state.method == Method.DOUBLE_OPT_IN:
-        return answer(False, Reason.PENDING, decision)
+        return answer(False, Reason.PENDING, RULE_DOUBLE_OPT_IN, decision=decision)
     if any(
         change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
         for change in c.material_changes
     ):
-        opt_in = default_decision(purpose, c) is Decision.DENIED
-        return answer(not opt_in, Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED, decision,
-                      reconsent_required=True)
-    return answer(True, Reason.GRANTED, decision)
+        opt_in = default_decision(purpose, c)[0] is Decision.DENIED
+        return answer(not opt_in, Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED, RULE_MATERIAL_NOTICE,
+                      _without_consent(purpose), decision, reconsent_required=True)
+    return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, decision)
 
 
-def default_decision(purpose: Purpose, c: Circumstances) -> Decision:
-    """What holds when the subject said nothing: the rules file's default, else the catalogue's."""
-    return c.policy.purpose_defaults.get(purpose.key) or Decision(purpose.defaults.get(c.regime, Decision.DENIED))
+def default_decision(purpose: Purpose, c: Circumstances) -> tuple[Decision, str]:
+    """What holds when the subject said nothing, and where that is said: the rules file's default,
+    else the catalogue's."""
+    ruled = c.policy.purpose_defaults.get(purpose.key)
+    if ruled is not None:
+        return ruled, f"regimes.{c.regime}.purposes.{purpose.key}.default"
+    return Decision(purpose.defaults.get(c.regime, Decision.DENIED)), RULE_CATALOGUE_DEFAULT
+
+
+def _own_basis(purpose: Purpose) -> Basis:
+    """The basis of a purpose that cannot be refused: its own legal basis (never consent, which can be)."""
+    return Basis(purpose.legal_basis) if purpose.legal_basis != LegalBasis.CONSENT else Basis.NOT_REQUIRED
+
+
+def _without_consent(purpose: Purpose) -> Basis:
+    """The basis of processing the person did not agree to and that the law allows until they object:
+    a consent purpose needs none here; another purpose keeps its own (e.g. legitimate interest)."""
+    return Basis.NOT_REQUIRED if purpose.legal_basis == LegalBasis.CONSENT else Basis(purpose.legal_basis)
 
 
 def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:
     region = c.transfer_region
     if region is None:
-        return answer(True, Reason.NOT_REQUIRED)
-    if region.transfer_is_free(c.destination):
-        return answer(True, Reason.ADEQUATE)
+        return answer(True, Reason.NOT_REQUIRED, "transfers", Basis.NOT_REQUIRED)
+    if c.destination in region.countries:
+        return answer(True, Reason.ADEQUATE, f"transfers.{region.name}.countries", Basis.NOT_REQUIRED)
+    if c.destination in region.adequate:
+        return answer(True, Reason.ADEQUATE, f"transfers.{region.name}.adequate", Basis.ADEQUACY)
     destinations = set(state.destinations or ()) if state is not None else set()
     if destinations & {c.destination, ALL_DESTINATIONS}:
-        return answer(True, Reason.GRANTED, Decision.GRANTED)
+        return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, Decision.GRANTED)
     if state is None:
-        return answer(False, Reason.OPT_IN_REQUIRED, Decision.DENIED)
+        return answer(False, Reason.OPT_IN_REQUIRED, f"transfers.{region.name}", decision=Decision.DENIED)
     decision = Decision(state.decision)
-    return answer(False, Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED, Decision.DENIED)
+    return answer(False, Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED,
+                  RULE_EVENT, decision=Decision.DENIED)

@@ -132,9 +132,6 @@ class TransferRegion:
     countries: frozenset[str]
     adequate: frozenset[str]
 
-    def transfer_is_free(self, destination: str) -> bool:
-        return destination in self.countries or destination in self.adequate
-
 
 @dataclass(frozen=True)
 class RegimeRules:

@@ -38,14 +38,14 @@ def test_grant_then_deny_recording_is_answered_and_kept_in_history(client, full_
     assert response.json["consents"]["recording"]["decision"] == "granted"
 
     answer = check(client, full_access, "recording")
-    assert answer.json == {"allowed": True, "decisions": {"recording": {"allowed": True, "reason": "granted"}},
-                           "jurisdiction": "DE"}
+    assert answer.json == {"allowed": True, "decisions": {"recording": {
+        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event"}}, "jurisdiction": "DE"}
 
     clock.advance(minutes=3)
     assert record(client, full_access, ("recording", "denied", "verbal")).status_code == 201
     answer = check(client, full_access, "recording")
-    assert answer.json == {"allowed": False, "decisions": {"recording": {"allowed": False, "reason": "denied"}},
-                           "jurisdiction": "DE"}
+    assert answer.json == {"allowed": False, "decisions": {"recording": {
+        "allowed": False, "reason": "denied", "basis": None, "rule": "event"}}, "jurisdiction": "DE"}
 
     history = client.get(EVENTS_URL, headers=full_access).json
     assert [(e["decision"], e["method"], e["notice_version"]) for e in history["events"]] == [
@@ -67,6 +67,7 @@ def test_state_lists_every_purpose_with_defaults_for_unknown_subject(client, ful
     assert state["consents"]["analytics"] == {
         "decision": "denied", "allowed": False, "reason": "opt_in_required", "source": "default",
         "method": None, "notice_version": None, "updated_at": None, "reconsent_required": False,
+        "basis": None, "rule": "catalogue.defaults",
     }
     assert state["consents"]["necessary"]["allowed"] is True
     us = client.get("/v1/subjects/customer/nobody/consents?country=US", headers=full_access).json
@@ -105,7 +106,8 @@ def test_necessary_and_service_notices_cannot_be_refused(client, full_access):
     assert list(response.json["errors"]) == ["events.1.decision"]
     assert event_count() == 0
     answer = check(client, full_access, "service_notices")
-    assert answer.json["decisions"]["service_notices"] == {"allowed": True, "reason": "not_refusable"}
+    assert answer.json["decisions"]["service_notices"] == {
+        "allowed": True, "reason": "not_refusable", "basis": "contract", "rule": "catalogue.refusable"}
 
 
 def test_idempotency_key_replays_the_first_answer_and_writes_once(client, full_access, clock):

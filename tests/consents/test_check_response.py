@@ -14,7 +14,7 @@ from consent_service.consents.service import CheckResult, SubjectState
 from consent_service.extensions import db
 from consent_service.runtime import runtime
 from consent_service.consents.state import PurposeState
-from consent_service.vocabulary import Decision, Method, Reason, Regime
+from consent_service.vocabulary import Basis, Decision, Method, Reason, Regime
 
 SCHEMA = CheckResponseSchema()
 purpose_keys = st.from_regex(r"[a-z][a-z0-9_]{1,20}", fullmatch=True)
@@ -34,6 +34,8 @@ def purpose_states(draw, key: str) -> PurposeState:
         notice_version=draw(st.text(min_size=1, max_size=8)) if recorded else None,
         updated_at=draw(moments) if recorded else None,
         reconsent_required=draw(st.booleans()),
+        basis=draw(st.none() | st.sampled_from(list(Basis))),
+        rule=draw(st.none() | st.sampled_from(["event", "minors", "regimes.opt_in.purposes.advertising.default"])),
     )
 
 
@@ -70,8 +72,9 @@ def test_a_check_answer_through_the_api_is_the_schema_dump(client, auth):
         {"subject": {"kind": "visitor", "id": "v-1"}, "purposes": ["analytics", "necessary"], "gpc": True}]})
     assert single.status_code == batch.status_code == 200
     assert single.json == {"allowed": False, "decisions": {
-        "marketing": {"allowed": True, "reason": "granted"},
-        "analytics": {"allowed": False, "reason": "opt_in_required"}}, "jurisdiction": "DE"}
+        "marketing": {"allowed": True, "reason": "granted", "basis": "consent", "rule": "event"},
+        "analytics": {"allowed": False, "reason": "opt_in_required", "basis": None, "rule": "catalogue.defaults"}},
+        "jurisdiction": "DE"}
     assert list(single.json) == ["allowed", "decisions", "jurisdiction"]
     assert [list(result["decisions"]) for result in batch.json["results"]] == [["marketing"], ["analytics", "necessary"]]
 

@@ -19,11 +19,12 @@ def make_uk_opt_out(rules: dict) -> None:
 def test_moving_the_uk_to_opt_out_changes_the_answer(client, auth, app_with, tmp_path):
     headers = auth("consents:read")
     assert client.post("/v1/checks", json=CHECK_UK, headers=headers).json["decisions"]["analytics"] == {
-        "allowed": False, "reason": "opt_in_required"}
+        "allowed": False, "reason": "opt_in_required", "basis": None, "rule": "catalogue.defaults"}
     app = app_with(rules_file=rules_with(tmp_path, make_uk_opt_out))
     with app.app_context():
         answer = app.test_client().post("/v1/checks", json=CHECK_UK, headers=headers).json
-    assert answer["decisions"]["analytics"] == {"allowed": True, "reason": "default_opt_out"}
+    assert answer["decisions"]["analytics"] == {
+        "allowed": True, "reason": "default_opt_out", "basis": "not_required", "rule": "catalogue.defaults"}
 
 
 def test_rules_file_comes_from_the_environment(tmp_path):

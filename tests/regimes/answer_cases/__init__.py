@@ -1,0 +1,1 @@
+"""One module per topic, each with a CASES list of tests.regimes.answer_table.Case."""
