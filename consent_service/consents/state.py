@@ -142,7 +142,7 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
             return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED)
         granted = default is Decision.GRANTED
         if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
-            return answer(False, Reason.GPC, f"regimes.{c.regime}.gpc_purposes", decision=Decision.DENIED)
+            return answer(False, Reason.GPC, c.policy.path_of("gpc_purposes"), decision=Decision.DENIED)
         return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, rule,
                       _without_consent(purpose), default)
 
@@ -171,7 +171,7 @@ def default_decision(purpose: Purpose, c: Circumstances) -> tuple[Decision, str]
     else the catalogue's."""
     ruled = c.policy.purpose_defaults.get(purpose.key)
     if ruled is not None:
-        return ruled, f"regimes.{c.regime}.purposes.{purpose.key}.default"
+        return ruled, c.policy.path_of(f"purposes.{purpose.key}.default")
     return Decision(purpose.defaults.get(c.regime, Decision.DENIED)), RULE_CATALOGUE_DEFAULT
 
 

@@ -98,6 +98,13 @@ class RegimePolicy:
     gpc_outranked_by: GpcPrecedence
     # A recording needs every party's consent here (two-party-consent states: subdivisions' rules).
     recording_all_parties: bool = False
+    # Where the rules file says what a subdivision changed ("gpc_purposes", "purposes.<key>.default" -> the
+    # entry's dotted path); anything else is said by the regime (path_of).
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def path_of(self, entry: str) -> str:
+        """The dotted path in the rules file of one of this policy's entries: what an answer names as its rule."""
+        return self.paths.get(entry) or f"regimes.{self.regime.value}.{entry}"
 
     def counts_as_consent(self, purpose: str, method: str) -> bool:
         """Whether a grant given this way is valid consent for the purpose under this regime."""

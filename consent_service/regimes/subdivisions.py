@@ -113,10 +113,12 @@ def _check_entry(read: _Reader, code: str, entry: Any) -> None:
 def _apply(read: _Reader, where: str, base: RegimePolicy, entry: dict) -> RegimePolicy:
     """`base` with what the entry changes; a purpose it names must end with a default."""
     changes: dict[str, Any] = {}
+    paths = dict(base.paths)
     if "consent_methods" in entry:
         changes["consent_methods"] = read.methods(entry["consent_methods"], f"{where}.consent_methods")
     if "gpc_purposes" in entry:
         changes["gpc_purposes"] = frozenset(read.purposes(entry["gpc_purposes"], f"{where}.gpc_purposes"))
+        paths["gpc_purposes"] = f"{where}.gpc_purposes"
     if "recording_all_parties" in entry:
         changes["recording_all_parties"] = entry["recording_all_parties"]
     purpose_methods, purpose_defaults = dict(base.purpose_methods), dict(base.purpose_defaults)
@@ -131,6 +133,7 @@ def _apply(read: _Reader, where: str, base: RegimePolicy, entry: dict) -> Regime
             if rule["default"] not in (Decision.GRANTED, Decision.DENIED):
                 raise read.fail(f"{rule_where}.default", "must be granted or denied")
             purpose_defaults[purpose] = Decision(rule["default"])
+            paths[f"purposes.{purpose}.default"] = f"{rule_where}.default"
         if purpose not in purpose_defaults:
             raise read.fail(rule_where, "has no default, neither its own nor inherited (granted or denied)")
-    return replace(base, purpose_methods=purpose_methods, purpose_defaults=purpose_defaults, **changes)
+    return replace(base, purpose_methods=purpose_methods, purpose_defaults=purpose_defaults, paths=paths, **changes)
