@@ -5,7 +5,9 @@ A rules file maps countries to regimes and says, per regime, which methods count
 the age of digital consent per country, the law's other age rules (`minors`), the operator's own
 stricter age rules (`policy.minors`), the transfer regions with their adequate destinations, who can
 outrank a GPC signal (`gpc.outranked_by`) and which methods make sense for which category of purpose
-(`methods`). The shipped file is rules.json beside this module; RULES_FILE replaces it.
+(`methods`), and the rules of subdivisions whose law differs from their country's (`subdivisions`,
+regimes/subdivisions.py): an answer's policy is its subdivision's, else its country's regime's, else the
+default regime's. The shipped file is rules.json beside this module; RULES_FILE replaces it.
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ region (checks, events, state, banner) that must agree with their country; the C
 trusted like its country header, and a client's region can only make the answer stricter."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 
@@ -291,3 +292,43 @@ def test_a_banner_choice_records_the_cdn_region_and_its_gpc_rule(region_app):
                                          ConsentEvent.region)).all()
     assert ("advertising", "gpc", "US", "US-CA") in recorded
     assert {(country, region) for _, _, country, region in recorded} == {("US", "US-CA")}
+
+
+def test_one_states_rule_changed_changes_its_answers_and_no_others(client, auth, clock, app_with, tmp_path):
+    """Acceptance 4 through the API: every shipped subdivision, its country and an EU country, with and
+    without GPC, for a subject with an agent's grant and one with nothing recorded."""
+    headers = auth("consents:read", "consents:write")
+    post_events(client, headers, clock, {"events": [{"purpose": "advertising", "decision": "granted", "method": "api"}],
+                                         "country": "US", "actor": {"type": "agent", "id": "a-1"}})
+    places = [{"region": code} for code in entries(shipped())] + [{"country": "US"}, {"country": "DE"}]
+    batch = {"checks": [{"subject": {"kind": "customer", "id": subject}, "purposes": ["advertising", "analytics"],
+                         "gpc": gpc, **where} for subject in ("c-1", "c-2") for gpc in (True, False) for where in places]}
+
+    def answers(app_client) -> list:
+        results = []
+        for half in (batch["checks"][:len(places) * 2], batch["checks"][len(places) * 2:]):  # 100 checks a batch at most
+            response = app_client.post("/v1/checks", json={"checks": half}, headers=headers)
+            assert response.status_code == 200, response.json
+            results += response.json["results"]
+        return results
+
+    def colorado_sells_and_ignores_gpc(rules):
+        entries(rules)["US-CO"].update(gpc_purposes=[], purposes={"advertising": {"default": "granted", "source": "t"}})
+
+    before = answers(client)
+    changed_app = app_with(rules_file=rules_with(tmp_path, colorado_sells_and_ignores_gpc))
+    with changed_app.app_context():
+        after = answers(changed_app.test_client())
+    differ = {(check["subject"]["id"], check["gpc"], check.get("region") or check["country"])
+              for check, old, new in zip(batch["checks"], before, after) if old["decisions"] != new["decisions"]}
+    assert differ == {("c-1", True, "US-CO"), ("c-2", True, "US-CO"), ("c-2", False, "US-CO")}
+
+
+def test_a_token_is_signed_on_the_regions_rules(client, auth):
+    headers = auth("tokens:issue")
+    issued = client.post("/v1/subjects/customer/c-1/tokens", json={"region": "CA-QC"}, headers=headers)
+    assert issued.status_code == 201, issued.json
+    payload = issued.json["token"].split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["regime"] == "opt_in"
+    refused = client.post("/v1/subjects/customer/c-1/tokens", json={"country": "US", "region": "CA-QC"}, headers=headers)
+    assert (refused.status_code, refused.json["code"]) == (422, "region_contradicts_country")
