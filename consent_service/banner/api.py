@@ -94,7 +94,7 @@ def config(query: dict, property_key: str):
     )
     rules = runtime().rules
     # The CDN's place decides; the page's data-country and data-region can only ask for stricter rules.
-    place(query.get("country"), query.get("region"))
+    place(query.get("country"), query.get("region"))  # an unknown or contradicting region: 422, nothing shown
     policy = rules.policy_for(
         visitor_jurisdiction(rules, claimed_country=query.get("country"), claimed_region=query.get("region")))
     shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language,
