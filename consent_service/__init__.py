@@ -156,6 +156,7 @@ def _register_commands(app: Flask) -> None:
     from consent_service.demo.cli import demo
     from consent_service.ledger.cli import ledger_group
     from consent_service.properties.cli import properties_group
+    from consent_service.regimes.cli import rules_group
     from consent_service.reports.cli import reports_group
     from consent_service.retention.cli import retention_group
     from consent_service.subjects.cli import subjects_group
@@ -163,5 +164,5 @@ def _register_commands(app: Flask) -> None:
     from consent_service.webhooks.cli import webhooks_group
 
     for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group,
-                  reports_group, subjects_group):
+                  reports_group, subjects_group, rules_group):
         app.cli.add_command(group)

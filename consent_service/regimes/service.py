@@ -331,7 +331,9 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
     default = document.get("default_regime")
     if default not in policies:
         raise read.fail("default_regime", f"{default!r} is not a regime of this file")
-    ages = read.obj(document.get("age_of_consent", {}), "age_of_consent")
+    # The section's `source` cites the law behind its ages; every other key is a country.
+    ages = {country: age for country, age in read.obj(document.get("age_of_consent", {}), "age_of_consent").items()
+            if country != "source"}
     for country in ages:
         read.countries([country], "age_of_consent")
     regions = []

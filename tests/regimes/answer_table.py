@@ -20,7 +20,9 @@ class Case:
     check: dict  # a POST /v1/checks body without its subject (customer c-1)
     expect: tuple[bool, str, str | None]  # (allowed, reason, basis) of the first purpose checked
     # Consent-events bodies for c-1, a minute apart: "subject" picks another customer, "error" the
-    # 422 code the write must be refused with; {"wait_days": n} moves the clock instead.
+    # 422 code the write must be refused with (and "field" the field it names: nothing is written
+    # then); {"wait_days": n} moves the clock instead, and
+    # {"request": (method, path, body)} makes another call that must succeed (an erasure, ...).
     writes: list[dict] = field(default_factory=list)
     notices: list[dict] = field(default_factory=list)  # published after the writes
     late_writes: list[dict] = field(default_factory=list)  # after the notices
@@ -45,6 +47,10 @@ def wait(days: int) -> dict:
     return {"wait_days": days}
 
 
+def erase(kind: str = "customer", subject: str = "c-1") -> dict:
+    return {"request": ("DELETE", f"/v1/subjects/{kind}/{subject}", None)}
+
+
 def notice(*purposes: str, material: bool = True, version: str = "2026-06-01") -> dict:
     return {"kind": "privacy", "version": version, "material": material, "purposes": list(purposes),
             "url": f"https://example.com/privacy/{version}"}
@@ -52,8 +58,14 @@ def notice(*purposes: str, material: bool = True, version: str = "2026-06-01") -
 
 def run(case: Case, *, client, headers, clock, app_with, tmp_path) -> tuple[bool, str, str | None]:
     """Play the case through the API and answer its first purpose's (allowed, reason, basis)."""
-    if case.rules is not None:
-        client = app_with(rules_file=rules_with(tmp_path, case.rules)).test_client()
+    if case.rules is None:
+        return _play(case, client, headers, clock)
+    app = app_with(rules_file=rules_with(tmp_path, case.rules))
+    with app.app_context():
+        return _play(case, app.test_client(), headers, clock)
+
+
+def _play(case: Case, client, headers, clock) -> tuple[bool, str, str | None]:
     for method, path, body in case.setup:
         response = client.open(path, method=method, json=body, headers=headers)
         assert 200 <= response.status_code < 300, (path, response.json)
@@ -73,5 +85,30 @@ def _write(client, headers, clock, bodies: list[dict]) -> None:
     for body in bodies:
         if "wait_days" in body:
             clock.advance(days=body["wait_days"])
+        elif "request" in body:
+            clock.advance(minutes=1)
+            method, path, json = body["request"]
+            response = client.open(path, method=method, json=json, headers=headers)
+            assert 200 <= response.status_code < 300, (path, response.json)
+        elif "error" in body:
+            _refused(client, headers, clock, dict(body))
         else:
             post_events(client, headers, clock, dict(body))
+
+
+def _refused(client, headers, clock, body: dict) -> None:
+    """A write refused with its code (and the field it names, if "field" is given) leaves the
+    subject's ledger as it was: its revision does not move."""
+    field_named = body.pop("field", None)
+    state = f"/v1/subjects/customer/{body.get('subject', SUBJECT['id'])}/consents"
+    revision = client.get(state, headers=headers).json["revision"]
+    if field_named is None:
+        post_events(client, headers, clock, body)
+    else:
+        clock.advance(minutes=1)
+        subject, error = body.pop("subject", SUBJECT["id"]), body.pop("error")
+        body.setdefault("notice_version", "2026-01-01")
+        response = client.post(f"/v1/subjects/customer/{subject}/consent-events", json=body, headers=headers)
+        assert response.status_code == 422 and response.json["code"] == error, response.json
+        assert field_named in response.json["errors"], response.json
+    assert client.get(state, headers=headers).json["revision"] == revision

@@ -27,7 +27,7 @@ CASES = _all_cases()
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_answer(case: Case, client, auth, clock, app_with, tmp_path):
-    headers = auth("consents:read", "consents:write", "admin")
+    headers = auth("consents:read", "consents:write", "subjects:erase", "admin")
     assert run(case, client=client, headers=headers, clock=clock, app_with=app_with, tmp_path=tmp_path) == case.expect
 
 

@@ -4,12 +4,13 @@ Class 4: a person who refused a purpose (an opt-out of sale/sharing, an objectio
 then erased stays refused when the identifier comes back (`suppressed`), until they decide anew.
 Class 2: the shipped rules make advertising (sale, sharing, targeted advertising) opt-in in the US
 too, as the reference notices promise; an operator rules file can make it opt-out again.
-Each case writes events, erases, maybe writes again, then checks: exact `allowed` and `reason`.
+The case-by-case answers are in the answer table (tests/regimes/answer_cases/erasure_and_defaults.py);
+here: linked and erased visitors, old suppression entries, tokens, receipts and exports, the
+operator's own rules file, and the banner's pre-ticked boxes.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import jwt
 import pytest
@@ -20,64 +21,11 @@ from consent_service.properties import service as properties
 from consent_service.regimes.service import DEFAULT_RULES_PATH
 
 WHO = "cust-returning-7"
-ORG = "org-enabled-1"
 VISITOR = "vis-returning-3"
-
-
-@dataclass
-class Erased:
-    name: str
-    check: dict  # purposes (the first is asserted), country, on_behalf_of, gpc
-    expect: tuple[bool, str]
-    before: list[tuple[str, str, str]]  # (purpose, decision, method) written before the erasure
-    after: list[tuple[str, str, str]] = field(default_factory=list)  # written by the returning subject
-    country: str = "US"
-    erase_again: bool = False  # after `after`, erase a second time
 
 
 def c(purpose: str, country: str | None = "US", **extra) -> dict:
     return {"purposes": [purpose], **({"country": country} if country else {}), **extra}
-
-
-ERASED = [
-    # Opt-outs and objections survive erasure (failed before: the returning id got the regime's default)
-    Erased("US opt-out of sale/sharing survives", c("advertising"), (False, "suppressed"),
-           [("advertising", "denied", "api")]),
-    Erased("US analytics opt-out survives", c("analytics"), (False, "suppressed"), [("analytics", "denied", "api")]),
-    Erased("US analytics withdrawal survives", c("analytics"), (False, "suppressed"),
-           [("analytics", "granted", "api"), ("analytics", "withdrawn", "api")]),
-    Erased("US preferences opt-out survives", c("preferences"), (False, "suppressed"),
-           [("preferences", "denied", "api")]),
-    Erased("objection to automated decisions survives (organization enabled)",
-           c("automated_decisions", on_behalf_of=ORG), (False, "suppressed"), [("automated_decisions", "denied", "api")]),
-    Erased("objection to automated decisions survives (no organization)", c("automated_decisions"), (False, "suppressed"),
-           [("automated_decisions", "denied", "api")]),
-    Erased("EU analytics withdrawal survives", c("analytics", "DE"), (False, "suppressed"),
-           [("analytics", "granted", "api"), ("analytics", "withdrawn", "api")], country="DE"),
-    Erased("a refused recording stays refused", c("recording"), (False, "suppressed"), [("recording", "denied", "verbal")]),
-    # Marketing: as before, suppressed whatever was said
-    Erased("marketing granted before erasure is suppressed", c("marketing"), (False, "suppressed"),
-           [("marketing", "granted", "api")]),
-    Erased("marketing refused before erasure is suppressed", c("marketing"), (False, "suppressed"),
-           [("marketing", "denied", "api")]),
-    # What was not refused is not kept: the regime's default again
-    Erased("a grant does not survive erasure", c("analytics"), (True, "default_opt_out"), [("analytics", "granted", "api")]),
-    Erased("an untouched purpose keeps its default", c("analytics"), (True, "default_opt_out"),
-           [("advertising", "denied", "api")]),
-    Erased("non-refusable purposes stay on", c("service_notices"), (True, "not_refusable"), [("advertising", "denied", "api")]),
-    # A new decision after the erasure wins
-    Erased("a new grant after erasure wins", c("advertising"), (True, "granted"),
-           [("advertising", "denied", "api")], after=[("advertising", "granted", "api")]),
-    Erased("a new banner choice after erasure wins", c("analytics"), (True, "granted"),
-           [("analytics", "denied", "api")], after=[("analytics", "granted", "banner_custom")]),
-    Erased("another purpose decided after erasure does not lift the refusal", c("advertising"), (False, "suppressed"),
-           [("advertising", "denied", "api")], after=[("analytics", "granted", "api")]),
-    # Erased twice: refusals not decided on since stay, decisions made since replace them
-    Erased("erased twice: an old refusal not decided on since stays", c("advertising"), (False, "suppressed"),
-           [("advertising", "denied", "api")], after=[("analytics", "granted", "api")], erase_again=True),
-    Erased("erased twice: a grant made in between is erased, not suppressed", c("advertising"), (False, "opt_in_required"),
-           [("advertising", "denied", "api")], after=[("advertising", "granted", "api")], erase_again=True),
-]
 
 
 def _write(client, headers, clock, kind, subject, events, country="US"):
@@ -101,21 +49,6 @@ def _check(client, headers, clock, kind, subject, check) -> dict:
     answer = client.post("/v1/checks", json={"subject": {"kind": kind, "id": subject}, **check}, headers=headers)
     assert answer.status_code == 200, answer.json
     return answer.json["decisions"]
-
-
-@pytest.mark.parametrize("case", ERASED, ids=[case.name for case in ERASED])
-def test_erasure_keeps_refusals(case: Erased, client, auth, clock):
-    headers = auth("consents:read", "consents:write")
-    _write(client, headers, clock, "customer", ORG, [("automated_decisions", "granted", "api")])
-    _write(client, headers, clock, "customer", WHO, case.before, case.country)
-    _erase(client, auth, clock, "customer", WHO)
-    _write(client, headers, clock, "customer", WHO, case.after, case.country)
-    if case.erase_again:
-        _erase(client, auth, clock, "customer", WHO)
-
-    decision = _check(client, headers, clock, "customer", WHO, case.check)[case.check["purposes"][0]]
-
-    assert (decision["allowed"], decision["reason"]) == case.expect
 
 
 def test_a_linked_visitor_keeps_its_refusals_when_its_customer_is_erased(client, auth, clock):
@@ -192,36 +125,6 @@ def test_the_receipt_and_the_export_say_what_the_suppression_entry_keeps(client,
 
 
 # Class 2: sale, sharing and targeted advertising need consent out of the box, everywhere.
-DEFAULTS = [
-    ("US, nothing said: advertising needs consent", c("advertising", "US"), (False, "opt_in_required"), []),
-    ("no country: advertising needs consent", c("advertising", None), (False, "opt_in_required"), []),
-    ("DE: advertising needs consent", c("advertising", "DE"), (False, "opt_in_required"), []),
-    ("JP (default regime): advertising needs consent", c("advertising", "JP"), (False, "opt_in_required"), []),
-    ("US: a grant allows advertising", c("advertising", "US"), (True, "granted"), [("advertising", "granted", "banner_custom")]),
-    ("US: an opt-out holds", c("advertising", "US"), (False, "denied"), [("advertising", "denied", "api")]),
-    ("US with GPC, nothing said: consent is needed anyway", c("advertising", "US", gpc=True),
-     (False, "opt_in_required"), []),
-    ("US with GPC after accept all: gpc", c("advertising", "US", gpc=True), (False, "gpc"),
-     [("advertising", "granted", "banner_accept_all")]),
-    ("US with GPC after an explicit opt-in: granted", c("advertising", "US", gpc=True), (True, "granted"),
-     [("advertising", "granted", "banner_custom")]),
-    ("US analytics stays opt-out", c("analytics", "US"), (True, "default_opt_out"), []),
-    ("US preferences stay opt-out", c("preferences", "US"), (True, "default_opt_out"), []),
-    ("US marketing stays as the rules say", c("marketing", "US"), (True, "default_opt_out"), []),
-    ("DE analytics stays opt-in", c("analytics", "DE"), (False, "opt_in_required"), []),
-]
-
-
-@pytest.mark.parametrize("name,check,expect,writes", DEFAULTS, ids=[case[0] for case in DEFAULTS])
-def test_shipped_defaults(name, check, expect, writes, client, auth, clock):
-    headers = auth("consents:read", "consents:write")
-    _write(client, headers, clock, "customer", WHO, writes)
-
-    decision = _check(client, headers, clock, "customer", WHO, check)[check["purposes"][0]]
-
-    assert (decision["allowed"], decision["reason"]) == expect
-
-
 def operator_rules(tmp_path, advertising: dict) -> str:
     """The shipped rules file with the opt-out regime's advertising rule replaced, as an operator would."""
     rules = json.loads(DEFAULT_RULES_PATH.read_text())

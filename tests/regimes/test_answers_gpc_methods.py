@@ -1,14 +1,11 @@
-"""Issue 17, classes 1, 5 and 8, case by case on both databases: who can outrank a GPC signal,
-which methods make sense for which purpose, and banner choices that contradict their method.
-
-Each table row writes through the public API (a write may be refused with a code and a field),
-then checks, asserting the exact `allowed` and `reason`; a refused write leaves nothing behind.
+"""Issue 17, classes 1, 5 and 8 beyond the answer table (tests/regimes/answer_cases/gpc_methods.py):
+the double opt-in flow, empty event lists, banner choices that contradict their method, what the
+banner is told about GPC, and a bad GPC or method table stopping the start.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 import pytest
 from urllib.parse import urlsplit
@@ -24,148 +21,6 @@ from consent_service.regimes.service import DEFAULT_RULES_PATH, load_rules
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Method
 from tests.banner.conftest import ORIGIN, app, banner, choose, prop  # noqa: F401 - fixtures of this module
-
-SIGNAL = {"purpose": "analytics", "decision": "denied", "method": "api"}  # any write carrying gpc records the opt-out
-
-
-def write(*events: tuple, actor: str | None = None, error: str | None = None, field_named: str | None = None,
-          **context) -> dict:
-    body = {"events": [{"purpose": p, "decision": d, "method": m} for p, d, m in events], **context}
-    if actor:
-        body["actor"] = {"type": actor, "id": f"{actor}-1"}
-    return {"body": body, "error": error, "field": field_named}
-
-
-def gpc_opt_out(country: str = "US") -> dict:
-    return write(("analytics", "denied", "api"), gpc=True, country=country)
-
-
-@dataclass
-class Case:
-    name: str
-    check: dict
-    expect: tuple[bool, str]
-    writes: list[dict] = field(default_factory=list)
-
-
-def c(purpose: str = "advertising", country: str = "US", gpc: bool = True) -> dict:
-    return {"purposes": [purpose], "country": country, "gpc": gpc}
-
-
-GRANT_AD = ("advertising", "granted")
-
-CLASS_1 = [
-    # A later grant by someone other than the person does not outrank the signal.
-    Case("agent api grant after GPC", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "api"), actor="agent")]),
-    Case("system api grant after GPC", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "api"), actor="system")]),
-    Case("agent written grant after GPC", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "written"), actor="agent")]),
-    Case("agent verbal grant after GPC", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "verbal"), actor="agent")]),
-    Case("guardian api grant after GPC", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "api"), actor="guardian")]),
-    Case("system preference_page grant after GPC", c(), (False, "gpc"),
-         [gpc_opt_out(), write((*GRANT_AD, "preference_page"), actor="system")]),
-    Case("agent grant without any recorded opt-out", c(), (False, "gpc"), [write((*GRANT_AD, "api"), actor="agent")]),
-    Case("agent grant, opt-in country", c(country="DE"), (False, "gpc"), [write((*GRANT_AD, "api"), actor="agent")]),
-    # Blanket ways of saying yes never outrank it, whoever records them.
-    Case("subject accept all", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "banner_accept_all"))]),
-    Case("subject implied by continuing", c(), (False, "gpc"), [gpc_opt_out(), write((*GRANT_AD, "implied_by_continuing"))]),
-    Case("subject accept all, opt-in country", c(country="DE"), (False, "gpc"), [write((*GRANT_AD, "banner_accept_all"))]),
-    # The person's own later choice of that purpose does.
-    Case("subject api grant after GPC", c(), (True, "granted"), [gpc_opt_out(), write((*GRANT_AD, "api"), actor="subject")]),
-    Case("subject banner custom after GPC", c(), (True, "granted"), [gpc_opt_out(), write((*GRANT_AD, "banner_custom"))]),
-    Case("subject preference page after GPC", c(), (True, "granted"), [gpc_opt_out(), write((*GRANT_AD, "preference_page"))]),
-    Case("subject written grant, opt-in country", c(country="DE"), (True, "granted"), [write((*GRANT_AD, "written"))]),
-    # Without the signal, the grant stands; the signal touches only its purposes.
-    Case("agent grant, check without GPC", c(gpc=False), (True, "granted"), [write((*GRANT_AD, "api"), actor="agent")]),
-    Case("agent analytics grant under GPC", c("analytics"), (True, "granted"), [write(("analytics", "granted", "api"), actor="agent")]),
-    # An agent's grant sent with the signal is recorded as the signal's opt-out.
-    Case("agent grant sent with GPC", c(gpc=False), (False, "denied"), [write((*GRANT_AD, "api"), actor="agent", gpc=True)]),
-    Case("subject grant sent with GPC", c(gpc=False), (True, "granted"), [write((*GRANT_AD, "api"), gpc=True)]),
-    # Nothing said: the signal opts out where it changes the answer; where consent is opt-in anyway, that decides.
-    Case("nothing said, opt-out country (advertising needs consent there too)", c(), (False, "opt_in_required")),
-    Case("nothing said, analytics is no GPC purpose", c("analytics"), (True, "default_opt_out")),
-    Case("nothing said, opt-in country", c(country="DE"), (False, "opt_in_required")),
-]
-
-CLASS_5 = [
-    # Banner methods are for cookie purposes.
-    Case("accept all cannot grant recording", c("recording", "DE", False), (False, "opt_in_required"),
-         [write(("recording", "granted", "banner_accept_all"), country="DE", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("accept all cannot grant automated decisions", c("automated_decisions", "DE", False), (False, "opt_in_required"),
-         [write(("automated_decisions", "granted", "banner_accept_all"), country="DE", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("accept all cannot grant recording in the US", c("recording", "US", False), (False, "opt_in_required"),
-         [write(("recording", "granted", "banner_accept_all"), country="US", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("banner custom cannot grant marketing", c("marketing", "DE", False), (False, "opt_in_required"),
-         [write(("marketing", "granted", "banner_custom"), country="DE", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("reject all cannot refuse recording", c("recording", "DE", False), (True, "granted"),
-         [write(("recording", "granted", "verbal"), country="DE"),
-          write(("recording", "denied", "banner_reject_all"), error="method_not_valid", field_named="events.0.method")]),
-    # Confirmation methods only from their flow.
-    Case("a posted double opt-in confirmation", c("marketing", "DE", False), (False, "opt_in_required"),
-         [write(("marketing", "granted", "double_opt_in_confirmed"), country="DE", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("a posted confirmation after a request stays pending", c("marketing", "DE", False), (False, "pending"),
-         [write(("marketing", "granted", "double_opt_in"), country="DE"),
-          write(("marketing", "granted", "double_opt_in_confirmed"), error="method_not_valid", field_named="events.0.method")]),
-    # gpc only for the purposes the signal opts out of; one-click unsubscribe only for communications.
-    Case("gpc cannot refuse analytics", c("analytics", "US", False), (True, "default_opt_out"),
-         [write(("analytics", "denied", "gpc"), country="US", error="method_not_valid", field_named="events.0.method")]),
-    Case("gpc refuses advertising", c("advertising", "US", False), (False, "denied"),
-         [write(("advertising", "denied", "gpc"), country="US")]),
-    Case("one-click unsubscribe cannot refuse analytics", c("analytics", "US", False), (True, "default_opt_out"),
-         [write(("analytics", "denied", "one_click_unsubscribe"), country="US", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("implied consent is no marketing opt-in", c("marketing", "US", False), (True, "default_opt_out"),
-         [write(("marketing", "granted", "implied_by_continuing"), country="US", error="method_not_valid",
-                field_named="events.0.method")]),
-    Case("double opt-in is not for cookies", c("analytics", "DE", False), (False, "opt_in_required"),
-         [write(("analytics", "granted", "double_opt_in"), country="DE", error="method_not_valid",
-                field_named="events.0.method")]),
-    # The index of the offending event is named, and its valid neighbours are not written either.
-    Case("one bad event refuses the whole request", c("marketing", "DE", False), (False, "opt_in_required"),
-         [write(("marketing", "granted", "written"), ("recording", "granted", "banner_custom"), country="DE",
-                error="method_not_valid", field_named="events.1.method")]),
-    # What makes sense stays accepted.
-    Case("verbal recording consent", c("recording", "DE", False), (True, "granted"),
-         [write(("recording", "granted", "verbal"), country="DE")]),
-    Case("accept all grants analytics", c("analytics", "DE", False), (True, "granted"),
-         [write(("analytics", "granted", "banner_accept_all"), country="DE")]),
-    Case("preference page grants marketing", c("marketing", "DE", False), (True, "granted"),
-         [write(("marketing", "granted", "preference_page"), country="DE")]),
-]
-
-CASES = [pytest.param(case, id=f"gpc: {case.name}") for case in CLASS_1] + [
-    pytest.param(case, id=f"methods: {case.name}") for case in CLASS_5]
-
-
-def events_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(ConsentEvent))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_answer(case: Case, client, auth, clock):
-    headers = auth("consents:read", "consents:write")
-    for step in case.writes:
-        clock.advance(minutes=1)
-        before = events_count()
-        body = {"notice_version": "2026-01-01", **step["body"]}
-        response = client.post("/v1/subjects/customer/c-1/consent-events", json=body, headers=headers)
-        if step["error"] is None:
-            assert response.status_code == 201, response.json
-        else:
-            assert response.status_code == 422, response.json
-            assert response.json["code"] == step["error"]
-            assert step["field"] in response.json["errors"], response.json
-            assert events_count() == before  # nothing written
-    clock.advance(minutes=1)
-    check = {"subject": {"kind": "customer", "id": "c-1"}, **case.check}
-    answer = client.post("/v1/checks", json=check, headers=headers)
-    assert answer.status_code == 200, answer.json
-    decision = answer.json["decisions"][case.check["purposes"][0]]
-    assert (decision["allowed"], decision["reason"]) == case.expect
 
 
 def test_the_double_opt_in_flow_still_confirms(client, auth, clock):
@@ -192,6 +47,10 @@ def test_an_empty_list_of_events_is_refused_before_the_database(app, session, cl
                                context=consents.EventContext(notice_version="1"), rules=runtime().rules, now=clock())
     assert "events" in refused.value.errors
     assert events_count() == 0
+
+
+def events_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(ConsentEvent))
 
 
 # Class 8: banner choices whose method contradicts them are refused, naming the field, nothing written.
