@@ -16,6 +16,7 @@ from consent_service.config import ConfigError
 from consent_service.consents import chain
 from consent_service.consents.models import ConsentEvent
 from consent_service.extensions import db
+from consent_service.regimes.reference import render, unsourced
 from consent_service.regimes.service import DEFAULT_RULES_PATH, load_rules, parse_rules, protects_at_least
 from consent_service.regimes.subdivisions import RegionContradictsCountry, UnknownRegion, place
 from consent_service.vocabulary import Regime
@@ -332,3 +333,13 @@ def test_a_token_is_signed_on_the_regions_rules(client, auth):
     assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["regime"] == "opt_in"
     refused = client.post("/v1/subjects/customer/c-1/tokens", json={"country": "US", "region": "CA-QC"}, headers=headers)
     assert (refused.status_code, refused.json["code"]) == (422, "region_contradicts_country")
+
+
+def test_the_rules_reference_lists_every_subdivision_with_its_source():
+    rules = shipped()
+    page = render(rules, rules_name="rules.json")
+    for code, entry in entries(rules).items():
+        assert f"### `subdivisions.entries.{code}`: {entry['name']}\n\nSource: {entry['source']}" in page
+    assert "| `CA-QC` | Quebec | opt_in |" in page
+    del entries(rules)["US-WA"]["source"]
+    assert unsourced(rules) == ["subdivisions.entries.US-WA"]
