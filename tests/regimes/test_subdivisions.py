@@ -1,12 +1,14 @@
 """Subdivisions (ISO 3166-2): the rules resolve subdivision, then country, then default at load; a bad
 entry stops the start naming it; one state's rule changes that state's answers only; requests carry a
-region (checks, events, state, banner) that must agree with their country; the CDN's region header is
+region (checks, events, state, tokens, double opt-in, banner) that must agree with their country; the CDN's region header is
 trusted like its country header, and a client's region can only make the answer stricter."""
 from __future__ import annotations
 
 import base64
 import dataclasses
 import json
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -343,3 +345,20 @@ def test_the_rules_reference_lists_every_subdivision_with_its_source():
     assert "| `CA-QC` | Quebec | opt_in |" in page
     del entries(rules)["US-WA"]["source"]
     assert unsourced(rules) == ["subdivisions.entries.US-WA"]
+
+
+def test_a_double_opt_in_and_its_confirmation_keep_the_region(client, auth):
+    headers = auth("consents:read", "consents:write")
+    asked = client.post("/v1/subjects/customer/c-9/double-opt-in", headers=headers,
+                        json={"notice_version": "2026-01-01", "region": "US-CA"})
+    assert asked.status_code == 201, asked.json
+    assert asked.json["state"]["jurisdiction"] == "US-CA"
+    page = client.get(urlsplit(asked.json["confirmation_url"]).path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    assert client.post(urlsplit(asked.json["confirmation_url"]).path, data={"csrf_token": token}).status_code == 200
+    history = client.get("/v1/subjects/customer/c-9/consent-events", headers=headers).json["events"]
+    assert [(e["method"], e["country"], e["region"]) for e in history] == [
+        ("double_opt_in_confirmed", "US", "US-CA"), ("double_opt_in", "US", "US-CA")]
+    contradicting = client.post("/v1/subjects/customer/c-9/double-opt-in", headers=headers,
+                                json={"notice_version": "2026-01-01", "country": "DE", "region": "US-CA"})
+    assert (contradicting.status_code, contradicting.json["code"]) == (422, "region_contradicts_country")
