@@ -8,7 +8,7 @@ WEB_CONCURRENCY ?= 2
 export FLASK_APP := wsgi
 export HOST PORT
 
-.PHONY: run test install install-test test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
+.PHONY: run test install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,13 +37,18 @@ run: migrate
 test: test-python test-js
 
 # The second run scans the first one's logs (test-output/logs/make) for IPs, emails, tokens and keys.
-test-python: install-test
+# npm's installs come first: the Python suite installs the verifier's npm pack output from npm's cache.
+js-deps:
+	cd js-snippet && npm ci --no-audit --no-fund
+	cd examples/node-verify && npm ci --no-audit --no-fund
+
+test-python: install-test js-deps
 	TEST_LOG_DIR=test-output/logs/make $(BIN)/python -m pytest
 	TEST_LOG_DIR=test-output/logs/make $(BIN)/python -m pytest -p no:randomly -m log_privacy tests/log_privacy
 
-test-js:
-	cd js-snippet && npm ci --no-audit --no-fund && npm test && npm run check-built
-	cd examples/node-verify && npm ci --no-audit --no-fund && npm test
+test-js: js-deps
+	cd js-snippet && npm test && npm run check-built
+	cd examples/node-verify && npm test
 
 bench: bench-snippet bench-webhooks bench-server
 

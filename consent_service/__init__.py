@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.preferences.pages import register_signed_converter
     from consent_service.properties.api import blp as properties_blp
     from consent_service.purposes.api import blp as purposes_blp
+    from consent_service.recipients.api import blp as recipients_blp
     from consent_service.reports.api import blp as reports_blp
     from consent_service.rights.api import blp as rights_blp
     from consent_service.subjects.schemas import register_subject_converter
@@ -126,7 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     register_subject_converter(app, api)
     for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, notices_blp, webhooks_blp,
                       site_blp, ops_blp, metrics_blp, preferences_blp, preference_pages_blp, rights_blp,
-                      reports_blp):
+                      reports_blp, recipients_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(console_blp)  # HTML behind a session cookie, kept out of the OpenAPI document

@@ -7,6 +7,7 @@ from consent_service.consents.models import ConsentEvent, ConsentState, Idempote
 from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
+from consent_service.recipients.models import Recipient
 from consent_service.reports.models import ConsentRollup
 from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.tokens.models import IssuedToken, SigningKey
@@ -26,6 +27,7 @@ __all__ = [
     "LedgerMaintenance",
     "Notice",
     "Purpose",
+    "Recipient",
     "RetiredChain",
     "Subject",
     "SubjectLink",

@@ -86,6 +86,8 @@ class Reason(StrEnum):
     GPC = "gpc"
     ADEQUATE = "adequate"  # the destination is in the subject's region or deemed adequate
     NOT_REQUIRED = "not_required"  # the subject's law does not restrict this transfer
+    SAFEGUARDED = "safeguarded"  # the named recipient's safeguards (DPF, SCC, BCR) allow this transfer
+    DESTINATION_NOT_NAMED = "destination_not_named"  # a transfer consent to "*" where consent names destinations
     NOT_ENABLED = "not_enabled"  # the organization has not enabled automated decisions
     OBJECTED = "objected"
     NOT_OBJECTED = "not_objected"

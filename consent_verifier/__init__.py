@@ -32,6 +32,9 @@ for ``cache_ttl`` seconds and refetched at most once per ``refetch_interval`` fo
 kid; when it cannot be fetched, verification fails closed with ``JWKSUnavailable``.
 """
 
+# The distribution's version (consent_verifier/pyproject.toml reads it); the Node package keeps the same.
+__version__ = "0.1.0"
+
 from .claims import ANY_VISITOR
 from .errors import (
     AlgorithmNotAllowed,

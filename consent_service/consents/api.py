@@ -169,6 +169,7 @@ def _check_request(item: dict, cdn: tuple[str | None, str | None]) -> consents.C
         destination_country=item.get("destination_country"),
         gpc=item.get("gpc", False),
         on_behalf_of=item.get("on_behalf_of"),
+        recipient=item.get("recipient"),
     )
 
 

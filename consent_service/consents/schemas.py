@@ -15,6 +15,8 @@ PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
 REGION = FullMatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", error="An ISO 3166-2 subdivision code in capitals, e.g. US-CA.")
 DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
+RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}",
+                          error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
 # A subject's or an organization's id, as the caller knows it.
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
@@ -181,6 +183,12 @@ class StateQuerySchema(ma.Schema):
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
+RECIPIENT = {"description": "For cross_border_transfer: the registered recipient (/v1/recipients) whose safeguards "
+                            "may allow the transfer; its country is the destination when destination_country is omitted."}
+
+
+def recipient_field() -> fields.String:
+    return fields.String(validate=RECIPIENT_KEY, metadata=RECIPIENT)
 
 
 class CheckInSchema(ma.Schema):
@@ -193,6 +201,7 @@ class CheckInSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    recipient = recipient_field()
 
 
 class CheckRequestSchema(ma.Schema):
@@ -205,11 +214,12 @@ class CheckRequestSchema(ma.Schema):
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
+    recipient = recipient_field()
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
     def _one_form(self, data: dict, **_kwargs) -> None:
-        single = {"subject", "purposes", "country", "region", "destination_country", "gpc", "on_behalf_of"} & data.keys()
+        single = {"subject", "purposes", "country", "region", "destination_country", "gpc", "on_behalf_of", "recipient"} & data.keys()
         if "checks" in data and single:
             raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
         if "checks" not in data:
@@ -264,7 +274,7 @@ CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
 CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("region", _text_matching(REGION)),
                   ("destination_country", _text_matching(COUNTRY)),
-                  ("gpc", _flag), ("on_behalf_of", is_external_id))
+                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)))
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
 RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("region", _text_matching(REGION)),
                    ("destination_country", _text_matching(DESTINATION)),
@@ -336,6 +346,13 @@ class CheckDecisionSchema(ma.Schema):
     reason = fields.String(required=True)
     basis = fields.String(allow_none=True, metadata=BASIS)
     rule = fields.String(allow_none=True, metadata=RULE)
+    recipient = fields.String(metadata={"description": "The recipient a transfer check named; absent otherwise."})
+
+    @ma.post_dump
+    def _recipient_only_when_named(self, data: dict, **_kwargs) -> dict:
+        if data.get("recipient") is None:
+            data.pop("recipient", None)
+        return data
 
 
 class CheckResultSchema(ma.Schema):
@@ -366,12 +383,18 @@ def _check_result(result) -> dict:
     return {
         "allowed": result.allowed,
         "decisions": {
-            str(key): {"allowed": decision.allowed, "reason": str(decision.reason),
-                       "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
-            for key, decision in result.decisions.items()
+            str(key): _check_decision(decision) for key, decision in result.decisions.items()
         },
         "jurisdiction": result.jurisdiction,
     }
+
+
+def _check_decision(decision) -> dict:
+    answer = {"allowed": decision.allowed, "reason": str(decision.reason),
+              "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
+    if decision.recipient is not None:
+        answer["recipient"] = decision.recipient
+    return answer
 
 
 def subject_state_response(state) -> dict:

@@ -39,6 +39,8 @@ from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
+from consent_service.recipients import service as recipients
+from consent_service.recipients.service import RecipientEntry
 from consent_service.regimes.service import MinorLimit, RegimePolicy, RegimeRules
 from consent_service.regimes.subdivisions import place
 from consent_service.reports import service as reports
@@ -70,6 +72,13 @@ class MethodNotValid(ValidationFailed):
 class SubjectErased(Conflict):
     code = "subject_erased"
     message = "This subject was erased; its ledger is closed."
+
+
+class DestinationNotNamed(ValidationFailed):
+    """A transfer consent to every destination ("*") where consent names its destinations (rules:
+    the regime's cross_border_transfer.all_destinations)."""
+
+    code = "destination_not_named"
 
 
 class MinorConsent(ValidationFailed):
@@ -477,10 +486,11 @@ def _require_valid_consent(
 ) -> None:
     """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
     grants that are not valid consent here: wrong method, a minor on their own, or a transfer that
-    names no destination. Otherwise refusals and withdrawals are always accepted."""
+    names no destination, or "*" where the regime wants destinations named. Otherwise refusals and
+    withdrawals are always accepted."""
     regime = policy.regime
     minors = rules.minor_rules(country)
-    minor, method, destination = {}, {}, {}
+    minor, method, destination, every = {}, {}, {}, {}
     for index, event in enumerate(events):
         problem = rules.methods.problem(method=event.method, category=catalogue[event.purpose].category,
                                         purpose=event.purpose, policy=policy, from_flow=context.from_flow)
@@ -502,13 +512,19 @@ def _require_valid_consent(
                 f"{event.method.value!r} is not valid consent for {event.purpose!r} in the {regime.value} regime."
             ]
         if event.purpose == TRANSFER_PURPOSE and not context.destination_country:
-            destination["destination_country"] = ["A transfer consent names its destination country, or * for all."]
+            destination["destination_country"] = ["A transfer consent names its destination country."]
+        elif (event.purpose == TRANSFER_PURPOSE and context.destination_country == ALL_DESTINATIONS
+              and not policy.all_destinations):
+            every["destination_country"] = [
+                f"In the {regime.value} regime a transfer consent names its destination country, not *."]
     if minor:
-        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | destination)
+        raise MinorConsent("A minor cannot consent alone.", errors=minor | method | destination | every)
     if method:
-        raise MethodNotValid("Some grants are not valid consent here.", errors=method | destination)
+        raise MethodNotValid("Some grants are not valid consent here.", errors=method | destination | every)
     if destination:
         raise ValidationFailed(errors=destination)
+    if every:
+        raise DestinationNotNamed("A transfer consent names its destinations here.", errors=every)
 
 
 def _subject_facts(
@@ -689,6 +705,8 @@ class CheckRequest:
     gpc: bool = False
     # Automated decisions asked on behalf of an organization (a customer subject).
     on_behalf_of: str | None = None
+    # For a transfer: the registered recipient (recipients domain) whose safeguards may allow it.
+    recipient: str | None = None
 
 
 def check_many(
@@ -712,13 +730,7 @@ def check_many(
             f"{_where(field_prefix, index)}purposes.{i}": key
             for index, request in enumerate(requests) for i, key in enumerate(request.purposes)
         })
-    missing_destination = {
-        f"{_where(field_prefix, index)}destination_country": ["Required to check a transfer."]
-        for index, request in enumerate(requests)
-        if TRANSFER_PURPOSE in request.purposes and not request.destination_country
-    }
-    if missing_destination:
-        raise ValidationFailed("A transfer check names its destination.", errors=missing_destination)
+    targets = _transfer_targets(session, snapshot, requests, field_prefix)
     requests = [
         dataclasses.replace(request, country=place(request.country, request.region,
                                                    field=f"{_where(field_prefix, index)}region"))
@@ -733,9 +745,42 @@ def check_many(
     )
     snapshot.confirm(generation)
     return [
-        _check(session, request, rules, catalogue, snapshot.material_changes, now, entry)
-        for request, entry in zip(requests, found)
+        _check(session, request, rules, catalogue, snapshot.material_changes, now, entry, target)
+        for request, entry, target in zip(requests, found, targets)
     ]
+
+
+def _transfer_targets(
+    session: Session, snapshot: Snapshot, requests: Sequence[CheckRequest], field_prefix: str | None,
+) -> list[tuple[str | None, RecipientEntry | None]]:
+    """Each check's destination and recipient. A named recipient must be registered, and it receives
+    the data where it is: its country is the destination, the one given or, when none is, the one
+    taken. A transfer check names a destination or a recipient."""
+    targets, unknown, elsewhere, missing = [], {}, {}, {}
+    for index, request in enumerate(requests):
+        destination, recipient = request.destination_country, None
+        if request.recipient is not None:
+            recipient = snapshot.recipients.get(request.recipient)
+            if recipient is None:
+                unknown[f"{_where(field_prefix, index)}recipient"] = [f"No recipient {request.recipient!r} is registered."]
+            elif destination is None:
+                destination = recipient.country
+            elif destination != recipient.country:
+                elsewhere[f"{_where(field_prefix, index)}destination_country"] = [
+                    f"Recipient {recipient.key!r} is in {recipient.country}, not {destination}."]
+        if destination is None and request.recipient is None and TRANSFER_PURPOSE in request.purposes:
+            missing[f"{_where(field_prefix, index)}destination_country"] = ["Required to check a transfer."]
+        targets.append((destination, recipient))
+    if unknown or elsewhere:
+        # Refused only once the snapshot is confirmed current: a recipient registered or moved since is seen.
+        snapshot.confirm(generations.current_generation(session=session))
+    if unknown:
+        raise recipients.UnknownRecipient("Unknown recipient.", errors=unknown)
+    if elsewhere:
+        raise recipients.RecipientElsewhere("The recipient is not in the destination country.", errors=elsewhere)
+    if missing:
+        raise ValidationFailed("A transfer check names its destination.", errors=missing)
+    return targets
 
 
 def _where(field_prefix: str | None, index: int) -> str:
@@ -761,6 +806,7 @@ def _check(
     changes: Sequence,
     now: datetime,
     found: lookup.Found,
+    target: tuple[str | None, RecipientEntry | None],
 ) -> CheckResult:
     subject = found.subject
     states = {key: state for key, state in found.states.items() if key in request.purposes}
@@ -774,7 +820,8 @@ def _check(
         country=request.country,
         region=request.region,
         gpc=request.gpc,
-        destination=request.destination_country,
+        destination=target[0],
+        recipient=target[1],
         organization_enabled=_organization_enabled(session, request.on_behalf_of) if request.on_behalf_of else None,
         material_changes=changes,
         suppressed_since=found.suppressed_since,
@@ -893,6 +940,7 @@ def _circumstances(
     region: str | None = None,
     gpc: bool = False,
     destination: str | None = None,
+    recipient: RecipientEntry | None = None,
     organization_enabled: bool | None = None,
     material_changes: Sequence = (),
     suppressed_since: datetime | None = None,
@@ -910,6 +958,7 @@ def _circumstances(
         minors=rules.minor_rules(country),
         gpc=gpc,
         destination=destination,
+        recipient=recipient,
         transfer_region=rules.transfer_region(country),
         organization_enabled=organization_enabled,
         material_changes=tuple(material_changes),

@@ -10,8 +10,10 @@ place. Precedence, first match wins:
     jurisdiction closes to the subject's age (automated decisions for a child, an operator's
     "not eligible under 18") is refused, whatever was recorded (`minor`);
  2. a transfer to a destination inside the subject's region or deemed adequate, or from a
-    country whose law does not restrict it, needs no consent (`adequate`, `not_required`);
-    otherwise only a consent naming that destination (or all) allows it;
+    country whose law does not restrict it, needs no consent (`adequate`, `not_required`); nor
+    does one to a named recipient with a safeguard the region recognizes (`safeguarded`: DPF
+    certification, signed SCCs, BCRs); otherwise only a consent naming that destination allows
+    it, a consent to "*" only where the regime's rules accept one (`destination_not_named`);
  3. automated decisions asked on behalf of an organization: allowed only when the organization
     enabled them (`not_enabled`) and the person has not objected (`objected`, `not_objected`);
  4. below an age rule's age, a default never allows (`minor`); below the age of digital consent
@@ -28,15 +30,22 @@ place. Precedence, first match wins:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from consent_service.consents.models import ConsentState
 from consent_service.purposes.models import Purpose
-from consent_service.regimes.service import NO_MINOR_RULES, MinorLimit, MinorRules, RegimePolicy, TransferRegion
+from consent_service.recipients.service import RecipientEntry
+from consent_service.regimes.service import (
+    NO_MINOR_RULES,
+    TRANSFER_PURPOSE,
+    MinorLimit,
+    MinorRules,
+    RegimePolicy,
+    TransferRegion,
+)
 from consent_service.vocabulary import ActorType, Basis, Decision, LegalBasis, Method, Reason
 
-TRANSFER_PURPOSE = "cross_border_transfer"
 AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
 ALL_DESTINATIONS = "*"
 # What a restriction of processing still allows: what the service cannot work without.
@@ -58,6 +67,8 @@ class PurposeState:
     # On what ground an allowed answer allows (None for a refusal), and the rule that decided.
     basis: Basis | None = None
     rule: str | None = None
+    # A transfer check naming a recipient: its key, on that transfer's answer.
+    recipient: str | None = None
 
 
 # What decided, when it is not an entry of the rules file (those are named by their path there).
@@ -87,6 +98,8 @@ class Circumstances:
     minors: MinorRules = NO_MINOR_RULES
     gpc: bool = False
     destination: str | None = None
+    # The registered recipient a transfer check names (its country is the destination).
+    recipient: RecipientEntry | None = None
     transfer_region: TransferRegion | None = None
     # For automated decisions asked on behalf of an organization: has it enabled them?
     organization_enabled: bool | None = None
@@ -187,6 +200,12 @@ def _without_consent(purpose: Purpose) -> Basis:
 
 
 def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:
+    """The transfer answer; one that weighed a named recipient names it."""
+    decided = _transfer_basis(state, c, answer)
+    return decided if c.recipient is None else replace(decided, recipient=c.recipient.key)
+
+
+def _transfer_basis(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:
     region = c.transfer_region
     if region is None:
         return answer(True, Reason.NOT_REQUIRED, "transfers", Basis.NOT_REQUIRED)
@@ -194,11 +213,25 @@ def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeSt
         return answer(True, Reason.ADEQUATE, f"transfers.{region.name}.countries", Basis.NOT_REQUIRED)
     if c.destination in region.adequate:
         return answer(True, Reason.ADEQUATE, f"transfers.{region.name}.adequate", Basis.ADEQUACY)
+    safeguard = None if c.recipient is None else _safeguard(region, c.recipient)
+    if safeguard is not None:
+        return answer(True, Reason.SAFEGUARDED, f"recipients.{c.recipient.key}.{safeguard}", Basis(safeguard))
     destinations = set(state.destinations or ()) if state is not None else set()
-    if destinations & {c.destination, ALL_DESTINATIONS}:
+    if c.destination in destinations:
         return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, Decision.GRANTED)
+    if ALL_DESTINATIONS in destinations:
+        # The evidence stays as recorded; whether it is consent is the rules' call, made at each check.
+        if c.policy.all_destinations:
+            return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, Decision.GRANTED)
+        return answer(False, Reason.DESTINATION_NOT_NAMED,
+                      f"regimes.{c.regime}.purposes.{TRANSFER_PURPOSE}.all_destinations", decision=Decision.GRANTED)
     if state is None:
         return answer(False, Reason.OPT_IN_REQUIRED, f"transfers.{region.name}", decision=Decision.DENIED)
     decision = Decision(state.decision)
     return answer(False, Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED,
                   RULE_EVENT, decision=Decision.DENIED)
+
+
+def _safeguard(region: TransferRegion, recipient: RecipientEntry) -> str | None:
+    """The first safeguard of the recipient that the exporting region recognizes (its rules' order)."""
+    return next((safeguard for safeguard in region.safeguards if safeguard in recipient.safeguards), None)

@@ -1,4 +1,4 @@
-"""One row counting changes to keys, purposes, notices, properties and signing keys; database triggers bump it."""
+"""One row counting changes to keys, purposes, notices, properties, signing keys and recipients; database triggers bump it."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger
@@ -6,10 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.extensions import db
 
-# The only row's id. The triggers of migrations 0008 and 0009 bump its value in the transaction of
+# The only row's id. The triggers of migrations 0008, 0009 and 0020 bump its value in the transaction of
 # every insert, update or delete of these tables, whoever writes them.
 ROW_ID = 1
-WATCHED_TABLES = ("api_keys", "purposes", "notices", "properties", "signing_keys")
+WATCHED_TABLES = ("api_keys", "purposes", "notices", "properties", "signing_keys", "recipients")
 
 
 class Generation(db.Model):

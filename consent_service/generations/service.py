@@ -1,12 +1,13 @@
-"""Keys, purposes, material notices, properties and signing keys held in memory per process,
+"""Keys, purposes, material notices, properties, signing keys and recipients held in memory per process,
 validated on every request.
 
 A snapshot is read whole, generation first; it answers only while the generation read with a
 request's own data (in the same statement where the hot paths can, else one small read) still
 equals the snapshot's. Triggers bump the generation in the transaction of every change to those
-tables (migrations 0008 and 0009), so no process ever answers from rows another process has changed: a
+tables (migrations 0008, 0009 and 0020), so no process ever answers from rows another process has changed: a
 revoked key is refused, a new purpose is known, a material notice counts, an origin added to a
-property is allowed, a deleted signing key verifies nothing, on the next request.
+property is allowed, a deleted signing key verifies nothing, a recipient's changed safeguards count,
+on the next request.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from consent_service.properties import service as properties
 from consent_service.properties.service import PropertyEntry
 from consent_service.purposes import service as purposes
 from consent_service.purposes.service import CataloguePurpose
+from consent_service.recipients import service as recipients
+from consent_service.recipients.service import RecipientEntry
 from consent_service.tokens import keystore
 from consent_service.tokens.keystore import PublishedKey
 
@@ -51,6 +54,8 @@ class Snapshot:
     properties: dict[str, PropertyEntry]
     # By kid: the public halves that verify tokens (the banner's returning visitors).
     signing_keys: dict[str, PublishedKey]
+    # By key: the recipients of transfers and their safeguards, which transfer checks name.
+    recipients: dict[str, RecipientEntry]
     # The last try of a request trusts the snapshot it just loaded instead of failing.
     final: bool = False
 
@@ -84,6 +89,7 @@ def load(*, session: Session) -> Snapshot:
         material_changes=tuple(notices.material_changes(session=session)),
         properties=properties.property_entries(session=session),
         signing_keys=keystore.published_keys(session=session),
+        recipients=recipients.recipient_entries(session=session),
     )
 
 

@@ -3,7 +3,8 @@
 A rules file maps countries to regimes and says, per regime, which methods count as consent
 (per purpose where it differs), which purposes a Global Privacy Control signal opts out of,
 the age of digital consent per country, the law's other age rules (`minors`), the operator's own
-stricter age rules (`policy.minors`), the transfer regions with their adequate destinations, who can
+stricter age rules (`policy.minors`), the transfer regions with their adequate destinations and the
+recipient safeguards they recognize (`transfers`, each citing its source), who can
 outrank a GPC signal (`gpc.outranked_by`) and which methods make sense for which category of purpose
 (`methods`), and the rules of subdivisions whose law differs from their country's (`subdivisions`,
 regimes/subdivisions.py): an answer's policy is its subdivision's, else its country's regime's, else the
@@ -20,7 +21,7 @@ from typing import Any
 
 from consent_service.config import ConfigError
 from consent_service.regimes.subdivisions import parse_subdivisions
-from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Decision, Method, Regime
+from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Basis, Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
 # The regimes from most to least protective. Under opt-in nothing is processed or pre-ticked before the
@@ -36,6 +37,10 @@ CATALOGUE_PURPOSES = frozenset({
     "cross_border_transfer", "automated_decisions",
 })
 EVERY_CONSENT_PURPOSE = "*"
+TRANSFER_PURPOSE = "cross_border_transfer"
+# What a registered recipient may have that a transfer region can recognize, in the order a check tries them.
+RECIPIENT_SAFEGUARDS = (Basis.DPF_CERTIFIED.value, Basis.SCC.value, Basis.BCR.value)
+TRANSFER_REGION_KEYS = frozenset({"source", "countries", "adequate", "adequate_source", "safeguards", "consent"})
 
 
 class MinorLimit(IntEnum):
@@ -98,6 +103,9 @@ class RegimePolicy:
     purpose_defaults: dict[str, Decision]
     # Which later grants outrank a GPC signal: the rules file's gpc.outranked_by, one for all regimes.
     gpc_outranked_by: GpcPrecedence
+    # Whether a transfer consent to every destination ("*") is consent here (cross_border_transfer's
+    # all_destinations; by default not in the opt-in regime, where consent names its destinations).
+    all_destinations: bool = False
     # A recording needs every party's consent here (two-party-consent states: subdivisions' rules).
     recording_all_parties: bool = False
     # Where the rules file says what a subdivision changed ("gpc_purposes", "purposes.<key>.default" -> the
@@ -135,11 +143,13 @@ class MethodTable:
 
 @dataclass(frozen=True)
 class TransferRegion:
-    """Countries whose law restricts transfers out of them, and the destinations deemed adequate."""
+    """Countries whose law restricts transfers out of them, the destinations it deems adequate, and
+    the safeguards of a registered recipient it recognizes (of RECIPIENT_SAFEGUARDS, in that order)."""
 
     name: str
     countries: frozenset[str]
     adequate: frozenset[str]
+    safeguards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,8 @@ class RegimeRules:
     default_minors: MinorRules = NO_MINOR_RULES
     # The policy of each subdivision the rules name (ISO 3166-2), inheritance resolved at load.
     subdivisions: dict[str, RegimePolicy] = field(default_factory=dict)
+    # The transfer region of each country a region lists, precomputed at load.
+    region_by_country: dict[str, TransferRegion] = field(default_factory=dict)
 
     def regime_for(self, country: str | None) -> Regime:
         """The regime of a country code; the configured default when unknown or not given."""
@@ -218,13 +230,14 @@ class RegimeRules:
         """
         if country is None:
             return self.transfer_regions[0] if self.transfer_regions else None
-        return next((region for region in self.transfer_regions if country in region.countries), None)
+        return self.region_by_country.get(country)
 
 
 def protects_at_least(policy: RegimePolicy, than: RegimePolicy) -> bool:
     """Whether answers under `policy` are never laxer than under `than`: a regime as strict, every purpose
     a GPC signal turns off there turned off here, no default granted here that is denied there, and no
-    way of consenting valid here that is not there (per purpose too)."""
+    way of consenting valid here that is not there (per purpose too), no transfer consent to every
+    destination that is not one there."""
     if MOST_PROTECTIVE_FIRST.index(policy.regime) != MOST_PROTECTIVE_FIRST.index(than.regime):
         return MOST_PROTECTIVE_FIRST.index(policy.regime) < MOST_PROTECTIVE_FIRST.index(than.regime)
     purposes = set(policy.purpose_methods) | set(than.purpose_methods)
@@ -238,6 +251,7 @@ def protects_at_least(policy: RegimePolicy, than: RegimePolicy) -> bool:
         and all(policy.purpose_methods.get(key, policy.consent_methods)
                 <= than.purpose_methods.get(key, than.consent_methods) for key in purposes)
         and policy.recording_all_parties >= than.recording_all_parties
+        and policy.all_destinations <= than.all_destinations
     )
 
 
@@ -287,6 +301,11 @@ class _Reader:
             raise self.fail(where, "must be a list of purpose keys")
         return value
 
+    def cites(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, "must cite its source (statute with article, regulator decision or guidance)")
+        return value
+
     def age(self, value: Any, where: str) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 30:
             raise self.fail(where, f"{value!r} is not an age between 1 and 29")
@@ -311,9 +330,12 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
                 raise read.fail(f"{where}.countries[{index}]", f"{country} is already in {by_country[country]}")
             by_country[country] = Regime(name)
         purpose_methods, purpose_defaults = {}, {}
+        all_destinations = name != Regime.OPT_IN
         for purpose, rule in read.obj(body.get("purposes", {}), f"{where}.purposes").items():
             rule_where = f"{where}.purposes.{purpose}"
             rule = read.obj(rule, rule_where)
+            if "all_destinations" in rule:
+                all_destinations = _all_destinations(read, purpose, rule, rule_where)
             if "consent_methods" in rule:
                 purpose_methods[purpose] = read.methods(rule["consent_methods"], f"{rule_where}.consent_methods")
             if "default" in rule:
@@ -327,6 +349,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
             purpose_methods=purpose_methods,
             purpose_defaults=purpose_defaults,
             gpc_outranked_by=precedence,
+            all_destinations=all_destinations,
         )
     default = document.get("default_regime")
     if default not in policies:
@@ -336,16 +359,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
             if country != "source"}
     for country in ages:
         read.countries([country], "age_of_consent")
-    regions = []
-    for name, body in read.obj(document.get("transfers", {}), "transfers").items():
-        body = read.obj(body, f"transfers.{name}")
-        regions.append(
-            TransferRegion(
-                name=name,
-                countries=frozenset(read.countries(body.get("countries"), f"transfers.{name}.countries")),
-                adequate=frozenset(read.countries(body.get("adequate", []), f"transfers.{name}.adequate")),
-            )
-        )
+    regions = _transfer_regions(read, document)
     default_age = read.age(document.get("default_age_of_consent"), "default_age_of_consent")
     age_by_country = {country: read.age(age, f"age_of_consent.{country}") for country, age in ages.items()}
     policy = read.obj(document.get("policy", {}), "policy")
@@ -368,7 +382,8 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
         policies=policies,
         default_age_of_consent=default_age,
         age_by_country=age_by_country,
-        transfer_regions=tuple(regions),
+        transfer_regions=regions,
+        region_by_country={country: region for region in regions for country in region.countries},
         minors_by_country=minors_by_country,
         default_minors=default_minors,
         gpc=precedence,
@@ -391,6 +406,49 @@ def _gpc_precedence(read: _Reader, document: dict) -> GpcPrecedence:
         raise read.fail("gpc.outranked_by.methods", f"{', '.join(sorted(outranking & BLANKET_METHODS))} is no choice "
                         "of one purpose by the person and never outranks a GPC signal")
     return GpcPrecedence(actor_types=frozenset(actor_types), methods=outranking)
+
+
+def _all_destinations(read: _Reader, purpose: str, rule: dict, where: str) -> bool:
+    """`all_destinations` of a regime's transfer rule: whether a consent to "*" is consent there, with its source."""
+    if purpose != TRANSFER_PURPOSE:
+        raise read.fail(f"{where}.all_destinations", f"only {TRANSFER_PURPOSE} names destinations")
+    if not isinstance(rule["all_destinations"], bool):
+        raise read.fail(f"{where}.all_destinations", "must be true or false")
+    read.cites(rule.get("source"), f"{where}.source")
+    return rule["all_destinations"]
+
+
+def _transfer_regions(read: _Reader, document: dict) -> tuple[TransferRegion, ...]:
+    """`transfers`: per exporting region, its countries, adequate destinations and recognized recipient
+    safeguards, each citing its source; a country is in one region at most."""
+    regions, region_of = [], {}
+    for name, body in read.obj(document.get("transfers", {}), "transfers").items():
+        where = f"transfers.{name}"
+        body = read.obj(body, where)
+        unknown_keys = set(body) - TRANSFER_REGION_KEYS
+        if unknown_keys:
+            raise read.fail(where, f"unknown keys {sorted(unknown_keys)}")
+        read.cites(body.get("source"), f"{where}.source")
+        read.cites(body.get("adequate_source"), f"{where}.adequate_source")
+        read.cites(body.get("consent"), f"{where}.consent")
+        countries = read.countries(body.get("countries"), f"{where}.countries")
+        for index, country in enumerate(countries):
+            if country in region_of:
+                raise read.fail(f"{where}.countries[{index}]", f"{country} is already in {region_of[country]}")
+            region_of[country] = name
+        safeguards = read.obj(body.get("safeguards", {}), f"{where}.safeguards")
+        for safeguard, source in safeguards.items():
+            if safeguard not in RECIPIENT_SAFEGUARDS:
+                raise read.fail(f"{where}.safeguards.{safeguard}",
+                                f"not a recipient safeguard (known: {', '.join(RECIPIENT_SAFEGUARDS)})")
+            read.cites(source, f"{where}.safeguards.{safeguard}")
+        regions.append(TransferRegion(
+            name=name,
+            countries=frozenset(countries),
+            adequate=frozenset(read.countries(body.get("adequate", []), f"{where}.adequate")),
+            safeguards=tuple(safeguard for safeguard in RECIPIENT_SAFEGUARDS if safeguard in safeguards),
+        ))
+    return tuple(regions)
 
 
 def _method_table(read: _Reader, document: dict) -> MethodTable:

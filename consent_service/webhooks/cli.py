@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -28,8 +29,10 @@ def webhooks_group() -> None:
 @click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Deliveries claimed at a time.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel HTTP requests.")
 @click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(0.01, 60), help="Seconds between polls when idle.")
+@click.option("--heartbeat-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Touched after every poll that reached the database (for a container healthcheck).")
 @with_appcontext
-def run(once: bool, batch: int, concurrency: int, poll_interval: float) -> None:
+def run(once: bool, batch: int, concurrency: int, poll_interval: float, heartbeat_file: Path | None) -> None:
     """Deliver webhooks until SIGTERM or SIGINT, which let the batch in hand finish first."""
     settings = runtime().settings
     worker = Worker(
@@ -41,7 +44,8 @@ def run(once: bool, batch: int, concurrency: int, poll_interval: float) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker.run(stop=stop, poll_interval=poll_interval, once=once)
+    heartbeat = heartbeat_file.touch if heartbeat_file else lambda: None
+    worker.run(stop=stop, poll_interval=poll_interval, once=once, heartbeat=heartbeat)
 
 
 @webhooks_group.command("replay")

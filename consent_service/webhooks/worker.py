@@ -102,8 +102,13 @@ class Worker:
         log.info("webhooks: %d delivered, %d to retry, %d failed", counts["delivered"], counts["pending"], counts["failed"])
         return len(claimed)
 
-    def run(self, *, stop: threading.Event, poll_interval: float, once: bool = False) -> None:
-        """Deliver until `stop` is set (after the batch in hand), or with `once` until nothing is due."""
+    def run(self, *, stop: threading.Event, poll_interval: float, once: bool = False,
+            heartbeat: Callable[[], None] = lambda: None) -> None:
+        """Deliver until `stop` is set (after the batch in hand), or with `once` until nothing is due.
+
+        `heartbeat` is called after every poll that reached the database, so a container's
+        healthcheck can tell a working worker from one that is stuck or cut off from its database.
+        """
         log.info("webhook worker %s started (batch %d, concurrency %d)", self.owner, self.options.batch,
                  self.options.concurrency)
         while not stop.is_set():
@@ -116,6 +121,8 @@ class Worker:
                 claimed = 0
                 if once:
                     raise
+            else:
+                heartbeat()
             if claimed:
                 continue
             if once:

@@ -2,7 +2,7 @@
 // Python package consent_verifier (EdDSA only, known kid, issuer, exp with leeway, iat skew,
 // and whose token it is: the expected subject, and for a banner's token its property).
 //
-//   import { ANY_VISITOR, makeVerifier } from "./verify.mjs";
+//   import { ANY_VISITOR, makeVerifier } from "consent-verifier";   // this file, as the package
 //   const consent = makeVerifier({ issuer: "https://consent.example.com" });
 //   if (await consent.allowed(token, "recording", { subject: "customer:c-1" })) startRecording();
 //   // a site reading its own banner's cookie: any visitor, but of this property only

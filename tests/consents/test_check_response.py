@@ -36,6 +36,7 @@ def purpose_states(draw, key: str) -> PurposeState:
         reconsent_required=draw(st.booleans()),
         basis=draw(st.none() | st.sampled_from(list(Basis))),
         rule=draw(st.none() | st.sampled_from(["event", "minors", "regimes.opt_in.purposes.advertising.default"])),
+        recipient=draw(st.none() | st.sampled_from(["acme-us", "group-in"])),
     )
 
 
