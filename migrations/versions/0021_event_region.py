@@ -5,15 +5,15 @@ the place it was given for. Nullable: events written before keep none (and their
 `region` only when there is one: consents/chain.py). Adding a column leaves the ledger's
 append-only triggers in place.
 
-Revision ID: 0019_event_region
-Revises: 0018_ages_as_stated
+Revision ID: 0021_event_region
+Revises: 0020_recipients
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_event_region"
-down_revision = "0018_ages_as_stated"
+revision = "0021_event_region"
+down_revision = "0020_recipients"
 branch_labels = None
 depends_on = None
 
