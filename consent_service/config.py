@@ -134,6 +134,9 @@ class Settings:
     db_pool_size: int = 5
     # A header set by the CDN with the visitor's country (e.g. CF-IPCountry); never guessed from the IP.
     country_header: str = ""
+    # A header set by the CDN with the visitor's ISO 3166-2 region (US-CA, or CA beside the country header's
+    # US, e.g. CloudFront-Viewer-Country-Region); trusted like the country header, a client's claim only tightens.
+    region_header: str = ""
     # How many proxies in front of the service set X-Forwarded-For/-Proto; 0 trusts none.
     trusted_proxy_count: int = 0
     demo_page: bool = True
@@ -198,6 +201,7 @@ class Settings:
             max_content_length=_int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
             db_pool_size=_int(environ, "DB_POOL_SIZE", 5),
             country_header=environ.get("COUNTRY_HEADER", ""),
+            region_header=environ.get("REGION_HEADER", ""),
             trusted_proxy_count=_int(environ, "TRUSTED_PROXY_COUNT", 0, minimum=0),
             demo_page=_bool(environ, "DEMO_PAGE", default=env != "production"),
             rules_file=environ.get("RULES_FILE", ""),

@@ -42,6 +42,24 @@ def test_ledger_rows_cannot_be_updated_or_deleted(client, full_access):
         assert connection.execute(text("SELECT decision FROM consent_events")).scalar_one() == "granted"
 
 
+def test_sqlites_ledger_trigger_names_every_column(tmp_path):
+    """SQLite's update trigger lists the columns it guards (PostgreSQL's compares whole rows): a column a
+    migration adds to consent_events must join the list, or updating it would pass. Only the personal
+    fields erasure replaces with pseudonyms (rights/erasure.py) stay writable."""
+    from consent_service.consents.models import ConsentEvent
+
+    app = create_app(settings_for(f"sqlite:///{tmp_path}/ledger.db"))
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            trigger = connection.execute(text(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'consent_events_no_update'")).scalar_one()
+        guarded = {name.strip() for name in trigger.split(" UPDATE OF ", 1)[1].split(" ON ", 1)[0].split(",")}
+        erasable = {"actor_id", "evidence"}
+        assert {column.name for column in ConsentEvent.__table__.columns} - erasable <= guarded
+        db.engine.dispose()
+
+
 def test_the_tables_every_write_updates_leave_room_for_hot_updates(postgres_url):
     """Migration 0010: a fifth of each page stays free, so updating a subject or a state stays on its page."""
     with psycopg.connect(postgres_url) as connection:

@@ -21,7 +21,8 @@ from consent_service.extensions import db
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
-from consent_service.regimes.request_country import country_from_cdn, visitor_regime
+from consent_service.regimes.request_country import place_from_cdn, visitor_jurisdiction, visitor_regime
+from consent_service.regimes.subdivisions import place
 from consent_service.runtime import runtime
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Method
@@ -92,9 +93,12 @@ def config(query: dict, property_key: str):
         default=prop.default_language,
     )
     rules = runtime().rules
-    # The CDN's country decides; the page's data-country can only ask for a stricter regime.
-    regime = visitor_regime(rules, claimed_country=query.get("country"))
-    shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language, regime=regime, rules=rules)
+    # The CDN's place decides; the page's data-country and data-region can only ask for stricter rules.
+    place(query.get("country"), query.get("region"))  # an unknown or contradicting region: 422, nothing shown
+    policy = rules.policy_for(
+        visitor_jurisdiction(rules, claimed_country=query.get("country"), claimed_region=query.get("region")))
+    shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language,
+                                regime=policy.regime, rules=rules, policy=policy)
     runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
     keys = verification.token_keys(session=db.session, keystore=runtime().keystore,
                                    published=g.banner_snapshot.signing_keys, issuer=runtime().settings.token_issuer,
@@ -105,8 +109,9 @@ def config(query: dict, property_key: str):
     response.cache_control.public = True
     response.cache_control.max_age = CONFIG_MAX_AGE_SECONDS
     response.vary.add("Accept-Language")
-    if runtime().settings.country_header:
-        response.vary.add(runtime().settings.country_header)
+    for header in (runtime().settings.country_header, runtime().settings.region_header):
+        if header:
+            response.vary.add(header)
     return response.make_conditional(request)
 
 
@@ -118,6 +123,7 @@ def config(query: dict, property_key: str):
 def choose(body: dict, property_key: str):
     """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""
     settings = runtime().settings
+    cdn_country, cdn_region = place_from_cdn()
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
     # The choice and its token's row are one statement, which commits by itself (database.outside_transaction).
     result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda: banner.record_choice(
@@ -131,7 +137,8 @@ def choose(body: dict, property_key: str):
             banner_version=body["banner_version"],
             token=body.get("token"),
             gpc=body["gpc"] or request.headers.get("Sec-GPC") == "1",
-            country=country_from_cdn(),
+            country=cdn_country,
+            region=cdn_region,
             regime=visitor_regime(runtime().rules),
             evidence=evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None),
         ),

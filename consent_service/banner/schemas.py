@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.banner.service import BANNER_METHODS
-from consent_service.consents.schemas import COUNTRY, PURPOSE_KEY
+from consent_service.consents.schemas import COUNTRY, PURPOSE_KEY, REGION
 from consent_service.tokens.schemas import JwkSchema
 
 
@@ -14,6 +14,9 @@ class BannerQuerySchema(ma.Schema):
     country = fields.String(validate=COUNTRY, metadata={
         "description": "The page's idea of the visitor's country: it can only make the regime stricter than the "
                        "one of the CDN's country header (or the default regime), never laxer."})
+    region = fields.String(validate=REGION, metadata={
+        "description": "The page's idea of the visitor's ISO 3166-2 region (US-CA): like country, its rules are used "
+                       "only when at least as protective as those of the CDN's headers (or the default), never laxer."})
 
 
 class ShownPurposeSchema(ma.Schema):

@@ -72,6 +72,8 @@ class Choice:
     evidence: dict[str, str]
     # The regime the server applies to this visitor now (visitor_regime), never one the client names.
     regime: Regime
+    # The ISO 3166-2 region of the CDN's header, if any: its rules weigh the choice where the banner's regime is its.
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,13 @@ def admitted_property(*, session: Session, snapshot: Snapshot, publishable_key: 
 
 
 def build_config(
-    *, catalogue: Mapping[str, CataloguePurpose], prop: PropertyEntry, language: str, regime: Regime, rules: RegimeRules
+    *, catalogue: Mapping[str, CataloguePurpose], prop: PropertyEntry, language: str, regime: Regime, rules: RegimeRules,
+    policy: RegimePolicy | None = None,
 ) -> BannerConfig:
-    """Exactly what the visitor is shown; its hash is the banner version the choice refers to."""
+    """Exactly what the visitor is shown; its hash is the banner version the choice refers to. `policy`:
+    the visitor's jurisdiction's (a subdivision's GPC purposes), of this regime; the regime's if not given."""
     localized = texts.resolve(language, prop.texts)
-    policy = rules.policy(regime)
+    policy = policy or rules.policy(regime)
     circumstances = Circumstances(regime=regime.value, policy=policy)
     shown = []
     for key in prop.purposes:
@@ -220,7 +224,7 @@ def record_choice(
     if unknown:
         raise ValidationFailed("Choices name purposes this banner did not show.", errors=unknown)
     decisions = {key: bool(choice.choices.get(key, False)) for key in refusable}
-    policy = rules.policy(shown.regime)
+    policy = _choice_policy(rules, shown, choice)
     # The signal is honoured for the purposes the rules give it, unless the way of choosing outranks it
     # (rules: gpc.outranked_by; never "accept all"), as the checks weigh it afterwards.
     signal = choice.gpc and prop.gpc_honoured and not policy.gpc_outranked_by.outranks(ActorType.SUBJECT, choice.method)
@@ -274,6 +278,7 @@ def record_choice(
         context=consents.EventContext(
             notice_version=shown.notice_version,
             country=choice.country,
+            region=choice.region,
             regime=Regime(shown.regime),
             property_key=prop.publishable_key,
             language=shown.language,
@@ -291,6 +296,13 @@ def record_choice(
     return ChoiceResult(
         visitor_id=visitor_id, token=token, decisions={key: state.consents[key] for key in shown_keys}
     )
+
+
+def _choice_policy(rules: RegimeRules, shown: ShownBanner, choice: Choice) -> RegimePolicy:
+    """The policy a choice is weighed by: the visitor's jurisdiction's (its GPC purposes), when the banner
+    was shown under its regime; otherwise the shown regime's, as the events are recorded under it."""
+    policy = rules.policy_for(rules.jurisdiction(choice.country, choice.region))
+    return policy if policy.regime.value == shown.regime else rules.policy(shown.regime)
 
 
 def _require_consistent(method: Method, decisions: Mapping[str, bool], gpc_purposes: frozenset[str]) -> None:

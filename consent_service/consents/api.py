@@ -22,7 +22,7 @@ from consent_service.consents.schemas import (
 from consent_service.database import outside_transaction
 from consent_service.extensions import db
 from consent_service.metrics import count_check_answers
-from consent_service.regimes.request_country import country_from_cdn
+from consent_service.regimes.request_country import place_from_cdn
 from consent_service.runtime import runtime
 from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
@@ -124,6 +124,7 @@ def subject_state(query: dict, kind: str, subject_id: str):
         rules=runtime().rules,
         now=now(),
         country=query.get("country"),
+        region=query.get("region"),
         pepper=runtime().settings.erasure_pepper,
         snapshot=current_snapshot(),
     )
@@ -139,9 +140,9 @@ def checks(body: dict):
     """May I process this subject's data for these purposes now? One check, or a batch of up to 100."""
     batch = "checks" in body
     items = body["checks"] if batch else [body]
-    # The CDN's country is the request's, the same for every check of a batch that names none.
-    cdn_country = None if all(item.get("country") for item in items) else country_from_cdn()
-    requests = [_check_request(item, cdn_country) for item in items]
+    # The CDN's place is the request's, the same for every check of a batch that names none.
+    cdn = (None, None) if all(item.get("country") or item.get("region") for item in items) else place_from_cdn()
+    requests = [_check_request(item, cdn) for item in items]
     results = consents.check_many(
         session=db.session,
         requests=requests,
@@ -156,12 +157,15 @@ def checks(body: dict):
     return jsonify(check_response({"results": results} if batch else results[0]))
 
 
-def _check_request(item: dict, cdn_country: str | None) -> consents.CheckRequest:
+def _check_request(item: dict, cdn: tuple[str | None, str | None]) -> consents.CheckRequest:
+    """A check names its place (country, region or both), or the CDN's place is the check's."""
+    named = item.get("country") or item.get("region")
     return consents.CheckRequest(
         kind=item["subject"]["kind"].value,
         external_id=item["subject"]["id"],
         purposes=item["purposes"],
-        country=item.get("country") or cdn_country,
+        country=item.get("country") if named else cdn[0],
+        region=item.get("region") if named else cdn[1],
         destination_country=item.get("destination_country"),
         gpc=item.get("gpc", False),
         on_behalf_of=item.get("on_behalf_of"),
@@ -176,6 +180,7 @@ def _event_context(body: dict) -> consents.EventContext:
     return consents.EventContext(
         notice_version=body["notice_version"],
         country=body.get("country"),
+        region=body.get("region"),
         destination_country=body.get("destination_country"),
         age=body.get("age"),
         property_key=body.get("property"),

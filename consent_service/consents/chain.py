@@ -60,6 +60,9 @@ def content(event: Any) -> dict[str, Any]:
         "actor_type": event.actor_type,
         "personal_digest": event.personal_digest,
         "recorded_at": timestamp(event.recorded_at),
+        # Only when there is one: events written before regions existed keep the hash they were sealed with
+        # (and migration 0005 seals rows of a table that has no region column yet).
+        **({"region": region} if (region := getattr(event, "region", None)) is not None else {}),
     }
     notified_at = getattr(event, "notified_at", None)  # rows of migrations older than the column have none
     if notified_at is not None:

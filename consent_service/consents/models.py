@@ -30,6 +30,8 @@ class ConsentEvent(db.Model):
     notice_version: Mapped[str] = mapped_column(String(64))
     regime: Mapped[str] = mapped_column(String(16))
     country: Mapped[str | None] = mapped_column(String(2))
+    # The ISO 3166-2 subdivision the request named (US-CA), if any.
+    region: Mapped[str | None] = mapped_column(String(6))
     destination_country: Mapped[str | None] = mapped_column(String(2))
     age: Mapped[int | None] = mapped_column(Integer)
     property_key: Mapped[str | None] = mapped_column(String(64))

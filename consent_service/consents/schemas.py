@@ -13,6 +13,7 @@ from consent_service.vocabulary import ActorType, Basis, Decision, Method, Neces
 
 PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
 COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
+REGION = FullMatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", error="An ISO 3166-2 subdivision code in capitals, e.g. US-CA.")
 DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
 RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}",
                           error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
@@ -20,6 +21,8 @@ RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}",
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
 PROPERTY_KEY = validate.Length(1, 64)
+JURISDICTION = {"description": "The subdivision (US-CA) or country whose rules gave the answer; null: the default "
+                               "regime's (rules file: subdivision, then country, then default_regime)."}
 MAX_EVENTS_PER_REQUEST = 100
 MAX_PURPOSES_PER_CHECK = 50
 MAX_CHECKS_PER_BATCH = 100
@@ -35,6 +38,13 @@ def _is_ip(value: str) -> bool:
 
 def country_field(**kwargs) -> fields.String:
     return fields.String(validate=COUNTRY, **kwargs)
+
+
+def region_field(**kwargs) -> fields.String:
+    return fields.String(validate=REGION, metadata={
+        "description": "ISO 3166-2 subdivision (US-CA, CA-QC): its rules decide where the rules file has some. "
+                       "Alone, it gives the country; with a country, it must be in it (422 region_contradicts_country)."},
+        **kwargs)
 
 
 def gpc_field() -> fields.Boolean:
@@ -77,6 +87,7 @@ class RecordEventsSchema(ma.Schema):
     )
     notice_version = fields.String(required=True, validate=NOTICE_VERSION)
     country = country_field()
+    region = region_field()
     destination_country = fields.String(
         validate=DESTINATION,
         metadata={"description": "For cross_border_transfer: the destination consented to, or * for all."},
@@ -125,6 +136,7 @@ class SubjectStateSchema(ma.Schema):
     subject = fields.Method("_subject", required=True)
     revision = fields.Integer(required=True)
     regime = fields.String(required=True, metadata={"enum": [r.value for r in Regime]})
+    jurisdiction = fields.String(allow_none=True, required=True, metadata=JURISDICTION)
     consents = fields.Dict(keys=fields.String(), values=fields.Nested(PurposeStateSchema), required=True)
     confirmation_urls = fields.Dict(
         keys=fields.String(), values=fields.String(), dump_only=True,
@@ -144,6 +156,7 @@ class EventOutSchema(ma.Schema):
     notice_version = fields.String(required=True)
     regime = fields.String(required=True)
     country = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
     destination_country = fields.String(allow_none=True)
     age = fields.Integer(allow_none=True)
     property = fields.String(attribute="property_key", allow_none=True)
@@ -171,6 +184,7 @@ class HistoryQuerySchema(ma.Schema):
 
 class StateQuerySchema(ma.Schema):
     country = country_field()
+    region = region_field()
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
@@ -210,6 +224,7 @@ class CheckInSchema(ma.Schema):
         fields.String(validate=PURPOSE_KEY), required=True, validate=validate.Length(1, MAX_PURPOSES_PER_CHECK)
     )
     country = country_field()
+    region = region_field()
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
@@ -228,6 +243,7 @@ class CheckRequestSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema)
     purposes = fields.List(fields.String(validate=PURPOSE_KEY), validate=validate.Length(1, MAX_PURPOSES_PER_CHECK))
     country = country_field()
+    region = region_field()
     destination_country = country_field()
     gpc = gpc_field()
     on_behalf_of = fields.String(validate=EXTERNAL_ID, metadata=ON_BEHALF_OF)
@@ -293,11 +309,13 @@ is_notice_version = _text_within(NOTICE_VERSION)
 CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
 # `necessity` is not among them: a check declaring one is left to the schema (it needs legal_effect).
-CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(COUNTRY)),
+CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("region", _text_matching(REGION)),
+                  ("destination_country", _text_matching(COUNTRY)),
                   ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)),
                   ("legal_effect", _flag))
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
-RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("destination_country", _text_matching(DESTINATION)),
+RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("region", _text_matching(REGION)),
+                   ("destination_country", _text_matching(DESTINATION)),
                    ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))
 PLAIN_RECORD_FIELDS = frozenset({"events", "notice_version"} | {name for name, _ in RECORD_OPTIONAL})
 
@@ -386,6 +404,7 @@ class CheckDecisionSchema(ma.Schema):
 class CheckResultSchema(ma.Schema):
     allowed = fields.Boolean(required=True)
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema), required=True)
+    jurisdiction = fields.String(allow_none=True, required=True, metadata=JURISDICTION)
 
 
 class CheckResponseSchema(ma.Schema):
@@ -393,6 +412,7 @@ class CheckResponseSchema(ma.Schema):
 
     allowed = fields.Boolean()
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema))
+    jurisdiction = fields.String(allow_none=True, metadata=JURISDICTION)
     results = fields.List(fields.Nested(CheckResultSchema))
 
 
@@ -406,8 +426,13 @@ def check_response(answer) -> dict:
 
 
 def _check_result(result) -> dict:
-    return {"allowed": result.allowed,
-            "decisions": {str(key): _check_decision(decision) for key, decision in result.decisions.items()}}
+    return {
+        "allowed": result.allowed,
+        "decisions": {
+            str(key): _check_decision(decision) for key, decision in result.decisions.items()
+        },
+        "jurisdiction": result.jurisdiction,
+    }
 
 
 def _check_decision(decision) -> dict:
@@ -428,6 +453,7 @@ def subject_state_response(state) -> dict:
         "subject": {"kind": state.kind, "id": state.id},
         "revision": state.revision,
         "regime": str(state.regime),
+        "jurisdiction": state.jurisdiction,
         "consents": {str(key): _purpose_state(purpose) for key, purpose in state.consents.items()},
     }
 

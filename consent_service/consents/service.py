@@ -43,6 +43,7 @@ from consent_service.purposes.models import Purpose
 from consent_service.recipients import service as recipients
 from consent_service.recipients.service import RecipientEntry
 from consent_service.regimes.service import MinorLimit, RegimePolicy, RegimeRules
+from consent_service.regimes.subdivisions import place
 from consent_service.reports import service as reports
 from consent_service.reports.models import ConsentRollup
 from consent_service.subjects import ages
@@ -106,6 +107,8 @@ class EventContext:
 
     notice_version: str
     country: str | None = None
+    # The ISO 3166-2 subdivision (US-CA), when known: its rules, where the rules file has some, decide.
+    region: str | None = None
     # The regime the subject was shown (a banner's); otherwise it follows from the country.
     regime: Regime | None = None
     destination_country: str | None = None
@@ -135,6 +138,8 @@ class SubjectState:
     consents: dict[str, PurposeState]
     # The subject's internal key, when it exists: what other domains record the subject by.
     subject_key: int | None = None
+    # The subdivision or country whose rules gave the answers (None: the default regime's).
+    jurisdiction: str | None = None
 
     @property
     def notice_version(self) -> str | None:
@@ -151,6 +156,8 @@ class SubjectState:
 class CheckResult:
     allowed: bool
     decisions: dict[str, PurposeState]
+    # The subdivision or country whose rules gave the answers (None: the default regime's).
+    jurisdiction: str | None = None
 
 
 def record_events(
@@ -186,6 +193,8 @@ def record_events(
     lock). Webhooks to enqueue need a transaction too: NeedsTransaction."""
     if not events:
         raise ValidationFailed("Nothing to record.", errors={"events": ["At least one decision."]})
+    if context.region is not None:  # a region alone says its country; one in another country is refused
+        context = dataclasses.replace(context, country=place(context.country, context.region))
     snapshot = snapshot or generations.fresh(session=session)
     catalogue = snapshot.catalogue
     _require_known(session, snapshot, {f"events.{i}.purpose": e.purpose for i, e in enumerate(events)})
@@ -319,9 +328,11 @@ def _fold_events(
     """Seal the events onto the subject's chain after `head` and fold them into `states` (changed in
     place); refuse them first if they are not valid consent for this subject."""
     country = context.country or subject.country
-    regime = context.regime or rules.regime_for(country)
-    events = [*events, *_gpc_denials(events, context, rules.policy(regime))]
-    _require_valid_consent(events, context, rules, regime, country, catalogue, now)
+    jurisdiction = rules.jurisdiction(country, context.region)
+    policy = _shown_policy(rules, jurisdiction, context.regime)
+    regime = context.regime or policy.regime
+    events = [*events, *_gpc_denials(events, context, policy)]
+    _require_valid_consent(events, context, rules, policy, country, catalogue, now)
     prev_hash = head if subject.revision else chain.GENESIS
     revision = subject.revision or 0
     recorded: list[chain.EventValues] = []
@@ -340,6 +351,7 @@ def _fold_events(
             notice_version=context.notice_version,
             regime=regime.value,
             country=context.country,
+            region=context.region,
             destination_country=context.destination_country if event_input.purpose == TRANSFER_PURPOSE else None,
             age=context.age,
             property_key=context.property_key,
@@ -360,8 +372,10 @@ def _fold_events(
         {"subject_id": subject.id, "event_id": event_ids[purpose], **vars(states[purpose])} for purpose in sorted(event_ids)
     ]
     facts, subject_values = _subject_facts(subject, context, rules, country, revision, now)
-    circumstances = _circumstances(rules, regime=regime.value, subject=facts, now=now)
-    state = _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id)
+    circumstances = _circumstances(rules, regime=regime.value, policy=policy, subject=facts, now=now,
+                                   region=context.region)
+    state = _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id,
+                           jurisdiction)
     return _Write(subject, recorded, changed, subject_values, reports.recorded_rows(recorded), state)
 
 
@@ -472,15 +486,22 @@ def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: Re
     ]
 
 
+def _shown_policy(rules: RegimeRules, jurisdiction: str | None, shown: Regime | None) -> RegimePolicy:
+    """The policy a write is weighed by: the jurisdiction's, unless the subject was shown another regime
+    (a banner's, a preference page's), whose policy then holds."""
+    policy = rules.policy_for(jurisdiction)
+    return policy if shown is None or policy.regime is shown else rules.policy(shown)
+
+
 def _require_valid_consent(
-    events: Sequence[EventInput], context: EventContext, rules: RegimeRules, regime: Regime, country: str | None,
-    catalogue, now: datetime,
+    events: Sequence[EventInput], context: EventContext, rules: RegimeRules, policy: RegimePolicy,
+    country: str | None, catalogue, now: datetime,
 ) -> None:
     """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
     grants that are not valid consent here: wrong method, a minor on their own, an implied grant of
     recording with no notification on record, or a transfer that names no destination, or "*" where
     the regime wants destinations named. Otherwise refusals and withdrawals are always accepted."""
-    policy = rules.policy(regime)
+    regime = policy.regime
     minors = rules.minor_rules(country)
     minor, method, destination, every, notification = {}, {}, {}, {}, {}
     if context.notified_at is not None and context.notified_at > now:
@@ -667,6 +688,7 @@ def read_state(
     rules: RegimeRules,
     now: datetime,
     country: str | None = None,
+    region: str | None = None,
     pepper: str | None = None,
     snapshot: Snapshot | None = None,
 ) -> SubjectState:
@@ -675,22 +697,26 @@ def read_state(
     With the erasure pepper, a suppression entry for the identifier (an erased customer seen
     again) is taken into account. One read: subject, states and suppression with the generation
     that confirms `snapshot` (raises StaleSnapshot otherwise); without one, a fresh snapshot."""
+    country = place(country, region)
     snapshot = snapshot or generations.fresh(session=session)
     generation, (found,) = lookup.lookup(session=session, identifiers=[(kind, external_id)], purpose_keys=None, pepper=pepper)
     snapshot.confirm(generation)
     subject, states = found.subject, found.states
+    jurisdiction, regime, policy = _jurisdiction(rules, country, region, subject, states)
     circumstances = _circumstances(
         rules,
-        regime=_regime(rules, country, subject, states),
+        regime=regime,
+        policy=policy,
         subject=subject,
         now=now,
+        region=region,
         material_changes=snapshot.material_changes,
         suppressed_since=found.suppressed_since,
         suppressed_purposes=found.suppressed_purposes,
     )
     revision = subject.revision if subject is not None else 0
     return _subject_state(kind, external_id, revision, snapshot.catalogue, states, circumstances,
-                          subject.id if subject is not None else None)
+                          subject.id if subject is not None else None, jurisdiction)
 
 
 @dataclass(frozen=True)
@@ -699,6 +725,8 @@ class CheckRequest:
     external_id: str
     purposes: Sequence[str]
     country: str | None = None
+    # The ISO 3166-2 subdivision (US-CA): its rules, where the rules file has some, decide.
+    region: str | None = None
     destination_country: str | None = None
     gpc: bool = False
     # Automated decisions asked on behalf of an organization (a customer subject).
@@ -733,6 +761,12 @@ def check_many(
             for index, request in enumerate(requests) for i, key in enumerate(request.purposes)
         })
     targets = _transfer_targets(session, snapshot, requests, field_prefix)
+    requests = [
+        dataclasses.replace(request, country=place(request.country, request.region,
+                                                   field=f"{_where(field_prefix, index)}region"))
+        if request.region is not None else request
+        for index, request in enumerate(requests)
+    ]
     generation, found = lookup.lookup(
         session=session,
         identifiers=[(request.kind, request.external_id) for request in requests],
@@ -806,12 +840,15 @@ def _check(
 ) -> CheckResult:
     subject = found.subject
     states = {key: state for key, state in found.states.items() if key in request.purposes}
+    jurisdiction, regime, policy = _jurisdiction(rules, request.country, request.region, subject, states)
     circumstances = _circumstances(
         rules,
-        regime=_regime(rules, request.country, subject, states),
+        regime=regime,
+        policy=policy,
         subject=subject,
         now=now,
         country=request.country,
+        region=request.region,
         gpc=request.gpc,
         destination=target[0],
         recipient=target[1],
@@ -823,7 +860,8 @@ def _check(
         suppressed_purposes=found.suppressed_purposes,
     )
     decisions = {key: effective(catalogue[key], states.get(key), circumstances) for key in request.purposes}
-    return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
+    return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions,
+                       jurisdiction=jurisdiction)
 
 
 def _organization_enabled(session: Session, organization_id: str) -> bool:
@@ -909,22 +947,29 @@ def _states_of(session: Session, subject_id: int, purpose_keys: Sequence[str] | 
     return {state.purpose: state for state in session.scalars(query)}
 
 
-def _regime(rules: RegimeRules, country: str | None, subject: Subject | None, states: dict[str, ConsentState]) -> str:
-    """The country asked about, else the subject's last known country, else the regime of its
-    latest decision, else the default."""
+def _jurisdiction(rules: RegimeRules, country: str | None, region: str | None, subject: Subject | None,
+                  states: dict[str, ConsentState]) -> tuple[str | None, str, RegimePolicy]:
+    """Whose rules answer, their regime and policy: the region asked about (where the rules name it), else
+    the country asked about, else the subject's last known country, else the regime of its latest
+    decision, else the default."""
     country = country or (subject.country if subject is not None else None)
     if country is not None or not states:
-        return rules.regime_for(country).value
-    return max(states.values(), key=lambda s: s.revision).regime
+        jurisdiction = rules.jurisdiction(country, region)
+        policy = rules.policy_for(jurisdiction)
+        return jurisdiction, policy.regime.value, policy
+    regime = max(states.values(), key=lambda s: s.revision).regime
+    return None, regime, rules.policy(regime)
 
 
 def _circumstances(
     rules: RegimeRules,
     *,
     regime: str,
+    policy: RegimePolicy,
     subject: Subject | None,
     now: datetime,
     country: str | None = None,
+    region: str | None = None,
     gpc: bool = False,
     destination: str | None = None,
     recipient: RecipientEntry | None = None,
@@ -941,7 +986,8 @@ def _circumstances(
         suppressed_since=suppressed_since,
         suppressed_purposes=suppressed_purposes,
         regime=regime,
-        policy=rules.policy(regime),
+        policy=policy,
+        region=region,
         age=ages.age_at(subject.born_by, now) if subject is not None and subject.born_by is not None else None,
         minors=rules.minor_rules(country),
         gpc=gpc,
@@ -964,8 +1010,10 @@ def _subject_state(
     states: dict[str, ConsentState],
     circumstances: Circumstances,
     subject_key: int | None,
+    jurisdiction: str | None = None,
 ) -> SubjectState:
     return SubjectState(
+        jurisdiction=jurisdiction,
         subject_key=subject_key,
         kind=kind,
         id=external_id,

@@ -97,7 +97,6 @@ RULE_ORGANIZATION = "automated_decisions.organization"  # the organization enabl
 RULE_OBJECTION = "automated_decisions.objection"  # GDPR Art. 21: allowed until the person objects
 RULE_NECESSITY = "automated_decisions.necessity"  # the operator declared the decision necessary (the check's)
 RULE_NOTIFICATION = "recording.notified_methods"  # an implied grant with no notification on record
-RULE_ALL_PARTIES = "recording.all_parties"  # every party's consent: a default never allows recording
 
 
 @dataclass(frozen=True)
@@ -106,6 +105,8 @@ class Circumstances:
 
     regime: str
     policy: RegimePolicy
+    # The ISO 3166-2 subdivision of the check (US-CA), when given; its rules, if any, are in `policy`.
+    region: str | None = None
     # The subject's age at the check (a lower bound; None: never stated) and the jurisdiction's age rules.
     age: int | None = None
     minors: MinorRules = NO_MINOR_RULES
@@ -176,9 +177,10 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
             return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED)
         granted = default is Decision.GRANTED
         if granted and recording_consent == ALL_PARTIES:  # every party's own consent, never a default
-            return answer(False, Reason.OPT_IN_REQUIRED, RULE_ALL_PARTIES, decision=Decision.DENIED)
+            return answer(False, Reason.OPT_IN_REQUIRED, c.policy.path_of("recording_all_parties"),
+                          decision=Decision.DENIED)
         if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
-            return answer(False, Reason.GPC, f"regimes.{c.regime}.gpc_purposes", decision=Decision.DENIED)
+            return answer(False, Reason.GPC, c.policy.path_of("gpc_purposes"), decision=Decision.DENIED)
         return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, rule,
                       _without_consent(purpose), default)
 
@@ -209,7 +211,7 @@ def default_decision(purpose: Purpose, c: Circumstances) -> tuple[Decision, str]
     else the catalogue's."""
     ruled = c.policy.purpose_defaults.get(purpose.key)
     if ruled is not None:
-        return ruled, f"regimes.{c.regime}.purposes.{purpose.key}.default"
+        return ruled, c.policy.path_of(f"purposes.{purpose.key}.default")
     return Decision(purpose.defaults.get(c.regime, Decision.DENIED)), RULE_CATALOGUE_DEFAULT
 
 
@@ -242,7 +244,7 @@ def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circums
         return answer(False, Reason.OBJECTED, RULE_OBJECTION)
     if declared:
         return answer(True, Reason.CONTRACT_NECESSITY, RULE_NECESSITY, Basis.CONTRACT)
-    legal_effect_rule = f"regimes.{c.regime}.legal_effect"
+    legal_effect_rule = c.policy.path_of("legal_effect")
     if not needs_explicit:
         if c.legal_effect:  # an opt-out law (US profiling opt-outs): nothing more is required
             return answer(True, Reason.NOT_OBJECTED, legal_effect_rule, Basis.NOT_REQUIRED)

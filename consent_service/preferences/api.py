@@ -65,6 +65,7 @@ def double_opt_in(body: dict, subject_id: str):
         notice_version=body["notice_version"],
         language=body.get("language"),
         country=body.get("country"),
+        region=body.get("region"),
         evidence=evidence.minimize(**body.get("evidence", {})),
         now=now(),
     )

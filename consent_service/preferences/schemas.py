@@ -4,7 +4,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import PURPOSE_KEY, EvidenceInSchema, SubjectStateSchema, country_field
+from consent_service.consents.schemas import (
+    PURPOSE_KEY,
+    EvidenceInSchema,
+    SubjectStateSchema,
+    country_field,
+    region_field,
+)
 from consent_service.preferences.service import DEFAULT_UNSUBSCRIBE
 from consent_service.subjects.schemas import SubjectId
 
@@ -52,6 +58,7 @@ class DoubleOptInRequestSchema(ma.Schema):
     notice_version = fields.String(required=True, validate=validate.Length(1, 64))
     language = LANGUAGE
     country = country_field()
+    region = region_field()
     evidence = fields.Nested(EvidenceInSchema)
 
 

@@ -362,15 +362,17 @@ def request_double_opt_in(
     evidence: dict[str, str],
     now: datetime,
     country: str | None = None,
+    region: str | None = None,
 ) -> tuple[consents.SubjectState, IssuedLink]:
     """Record a pending grant (not yet allowed) and the signed link that confirms it from the inbox."""
     _require_refusable_communication(session, {"purpose": purpose})
     state = consents.read_state(
-        session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now, country=country
+        session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now, country=country,
+        region=region,
     )
     state = _record(
         session, rules, customer_id, [consents.EventInput(purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN)],
-        notice_version, state.regime, language, evidence, now, country=country,
+        notice_version, state.regime, language, evidence, now, country=country, region=region,
     )
     link = confirmation_link(
         session=session, signer=signer, base_url=base_url, customer_id=customer_id, purpose=purpose, language=language
@@ -417,7 +419,7 @@ def confirm_double_opt_in(
             [consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)],
             latest.notice_version, latest.regime, claims.language or latest.language,
             # The confirmation names the request it confirms, so the ledger pairs the two steps.
-            {**evidence, "reference": latest.id}, now, country=latest.country, from_flow=True,
+            {**evidence, "reference": latest.id}, now, country=latest.country, region=latest.region, from_flow=True,
         )
     return ConfirmationStatus.CONFIRMED
 
@@ -473,6 +475,7 @@ def _record(
     evidence: dict[str, str],
     now: datetime,
     country: str | None = None,
+    region: str | None = None,
     from_flow: bool = False,
 ) -> consents.SubjectState:
     return consents.record_events(
@@ -483,6 +486,7 @@ def _record(
         context=consents.EventContext(
             notice_version=notice_version,
             country=country,
+            region=region,
             # The customer's own regime: a page visit must not move them to the default one.
             regime=Regime(regime),
             language=language,

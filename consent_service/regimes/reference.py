@@ -22,6 +22,7 @@ OWN_SOURCE_POSITIONS = (
     ("minors", "#"),
     ("policy",),
     ("policy", "minors", "#"),
+    ("subdivisions", "entries", "*"),
     ("transfers", "*"),
 )
 PROSE_KEYS = ("source", "description", "name")
@@ -44,6 +45,7 @@ SECTIONS = {
                "age it protects (`under`), where it holds (`countries`: codes or transfer regions; everywhere "
                "if absent) and what still allows (`allows`: `guardian` by default, `any_grant`, `nothing`)."),
     "policy": ("Operator policy", ""),
+    "subdivisions": ("Subdivisions (ISO 3166-2)", "The guide: [subdivisions.md](subdivisions.md)."),
     "transfers": ("Transfer regions", "Countries whose law restricts transfers out of them, and the "
                   "destinations each region deems adequate, in the file's order."),
 }
@@ -67,6 +69,8 @@ LABELS = {
     "outranked_by": "Outranked by",
     "default_regime": "Regime of unlisted countries",
     "default_age_of_consent": "Age of digital consent where no country is listed",
+    "inherits": "Inherits",
+    "recording_all_parties": "Recording needs every party's consent",
 }
 
 
@@ -237,7 +241,24 @@ def _methods_summary(out: _Writer, methods: dict) -> None:
     out.blank()
 
 
-SUMMARIES = {"regimes": _regimes_summary, "methods": _methods_summary}
+def _subdivisions_summary(out: _Writer, subdivisions: dict) -> None:
+    """Per entry what it inherits and what it changes most often: GPC purposes and all-party recording."""
+    entries = {code: entry for code, entry in _obj(subdivisions.get("entries")).items() if isinstance(entry, dict)}
+    if not entries:
+        return
+    out.para("A blank cell: inherited unchanged.")
+    out.line("| Code | Name | Inherits | GPC purposes | Recording needs every party | Other changes |")
+    out.line("| --- | --- | --- | --- | --- | --- |")
+    for code, entry in entries.items():
+        gpc = _value(entry["gpc_purposes"]) if isinstance(entry.get("gpc_purposes"), list) else ""
+        recording = _value(entry["recording_all_parties"]) if "recording_all_parties" in entry else ""
+        other = ", ".join(f"`{key}`" for key in entry if key in ("consent_methods", "purposes"))
+        out.line(f"| `{code}` | {_value(entry.get('name', ''))} | {_value(entry.get('inherits', code[:2]))} | {gpc} "
+                 f"| {recording} | {other} |")
+    out.blank()
+
+
+SUMMARIES = {"regimes": _regimes_summary, "methods": _methods_summary, "subdivisions": _subdivisions_summary}
 
 
 def _map_table(out: _Writer, mapping: dict, headers: tuple[str, str]) -> None:

@@ -6,9 +6,11 @@ the age of digital consent per country, the law's other age rules (`minors`), th
 stricter age rules (`policy.minors`), the transfer regions with their adequate destinations and the
 recipient safeguards they recognize (`transfers`, each citing its source), who can
 outrank a GPC signal (`gpc.outranked_by`), which methods make sense for which category of purpose
-(`methods`), what an automated decision with legal effect needs per regime (`legal_effect`) and which
-implied grants of recording count only with their notification (`recording`). The shipped file is
-rules.json beside this module; RULES_FILE replaces it.
+(`methods`), what an automated decision with legal effect needs per regime (`legal_effect`), which
+implied grants of recording count only with their notification (`recording`), and the rules of
+subdivisions whose law differs from their country's (`subdivisions`, regimes/subdivisions.py): an
+answer's policy is its subdivision's, else its country's regime's, else the default regime's. The
+shipped file is rules.json beside this module; RULES_FILE replaces it.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
+from consent_service.regimes.subdivisions import parse_subdivisions
 from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Basis, Decision, Method, Regime
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
@@ -109,8 +112,15 @@ class RegimePolicy:
     # consent (GDPR Art. 22(2)(c)); None where the law gives an opt-out only (the regime's `legal_effect`).
     # By default none is: such a decision then needs a declared contract necessity (fail closed).
     legal_effect_consent_methods: frozenset[str] | None = frozenset()
-    # Recording needs every party's consent here (two-party-consent states): a default never allows it.
+    # A recording needs every party's consent here (two-party-consent states: subdivisions' rules).
     recording_all_parties: bool = False
+    # Where the rules file says what a subdivision changed ("gpc_purposes", "purposes.<key>.default" -> the
+    # entry's dotted path); anything else is said by the regime (path_of).
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def path_of(self, entry: str) -> str:
+        """The dotted path in the rules file of one of this policy's entries: what an answer names as its rule."""
+        return self.paths.get(entry) or f"regimes.{self.regime.value}.{entry}"
 
     def counts_as_consent(self, purpose: str, method: str) -> bool:
         """Whether a grant given this way is valid consent for the purpose under this regime."""
@@ -170,6 +180,8 @@ class RegimeRules:
     # The age rules per country (the default's for a country no rule names), precomputed at load.
     minors_by_country: dict[str, MinorRules] = field(default_factory=dict)
     default_minors: MinorRules = NO_MINOR_RULES
+    # The policy of each subdivision the rules name (ISO 3166-2), inheritance resolved at load.
+    subdivisions: dict[str, RegimePolicy] = field(default_factory=dict)
     # The transfer region of each country a region lists, precomputed at load.
     region_by_country: dict[str, TransferRegion] = field(default_factory=dict)
     recording: RecordingRules = RecordingRules()
@@ -180,6 +192,18 @@ class RegimeRules:
             return self.default_regime
         return self.by_country.get(country.upper(), self.default_regime)
 
+    def jurisdiction(self, country: str | None, region: str | None = None) -> str | None:
+        """The most specific place the rules name for a check: the subdivision, else the country (an
+        ISO 3166-1 code a regime lists), else None, where the default regime decides."""
+        if region is not None and region in self.subdivisions:
+            return region
+        return country if country in self.by_country else None
+
+    def policy_for(self, jurisdiction: str | None) -> RegimePolicy:
+        """The policy of a jurisdiction (from `jurisdiction`): two dict lookups per check."""
+        subdivision = self.subdivisions.get(jurisdiction or "")
+        return subdivision or self.policies[self.regime_for(jurisdiction)]
+
     def most_protective(self, *regimes: Regime) -> Regime:
         """The most protective of these regimes (MOST_PROTECTIVE_FIRST)."""
         return min(regimes, key=MOST_PROTECTIVE_FIRST.index)
@@ -188,12 +212,20 @@ class RegimeRules:
         return self.most_protective(regime, than) is regime
 
     def public_regime(self, *, trusted_country: str | None, claimed_country: str | None) -> Regime:
-        """The regime of a request a visitor's browser makes: the trusted country's (the default regime's
-        when there is none), made stricter, never laxer, by the country the client claims."""
-        regime = self.regime_for(trusted_country)
-        if claimed_country is None:
-            return regime
-        return self.most_protective(regime, self.regime_for(claimed_country))
+        """The regime of a visitor's request from countries alone (public_jurisdiction)."""
+        return self.policy_for(self.public_jurisdiction(trusted_country=trusted_country, trusted_region=None,
+                                                        claimed_country=claimed_country, claimed_region=None)).regime
+
+    def public_jurisdiction(self, *, trusted_country: str | None, trusted_region: str | None,
+                            claimed_country: str | None, claimed_region: str | None) -> str | None:
+        """The jurisdiction of a visitor's request: the trusted (CDN) place's, unless the place the client
+        claims is at least as protective in every respect (protects_at_least): a claim may tighten the
+        answer, never loosen it: a claim under a stricter regime wins, one under a laxer regime never does."""
+        trusted = self.jurisdiction(trusted_country, trusted_region)
+        if claimed_country is None and claimed_region is None:
+            return trusted
+        claimed = self.jurisdiction(claimed_country or (claimed_region or "")[:2] or None, claimed_region)
+        return claimed if protects_at_least(self.policy_for(claimed), self.policy_for(trusted)) else trusted
 
     def policy(self, regime: str) -> RegimePolicy:
         return self.policies.get(Regime(regime), self.policies[self.default_regime])
@@ -214,6 +246,32 @@ class RegimeRules:
         if country is None:
             return self.transfer_regions[0] if self.transfer_regions else None
         return self.region_by_country.get(country)
+
+
+def protects_at_least(policy: RegimePolicy, than: RegimePolicy) -> bool:
+    """Whether answers under `policy` are never laxer than under `than`: a regime as strict, every purpose
+    a GPC signal turns off there turned off here, no default granted here that is denied there, and no
+    way of consenting valid here that is not there (per purpose too, and for decisions with legal
+    effect), all-party recording kept, no transfer consent to every destination that is not one there."""
+    if MOST_PROTECTIVE_FIRST.index(policy.regime) != MOST_PROTECTIVE_FIRST.index(than.regime):
+        return MOST_PROTECTIVE_FIRST.index(policy.regime) < MOST_PROTECTIVE_FIRST.index(than.regime)
+    purposes = set(policy.purpose_methods) | set(than.purpose_methods)
+    defaults = set(policy.purpose_defaults) | set(than.purpose_defaults)
+    return (
+        policy.gpc_purposes >= than.gpc_purposes
+        # No default here (None) falls back to the catalogue's: as strict only where there is none either.
+        and all(policy.purpose_defaults.get(key) in (Decision.DENIED, than.purpose_defaults.get(key))
+                for key in defaults)
+        and policy.consent_methods <= than.consent_methods
+        and all(policy.purpose_methods.get(key, policy.consent_methods)
+                <= than.purpose_methods.get(key, than.consent_methods) for key in purposes)
+        and policy.recording_all_parties >= than.recording_all_parties
+        and policy.all_destinations <= than.all_destinations
+        # Legal-effect decisions: an opt-out law (None) is laxer than any list of explicit methods.
+        and (than.legal_effect_consent_methods is None or (
+            policy.legal_effect_consent_methods is not None
+            and policy.legal_effect_consent_methods <= than.legal_effect_consent_methods))
+    )
 
 
 def load_rules(path: str | Path | None = None) -> RegimeRules:
@@ -333,6 +391,10 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
                     region_names),
     ]
     minors_by_country, default_minors = _minor_rules_by_country(default_age, age_by_country, age_rules)
+    subdivisions = parse_subdivisions(
+        read, document.get("subdivisions", {}), regime_policies=policies,
+        country_policy=lambda country: policies[by_country.get(country, Regime(default))],
+    )
     return RegimeRules(
         version=str(document.get("version", "")),
         default_regime=Regime(default),
@@ -347,6 +409,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
         gpc=precedence,
         methods=_method_table(read, document),
         recording=_recording_rules(read, document),
+        subdivisions=subdivisions,
     )
 
 

@@ -64,7 +64,7 @@ def consent_receipt(
         "jti": f"cr_{event.id}",
         # Kantara Consent Receipt v1.1
         "version": KANTARA_VERSION,
-        "jurisdiction": event.country or event.regime,
+        "jurisdiction": event.region or event.country or event.regime,
         "consentTimestamp": int(event.recorded_at.timestamp()),
         "collectionMethod": event.method,
         "consentReceiptID": f"cr_{event.id}",

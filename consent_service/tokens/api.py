@@ -36,6 +36,7 @@ def issue(body: dict, kind: str, subject_id: str):
         ),
         now=now(),
         country=body.get("country"),
+        region=body.get("region"),
         snapshot=current_snapshot(),
         pepper=settings.erasure_pepper,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import country_field
+from consent_service.consents.schemas import country_field, region_field
 
 
 class TokenRequestSchema(ma.Schema):
@@ -12,6 +12,7 @@ class TokenRequestSchema(ma.Schema):
         validate=validate.Range(min=60), metadata={"description": "Capped by TOKEN_MAX_TTL_SECONDS."}
     )
     country = country_field()
+    region = region_field()
 
 
 class TokenSchema(ma.Schema):

@@ -49,6 +49,7 @@ def issue_token(
     ttl_seconds: int,
     now: datetime,
     country: str | None = None,
+    region: str | None = None,
     property_key: str | None = None,
     gpc: bool | None = None,
     state: consents.SubjectState | None = None,
@@ -65,7 +66,7 @@ def issue_token(
     if state is None:
         state = consents.read_state(
             session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country,
-            snapshot=snapshot, pepper=pepper,
+            region=region, snapshot=snapshot, pepper=pepper,
         )
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds

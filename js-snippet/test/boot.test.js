@@ -116,9 +116,9 @@ test('consent-mode default is pushed first, synchronously, with dataLayer and gt
 });
 
 test('first visit: the banner asks; nothing runs before an answer', async () => {
-  const page = start({ lang: 'de-DE', attrs: { 'data-country': 'AT' } });
+  const page = start({ lang: 'de-DE', attrs: { 'data-country': 'AT', 'data-region': 'AT-9' } });
   await page.ready;
-  assert.equal(page.calls[0].url, 'https://consent.example/v1/banner/pk_test?lang=de&country=AT');
+  assert.equal(page.calls[0].url, 'https://consent.example/v1/banner/pk_test?lang=de&country=AT&region=AT-9');
   assert.equal(page.$('#cs-banner').hidden, false);
   assert.equal(page.$('#cs-banner').getAttribute('data-view'), 'main');
   assert.equal(page.win.__analyticsRan, undefined);

@@ -39,13 +39,15 @@ def test_grant_then_deny_recording_is_answered_and_kept_in_history(client, full_
 
     answer = check(client, full_access, "recording")
     assert answer.json == {"allowed": True, "decisions": {"recording": {
-        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event", "recording_consent": "one_party"}}}
+        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event", "recording_consent": "one_party"}},
+        "jurisdiction": "DE"}
 
     clock.advance(minutes=3)
     assert record(client, full_access, ("recording", "denied", "verbal")).status_code == 201
     answer = check(client, full_access, "recording")
     assert answer.json == {"allowed": False, "decisions": {"recording": {
-        "allowed": False, "reason": "denied", "basis": None, "rule": "event", "recording_consent": "one_party"}}}
+        "allowed": False, "reason": "denied", "basis": None, "rule": "event", "recording_consent": "one_party"}},
+        "jurisdiction": "DE"}
 
     history = client.get(EVENTS_URL, headers=full_access).json
     assert [(e["decision"], e["method"], e["notice_version"]) for e in history["events"]] == [

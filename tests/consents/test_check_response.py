@@ -45,9 +45,11 @@ def purpose_states(draw, key: str) -> PurposeState:
 def check_results(draw) -> CheckResult:
     keys = draw(st.lists(purpose_keys, min_size=1, max_size=6, unique=True))
     decisions = {key: draw(purpose_states(key)) for key in keys}
-    return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions)
+    return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions,
+                       jurisdiction=draw(jurisdictions))
 
 
+jurisdictions = st.one_of(st.none(), st.sampled_from(["US-CA", "CA-QC", "DE", "US"]))
 answers = st.one_of(check_results(), st.builds(dict, results=st.lists(check_results(), min_size=1, max_size=5)))
 
 
@@ -73,8 +75,9 @@ def test_a_check_answer_through_the_api_is_the_schema_dump(client, auth):
     assert single.status_code == batch.status_code == 200
     assert single.json == {"allowed": False, "decisions": {
         "marketing": {"allowed": True, "reason": "granted", "basis": "consent", "rule": "event"},
-        "analytics": {"allowed": False, "reason": "opt_in_required", "basis": None, "rule": "catalogue.defaults"}}}
-    assert list(single.json) == ["allowed", "decisions"]
+        "analytics": {"allowed": False, "reason": "opt_in_required", "basis": None, "rule": "catalogue.defaults"}},
+        "jurisdiction": "DE"}
+    assert list(single.json) == ["allowed", "decisions", "jurisdiction"]
     assert [list(result["decisions"]) for result in batch.json["results"]] == [["marketing"], ["analytics", "necessary"]]
 
 
@@ -88,6 +91,7 @@ def subject_states(draw) -> SubjectState:
         regime=draw(st.sampled_from(list(Regime))).value,
         consents={key: draw(purpose_states(key)) for key in keys},
         subject_key=draw(st.none() | st.integers(min_value=1)),
+        jurisdiction=draw(jurisdictions),
     )
 
 

@@ -209,7 +209,7 @@ def test_an_event_without_notification_hashes_as_before_and_one_with_it_proves_i
         id="evt_1", subject_id=1, revision=1, purpose="recording", decision="granted", method="verbal",
         notice_version="v1", regime="opt_out", country="US", destination_country=None, age=None, property_key=None,
         language=None, banner_version=None, actor_type="subject", personal_digest="d" * 64, recorded_at=AT,
-        notified_at=None,
+        notified_at=None, region=None,
     )
     assert "notified_at" not in chain.content(event)
     before = chain.link_hash(chain.GENESIS, event)
@@ -267,7 +267,8 @@ def test_an_implied_recording_grant_with_its_notification_counts_and_is_kept(cli
     assert _write(client, full_access, {"events": [{"purpose": "marketing", "decision": "denied",
                                                     "method": "api"}], "country": "US"}).status_code == 201
     assert _check(client, full_access, country="US") == {"allowed": True, "decisions": {"recording": {
-        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event", "recording_consent": "one_party"}}}
+        "allowed": True, "reason": "granted", "basis": "consent", "rule": "event", "recording_consent": "one_party"}},
+        "jurisdiction": "US"}
     events = _history(client, full_access)
     assert [e["notified_at"] for e in events] == [None, "2026-01-15T09:29:00+00:00"]
     assert events[1]["notice_version"] == "call-2026-01"

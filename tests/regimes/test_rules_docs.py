@@ -88,8 +88,8 @@ def test_a_rule_without_a_source_is_flagged_on_the_page_and_listed(tmp_path):
 
 def test_a_section_the_generator_does_not_know_appears_with_its_entries_and_sources(tmp_path):
     def add_sections(rules: dict) -> None:
-        rules["subdivisions"] = {
-            "US-CA": {"regime": "opt_out", "recording_all_parties": True, "source": "Cal. Penal Code 632(a)"},
+        rules["sectors"] = {  # a section no version of the generator knows
+            "US-CA": {"regime": "opt_out", "all_parties": True, "source": "Cal. Penal Code 632(a)"},
             "US-XX": {"regime": "opt_out"},
         }
         rules["transfers"]["EEA"]["derogations"] = ["contract", "explicit_consent"]
@@ -97,10 +97,10 @@ def test_a_section_the_generator_does_not_know_appears_with_its_entries_and_sour
 
     document = edited(tmp_path, add_sections)
     page = render(document, rules_name="rules.json")
-    known = section(page, "### `subdivisions.US-CA`")
-    assert "Source: Cal. Penal Code 632(a)" in known and "`recording_all_parties`: `true`" in known
-    assert NO_SOURCE in section(page, "### `subdivisions.US-XX`")
-    assert unsourced(document) == ["subdivisions.US-XX"]
+    known = section(page, "### `sectors.US-CA`")
+    assert "Source: Cal. Penal Code 632(a)" in known and "`all_parties`: `true`" in known
+    assert NO_SOURCE in section(page, "### `sectors.US-XX`")
+    assert unsourced(document) == ["sectors.US-XX"]
     assert "`derogations`: contract, explicit_consent" in section(page, "### `transfers.EEA`")
     assert "- `dnt_honoured`: `false`" in section(page, "## Settings")
 

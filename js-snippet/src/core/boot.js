@@ -155,6 +155,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
         browser: win.navigator.languages || [win.navigator.language],
       }),
       country: tag.country,
+      region: tag.region,
     });
   } catch (err) {
     warn('config unavailable (' + err.message + '): non-essential purposes stay blocked');

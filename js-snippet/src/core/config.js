@@ -35,10 +35,11 @@ export function isConfig(config) {
 }
 
 /** The banner config; rejects on network errors, non-2xx answers, bad JSON and malformed configs. */
-export async function fetchConfig({ fetch, api, property, lang, country }) {
+export async function fetchConfig({ fetch, api, property, lang, country, region }) {
   const query = new URLSearchParams();
   if (lang) query.set('lang', lang);
   if (country) query.set('country', country);
+  if (region) query.set('region', region);
   const qs = String(query);
   const config = await request(fetch, bannerUrl(api, property) + (qs ? '?' + qs : ''));
   if (!isConfig(config)) throw new Error('malformed banner config');

@@ -15,6 +15,8 @@ export function readTag(script, doc) {
     api: api.replace(/\/+$/, ''),
     lang: attr('data-lang'),
     country: attr('data-country'),
+    // An ISO 3166-2 region (US-CA): like data-country, it can only make the server's rules stricter.
+    region: attr('data-region'),
     cookieDomain: attr('data-cookie-domain'),
     // The id of a <script type="application/json"> holding the config: a preview that records nothing.
     preview: attr('data-preview'),
