@@ -26,6 +26,12 @@ def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mappin
     return app
 
 
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The validated settings create_app reads, without building the app (gunicorn's master says what they imply)."""
+    instance_path = ServiceFlask(__name__, instance_relative_config=True).instance_path
+    return Settings.from_env(environ, instance_path=instance_path).validated()
+
+
 def _flask_config(settings: Settings) -> dict:
     # Connections idle for a while are tested on checkout instead (database.ping_when_idle).
     engine_options: dict = {}
