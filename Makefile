@@ -1,4 +1,4 @@
-# The two commands: `make run` serves the service with a demo key, `make test` runs every test.
+# The two commands: `make run` serves the service and its webhook worker with a demo key, `make test` runs every test.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 export FLASK_APP := wsgi
-export HOST PORT
+export HOST PORT WEB_CONCURRENCY
 
 .PHONY: run test install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
 
@@ -15,11 +15,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[run]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[run,test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,10 +29,11 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(BIN)/flask db upgrade
 
+# The Procfile's processes (gunicorn and the webhook worker) under honcho, with the virtualenv's commands.
 run: migrate
 	@$(BIN)/flask demo seed
-	@echo "Serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/gunicorn --workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) wsgi:app
+	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /docs, console: /admin, demo: /demo) with the webhook worker; Ctrl-C stops both"
+	@PATH="$(abspath $(BIN)):$$PATH" SERVICE_PORT=$(PORT) exec $(BIN)/honcho start --no-colour --procfile Procfile
 
 test: test-python test-js
 

@@ -70,3 +70,17 @@ def child_exit(server, worker):
 def on_exit(server):
     if _created_folder:
         shutil.rmtree(_created_folder, ignore_errors=True)
+
+
+def when_ready(server):
+    # Said here, once per server, rather than by each worker as it builds the app (consent_service/startup_notices.py).
+    from consent_service import load_settings
+    from consent_service.config import ConfigError
+    from consent_service.startup_notices import startup_notices
+
+    try:
+        settings = load_settings()
+    except ConfigError:  # each worker refuses to start and says why
+        return
+    for notice in startup_notices(settings, workers=server.cfg.workers):
+        server.log.warning(notice)

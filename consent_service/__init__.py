@@ -26,6 +26,12 @@ def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mappin
     return app
 
 
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The validated settings create_app reads, without building the app (gunicorn's master says what they imply)."""
+    instance_path = ServiceFlask(__name__, instance_relative_config=True).instance_path
+    return Settings.from_env(environ, instance_path=instance_path).validated()
+
+
 def _flask_config(settings: Settings) -> dict:
     # Connections idle for a while are tested on checkout instead (database.ping_when_idle).
     engine_options: dict = {}
@@ -135,7 +141,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     """Request ids and access logs, security headers, rate limits, and the refusal of keys in URLs."""
-    from consent_service import logs, metrics, ratelimits, security_headers
+    from consent_service import compression, logs, metrics, ratelimits, security_headers
     from consent_service.apikeys.auth import refuse_keys_in_query
     from consent_service.cookie_session import CookieSessionInterface
     from consent_service.request_guards import refuse_nul_characters, refuse_unpaired_surrogates, refuse_unreadable_json
@@ -146,6 +152,7 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     metrics.init_app(app)
     security_headers.init_app(app, secure_cookies=settings.env == "production")
     ratelimits.init_app(app, settings, banner=banner_blp)
+    compression.init_app(app)  # its hook runs first of these (Flask runs them in reverse), so logs see the bytes sent
     app.before_request(refuse_keys_in_query)
     app.before_request(refuse_unreadable_json)
     app.before_request(refuse_nul_characters)

@@ -240,7 +240,7 @@ class Settings:
         return replace(self, **overrides)
 
     def validated(self) -> "Settings":
-        """Check the settings; outside production, generate missing secrets once and say so."""
+        """Check the settings; outside production, generate missing secrets once (startup_notices says so)."""
         if self.token_ttl_seconds > self.token_max_ttl_seconds:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
         if self.webhook_backoff_base_seconds > self.webhook_backoff_max_seconds:
@@ -290,7 +290,6 @@ class Settings:
             stored["erasure_pepper"] = secrets.token_urlsafe(48)
             path.write_text(json.dumps(stored, indent=2))
             path.chmod(0o600)
-        log.warning("using generated development secrets from %s (never in production)", path)
         values: dict[str, object] = {}
         if "secret_key" in missing:
             values["secret_key"] = stored["secret_key"]

@@ -1,7 +1,6 @@
 """Rate limits: the public banner per client IP and per property, and failed authentication per IP."""
 from __future__ import annotations
 
-import logging
 import math
 import time
 
@@ -16,9 +15,6 @@ from consent_service.errors import RateLimited, error_body
 EXTENSION_NAME = "consent_service.limiter"
 AUTH_FAILURES_EXTENSION = "consent_service.auth_failures"
 AUTH_FAILURE_SCOPE = "auth-failure"
-PER_PROCESS_STORAGE = "memory://"
-
-log = logging.getLogger(__name__)
 
 
 def client_ip() -> str:
@@ -53,10 +49,6 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=False,
     )
-    if settings.ratelimit_enabled and settings.ratelimit_storage_uri.startswith(PER_PROCESS_STORAGE):
-        log.warning("rate limits are counted per worker process (RATELIMIT_STORAGE_URI=%s): with N workers "
-                    "a client gets N times each limit; set RATELIMIT_STORAGE_URI=redis://host:6379/0 to share "
-                    "them", PER_PROCESS_STORAGE)
     limiter = Limiter(key_func=client_ip, on_breach=_breached, strategy="moving-window")
     limiter.shared_limit(settings.banner_rate_limit_per_ip, scope="banner-ip", key_func=client_ip)(banner)
     limiter.shared_limit(

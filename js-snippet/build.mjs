@@ -1,16 +1,37 @@
 /**
- * Builds the banner into consent_service/static/consent.js (committed, so the server needs no Node).
- *   node build.mjs          write the bundle
- *   node build.mjs --check  rebuild into a temp file; exit 1 if the committed bundle differs (stale)
+ * Builds the banner into consent_service/static/consent.js (committed, so the server needs no Node), with its
+ * brotli (consent.js.br) and gzip (consent.js.gz) copies at the highest levels, which the server sends to
+ * clients that accept them instead of compressing per request.
+ *   node build.mjs          write the bundle and its compressed copies
+ *   node build.mjs --check  rebuild into a temp file; exit 1 if the committed bundle differs (stale), or if a
+ *                           compressed copy does not decompress to it
  */
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUTPUT = join(here, '..', 'consent_service', 'static', 'consent.js');
+
+// Each copy is checked by what it decompresses to, not byte for byte: another zlib or brotli version may
+// compress the same script to other bytes.
+export const COMPRESSED = [
+  {
+    path: OUTPUT + '.br',
+    compress: (bytes) => brotliCompressSync(bytes, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+        [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    }),
+    decompress: brotliDecompressSync,
+  },
+  { path: OUTPUT + '.gz', compress: (bytes) => gzipSync(bytes, { level: 9 }), decompress: gunzipSync },
+];
 const BANNER = '/*! consent.js: the consent service banner | Apache-2.0 */';
 
 // esbuild minifies JS but leaves string contents alone; the CSS lives readable in styles.js as a
@@ -49,8 +70,10 @@ export async function bundle() {
 async function main(check) {
   if (!check) {
     await mkdir(dirname(OUTPUT), { recursive: true });
-    await writeFile(OUTPUT, await bundle());
-    console.log('wrote ' + OUTPUT);
+    const code = Buffer.from(await bundle());
+    await writeFile(OUTPUT, code);
+    for (const copy of COMPRESSED) await writeFile(copy.path, copy.compress(code));
+    console.log('wrote ' + [OUTPUT, ...COMPRESSED.map((copy) => copy.path)].join(', '));
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'consent-js-'));
@@ -63,6 +86,13 @@ async function main(check) {
       process.exitCode = 1;
     } else {
       console.log(OUTPUT + ' is up to date');
+    }
+    for (const copy of COMPRESSED) {
+      const stored = await readFile(copy.path).catch(() => null);
+      if (stored === null || copy.decompress(stored).toString('utf8') !== built) {
+        console.error(copy.path + ' is ' + (stored === null ? 'missing' : 'stale') + ': run `npm run build` and commit it');
+        process.exitCode = 1;
+      }
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ from consent_service.apikeys import service
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
 from consent_service.extensions import db
+from consent_service.listing import echo_rows, json_option
 from consent_service.vocabulary import Scope
 
 SCOPES = click.Choice([scope.value for scope in Scope])
@@ -31,12 +32,16 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 
 
 @keys.command("list")
+@json_option
 @with_appcontext
-def list_() -> None:
-    """List keys (prefix, name, scopes, state); never the secret."""
-    for key in service.list_keys(session=db.session):
-        state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
-        click.echo(f"{key.prefix}\t{key.name}\t{','.join(key.scopes)}\t{key.created_at.isoformat()}\t{state}")
+def list_(as_json: bool) -> None:
+    """List keys (prefix, name, scopes, created, revoked), oldest first; never the secret."""
+    rows = [
+        {"prefix": key.prefix, "name": key.name, "scopes": list(key.scopes), "created_at": key.created_at.isoformat(),
+         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
+        for key in service.list_keys(session=db.session)
+    ]
+    echo_rows(("prefix", "name", "scopes", "created_at", "revoked_at"), rows, as_json=as_json)
 
 
 @keys.command("revoke")

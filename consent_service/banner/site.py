@@ -7,8 +7,9 @@ from pathlib import Path
 
 import marshmallow as ma
 
-from flask import abort, render_template, request, send_file
+from flask import abort, render_template, request
 
+from consent_service.compression import send_precompressed
 from consent_service.extensions import db
 from consent_service.properties import service as properties
 from consent_service.runtime import runtime
@@ -32,10 +33,10 @@ DEMO_PROPERTY_NAME = "Demo shop"
 @blp.route("/consent.js")
 @blp.doc(responses={"200": {"description": "The minified banner script", "content": {"application/javascript": {"schema": {"type": "string"}}}}})
 def consent_js():
-    """The banner script: one tag, `<script src=".../consent.js" data-property="pk_..." async>`."""
-    response = send_file(SCRIPT, mimetype="application/javascript", max_age=SCRIPT_MAX_AGE_SECONDS, etag=True, conditional=True)
-    response.cache_control.public = True
-    return response
+    """The banner script: one tag, `<script src=".../consent.js" data-property="pk_..." async>`.
+
+    Sent brotli- or gzip-compressed (as built by js-snippet) to clients that accept it."""
+    return send_precompressed(SCRIPT, mimetype="application/javascript", max_age=SCRIPT_MAX_AGE_SECONDS)
 
 
 def snippet_version() -> tuple[str, str]:
@@ -52,10 +53,7 @@ def consent_js_versioned(version: str):
     """The same script under its content hash: cached for a year, pinned by sites with its integrity hash."""
     if version != snippet_version()[0]:
         abort(404)
-    response = send_file(SCRIPT, mimetype="application/javascript", max_age=VERSIONED_MAX_AGE_SECONDS, etag=True, conditional=True)
-    response.cache_control.public = True
-    response.cache_control.immutable = True
-    return response
+    return send_precompressed(SCRIPT, mimetype="application/javascript", max_age=VERSIONED_MAX_AGE_SECONDS, immutable=True)
 
 
 @blp.route("/consent.js/integrity")

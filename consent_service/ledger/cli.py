@@ -9,6 +9,7 @@ from consent_service.extensions import db
 from consent_service.ledger import checkpoint as checkpoints
 from consent_service.ledger import seals
 from consent_service.ledger import service as ledger
+from consent_service.progress import progress_bar
 from consent_service.runtime import runtime
 
 
@@ -33,7 +34,8 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
     except seals.JwksUnusable as exc:
         raise click.UsageError(f"--jwks: {exc}") from None
     genuine = runtime().keystore.genuine_public_keys(session=db.session)
-    report = ledger.verify(session=db.session, keys=genuine)
+    with progress_bar("verifying chains") as progress:
+        report = ledger.verify(session=db.session, keys=genuine, progress=progress)
     problems = list(report.problems)
     if checkpoint_file:
         keys = published if published is not None else genuine

@@ -13,6 +13,7 @@ from consent_service.consents.models import ConsentEvent, ConsentState, RetiredC
 # The write path's own fold: the states verify expects are exactly those a write would have stored.
 from consent_service.consents.service import _fold as fold
 from consent_service.ledger import seals
+from consent_service.progress import Progress, unobserved
 from consent_service.subjects.models import Subject
 
 BATCH = 1000
@@ -48,14 +49,19 @@ class Report:
         return not self.problems
 
 
-def verify(*, session: Session, keys: Mapping[str, Ed25519PublicKey] | None = None) -> Report:
+def verify(
+    *, session: Session, keys: Mapping[str, Ed25519PublicKey] | None = None, progress: Progress = unobserved
+) -> Report:
     """Re-hash every link in revision order, fold every chain and compare it with the stored states,
-    and check every retirement's seal against `keys` (the service's genuine keys: KeyStore.genuine_public_keys)."""
+    and check every retirement's seal against `keys` (the service's genuine keys: KeyStore.genuine_public_keys).
+    `progress` hears how many subjects of how many are done, once per BATCH."""
     report = Report()
     subjects = {s.id: s for s in session.scalars(select(Subject).execution_options(populate_existing=True))}
     states = _grouped(session, ConsentState, ConsentState.purpose)
     chained = set()
-    for subject_id, events, stored in _joined(chains(session), states):
+    for done, (subject_id, events, stored) in enumerate(_joined(chains(session), states), start=1):
+        if done % BATCH == 0:
+            progress(done, len(subjects))
         report.states += len(stored)
         if events:
             chained.add(subject_id)
@@ -73,6 +79,7 @@ def verify(*, session: Session, keys: Mapping[str, Ed25519PublicKey] | None = No
         reason = seals.retirement_problem(retired, keys)
         if reason is not None:
             report.problems.append(Problem("forged_retirement", retired.subject_id, None, reason))
+    progress(len(subjects), len(subjects))
     return report
 
 

@@ -1,6 +1,8 @@
 """`flask reports rebuild`: recompute the consent-rate rollup from the ledger."""
 from __future__ import annotations
 
+import time
+
 import click
 from flask.cli import with_appcontext
 
@@ -17,6 +19,10 @@ def reports_group() -> None:
 @with_appcontext
 def rebuild() -> None:
     """Replace the rollup with a recomputation from consent_events, in one transaction."""
+    # One INSERT ... SELECT does the work, so there is no finer progress to show than its start and end.
+    click.echo("rebuilding the rollup from the ledger (one statement; writers wait until it commits)...", err=True)
+    started = time.monotonic()
     written = reports.rebuild_rollups(session=db.session)
     db.session.commit()
     click.echo(f"rollup rebuilt: {written} rows")
+    click.echo(f"took {time.monotonic() - started:.1f} s", err=True)

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.extensions import db
+from consent_service.progress import progress_bar
 from consent_service.retention import service as retention
 from consent_service.rights.erasure import erased_id
 from consent_service.runtime import runtime
@@ -25,18 +26,21 @@ def run(dry_run: bool) -> None:
     """Remove expired subject chains and forget erased identifiers in delivered webhook events."""
     settings = runtime().settings
     pepper = settings.erasure_pepper
-    outcome = retention.run(
-        session=db.session,
-        periods=retention.Periods(
-            visitor_inactivity=timedelta(days=settings.retention_visitor_inactivity_days),
-            recording_evidence=timedelta(days=settings.retention_recording_evidence_days),
-            proof_after_withdrawal=timedelta(days=settings.retention_proof_after_withdrawal_days),
-        ),
-        pseudonymize=lambda kind, external_id: erased_id(pepper=pepper, kind=kind, external_id=external_id),
-        keystore=runtime().keystore,
-        now=now(),
-        dry_run=dry_run,
+    periods = retention.Periods(
+        visitor_inactivity=timedelta(days=settings.retention_visitor_inactivity_days),
+        recording_evidence=timedelta(days=settings.retention_recording_evidence_days),
+        proof_after_withdrawal=timedelta(days=settings.retention_proof_after_withdrawal_days),
     )
+    with progress_bar("looking at subjects") as progress:
+        outcome = retention.run(
+            session=db.session,
+            periods=periods,
+            pseudonymize=lambda kind, external_id: erased_id(pepper=pepper, kind=kind, external_id=external_id),
+            keystore=runtime().keystore,
+            now=now(),
+            dry_run=dry_run,
+            progress=progress,
+        )
     verb = "would remove" if dry_run else "removed"
     for removal in outcome.removed:
         click.echo(f"{verb} {removal.kind} #{removal.subject_id}: {removal.events} events ({removal.reason})")

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
 from consent_service.consents.maintenance import ledger_open
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
 from consent_service.ledger import seals
+from consent_service.progress import Progress, unobserved
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.reports import service as reports
@@ -73,18 +74,23 @@ def run(
     now: datetime,
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
+    progress: Progress = unobserved,
 ) -> Outcome:
-    """One pass over every subject, a committed transaction per batch (none when dry_run)."""
+    """One pass over every subject, a committed transaction per batch (none when dry_run); `progress` hears
+    how many of the subjects untouched for the shortest period have been looked at, once per batch."""
     outcome = Outcome(dry_run=dry_run)
     catalogue = purposes.catalogue(session=session)
     oldest_relevant = now - min(periods.visitor_inactivity, periods.recording_evidence, periods.proof_after_withdrawal)
-    after_id = 0
+    total = _candidate_count(session, oldest_relevant)
+    after_id, looked_at = 0, 0
     while True:
         with session.begin_nested() if dry_run else _batch(session):
             candidates = _candidates(session, oldest_relevant, after_id, batch_size, lock=not dry_run)
             if not candidates:
                 break
             after_id = candidates[-1].id
+            looked_at += len(candidates)
+            progress(looked_at, max(total, looked_at))
             due = [(subject, reason) for subject in candidates
                    if (reason := _due(session, subject, catalogue, periods, now)) is not None]
             if due and not dry_run:
@@ -122,11 +128,20 @@ class _batch:
         return False
 
 
+def _candidate_count(session: Session, oldest_relevant: datetime) -> int:
+    """How many subjects _candidates will go through (for progress only: others may change meanwhile)."""
+    return session.scalar(select(func.count()).select_from(Subject).where(*_candidate_filter(oldest_relevant)))
+
+
+def _candidate_filter(oldest_relevant: datetime) -> tuple:
+    return Subject.updated_at < oldest_relevant, Subject.restricted.is_(False)
+
+
 def _candidates(session: Session, oldest_relevant: datetime, after_id: int, limit: int, *, lock: bool) -> list[Subject]:
     """Subjects untouched since the shortest period began, in id order; locked ones are another run's."""
     query = (
         select(Subject)
-        .where(Subject.id > after_id, Subject.updated_at < oldest_relevant, Subject.restricted.is_(False))
+        .where(Subject.id > after_id, *_candidate_filter(oldest_relevant))
         .order_by(Subject.id)
         .limit(limit)
     )

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
 from consent_service.extensions import db
+from consent_service.listing import echo_rows, json_option
 from consent_service.runtime import runtime
 from consent_service.vocabulary import DeliveryStatus
 from consent_service.webhooks import deliveries
@@ -65,15 +66,16 @@ def replay(ids: tuple[str, ...], failed: bool) -> None:
 @webhooks_group.command("deliveries")
 @click.option("--status", type=click.Choice([status.value for status in DeliveryStatus]), default=None)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@json_option
 @with_appcontext
-def list_deliveries(status: str | None, limit: int) -> None:
+def list_deliveries(status: str | None, limit: int, as_json: bool) -> None:
     """Deliveries, newest event first: id, event, type, endpoint, status, attempts, last outcome."""
     rows = deliveries.list_deliveries(
         session=db.session, status=DeliveryStatus(status) if status else None, limit=limit
     )
-    for delivery, event in rows:
-        outcome = delivery.last_error or (str(delivery.last_status_code) if delivery.last_status_code else "-")
-        click.echo("\t".join([
-            delivery.id, event.id, event.type, delivery.endpoint_id, delivery.status,
-            str(delivery.attempts), outcome,
-        ]))
+    echo_rows(("id", "event", "type", "endpoint", "status", "attempts", "last_outcome"), [
+        {"id": delivery.id, "event": event.id, "type": event.type, "endpoint": delivery.endpoint_id,
+         "status": delivery.status, "attempts": delivery.attempts,
+         "last_outcome": delivery.last_error or (str(delivery.last_status_code) if delivery.last_status_code else None)}
+        for delivery, event in rows
+    ], as_json=as_json)

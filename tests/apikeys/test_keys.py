@@ -1,6 +1,7 @@
 """Secret keys: minted by the CLI, stored as a hash, scoped, revocable."""
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import select
@@ -74,3 +75,24 @@ def test_admin_scope_guards_the_purpose_catalogue(client, auth):
     assert client.post("/v1/purposes", json=new_purpose, headers=admin).status_code == 409
     keys = [p["key"] for p in client.get("/v1/purposes", headers=admin).json["purposes"]]
     assert keys[-1] == "product_research" and "recording" in keys and len(keys) == 10
+
+
+def test_keys_list_has_a_header_and_aligned_columns_and_json(app, make_key, clock):
+    active = make_key("consents:read", "admin", name="ops team")
+    revoked = make_key("consents:read", name="old")
+    assert "revoked" in cli(app, "keys", "revoke", revoked[:11]).output
+    lines = cli(app, "keys", "list").stdout.splitlines()
+    assert lines[0].split() == ["PREFIX", "NAME", "SCOPES", "CREATED_AT", "REVOKED_AT"]
+    assert len(lines) == 3
+    # Every column starts where its header does.
+    starts = [lines[0].index(title) for title in ("NAME", "SCOPES", "CREATED_AT", "REVOKED_AT")]
+    first = lines[1]
+    assert first.startswith(active[:11]) and first[starts[0]:].startswith("ops team")
+    assert first[starts[1]:].startswith("admin,consents:read") and first.rstrip().endswith("-")
+    assert lines[2][starts[3]:].startswith(clock().date().isoformat())
+    listed = json.loads(cli(app, "keys", "list", "--json").stdout)
+    assert [key["prefix"] for key in listed] == [active[:11], revoked[:11]]
+    assert listed[0] == {"prefix": active[:11], "name": "ops team", "scopes": ["admin", "consents:read"],
+                         "created_at": listed[0]["created_at"], "revoked_at": None}
+    assert listed[1]["revoked_at"] is not None
+    assert active not in json.dumps(listed) and revoked not in json.dumps(listed)

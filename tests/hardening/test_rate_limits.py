@@ -1,7 +1,6 @@
 """Rate limits: the banner per IP and per property, failed authentication, 429 with Retry-After and JSON."""
 from __future__ import annotations
 
-import logging
 import secrets
 
 import pytest
@@ -118,14 +117,3 @@ def test_redis_storage_shares_failed_authentications_between_instances(app_with,
     assert [client.get("/v1/purposes", headers=good, environ_base=address).status_code
             for client in (first, second)] == [200, 200]
 
-
-def test_per_process_storage_is_announced_at_start(app_with, caplog):
-    with caplog.at_level(logging.WARNING, logger="consent_service.ratelimits"):
-        app_with(ratelimit_storage_uri="memory://")
-    assert any("per worker process" in r.getMessage() and "RATELIMIT_STORAGE_URI=redis://" in r.getMessage()
-               for r in caplog.records)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="consent_service.ratelimits"):
-        app_with(ratelimit_storage_uri="redis://127.0.0.1:6379/0")
-        app_with(ratelimit_enabled=False)
-    assert not [r for r in caplog.records if r.name == "consent_service.ratelimits"]

@@ -241,5 +241,5 @@ def test_rebuild_command_prints_rows_written(app, session, clock):
     result = app.test_cli_runner().invoke(args=["reports", "rebuild"], catch_exceptions=False)
 
     assert result.exit_code == 0
-    assert result.output.strip() == "rollup rebuilt: 3 rows"  # two event rows, one choice row
+    assert result.stdout.strip() == "rollup rebuilt: 3 rows"  # two event rows, one choice row
     assert rollup_rows(session) == before

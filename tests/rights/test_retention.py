@@ -105,3 +105,23 @@ def test_the_proof_of_an_erased_customer_goes_a_proof_period_after_its_erasure(r
     clock.advance(days=2)
     assert "removed 1 chains (1 events)" in flask_cli("retention", "run").output
     assert _ids() == set() and flask_cli("ledger", "verify").exit_code == 0
+
+
+def test_progress_is_heard_per_batch_and_shown_on_stderr(record, clock, flask_cli):
+    from datetime import timedelta
+
+    from consent_service.retention import service as retention
+
+    for number in range(5):
+        record("visitor", f"v-{number}", [("analytics", "granted", "banner_custom")])
+    clock.advance(days=400)
+    heard = []
+    retention.run(session=db.session, periods=retention.Periods(visitor_inactivity=timedelta(days=395),
+                                                                recording_evidence=timedelta(days=1095),
+                                                                proof_after_withdrawal=timedelta(days=1826)),
+                  pseudonymize=lambda kind, external_id: "erased", keystore=runtime().keystore, now=clock(),
+                  dry_run=True, batch_size=2, progress=lambda done, total: heard.append((done, total)))
+    assert heard == [(2, 5), (4, 5), (5, 5)]
+    result = flask_cli("retention", "run", "--dry-run")
+    assert "looking at subjects" in result.stderr and "looking at subjects" not in result.stdout
+    assert "would remove 5 chains" in result.stdout

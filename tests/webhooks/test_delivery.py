@@ -136,6 +136,9 @@ def test_too_old_deliveries_fail_are_kept_and_can_be_replayed(app, receiver, mak
 
     listed = app.test_cli_runner().invoke(args=["webhooks", "deliveries", "--status", "failed"])
     assert listed.exit_code == 0 and delivery.id in listed.output and "HTTP 500" in listed.output
+    assert listed.stdout.splitlines()[0].split() == ["ID", "EVENT", "TYPE", "ENDPOINT", "STATUS", "ATTEMPTS", "LAST_OUTCOME"]
+    as_json = json.loads(app.test_cli_runner().invoke(args=["webhooks", "deliveries", "--json"]).stdout)
+    assert [(row["id"], row["status"], row["attempts"]) for row in as_json] == [(delivery.id, "failed", delivery.attempts)]
 
     receiver.fail_first = 0
     receiver.requests.clear()
