@@ -16,14 +16,7 @@ from consent_service.regimes.service import DEFAULT_RULES_PATH
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TABLE = REPOSITORY / "docs" / "promises.md"
-# Test files the subdivision, transfer-basis and recording/legal-effect work adds: a row marked
-# "pending merge" may name them before they exist (the marker is dropped once they do).
-PENDING_FILES = frozenset({
-    "tests/regimes/test_subdivisions.py",
-    "tests/regimes/test_transfers_bases.py",
-    "tests/regimes/test_legal_effect_recording.py",
-})
-ENFORCED, PENDING, NOT_ENFORCEABLE = "enforced", "pending merge", "not enforceable:"
+ENFORCED, NOT_ENFORCEABLE = "enforced", "not enforceable:"
 RULES_PREFIX = "rules.json#"
 PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -108,14 +101,12 @@ def parameter_ids(file: str, function: str) -> list[str]:
             "-".join(map(str, value)) if isinstance(value, tuple) else str(value) for value in values]
 
 
-def node_id_problem(node_id: str, pending: bool) -> str | None:
+def node_id_problem(node_id: str) -> str | None:
     file, _, rest = node_id.partition("::")
     if not rest:
-        if pending and file in PENDING_FILES:
-            return None
         return f"{node_id}: name the test function (file::function), not only the file"
     if not (REPOSITORY / file).exists():
-        return None if pending and file in PENDING_FILES else f"{file} does not exist"
+        return f"{file} does not exist"
     function, _, case = rest.partition("[")
     if not defined(file, function.replace("::", ".")):
         return f"{file} defines no test {function}"
@@ -127,16 +118,13 @@ def node_id_problem(node_id: str, pending: bool) -> str | None:
 @pytest.mark.parametrize("row", ROWS, ids=[row.number for row in ROWS])
 def test_each_promise_names_a_rule_and_tests_that_exist(row: Row):
     problems = []
-    pending = row.status == PENDING
-    if row.status not in (ENFORCED, PENDING) and not (
+    if row.status != ENFORCED and not (
             row.status.startswith(NOT_ENFORCEABLE) and row.status.removeprefix(NOT_ENFORCEABLE).strip()):
-        problems.append(f"status {row.status!r}: enforced, pending merge, or 'not enforceable: <the reason>'")
-    if row.status in (ENFORCED, PENDING) and not row.rules:
+        problems.append(f"status {row.status!r}: enforced, or 'not enforceable: <the reason>'")
+    if row.status == ENFORCED and not row.rules:
         problems.append("names no rule (rules.json#<path> or a file of the repository)")
     if row.status == ENFORCED and not any("::" in test for test in row.tests):
         problems.append("names no test that pins it")
-    if pending and not any(test.partition("::")[0] in PENDING_FILES for test in row.tests):
-        problems.append(f"is marked pending merge but names none of {sorted(PENDING_FILES)}")
     for reference in row.rules:
         if reference.startswith(RULES_PREFIX):
             problems.append(rules_path_problem(reference.removeprefix(RULES_PREFIX)))
@@ -146,7 +134,7 @@ def test_each_promise_names_a_rule_and_tests_that_exist(row: Row):
         if not node_id.startswith("tests/"):
             problems.append(f"{node_id!r} is not a test node id (tests/...py::function[case])")
         else:
-            problems.append(node_id_problem(node_id, pending))
+            problems.append(node_id_problem(node_id))
     assert [problem for problem in problems if problem] == [], f"promise {row.number}: {row.promise[:80]}"
 
 
@@ -160,18 +148,16 @@ def test_the_table_covers_every_kind_of_promise():
     assert len(ROWS) >= 25
 
 
-@pytest.mark.parametrize(("node_id", "pending", "problem"), [
-    ("tests/regimes/test_answer_table.py::test_answer[a withdrawal stops it]", False, None),
-    ("tests/regimes/test_answer_table.py::test_answer[a withdrawal never happened]", False, "has no case"),
-    ("tests/regimes/test_answer_table.py::test_no_such_thing", False, "defines no test"),
-    ("tests/regimes/test_nowhere.py::test_x", False, "does not exist"),
-    ("tests/regimes/test_answer_table.py::test_answer[gpc: subject accept all]", False, None),
-    ("tests/regimes/test_subdivisions.py", True, None),
-    ("tests/regimes/test_nowhere.py", True, "name the test function"),
-    ("tests/regimes/test_subdivisions.py", False, "name the test function"),
+@pytest.mark.parametrize(("node_id", "problem"), [
+    ("tests/regimes/test_answer_table.py::test_answer[a withdrawal stops it]", None),
+    ("tests/regimes/test_answer_table.py::test_answer[a withdrawal never happened]", "has no case"),
+    ("tests/regimes/test_answer_table.py::test_no_such_thing", "defines no test"),
+    ("tests/regimes/test_nowhere.py::test_x", "does not exist"),
+    ("tests/regimes/test_answer_table.py::test_answer[gpc: subject accept all]", None),
+    ("tests/regimes/test_subdivisions.py", "name the test function"),
 ])
-def test_the_checker_refuses_what_does_not_exist(node_id, pending, problem):
-    found = node_id_problem(node_id, pending)
+def test_the_checker_refuses_what_does_not_exist(node_id, problem):
+    found = node_id_problem(node_id)
     assert (found is None) if problem is None else (problem in found), found
 
 
