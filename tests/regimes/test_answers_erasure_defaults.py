@@ -134,7 +134,7 @@ def operator_rules(tmp_path, advertising: dict) -> str:
     return str(path)
 
 
-# The snippet the README's Rules section gives operators whose notice allows opt-out sale.
+# The snippet the rules guide (docs/rules.md) gives operators whose notice allows opt-out sale.
 OPT_OUT_SALE = {"default": "granted", "source": "Our notice: you may opt out of sale and sharing (Cal. Civ. Code 1798.120)."}
 
 
@@ -152,9 +152,9 @@ def test_an_operator_rules_file_can_make_sale_opt_out_again(country, expect, app
     assert gpc.json["decisions"]["advertising"]["allowed"] is False  # GPC still opts out where it applies
 
 
-def test_the_readme_gives_the_operator_snippet():
-    readme = (DEFAULT_RULES_PATH.parents[2] / "README.md").read_text()
-    assert '"advertising": {"default": "granted"' in readme
+def test_the_rules_guide_gives_the_operator_snippet():
+    guide = (DEFAULT_RULES_PATH.parents[2] / "docs" / "rules.md").read_text()
+    assert '"advertising": {"default": "granted"' in guide
 
 
 def test_every_shipped_advertising_rule_cites_its_source():

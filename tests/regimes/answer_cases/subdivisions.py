@@ -27,7 +27,7 @@ def us_ignores_gpc(rules: dict) -> None:
 
 
 def us_sells_by_default(rules: dict) -> None:
-    """An operator whose notice allows opt-out sale (README, Rules), and whose US rules ignore GPC."""
+    """An operator whose notice allows opt-out sale (docs/rules.md), and whose US rules ignore GPC."""
     us_ignores_gpc(rules)
     rules["regimes"]["opt_out"]["purposes"]["advertising"]["default"] = "granted"
 
