@@ -72,8 +72,9 @@ def test_switch_marketing_off_on_the_page_and_the_check_says_denied(live_server,
         context.close()
 
     decisions = check(live_server, customer)
-    assert decisions["marketing"] == {"allowed": False, "reason": "denied"}
-    assert decisions["service_notices"] == {"allowed": True, "reason": "not_refusable"}
+    assert decisions["marketing"] == {"allowed": False, "reason": "denied", "basis": None, "rule": "event"}
+    assert decisions["service_notices"] == {"allowed": True, "reason": "not_refusable", "basis": "contract",
+                                            "rule": "catalogue.refusable"}
 
 
 def test_the_page_works_with_the_keyboard_alone(live_server, browser):
@@ -94,7 +95,7 @@ def test_the_page_works_with_the_keyboard_alone(live_server, browser):
         page.wait_for_selector("h1:has-text('Your preferences are saved')")
     finally:
         context.close()
-    assert check(live_server, "c-keys")["marketing"] == {"allowed": False, "reason": "denied"}
+    assert check(live_server, "c-keys")["marketing"] == {"allowed": False, "reason": "denied", "basis": None, "rule": "event"}
 
 
 def test_one_click_unsubscribe_as_curl_sends_it(live_server):
@@ -108,7 +109,7 @@ def test_one_click_unsubscribe_as_curl_sends_it(live_server):
     # Mail scanners follow links: a GET shows a page and changes nothing.
     scanned = requests.get(links["one_click_url"], timeout=10)
     assert scanned.status_code == 200 and "text/html" in scanned.headers["Content-Type"]
-    assert check(live_server, "c-curl")["marketing"] == {"allowed": True, "reason": "granted"}
+    assert check(live_server, "c-curl")["marketing"] == {"allowed": True, "reason": "granted", "basis": "consent", "rule": "event"}
 
     # curl -X POST -d 'List-Unsubscribe=One-Click' <one_click_url>
     clicked = requests.post(
@@ -116,7 +117,7 @@ def test_one_click_unsubscribe_as_curl_sends_it(live_server):
         headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10,
     )
     assert clicked.status_code == 200
-    assert check(live_server, "c-curl")["marketing"] == {"allowed": False, "reason": "denied"}
+    assert check(live_server, "c-curl")["marketing"] == {"allowed": False, "reason": "denied", "basis": None, "rule": "event"}
     assert requests.post(links["one_click_url"], data={"List-Unsubscribe": "One-Click"}, timeout=10).status_code == 200
 
     events = api(live_server, "GET", "/v1/subjects/customer/c-curl/consent-events?purpose=marketing").json()["events"]

@@ -41,7 +41,7 @@ def test_material_notice_flips_opt_in_consents_to_reconsent_without_touching_eve
     material = publish(client, headers, material=True, version="2026-02-01")
     assert material["awaiting_reconsent"] == 2
     assert client.post("/v1/checks", json=MARKETING, headers=headers).json["decisions"]["marketing"] == {
-        "allowed": False, "reason": "reconsent_required"}
+        "allowed": False, "reason": "reconsent_required", "basis": None, "rule": "notices.material"}
     state = client.get("/v1/subjects/customer/c-1/consents", headers=headers).json["consents"]["marketing"]
     assert state["reconsent_required"] is True and state["allowed"] is False and state["decision"] == "granted"
     assert ledger() == before  # nothing written, nothing altered
