@@ -1,4 +1,4 @@
-"""`make run` in a fresh copy of the checkout is the whole product: a webhook registered with the README's
+"""`make run` in a fresh copy of the checkout is the whole product: a webhook registered with the documented (docs/api.md)
 commands gets its delivery with nothing else started, Ctrl-C stops every process, and the demo key outlives
 a restart.
 
@@ -166,7 +166,7 @@ def test_make_run_delivers_webhooks_stops_on_ctrl_c_and_keeps_the_demo_key(make_
         key = first.demo_key()
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         with receiver() as (hook_url, received):
-            # The README's commands: register the endpoint, then record a consent.
+            # The documented commands (docs/api.md, Webhooks): register the endpoint, then record a consent.
             registered = requests.post(f"{first.url}/v1/webhooks", headers=auth, timeout=10,
                                        json={"url": hook_url, "event_types": ["consent.changed"]})
             assert registered.status_code == 201, registered.text

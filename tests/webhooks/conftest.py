@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_receiver_example():
-    """examples/webhook-receiver/verify.py, the code the README shows receivers."""
+    """examples/webhook-receiver/verify.py, the code docs/api.md shows receivers."""
     spec = importlib.util.spec_from_file_location("webhook_receiver_verify", ROOT / "examples/webhook-receiver/verify.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

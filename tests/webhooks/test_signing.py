@@ -1,4 +1,4 @@
-"""Signatures follow Standard Webhooks, and the README's receiver example verifies them."""
+"""Signatures follow Standard Webhooks, and the receiver example of docs/api.md verifies them."""
 from __future__ import annotations
 
 import pytest
