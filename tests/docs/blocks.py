@@ -53,7 +53,8 @@ def documents() -> list[Path]:
 def blocks_of(path: Path, text: str | None = None) -> list[Block]:
     """Every fenced block of a Markdown document (CommonMark fences: ``` or ~~~, closed by a longer-or-equal run)."""
     lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
-    found, index = [], 0
+    found: list[Block] = []
+    index = 0
     while index < len(lines):
         opening = FENCE.match(lines[index])
         if opening is None or (opening.group(2)[0] == "`" and "`" in opening.group(3)):

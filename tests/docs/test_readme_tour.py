@@ -12,10 +12,10 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests import run_logs
 from tests.conftest import unavailable
 from tests.docs.blocks import README, Block, documents, tagged
 from tests.e2e.make_run import VENV, MakeRun, fresh_copy, make_run_environment
@@ -29,7 +29,7 @@ MARKER = "::block {}::"
 
 
 @pytest.fixture
-def newcomer(database_url: str, tmp_path: Path) -> dict:
+def newcomer(database_url: str) -> dict[str, str]:
     """What the tour needs beyond `make run`: bash and curl, as on any machine that follows it."""
     for tool in ("bash", "curl"):
         if shutil.which(tool) is None:
@@ -52,9 +52,9 @@ def outputs(stdout: str, count: int) -> list[str]:
     return [pieces[index + 1] for index in range(1, len(pieces), 2)][:count]
 
 
-def json_documents(text: str) -> list[dict]:
+def json_documents(text: str) -> list[dict[str, Any]]:
     """Every JSON object printed, also when curl prints two with no newline between them."""
-    decoder, found, index = json.JSONDecoder(), [], 0
+    decoder, found, index = json.JSONDecoder(), list[dict[str, Any]](), 0
     while (index := text.find("{", index)) != -1:
         try:
             document, end = decoder.raw_decode(text, index)
@@ -67,7 +67,7 @@ def json_documents(text: str) -> list[dict]:
     return found
 
 
-def test_the_readme_tour_and_the_guides_commands_run_against_make_run(newcomer, tmp_path):
+def test_the_readme_tour_and_the_guides_commands_run_against_make_run(newcomer: dict[str, str], tmp_path: Path) -> None:
     start, *steps = tagged("tour", [README])
     guides = tagged("demo", documents())
     # The tour starts the service the way the two commands say, and names its URL once.
@@ -88,7 +88,7 @@ def test_the_readme_tour_and_the_guides_commands_run_against_make_run(newcomer, 
         server.demo_key()  # one key printed, and the run logs are scanned for it
         blocks = [*steps, *guides]
         session = subprocess.run(["bash", "-c", script(blocks, server.url)], cwd=checkout, capture_output=True,
-                                 text=True, timeout=SCRIPT_SECONDS, env={**newcomer, "CURL_HOME": str(curl_home)})
+                                 check=False, text=True, timeout=SCRIPT_SECONDS, env={**newcomer, "CURL_HOME": str(curl_home)})
     finally:
         server.stop()
         server.keep_logs("readme-tour")
