@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from consent_service.errors import JsonErrorApi
 
@@ -19,10 +19,19 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The models' base: plain SQLAlchemy 2.0, so the type checker sees every model and column."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy, with its scoped session typed as the Session the services take."""
+
+    # The scoped session proxies every Session method to the current request's or command's session.
+    session: Session  # type: ignore[assignment]  # scoped_session is a proxy of Session, not a subclass
+
+
 # Error messages never carry the statement's parameters (evidence keys, subject ids, emails): they end up in logs.
-db = SQLAlchemy(model_class=Base, engine_options={"hide_parameters": True})
+db = Database(metadata=Base.metadata, engine_options={"hide_parameters": True})
 migrate = Migrate()
 api = JsonErrorApi()
