@@ -1,6 +1,8 @@
 """HTTP endpoints of tokens: issue one for a subject, publish the public keys."""
 from __future__ import annotations
 
+from typing import Any
+
 from consent_service.apikeys.auth import current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
@@ -21,7 +23,7 @@ JWKS_MAX_AGE_SECONDS = 300
 @require_scope(blp, Scope.TOKENS_ISSUE, confirms_generation=True)
 @blp.arguments(TokenRequestSchema, required=False)
 @blp.response(201, TokenSchema)
-def issue(body: dict, kind: str, subject_id: str):
+def issue(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
     """A signed snapshot of the subject's effective decisions, for services to verify offline."""
     settings = runtime().settings
     issued = tokens.issue_token(
@@ -46,7 +48,7 @@ def issue(body: dict, kind: str, subject_id: str):
 
 @blp.route("/.well-known/jwks.json")
 @blp.response(200, JwksSchema)
-def jwks():
+def jwks() -> tuple[dict[str, object], int, dict[str, str]]:
     """The public keys of every token that may still be valid (Ed25519, `kid`, `use: sig`).
 
     Readable from any page (the banner fetches it once when its stored token names a kid its
