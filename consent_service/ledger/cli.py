@@ -1,6 +1,8 @@
 """`flask ledger verify [--checkpoint FILE [--jwks FILE_OR_URL]]` and `flask ledger checkpoint [--out FILE]`."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -70,7 +72,7 @@ def checkpoint(output: str | None, webhook: bool) -> None:
     to_stdout = output == "-"
     written = checkpoints.write(session=db.session, keystore=keystore, issuer=runtime().settings.token_issuer,
                                 now=now(), path=None if to_stdout else output,
-                                stream=click.get_binary_stream("stdout") if to_stdout else None)
+                                stream=sys.stdout.buffer if to_stdout else None)
     if webhook and not checkpoints.announce(session=db.session, checkpoint=written, now=now()):
         click.echo("no webhook endpoint subscribes to ledger.checkpoint", err=True)
         db.session.commit()
