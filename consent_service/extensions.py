@@ -6,7 +6,7 @@ from typing import ClassVar
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, Table
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase
 
 from consent_service.errors import JsonErrorApi
 
@@ -28,14 +28,7 @@ class Base(DeclarativeBase):
     __table__: ClassVar[Table]
 
 
-class Database(SQLAlchemy):
-    """Flask-SQLAlchemy, with its scoped session typed as the Session the services take."""
-
-    # The scoped session proxies every Session method to the current request's or command's session.
-    session: Session  # type: ignore[assignment]  # scoped_session is a proxy of Session, not a subclass
-
-
 # Error messages never carry the statement's parameters (evidence keys, subject ids, emails): they end up in logs.
-db = Database(metadata=Base.metadata, engine_options={"hide_parameters": True})
+db = SQLAlchemy(metadata=Base.metadata, engine_options={"hide_parameters": True})
 migrate = Migrate()
 api = JsonErrorApi()

@@ -25,7 +25,7 @@ class Notices(MethodView):
     @blp.response(200, NoticeListSchema)
     def get(self, query: dict[str, Any]) -> dict[str, object]:
         """Published versions, newest first, with how many consents each puts up for reconsent."""
-        found = notices.list_notices(session=db.session, property_key=query.get("property"), kind=query.get("kind"))
+        found = notices.list_notices(session=db.session(), property_key=query.get("property"), kind=query.get("kind"))
         return {"notices": [_with_count(notice) for notice in found]}
 
     @require_scope(blp, Scope.ADMIN)
@@ -34,7 +34,7 @@ class Notices(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, object]:
         """Publish a version; a material one asks again for the consents of the purposes it names."""
         notice = notices.publish(
-            session=db.session,
+            session=db.session(),
             kind=body["kind"],
             version=body["version"],
             material=body["material"],
@@ -50,5 +50,5 @@ class Notices(MethodView):
 def _with_count(notice: Notice) -> dict[str, object]:
     fields = ("id", "property_key", "kind", "version", "material", "purposes", "url", "published_at")
     return {field: getattr(notice, field) for field in fields} | {
-        "awaiting_reconsent": consents.count_awaiting_reconsent(session=db.session, notice=notice)
+        "awaiting_reconsent": consents.count_awaiting_reconsent(session=db.session(), notice=notice)
     }

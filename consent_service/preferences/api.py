@@ -32,7 +32,7 @@ blp = Blueprint(
 def preference_links(body: dict[str, Any]) -> dict[str, object]:
     """A signed link to the customer's preference page, a one-click unsubscribe URL, and the email headers."""
     links = preferences.make_links(
-        session=db.session,
+        session=db.session(),
         signer=app_signer(),
         base_url=runtime().settings.token_issuer,
         rules=runtime().rules,
@@ -58,7 +58,7 @@ def preference_links(body: dict[str, Any]) -> dict[str, object]:
 def double_opt_in(body: dict[str, Any], subject_id: str) -> tuple[dict[str, object], int]:
     """Record a pending grant (not allowed until confirmed) and return the confirmation link to email."""
     state, link = preferences.request_double_opt_in(
-        session=db.session,
+        session=db.session(),
         rules=runtime().rules,
         signer=app_signer(),
         base_url=runtime().settings.token_issuer,

@@ -23,7 +23,7 @@ class Purposes(MethodView):
     @blp.response(200, PurposeListSchema)
     def get(self) -> dict[str, object]:
         """Every purpose, built-in ones first."""
-        return {"purposes": purposes.list_purposes(session=db.session)}
+        return {"purposes": purposes.list_purposes(session=db.session())}
 
     @require_scope(blp, Scope.ADMIN)
     @blp.arguments(PurposeSchema)
@@ -31,7 +31,7 @@ class Purposes(MethodView):
     def post(self, body: dict[str, Any]) -> Purpose:
         """Add an operator-defined purpose."""
         purpose = purposes.create_purpose(
-            session=db.session,
+            session=db.session(),
             key=body["key"],
             name=body["name"],
             description=body["description"],

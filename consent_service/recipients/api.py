@@ -30,14 +30,14 @@ class Recipients(MethodView):
     @blp.response(200, RecipientListSchema)
     def get(self) -> dict[str, object]:
         """Every recipient, by key."""
-        return {"recipients": recipients.list_recipients(session=db.session)}
+        return {"recipients": recipients.list_recipients(session=db.session())}
 
     @require_scope(blp, Scope.ADMIN)
     @blp.arguments(RecipientSchema)
     @blp.response(201, RecipientSchema)
     def post(self, body: dict[str, Any]) -> Recipient:
         """Register a recipient; transfer checks may name it from now on."""
-        recipient = recipients.create_recipient(session=db.session, now=now(), **body, **_actor())
+        recipient = recipients.create_recipient(session=db.session(), now=now(), **body, **_actor())
         db.session.commit()
         return recipient
 
@@ -48,7 +48,7 @@ class RecipientByKey(MethodView):
     @blp.response(200, RecipientSchema)
     def get(self, key: str) -> Recipient:
         """One recipient."""
-        return recipients.get(session=db.session, key=key)
+        return recipients.get(session=db.session(), key=key)
 
     @require_scope(blp, Scope.ADMIN)
     @blp.arguments(RecipientPatchSchema)
@@ -56,6 +56,6 @@ class RecipientByKey(MethodView):
     def patch(self, body: dict[str, Any], key: str) -> Recipient:
         """Change some fields; the fields not sent stay. Later checks answer by the new values; recorded
         consents are untouched, and the audit log keeps the values before the change."""
-        recipient = recipients.update_recipient(session=db.session, key=key, changes=body, now=now(), **_actor())
+        recipient = recipients.update_recipient(session=db.session(), key=key, changes=body, now=now(), **_actor())
         db.session.commit()
         return recipient

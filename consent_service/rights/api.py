@@ -30,7 +30,7 @@ blp = Blueprint("rights", __name__, url_prefix="/v1", description="Data subject 
 @blp.response(200, ExportSchema)
 def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Everything held about the subject, machine-readable (schemas/subject-export.schema.json)."""
-    return export(session=db.session, kind=kind, external_id=subject_id, rules=runtime().rules,
+    return export(session=db.session(), kind=kind, external_id=subject_id, rules=runtime().rules,
                   pepper=runtime().settings.erasure_pepper, now=now())
 
 
@@ -39,7 +39,7 @@ def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
 @blp.response(200, ErasureReceiptSchema)
 def erase_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Erase the subject: identifiers become pseudonyms, the proof stays. Erasing twice is harmless."""
-    receipt = erasure.erase(session=db.session, kind=kind, external_id=subject_id,
+    receipt = erasure.erase(session=db.session(), kind=kind, external_id=subject_id,
                             pepper=runtime().settings.erasure_pepper, now=now())
     db.session.commit()
     return receipt
@@ -51,7 +51,7 @@ def erase_subject(kind: str, subject_id: str) -> dict[str, Any]:
 @blp.response(200, RestrictionOutSchema)
 def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
     """Restrict processing (or lift it): checks answer `restricted` for all but necessary and service notices."""
-    subject = restriction.set_restriction(session=db.session, kind=kind, external_id=subject_id,
+    subject = restriction.set_restriction(session=db.session(), kind=kind, external_id=subject_id,
                                           restricted=body["restricted"], now=now())
     db.session.commit()
     return {"subject": {"kind": kind, "id": subject_id}, "restricted": subject.restricted, "since": subject.restricted_at}
@@ -62,8 +62,9 @@ def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, obje
 @blp.arguments(LinkSchema)
 @blp.response(201, LinkOutSchema)
 def link(body: dict[str, Any], subject_id: str) -> linking.LinkResult:
-    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer one."""
-    result = linking.link_visitor(session=db.session, customer_id=subject_id, visitor_id=body["visitor_id"],
+    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no
+    newer one."""
+    result = linking.link_visitor(session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"],
                                   rules=runtime().rules, now=now())
     db.session.commit()
     return result
@@ -76,7 +77,7 @@ def receipt(kind: str, subject_id: str, event_id: str) -> dict[str, str]:
     """A signed consent receipt (JWS, typ consent-receipt+jwt) for one event, verifiable with the JWKS."""
     settings = runtime().settings
     signed = receipts.consent_receipt(
-        session=db.session,
+        session=db.session(),
         keystore=runtime().keystore,
         controller=receipts.Controller(name=settings.controller_name, contact=settings.controller_contact,
                                        issuer=settings.token_issuer),

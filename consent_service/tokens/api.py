@@ -27,7 +27,7 @@ def issue(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]
     """A signed snapshot of the subject's effective decisions, for services to verify offline."""
     settings = runtime().settings
     issued = tokens.issue_token(
-        session=db.session,
+        session=db.session(),
         keystore=runtime().keystore,
         rules=runtime().rules,
         issuer=settings.token_issuer,
@@ -53,7 +53,7 @@ def jwks() -> tuple[dict[str, object], int, dict[str, str]]:
 
     Readable from any page (the banner fetches it once when its stored token names a kid its
     configuration did not list, i.e. after a rotation): public keys, no credentials, so `*`."""
-    keys = runtime().keystore.published(session=db.session, now=now())
+    keys = runtime().keystore.published(session=db.session(), now=now())
     return {"keys": [jwk(key) for key in keys]}, 200, {
         "Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}",
         "Access-Control-Allow-Origin": "*",

@@ -26,7 +26,7 @@ class Webhooks(MethodView):
     @blp.response(200, WebhookListSchema)
     def get(self) -> dict[str, object]:
         """Every webhook endpoint (never their secrets)."""
-        return {"webhooks": webhooks.list_endpoints(session=db.session)}
+        return {"webhooks": webhooks.list_endpoints(session=db.session())}
 
     @require_scope(blp, Scope.ADMIN)
     @blp.arguments(WebhookSchema)
@@ -35,7 +35,7 @@ class Webhooks(MethodView):
         """Add an endpoint; the answer carries its signing secret, shown this once."""
         settings = runtime().settings
         endpoint, secret = webhooks.create_endpoint(
-            session=db.session,
+            session=db.session(),
             cipher=SecretCipher(settings.key_encryption_keys),
             allow_private=settings.webhook_allow_private_targets,
             now=now(),
@@ -51,7 +51,7 @@ class WebhookById(MethodView):
     @blp.response(200, WebhookSchema)
     def get(self, webhook_id: str) -> WebhookEndpoint:
         """One webhook endpoint."""
-        return webhooks.get(session=db.session, endpoint_id=webhook_id)
+        return webhooks.get(session=db.session(), endpoint_id=webhook_id)
 
     @require_scope(blp, Scope.ADMIN)
     @blp.arguments(WebhookPatchSchema)
@@ -59,7 +59,7 @@ class WebhookById(MethodView):
     def patch(self, body: dict[str, Any], webhook_id: str) -> WebhookEndpoint:
         """Change some fields; disabling pauses deliveries, enabling resumes them."""
         endpoint = webhooks.update_endpoint(
-            session=db.session, endpoint_id=webhook_id, changes=body,
+            session=db.session(), endpoint_id=webhook_id, changes=body,
             allow_private=runtime().settings.webhook_allow_private_targets, now=now(),
         )
         db.session.commit()
@@ -69,6 +69,6 @@ class WebhookById(MethodView):
     @blp.response(200, WebhookSchema)
     def delete(self, webhook_id: str) -> WebhookEndpoint:
         """Remove an endpoint and its deliveries; answers with the endpoint as it was."""
-        endpoint = webhooks.delete_endpoint(session=db.session, endpoint_id=webhook_id)
+        endpoint = webhooks.delete_endpoint(session=db.session(), endpoint_id=webhook_id)
         db.session.commit()
         return endpoint
