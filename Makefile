@@ -8,7 +8,7 @@ WEB_CONCURRENCY ?= 2
 export FLASK_APP := wsgi
 export HOST PORT WEB_CONCURRENCY
 
-.PHONY: run test install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
+.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,14 @@ run: migrate
 	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /docs, console: /admin, demo: /demo) with the webhook worker; Ctrl-C stops both"
 	@PATH="$(abspath $(BIN)):$$PATH" SERVICE_PORT=$(PORT) exec $(BIN)/honcho start --no-colour --procfile Procfile
 
-test: test-python test-js
+test: lint test-python test-js
+
+# ruff (lint and format) and mypy over consent_service/ and consent_verifier/, ESLint over the banner's sources.
+lint: install-test js-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd js-snippet && npm run lint
 
 # The second run scans the first one's logs (test-output/logs/make) for IPs, emails, tokens and keys.
 # npm's installs come first: the Python suite installs the verifier's npm pack output from npm's cache.

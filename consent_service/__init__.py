@@ -98,7 +98,10 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         banner_versions=VersionLedger(),
     )
     if settings.trusted_proxy_count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count)
+        # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count
+        )
 
 
 def _migrations_directory() -> str:

@@ -43,14 +43,15 @@ def init_app(app: Flask) -> None:
     def _compressed(response: Response) -> Response:
         if request.blueprint in NEVER_COMPRESSED_BLUEPRINTS:
             return response
-        small = response.content_length is not None and response.content_length < MIN_SIZE_BYTES
+        # werkzeug types content_length as int, but it is None when the response has no Content-Length.
+        small = response.content_length is not None and response.content_length < MIN_SIZE_BYTES  # type: ignore[redundant-expr]
         if small or accepted_encoding(ENCODINGS) is None:
             # The hot path (a check's answer) stops here: no header parsed, nothing compressed.
             # Also: flask-compress would pick an encoding the client refused with q=0.
             _vary_on_accept_encoding(response)
             return response
-        if response.direct_passthrough and response.content_length is not None \
-                and response.content_length <= STATIC_FILE_MAX_BYTES:
+        length = response.content_length
+        if response.direct_passthrough and length is not None and length <= STATIC_FILE_MAX_BYTES:  # type: ignore[redundant-expr]
             response.direct_passthrough = False
             response.make_sequence()  # read the (small) file now; its handle is closed with the response
         return compress.after_request(response)
@@ -90,4 +91,5 @@ def send_precompressed(path: Path, *, mimetype: str, max_age: int, immutable: bo
     response.cache_control.max_age = max_age
     if immutable:
         response.cache_control.immutable = True
-    return response.make_conditional(request)
+    response.make_conditional(request)  # answers 304 in place when the client's copy is current
+    return response

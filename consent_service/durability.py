@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from consent_service.config import ConfigError
@@ -28,19 +28,19 @@ def problems(engine: Engine) -> list[str]:
     return []
 
 
-def _sqlite_problems(connection) -> list[str]:
+def _sqlite_problems(connection: Connection) -> list[str]:
     found = []
     journal = connection.execute(text("PRAGMA journal_mode")).scalar()
     if str(journal).lower() != "wal":
         found.append(f"SQLite journal_mode is {journal!r}, not 'wal' (is the file on a network filesystem?)")
     if connection.execute(text("PRAGMA synchronous")).scalar() != SQLITE_SYNCHRONOUS_FULL:
         found.append("SQLite synchronous is not FULL")
-    if connection.execute(text("PRAGMA busy_timeout")).scalar() < MIN_BUSY_TIMEOUT_MS:
+    if connection.execute(text("PRAGMA busy_timeout")).scalar_one() < MIN_BUSY_TIMEOUT_MS:
         found.append(f"SQLite busy_timeout is below {MIN_BUSY_TIMEOUT_MS} ms")
     return found
 
 
-def _postgres_problems(connection) -> list[str]:
+def _postgres_problems(connection: Connection) -> list[str]:
     found = []
     for setting, durable in (("fsync", {"on"}), ("synchronous_commit", {"on", "remote_apply", "remote_write", "local"})):
         value = connection.execute(text(f"SHOW {setting}")).scalar()

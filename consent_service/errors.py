@@ -5,7 +5,7 @@ import logging
 from typing import Any, Mapping
 
 import marshmallow as ma
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -93,7 +93,7 @@ class Unavailable(ServiceError):
         super().__init__(message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def error_body(status: int, code: str, message: str, errors: Mapping[str, Any] | None = None) -> dict:
+def error_body(status: int, code: str, message: str, errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"status": status, "code": code, "message": message}
     if errors:
         body["errors"] = dict(errors)
@@ -133,7 +133,7 @@ class JsonErrorApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
-    def handle_http_exception(self, error: HTTPException):
+    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         messages = data.get("errors") or data.get("messages")
@@ -142,7 +142,7 @@ class JsonErrorApi(Api):
         return error_body(status, STATUS_CODES.get(status, "error"), message, errors), status, data.get("headers", {})
 
 
-def _default_message(status: int, error: HTTPException, errors: dict | None) -> str:
+def _default_message(status: int, error: HTTPException, errors: dict[str, list[str]] | None) -> str:
     if status == 422 and errors:
         return "The request is not valid: " + ", ".join(sorted(errors))
     if status == 400 and errors:
@@ -154,19 +154,19 @@ def register_error_handlers(app: Flask) -> None:
     """Domain errors, database outages and unexpected failures all answer in the JSON shape."""
 
     @app.errorhandler(ServiceError)
-    def _service_error(error: ServiceError):
+    def _service_error(error: ServiceError) -> Response:
         response = jsonify(error_body(error.status, error.code, error.message, error.errors))
         response.status_code = error.status
         response.headers.update(error.headers)
         return response
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(error: OperationalError):
+    def _database_unavailable(error: OperationalError) -> Response:
         log.error("database unavailable: %s", error.orig.__class__.__name__)
         return _service_error(Unavailable())
 
     @app.errorhandler(InternalServerError)
-    def _internal_error(error: InternalServerError):
+    def _internal_error(error: InternalServerError) -> Response:
         original = getattr(error, "original_exception", None)
         if isinstance(original, OperationalError):
             return _database_unavailable(original)

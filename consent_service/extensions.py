@@ -1,9 +1,11 @@
 """Extension objects, created here unbound and bound to an app in create_app."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 from consent_service.errors import JsonErrorApi
@@ -19,10 +21,14 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The models' base: plain SQLAlchemy 2.0, so the type checker sees every model and column."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model maps one table (none maps a join or a select), so its __table__ is a Table, with insert() and name.
+    __table__: ClassVar[Table]
 
 
 # Error messages never carry the statement's parameters (evidence keys, subject ids, emails): they end up in logs.
-db = SQLAlchemy(model_class=Base, engine_options={"hide_parameters": True})
+db = SQLAlchemy(metadata=Base.metadata, engine_options={"hide_parameters": True})
 migrate = Migrate()
 api = JsonErrorApi()

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
+from datetime import timedelta
+from typing import Any
 
 from gunicorn import glogging
+from gunicorn.config import Config
+from gunicorn.http import Request
+from gunicorn.http.wsgi import Response
 
 from consent_service.logs import format_exception, redact, truncated_ip
 
@@ -29,8 +34,9 @@ class PrivacyFilter(logging.Filter):
         self.own_addresses = tuple(sorted({address for address in own_addresses if address}, key=len, reverse=True))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and record.msg.startswith(REQUEST_ERROR) and record.args:
-            method = record.args[0] if len(record.args) == 2 and record.args[0] in HTTP_METHODS else "-"
+        args = record.args
+        if isinstance(record.msg, str) and record.msg.startswith(REQUEST_ERROR) and isinstance(args, tuple) and args:
+            method = args[0] if len(args) == 2 and args[0] in HTTP_METHODS else "-"
             record.msg, record.args = REQUEST_ERROR + " %s [uri not logged]", (method,)
         message = record.getMessage()
         client_error = CLIENT_ERROR.fullmatch(message)
@@ -64,7 +70,7 @@ class PrivateLogger(glogging.Logger):
     """gunicorn's logger with PrivacyFilter on its error and access logs, and access-log atoms that hold the
     client's /24 or /48 network instead of its address and no path, query, referrer or sensitive header."""
 
-    def setup(self, cfg) -> None:
+    def setup(self, cfg: Config) -> None:
         super().setup(cfg)
         own = bound_addresses(cfg.bind)
         for log in (self.error_log, self.access_log):
@@ -72,9 +78,13 @@ class PrivateLogger(glogging.Logger):
                 log.removeFilter(existing)  # a configuration reload may bind elsewhere
             log.addFilter(PrivacyFilter(own))
 
-    def atoms(self, resp, req, environ, request_time) -> dict:
-        atoms = super().atoms(resp, req, environ, request_time)
-        atoms = {name: value for name, value in atoms.items()
+    # The stubs type the atoms as a TypedDict without gunicorn's "{header}i" and "{variable}e" atoms, which
+    # this override exists to filter: a plain dict says what it returns.
+    def atoms(  # type: ignore[override]  # returns a dict with header atoms the stubs' TypedDict lacks
+        self, resp: Response, req: Request, environ: MutableMapping[str, Any], request_time: timedelta
+    ) -> dict[str, object]:
+        inherited: Mapping[str, object] = super().atoms(resp, req, environ, request_time)
+        atoms = {name: value for name, value in inherited.items()
                  if not (name.startswith("{") and name.endswith(("}i", "}e"))) or name in LOGGABLE_HEADERS}
         atoms.update(
             h=truncated_ip(environ.get("REMOTE_ADDR")) or "-",

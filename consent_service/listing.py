@@ -21,7 +21,7 @@ def echo_rows(columns: Sequence[str], rows: Sequence[dict[str, Any]], *, as_json
     cells = [[column.upper() for column in columns]] + [[_cell(row[column]) for column in columns] for row in rows]
     widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
     for line in cells:
-        click.echo(GAP.join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        click.echo(GAP.join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
 def _cell(value: Any) -> str:

@@ -12,10 +12,14 @@ import threading
 import time
 import traceback
 import uuid
+from types import TracebackType
 
 import psycopg
 from flask import Flask, g, has_request_context, request
 from sqlalchemy.exc import StatementError
+
+# What sys.exc_info() returns, as Flask's log_exception and logging's formatException take it.
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
@@ -138,7 +142,7 @@ def _traceback_lines(error: BaseException, *, seen: set[int]) -> list[str]:
 class ServiceFlask(Flask):
     """Flask, logging an unhandled exception under its route's pattern: the path carries subject ids and links."""
 
-    def log_exception(self, exc_info) -> None:
+    def log_exception(self, exc_info: ExcInfo) -> None:
         route = route_pattern(request.url_rule.rule) if request.url_rule else None
         self.logger.error("Exception on %s [%s]", route, request.method, exc_info=exc_info)
 
@@ -146,7 +150,7 @@ class ServiceFlask(Flask):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; every text field passes through redact(), exceptions through format_exception()."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -162,7 +166,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = redact(self.formatException(record.exc_info))
         return JSON_LINE.encode(entry)
 
-    def formatException(self, ei) -> str:
+    def formatException(self, ei: ExcInfo) -> str:
         return format_exception(ei[1]) if ei[1] is not None else ""
 
 
@@ -186,7 +190,7 @@ def configure_logging() -> None:
 uncaught_log = logging.getLogger("consent_service.uncaught")
 
 
-def _log_uncaught(kind, error, trace) -> None:
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, error, trace)
         return
@@ -197,7 +201,7 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if issubclass(args.exc_type, SystemExit):
         return
     uncaught_log.critical("uncaught exception in thread %s", args.thread.name if args.thread else "?",
-                          exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+                          exc_info=args.exc_value)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
+from werkzeug.sansio.response import Response as SansIOResponse
 
 from consent_service.config import Settings
 from consent_service.errors import RateLimited, error_body
@@ -60,7 +61,7 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
     app.extensions[AUTH_FAILURES_EXTENSION] = AuthFailures(limiter, settings.auth_failure_rate_limit)
 
     @app.errorhandler(RateLimitExceeded)
-    def _rate_limited(error: RateLimitExceeded):
+    def _rate_limited(error: RateLimitExceeded) -> SansIOResponse:
         # The flask-smorest handler for every HTTPException would drop the body and Retry-After built above.
         return error.response or _as_response(RateLimited(60))
 

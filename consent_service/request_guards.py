@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any, Callable
 
 from flask import Request, request
@@ -73,7 +74,8 @@ def refuse_unreadable_json() -> None:
     whose bytes the depth scan cannot read as brackets and quotes; webargs reads UTF-8 only. Then
     the depth (Python's parser would recurse into a RecursionError), then integers longer than
     Python converts (a ValueError that webargs does not catch)."""
-    current = request._get_current_object()  # one lookup through the proxy: this runs on every request
+    # One lookup through the proxy: this runs on every request. Flask types `request` as the Request it proxies.
+    current = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy at run time
     if not current.is_json:
         return
     body = current.get_data(cache=True)
@@ -129,7 +131,7 @@ def _may_hold_nul(body: bytes) -> bool:
 
 def refuse_nul_characters() -> None:
     """The same 422 on SQLite and PostgreSQL, instead of a database error on one of them."""
-    places = {
+    places: dict[str, Iterable[Any]] = {
         "path": (request.view_args or {}).values(),
         "query": request.args.values(),
         "form": request.form.values() if request.mimetype == "application/x-www-form-urlencoded" else (),

@@ -8,7 +8,7 @@ consent-events or banner-choice body).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 import flask
 import flask_smorest
@@ -60,7 +60,7 @@ class StrictJsonParser(FlaskParser):
         return loads(req.get_data(cache=True))
 
     def _handle_invalid_json_error(self, error: json.JSONDecodeError | UnicodeDecodeError, req: flask.Request,
-                                   *args: Any, **kwargs: Any) -> None:
+                                   *args: Any, **kwargs: Any) -> NoReturn:
         if isinstance(error, DuplicateKey):
             abort(400, exc=error, message=f"The request body names the key {error.key!r} twice in one object.",
                   messages={"json": {error.key: ["Sent more than once in one object: send each key once."]}})

@@ -1,5 +1,7 @@
 """The claim rules of a consent token: issuer, lifetime, subject and purposes."""
 
+from typing import Any
+
 from .errors import ClaimsInvalid, IssuerMismatch, PropertyMismatch, SubjectMismatch, TokenExpired, TokenNotYetValid
 
 SUBJECT_KINDS = frozenset({"visitor", "customer"})
@@ -31,17 +33,18 @@ def expected_subject(subject: object, property_key: object) -> None:
         raise ValueError('subject must be "visitor:<id>", "customer:<id>" or ANY_VISITOR')
 
 
-def check_binding(claims: dict, *, subject: str | AnyVisitor, property_key: str | None) -> None:
+def check_binding(claims: dict[str, Any], *, subject: str | AnyVisitor, property_key: str | None) -> None:
     """The token must be about `subject` and issued to `property_key`'s banner (None: to no banner)."""
     sub = claims["sub"]
     if sub != subject and not (subject is ANY_VISITOR and sub.startswith("visitor:")):
         raise SubjectMismatch("the token is about another subject")
     if claims.get("prp") != property_key:
-        raise PropertyMismatch("the token was issued to another property" if property_key else "the token was issued to a banner")
+        to_whom = "another property" if property_key else "a banner"
+        raise PropertyMismatch(f"the token was issued to {to_whom}")
 
 
 def check_claims(
-    claims: dict, *, issuer: str, now: float, leeway: float, iat_skew: float
+    claims: dict[str, Any], *, issuer: str, now: float, leeway: float, iat_skew: float
 ) -> None:
     """Raise the matching TokenInvalid subclass unless the claims are usable at `now`."""
     if claims.get("iss") != issuer:
@@ -51,7 +54,7 @@ def check_claims(
     _check_purposes(claims.get("purposes"))
 
 
-def _check_lifetime(claims: dict, *, now: float, leeway: float, iat_skew: float) -> None:
+def _check_lifetime(claims: dict[str, Any], *, now: float, leeway: float, iat_skew: float) -> None:
     """exp must lie ahead (less the leeway), iat and any nbf not beyond the allowed skew."""
     exp = claims.get("exp")
     iat = claims.get("iat")

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from typing import Any
 
 from .errors import TokenMalformed
 
@@ -45,7 +46,7 @@ def _unique_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return obj
 
 
-def strict_json_object(raw: bytes) -> dict:
+def strict_json_object(raw: bytes) -> dict[str, Any]:
     """Parse UTF-8 JSON that must be an object without duplicate names; for untrusted input."""
     try:
         value = json.loads(
@@ -61,7 +62,7 @@ def strict_json_object(raw: bytes) -> dict:
     return value
 
 
-def signed_json_object(raw: bytes) -> dict:
+def signed_json_object(raw: bytes) -> dict[str, Any]:
     """Parse a JSON object whose bytes were already authenticated; the fast path for payloads."""
     try:
         value = json.loads(raw.decode("utf-8"))

@@ -28,7 +28,7 @@ def fetch_url(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
-            body = response.read(MAX_JWKS_BYTES + 1)
+            body: bytes = response.read(MAX_JWKS_BYTES + 1)
     except urllib.error.HTTPError as exc:
         exc.close()  # an HTTPError holds the response's socket open until closed
         raise

@@ -3,10 +3,11 @@
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from .claims import ANY_VISITOR, AnyVisitor, check_binding, check_claims, expected_subject
+from .claims import AnyVisitor, check_binding, check_claims, expected_subject
 from .encoding import b64url_decode, signed_json_object
 from .errors import SignatureInvalid, TokenInvalid, TokenMalformed
 from .header import kid_from_header
@@ -40,7 +41,8 @@ class ConsentVerifier:
         fetch: Fetch | None = None,
         refetch_interval: float = REFETCH_INTERVAL_SECONDS,
     ) -> None:
-        if not isinstance(issuer, str) or not issuer:
+        # Callers without a type checker may pass anything; refuse it before building a URL from it.
+        if not isinstance(issuer, str) or not issuer:  # type: ignore[redundant-expr]  # a guard for untyped callers
             raise ValueError("issuer must be a non-empty string")
         jwks_url = jwks_url or issuer.rstrip("/") + JWKS_PATH
         if not jwks_url.startswith(("https://", "http://")):
@@ -58,7 +60,7 @@ class ConsentVerifier:
         )
         self._header_kids: dict[str, str] = {}
 
-    def verify(self, token: str | bytes, *, subject: str | AnyVisitor, property: str | None = None) -> dict:
+    def verify(self, token: str | bytes, *, subject: str | AnyVisitor, property: str | None = None) -> dict[str, Any]:
         """Return the claims of a token about `subject` ("customer:c-1", or ANY_VISITOR with a
         property) issued to `property`'s banner (None: a token issued through the API), or raise
         a TokenInvalid subclass saying why not. A valid token of someone else is refused."""

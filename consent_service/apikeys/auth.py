@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Any, Callable
 
 from flask import g, request
 from flask_smorest import Blueprint
@@ -57,9 +57,9 @@ def require_scope(
             if autocommit:
                 db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
-            def attempt(snapshot: Snapshot):
+            def attempt(snapshot: Snapshot) -> Any:
                 if not confirms_generation:
-                    snapshot.confirm(generations.current_generation(session=db.session))
+                    snapshot.confirm(generations.current_generation(session=db.session()))
                 g.snapshot = snapshot
                 g.principal = _authenticate(snapshot, failures)
                 try:
@@ -72,7 +72,7 @@ def require_scope(
                     raise
 
             try:
-                return runtime().snapshots.run(session=db.session, work=attempt)
+                return runtime().snapshots.run(session=db.session(), work=attempt)
             finally:
                 if autocommit:
                     db.session.rollback()  # the connection goes back to the pool as it came
@@ -97,7 +97,7 @@ def _confirm_before_refusing(snapshot: Snapshot) -> None:
     if snapshot.final:
         return
     db.session.rollback()
-    snapshot.confirm(generations.current_generation(session=db.session))
+    snapshot.confirm(generations.current_generation(session=db.session()))
 
 
 def _authenticate(snapshot: Snapshot, failures: AuthFailures) -> service.Principal:
@@ -110,7 +110,7 @@ def _authenticate(snapshot: Snapshot, failures: AuthFailures) -> service.Princip
             return snapshot.authenticate(presented.strip())
         except Unauthorized:
             # A key created since the snapshot was taken is not refused on the snapshot's word.
-            snapshot.confirm(generations.current_generation(session=db.session))
+            snapshot.confirm(generations.current_generation(session=db.session()))
             raise
     except Unauthorized:
         failures.record()  # RateLimited instead once this address has failed too often

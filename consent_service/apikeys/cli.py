@@ -25,7 +25,7 @@ def keys() -> None:
 @with_appcontext
 def create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; it is shown once and stored only as a hash."""
-    key, plain = service.create_key(session=db.session, name=name, scopes=list(scopes), now=now())
+    key, plain = service.create_key(session=db.session(), name=name, scopes=list(scopes), now=now())
     db.session.commit()
     click.echo(plain)
     click.echo(f"created {key.prefix} ({name}) with scopes {' '.join(key.scopes)}; store it now, it is not shown again", err=True)
@@ -39,7 +39,7 @@ def list_(as_json: bool) -> None:
     rows = [
         {"prefix": key.prefix, "name": key.name, "scopes": list(key.scopes), "created_at": key.created_at.isoformat(),
          "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
-        for key in service.list_keys(session=db.session)
+        for key in service.list_keys(session=db.session())
     ]
     echo_rows(("prefix", "name", "scopes", "created_at", "revoked_at"), rows, as_json=as_json)
 
@@ -50,6 +50,6 @@ def list_(as_json: bool) -> None:
 @reports_service_errors
 def revoke(prefix: str) -> None:
     """Revoke a key by its prefix (sk_xxxxxxxx); it stops working on the next request."""
-    key = service.revoke_key(session=db.session, prefix=prefix, now=now())
+    key = service.revoke_key(session=db.session(), prefix=prefix, now=now())
     db.session.commit()
     click.echo(f"revoked {key.prefix} ({key.name})")

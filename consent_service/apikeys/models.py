@@ -7,10 +7,10 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class ApiKey(db.Model):
+class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

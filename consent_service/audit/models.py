@@ -8,10 +8,10 @@ from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Base):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_at", "at"),)
 

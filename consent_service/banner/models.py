@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class BannerVersion(db.Model):
+class BannerVersion(Base):
     __tablename__ = "banner_versions"
 
     hash: Mapped[str] = mapped_column(String(80), primary_key=True)

@@ -36,7 +36,7 @@ def user_agent_family(user_agent: str) -> str:
     return "Other"
 
 
-def minimize(*, reference: str | None = None, ip: str | None = None, user_agent: str | None = None) -> dict:
+def minimize(*, reference: str | None = None, ip: str | None = None, user_agent: str | None = None) -> dict[str, str]:
     evidence: dict[str, str] = {}
     if reference:
         evidence["reference"] = reference

@@ -90,10 +90,10 @@ def run_once(
     except IntegrityError:
         # A concurrent request with the same key committed first: nothing of ours was written.
         session.rollback()
-        stored = session.get(IdempotencyRecord, (api_key_id, key))
-        if stored is None:
+        first = session.get(IdempotencyRecord, (api_key_id, key))
+        if first is None:
             raise
-        return _replay(stored, request_fingerprint)
+        return _replay(first, request_fingerprint)
     return answer
 
 

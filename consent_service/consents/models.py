@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Base):
     """One decision, as given. Never updated or deleted (database triggers enforce it)."""
 
     __tablename__ = "consent_events"
@@ -53,7 +53,7 @@ class ConsentEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class ConsentState(db.Model):
+class ConsentState(Base):
     """The current decision per subject and purpose: a fold of the ledger, kept for fast reads."""
 
     __tablename__ = "consent_states"
@@ -74,7 +74,7 @@ class ConsentState(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Base):
     """The first answer to a request sent with an Idempotency-Key, replayed on every retry."""
 
     __tablename__ = "idempotency_records"
@@ -87,7 +87,7 @@ class IdempotencyRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LedgerMaintenance(db.Model):
+class LedgerMaintenance(Base):
     """On SQLite, a row here (written and removed inside one transaction) lets erasure and retention
     change ledger rows; SQLite has no transaction-local setting for the triggers to read."""
 
@@ -96,7 +96,7 @@ class LedgerMaintenance(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-class RetiredChain(db.Model):
+class RetiredChain(Base):
     """The head of a chain retention removed as a whole, so a checkpoint naming it still checks out;
     `seal` (ledger/seals.py) is the service's signature over it, so a row written by hand shows."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
+from typing import Any, Sequence
 
 WIDTH, HEIGHT = 720, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 36
@@ -85,7 +85,7 @@ def _y(fraction: float) -> float:
     return HEIGHT - BOTTOM - fraction * (HEIGHT - TOP - BOTTOM)
 
 
-def _frame(**parts) -> Chart:
+def _frame(**parts: Any) -> Chart:
     return Chart(width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP,
                  plot_bottom=HEIGHT - BOTTOM, **parts)
 

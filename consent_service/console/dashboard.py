@@ -103,7 +103,8 @@ def period_start(day: date, interval: Interval) -> date:
 
 def periods(start: date, end: date, interval: Interval) -> list[date]:
     """Every period the range touches, so the time axis has no holes where nothing happened."""
-    found, day = [], start
+    found: list[date] = []
+    day = start
     while day <= end:
         first = period_start(day, interval)
         if not found or found[-1] != first:

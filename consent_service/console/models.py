@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class ConsoleSessionRecord(db.Model):
+class ConsoleSessionRecord(Base):
     """One signed-in console session. Signing out deletes it, so a copied cookie dies with it; the
     session id alone is useless (the cookie that carries it is signed with the app's secret)."""
 

@@ -29,11 +29,11 @@ def demo() -> None:
 def seed(new_key: bool) -> None:
     """A demo property (once) and the demo secret key with every scope, kept across runs outside production."""
     settings = runtime().settings
-    prop = properties.newest_named(session=db.session, name=DEMO_PROPERTY_NAME)
+    prop = properties.newest_named(session=db.session(), name=DEMO_PROPERTY_NAME)
     if prop is None:
         origin = settings.token_issuer
         prop = properties.create_property(
-            session=db.session,
+            session=db.session(),
             name=DEMO_PROPERTY_NAME,
             allowed_origins=sorted({origin, origin.replace("127.0.0.1", "localhost")}),
             notice_version="2026-01-01",
@@ -43,14 +43,14 @@ def seed(new_key: bool) -> None:
     # Production never keeps a secret in a file: there every seed makes a new key, as before.
     key_file = None if settings.env == "production" else DemoKeyFile.in_instance(settings.instance_path)
     kept = None if new_key or key_file is None else _still_valid(key_file.read())
-    if kept is not None:
+    if kept is not None and key_file is not None:
         db.session.commit()
         click.echo(f"Demo property: {prop.publishable_key} (demo page: {settings.token_issuer}/demo)")
         click.echo(f"Demo secret key ({kept[0]}, every scope; the same as before, read back from {key_file.path};"
                    f" `flask demo seed --new-key` replaces it):\n\n    {kept[1]}\n")
         return
     revoked = _revoke_demo_keys()
-    key, plain = apikeys.create_key(session=db.session, name=DEMO_KEY_NAME, scopes=sorted(EVERY_SCOPE), now=now())
+    key, plain = apikeys.create_key(session=db.session(), name=DEMO_KEY_NAME, scopes=sorted(EVERY_SCOPE), now=now())
     db.session.commit()
     if key_file is not None:
         key_file.write(plain)
@@ -67,7 +67,7 @@ def _still_valid(plain: str | None) -> tuple[str, str] | None:
     if plain is None:
         return None
     try:
-        principal = apikeys.authenticate(session=db.session, presented=plain)
+        principal = apikeys.authenticate(session=db.session(), presented=plain)
     except Unauthorized:  # another database, revoked, or the file was edited
         return None
     if principal.name != DEMO_KEY_NAME or principal.scopes != EVERY_SCOPE:
@@ -78,8 +78,8 @@ def _still_valid(plain: str | None) -> tuple[str, str] | None:
 def _revoke_demo_keys() -> list[str]:
     """Revoke every active demo key; their prefixes."""
     revoked = []
-    for earlier in apikeys.list_keys(session=db.session):
+    for earlier in apikeys.list_keys(session=db.session()):
         if earlier.name == DEMO_KEY_NAME and earlier.revoked_at is None:
-            apikeys.revoke_key(session=db.session, prefix=earlier.prefix, now=now())
+            apikeys.revoke_key(session=db.session(), prefix=earlier.prefix, now=now())
             revoked.append(earlier.prefix)
     return revoked

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 # The only row's id. The triggers of migrations 0008, 0009 and 0020 bump its value in the transaction of
 # every insert, update or delete of these tables, whoever writes them.
@@ -12,7 +12,7 @@ ROW_ID = 1
 WATCHED_TABLES = ("api_keys", "purposes", "notices", "properties", "signing_keys", "recipients")
 
 
-class Generation(db.Model):
+class Generation(Base):
     __tablename__ = "generations"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def announce(*, session: Session, checkpoint: Checkpoint, now: datetime) -> bool
 
 
 def _write_atomically(path: Path, token: str, body: IO[bytes]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as raw:
             if path.suffix == ".gz":
@@ -122,13 +123,13 @@ def _write_atomically(path: Path, token: str, body: IO[bytes]) -> None:
         raise
 
 
-def _copy(token: str, body: IO[bytes], out: IO[bytes]) -> None:
+def _copy(token: str, body: IO[bytes], out: IO[bytes] | io.BufferedIOBase) -> None:
     out.write(token.encode() + b"\n")
     while chunk := body.read(CHUNK):
         out.write(chunk)
 
 
-def _open(path: str) -> IO[bytes]:
+def _open(path: str) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
 
 

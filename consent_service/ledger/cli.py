@@ -1,6 +1,8 @@
 """`flask ledger verify [--checkpoint FILE [--jwks FILE_OR_URL]]` and `flask ledger checkpoint [--out FILE]`."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -33,13 +35,13 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
         published = seals.load_jwks(jwks_source) if jwks_source else None
     except seals.JwksUnusable as exc:
         raise click.UsageError(f"--jwks: {exc}") from None
-    genuine = runtime().keystore.genuine_public_keys(session=db.session)
+    genuine = runtime().keystore.genuine_public_keys(session=db.session())
     with progress_bar("verifying chains") as progress:
-        report = ledger.verify(session=db.session, keys=genuine, progress=progress)
+        report = ledger.verify(session=db.session(), keys=genuine, progress=progress)
     problems = list(report.problems)
     if checkpoint_file:
         keys = published if published is not None else genuine
-        problems += checkpoints.compare(session=db.session, path=checkpoint_file, keys=keys, retirement_keys=genuine)
+        problems += checkpoints.compare(session=db.session(), path=checkpoint_file, keys=keys, retirement_keys=genuine)
     db.session.rollback()
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -60,7 +62,7 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
 def checkpoint(output: str | None, webhook: bool) -> None:
     """Sign the history of every chain; keep the file where the database's administrators cannot write."""
     keystore = runtime().keystore
-    report = ledger.verify(session=db.session, keys=keystore.genuine_public_keys(session=db.session))
+    report = ledger.verify(session=db.session(), keys=keystore.genuine_public_keys(session=db.session()))
     if report.problems:
         for problem in report.problems:
             click.echo(str(problem), err=True)
@@ -68,10 +70,10 @@ def checkpoint(output: str | None, webhook: bool) -> None:
         click.echo("no checkpoint: it would vouch for a ledger that does not verify", err=True)
         raise SystemExit(1)
     to_stdout = output == "-"
-    written = checkpoints.write(session=db.session, keystore=keystore, issuer=runtime().settings.token_issuer,
+    written = checkpoints.write(session=db.session(), keystore=keystore, issuer=runtime().settings.token_issuer,
                                 now=now(), path=None if to_stdout else output,
-                                stream=click.get_binary_stream("stdout") if to_stdout else None)
-    if webhook and not checkpoints.announce(session=db.session, checkpoint=written, now=now()):
+                                stream=sys.stdout.buffer if to_stdout else None)
+    if webhook and not checkpoints.announce(session=db.session(), checkpoint=written, now=now()):
         click.echo("no webhook endpoint subscribes to ledger.checkpoint", err=True)
         db.session.commit()
         raise SystemExit(1)

@@ -121,13 +121,14 @@ def _joined(
     """Merge two per-subject streams sorted by subject: (subject, its events, its stored states)."""
     chain_item, state_item = next(events, None), next(states, None)
     while chain_item is not None or state_item is not None:
-        if state_item is None or (chain_item is not None and chain_item[0] < state_item[0]):
+        if chain_item is not None and (state_item is None or chain_item[0] < state_item[0]):
             yield chain_item[0], chain_item[1], []
             chain_item = next(events, None)
-        elif chain_item is None or state_item[0] < chain_item[0]:
+        elif state_item is not None and (chain_item is None or state_item[0] < chain_item[0]):
             yield state_item[0], [], state_item[1]
             state_item = next(states, None)
         else:
+            assert chain_item is not None and state_item is not None  # neither stream is ahead: one subject
             yield chain_item[0], chain_item[1], state_item[1]
             chain_item, state_item = next(events, None), next(states, None)
 
@@ -168,8 +169,9 @@ def _check_states(subject_id: int, events: list[ConsentEvent], stored: list[Cons
     for purpose in sorted(folded.keys() | by_purpose.keys()):
         state = by_purpose.get(purpose)
         if purpose not in folded:
-            problems.append(Problem("state_without_event", subject_id, state.event_id,
-                                    f"{purpose}: a '{state.decision}' state that no event of the chain records"))
+            stray = by_purpose[purpose]  # the purpose came from the stored states alone
+            problems.append(Problem("state_without_event", subject_id, stray.event_id,
+                                    f"{purpose}: a '{stray.decision}' state that no event of the chain records"))
             continue
         expected, event_id = folded[purpose]
         if state is None:

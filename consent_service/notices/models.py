@@ -7,10 +7,10 @@ from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class Notice(db.Model):
+class Notice(Base):
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("property_key", "kind", "version"),)
 

@@ -1,6 +1,8 @@
 """HTTP endpoints for email senders: preference links for a customer, and double opt-in requests."""
 from __future__ import annotations
 
+from typing import Any
+
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence
@@ -27,10 +29,10 @@ blp = Blueprint(
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(PreferenceLinkRequestSchema)
 @blp.response(200, PreferenceLinksSchema)
-def preference_links(body: dict):
+def preference_links(body: dict[str, Any]) -> dict[str, object]:
     """A signed link to the customer's preference page, a one-click unsubscribe URL, and the email headers."""
     links = preferences.make_links(
-        session=db.session,
+        session=db.session(),
         signer=app_signer(),
         base_url=runtime().settings.token_issuer,
         rules=runtime().rules,
@@ -53,10 +55,10 @@ def preference_links(body: dict):
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(DoubleOptInRequestSchema)
 @blp.response(201, DoubleOptInSchema)
-def double_opt_in(body: dict, subject_id: str):
+def double_opt_in(body: dict[str, Any], subject_id: str) -> tuple[dict[str, object], int]:
     """Record a pending grant (not allowed until confirmed) and return the confirmation link to email."""
     state, link = preferences.request_double_opt_in(
-        session=db.session,
+        session=db.session(),
         rules=runtime().rules,
         signer=app_signer(),
         base_url=runtime().settings.token_issuer,

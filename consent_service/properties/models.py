@@ -7,10 +7,10 @@ from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class Property(db.Model):
+class Property(Base):
     __tablename__ = "properties"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -7,10 +7,10 @@ from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class Purpose(db.Model):
+class Purpose(Base):
     __tablename__ = "purposes"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -7,10 +7,10 @@ from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class Recipient(db.Model):
+class Recipient(Base):
     __tablename__ = "recipients"
 
     # Chosen by the operator; what a transfer check names.

@@ -96,7 +96,7 @@ def rule_entries(document: dict) -> list[Rule]:
     def walk(node: Any, path: tuple[str | int, ...], inherited: str | None) -> None:
         if isinstance(node, list):
             for index, item in enumerate(node):
-                walk(item, path + (index,), inherited)
+                walk(item, (*path, index), inherited)
             return
         if not isinstance(node, dict):
             return
@@ -104,7 +104,7 @@ def rule_entries(document: dict) -> list[Rule]:
         if path and (_own_source_required(path) or own or _sets_something(node)):
             rules.append(Rule(dotted(path), own if _own_source_required(path) else own or inherited))
         for key, value in node.items():
-            walk(value, path + (key,), own or inherited)
+            walk(value, (*path, key), own or inherited)
 
     walk(document, (), None)
     return rules
@@ -161,7 +161,7 @@ def _entry(out: _Writer, path: tuple[str | int, ...], node: Any, rules: dict[str
     level down (in file order: the order of some, such as transfer regions, means something)."""
     if isinstance(node, list):
         for index, item in enumerate(node):
-            _entry(out, path + (index,), item, rules, level)
+            _entry(out, (*path, index), item, rules, level)
         return
     if not isinstance(node, dict):
         return
@@ -192,7 +192,7 @@ def _entry(out: _Writer, path: tuple[str | int, ...], node: Any, rules: dict[str
             out.blank()
     deeper = level + (1 if len(path) > 1 and not container else 0)
     for key in (key for key, value in node.items() if key not in PROSE_KEYS and _is_nested(value)):
-        _entry(out, path + (key,), node[key], rules, deeper)
+        _entry(out, (*path, key), node[key], rules, deeper)
 
 
 def _regimes_summary(out: _Writer, regimes: dict) -> None:
@@ -228,7 +228,8 @@ def _regimes_summary(out: _Writer, regimes: dict) -> None:
 def _methods_summary(out: _Writer, methods: dict) -> None:
     """Which method can decide which category of purpose, as a grid."""
     by_category = {key: value for key, value in _obj(methods.get("by_category")).items() if isinstance(value, list)}
-    flow = methods.get("only_from_flow") if isinstance(methods.get("only_from_flow"), list) else []
+    only_from_flow = methods.get("only_from_flow")
+    flow = only_from_flow if isinstance(only_from_flow, list) else []
     categories = sorted(by_category)
     every = sorted({str(method) for listed in by_category.values() for method in listed} | set(map(str, flow)))
     if not every:
@@ -293,7 +294,7 @@ def _source(node: dict) -> str | None:
 def _own_source_required(path: tuple[str | int, ...]) -> bool:
     return any(len(pattern) == len(path) and all(
         want == part or (want == "*" and isinstance(part, str)) or (want == "#" and isinstance(part, int))
-        for want, part in zip(pattern, path)) for pattern in OWN_SOURCE_POSITIONS)
+        for want, part in zip(pattern, path, strict=True)) for pattern in OWN_SOURCE_POSITIONS)
 
 
 def _sets_something(node: dict) -> bool:

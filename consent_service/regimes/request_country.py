@@ -1,4 +1,5 @@
-"""The visitor's country and region as the CDN reports them in configured headers; never guessed from the IP, never the client's word."""
+"""The visitor's country and region as the CDN reports them in configured headers: never guessed from the IP,
+never the client's word."""
 from __future__ import annotations
 
 import re

@@ -293,7 +293,7 @@ class _Reader:
     def fail(self, where: str, problem: str) -> ConfigError:
         return ConfigError(f"regime rules {self.source}: {where}: {problem}")
 
-    def obj(self, value: Any, where: str) -> dict:
+    def obj(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(where, "must be an object")
         return value
@@ -417,7 +417,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
 LEGAL_EFFECT_NEEDS = ("explicit_consent", "no_objection")
 
 
-def _legal_effect(read: _Reader, body: dict, where: str) -> frozenset[str] | None:
+def _legal_effect(read: _Reader, body: dict[str, Any], where: str) -> frozenset[str] | None:
     """A regime's `legal_effect`: what an automated decision with legal or similarly significant effect
     needs, `explicit_consent` (a grant by one of `explicit_consent_methods`) or `no_objection` (an
     opt-out law); with its `source`. A regime that says nothing is read as the stricter one, with no
@@ -445,7 +445,7 @@ def _legal_effect(read: _Reader, body: dict, where: str) -> frozenset[str] | Non
     return methods
 
 
-def _recording_rules(read: _Reader, document: dict) -> RecordingRules:
+def _recording_rules(read: _Reader, document: dict[str, Any]) -> RecordingRules:
     """`recording.notified_methods`: the implied ways of granting recording, which count only with the
     notification the caller heard on record; with its `source`."""
     if "recording" not in document:
@@ -457,7 +457,7 @@ def _recording_rules(read: _Reader, document: dict) -> RecordingRules:
                                                         "recording.notified_methods"))
 
 
-def _gpc_precedence(read: _Reader, document: dict) -> GpcPrecedence:
+def _gpc_precedence(read: _Reader, document: dict[str, Any]) -> GpcPrecedence:
     """`gpc.outranked_by`: the actor types and methods whose later grant outranks a GPC signal."""
     gpc = read.obj(document.get("gpc"), "gpc")
     outranked_by = read.obj(gpc.get("outranked_by"), "gpc.outranked_by")
@@ -473,7 +473,7 @@ def _gpc_precedence(read: _Reader, document: dict) -> GpcPrecedence:
     return GpcPrecedence(actor_types=frozenset(actor_types), methods=outranking)
 
 
-def _all_destinations(read: _Reader, purpose: str, rule: dict, where: str) -> bool:
+def _all_destinations(read: _Reader, purpose: str, rule: dict[str, Any], where: str) -> bool:
     """`all_destinations` of a regime's transfer rule: whether a consent to "*" is consent there, with its source."""
     if purpose != TRANSFER_PURPOSE:
         raise read.fail(f"{where}.all_destinations", f"only {TRANSFER_PURPOSE} names destinations")
@@ -483,10 +483,11 @@ def _all_destinations(read: _Reader, purpose: str, rule: dict, where: str) -> bo
     return rule["all_destinations"]
 
 
-def _transfer_regions(read: _Reader, document: dict) -> tuple[TransferRegion, ...]:
+def _transfer_regions(read: _Reader, document: dict[str, Any]) -> tuple[TransferRegion, ...]:
     """`transfers`: per exporting region, its countries, adequate destinations and recognized recipient
     safeguards, each citing its source; a country is in one region at most."""
-    regions, region_of = [], {}
+    regions: list[TransferRegion] = []
+    region_of: dict[str, str] = {}  # country -> the region that lists it
     for name, body in read.obj(document.get("transfers", {}), "transfers").items():
         where = f"transfers.{name}"
         body = read.obj(body, where)
@@ -516,7 +517,7 @@ def _transfer_regions(read: _Reader, document: dict) -> tuple[TransferRegion, ..
     return tuple(regions)
 
 
-def _method_table(read: _Reader, document: dict) -> MethodTable:
+def _method_table(read: _Reader, document: dict[str, Any]) -> MethodTable:
     """`methods`: per category of purpose the methods that can decide it (every category named)."""
     methods = read.obj(document.get("methods"), "methods")
     by_category = read.obj(methods.get("by_category"), "methods.by_category")
@@ -568,17 +569,17 @@ def _age_rules(read: _Reader, entries: Any, where: str, known_purposes: frozense
         allows = entry.get("allows", "guardian")
         if allows not in LIMIT_NAMES:
             raise read.fail(f"{here}.allows", f"{allows!r} is not one of {', '.join(LIMIT_NAMES)}")
-        countries = None
+        countries: frozenset[str] | None = None
         if "countries" in entry:
             if not isinstance(entry["countries"], list) or not entry["countries"]:
                 raise read.fail(f"{here}.countries", "must be a non-empty list of country codes or region names")
-            countries = set()
+            named: set[str] = set()
             for position, name in enumerate(entry["countries"]):
                 if name in regions:
-                    countries |= regions[name]
+                    named |= regions[name]
                 else:
-                    countries |= set(read.countries([name], f"{here}.countries[{position}]"))
-            countries = frozenset(countries)
+                    named |= set(read.countries([name], f"{here}.countries[{position}]"))
+            countries = frozenset(named)
         rules.append(_AgeRule(countries, tuple(purposes), read.age(entry.get("under"), f"{here}.under"),
                               LIMIT_NAMES[allows]))
     return rules
@@ -591,7 +592,7 @@ def _minor_rules_by_country(default_age: int, age_by_country: dict[str, int],
 
     def build(country: str | None) -> MinorRules:
         every = [(age_by_country.get(country or "", default_age), MinorLimit.GUARDIAN)]
-        by_purpose: dict[str, list] = {}
+        by_purpose: dict[str, list[tuple[int, MinorLimit]]] = {}
         for rule in rules:
             if rule.countries is not None and country not in rule.countries:
                 continue

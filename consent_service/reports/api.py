@@ -1,6 +1,8 @@
 """HTTP endpoint of the consent-rate report (admin): JSON, or CSV with Accept: text/csv."""
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from flask import Response, request
 
@@ -23,11 +25,11 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Cons
 @blp.response(200, ConsentRatesSchema, description=RESPONSE_DESCRIPTION)
 @blp.alt_response(200, schema={"type": "string"}, content_type=CSV, success=True, description=RESPONSE_DESCRIPTION,
                   example=CSV_EXAMPLE)
-def consent_rates(args: dict):
+def consent_rates(args: dict[str, Any]) -> Response | reports.ConsentRates:
     """Granted / denied / withdrawn per purpose with the opt-in rate, and the split of banner choices, per period."""
-    property_key = reports.property_key_for(session=db.session, reference=args["property"]) if "property" in args else None
+    property_key = reports.property_key_for(session=db.session(), reference=args["property"]) if "property" in args else None
     report = reports.consent_rates(
-        session=db.session, start=args["start"], end=args["end"], interval=args["interval"],
+        session=db.session(), start=args["start"], end=args["end"], interval=args["interval"],
         group_by=args.get("group_by"), property_key=property_key, purpose=args.get("purpose"),
     )
     if request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:

@@ -22,7 +22,7 @@ def rebuild() -> None:
     # One INSERT ... SELECT does the work, so there is no finer progress to show than its start and end.
     click.echo("rebuilding the rollup from the ledger (one statement; writers wait until it commits)...", err=True)
     started = time.monotonic()
-    written = reports.rebuild_rollups(session=db.session)
+    written = reports.rebuild_rollups(session=db.session())
     db.session.commit()
     click.echo(f"rollup rebuilt: {written} rows")
     click.echo(f"took {time.monotonic() - started:.1f} s", err=True)

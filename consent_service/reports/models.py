@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 SHARDS = 8
 MISSING = ""
@@ -28,7 +28,7 @@ class RollupKind(StrEnum):
     CHOICE = "choice"
 
 
-class ConsentRollup(db.Model):
+class ConsentRollup(Base):
     """How many events (or banner choices) with these dimensions were recorded on a UTC day."""
 
     __tablename__ = "consent_rollups"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -28,7 +29,7 @@ class ConsentRatesQuerySchema(ma.Schema):
     group_by = fields.Enum(GroupBy, by_value=True)
 
     @ma.post_load
-    def _range(self, data: dict, **_kwargs) -> dict:
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         end = data.get("end") or now().date()
         start = data.get("start") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
         if end < start:

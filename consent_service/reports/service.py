@@ -14,15 +14,32 @@ counted as events, not as choices.
 from __future__ import annotations
 
 import functools
+import typing
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from enum import Enum
-from typing import Iterable, Sequence
+from enum import StrEnum
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Date, DateTime, String, cast, delete, func, literal, select, text, type_coerce, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    CursorResult,
+    Date,
+    DateTime,
+    Insert,
+    String,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql import ColumnElement, FromClause
 
 from consent_service.consents.models import ConsentEvent
 from consent_service.database import dialect_insert, json_insert_sql
@@ -37,15 +54,19 @@ UNKNOWN_GROUP = "unknown"
 PUBLISHABLE_KEY_PREFIX = "pk_"
 # The primary key of the rollup, in order: the conflict target of the upsert.
 KEY_COLUMNS = ("day", "kind", "property_key", "purpose", "decision", "method", "country", "language", "regime", "shard")
+# A rollup row's key: its values in KEY_COLUMNS order.
+RollupKey = tuple[Any, ...]
+# The group a report row belongs to, from the grouped column's value: "unknown" for none, or None when not grouped.
+GroupOf = Callable[[str | None], str | None]
 
 
-class Interval(str, Enum):
+class Interval(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
 
 
-class GroupBy(str, Enum):
+class GroupBy(StrEnum):
     COUNTRY = "country"
     LANGUAGE = "language"
     REGIME = "regime"
@@ -109,7 +130,7 @@ def count_recorded(*, session: Session, events: Sequence[ConsentEvent]) -> None:
     _add(session, _rollup_counts(events), sign=1)
 
 
-def recorded_rows(events: Sequence[ConsentEvent]) -> list[dict]:
+def recorded_rows(events: Sequence[ConsentEvent]) -> list[dict[str, Any]]:
     """What `count_recorded` adds, as rows for `ROLLUP_UPSERT_COLUMNS` and `rollup_upsert_sql`, for a
     caller that writes them in a statement of its own (consents' fused write on PostgreSQL)."""
     return _rows(_rollup_counts(events), sign=1)
@@ -135,10 +156,10 @@ def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     _add(session, Counter({tuple(row[:-1]): row[-1] for row in rows}), sign=-1)
 
 
-def _rollup_counts(events: Iterable[ConsentEvent]) -> Counter:
+def _rollup_counts(events: Iterable[ConsentEvent]) -> Counter[RollupKey]:
     """Rollup keys (in KEY_COLUMNS order) and how much each one counts, for these events."""
-    counts: Counter = Counter()
-    choices: dict[tuple, tuple] = {}
+    counts: Counter[RollupKey] = Counter()
+    choices: dict[tuple[int, datetime, str], RollupKey] = {}
     for event in events:
         day = event.recorded_at.astimezone(timezone.utc).date()
         dimensions = (event.country or MISSING, event.language or MISSING, event.regime, event.subject_id % SHARDS)
@@ -153,26 +174,27 @@ def _rollup_counts(events: Iterable[ConsentEvent]) -> Counter:
     return counts
 
 
-def _add(session: Session, counts: Counter, *, sign: int) -> None:
+def _add(session: Session, counts: Counter[RollupKey], *, sign: int) -> None:
     if not counts:
         return
     connection = session.connection()
     connection.execute(_add_statement(connection.dialect.name), _rows(counts, sign=sign))
 
 
-def _rows(counts: Counter, *, sign: int) -> list[dict]:
+def _rows(counts: Counter[RollupKey], *, sign: int) -> list[dict[str, Any]]:
     # Sorted, so concurrent writers take the rows' locks in one order and cannot deadlock on them.
-    return [dict(zip(KEY_COLUMNS, key), count=sign * n) for key, n in sorted(counts.items())]
+    return [dict(zip(KEY_COLUMNS, key, strict=True), count=sign * n) for key, n in sorted(counts.items())]
 
 
 @functools.lru_cache(maxsize=2)
-def _add_statement(dialect: str):
+def _add_statement(dialect: str) -> Insert:
     """Built once per dialect; requests only bind the rows (one multi-row statement)."""
     table = ConsentRollup.__table__
     statement = dialect_insert(dialect)(table)
-    return statement.on_conflict_do_update(
+    upsert: Insert = statement.on_conflict_do_update(
         index_elements=list(KEY_COLUMNS), set_={"count": table.c["count"] + statement.excluded["count"]}
     )
+    return upsert
 
 
 # --- rebuilding from the ledger ------------------------------------------------------------------
@@ -190,7 +212,7 @@ def rebuild_rollups(*, session: Session) -> int:
     session.execute(delete(table))
     ledger = _ledger_rows(session, shard=True)
     insert = table.insert().from_select([*KEY_COLUMNS, "count"], ledger)
-    result = session.execute(insert, execution_options={"preserve_rowcount": True})
+    result = typing.cast(CursorResult[Any], session.execute(insert, execution_options={"preserve_rowcount": True}))
     return result.rowcount
 
 
@@ -201,7 +223,7 @@ def _ledger_rows(
     start: date | None = None,
     end: date | None = None,
     subject_ids: Sequence[int] | None = None,
-) -> Select:
+) -> CompoundSelect[*tuple[Any, ...]]:
     """The rollup's rows (in KEY_COLUMNS order, then the count), computed from the ledger with GROUP BY:
     events, then choices; of the whole ledger, of the UTC days start..end, or of some subjects."""
     events = ConsentEvent.__table__
@@ -250,7 +272,7 @@ def _ledger_rows(
     return union_all(event_rows, choice_rows)
 
 
-def _utc_day(session: Session, moment: ColumnElement) -> ColumnElement:
+def _utc_day(session: Session, moment: ColumnElement[datetime]) -> ColumnElement[date]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", moment), Date)
     # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff'; date() gives the 'YYYY-MM-DD' a Date column stores.
@@ -317,7 +339,7 @@ def _require_known_purpose(session: Session, purpose: str | None) -> None:
 def _answer(
     session: Session,
     source: FromClause,
-    where: list,
+    where: list[ColumnElement[bool]],
     *,
     start: date,
     end: date,
@@ -350,7 +372,7 @@ def _answer(
     )
 
 
-def _period_start(session: Session, day: ColumnElement, interval: Interval) -> ColumnElement:
+def _period_start(session: Session, day: ColumnElement[date], interval: Interval) -> ColumnElement[date]:
     if interval is Interval.DAY:
         return day
     if session.get_bind().dialect.name == "postgresql":
@@ -362,8 +384,8 @@ def _period_start(session: Session, day: ColumnElement, interval: Interval) -> C
     return type_coerce(func.date(day, "start of month"), Date)
 
 
-def _rates(rows: Iterable, group_of) -> list[PurposeRate]:
-    tally: dict[tuple, Counter] = defaultdict(Counter)
+def _rates(rows: Iterable[Sequence[Any]], group_of: GroupOf) -> list[PurposeRate]:
+    tally: dict[tuple[date, str | None, str], Counter[str]] = defaultdict(Counter)
     for period_start, group, purpose, decision, count in rows:
         tally[(period_start, group_of(group), purpose)][decision] += int(count)
     rates = []
@@ -377,8 +399,8 @@ def _rates(rows: Iterable, group_of) -> list[PurposeRate]:
     return sorted(rates, key=lambda r: (r.period_start, r.group or "", r.purpose))
 
 
-def _choices(rows: Iterable, group_of) -> list[ChoiceSplit]:
-    tally: dict[tuple, Counter] = defaultdict(Counter)
+def _choices(rows: Iterable[Sequence[Any]], group_of: GroupOf) -> list[ChoiceSplit]:
+    tally: dict[tuple[date, str | None], Counter[str]] = defaultdict(Counter)
     for period_start, group, method, count in rows:
         tally[(period_start, group_of(group))][method] += int(count)
     splits = []

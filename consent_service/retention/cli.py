@@ -33,7 +33,7 @@ def run(dry_run: bool) -> None:
     )
     with progress_bar("looking at subjects") as progress:
         outcome = retention.run(
-            session=db.session,
+            session=db.session(),
             periods=periods,
             pseudonymize=lambda kind, external_id: erased_id(pepper=pepper, kind=kind, external_id=external_id),
             keystore=runtime().keystore,

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
@@ -119,21 +120,24 @@ class _batch:
         self._maintenance = ledger_open(self.session)
         self._maintenance.__enter__()
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is not None:
             self.session.rollback()
-            return False
+            return
         self._maintenance.__exit__(None, None, None)
         self.session.commit()
-        return False
 
 
 def _candidate_count(session: Session, oldest_relevant: datetime) -> int:
     """How many subjects _candidates will go through (for progress only: others may change meanwhile)."""
-    return session.scalar(select(func.count()).select_from(Subject).where(*_candidate_filter(oldest_relevant)))
+    return session.execute(
+        select(func.count()).select_from(Subject).where(*_candidate_filter(oldest_relevant))
+    ).scalar_one()
 
 
-def _candidate_filter(oldest_relevant: datetime) -> tuple:
+def _candidate_filter(oldest_relevant: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return Subject.updated_at < oldest_relevant, Subject.restricted.is_(False)
 
 

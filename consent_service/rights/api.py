@@ -1,6 +1,8 @@
 """HTTP endpoints of data subject rights: export, erasure, restriction, linking, consent receipts."""
 from __future__ import annotations
 
+from typing import Any
+
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
@@ -26,18 +28,18 @@ blp = Blueprint("rights", __name__, url_prefix="/v1", description="Data subject 
 @blp.route(f"{SUBJECT_PATH}/export", methods=["GET"])
 @require_scope(blp, Scope.SUBJECTS_EXPORT)
 @blp.response(200, ExportSchema)
-def export_subject(kind: str, subject_id: str):
+def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Everything held about the subject, machine-readable (schemas/subject-export.schema.json)."""
-    return export(session=db.session, kind=kind, external_id=subject_id, rules=runtime().rules,
+    return export(session=db.session(), kind=kind, external_id=subject_id, rules=runtime().rules,
                   pepper=runtime().settings.erasure_pepper, now=now())
 
 
 @blp.route(SUBJECT_PATH, methods=["DELETE"])
 @require_scope(blp, Scope.SUBJECTS_ERASE)
 @blp.response(200, ErasureReceiptSchema)
-def erase_subject(kind: str, subject_id: str):
+def erase_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Erase the subject: identifiers become pseudonyms, the proof stays. Erasing twice is harmless."""
-    receipt = erasure.erase(session=db.session, kind=kind, external_id=subject_id,
+    receipt = erasure.erase(session=db.session(), kind=kind, external_id=subject_id,
                             pepper=runtime().settings.erasure_pepper, now=now())
     db.session.commit()
     return receipt
@@ -47,9 +49,9 @@ def erase_subject(kind: str, subject_id: str):
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(RestrictionSchema)
 @blp.response(200, RestrictionOutSchema)
-def restrict(body: dict, kind: str, subject_id: str):
+def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
     """Restrict processing (or lift it): checks answer `restricted` for all but necessary and service notices."""
-    subject = restriction.set_restriction(session=db.session, kind=kind, external_id=subject_id,
+    subject = restriction.set_restriction(session=db.session(), kind=kind, external_id=subject_id,
                                           restricted=body["restricted"], now=now())
     db.session.commit()
     return {"subject": {"kind": kind, "id": subject_id}, "restricted": subject.restricted, "since": subject.restricted_at}
@@ -59,9 +61,10 @@ def restrict(body: dict, kind: str, subject_id: str):
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(LinkSchema)
 @blp.response(201, LinkOutSchema)
-def link(body: dict, subject_id: str):
-    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer one."""
-    result = linking.link_visitor(session=db.session, customer_id=subject_id, visitor_id=body["visitor_id"],
+def link(body: dict[str, Any], subject_id: str) -> linking.LinkResult:
+    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no
+    newer one."""
+    result = linking.link_visitor(session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"],
                                   rules=runtime().rules, now=now())
     db.session.commit()
     return result
@@ -70,11 +73,11 @@ def link(body: dict, subject_id: str):
 @blp.route(f"{SUBJECT_PATH}/consent-events/<string(maxlength=40):event_id>/receipt", methods=["GET"])
 @require_scope(blp, Scope.CONSENTS_READ)
 @blp.response(200, ConsentReceiptSchema)
-def receipt(kind: str, subject_id: str, event_id: str):
+def receipt(kind: str, subject_id: str, event_id: str) -> dict[str, str]:
     """A signed consent receipt (JWS, typ consent-receipt+jwt) for one event, verifiable with the JWKS."""
     settings = runtime().settings
     signed = receipts.consent_receipt(
-        session=db.session,
+        session=db.session(),
         keystore=runtime().keystore,
         controller=receipts.Controller(name=settings.controller_name, contact=settings.controller_contact,
                                        issuer=settings.token_issuer),

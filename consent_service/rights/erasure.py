@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import typing
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, select, update
+from sqlalchemy import CursorResult, String, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
@@ -57,9 +59,9 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
             "idempotency_records_deleted": 0, "webhook_events_pseudonymized": 0}
     if subject is not None:
         linked = subjects.links_of(session=session, subject=subject) if kind == SubjectKind.CUSTOMER else []
-        done["links_removed"] = session.execute(delete(SubjectLink).where(
+        done["links_removed"] = typing.cast(CursorResult[Any], session.execute(delete(SubjectLink).where(
             (SubjectLink.customer_subject_id == subject.id) | (SubjectLink.visitor_subject_id == subject.id)
-        )).rowcount
+        ))).rowcount
         refused = _refused(session, subject, earlier=refused)
         for visitor in linked:
             visitor_pseudonym = subjects.pseudonym(pepper=pepper, kind=visitor.kind, external_id=visitor.external_id)
@@ -94,7 +96,7 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
     return receipt
 
 
-def _refused(session: Session, subject: Subject, earlier: set[str] = frozenset()) -> set[str]:
+def _refused(session: Session, subject: Subject, earlier: AbstractSet[str] = frozenset()) -> set[str]:
     """The purposes the subject's last decision refuses, with those an earlier erasure kept refused
     that it has not decided on since."""
     decisions = dict(session.execute(
@@ -135,9 +137,9 @@ def _erase_one(session: Session, subject: Subject, pepper: str, now: datetime, d
             session.execute(update(ConsentEvent).where(ConsentEvent.id == event.id)
                             .values(actor_id=actor_id, evidence=evidence))
             done["event_fields_pseudonymized"] += 1
-    done["token_records_deleted"] += session.execute(
+    done["token_records_deleted"] += typing.cast(CursorResult[Any], session.execute(
         delete(IssuedToken).where(IssuedToken.subject_id == subject.id)
-    ).rowcount
+    )).rowcount
     done["idempotency_records_deleted"] += _forget_answers(session, subject.kind, original)
     done["webhook_events_pseudonymized"] += webhooks.pseudonymize_subject(
         session=session, kind=subject.kind, external_id=original, replacement=subject.external_id

@@ -21,7 +21,7 @@ def non_canonical() -> None:
     Incoming identifiers are made canonical (width forms, NFC, an email's domain lowercased); a subject
     stored before in another spelling keeps its evidence but is reached by no request. Re-record its
     current decisions under the canonical identifier, or erase it, as your records say."""
-    found = subjects.non_canonical(session=db.session)
+    found = subjects.non_canonical(session=db.session())
     for entry in found:
         note = " (the canonical spelling is another subject)" if entry.collides else ""
         click.echo(f"subject {entry.subject_id} ({entry.kind}){note}")

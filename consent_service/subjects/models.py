@@ -9,14 +9,14 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
 def new_evidence_key() -> str:
     return secrets.token_hex(32)
 
 
-class Subject(db.Model):
+class Subject(Base):
     __tablename__ = "subjects"
     __table_args__ = (UniqueConstraint("kind", "external_id"),)
 
@@ -44,7 +44,7 @@ class Subject(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class SubjectLink(db.Model):
+class SubjectLink(Base):
     """A visitor that logged in as a customer. A visitor belongs to at most one customer."""
 
     __tablename__ = "subject_links"
@@ -54,7 +54,7 @@ class SubjectLink(db.Model):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Suppression(db.Model):
+class Suppression(Base):
     """An erased subject, by keyed pseudonym only: kept out of communications, and of every purpose it
     had refused, if its id comes back."""
 

@@ -1,8 +1,13 @@
 """Wire format shared by every endpoint under a subject: the identifier's field and path converter."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
 from marshmallow import fields
-from werkzeug.routing import UnicodeConverter, ValidationError
+from werkzeug.routing import Map, UnicodeConverter, ValidationError
 
 from consent_service.subjects.identifiers import canonical
 
@@ -15,14 +20,14 @@ SUBJECT_PATH = f"/subjects/<any(visitor, customer):kind>/{SUBJECT_ID_PATH}"
 class SubjectId(fields.String):
     """A subject identifier in a body: made canonical (subjects/identifiers.py) before it is validated."""
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         return canonical(super()._deserialize(value, attr, data, **kwargs))
 
 
 class SubjectIdConverter(UnicodeConverter):
-    """A subject identifier in a path (up to 255 characters), made canonical; a longer canonical form matches nothing."""
+    """A subject identifier in a path (up to 255 characters), made canonical; a longer canonical one matches nothing."""
 
-    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's name)
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         super().__init__(map, maxlength=MAX_ID_LENGTH)
 
     def to_python(self, value: str) -> str:
@@ -32,7 +37,9 @@ class SubjectIdConverter(UnicodeConverter):
         return value
 
 
-def register_subject_converter(app, api) -> None:
+def register_subject_converter(app: Flask, api: Api) -> None:
     """Routes and the OpenAPI document learn the subject id's converter (before the blueprints register)."""
     app.url_map.converters["subject_id"] = SubjectIdConverter
-    api.register_converter(SubjectIdConverter, lambda _converter: {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH})
+    api.register_converter(
+        SubjectIdConverter, lambda _converter: {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
+    )

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import ColumnElement, Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -34,8 +34,8 @@ def lock(*, session: Session, kind: str, external_id: str, now: datetime) -> Sub
 
 
 def lock_reading(
-    *, session: Session, kind: str, external_id: str, now: datetime, also: Sequence[ColumnElement] = ()
-) -> tuple[Subject, tuple]:
+    *, session: Session, kind: str, external_id: str, now: datetime, also: Sequence[ColumnElement[Any]] = ()
+) -> tuple[Subject, tuple[Any, ...]]:
     """`lock`, also reading the expressions `also` (scalar subqueries) in the locking statement.
 
     On PostgreSQL an existing subject (the usual case) is locked by the select alone, and the

@@ -1,6 +1,8 @@
 """HTTP endpoints of tokens: issue one for a subject, publish the public keys."""
 from __future__ import annotations
 
+from typing import Any
+
 from consent_service.apikeys.auth import current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
@@ -21,11 +23,11 @@ JWKS_MAX_AGE_SECONDS = 300
 @require_scope(blp, Scope.TOKENS_ISSUE, confirms_generation=True)
 @blp.arguments(TokenRequestSchema, required=False)
 @blp.response(201, TokenSchema)
-def issue(body: dict, kind: str, subject_id: str):
+def issue(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
     """A signed snapshot of the subject's effective decisions, for services to verify offline."""
     settings = runtime().settings
     issued = tokens.issue_token(
-        session=db.session,
+        session=db.session(),
         keystore=runtime().keystore,
         rules=runtime().rules,
         issuer=settings.token_issuer,
@@ -46,12 +48,12 @@ def issue(body: dict, kind: str, subject_id: str):
 
 @blp.route("/.well-known/jwks.json")
 @blp.response(200, JwksSchema)
-def jwks():
+def jwks() -> tuple[dict[str, object], int, dict[str, str]]:
     """The public keys of every token that may still be valid (Ed25519, `kid`, `use: sig`).
 
     Readable from any page (the banner fetches it once when its stored token names a kid its
     configuration did not list, i.e. after a rotation): public keys, no credentials, so `*`."""
-    keys = runtime().keystore.published(session=db.session, now=now())
+    keys = runtime().keystore.published(session=db.session(), now=now())
     return {"keys": [jwk(key) for key in keys]}, 200, {
         "Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}",
         "Access-Control-Allow-Origin": "*",

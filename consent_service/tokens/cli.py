@@ -18,7 +18,7 @@ def signing_keys() -> None:
 @with_appcontext
 def rotate() -> None:
     """Sign with a new key from now on; old public keys stay published until their tokens expire."""
-    key = runtime().keystore.rotate(session=db.session, now=now())
+    key = runtime().keystore.rotate(session=db.session(), now=now())
     db.session.commit()
     click.echo(f"new signing key {key.kid}")
 
@@ -27,6 +27,6 @@ def rotate() -> None:
 @with_appcontext
 def list_() -> None:
     """Published keys, newest first."""
-    for key in runtime().keystore.published(session=db.session, now=now()):
+    for key in runtime().keystore.published(session=db.session(), now=now()):
         state = f"retired {key.retired_at.isoformat()}" if key.retired_at else "signing"
         click.echo(f"{key.kid}\t{key.created_at.isoformat()}\t{state}")

@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class SigningKey(db.Model):
+class SigningKey(Base):
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -22,7 +22,7 @@ class SigningKey(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class IssuedToken(db.Model):
+class IssuedToken(Base):
     """A token signed for a subject, by jti, so an export can list them; the token itself is not kept."""
 
     __tablename__ = "issued_tokens"

@@ -5,10 +5,11 @@ import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import jwt
 from blinker import Namespace
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Insert, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
@@ -32,10 +33,10 @@ ISSUED_FOR_BANNER = "banner"
 class IssuedToken:
     token: str
     expires_at: datetime
-    claims: dict
+    claims: dict[str, Any]
     # The issued_tokens row of a known subject's token: written by issue_token unless the caller
     # writes it with its own statement (record=False).
-    record: dict | None = None
+    record: dict[str, Any] | None = None
 
 
 def issue_token(
@@ -101,7 +102,7 @@ ISSUED_TOKENS = IssuedTokenRecord.__table__
 
 
 @functools.cache
-def _record_statement():
+def _record_statement() -> Insert:
     """The issued jti's row, every column bound: part of every banner choice (database.execute_hot)."""
     table = IssuedTokenRecord.__table__
     return insert(table).values({column.name: bindparam(column.name) for column in table.c})
@@ -122,7 +123,7 @@ token_rejected = Namespace().signal("token-rejected")
 
 def verify_token(
     *, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime, snapshot: Snapshot | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Claims of a token signed by one of our published keys; TokenRejected otherwise.
 
     With a snapshot the key comes from it, without a read: the caller confirms the snapshot before
@@ -137,7 +138,7 @@ def verify_token(
 
 def _verified_claims(
     *, session: Session, keystore: KeyStore, issuer: str, token: str, now: datetime, snapshot: Snapshot | None
-) -> dict:
+) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:

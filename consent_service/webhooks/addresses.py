@@ -41,7 +41,9 @@ class SpecialRange:
     embedded: Embedded | None = None
 
 
-def _range(network: str, name: str, source: str, globally_reachable: bool, embedded: Embedded | None = None):
+def _range(
+    network: str, name: str, source: str, globally_reachable: bool, embedded: Embedded | None = None
+) -> SpecialRange:
     return SpecialRange(ipaddress.ip_network(network), name, source, globally_reachable, embedded)
 
 

@@ -37,7 +37,7 @@ def run(once: bool, batch: int, concurrency: int, poll_interval: float, heartbea
     """Deliver webhooks until SIGTERM or SIGINT, which let the batch in hand finish first."""
     settings = runtime().settings
     worker = Worker(
-        session=db.session,
+        session=db.session(),
         cipher=SecretCipher(settings.key_encryption_keys),
         options=WorkerOptions.from_settings(settings, batch=batch, concurrency=concurrency),
         clock=current_app.config["CLOCK"],
@@ -58,7 +58,7 @@ def replay(ids: tuple[str, ...], failed: bool) -> None:
     """Send deliveries (dlv_...), every delivery of events (msg_...), or all failed ones again."""
     if not ids and not failed:
         raise click.UsageError("Name deliveries or events, or pass --failed.")
-    count = deliveries.replay(session=db.session, ids=ids, failed=failed, now=now())
+    count = deliveries.replay(session=db.session(), ids=ids, failed=failed, now=now())
     db.session.commit()
     click.echo(f"{count} deliveries due again")
 
@@ -71,7 +71,7 @@ def replay(ids: tuple[str, ...], failed: bool) -> None:
 def list_deliveries(status: str | None, limit: int, as_json: bool) -> None:
     """Deliveries, newest event first: id, event, type, endpoint, status, attempts, last outcome."""
     rows = deliveries.list_deliveries(
-        session=db.session, status=DeliveryStatus(status) if status else None, limit=limit
+        session=db.session(), status=DeliveryStatus(status) if status else None, limit=limit
     )
     echo_rows(("id", "event", "type", "endpoint", "status", "attempts", "last_outcome"), [
         {"id": delivery.id, "event": event.id, "type": event.type, "endpoint": delivery.endpoint_id,

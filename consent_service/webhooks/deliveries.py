@@ -6,9 +6,9 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Any, Sequence, cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from consent_service.errors import NotFound
@@ -123,7 +123,7 @@ def record(
     for outcome in outcomes:
         item = by_id[outcome.delivery_id]
         values = _next_state(item, outcome, policy, now, rng)
-        changed = session.execute(
+        changed = cast(CursorResult[Any], session.execute(
             update(WebhookDelivery)
             .where(
                 WebhookDelivery.id == outcome.delivery_id,
@@ -132,7 +132,7 @@ def record(
             )
             .values(lease_owner=None, lease_until=None, **values)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if not changed:
             # The endpoint was deleted or the delivery replayed meanwhile; its new state stands.
             log.warning("webhook delivery %s changed while it was being sent; outcome not recorded", item.delivery_id)
@@ -160,12 +160,12 @@ def replay(*, session: Session, ids: Sequence[str] = (), failed: bool = False, n
         selected.append(WebhookDelivery.status == FAILED)
     if not selected:
         return 0
-    replayed = session.execute(
+    replayed = cast(CursorResult[Any], session.execute(
         update(WebhookDelivery)
         .where(or_(*selected), WebhookDelivery.status != DELIVERING)
         .values(status=PENDING, next_attempt_at=now, retrying_since=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if ids and not replayed:
         raise NotFound("No delivery or event with these ids, or they are being delivered right now.")
     return replayed
@@ -186,7 +186,7 @@ def list_deliveries(
     return [(delivery, event) for delivery, event in session.execute(query)]
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     """Claimable now, to an enabled endpoint, and the oldest open event of its ordering key there."""
     earlier = aliased(WebhookDelivery)
     return and_(

@@ -8,10 +8,10 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
-from consent_service.extensions import db
+from consent_service.extensions import Base
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -25,7 +25,7 @@ class WebhookEndpoint(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Base):
     """The outbox: written in the transaction of the change it reports, so it exists iff that committed."""
 
     __tablename__ = "webhook_events"
@@ -41,7 +41,7 @@ class WebhookEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Base):
     """One event on its way to one endpoint: the retry schedule, the worker's lease, the last outcome."""
 
     __tablename__ = "webhook_deliveries"

@@ -1,6 +1,8 @@
 """Wire format of webhook endpoints (admin)."""
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -29,7 +31,7 @@ class WebhookCreatedSchema(WebhookSchema):
         "description": "whsec_...: the signing secret, shown only in this answer; store it now"})
 
     @ma.pre_dump
-    def _with_secret(self, created: dict, **kwargs):
+    def _with_secret(self, created: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Dumps {"endpoint": WebhookEndpoint, "secret": "whsec_..."}."""
         endpoint = created["endpoint"]
         return {**{name: getattr(endpoint, name) for name in self.fields if name != "secret"}, "secret": created["secret"]}

@@ -1,14 +1,19 @@
 """POST one webhook: no redirects, a total deadline, and no private targets unless allowed (SSRF)."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from consent_service.webhooks.addresses import refusal
+
+# An address getaddrinfo resolved: its family and the socket address to connect to.
+Resolved = tuple[int, tuple[Any, ...]]
 
 USER_AGENT = "consent-service-webhooks/1"
 MAX_URL_LENGTH = 2000
@@ -42,7 +47,7 @@ def check_url(url: str, *, allow_private: bool) -> str:
     if parts.fragment:
         raise TargetRefused("No fragment (#...) in the URL.")
     try:
-        parts.port
+        _ = parts.port  # urllib checks the port only when it is read
     except ValueError:
         raise TargetRefused("The port is not a number between 0 and 65535.") from None
     host = parts.hostname.lower().rstrip(".")
@@ -91,12 +96,12 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float, allo
             sock.close()
 
 
-def _resolve(host: str, port: int, *, allow_private: bool) -> list[tuple[int, tuple]]:
+def _resolve(host: str, port: int, *, allow_private: bool) -> list[Resolved]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as error:
         raise DeliveryFailed(f"cannot resolve {host}: {error}") from None
-    addresses = [(family, sockaddr) for family, _, _, _, sockaddr in infos]
+    addresses: list[Resolved] = [(family, sockaddr) for family, _, _, _, sockaddr in infos]
     if not allow_private:
         for _, sockaddr in addresses:
             refused = _address_refusal(sockaddr)
@@ -105,7 +110,7 @@ def _resolve(host: str, port: int, *, allow_private: bool) -> list[tuple[int, tu
     return addresses
 
 
-def _connect(addresses: list[tuple[int, tuple]], timeout: float) -> socket.socket:
+def _connect(addresses: list[Resolved], timeout: float) -> socket.socket:
     error: OSError = OSError("no address")
     for family, sockaddr in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -122,10 +127,8 @@ def _connect(addresses: list[tuple[int, tuple]], timeout: float) -> socket.socke
 def _abort(current: list[socket.socket], fired: threading.Event) -> None:
     fired.set()
     for sock in current:
-        try:
+        with contextlib.suppress(OSError):  # already closed or never connected: nothing left to interrupt
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed or never connected: nothing left to interrupt
 
 
 def _address_refusal(sockaddr: tuple) -> str | None:

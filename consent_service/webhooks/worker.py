@@ -146,5 +146,5 @@ class Worker:
         except (transport.DeliveryFailed, transport.TargetRefused) as error:
             return Outcome(delivery_id=item.delivery_id, error=str(error))
         ok = 200 <= response.status < 300
-        error = None if ok else f"HTTP {response.status} {response.reason}"
-        return Outcome(delivery_id=item.delivery_id, status_code=response.status, error=error)
+        refusal = None if ok else f"HTTP {response.status} {response.reason}"
+        return Outcome(delivery_id=item.delivery_id, status_code=response.status, error=refusal)

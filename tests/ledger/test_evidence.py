@@ -148,6 +148,13 @@ def test_chains_only_grow_after_a_checkpoint(ledger, flask_cli, record, tmp_path
         in result.output
 
 
+def test_a_checkpoint_goes_to_stdout_by_default(ledger, flask_cli, tmp_path):
+    piped = flask_cli("ledger", "checkpoint")
+    assert piped.exit_code == 0, piped.output
+    token, body = piped.stdout_bytes.split(b"\n", 1)
+    assert token.count(b".") == 2 and body  # the signed line, then the chains it vouches for
+
+
 def test_no_checkpoint_vouches_for_a_ledger_that_does_not_verify(ledger, flask_cli, tmp_path):
     as_superuser("UPDATE consent_events SET decision = 'granted' WHERE id = :id", id=ledger[1].id)
     result = flask_cli("ledger", "checkpoint", "--out", str(tmp_path / "checkpoint.txt"))

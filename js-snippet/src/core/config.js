@@ -13,7 +13,7 @@ async function request(fetch, url, init) {
     let code = '';
     try {
       code = (await response.json()).code || '';
-    } catch (_) {
+    } catch {
       // the error body is optional; the status says enough
     }
     throw new Error('HTTP ' + response.status + (code ? ' ' + code : ''));

@@ -23,7 +23,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
   const storage = () => {
     try {
       return win.localStorage; // reading it throws where storage is blocked
-    } catch (_) {
+    } catch {
       return null;
     }
   };
@@ -32,7 +32,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
   try {
     set = JSON.parse(storage().getItem(STORE));
     if (!set || set.api !== api || !(now() - set.at < MAX_AGE_MS) || !Array.isArray(set.keys)) set = null;
-  } catch (_) {
+  } catch {
     set = null;
   }
   let configured;
@@ -44,7 +44,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
     set = { api, issuer, keys, at: now(), jwks };
     try {
       storage().setItem(STORE, JSON.stringify(set));
-    } catch (_) {
+    } catch {
       // no storage: the next page waits for its config
     }
   }
@@ -80,7 +80,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
       const answer = response.ok && (await response.json());
       const claims = answer && answer.valid === true && answer.claims;
       return claims && claimsAccepted(claims, { issuer: claims.iss, property, now: now() }) ? claims : null;
-    } catch (_) {
+    } catch {
       return null;
     }
   }
@@ -106,7 +106,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
       let key;
       try {
         key = await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, ED25519, false, ['verify']);
-      } catch (_) {
+      } catch {
         return askService(token); // no Ed25519 here (or a key it cannot read): the service decides
       }
       const input = new TextEncoder().encode(parsed.input);

@@ -16,7 +16,7 @@ function segmentJson(segment) {
   try {
     const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(segmentBytes(segment)));
     return isObject(value) ? value : null;
-  } catch (_) {
+  } catch {
     return null;
   }
 }
@@ -49,7 +49,7 @@ export function parseToken(token) {
   }
   try {
     return { kid: header.kid, input: parts[1] + '.' + parts[2], signature: segmentBytes(parts[3]), claims };
-  } catch (_) {
+  } catch {
     return null;
   }
 }
