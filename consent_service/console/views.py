@@ -252,21 +252,19 @@ def property_page(property_id: str):
         body = forms.load(forms.PropertyForm, request.form)
         origins = [line.strip() for line in body["allowed_origins"].splitlines() if line.strip()]
         texts = banner_texts.overrides_from_form(prop, language, request.form)
-        if len(origins) > forms.MAX_ORIGINS:
-            errors["allowed_origins"] = [f"At most {forms.MAX_ORIGINS} origins."]
+        # The origins are the API's rule (properties.service.allowed_origins), the same for both.
+        try:
+            properties.update_property(session=db.session, property_id=prop.id, now=now(),
+                                       changes={"allowed_origins": origins, "texts": texts})
+        except ValidationFailed as invalid:
+            errors = invalid.errors
+            db.session.rollback()
+            prop = properties.get(session=db.session, property_id=property_id)
         else:
-            try:
-                properties.update_property(session=db.session, property_id=prop.id, now=now(),
-                                           changes={"allowed_origins": origins, "texts": texts})
-            except ValidationFailed as invalid:
-                errors = invalid.errors
-                db.session.rollback()
-                prop = properties.get(session=db.session, property_id=property_id)
-            else:
-                _audit("property_updated", prop.id, language=language, allowed_origins=prop.allowed_origins,
-                       texts_changed=sorted(texts.get(language, {}).get("ui", {})))
-                db.session.commit()
-                saved = True
+            _audit("property_updated", prop.id, language=language, allowed_origins=prop.allowed_origins,
+                   texts_changed=sorted(texts.get(language, {}).get("ui", {})))
+            db.session.commit()
+            saved = True
     fields = banner_texts.fields_for(prop, language)
     if errors:  # show what the operator typed, not what is stored
         fields = [banner_texts.TextField(f.name, f.label, request.form.get(f.name, f.value), f.default, f.multiline)
