@@ -6,9 +6,10 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -69,7 +70,7 @@ def _check_public_base_url(url: str) -> None:
         )
     try:
         parts = urlsplit(url)
-        parts.port
+        _ = parts.port  # reading the port is what checks it
     except ValueError:
         raise ConfigError(f"TOKEN_ISSUER is not a URL ({example}), got {url!r}") from None
     host = (parts.hostname or "").rstrip(".")
@@ -402,7 +403,7 @@ class Settings:
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, instance_path: str) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, instance_path: str) -> Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         context = Context(env="", environ=environ, instance_path=instance_path)
@@ -412,14 +413,14 @@ class Settings:
                 context = replace(context, env=values[name])
         return cls(**values, instance_path=instance_path)
 
-    def with_overrides(self, overrides: Mapping[str, object]) -> "Settings":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         known = {f.name for f in fields(self)}
         unknown = set(overrides) - known
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
         return replace(self, **overrides)
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         """Check the settings; outside production, generate missing secrets once (startup_notices says so)."""
         if self.token_ttl_seconds > self.token_max_ttl_seconds:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
@@ -452,7 +453,7 @@ class Settings:
             raise ConfigError("ERASURE_PEPPER must be at least 32 characters in production")
         return settings
 
-    def _with_development_secrets(self, missing: list[str]) -> "Settings":
+    def _with_development_secrets(self, missing: list[str]) -> Settings:
         # Development keys live in the instance folder so restarts keep tokens and links valid.
         path = Path(self.instance_path) / DEV_SECRETS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -469,7 +470,7 @@ class Settings:
             stored["erasure_pepper"] = secrets.token_urlsafe(48)
             path.write_text(json.dumps(stored, indent=2))
             path.chmod(0o600)
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         if "secret_key" in missing:
             values["secret_key"] = stored["secret_key"]
         if "key_encryption_keys" in missing:
