@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
+from consent_service import security_headers
 from consent_service.audit import service as audit
 from consent_service.banner import service as banner
 from consent_service.banner import texts as builtin_texts
@@ -40,15 +41,6 @@ PRE_SESSION_COOKIE = "cs_admin_pre"  # binds the sign-in form's CSRF token befor
 PRE_SESSION_SECONDS = 3600
 PUBLIC_ENDPOINTS = {"console.sign_in"}
 ALLOWED_FETCH_SITES = ("same-origin", "none")
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-# The preview runs consent.js in a frame of the console: its one <style> passes by nonce.
-PREVIEW_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
-    "form-action 'none'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
-)
 HISTORY_LIMIT = 200
 DELIVERY_LIMIT = 50
 NAV = (
@@ -119,15 +111,8 @@ def _local_path(path: str) -> str:
     return path if path.startswith(COOKIE_PATH + "/") and not path.startswith("//") else url_for("console.dashboard_page")
 
 
-@blp.after_request
-def _headers(response: Response) -> Response:
-    if request.endpoint != "console.preview":
-        response.headers["Content-Security-Policy"] = PAGE_POLICY
-        response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+security_headers.protect(blp, security_headers.CONSOLE_PAGE,
+                         by_endpoint={"console.preview": security_headers.CONSOLE_PREVIEW})
 
 
 @blp.errorhandler(ServiceError)
@@ -282,7 +267,6 @@ def preview(property_id: str):
     language = _language(prop)
     texts = banner_texts.overrides_from_form(prop, language, request.args)
     problems = builtin_texts.validate_overrides(texts)
-    nonce = secrets.token_urlsafe(16)
     config = None
     if not problems:
         rules = runtime().rules
@@ -290,11 +274,8 @@ def preview(property_id: str):
                                     language=language, regime=rules.regime_for(request.args.get("country") or None),
                                     rules=rules)
         config = shown.as_response()
-    response = Response(render_template("console/preview.html", config=config, problems=problems, nonce=nonce,
-                                        lang=language))
-    response.headers["Content-Security-Policy"] = PREVIEW_POLICY.format(nonce=nonce)
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return render_template("console/preview.html", config=config, problems=problems,
+                           nonce=security_headers.style_nonce(), lang=language)
 
 
 # --- notices ------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from flask import g, render_template, request
 from flask.views import MethodView
 from werkzeug.routing import BaseConverter
 
+from consent_service import security_headers
 from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.errors import ServiceError
@@ -38,14 +39,6 @@ def register_signed_converter(app, api) -> None:
         SignedLinkConverter,
         lambda _converter: {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "minLength": 1, "maxLength": SIGNED_MAX_LENGTH},
     )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    # The URL carries the signed token: never hand it to another site.
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-}
 # Browsers say where a form was sent from; only our own pages (or a typed URL) may post ours.
 ALLOWED_FETCH_SITES = ("same-origin", "none")
 # Error codes with their own explanation; any other refusal gets the generic one.
@@ -71,10 +64,7 @@ CSRF_FIELD = {"csrf_token": {"type": "string", "maxLength": 512, "description": 
 PAGE_PURPOSES = {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": 64}}
 
 
-@blp.after_request
-def _security_headers(response):
-    response.headers.update(SECURITY_HEADERS)
-    return response
+security_headers.protect(blp, security_headers.PREFERENCE_PAGE)
 
 
 @blp.errorhandler(ServiceError)
