@@ -11,9 +11,9 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
-from consent_service import security_headers
+from consent_service import csrf, security_headers
 from consent_service.audit import service as audit
 from consent_service.banner import service as banner
 from consent_service.banner import texts as builtin_texts
@@ -40,7 +40,6 @@ blp = Blueprint("console", __name__, url_prefix="/admin")
 PRE_SESSION_COOKIE = "cs_admin_pre"  # binds the sign-in form's CSRF token before there is a session
 PRE_SESSION_SECONDS = 3600
 PUBLIC_ENDPOINTS = {"console.sign_in"}
-ALLOWED_FETCH_SITES = ("same-origin", "none")
 HISTORY_LIMIT = 200
 DELIVERY_LIMIT = 50
 NAV = (
@@ -65,6 +64,12 @@ TEXTS = {"brand": "Consent Service · Admin console", "footer": "Every action he
 def _signer() -> SessionSigner:
     settings = runtime().settings
     return SessionSigner(secret_key=settings.secret_key, fallbacks=settings.secret_key_fallbacks)
+
+
+def _form_tokens() -> csrf.FormTokens:
+    """The console forms' CSRF tokens: bound to the session (the sign-in form: to its pre-session cookie)."""
+    return csrf.FormTokens(settings=runtime().settings, salt=sessions.CSRF_SALT, clock=current_app.config["CLOCK"],
+                           rejected=CsrfRejected)
 
 
 def _ttl() -> int:
@@ -94,15 +99,13 @@ def _require_session():
             return response
         raise
     if request.method == "POST":
-        _signer().check_csrf(_current().sid, request.form.get("csrf_token"))
+        _form_tokens().verify(request.form.get("csrf_token"), bound={"s": _current().sid})
     return None
 
 
 def _check_origin() -> None:
-    site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    if (site is not None and site not in ALLOWED_FETCH_SITES) or (origin is not None and origin != request.host_url.rstrip("/")):
-        raise CsrfRejected()
+    csrf.require_same_site(fetch_site=request.headers.get("Sec-Fetch-Site"), origin=request.headers.get("Origin"),
+                           own_origin=request.host_url.rstrip("/"), rejected=CsrfRejected)
 
 
 def _local_path(path: str) -> str:
@@ -129,9 +132,9 @@ def _refused(error: ServiceError):
 
 def _context(**extra: Any) -> dict[str, Any]:
     current = g.get("console_session")
-    csrf = _signer().csrf_token(current.sid) if current else None
+    csrf_token = _form_tokens().issue({"s": current.sid}) if current else None
     active = SECTIONS.get(request.endpoint or "", request.endpoint)
-    return {"nav": NAV, "active": active, "who": current, "csrf_token": csrf, "lang": "en", "t": TEXTS,
+    return {"nav": NAV, "active": active, "who": current, "csrf_token": csrf_token, "lang": "en", "t": TEXTS,
             "ttl_minutes": _ttl() // 60, **extra}
 
 
@@ -153,7 +156,7 @@ def sign_in():
     reason = request.args.get("reason", "")
     status, error = 200, None
     if request.method == "POST":
-        _signer().check_csrf(pre, request.form.get("csrf_token"))
+        _form_tokens().verify(request.form.get("csrf_token"), bound={"s": pre})
         try:
             body = forms.load(forms.SignInForm, request.form)
             cookie, started = sign_in_with(body["key"])
@@ -175,7 +178,7 @@ def sign_in():
                                 samesite="Strict", secure=request.is_secure)
             response.delete_cookie(PRE_SESSION_COOKIE, path=url_for("console.sign_in"))
             return response
-    body = render_template("console/sign_in.html", **_context(), sign_in_csrf=_signer().csrf_token(pre),
+    body = render_template("console/sign_in.html", **_context(), sign_in_csrf=_form_tokens().issue({"s": pre}),
                            error=error, reason=reason)
     response = Response(body, status=status)
     response.set_cookie(PRE_SESSION_COOKIE, pre, max_age=PRE_SESSION_SECONDS, path=url_for("console.sign_in"),
