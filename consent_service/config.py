@@ -1,4 +1,15 @@
-"""One settings object, read from the environment and validated when the app is created."""
+"""One settings object, read from the environment and validated when the app is created.
+
+Each setting is declared once, as a field of `Settings` made by `setting()`: its environment variable, its
+kind (how the text is read and checked), its default and its meaning. `from_env` reads every declared field,
+`validated` runs each kind's checks, and `flask config docs` writes docs/configuration.md from the same
+declarations (settings_docs.py).
+
+Not environs or pydantic-settings: each reads values its own way (in environs a set but empty integer is an
+error, not the default, and "on" or "y" count as true; pydantic-settings brings pydantic and pydantic-core),
+with its own error messages, where operators rely on today's reading and messages. Matching them would take
+a parser of ours per kind on top of either; these few kinds are that parser, without the dependency.
+"""
 from __future__ import annotations
 
 import ipaddress
