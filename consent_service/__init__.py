@@ -170,10 +170,11 @@ def _register_commands(app: Flask) -> None:
     from consent_service.regimes.cli import rules_group
     from consent_service.reports.cli import reports_group
     from consent_service.retention.cli import retention_group
+    from consent_service.settings_docs import config_group
     from consent_service.subjects.cli import subjects_group
     from consent_service.tokens.cli import signing_keys
     from consent_service.webhooks.cli import webhooks_group
 
     for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group,
-                  reports_group, subjects_group, rules_group):
+                  reports_group, subjects_group, rules_group, config_group):
         app.cli.add_command(group)

@@ -1,4 +1,15 @@
-"""One settings object, read from the environment and validated when the app is created."""
+"""One settings object, read from the environment and validated when the app is created.
+
+Each setting is declared once, as a field of `Settings` made by `setting()`: its environment variable, its
+kind (how the text is read and checked), its default and its meaning. `from_env` reads every declared field,
+`validated` runs each kind's checks, and `flask config docs` writes docs/configuration.md from the same
+declarations (settings_docs.py).
+
+Not environs or pydantic-settings: each reads values its own way (in environs a set but empty integer is an
+error, not the default, and "on" or "y" count as true; pydantic-settings brings pydantic and pydantic-core),
+with its own error messages, where operators rely on today's reading and messages. Matching them would take
+a parser of ours per kind on top of either; these few kinds are that parser, without the dependency.
+"""
 from __future__ import annotations
 
 import ipaddress
@@ -6,12 +17,14 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
+from limits import parse_many
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +46,6 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url[len(scheme):]
     return url
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if raw == "":
-        return default
-    if raw not in ("1", "true", "yes", "0", "false", "no"):
-        raise ConfigError(f"{name} must be true or false, got {raw!r}")
-    return raw in ("1", "true", "yes")
 
 
 def _development_issuer(host: str, port: str) -> str:
@@ -90,7 +81,7 @@ def _check_public_base_url(url: str) -> None:
         )
     try:
         parts = urlsplit(url)
-        parts.port
+        _ = parts.port  # reading the port is what checks it
     except ValueError:
         raise ConfigError(f"TOKEN_ISSUER is not a URL ({example}), got {url!r}") from None
     host = (parts.hostname or "").rstrip(".")
@@ -106,149 +97,349 @@ def _check_public_base_url(url: str) -> None:
         log.warning("TOKEN_ISSUER is a loopback URL (%s): only this machine can open its links", url)
 
 
-def _check_rate_limit(name: str, value: str) -> None:
-    from limits import parse_many
+@dataclass(frozen=True)
+class Context:
+    """What a default may depend on: the environment (CONSENT_ENV) and where the instance folder is."""
 
-    try:
-        parse_many(value)
-    except ValueError:
-        raise ConfigError(f"{name.upper()} must be a rate limit such as '60/minute', got {value!r}") from None
+    env: str
+    environ: Mapping[str, str]
+    instance_path: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a variable's text becomes a value. Set but empty counts as unset, except for plain text."""
+
+    type_name: str = "text"
+    empty_is_unset: bool = False
+
+    def parse(self, name: str, raw: str) -> Any:
+        return raw
+
+    def check(self, name: str, value: Any) -> None:
+        """Validation that also applies to values given as overrides (run by Settings.validated)."""
+
+    def show(self, value: Any) -> str:
+        return f"`{value}`" if value not in ("", ()) else "—"
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    pass
+
+
+@dataclass(frozen=True)
+class Names(Kind):
+    """Comma-separated; blanks around and between the commas are dropped."""
+
+    type_name: str = "comma-separated list"
+
+    def parse(self, name: str, raw: str) -> tuple[str, ...]:
+        return _split(raw)
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    type_name: str = "integer"
+    empty_is_unset: bool = True
+    minimum: int = 1
+
+    def parse(self, name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if value < self.minimum:
+            raise ConfigError(f"{name} must be at least {self.minimum}, got {value}")
+        return value
+
+    def show(self, value: Any) -> str:
+        days = f" ({value // 86400} days)" if value >= 86400 and value % 86400 == 0 else ""
+        return f"`{value}`{days}"
+
+
+@dataclass(frozen=True)
+class Boolean(Kind):
+    type_name: str = "true or false"
+    empty_is_unset: bool = True
+
+    def parse(self, name: str, raw: str) -> bool:
+        word = raw.strip().lower()
+        if word == "":
+            raise _Unset()
+        if word not in ("1", "true", "yes", "0", "false", "no"):
+            raise ConfigError(f"{name} must be true or false, got {word!r}")
+        return word in ("1", "true", "yes")
+
+    def show(self, value: Any) -> str:
+        return "`true`" if value else "`false`"
+
+
+@dataclass(frozen=True)
+class OneOf(Kind):
+    type_name: str = "one of the values named"
+    choices: tuple[str, ...] = ()
+
+    def parse(self, name: str, raw: str) -> str:
+        self.check(name, raw)
+        return raw
+
+    def check(self, name: str, value: Any) -> None:
+        if value not in self.choices:
+            allowed = " or ".join(self.choices) if len(self.choices) == 2 else ", ".join(self.choices)
+            raise ConfigError(f"{name} must be {'' if len(self.choices) == 2 else 'one of '}{allowed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RateLimit(Kind):
+    type_name: str = "rate limit"
+
+    def check(self, name: str, value: Any) -> None:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a rate limit such as '60/minute', got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Url(Kind):
+    """Blanks around it and a trailing slash are dropped; blank is unset."""
+
+    type_name: str = "URL"
+    empty_is_unset: bool = True
+
+    def parse(self, name: str, raw: str) -> str:
+        if not raw.strip():
+            raise _Unset()
+        return raw.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class DatabaseUrl(Kind):
+    type_name: str = "SQLAlchemy URL"
+    empty_is_unset: bool = True
+
+    def parse(self, name: str, raw: str) -> str:
+        return normalize_database_url(raw)
+
+
+class _Unset(Exception):
+    """A value that reads as not set (blank): the default applies."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable, how it is read, what it means; its default is the field's,
+    unless `default_for` computes it from the context (`shown_default` then says it in the guide)."""
+
+    variable: str
+    kind: Kind
+    doc: str
+    default_for: Callable[[Context], Any] | None = None
+    shown_default: str | None = None
+
+
+def setting(variable: str, default: Any, kind: Kind, doc: str, *, default_for: Callable[[Context], Any] | None = None,
+            shown_default: str | None = None) -> Any:
+    """A field of Settings read from `variable`: declared once, with its default, kind and meaning."""
+    return field(default=default, metadata={"setting": Setting(variable, kind, doc, default_for, shown_default)})
+
+
+@dataclass(frozen=True)
+class ProcessVariable:
+    """A variable read by the processes around the app (the Makefile, gunicorn.conf.py), not by Settings."""
+
+    variable: str
+    default: str
+    doc: str
+
+
+HOST = ProcessVariable("HOST", "127.0.0.1", "Where `make run` serves.")
+PORT = ProcessVariable("PORT", "8000", "Where `make run` serves.")
+PROCESS_VARIABLES = (
+    HOST,
+    PORT,
+    ProcessVariable("WEB_CONCURRENCY", "2", "gunicorn workers for `make run` and the Docker image."),
+    ProcessVariable("GUNICORN_THREADS", "4", "Threads per gunicorn worker (`gunicorn.conf.py`, gthread above 1): a "
+                    "worker keeps serving while a request waits on PostgreSQL or its commit's flush. `1` gives sync "
+                    "workers. Keep `DB_POOL_SIZE` ≥ this."),
+    ProcessVariable("PROMETHEUS_MULTIPROC_DIR", "", "A writable, empty directory, needed for `/metrics` totals across "
+                    "gunicorn workers (gunicorn.conf.py makes a private one when unset)."),
+)
+
+
+def _database_default(context: Context) -> str:
+    return f"sqlite:///{Path(context.instance_path) / 'consent.db'}"
+
+
+def _issuer_default(context: Context) -> str:
+    # Production has no default: a bind address (HOST=0.0.0.0) is not where anyone reaches the service.
+    if context.env == "production":
+        return ""
+    return _development_issuer(context.environ.get(HOST.variable, HOST.default),
+                               context.environ.get(PORT.variable, PORT.default))
+
+
+def _unless_production(context: Context) -> bool:
+    return context.env != "production"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the service reads from its environment."""
+    """Everything the service reads from its environment: each field declares its variable once."""
 
-    env: str = "development"
-    database_url: str = ""
-    secret_key: str = ""
-    secret_key_fallbacks: tuple[str, ...] = ()
-    # Fernet keys that encrypt the signing keys at rest; the first encrypts, all decrypt.
-    key_encryption_keys: tuple[str, ...] = ()
-    token_issuer: str = "http://127.0.0.1:8000"
-    token_ttl_seconds: int = 3600
-    # Every token is capped at this lifetime, so a retired key can be unpublished after it.
-    token_max_ttl_seconds: int = 400 * 86400
-    signing_key_cache_seconds: int = 60
-    max_content_length: int = 64 * 1024
-    db_pool_size: int = 5
-    # A header set by the CDN with the visitor's country (e.g. CF-IPCountry); never guessed from the IP.
-    country_header: str = ""
-    # A header set by the CDN with the visitor's ISO 3166-2 region (US-CA, or CA beside the country header's
-    # US, e.g. CloudFront-Viewer-Country-Region); trusted like the country header, a client's claim only tightens.
-    region_header: str = ""
-    # How many proxies in front of the service set X-Forwarded-For/-Proto; 0 trusts none.
-    trusted_proxy_count: int = 0
-    demo_page: bool = True
-    # A rules file replacing the shipped regime rules (consent_service/regimes/rules.json).
-    rules_file: str = ""
-    # Webhooks: a delivery retried this long after its event is given up (kept for replay).
-    webhook_max_age_seconds: int = 3 * 86400
-    webhook_timeout_seconds: int = 5
-    webhook_backoff_base_seconds: int = 5
-    webhook_backoff_max_seconds: int = 3600
-    # Private and loopback receivers invite SSRF; only production refuses them by default.
-    webhook_allow_private_targets: bool = True
-    # Lifetimes of the signed links in marketing emails; one-click links must outlive the mail itself.
-    preference_link_max_age_seconds: int = 30 * 86400
-    one_click_link_max_age_seconds: int = 400 * 86400
-    double_opt_in_max_age_seconds: int = 7 * 86400
-    # The key of erasure pseudonyms (HMAC-SHA256); losing it unlinks suppression entries from ids seen again.
-    erasure_pepper: str = ""
-    # Retention (days): an inactive visitor's consents expire; proof of an ended consent is kept this long.
-    retention_visitor_inactivity_days: int = 395
-    retention_recording_evidence_days: int = 1095
-    retention_proof_after_withdrawal_days: int = 1826
-    # The controller named in consent receipts.
-    controller_name: str = "Consent Service operator"
-    controller_contact: str = ""
-    # Rate limits (flask-limiter syntax, e.g. "60/minute;1000/hour"); memory:// per process, redis://... shared.
-    ratelimit_enabled: bool = True
-    ratelimit_storage_uri: str = "memory://"
-    banner_rate_limit_per_ip: str = "60/minute"
-    banner_rate_limit_per_property: str = "6000/minute"
-    auth_failure_rate_limit: str = "20/minute"
-    # "refuse" stops the service on a database that can lose acknowledged writes; "warn" only logs it.
-    durability_check: str = "refuse"
-    # Every PostgreSQL statement is cancelled after this long, so a stuck query cannot hold a worker.
-    statement_timeout_ms: int = 10_000
-    # The admin console's session cookie lives this long after sign-in; then the admin key is asked for again.
-    admin_session_ttl_seconds: int = 1800
+    env: str = setting(
+        "CONSENT_ENV", "development", OneOf(choices=ENVIRONMENTS),
+        "`development`, `testing` or `production`. Production refuses to start without `SECRET_KEY`, "
+        "`KEY_ENCRYPTION_KEYS`, `ERASURE_PEPPER` and `TOKEN_ISSUER`.")
+    database_url: str = setting(
+        "DATABASE_URL", "", DatabaseUrl(), "SQLAlchemy URL. `postgresql://user@host/db` uses psycopg 3.",
+        default_for=_database_default, shown_default="`sqlite:///instance/consent.db`")
+    admin_session_ttl_seconds: int = setting(
+        "ADMIN_SESSION_TTL_SECONDS", 1800, Integer(minimum=60),
+        "Lifetime of an admin console session (minimum 60).")
+    secret_key: str = setting(
+        "SECRET_KEY", "", Text(), "Signs links (itsdangerous). At least 32 characters in production.",
+        shown_default="generated in development")
+    secret_key_fallbacks: tuple[str, ...] = setting(
+        "SECRET_KEY_FALLBACKS", (), Names(),
+        "Comma-separated older secrets still accepted, so rotation does not break links.")
+    key_encryption_keys: tuple[str, ...] = setting(
+        "KEY_ENCRYPTION_KEYS", (), Names(),
+        "Comma-separated Fernet keys that encrypt the token signing keys at rest; the first encrypts, all decrypt. "
+        "Every instance needs the same list. Make one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`.",
+        shown_default="generated in development")
+    token_issuer: str = setting(
+        "TOKEN_ISSUER", "http://127.0.0.1:8000", Url(),
+        "The `iss` of every token and the start of every emailed link: the public base URL of the service. "
+        "Production refuses to start without it, on `0.0.0.0`/`::`, or on plain `http` except to a loopback host "
+        "(local tests; a warning is logged).",
+        default_for=_issuer_default,
+        shown_default="`http://HOST:PORT` (`127.0.0.1` for a wildcard `HOST`); none in production")
+    token_ttl_seconds: int = setting(
+        "TOKEN_TTL_SECONDS", 3600, Integer(), "Lifetime of tokens issued to services.")
+    token_max_ttl_seconds: int = setting(
+        "TOKEN_MAX_TTL_SECONDS", 400 * 86400, Integer(),
+        "Cap on every token's lifetime, so a retired signing key can be unpublished after it.")
+    signing_key_cache_seconds: int = setting(
+        "SIGNING_KEY_CACHE_SECONDS", 60, Integer(minimum=0),
+        "How long a worker keeps the active signing key in memory (a rotation shows up within it).")
+    country_header: str = setting(
+        "COUNTRY_HEADER", "", Text(),
+        "A header your CDN sets with the visitor's country (e.g. `CF-IPCountry`); the country is never guessed "
+        "from the IP.")
+    region_header: str = setting(
+        "REGION_HEADER", "", Text(),
+        "A header your CDN sets with the visitor's ISO 3166-2 region (`US-CA`, or `CA` beside the country header's "
+        "`US`, e.g. `CloudFront-Viewer-Country-Region`); trusted like `COUNTRY_HEADER`, a client's claim only "
+        "tightens ([docs/subdivisions.md](subdivisions.md)).")
+    trusted_proxy_count: int = setting(
+        "TRUSTED_PROXY_COUNT", 0, Integer(minimum=0),
+        "Proxies in front of the service whose `X-Forwarded-For`/`-Proto` are trusted; 0 trusts none.")
+    max_content_length: int = setting(
+        "MAX_CONTENT_LENGTH", 64 * 1024, Integer(), "Larger request bodies get 413.")
+    db_pool_size: int = setting(
+        "DB_POOL_SIZE", 5, Integer(),
+        "PostgreSQL connections per worker (plus as many overflow); PostgreSQL's `max_connections` must cover "
+        "instances × workers × 2 × this.")
+    demo_page: bool = setting(
+        "DEMO_PAGE", True, Boolean(), "Serve `/demo`.",
+        default_for=_unless_production, shown_default="`true`, `false` in production")
+    preference_link_max_age_seconds: int = setting(
+        "PREFERENCE_LINK_MAX_AGE_SECONDS", 30 * 86400, Integer(), "Lifetime of preference-page links.")
+    one_click_link_max_age_seconds: int = setting(
+        "ONE_CLICK_LINK_MAX_AGE_SECONDS", 400 * 86400, Integer(),
+        "Lifetime of one-click unsubscribe links; they must outlive the mail itself.")
+    double_opt_in_max_age_seconds: int = setting(
+        "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400, Integer(), "Lifetime of double opt-in confirmation links.")
+    webhook_max_age_seconds: int = setting(
+        "WEBHOOK_MAX_AGE_SECONDS", 3 * 86400, Integer(),
+        "How long after its event a delivery is retried before it is marked failed (kept for replay).")
+    webhook_timeout_seconds: int = setting(
+        "WEBHOOK_TIMEOUT_SECONDS", 5, Integer(), "Timeout of one delivery attempt.")
+    webhook_backoff_base_seconds: int = setting(
+        "WEBHOOK_BACKOFF_BASE_SECONDS", 5, Integer(),
+        "First wait of the exponential backoff with full jitter between attempts; at most "
+        "`WEBHOOK_BACKOFF_MAX_SECONDS`.")
+    webhook_backoff_max_seconds: int = setting(
+        "WEBHOOK_BACKOFF_MAX_SECONDS", 3600, Integer(), "Longest wait between delivery attempts.")
+    webhook_allow_private_targets: bool = setting(
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS", True, Boolean(),
+        "Allow webhook URLs on private or loopback addresses (they invite SSRF).",
+        default_for=_unless_production, shown_default="`true`, `false` in production")
+    erasure_pepper: str = setting(
+        "ERASURE_PEPPER", "", Text(),
+        "Keys the pseudonyms of erased subjects (HMAC-SHA256); at least 32 characters in production; keep it "
+        "stable (losing it unlinks suppression entries from ids seen again).",
+        shown_default="generated in development")
+    retention_visitor_inactivity_days: int = setting(
+        "RETENTION_VISITOR_INACTIVITY_DAYS", 395, Integer(), "An inactive visitor's consents expire after this.")
+    retention_recording_evidence_days: int = setting(
+        "RETENTION_RECORDING_EVIDENCE_DAYS", 1095, Integer(), "How long the evidence of a recording consent is kept.")
+    retention_proof_after_withdrawal_days: int = setting(
+        "RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS", 1826, Integer(), "How long proof of an ended consent is kept.")
+    controller_name: str = setting(
+        "CONTROLLER_NAME", "Consent Service operator", Text(), "The controller named in consent receipts.")
+    controller_contact: str = setting(
+        "CONTROLLER_CONTACT", "", Text(), "The controller's contact in consent receipts.")
+    ratelimit_enabled: bool = setting(
+        "RATELIMIT_ENABLED", True, Boolean(), "Turns rate limiting on or off.")
+    ratelimit_storage_uri: str = setting(
+        "RATELIMIT_STORAGE_URI", "memory://", Text(),
+        "Where counts are kept: `memory://` counts per worker process (each worker logs a warning at start saying "
+        "so); use `redis://host:6379/0` when several workers or instances run (`docker-compose.yml` does).")
+    banner_rate_limit_per_ip: str = setting(
+        "BANNER_RATE_LIMIT_PER_IP", "60/minute", RateLimit(),
+        "Banner requests per client IP (flask-limiter syntax, e.g. `60/minute;1000/hour`).")
+    banner_rate_limit_per_property: str = setting(
+        "BANNER_RATE_LIMIT_PER_PROPERTY", "6000/minute", RateLimit(), "Banner requests per property.")
+    auth_failure_rate_limit: str = setting(
+        "AUTH_FAILURE_RATE_LIMIT", "20/minute", RateLimit(),
+        "Failed authentications per client IP; past it, invalid keys get 429 while valid keys from that IP are "
+        "still served.")
+    durability_check: str = setting(
+        "DURABILITY_CHECK", "refuse", OneOf(choices=("refuse", "warn")),
+        "`refuse` stops the service on a database that can lose acknowledged writes (SQLite without WAL and "
+        "synchronous=FULL, PostgreSQL without fsync and synchronous_commit); `warn` only logs it.")
+    statement_timeout_ms: int = setting(
+        "STATEMENT_TIMEOUT_MS", 10_000, Integer(),
+        "Every PostgreSQL statement is cancelled after this long, so a stuck query cannot hold a worker.")
+    rules_file: str = setting(
+        "RULES_FILE", "", Text(),
+        "A rules file replacing the shipped regime, method, age, GPC and transfer rules "
+        "([docs/rules.md](rules.md)).",
+        shown_default="the shipped `consent_service/regimes/rules.json`")
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, instance_path: str) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, instance_path: str) -> Settings:
         environ = os.environ if environ is None else environ
-        env = environ.get("CONSENT_ENV", "development")
-        if env not in ENVIRONMENTS:
-            raise ConfigError(f"CONSENT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-        host = environ.get("HOST", "127.0.0.1")
-        port = environ.get("PORT", "8000")
-        database_url = environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'consent.db'}"
-        return cls(
-            env=env,
-            database_url=normalize_database_url(database_url),
-            secret_key=environ.get("SECRET_KEY", ""),
-            secret_key_fallbacks=_split(environ.get("SECRET_KEY_FALLBACKS", "")),
-            key_encryption_keys=_split(environ.get("KEY_ENCRYPTION_KEYS", "")),
-            # Production has no default: a bind address (HOST=0.0.0.0) is not where anyone reaches the service.
-            token_issuer=(environ.get("TOKEN_ISSUER", "").strip()
-                          or ("" if env == "production" else _development_issuer(host, port))).rstrip("/"),
-            token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600),
-            token_max_ttl_seconds=_int(environ, "TOKEN_MAX_TTL_SECONDS", 400 * 86400),
-            signing_key_cache_seconds=_int(environ, "SIGNING_KEY_CACHE_SECONDS", 60, minimum=0),
-            max_content_length=_int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
-            db_pool_size=_int(environ, "DB_POOL_SIZE", 5),
-            country_header=environ.get("COUNTRY_HEADER", ""),
-            region_header=environ.get("REGION_HEADER", ""),
-            trusted_proxy_count=_int(environ, "TRUSTED_PROXY_COUNT", 0, minimum=0),
-            demo_page=_bool(environ, "DEMO_PAGE", default=env != "production"),
-            rules_file=environ.get("RULES_FILE", ""),
-            webhook_max_age_seconds=_int(environ, "WEBHOOK_MAX_AGE_SECONDS", 3 * 86400),
-            webhook_timeout_seconds=_int(environ, "WEBHOOK_TIMEOUT_SECONDS", 5),
-            webhook_backoff_base_seconds=_int(environ, "WEBHOOK_BACKOFF_BASE_SECONDS", 5),
-            webhook_backoff_max_seconds=_int(environ, "WEBHOOK_BACKOFF_MAX_SECONDS", 3600),
-            webhook_allow_private_targets=_bool(
-                environ, "WEBHOOK_ALLOW_PRIVATE_TARGETS", default=env != "production"
-            ),
-            preference_link_max_age_seconds=_int(environ, "PREFERENCE_LINK_MAX_AGE_SECONDS", 30 * 86400),
-            one_click_link_max_age_seconds=_int(environ, "ONE_CLICK_LINK_MAX_AGE_SECONDS", 400 * 86400),
-            double_opt_in_max_age_seconds=_int(environ, "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400),
-            erasure_pepper=environ.get("ERASURE_PEPPER", ""),
-            retention_visitor_inactivity_days=_int(environ, "RETENTION_VISITOR_INACTIVITY_DAYS", 395),
-            retention_recording_evidence_days=_int(environ, "RETENTION_RECORDING_EVIDENCE_DAYS", 1095),
-            retention_proof_after_withdrawal_days=_int(environ, "RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS", 1826),
-            controller_name=environ.get("CONTROLLER_NAME", "Consent Service operator"),
-            controller_contact=environ.get("CONTROLLER_CONTACT", ""),
-            ratelimit_enabled=_bool(environ, "RATELIMIT_ENABLED", default=True),
-            ratelimit_storage_uri=environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-            banner_rate_limit_per_ip=environ.get("BANNER_RATE_LIMIT_PER_IP", "60/minute"),
-            banner_rate_limit_per_property=environ.get("BANNER_RATE_LIMIT_PER_PROPERTY", "6000/minute"),
-            auth_failure_rate_limit=environ.get("AUTH_FAILURE_RATE_LIMIT", "20/minute"),
-            durability_check=environ.get("DURABILITY_CHECK", "refuse"),
-            statement_timeout_ms=_int(environ, "STATEMENT_TIMEOUT_MS", 10_000),
-            admin_session_ttl_seconds=_int(environ, "ADMIN_SESSION_TTL_SECONDS", 1800, minimum=60),
-            instance_path=instance_path,
-        )
+        values: dict[str, Any] = {}
+        context = Context(env="", environ=environ, instance_path=instance_path)
+        for name, declared in declared_settings():
+            values[name] = _read(declared, environ, context, default=_default_of(name))
+            if name == "env":  # every other default may depend on it
+                context = replace(context, env=values[name])
+        return cls(**values, instance_path=instance_path)
 
-    def with_overrides(self, overrides: Mapping[str, object]) -> "Settings":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         known = {f.name for f in fields(self)}
         unknown = set(overrides) - known
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
         return replace(self, **overrides)
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         """Check the settings; outside production, generate missing secrets once (startup_notices says so)."""
         if self.token_ttl_seconds > self.token_max_ttl_seconds:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
         if self.webhook_backoff_base_seconds > self.webhook_backoff_max_seconds:
             raise ConfigError("WEBHOOK_BACKOFF_BASE_SECONDS must not exceed WEBHOOK_BACKOFF_MAX_SECONDS")
-        if self.durability_check not in ("refuse", "warn"):
-            raise ConfigError(f"DURABILITY_CHECK must be refuse or warn, got {self.durability_check!r}")
-        for name in ("banner_rate_limit_per_ip", "banner_rate_limit_per_property", "auth_failure_rate_limit"):
-            _check_rate_limit(name, getattr(self, name))
+        for name, declared in declared_settings():
+            if name != "env":
+                declared.kind.check(declared.variable, getattr(self, name))
         settings = self
         missing = [name for name in ("secret_key", "key_encryption_keys", "erasure_pepper") if not getattr(self, name)]
         if missing and self.env == "production":
@@ -273,7 +464,7 @@ class Settings:
             raise ConfigError("ERASURE_PEPPER must be at least 32 characters in production")
         return settings
 
-    def _with_development_secrets(self, missing: list[str]) -> "Settings":
+    def _with_development_secrets(self, missing: list[str]) -> Settings:
         # Development keys live in the instance folder so restarts keep tokens and links valid.
         path = Path(self.instance_path) / DEV_SECRETS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -290,7 +481,7 @@ class Settings:
             stored["erasure_pepper"] = secrets.token_urlsafe(48)
             path.write_text(json.dumps(stored, indent=2))
             path.chmod(0o600)
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         if "secret_key" in missing:
             values["secret_key"] = stored["secret_key"]
         if "key_encryption_keys" in missing:
@@ -298,3 +489,24 @@ class Settings:
         if "erasure_pepper" in missing:
             values["erasure_pepper"] = stored["erasure_pepper"]
         return replace(self, generated_secrets=tuple(missing), **values)
+
+
+def declared_settings() -> Iterator[tuple[str, Setting]]:
+    """Each setting read from the environment, by field name, in the order declared."""
+    for each in fields(Settings):
+        if "setting" in each.metadata:
+            yield each.name, each.metadata["setting"]
+
+
+def _default_of(name: str) -> Any:
+    return next(each.default for each in fields(Settings) if each.name == name)
+
+
+def _read(declared: Setting, environ: Mapping[str, str], context: Context, *, default: Any) -> Any:
+    raw = environ.get(declared.variable)
+    if raw is not None and not (raw == "" and declared.kind.empty_is_unset):
+        try:
+            return declared.kind.parse(declared.variable, raw)
+        except _Unset:
+            pass
+    return declared.default_for(context) if declared.default_for else default

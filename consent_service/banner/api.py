@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
+from consent_service import localized_texts
 from consent_service.banner import service as banner
 from consent_service.banner import texts, verification
 from consent_service.banner.schemas import (
@@ -86,7 +87,7 @@ def _cors_headers(response):
 def config(query: dict, property_key: str):
     """What the banner shows this visitor: texts, purposes, regime, notice, and the version hash."""
     prop = g.banner_property
-    language = texts.choose_language(
+    language = localized_texts.choose_language(
         requested=query.get("lang"),
         accepted=request.accept_languages.values(),
         available=texts.languages(prop.texts),

@@ -1,34 +1,23 @@
-"""The banner's built-in texts (en, de, fr), language choice, and operators' overrides."""
+"""The banner's built-in texts (en, de, fr) and operators' overrides of them."""
 from __future__ import annotations
 
-import json
-from functools import cache
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+
+from consent_service import localized_texts
+from consent_service.localized_texts import FALLBACK_LANGUAGE
 
 TEXTS_DIR = Path(__file__).with_name("texts")
-FALLBACK_LANGUAGE = "en"
 
 
-@cache
 def builtin() -> dict[str, dict[str, Any]]:
     """language -> {"ui": {...}, "purposes": {key: {"name", "description"}}}, read once."""
-    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(TEXTS_DIR.glob("*.json"))}
+    return localized_texts.load(TEXTS_DIR)
 
 
 def languages(overrides: Mapping[str, Any]) -> set[str]:
     return set(builtin()) | set(overrides)
-
-
-def choose_language(
-    *, requested: str | None, accepted: Iterable[str], available: set[str], default: str
-) -> str:
-    """The query's language, else the first acceptable one of the browser, else the default."""
-    for candidate in ([requested] if requested else []) + list(accepted):
-        primary = candidate.split("-")[0].split("_")[0].lower()
-        if primary in available:
-            return primary
-    return default if default in available else FALLBACK_LANGUAGE
 
 
 def resolve(language: str, overrides: Mapping[str, Any]) -> dict[str, Any]:

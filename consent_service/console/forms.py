@@ -11,10 +11,10 @@ from consent_service.consents.schemas import PURPOSE_KEY
 from consent_service.patterns import FullMatch
 from consent_service.errors import ValidationFailed
 from consent_service.notices.service import KINDS
+from consent_service.properties.service import MAX_ORIGINS
 from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import SubjectKind
 
-MAX_ORIGINS = 50
 SUBJECT_ID = validate.Length(1, 255)
 
 
@@ -31,6 +31,7 @@ class SignInForm(_Form):
 
 class PropertyForm(_Form):
     language = fields.String(required=True, validate=FullMatch(r"[a-z]{2}"))
+    # A bound on the text only; how many origins a property may have is properties.service.allowed_origins' rule.
     allowed_origins = fields.String(load_default="", validate=validate.Length(max=MAX_ORIGINS * 300))
 
 

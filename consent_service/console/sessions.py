@@ -8,10 +8,9 @@ instance that shares the database. Expiry is counted on the app's clock, so test
 """
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import delete, select
@@ -68,12 +67,12 @@ class ConsoleSession:
 
 
 class SessionSigner:
-    """Signs and verifies console cookies and CSRF tokens; one salt each, so neither passes as the other."""
+    """Signs and verifies console cookies (CSRF tokens are csrf.FormTokens, under CSRF_SALT: neither passes as
+    the other)."""
 
     def __init__(self, *, secret_key: str, fallbacks: tuple[str, ...]) -> None:
         keys = [*fallbacks, secret_key]  # itsdangerous signs with the last and accepts all
         self._cookies = URLSafeSerializer(keys, salt=SESSION_SALT)
-        self._csrf = URLSafeSerializer(keys, salt=CSRF_SALT)
 
     def cookie(self, *, key_id: int, sid: str, issued_at: datetime) -> str:
         return self._cookies.dumps({"k": key_id, "s": sid, "t": int(issued_at.timestamp())})
@@ -87,19 +86,6 @@ class SessionSigner:
                 and isinstance(claims.get("t"), int)):
             raise NoSession()
         return claims
-
-    def csrf_token(self, sid: str) -> str:
-        return self._csrf.dumps(sid)
-
-    def check_csrf(self, sid: str, token: str | None) -> None:
-        if not token:
-            raise CsrfRejected()
-        try:
-            bound = self._csrf.loads(token)
-        except BadData:
-            raise CsrfRejected() from None
-        if not isinstance(bound, str) or not hmac.compare_digest(bound, sid):
-            raise CsrfRejected()
 
 
 def _actor(principal: apikeys.Principal) -> str:
@@ -135,7 +121,7 @@ def resume(*, session: Session, signer: SessionSigner, cookie: str | None, ttl_s
     if not cookie:
         raise NoSession()
     claims = signer.read_cookie(cookie)
-    issued_at = datetime.fromtimestamp(claims["t"], tz=timezone.utc)
+    issued_at = datetime.fromtimestamp(claims["t"], tz=UTC)
     expires_at = issued_at + timedelta(seconds=ttl_seconds)
     if now >= expires_at or issued_at > now + MAX_CLOCK_SKEW:
         raise SessionExpired()

@@ -11,8 +11,9 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
+from consent_service import csrf, security_headers
 from consent_service.audit import service as audit
 from consent_service.banner import service as banner
 from consent_service.banner import texts as builtin_texts
@@ -39,16 +40,6 @@ blp = Blueprint("console", __name__, url_prefix="/admin")
 PRE_SESSION_COOKIE = "cs_admin_pre"  # binds the sign-in form's CSRF token before there is a session
 PRE_SESSION_SECONDS = 3600
 PUBLIC_ENDPOINTS = {"console.sign_in"}
-ALLOWED_FETCH_SITES = ("same-origin", "none")
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-# The preview runs consent.js in a frame of the console: its one <style> passes by nonce.
-PREVIEW_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
-    "form-action 'none'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
-)
 HISTORY_LIMIT = 200
 DELIVERY_LIMIT = 50
 NAV = (
@@ -73,6 +64,12 @@ TEXTS = {"brand": "Consent Service · Admin console", "footer": "Every action he
 def _signer() -> SessionSigner:
     settings = runtime().settings
     return SessionSigner(secret_key=settings.secret_key, fallbacks=settings.secret_key_fallbacks)
+
+
+def _form_tokens() -> csrf.FormTokens:
+    """The console forms' CSRF tokens: bound to the session (the sign-in form: to its pre-session cookie)."""
+    return csrf.FormTokens(settings=runtime().settings, salt=sessions.CSRF_SALT, clock=current_app.config["CLOCK"],
+                           rejected=CsrfRejected)
 
 
 def _ttl() -> int:
@@ -102,15 +99,13 @@ def _require_session():
             return response
         raise
     if request.method == "POST":
-        _signer().check_csrf(_current().sid, request.form.get("csrf_token"))
+        _form_tokens().verify(request.form.get("csrf_token"), bound={"s": _current().sid})
     return None
 
 
 def _check_origin() -> None:
-    site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    if (site is not None and site not in ALLOWED_FETCH_SITES) or (origin is not None and origin != request.host_url.rstrip("/")):
-        raise CsrfRejected()
+    csrf.require_same_site(fetch_site=request.headers.get("Sec-Fetch-Site"), origin=request.headers.get("Origin"),
+                           own_origin=request.host_url.rstrip("/"), rejected=CsrfRejected)
 
 
 def _local_path(path: str) -> str:
@@ -119,15 +114,8 @@ def _local_path(path: str) -> str:
     return path if path.startswith(COOKIE_PATH + "/") and not path.startswith("//") else url_for("console.dashboard_page")
 
 
-@blp.after_request
-def _headers(response: Response) -> Response:
-    if request.endpoint != "console.preview":
-        response.headers["Content-Security-Policy"] = PAGE_POLICY
-        response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+security_headers.protect(blp, security_headers.CONSOLE_PAGE,
+                         by_endpoint={"console.preview": security_headers.CONSOLE_PREVIEW})
 
 
 @blp.errorhandler(ServiceError)
@@ -144,9 +132,9 @@ def _refused(error: ServiceError):
 
 def _context(**extra: Any) -> dict[str, Any]:
     current = g.get("console_session")
-    csrf = _signer().csrf_token(current.sid) if current else None
+    csrf_token = _form_tokens().issue({"s": current.sid}) if current else None
     active = SECTIONS.get(request.endpoint or "", request.endpoint)
-    return {"nav": NAV, "active": active, "who": current, "csrf_token": csrf, "lang": "en", "t": TEXTS,
+    return {"nav": NAV, "active": active, "who": current, "csrf_token": csrf_token, "lang": "en", "t": TEXTS,
             "ttl_minutes": _ttl() // 60, **extra}
 
 
@@ -168,7 +156,7 @@ def sign_in():
     reason = request.args.get("reason", "")
     status, error = 200, None
     if request.method == "POST":
-        _signer().check_csrf(pre, request.form.get("csrf_token"))
+        _form_tokens().verify(request.form.get("csrf_token"), bound={"s": pre})
         try:
             body = forms.load(forms.SignInForm, request.form)
             cookie, started = sign_in_with(body["key"])
@@ -190,7 +178,7 @@ def sign_in():
                                 samesite="Strict", secure=request.is_secure)
             response.delete_cookie(PRE_SESSION_COOKIE, path=url_for("console.sign_in"))
             return response
-    body = render_template("console/sign_in.html", **_context(), sign_in_csrf=_signer().csrf_token(pre),
+    body = render_template("console/sign_in.html", **_context(), sign_in_csrf=_form_tokens().issue({"s": pre}),
                            error=error, reason=reason)
     response = Response(body, status=status)
     response.set_cookie(PRE_SESSION_COOKIE, pre, max_age=PRE_SESSION_SECONDS, path=url_for("console.sign_in"),
@@ -252,21 +240,19 @@ def property_page(property_id: str):
         body = forms.load(forms.PropertyForm, request.form)
         origins = [line.strip() for line in body["allowed_origins"].splitlines() if line.strip()]
         texts = banner_texts.overrides_from_form(prop, language, request.form)
-        if len(origins) > forms.MAX_ORIGINS:
-            errors["allowed_origins"] = [f"At most {forms.MAX_ORIGINS} origins."]
+        # The origins are the API's rule (properties.service.allowed_origins), the same for both.
+        try:
+            properties.update_property(session=db.session, property_id=prop.id, now=now(),
+                                       changes={"allowed_origins": origins, "texts": texts})
+        except ValidationFailed as invalid:
+            errors = invalid.errors
+            db.session.rollback()
+            prop = properties.get(session=db.session, property_id=property_id)
         else:
-            try:
-                properties.update_property(session=db.session, property_id=prop.id, now=now(),
-                                           changes={"allowed_origins": origins, "texts": texts})
-            except ValidationFailed as invalid:
-                errors = invalid.errors
-                db.session.rollback()
-                prop = properties.get(session=db.session, property_id=property_id)
-            else:
-                _audit("property_updated", prop.id, language=language, allowed_origins=prop.allowed_origins,
-                       texts_changed=sorted(texts.get(language, {}).get("ui", {})))
-                db.session.commit()
-                saved = True
+            _audit("property_updated", prop.id, language=language, allowed_origins=prop.allowed_origins,
+                   texts_changed=sorted(texts.get(language, {}).get("ui", {})))
+            db.session.commit()
+            saved = True
     fields = banner_texts.fields_for(prop, language)
     if errors:  # show what the operator typed, not what is stored
         fields = [banner_texts.TextField(f.name, f.label, request.form.get(f.name, f.value), f.default, f.multiline)
@@ -284,7 +270,6 @@ def preview(property_id: str):
     language = _language(prop)
     texts = banner_texts.overrides_from_form(prop, language, request.args)
     problems = builtin_texts.validate_overrides(texts)
-    nonce = secrets.token_urlsafe(16)
     config = None
     if not problems:
         rules = runtime().rules
@@ -292,11 +277,8 @@ def preview(property_id: str):
                                     language=language, regime=rules.regime_for(request.args.get("country") or None),
                                     rules=rules)
         config = shown.as_response()
-    response = Response(render_template("console/preview.html", config=config, problems=problems, nonce=nonce,
-                                        lang=language))
-    response.headers["Content-Security-Policy"] = PREVIEW_POLICY.format(nonce=nonce)
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return render_template("console/preview.html", config=config, problems=problems,
+                           nonce=security_headers.style_nonce(), lang=language)
 
 
 # --- notices ------------------------------------------------------------------------------------------------------

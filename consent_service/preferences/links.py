@@ -1,17 +1,19 @@
 """Signed, expiring links (itsdangerous): one salt per kind of link, retired secrets still accepted."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from consent_service.clock import Clock
 from consent_service.config import Settings
 from consent_service.errors import ServiceError
+from consent_service.signing import timed_serializer
 
 
 class LinkKind(StrEnum):
@@ -20,11 +22,6 @@ class LinkKind(StrEnum):
     PREFERENCES = "consent-service.preferences.page"
     ONE_CLICK = "consent-service.preferences.one-click"
     DOUBLE_OPT_IN = "consent-service.preferences.double-opt-in"
-    CSRF = "consent-service.preferences.csrf"
-
-
-# A form must be sent within a day of showing the page; a stale tab just reloads.
-CSRF_MAX_AGE_SECONDS = 86400
 
 
 class LinkError(ServiceError):
@@ -52,17 +49,6 @@ class SignedLink:
     expires_at: datetime
 
 
-class _ClockedSigner(TimestampSigner):
-    """itsdangerous reads time.time(); ours reads the app's clock so tests move time instead of sleeping."""
-
-    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clock = clock
-
-    def get_timestamp(self) -> int:
-        return int(self._clock().timestamp())
-
-
 class LinkSigner:
     """Signs with the current secret; verifies with it and every fallback, so rotation breaks no link."""
 
@@ -73,16 +59,13 @@ class LinkSigner:
             raise ValueError("a secret key is required to sign links")
         self._clock = clock
         self._max_ages = dict(max_ages)
-        # itsdangerous signs with the last key and accepts all of them.
         self._serializers = {
-            kind: URLSafeTimedSerializer(
-                [*fallbacks, secret_key], salt=kind.value, signer=_ClockedSigner, signer_kwargs={"clock": clock}
-            )
+            kind: timed_serializer(secret_key=secret_key, fallbacks=fallbacks, salt=kind.value, clock=clock)
             for kind in LinkKind
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock) -> "LinkSigner":
+    def from_settings(cls, settings: Settings, *, clock: Clock) -> LinkSigner:
         return cls(
             secret_key=settings.secret_key,
             fallbacks=settings.secret_key_fallbacks,
@@ -91,7 +74,6 @@ class LinkSigner:
                 LinkKind.PREFERENCES: settings.preference_link_max_age_seconds,
                 LinkKind.ONE_CLICK: settings.one_click_link_max_age_seconds,
                 LinkKind.DOUBLE_OPT_IN: settings.double_opt_in_max_age_seconds,
-                LinkKind.CSRF: CSRF_MAX_AGE_SECONDS,
             },
         )
 

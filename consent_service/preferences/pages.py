@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
 from flask.views import MethodView
 from werkzeug.routing import BaseConverter
 
+from consent_service import csrf, security_headers
 from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.errors import ServiceError
@@ -38,16 +39,6 @@ def register_signed_converter(app, api) -> None:
         SignedLinkConverter,
         lambda _converter: {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "minLength": 1, "maxLength": SIGNED_MAX_LENGTH},
     )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    # The URL carries the signed token: never hand it to another site.
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-}
-# Browsers say where a form was sent from; only our own pages (or a typed URL) may post ours.
-ALLOWED_FETCH_SITES = ("same-origin", "none")
 # Error codes with their own explanation; any other refusal gets the generic one.
 EXPLAINED_ERRORS = {"link_invalid", "link_expired", "subject_erased", "form_rejected", "not_pending", "page_out_of_date"}
 
@@ -71,10 +62,7 @@ CSRF_FIELD = {"csrf_token": {"type": "string", "maxLength": 512, "description": 
 PAGE_PURPOSES = {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": 64}}
 
 
-@blp.after_request
-def _security_headers(response):
-    response.headers.update(SECURITY_HEADERS)
-    return response
+security_headers.protect(blp, security_headers.PREFERENCE_PAGE)
 
 
 @blp.errorhandler(ServiceError)
@@ -201,15 +189,20 @@ def _set_language(requested: str | None, customer_id: str) -> None:
 
 def _check_form(customer_id: str) -> int | None:
     """The revision the form was shown at; FormRejected if it is not this customer's page."""
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ALLOWED_FETCH_SITES:
-        raise preferences.FormRejected()
-    return preferences.check_form_token(signer=app_signer(), token=request.form.get("csrf_token"), customer_id=customer_id)
+    csrf.require_same_site(fetch_site=request.headers.get("Sec-Fetch-Site"), origin=request.headers.get("Origin"),
+                           own_origin=None, rejected=preferences.FormRejected)
+    return preferences.check_form_token(tokens=_form_tokens(), token=request.form.get("csrf_token"),
+                                        customer_id=customer_id)
 
 
 def _page_token(claims: preferences.LinkClaims, page: preferences.PreferencePage) -> str:
     """The preference form's token: bound to the customer and to the revision of the choices shown."""
-    return preferences.form_token(signer=app_signer(), customer_id=claims.customer_id, revision=page.revision)
+    return preferences.form_token(tokens=_form_tokens(), customer_id=claims.customer_id, revision=page.revision)
+
+
+def _form_tokens() -> csrf.FormTokens:
+    return csrf.FormTokens(settings=runtime().settings, salt=preferences.FORM_SALT, clock=current_app.config["CLOCK"],
+                           rejected=preferences.FormRejected)
 
 
 def _evidence() -> dict[str, str]:
@@ -226,5 +219,5 @@ def _page_context(language: str) -> dict[str, Any]:
 
 
 def _render(template: str, **context: Any) -> str:
-    context.setdefault("csrf_token", preferences.form_token(signer=app_signer(), customer_id=g.page_customer))
+    context.setdefault("csrf_token", preferences.form_token(tokens=_form_tokens(), customer_id=g.page_customer))
     return render_template(template, **_page_context(g.page_language), **context)

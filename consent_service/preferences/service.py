@@ -13,6 +13,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
 from consent_service.consents.state import PurposeState
 from consent_service.errors import Conflict, Forbidden, ValidationFailed
+from consent_service.csrf import FormTokens
 from consent_service.preferences.links import LinkError, LinkInvalid, LinkKind, LinkSigner, SignedLink
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
@@ -243,24 +244,19 @@ def page_link(*, signer: LinkSigner, base_url: str, claims: LinkClaims) -> Issue
     return _issue(signer, base_url, PAGE_PATH, LinkKind.PREFERENCES, page_claims.as_claims())
 
 
-def form_token(*, signer: LinkSigner, customer_id: str, revision: int | None = None) -> str:
-    """The CSRF token of one customer's page: signed, expiring, and bound to that customer and (the
-    preference page) to the revision of the choices it shows."""
-    claims: dict[str, Any] = {"c": customer_id} if revision is None else {"c": customer_id, "r": revision}
-    return signer.sign(LinkKind.CSRF, claims).token
+# The salt of the preference forms' tokens (csrf.FormTokens): a link of any kind never passes as one.
+FORM_SALT = "consent-service.preferences.csrf"
 
 
-def check_form_token(*, signer: LinkSigner, token: str | None, customer_id: str) -> int | None:
+def form_token(*, tokens: FormTokens, customer_id: str, revision: int | None = None) -> str:
+    """The CSRF token of one customer's page: bound to that customer and (the preference page) to the
+    revision of the choices it shows."""
+    return tokens.issue({"c": customer_id} if revision is None else {"c": customer_id, "r": revision})
+
+
+def check_form_token(*, tokens: FormTokens, token: str | None, customer_id: str) -> int | None:
     """The revision the form was shown at (None: a form that shows no choices); FormRejected if not ours."""
-    if not token:
-        raise FormRejected()
-    try:
-        claims = signer.verify(LinkKind.CSRF, token)
-    except LinkError:
-        raise FormRejected() from None
-    if claims.get("c") != customer_id:
-        raise FormRejected()
-    revision = claims.get("r")
+    revision = tokens.verify(token, bound={"c": customer_id}).get("r")
     return revision if type(revision) is int else None
 
 

@@ -1,27 +1,25 @@
 """The preference pages' texts (en, de, fr), the page language, and localized purpose names."""
 from __future__ import annotations
 
-import json
-from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
+from consent_service import localized_texts
 from consent_service.banner import texts as banner_texts
+from consent_service.localized_texts import FALLBACK_LANGUAGE
 from consent_service.purposes.models import Purpose
 
 TEXTS_DIR = Path(__file__).with_name("texts")
-FALLBACK_LANGUAGE = "en"
 
 
-@cache
 def builtin() -> dict[str, dict[str, str]]:
     """language -> text key -> text, read once."""
-    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(TEXTS_DIR.glob("*.json"))}
+    return localized_texts.load(TEXTS_DIR)
 
 
 def choose_language(*, requested: str | None, accepted: Iterable[str]) -> str:
     """The link's language, else the browser's first one we have, else English."""
-    return banner_texts.choose_language(
+    return localized_texts.choose_language(
         requested=requested, accepted=accepted, available=set(builtin()), default=FALLBACK_LANGUAGE
     )
 

@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import PURPOSE_KEY
-from consent_service.properties.service import MAX_LIFETIME_DAYS
+from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS
 
 
 # Bounds of the wire format only; which keys and lengths are valid is the banner texts' rule (texts.validate_overrides).
@@ -34,8 +34,11 @@ class PropertySchema(ma.Schema):
     publishable_key = fields.String(dump_only=True, metadata={"description": "pk_...: for the banner script tag"})
     name = fields.String(required=True, validate=validate.Length(1, 200))
     allowed_origins = fields.List(
-        fields.String(validate=validate.Length(1, 300)), required=True, validate=validate.Length(1, 50),
-        metadata={"description": "Origins allowed to call the banner endpoints, e.g. https://shop.example"},
+        # Bounded here like every input; how many a property needs is the service's rule (allowed_origins),
+        # shared with the console. minItems documents that rule.
+        fields.String(validate=validate.Length(1, 300)), required=True, validate=validate.Length(max=MAX_ORIGINS),
+        metadata={"description": "Origins allowed to call the banner endpoints, e.g. https://shop.example",
+                  "minItems": 1},
     )
     default_language = fields.String(validate=validate.Length(2, 2))
     purposes = fields.List(

@@ -5,7 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import Row, select
@@ -20,6 +20,7 @@ from consent_service.purposes import service as purposes
 DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
 # A banner asks only for cookie purposes: the shipped rules (methods.by_category) accept banner methods for them alone.
 BANNER_CATEGORIES = ("cookie",)
+MAX_ORIGINS = 50
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
 LANGUAGE = re.compile(r"[a-z]{2}")
 
@@ -149,17 +150,27 @@ def normalize_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 
+def allowed_origins(origins: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """A property's allowed origins, normalized, deduplicated and sorted, and the errors that refuse them: the
+    one rule for the API and the console. A banner with no origin could serve no page, so at least one."""
+    errors: dict[str, list[str]] = {}
+    if not 1 <= len(origins) <= MAX_ORIGINS:
+        errors["allowed_origins"] = [f"Between 1 and {MAX_ORIGINS} origins, such as https://shop.example."]
+    normalized = []
+    for index, origin in enumerate(origins):
+        try:
+            normalized.append(normalize_origin(origin))
+        except ValueError:
+            errors[f"allowed_origins.{index}"] = ["An origin such as https://shop.example (no path)."]
+    return sorted(set(normalized)), errors
+
+
 def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: datetime) -> None:
     errors: dict[str, list[str]] = {}
     values = dict(changes)
     if "allowed_origins" in values:
-        origins = []
-        for index, origin in enumerate(values["allowed_origins"]):
-            try:
-                origins.append(normalize_origin(origin))
-            except ValueError:
-                errors[f"allowed_origins.{index}"] = ["An origin such as https://shop.example (no path)."]
-        values["allowed_origins"] = sorted(set(origins))
+        values["allowed_origins"], origin_errors = allowed_origins(values["allowed_origins"])
+        errors.update(origin_errors)
     if "purposes" in values:
         catalogue = purposes.catalogue(session=session)
         purposes.require_known(catalogue, {f"purposes.{i}": key for i, key in enumerate(values["purposes"])})

@@ -123,8 +123,6 @@ test('GPC turns off exactly the purposes the config names (the rules file), none
   });
   const none = makeConfig({ gpc_purposes: [] });
   assert.deepEqual(choicesFor('accept-all', none, { gpc: true }), { preferences: true, analytics: true, advertising: true });
-  const { gpc_purposes, ...older } = makeConfig();
-  assert.equal(choicesFor('accept-all', older, { gpc: true }).advertising, true);
   const optOutAnalytics = makeConfig({
     regime: 'opt_out',
     gpc_purposes: ['analytics'],
@@ -136,4 +134,21 @@ test('GPC turns off exactly the purposes the config names (the rules file), none
     analytics: false,
     advertising: true,
   });
+});
+
+test('a config without gpc_purposes (cached from an older service) fails closed under GPC', () => {
+  const { gpc_purposes, ...older } = optOut();
+  const none = { preferences: false, analytics: false, advertising: false };
+  assert.deepEqual(choicesFor('accept-all', older, { gpc: true }), none, 'GPC opts out of every refusable purpose');
+  assert.deepEqual(initialTicks(older, { gpc: true, current: null }), { necessary: true, ...none }, 'nothing preselected');
+  assert.deepEqual(initialTicks(older, { gpc: false, current: null }).analytics, true, 'without GPC, as the config says');
+  const narrowed = choicePayload({ action: 'accept-all', choices: none, config: older, token: null, gpc: true });
+  assert.equal(narrowed.method, 'banner_custom', 'an accept-all that refuses is sent as the custom choice it is');
+  const whole = choicesFor('accept-all', older, { gpc: false });
+  assert.deepEqual(whole, { preferences: true, analytics: true, advertising: true });
+  assert.equal(choicePayload({ action: 'accept-all', choices: whole, config: older, token: null, gpc: false }).method,
+    'banner_accept_all');
+  const { preselected, ...unmarked } = older.purposes[2];
+  assert.equal(initialTicks({ ...older, purposes: [unmarked] }, { gpc: false, current: null }).analytics, false,
+    'no preselected field: nothing ticked');
 });

@@ -67,3 +67,20 @@ def test_a_banner_cannot_ask_for_recording_transfers_or_automated_decisions(clie
     )
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"purposes.1", "purposes.2"}
+
+
+def test_a_property_needs_between_one_and_fifty_origins(client, auth):
+    """The API and the console share the rule (properties.service.allowed_origins)."""
+    admin = auth("admin")
+    body = {"name": "X", "notice_version": "1", "notice_url": "https://ok.example/p"}
+    none = client.post("/v1/properties", json={**body, "allowed_origins": []}, headers=admin)
+    assert none.status_code == 422
+    assert none.json["errors"] == {"allowed_origins": ["Between 1 and 50 origins, such as https://shop.example."]}
+    too_many = client.post("/v1/properties", json={**body, "allowed_origins": [f"https://{i}.example" for i in range(51)]},
+                           headers=admin)
+    assert too_many.status_code == 422 and set(too_many.json["errors"]) == {"allowed_origins"}
+    assert client.get("/v1/properties", headers=admin).json["properties"] == []
+    prop = client.post("/v1/properties", json={**body, "allowed_origins": ["https://ok.example"]}, headers=admin).json
+    emptied = client.patch(f"/v1/properties/{prop['id']}", json={"allowed_origins": []}, headers=admin)
+    assert emptied.status_code == 422 and set(emptied.json["errors"]) == {"allowed_origins"}
+    assert client.get(f"/v1/properties/{prop['id']}", headers=admin).json["allowed_origins"] == ["https://ok.example"]

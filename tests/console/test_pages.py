@@ -113,6 +113,18 @@ def test_a_bad_property_form_changes_nothing(console, prop):
     assert [e.action for e in _entries()] == ["sign_in"]
 
 
+def test_a_property_form_without_origins_is_refused_as_the_api_refuses_it(console, prop):
+    page = console.post(f"/admin/properties/{prop.id}", data={
+        "csrf_token": console.csrf, "language": "en", "allowed_origins": " \n\n", "ui.title": "Kept?",
+    })
+    assert page.status_code == 422
+    assert "Between 1 and 50 origins, such as https://shop.example." in page.get_data(as_text=True)
+    db.session.expire_all()
+    stored = db.session.get(Property, prop.id)
+    assert stored.allowed_origins == ["https://shop.example"] and stored.texts == {}
+    assert [e.action for e in _entries()] == ["sign_in"]
+
+
 def test_the_preview_is_the_banner_config_with_the_draft_texts_and_records_nothing(console, prop):
     versions = db.session.scalar(select(func.count()).select_from(BannerVersion))
     page = console.get(f"/admin/properties/{prop.id}/preview",

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from consent_service.config import ConfigError, Settings
+from consent_service.config import ConfigError, Settings, declared_settings
 from tests.e2e.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -28,8 +28,7 @@ PRODUCTION = {
     "ERASURE_PEPPER": "p" * 32,
     "TOKEN_ISSUER": "https://consent.example.com",
 }
-CONFIG_SOURCE = (ROOT / "consent_service" / "config.py").read_text()
-SETTING_NAMES = set(re.findall(r'environ(?:\.get\(|, )"([A-Z][A-Z0-9_]+)"', CONFIG_SOURCE))
+SETTING_NAMES = {declared.variable for _, declared in declared_settings()}
 
 
 def required_in_production(tmp_path) -> set[str]:

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from consent_service.config import Settings
-from consent_service.preferences.links import CSRF_MAX_AGE_SECONDS, LinkExpired, LinkInvalid, LinkKind, LinkSigner
+from consent_service.preferences.links import LinkExpired, LinkInvalid, LinkKind, LinkSigner
 from tests.conftest import FIXED_START, FrozenClock
 
 DAY = 86400
-MAX_AGES = {LinkKind.PREFERENCES: 30 * DAY, LinkKind.ONE_CLICK: 400 * DAY, LinkKind.DOUBLE_OPT_IN: 7 * DAY, LinkKind.CSRF: DAY}
+MAX_AGES = {LinkKind.PREFERENCES: 30 * DAY, LinkKind.ONE_CLICK: 400 * DAY, LinkKind.DOUBLE_OPT_IN: 7 * DAY}
 CLAIMS = {"c": "c-1", "l": "de", "n": "2026-01-01"}
 
 
@@ -117,7 +117,7 @@ def test_the_settings_decide_the_lifetimes(clock):
     made = LinkSigner.from_settings(settings, clock=clock)
     tokens = {kind: made.sign(kind, CLAIMS) for kind in LinkKind}
     assert {kind: int((signed.expires_at - clock()).total_seconds()) for kind, signed in tokens.items()} == {
-        LinkKind.PREFERENCES: 60, LinkKind.ONE_CLICK: 120, LinkKind.DOUBLE_OPT_IN: 30, LinkKind.CSRF: CSRF_MAX_AGE_SECONDS,
+        LinkKind.PREFERENCES: 60, LinkKind.ONE_CLICK: 120, LinkKind.DOUBLE_OPT_IN: 30,
     }
     old = LinkSigner.from_settings(Settings(secret_key="f" * 32), clock=clock).sign(LinkKind.PREFERENCES, CLAIMS).token
     assert made.verify(LinkKind.PREFERENCES, old) == CLAIMS

@@ -2,7 +2,9 @@
  * What the visitor is asked and what each answer sends: whether a (re)consent is needed, what the
  * Settings view shows ticked, the choices per refusable purpose and the request body. GPC narrows
  * "Accept all" and the Settings defaults to exclude the purposes it opts out of: the config's
- * `gpc_purposes`, from the service's rules file (no copy here).
+ * `gpc_purposes`, from the service's rules file (no copy here). A config without the list (cached
+ * from an older service) fails closed: GPC then opts out of every refusable purpose, and only an
+ * opt-out config's `preselected: true` ticks anything.
  */
 
 export const METHODS = {
@@ -16,7 +18,7 @@ export function gpcHonoured(config, navigator) {
   return navigator.globalPrivacyControl === true && config.gpc_honoured === true;
 }
 
-const gpcOff = (config, key) => (config.gpc_purposes || []).includes(key);
+const gpcOff = (config, key) => !config.gpc_purposes || config.gpc_purposes.includes(key);
 
 /**
  * True when the banner must ask: no token, a token given under another notice version, or one
@@ -58,11 +60,16 @@ export function choicesFor(action, config, { gpc, ticked = {} }) {
   return choices;
 }
 
-/** The body of `POST /v1/banner/{pk}/consents`. `gpc` is the browser's signal as sent. */
+/**
+ * The body of `POST /v1/banner/{pk}/consents`. `gpc` is the browser's signal as sent. An "Accept all"
+ * that a failed-closed GPC narrowed (no `gpc_purposes` to name what it turns off) is sent as the
+ * custom choice it is: the service refuses an "Accept all" refusing purposes its rules do not.
+ */
 export function choicePayload({ action, choices, config, token, gpc }) {
+  const narrowed = action === 'accept-all' && !config.gpc_purposes && Object.values(choices).includes(false);
   const body = {
     choices,
-    method: METHODS[action],
+    method: METHODS[narrowed ? 'save' : action],
     notice_version: config.notice.version,
     banner_version: config.banner_version,
     gpc,
