@@ -7,7 +7,7 @@ from pathlib import Path
 
 import marshmallow as ma
 
-from flask import abort, render_template, request
+from flask import Response, abort, render_template, request
 
 from consent_service.compression import send_precompressed
 from consent_service.extensions import db
@@ -49,7 +49,7 @@ def snippet_version() -> tuple[str, str]:
 @blp.doc(responses={"200": {"description": "The banner script at its immutable, versioned URL",
                             "content": {"application/javascript": {"schema": {"type": "string"}}}},
                     "404": {"description": "Not the current version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})
-def consent_js_versioned(version: str):
+def consent_js_versioned(version: str) -> Response:
     """The same script under its content hash: cached for a year, pinned by sites with its integrity hash."""
     if version != snippet_version()[0]:
         abort(404)
@@ -72,9 +72,9 @@ def demo():
         abort(404)
     key = request.args.get("property")
     prop = (
-        properties.get_by_key(session=db.session, publishable_key=key)
+        properties.get_by_key(session=db.session(), publishable_key=key)
         if key
-        else properties.newest_named(session=db.session, name=DEMO_PROPERTY_NAME)
+        else properties.newest_named(session=db.session(), name=DEMO_PROPERTY_NAME)
     )
     if prop is None:
         abort(404, description="No demo property yet: run `flask demo seed` (make run does).")

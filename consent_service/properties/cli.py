@@ -25,10 +25,11 @@ def properties_group() -> None:
 @click.option("--cookie-domain", default=None, help="e.g. .shop.example so one choice covers every subdomain.")
 @with_appcontext
 @reports_service_errors
-def create(name, origins, notice_version, notice_url, language, purposes, cookie_domain) -> None:
+def create(name: str, origins: tuple[str, ...], notice_version: str, notice_url: str, language: str,
+           purposes: tuple[str, ...], cookie_domain: str | None) -> None:
     """Create a property and print its publishable key."""
     prop = properties.create_property(
-        session=db.session,
+        session=db.session(),
         name=name,
         allowed_origins=list(origins),
         notice_version=notice_version,
@@ -46,5 +47,5 @@ def create(name, origins, notice_version, notice_url, language, purposes, cookie
 @properties_group.command("list")
 @with_appcontext
 def list_() -> None:
-    for prop in properties.list_properties(session=db.session):
+    for prop in properties.list_properties(session=db.session()):
         click.echo(f"{prop.id}\t{prop.publishable_key}\t{prop.name}\t{' '.join(prop.allowed_origins)}")
