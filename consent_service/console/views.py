@@ -15,11 +15,17 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 
 from consent_service.audit import service as audit
 from consent_service.banner import service as banner
-from consent_service.banner import texts as builtin_texts
 from consent_service.clock import now
 from consent_service.consents import service as consents
 from consent_service.console import banner_texts, dashboard, forms, sessions
-from consent_service.console.sessions import COOKIE_NAME, COOKIE_PATH, ConsoleSession, CsrfRejected, NoSession, SessionSigner
+from consent_service.console.sessions import (
+    COOKIE_NAME,
+    COOKIE_PATH,
+    ConsoleSession,
+    CsrfRejected,
+    NoSession,
+    SessionSigner,
+)
 from consent_service.errors import NotFound, RateLimited, ServiceError, Unauthorized, ValidationFailed
 from consent_service.extensions import db
 from consent_service.notices import service as notices
@@ -30,6 +36,7 @@ from consent_service.rights import erasure
 from consent_service.rights.export import export
 from consent_service.rights.schemas import ExportSchema
 from consent_service.runtime import runtime
+from consent_service.texts import banner as builtin_texts
 from consent_service.vocabulary import DeliveryStatus, Scope, SubjectKind
 from consent_service.webhooks import deliveries
 from consent_service.webhooks import service as webhooks

@@ -6,8 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Iterable
 
-from consent_service.banner import texts as banner_texts
 from consent_service.purposes.models import Purpose
+from consent_service.texts import banner as banner_texts
 
 TEXTS_DIR = Path(__file__).with_name("texts")
 FALLBACK_LANGUAGE = "en"

@@ -1,4 +1,6 @@
-"""The banner's built-in texts (en, de, fr), language choice, and operators' overrides."""
+"""The banner's built-in texts (en, de, fr), language choice, and operators' overrides.
+
+Below both the banner, which shows them, and properties, which validate an operator's overrides."""
 from __future__ import annotations
 
 import json
@@ -6,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-TEXTS_DIR = Path(__file__).with_name("texts")
+TEXTS_DIR = Path(__file__).with_name("banner")
 FALLBACK_LANGUAGE = "en"
 
 
