@@ -27,8 +27,8 @@ from consent_service.purposes import service as purposes
 from consent_service.purposes.service import CataloguePurpose
 from consent_service.recipients import service as recipients
 from consent_service.recipients.service import RecipientEntry
-from consent_service.tokens import keystore
-from consent_service.tokens.keystore import PublishedKey
+from consent_service.signing_keys import keystore
+from consent_service.signing_keys.keystore import PublishedKey
 
 T = TypeVar("T")
 # A request whose snapshot went stale is answered again with a fresh one; a generation that keeps
