@@ -6,14 +6,13 @@ from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.extensions import db
 from consent_service.preferences import service as preferences
-from consent_service.preferences.links import app_signer
 from consent_service.preferences.schemas import (
     DoubleOptInRequestSchema,
     DoubleOptInSchema,
     PreferenceLinkRequestSchema,
     PreferenceLinksSchema,
 )
-from consent_service.runtime import runtime
+from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 

@@ -13,10 +13,10 @@ from consent_service.errors import ServiceError
 from consent_service.extensions import db
 from consent_service.preferences import service as preferences
 from consent_service.preferences import texts
-from consent_service.preferences.links import LinkExpired, LinkKind, app_signer
+from consent_service.preferences.links import LinkExpired, LinkKind
 from consent_service.preferences.service import CONFIRM_PATH, ONE_CLICK_PATH, PAGE_PATH
 from consent_service.purposes import service as purposes
-from consent_service.runtime import runtime
+from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 
 blp = Blueprint("preference_pages", __name__, description="The pages marketing emails link to (HTML, signed links).")
