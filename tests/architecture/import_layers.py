@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 ROOT_PACKAGE = "consent_service"
 # Request glue: parses a request or a command line, authenticates, reads the running app, calls the
