@@ -4,7 +4,9 @@ from __future__ import annotations
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
-from consent_service.rights import erasure, linking, receipts, restriction
+# As a module: the erasure endpoint below is itself named erase_subject.
+from consent_service.flows import erase_subject as erasing
+from consent_service.rights import linking, receipts, restriction
 from consent_service.rights.export import export
 from consent_service.rights.schemas import (
     ConsentReceiptSchema,
@@ -37,10 +39,8 @@ def export_subject(kind: str, subject_id: str):
 @blp.response(200, ErasureReceiptSchema)
 def erase_subject(kind: str, subject_id: str):
     """Erase the subject: identifiers become pseudonyms, the proof stays. Erasing twice is harmless."""
-    receipt = erasure.erase(session=db.session, kind=kind, external_id=subject_id,
-                            pepper=runtime().settings.erasure_pepper, now=now())
-    db.session.commit()
-    return receipt
+    return erasing.erase_subject(session=db.session, kind=kind, external_id=subject_id,
+                                 pepper=runtime().settings.erasure_pepper, now=now())
 
 
 @blp.route(f"{SUBJECT_PATH}/restriction", methods=["POST"])
