@@ -6,7 +6,8 @@ from consent_service.clock import now
 from consent_service.extensions import db
 # As a module: the erasure endpoint below is itself named erase_subject.
 from consent_service.flows import erase_subject as erasing
-from consent_service.rights import linking, receipts, restriction
+from consent_service.flows.link_visitor import link_visitor
+from consent_service.rights import receipts, restriction
 from consent_service.rights.export import export
 from consent_service.rights.schemas import (
     ConsentReceiptSchema,
@@ -61,10 +62,8 @@ def restrict(body: dict, kind: str, subject_id: str):
 @blp.response(201, LinkOutSchema)
 def link(body: dict, subject_id: str):
     """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer one."""
-    result = linking.link_visitor(session=db.session, customer_id=subject_id, visitor_id=body["visitor_id"],
-                                  rules=runtime().rules, now=now())
-    db.session.commit()
-    return result
+    return link_visitor(session=db.session, customer_id=subject_id, visitor_id=body["visitor_id"],
+                        rules=runtime().rules, now=now())
 
 
 @blp.route(f"{SUBJECT_PATH}/consent-events/<string(maxlength=40):event_id>/receipt", methods=["GET"])
