@@ -11,6 +11,7 @@ from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.errors import ServiceError
 from consent_service.extensions import db
+from consent_service.flows.confirm_double_opt_in import confirm_double_opt_in
 from consent_service.preferences import service as preferences
 from consent_service.preferences import texts
 from consent_service.preferences.links import LinkExpired, LinkKind
@@ -173,8 +174,7 @@ class DoubleOptInConfirmation(MethodView):
         """Confirm the double opt-in: the pending grant becomes allowed, with its own ledger event."""
         claims = _verified_confirmation(signed)
         _check_form(claims.customer_id)
-        preferences.confirm_double_opt_in(session=db.session, rules=runtime().rules, claims=claims, evidence=_evidence(), now=now())
-        db.session.commit()
+        confirm_double_opt_in(session=db.session, rules=runtime().rules, claims=claims, evidence=_evidence(), now=now())
         return _render("preferences/confirmed.html", purpose=_purpose_name(claims.purpose))
 
 

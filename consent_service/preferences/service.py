@@ -403,25 +403,30 @@ def confirmation_status(*, session: Session, claims: ConfirmationClaims) -> Conf
     return _confirmation(session, claims)[0]
 
 
-def confirm_double_opt_in(
-    *,
-    session: Session,
-    rules: RegimeRules,
-    claims: ConfirmationClaims,
-    evidence: dict[str, str],
-    now: datetime,
-) -> ConfirmationStatus:
-    """Turn the pending request the link names into an allowed grant, once; a repeat changes nothing."""
+@dataclass(frozen=True)
+class CustomerEvents:
+    """Events to record for a customer, with their context: what a flow hands to the consent write."""
+
+    customer_id: str
+    events: list[consents.EventInput]
+    context: consents.EventContext
+
+
+def confirmation_events(
+    *, session: Session, claims: ConfirmationClaims, evidence: dict[str, str]
+) -> CustomerEvents | None:
+    """The event that turns the pending request the link names into an allowed grant; None when this
+    link confirmed it already (a repeat changes nothing), NotPending when the request was superseded."""
     status, latest = _confirmation(session, claims)
-    if status is ConfirmationStatus.PENDING:
-        _record(
-            session, rules, claims.customer_id,
-            [consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)],
-            latest.notice_version, latest.regime, claims.language or latest.language,
-            # The confirmation names the request it confirms, so the ledger pairs the two steps.
-            {**evidence, "reference": latest.id}, now, country=latest.country, region=latest.region, from_flow=True,
-        )
-    return ConfirmationStatus.CONFIRMED
+    if status is not ConfirmationStatus.PENDING:
+        return None
+    context = _context(
+        latest.notice_version, latest.regime, claims.language or latest.language,
+        # The confirmation names the request it confirms, so the ledger pairs the two steps.
+        {**evidence, "reference": latest.id}, country=latest.country, region=latest.region, from_flow=True,
+    )
+    event = consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)
+    return CustomerEvents(customer_id=claims.customer_id, events=[event], context=context)
 
 
 def _confirmation(session: Session, claims: ConfirmationClaims) -> tuple[ConfirmationStatus, ConsentEvent]:
@@ -476,27 +481,39 @@ def _record(
     now: datetime,
     country: str | None = None,
     region: str | None = None,
-    from_flow: bool = False,
 ) -> consents.SubjectState:
     return consents.record_events(
         session=session,
         kind=CUSTOMER,
         external_id=customer_id,
         events=events,
-        context=consents.EventContext(
-            notice_version=notice_version,
-            country=country,
-            region=region,
-            # The customer's own regime: a page visit must not move them to the default one.
-            regime=Regime(regime),
-            language=language,
-            actor_type=ActorType.SUBJECT,
-            evidence=evidence,
-            # Only the confirmation of a pending request writes the method kept to this flow.
-            from_flow=from_flow,
-        ),
+        context=_context(notice_version, regime, language, evidence, country=country, region=region),
         rules=rules,
         now=now,
+    )
+
+
+def _context(
+    notice_version: str,
+    regime: str,
+    language: str | None,
+    evidence: dict[str, str],
+    *,
+    country: str | None = None,
+    region: str | None = None,
+    from_flow: bool = False,
+) -> consents.EventContext:
+    return consents.EventContext(
+        notice_version=notice_version,
+        country=country,
+        region=region,
+        # The customer's own regime: a page visit must not move them to the default one.
+        regime=Regime(regime),
+        language=language,
+        actor_type=ActorType.SUBJECT,
+        evidence=evidence,
+        # Only the confirmation of a pending request writes the method kept to this flow.
+        from_flow=from_flow,
     )
 
 

@@ -1,0 +1,28 @@
+"""Confirm a double opt-in from the inbox: the pending grant becomes allowed (preferences, consents), commit."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from consent_service.consents import service as consents
+from consent_service.preferences import service as preferences
+from consent_service.regimes.service import RegimeRules
+from consent_service.vocabulary import SubjectKind
+
+
+def confirm_double_opt_in(
+    *,
+    session: Session,
+    rules: RegimeRules,
+    claims: preferences.ConfirmationClaims,
+    evidence: dict[str, str],
+    now: datetime,
+) -> preferences.ConfirmationStatus:
+    """Record the confirmation the link names, once (a repeat changes nothing), and commit."""
+    confirmation = preferences.confirmation_events(session=session, claims=claims, evidence=evidence)
+    if confirmation is not None:
+        consents.record_events(session=session, kind=SubjectKind.CUSTOMER.value, external_id=confirmation.customer_id,
+                               events=confirmation.events, context=confirmation.context, rules=rules, now=now)
+    session.commit()
+    return preferences.ConfirmationStatus.CONFIRMED
