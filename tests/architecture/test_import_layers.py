@@ -1,6 +1,6 @@
 """The import direction of consent_service: HTTP -> flows -> domains -> models and vocabulary, no cycles.
 
-See docs/internals.md ("Layout") for the layers; tests/architecture/import_layers.py for how they are read.
+See docs/internals.md ("Layers") for the layers; tests/architecture/import_layers.py for how they are read.
 """
 from __future__ import annotations
 
