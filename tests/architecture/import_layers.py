@@ -55,6 +55,8 @@ def read_imports(root: Path) -> list[Import]:
         importer = module_name(path, root)
         shown = path.relative_to(root.parent)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
             for imported in _names(node, importer, is_package=path.name == "__init__.py"):
                 target = _existing(imported, modules)
                 if target is not None and target != importer:
@@ -62,10 +64,10 @@ def read_imports(root: Path) -> list[Import]:
     return sorted(imports, key=lambda i: (str(i.path), i.line, i.imported))
 
 
-def _names(node: ast.AST, importer: str, *, is_package: bool) -> Iterator[str]:
+def _names(node: ast.Import | ast.ImportFrom, importer: str, *, is_package: bool) -> Iterator[str]:
     if isinstance(node, ast.Import):
         yield from (alias.name for alias in node.names)
-    elif isinstance(node, ast.ImportFrom):
+    else:
         base = node.module or ""
         if node.level:
             package = importer.split(".") if is_package else importer.split(".")[:-1]

@@ -27,29 +27,29 @@ def imports() -> list[import_layers.Import]:
     return read_imports(SERVICE)
 
 
-def test_the_walk_sees_the_service(imports):
+def test_the_walk_sees_the_service(imports: list[import_layers.Import]) -> None:
     # A walk that found nothing would pass every rule below.
     importers = {i.importer for i in imports}
     assert "consent_service.consents.service" in importers
     assert "consent_service.consents.api" in importers
 
 
-def test_nothing_below_http_imports_request_glue(imports):
+def test_nothing_below_http_imports_request_glue(imports: list[import_layers.Import]) -> None:
     found = core_imports_of_http(imports)
     assert not found, report("Imports of HTTP modules from below (move the shared part down):", found)
 
 
-def test_only_http_and_flows_import_flows(imports):
+def test_only_http_and_flows_import_flows(imports: list[import_layers.Import]) -> None:
     found = domains_importing_flows(imports)
     assert not found, report("Domains importing a flow (the flow calls the domain, not the reverse):", found)
 
 
-def test_vocabulary_and_models_import_only_their_own_layer(imports):
+def test_vocabulary_and_models_import_only_their_own_layer(imports: list[import_layers.Import]) -> None:
     found = foundation_imports_above(imports)
     assert not found, report("The vocabulary or a table importing from above:", found)
 
 
-def test_no_import_cycle_between_packages(imports):
+def test_no_import_cycle_between_packages(imports: list[import_layers.Import]) -> None:
     cycles = package_cycles(imports)
     assert not cycles, "\n".join(
         report(f"Import cycle between {sorted({import_layers.package_of(i.importer) for i in cycle})}, "
@@ -68,7 +68,7 @@ def _plant(root: Path, files: dict[str, str]) -> Path:
     return package
 
 
-def test_a_planted_cycle_is_found_with_its_lines(tmp_path):
+def test_a_planted_cycle_is_found_with_its_lines(tmp_path: Path) -> None:
     package = _plant(tmp_path, {
         "a/service.py": "from consent_service.b import service\n",
         "b/service.py": "def late():\n    from consent_service.c.service import thing\n",
@@ -85,7 +85,7 @@ def test_a_planted_cycle_is_found_with_its_lines(tmp_path):
     assert shortest_loop(cycles[0]) == ["a", "b", "c", "a"]
 
 
-def test_a_cycle_through_request_glue_is_not_a_domain_cycle(tmp_path):
+def test_a_cycle_through_request_glue_is_not_a_domain_cycle(tmp_path: Path) -> None:
     package = _plant(tmp_path, {
         "a/service.py": "x = 1\n",
         "a/api.py": "from consent_service.b import service\n",
@@ -96,7 +96,7 @@ def test_a_cycle_through_request_glue_is_not_a_domain_cycle(tmp_path):
     assert core_imports_of_http(imports) == []
 
 
-def test_planted_upward_imports_are_found(tmp_path):
+def test_planted_upward_imports_are_found(tmp_path: Path) -> None:
     package = _plant(tmp_path, {
         "runtime.py": "x = 1\n",
         "vocabulary.py": "from consent_service.a.service import y\n",
