@@ -5,10 +5,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from consent_service.consents import service as consents
+from consent_service.flows.record_customer_events import record_customer_events
 from consent_service.preferences import service as preferences
 from consent_service.regimes.service import RegimeRules
-from consent_service.vocabulary import SubjectKind
 
 
 def confirm_double_opt_in(
@@ -22,7 +21,6 @@ def confirm_double_opt_in(
     """Record the confirmation the link names, once (a repeat changes nothing), and commit."""
     confirmation = preferences.confirmation_events(session=session, claims=claims, evidence=evidence)
     if confirmation is not None:
-        consents.record_events(session=session, kind=SubjectKind.CUSTOMER.value, external_id=confirmation.customer_id,
-                               events=confirmation.events, context=confirmation.context, rules=rules, now=now)
+        record_customer_events(session=session, prepared=confirmation, rules=rules, now=now)
     session.commit()
     return preferences.ConfirmationStatus.CONFIRMED

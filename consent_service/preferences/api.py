@@ -5,6 +5,7 @@ from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.extensions import db
+from consent_service.flows.request_double_opt_in import request_double_opt_in
 from consent_service.preferences import service as preferences
 from consent_service.preferences.schemas import (
     DoubleOptInRequestSchema,
@@ -54,7 +55,7 @@ def preference_links(body: dict):
 @blp.response(201, DoubleOptInSchema)
 def double_opt_in(body: dict, subject_id: str):
     """Record a pending grant (not allowed until confirmed) and return the confirmation link to email."""
-    state, link = preferences.request_double_opt_in(
+    state, link = request_double_opt_in(
         session=db.session,
         rules=runtime().rules,
         signer=app_signer(),
@@ -68,5 +69,4 @@ def double_opt_in(body: dict, subject_id: str):
         evidence=evidence.minimize(**body.get("evidence", {})),
         now=now(),
     )
-    db.session.commit()
     return {"confirmation_url": link.url, "expires_at": link.expires_at, "state": state}, 201
