@@ -71,7 +71,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from consent_service.extensions import api, db, migrate
     from consent_service.regimes.service import load_rules
     from consent_service.runtime import EXTENSION_NAME, Runtime
-    from consent_service.tokens.keystore import KeyStore
+    from consent_service.signing_keys.keystore import KeyStore
 
     import consent_service.models  # noqa: F401  (registers every table)
 
@@ -172,7 +172,7 @@ def _register_commands(app: Flask) -> None:
     from consent_service.retention.cli import retention_group
     from consent_service.settings_docs import config_group
     from consent_service.subjects.cli import subjects_group
-    from consent_service.tokens.cli import signing_keys
+    from consent_service.signing_keys.cli import signing_keys
     from consent_service.webhooks.cli import webhooks_group
 
     for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group,

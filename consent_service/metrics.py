@@ -11,8 +11,10 @@ from prometheus_client import multiprocess
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from consent_service.consents.service import WRITTEN_EVENTS
 from consent_service.logs import route_pattern
 from consent_service.strict_json import Blueprint
+from consent_service.tokens.service import token_rejected
 
 EXTENSION_NAME = "consent_service.metrics"
 # Set by gunicorn's environment: every worker writes its samples there and /metrics sums them all.
@@ -96,8 +98,6 @@ def _on_token_rejected(_sender, reason: str = "unknown", **_extra) -> None:
 
 
 def _count_committed_events(session: Session) -> None:
-    from consent_service.consents.service import WRITTEN_EVENTS
-
     written = session.info.pop(WRITTEN_EVENTS, [])
     metrics = _metrics()
     if metrics is not None:
@@ -106,15 +106,11 @@ def _count_committed_events(session: Session) -> None:
 
 
 def _forget_rolled_back_events(session: Session) -> None:
-    from consent_service.consents.service import WRITTEN_EVENTS
-
     session.info.pop(WRITTEN_EVENTS, None)
 
 
 def connect_listeners() -> None:
     """Process-wide hooks, connected once; each counts into the app of the current context."""
-    from consent_service.tokens.service import token_rejected
-
     token_rejected.connect(_on_token_rejected, weak=False)
     for name, listener in (("after_commit", _count_committed_events),
                            ("after_rollback", _forget_rolled_back_events)):

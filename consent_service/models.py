@@ -10,7 +10,8 @@ from consent_service.purposes.models import Purpose
 from consent_service.recipients.models import Recipient
 from consent_service.reports.models import ConsentRollup
 from consent_service.subjects.models import Subject, SubjectLink, Suppression
-from consent_service.tokens.models import IssuedToken, SigningKey
+from consent_service.signing_keys.models import SigningKey
+from consent_service.tokens.models import IssuedToken
 from consent_service.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The per-app objects views need (settings, rules, key store), built once in create_app."""
+"""The per-app objects views need (settings, rules, key store, link signer), built once in create_app."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +8,9 @@ from flask import current_app
 from consent_service.banner.service import VersionLedger
 from consent_service.config import Settings
 from consent_service.generations.service import SnapshotCache
+from consent_service.preferences.links import LinkSigner
 from consent_service.regimes.service import RegimeRules
-from consent_service.tokens.keystore import KeyStore
+from consent_service.signing_keys.keystore import KeyStore
 
 EXTENSION_NAME = "consent_service"
 
@@ -26,3 +27,8 @@ class Runtime:
 
 def runtime() -> Runtime:
     return current_app.extensions[EXTENSION_NAME]
+
+
+def app_signer() -> LinkSigner:
+    """The running app's link signer: its secrets, its link lifetimes, its clock (tests replace the clock)."""
+    return LinkSigner.from_settings(runtime().settings, clock=current_app.config["CLOCK"])

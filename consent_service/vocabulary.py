@@ -1,7 +1,14 @@
-"""The closed sets of the domain: subject kinds, decisions, methods, actors, regimes, scopes."""
+"""The closed sets of the domain (subject kinds, decisions, methods, actors, regimes, scopes) and the shapes of its keys."""
 from __future__ import annotations
 
 from enum import StrEnum
+
+# The shapes of keys every domain names, unanchored (match them whole): the wire schemas build their
+# validators from these (consent_service.fields), the rules file is checked against the same.
+PURPOSE_KEY_PATTERN = r"[a-z][a-z0-9_]{1,63}"
+RECIPIENT_KEY_PATTERN = r"[a-z0-9][a-z0-9_-]{1,63}"
+COUNTRY_PATTERN = r"[A-Z]{2}"  # ISO 3166-1 alpha-2
+REGION_PATTERN = r"[A-Z]{2}-[A-Z0-9]{1,3}"  # ISO 3166-2
 
 
 class SubjectKind(StrEnum):

@@ -5,7 +5,7 @@ from flask import g, jsonify, request
 
 from consent_service import localized_texts
 from consent_service.banner import service as banner
-from consent_service.banner import texts, verification
+from consent_service.banner import verification
 from consent_service.banner.schemas import (
     BannerConfigSchema,
     BannerQuerySchema,
@@ -26,6 +26,7 @@ from consent_service.regimes.request_country import place_from_cdn, visitor_juri
 from consent_service.regimes.subdivisions import place
 from consent_service.runtime import runtime
 from consent_service.strict_json import Blueprint
+from consent_service.texts import banner as texts
 from consent_service.vocabulary import Method
 
 blp = Blueprint("banner", __name__, url_prefix="/v1/banner", description="The banner's configuration and choices (publishable key).")

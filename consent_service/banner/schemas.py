@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.banner.service import BANNER_METHODS
-from consent_service.consents.schemas import COUNTRY, PURPOSE_KEY, REGION
+from consent_service.fields import COUNTRY, PURPOSE_KEY, REGION
 from consent_service.tokens.schemas import JwkSchema
 
 

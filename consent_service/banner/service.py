@@ -11,7 +11,6 @@ from typing import Any, Mapping
 
 from sqlalchemy.orm import Session
 
-from consent_service.banner import texts
 from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, default_decision
@@ -22,8 +21,9 @@ from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry, UnknownProperty
 from consent_service.purposes.service import CataloguePurpose
 from consent_service.regimes.service import RegimePolicy, RegimeRules
+from consent_service.signing_keys.keystore import KeyStore
+from consent_service.texts import banner as texts
 from consent_service.tokens import service as tokens
-from consent_service.tokens.keystore import KeyStore
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
 
 COOKIE_NAME = "consent_token"

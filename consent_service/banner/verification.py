@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
+from consent_service.signing_keys.keystore import KeyStore, PublishedKey, b64url
 from consent_service.tokens import service as tokens
-from consent_service.tokens.keystore import KeyStore, PublishedKey, b64url
 from consent_service.vocabulary import SubjectKind
 
 RAW_ENCODING, RAW_PUBLIC = serialization.Encoding.Raw, serialization.PublicFormat.Raw

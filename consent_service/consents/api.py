@@ -22,12 +22,11 @@ from consent_service.consents.schemas import (
 from consent_service.database import outside_transaction
 from consent_service.extensions import db
 from consent_service.metrics import count_check_answers
+from consent_service.preferences import service as preferences
 from consent_service.regimes.request_country import place_from_cdn
-from consent_service.runtime import runtime
+from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
-from consent_service.preferences import service as preferences
-from consent_service.preferences.links import app_signer
 from consent_service.vocabulary import ActorType, Decision, Method, Scope, SubjectKind
 
 blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record consents, read state and history, check.")

@@ -6,17 +6,13 @@ import ipaddress
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from consent_service.fields import COUNTRY, PURPOSE_KEY, RECIPIENT_KEY, REGION, country_field, region_field
 from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import ActorType, Basis, Decision, Method, Necessity, Regime, SubjectKind
 
-PURPOSE_KEY = FullMatch(r"[a-z][a-z0-9_]{1,63}", error="Not a purpose key.")
-COUNTRY = FullMatch(r"[A-Z]{2}", error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
-REGION = FullMatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", error="An ISO 3166-2 subdivision code in capitals, e.g. US-CA.")
 DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
-RECIPIENT_KEY = FullMatch(r"[a-z0-9][a-z0-9_-]{1,63}",
-                          error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
 # A subject's or an organization's id, as the caller knows it.
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
@@ -34,17 +30,6 @@ def _is_ip(value: str) -> bool:
     except ValueError:
         raise ma.ValidationError("Not an IP address.") from None
     return True
-
-
-def country_field(**kwargs) -> fields.String:
-    return fields.String(validate=COUNTRY, **kwargs)
-
-
-def region_field(**kwargs) -> fields.String:
-    return fields.String(validate=REGION, metadata={
-        "description": "ISO 3166-2 subdivision (US-CA, CA-QC): its rules decide where the rules file has some. "
-                       "Alone, it gives the country; with a country, it must be in it (422 region_contradicts_country)."},
-        **kwargs)
 
 
 def gpc_field() -> fields.Boolean:

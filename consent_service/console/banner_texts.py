@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
-from consent_service.banner import texts as builtin_texts
 from consent_service.properties.models import Property
 from consent_service.properties.service import PropertyEntry, entry_of
+from consent_service.texts import banner as builtin_texts
 
 MAX_TEXT_LENGTH = 2000
 UI_LABELS = {

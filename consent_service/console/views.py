@@ -16,21 +16,29 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from consent_service import csrf, security_headers
 from consent_service.audit import service as audit
 from consent_service.banner import service as banner
-from consent_service.banner import texts as builtin_texts
 from consent_service.clock import now
 from consent_service.consents import service as consents
 from consent_service.console import banner_texts, dashboard, forms, sessions
-from consent_service.console.sessions import COOKIE_NAME, COOKIE_PATH, ConsoleSession, CsrfRejected, NoSession, SessionSigner
+from consent_service.console.sessions import (
+    COOKIE_NAME,
+    COOKIE_PATH,
+    ConsoleSession,
+    CsrfRejected,
+    NoSession,
+    SessionSigner,
+)
 from consent_service.errors import NotFound, RateLimited, ServiceError, Unauthorized, ValidationFailed
 from consent_service.extensions import db
+# As a module: the erasure page below is itself named erase_subject.
+from consent_service.flows import erase_subject as erasing
 from consent_service.notices import service as notices
 from consent_service.properties import service as properties
 from consent_service.purposes import service as purposes
 from consent_service.ratelimits import auth_failures
-from consent_service.rights import erasure
 from consent_service.rights.export import export
 from consent_service.rights.schemas import ExportSchema
 from consent_service.runtime import runtime
+from consent_service.texts import banner as builtin_texts
 from consent_service.vocabulary import DeliveryStatus, Scope, SubjectKind
 from consent_service.webhooks import deliveries
 from consent_service.webhooks import service as webhooks
@@ -378,12 +386,10 @@ def erase_subject():
             context.update(_subject_view(kind, external_id))
         return _render("console/subjects.html", 422, **context)
     _require(Scope.SUBJECTS_ERASE)
-    receipt = erasure.erase(session=db.session, kind=body["kind"], external_id=body["id"],
-                            pepper=runtime().settings.erasure_pepper, now=now())
-    # The audit log names the pseudonym, never the erased identifier.
-    _audit("subject_erased", f"{body['kind']}:{receipt['subject']['pseudonym']}", receipt=receipt["id"],
-           repeated=receipt["repeated"])
-    db.session.commit()
+    current = _current()
+    receipt = erasing.erase_subject(session=db.session, kind=body["kind"], external_id=body["id"],
+                                    pepper=runtime().settings.erasure_pepper, now=now(),
+                                    operator=erasing.Operator(key_id=current.key_id, actor=current.actor))
     return _render("console/erased.html", receipt=receipt)
 
 

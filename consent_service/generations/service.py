@@ -1,5 +1,8 @@
 """Keys, purposes, material notices, properties, signing keys and recipients held in memory per process,
-validated on every request.
+validated on every request: the snapshot, how it is loaded and how a process holds it.
+
+It sits above the domains whose rows it holds and below the ones that read it (consents, banner,
+tokens); the counter it is checked against is generations.counter.
 
 A snapshot is read whole, generation first; it answers only while the generation read with a
 request's own data (in the same statement where the hot paths can, else one small read) still
@@ -14,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent_service.apikeys import service as apikeys
-from consent_service.generations.models import ROW_ID, Generation
+from consent_service.generations.counter import Confirmable, StaleSnapshot, current_generation, generation_value
 from consent_service.notices import service as notices
 from consent_service.notices.service import MaterialChange
 from consent_service.properties import service as properties
@@ -27,8 +29,12 @@ from consent_service.purposes import service as purposes
 from consent_service.purposes.service import CataloguePurpose
 from consent_service.recipients import service as recipients
 from consent_service.recipients.service import RecipientEntry
-from consent_service.tokens import keystore
-from consent_service.tokens.keystore import PublishedKey
+from consent_service.signing_keys import keystore
+from consent_service.signing_keys.keystore import PublishedKey
+
+# The counter's names stay importable from here for the modules that read them here (consents).
+__all__ = ["MAX_TRIES", "Snapshot", "SnapshotCache", "StaleSnapshot", "current_generation", "fresh",
+           "generation_value", "load"]
 
 T = TypeVar("T")
 # A request whose snapshot went stale is answered again with a fresh one; a generation that keeps
@@ -36,17 +42,10 @@ T = TypeVar("T")
 MAX_TRIES = 3
 
 
-class StaleSnapshot(Exception):
-    """The generation read with the request's data is not the snapshot's: load again and redo."""
+@dataclass(frozen=True, kw_only=True)
+class Snapshot(Confirmable):
+    """The watched rows of every domain that has some, read at one generation."""
 
-    def __init__(self, observed: int) -> None:
-        super().__init__(f"generation moved to {observed}")
-        self.observed = observed
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    generation: int
     keys: dict[str, apikeys.KeyEntry]
     catalogue: dict[str, CataloguePurpose]
     material_changes: tuple[MaterialChange, ...]
@@ -56,26 +55,9 @@ class Snapshot:
     signing_keys: dict[str, PublishedKey]
     # By key: the recipients of transfers and their safeguards, which transfer checks name.
     recipients: dict[str, RecipientEntry]
-    # The last try of a request trusts the snapshot it just loaded instead of failing.
-    final: bool = False
 
     def authenticate(self, presented: str) -> apikeys.Principal:
         return apikeys.principal_of(self.keys, presented)
-
-    def confirm(self, observed: int) -> None:
-        """Raise StaleSnapshot unless `observed` (read with the request's data) is this snapshot's generation."""
-        if observed != self.generation and not self.final:
-            raise StaleSnapshot(observed)
-
-
-def generation_value():
-    """The current generation as a scalar subquery, to read in the same statement as other data
-    (0 while the row is missing: the triggers recreate it with the next change)."""
-    return func.coalesce(select(Generation.value).where(Generation.id == ROW_ID).scalar_subquery(), 0)
-
-
-def current_generation(*, session: Session) -> int:
-    return session.execute(select(generation_value())).scalar_one()
 
 
 def load(*, session: Session) -> Snapshot:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from consent_service.consents.models import ConsentEvent, RetiredChain
 from consent_service.ledger import seals
 from consent_service.ledger.service import Problem, chains
-from consent_service.tokens.keystore import KeyStore
+from consent_service.signing_keys.keystore import KeyStore
 from consent_service.vocabulary import WebhookEventType
 from consent_service.webhooks import service as webhooks
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.consents import chain
 from consent_service.consents.models import RetiredChain
-from consent_service.tokens.keystore import KeyStore
+from consent_service.signing_keys.keystore import KeyStore
 
 CHECKPOINT_TYPE = "ledger-checkpoint+jwt"
 RETIREMENT_TYPE = "ledger-retirement+jwt"

@@ -7,15 +7,15 @@ from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.extensions import db
+from consent_service.flows.request_double_opt_in import request_double_opt_in
 from consent_service.preferences import service as preferences
-from consent_service.preferences.links import app_signer
 from consent_service.preferences.schemas import (
     DoubleOptInRequestSchema,
     DoubleOptInSchema,
     PreferenceLinkRequestSchema,
     PreferenceLinksSchema,
 )
-from consent_service.runtime import runtime
+from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
@@ -57,7 +57,7 @@ def preference_links(body: dict[str, Any]) -> dict[str, object]:
 @blp.response(201, DoubleOptInSchema)
 def double_opt_in(body: dict[str, Any], subject_id: str) -> tuple[dict[str, object], int]:
     """Record a pending grant (not allowed until confirmed) and return the confirmation link to email."""
-    state, link = preferences.request_double_opt_in(
+    state, link = request_double_opt_in(
         session=db.session(),
         rules=runtime().rules,
         signer=app_signer(),
@@ -71,5 +71,4 @@ def double_opt_in(body: dict[str, Any], subject_id: str) -> tuple[dict[str, obje
         evidence=evidence.minimize(**body.get("evidence", {})),
         now=now(),
     )
-    db.session.commit()
     return {"confirmation_url": link.url, "expires_at": link.expires_at, "state": state}, 201

@@ -118,12 +118,3 @@ def _canonical(token: str) -> bool:
         return all(base64_encode(base64_decode(part)).decode() == part for part in token.split(".") if part)
     except BadData:
         return False
-
-
-def app_signer() -> LinkSigner:
-    """The running app's signer: its secrets, its link lifetimes, its clock (tests replace the clock)."""
-    from flask import current_app
-
-    from consent_service.runtime import runtime
-
-    return LinkSigner.from_settings(runtime().settings, clock=current_app.config["CLOCK"])

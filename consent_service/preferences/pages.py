@@ -12,12 +12,15 @@ from consent_service.clock import now
 from consent_service.consents import evidence
 from consent_service.errors import ServiceError
 from consent_service.extensions import db
+from consent_service.flows.confirm_double_opt_in import confirm_double_opt_in
+from consent_service.flows.save_preferences import save_preferences
+from consent_service.flows.unsubscribe_one_click import unsubscribe_one_click
 from consent_service.preferences import service as preferences
 from consent_service.preferences import texts
-from consent_service.preferences.links import LinkExpired, LinkKind, app_signer
+from consent_service.preferences.links import LinkExpired, LinkKind
 from consent_service.preferences.service import CONFIRM_PATH, ONE_CLICK_PATH, PAGE_PATH
 from consent_service.purposes import service as purposes
-from consent_service.runtime import runtime
+from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 
 blp = Blueprint("preference_pages", __name__, description="The pages marketing emails link to (HTML, signed links).")
@@ -103,7 +106,7 @@ class PreferencePage(MethodView):
         """Save the page: one `preference_page` event per changed toggle, only from a page showing the latest choices."""
         claims = _verified(LinkKind.PREFERENCES, signed)
         shown_revision = _check_form(claims.customer_id)
-        page = preferences.save_choices(
+        page = save_preferences(
             session=db.session,
             rules=runtime().rules,
             claims=claims,
@@ -114,7 +117,6 @@ class PreferencePage(MethodView):
             now=now(),
             shown_revision=shown_revision,
         )
-        db.session.commit()
         return _render("preferences/saved.html", page=page, signed=signed)
 
 
@@ -135,10 +137,9 @@ class OneClickUnsubscribe(MethodView):
         claims = _verified(LinkKind.ONE_CLICK, signed)
         if request.form.get("List-Unsubscribe") != "One-Click":
             raise preferences.NotOneClick()
-        preferences.one_click_unsubscribe(
+        unsubscribe_one_click(
             session=db.session, rules=runtime().rules, claims=claims, language=g.page_language, evidence=_evidence(), now=now()
         )
-        db.session.commit()
         manage = preferences.page_link(signer=app_signer(), base_url=runtime().settings.token_issuer, claims=claims)
         return _render("preferences/unsubscribed.html", manage_url=manage.url)
 
@@ -161,8 +162,7 @@ class DoubleOptInConfirmation(MethodView):
         """Confirm the double opt-in: the pending grant becomes allowed, with its own ledger event."""
         claims = _verified_confirmation(signed)
         _check_form(claims.customer_id)
-        preferences.confirm_double_opt_in(session=db.session, rules=runtime().rules, claims=claims, evidence=_evidence(), now=now())
-        db.session.commit()
+        confirm_double_opt_in(session=db.session, rules=runtime().rules, claims=claims, evidence=_evidence(), now=now())
         return _render("preferences/confirmed.html", purpose=_purpose_name(claims.purpose))
 
 

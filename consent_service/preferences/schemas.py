@@ -4,13 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import (
-    PURPOSE_KEY,
-    EvidenceInSchema,
-    SubjectStateSchema,
-    country_field,
-    region_field,
-)
+from consent_service.consents.schemas import EvidenceInSchema, SubjectStateSchema
+from consent_service.fields import PURPOSE_KEY, country_field, region_field
 from consent_service.preferences.service import DEFAULT_UNSUBSCRIBE
 from consent_service.subjects.schemas import SubjectId
 

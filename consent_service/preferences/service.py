@@ -176,6 +176,15 @@ class PreferencePage:
     revision: int = 0  # the customer's revision the choices show; its form may only save on top of it
 
 
+@dataclass(frozen=True)
+class CustomerEvents:
+    """Events to record for a customer, with their context: what a flow hands to the consent write."""
+
+    customer_id: str
+    events: list[consents.EventInput]
+    context: consents.EventContext
+
+
 class ConfirmationStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -272,7 +281,7 @@ def page_for(*, session: Session, rules: RegimeRules, customer_id: str, now: dat
     )
 
 
-def save_choices(
+def choice_events(
     *,
     session: Session,
     rules: RegimeRules,
@@ -283,8 +292,8 @@ def save_choices(
     evidence: dict[str, str],
     now: datetime,
     shown_revision: int | None,
-) -> PreferencePage:
-    """Record one preference_page event for each shown toggle the customer changed; nothing else.
+) -> CustomerEvents | None:
+    """One preference_page event for each shown toggle the customer changed; None when nothing changed.
 
     Only a form shown at the customer's current revision saves (PageOutOfDate otherwise): a copy of
     an older form, sent again, would undo the decisions made since."""
@@ -303,9 +312,8 @@ def save_choices(
         if choice.key in shown and (choice.key in wanted) != choice.on
     ]
     if not changes:
-        return page
-    _record(session, rules, claims.customer_id, changes, claims.notice_version, page.regime, language, evidence, now)
-    return page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
+        return None
+    return CustomerEvents(claims.customer_id, changes, _context(claims.notice_version, page.regime, language, evidence))
 
 
 def _locked_revision(session: Session, customer_id: str) -> int:
@@ -317,7 +325,7 @@ def _locked_revision(session: Session, customer_id: str) -> int:
     return revision or 0
 
 
-def one_click_unsubscribe(
+def unsubscribe_events(
     *,
     session: Session,
     rules: RegimeRules,
@@ -325,16 +333,16 @@ def one_click_unsubscribe(
     language: str,
     evidence: dict[str, str],
     now: datetime,
-) -> list[str]:
-    """Deny the link's purposes at once; the purposes newly denied (none on a repeat)."""
+) -> CustomerEvents | None:
+    """Denials of the link's purposes; None on a repeat (nothing newly denied)."""
     page = page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)
     targets = set(claims.purposes or DEFAULT_UNSUBSCRIBE)
     # Mail providers and scanners retry: a denial already recorded by one-click needs no second event.
     to_deny = [choice.key for choice in page.choices if choice.key in targets and not _unsubscribed(choice.state)]
-    if to_deny:
-        events = [consents.EventInput(key, Decision.DENIED, Method.ONE_CLICK_UNSUBSCRIBE) for key in to_deny]
-        _record(session, rules, claims.customer_id, events, claims.notice_version, page.regime, language, evidence, now)
-    return to_deny
+    if not to_deny:
+        return None
+    events = [consents.EventInput(key, Decision.DENIED, Method.ONE_CLICK_UNSUBSCRIBE) for key in to_deny]
+    return CustomerEvents(claims.customer_id, events, _context(claims.notice_version, page.regime, language, evidence))
 
 
 def _unsubscribed(state: PurposeState) -> bool:
@@ -345,12 +353,10 @@ def _unsubscribed(state: PurposeState) -> bool:
     )
 
 
-def request_double_opt_in(
+def double_opt_in_events(
     *,
     session: Session,
     rules: RegimeRules,
-    signer: LinkSigner,
-    base_url: str,
     customer_id: str,
     purpose: str,
     notice_version: str,
@@ -359,21 +365,17 @@ def request_double_opt_in(
     now: datetime,
     country: str | None = None,
     region: str | None = None,
-) -> tuple[consents.SubjectState, IssuedLink]:
-    """Record a pending grant (not yet allowed) and the signed link that confirms it from the inbox."""
+) -> CustomerEvents:
+    """A pending grant (not yet allowed) of a refusable communication purpose, under the customer's regime."""
     _require_refusable_communication(session, {"purpose": purpose})
     state = consents.read_state(
         session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now, country=country,
         region=region,
     )
-    state = _record(
-        session, rules, customer_id, [consents.EventInput(purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN)],
-        notice_version, state.regime, language, evidence, now, country=country, region=region,
+    return CustomerEvents(
+        customer_id, [consents.EventInput(purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN)],
+        _context(notice_version, state.regime, language, evidence, country=country, region=region),
     )
-    link = confirmation_link(
-        session=session, signer=signer, base_url=base_url, customer_id=customer_id, purpose=purpose, language=language
-    )
-    return state, link
 
 
 def confirmation_link(
@@ -399,25 +401,21 @@ def confirmation_status(*, session: Session, claims: ConfirmationClaims) -> Conf
     return _confirmation(session, claims)[0]
 
 
-def confirm_double_opt_in(
-    *,
-    session: Session,
-    rules: RegimeRules,
-    claims: ConfirmationClaims,
-    evidence: dict[str, str],
-    now: datetime,
-) -> ConfirmationStatus:
-    """Turn the pending request the link names into an allowed grant, once; a repeat changes nothing."""
+def confirmation_events(
+    *, session: Session, claims: ConfirmationClaims, evidence: dict[str, str]
+) -> CustomerEvents | None:
+    """The event that turns the pending request the link names into an allowed grant; None when this
+    link confirmed it already (a repeat changes nothing), NotPending when the request was superseded."""
     status, latest = _confirmation(session, claims)
-    if status is ConfirmationStatus.PENDING:
-        _record(
-            session, rules, claims.customer_id,
-            [consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)],
-            latest.notice_version, latest.regime, claims.language or latest.language,
-            # The confirmation names the request it confirms, so the ledger pairs the two steps.
-            {**evidence, "reference": latest.id}, now, country=latest.country, region=latest.region, from_flow=True,
-        )
-    return ConfirmationStatus.CONFIRMED
+    if status is not ConfirmationStatus.PENDING:
+        return None
+    context = _context(
+        latest.notice_version, latest.regime, claims.language or latest.language,
+        # The confirmation names the request it confirms, so the ledger pairs the two steps.
+        {**evidence, "reference": latest.id}, country=latest.country, region=latest.region, from_flow=True,
+    )
+    event = consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)
+    return CustomerEvents(customer_id=claims.customer_id, events=[event], context=context)
 
 
 def _confirmation(session: Session, claims: ConfirmationClaims) -> tuple[ConfirmationStatus, ConsentEvent]:
@@ -460,39 +458,27 @@ def _require_refusable_communication(session: Session, given: dict[str, str]) ->
         )
 
 
-def _record(
-    session: Session,
-    rules: RegimeRules,
-    customer_id: str,
-    events: list[consents.EventInput],
+def _context(
     notice_version: str,
     regime: str,
     language: str | None,
     evidence: dict[str, str],
-    now: datetime,
+    *,
     country: str | None = None,
     region: str | None = None,
     from_flow: bool = False,
-) -> consents.SubjectState:
-    return consents.record_events(
-        session=session,
-        kind=CUSTOMER,
-        external_id=customer_id,
-        events=events,
-        context=consents.EventContext(
-            notice_version=notice_version,
-            country=country,
-            region=region,
-            # The customer's own regime: a page visit must not move them to the default one.
-            regime=Regime(regime),
-            language=language,
-            actor_type=ActorType.SUBJECT,
-            evidence=evidence,
-            # Only the confirmation of a pending request writes the method kept to this flow.
-            from_flow=from_flow,
-        ),
-        rules=rules,
-        now=now,
+) -> consents.EventContext:
+    return consents.EventContext(
+        notice_version=notice_version,
+        country=country,
+        region=region,
+        # The customer's own regime: a page visit must not move them to the default one.
+        regime=Regime(regime),
+        language=language,
+        actor_type=ActorType.SUBJECT,
+        evidence=evidence,
+        # Only the confirmation of a pending request writes the method kept to this flow.
+        from_flow=from_flow,
     )
 
 

@@ -5,9 +5,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from consent_service import localized_texts
-from consent_service.banner import texts as banner_texts
 from consent_service.localized_texts import FALLBACK_LANGUAGE
 from consent_service.purposes.models import Purpose
+from consent_service.texts import banner as banner_texts
 
 TEXTS_DIR = Path(__file__).with_name("texts")
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY
 from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS
-
 
 # Bounds of the wire format only; which keys and lengths are valid is the banner texts' rule (texts.validate_overrides).
 MAX_LANGUAGES = 50

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from consent_service.banner import texts as builtin_texts
 from consent_service.clock import new_id
 from consent_service.errors import NotFound, ValidationFailed
 from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
+from consent_service.texts import banner as builtin_texts
 
 DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
 # A banner asks only for cookie purposes: the shipped rules (methods.by_category) accept banner methods for them alone.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY
 from consent_service.vocabulary import PURPOSE_CATEGORIES as CATEGORIES
 from consent_service.vocabulary import Decision, LegalBasis, Regime
 

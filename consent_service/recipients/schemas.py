@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import COUNTRY, RECIPIENT_KEY
+from consent_service.fields import COUNTRY, RECIPIENT_KEY
 
 
 class RecipientSchema(ma.Schema):

@@ -23,15 +23,24 @@ from typing import Any
 
 from consent_service.config import ConfigError
 from consent_service.regimes.subdivisions import parse_subdivisions
-from consent_service.vocabulary import PURPOSE_CATEGORIES, ActorType, Basis, Decision, Method, Regime
+from consent_service.vocabulary import (
+    COUNTRY_PATTERN,
+    PURPOSE_CATEGORIES,
+    PURPOSE_KEY_PATTERN,
+    ActorType,
+    Basis,
+    Decision,
+    Method,
+    Regime,
+)
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.json")
 # The regimes from most to least protective. Under opt-in nothing is processed or pre-ticked before the
 # person's affirmative action; under opt-out processing runs until they object. The order is of regimes,
 # never of countries: where a country stands follows from the regime the rules file gives it.
 MOST_PROTECTIVE_FIRST = (Regime.OPT_IN, Regime.OPT_OUT)
-COUNTRY_CODE = re.compile(r"[A-Z]{2}")
-PURPOSE_KEY = re.compile(r"[a-z][a-z0-9_]{1,63}")
+COUNTRY_CODE = re.compile(COUNTRY_PATTERN)
+PURPOSE_KEY = re.compile(PURPOSE_KEY_PATTERN)
 # The purposes every catalogue has (migration 0001); a policy may name these, the operator's purposes
 # it declares in `policy.operator_purposes`, or "*" (every consent-based purpose).
 CATALOGUE_PURPOSES = frozenset({

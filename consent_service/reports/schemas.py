@@ -10,7 +10,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.clock import now
-from consent_service.consents.schemas import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY
 from consent_service.reports.service import ConsentRates, GroupBy, Interval
 
 DEFAULT_RANGE_DAYS = 30

@@ -34,8 +34,8 @@ from consent_service.progress import Progress, unobserved
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.reports import service as reports
+from consent_service.signing_keys.keystore import KeyStore
 from consent_service.subjects.models import Subject, SubjectLink
-from consent_service.tokens.keystore import KeyStore
 from consent_service.tokens.models import IssuedToken
 from consent_service.vocabulary import Decision, SubjectKind
 from consent_service.webhooks import service as webhooks

@@ -6,7 +6,11 @@ from typing import Any
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
-from consent_service.rights import erasure, linking, receipts, restriction
+# As a module: the erasure endpoint below is itself named erase_subject.
+from consent_service.flows import erase_subject as erasing
+from consent_service.flows.link_visitor import link_visitor
+from consent_service.rights import receipts, restriction
+from consent_service.rights.linking import LinkResult
 from consent_service.rights.export import export
 from consent_service.rights.schemas import (
     ConsentReceiptSchema,
@@ -39,10 +43,8 @@ def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
 @blp.response(200, ErasureReceiptSchema)
 def erase_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Erase the subject: identifiers become pseudonyms, the proof stays. Erasing twice is harmless."""
-    receipt = erasure.erase(session=db.session(), kind=kind, external_id=subject_id,
-                            pepper=runtime().settings.erasure_pepper, now=now())
-    db.session.commit()
-    return receipt
+    return erasing.erase_subject(session=db.session(), kind=kind, external_id=subject_id,
+                                 pepper=runtime().settings.erasure_pepper, now=now())
 
 
 @blp.route(f"{SUBJECT_PATH}/restriction", methods=["POST"])
@@ -61,13 +63,10 @@ def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, obje
 @require_scope(blp, Scope.CONSENTS_WRITE)
 @blp.arguments(LinkSchema)
 @blp.response(201, LinkOutSchema)
-def link(body: dict[str, Any], subject_id: str) -> linking.LinkResult:
-    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no
-    newer one."""
-    result = linking.link_visitor(session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"],
-                                  rules=runtime().rules, now=now())
-    db.session.commit()
-    return result
+def link(body: dict[str, Any], subject_id: str) -> LinkResult:
+    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer one."""
+    return link_visitor(session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"],
+                        rules=runtime().rules, now=now())
 
 
 @blp.route(f"{SUBJECT_PATH}/consent-events/<string(maxlength=40):event_id>/receipt", methods=["GET"])

@@ -6,8 +6,8 @@ maintenance mode, its evidence key is deleted, and a suppression entry, by pseud
 the identifier out of communications, and out of every purpose the person had refused (opt-outs of
 sale/sharing, objections, withdrawals: purpose keys only), if it is seen again; a linked visitor
 gets its own entry. The events stay, and their chains
-still verify: they name the subject by its internal key. Everything happens in the request's
-transaction, together with the subject.erased webhook.
+still verify: they name the subject by its internal key. Everything happens in the caller's
+transaction; flows.erase_subject adds the subject.erased webhook and commits.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from consent_service.consents.models import ConsentEvent, ConsentState, Idempote
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.tokens.models import IssuedToken
-from consent_service.vocabulary import ActorType, Decision, SubjectKind, WebhookEventType
+from consent_service.vocabulary import ActorType, Decision, SubjectKind
 from consent_service.webhooks import service as webhooks
 
 ERASED_PREFIX = "erased."
@@ -45,7 +45,7 @@ def erased_id(*, pepper: str, kind: str, external_id: str) -> str:
 
 
 def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime) -> dict[str, Any]:
-    """Erase the subject and return the receipt; erasing an erased subject replays its receipt."""
+    """Erase the subject and return the receipt; erasing an erased subject replays its receipt ("repeated")."""
     pseudonym = subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
     subject = subjects.find_for_update(session=session, kind=kind, external_id=external_id)
     suppression = session.get(Suppression, (kind, pseudonym), with_for_update=True)
@@ -84,14 +84,6 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
     _suppress(session, kind, pseudonym, suppression, refused, receipt, now)
     for visitor_pseudonym, entry, visitor_refused in visitors:
         _suppress(session, SubjectKind.VISITOR.value, visitor_pseudonym, entry, visitor_refused, receipt, now)
-    # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
-    webhooks.enqueue(
-        session=session,
-        type=WebhookEventType.SUBJECT_ERASED,
-        data={"subject": {"kind": kind, "id": external_id}, "erased_at": webhooks.iso(now)},
-        ordering_key=f"{kind}:{erased_id(pepper=pepper, kind=kind, external_id=external_id)}",
-        now=now,
-    )
     session.flush()
     return receipt
 

@@ -17,8 +17,8 @@ from consent_service.consents.models import ConsentEvent
 from consent_service.errors import NotFound
 from consent_service.notices import service as notices
 from consent_service.purposes import service as purposes
+from consent_service.signing_keys.keystore import KeyStore
 from consent_service.subjects.models import Subject
-from consent_service.tokens.keystore import KeyStore
 from consent_service.vocabulary import Decision, Method
 
 RECEIPT_TYPE = "consent-receipt+jwt"

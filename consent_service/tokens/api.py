@@ -7,10 +7,10 @@ from consent_service.apikeys.auth import current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
 from consent_service.runtime import runtime
+from consent_service.signing_keys.keystore import jwk
 from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
 from consent_service.tokens import service as tokens
-from consent_service.tokens.keystore import jwk
 from consent_service.tokens.schemas import JwksSchema, TokenRequestSchema, TokenSchema
 from consent_service.vocabulary import Scope
 

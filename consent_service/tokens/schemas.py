@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.consents.schemas import country_field, region_field
+from consent_service.fields import country_field, region_field
 
 
 class TokenRequestSchema(ma.Schema):

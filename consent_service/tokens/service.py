@@ -17,7 +17,7 @@ from consent_service.database import execute_hot
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
-from consent_service.tokens.keystore import KeyStore
+from consent_service.signing_keys.keystore import KeyStore
 from consent_service.tokens.models import IssuedToken as IssuedTokenRecord
 
 TOKEN_TYPE = "JWT"

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from consent_service.extensions import db
-from consent_service.preferences.links import LinkInvalid, LinkKind, app_signer
-from consent_service.runtime import runtime
+from consent_service.preferences.links import LinkInvalid, LinkKind
+from consent_service.runtime import app_signer, runtime
 from consent_service.tokens import service as tokens
 from tests.hardening.conftest import ORIGIN
 

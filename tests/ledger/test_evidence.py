@@ -21,9 +21,9 @@ from consent_service.consents.models import ConsentState, RetiredChain
 from consent_service.extensions import db
 from consent_service.ledger import seals
 from consent_service.runtime import runtime
+from consent_service.signing_keys.keystore import b64url
+from consent_service.signing_keys.models import SigningKey
 from consent_service.subjects.models import Subject
-from consent_service.tokens.keystore import b64url
-from consent_service.tokens.models import SigningKey
 from consent_service.webhooks import service as webhooks
 from consent_service.webhooks.models import WebhookEvent
 from consent_service.webhooks.signing import SecretCipher

@@ -95,7 +95,7 @@ def test_tampered_token_fails_plain_verification(client, full_access):
 def test_private_keys_are_stored_encrypted(app, client, full_access):
     from sqlalchemy import select
 
-    from consent_service.tokens.models import SigningKey
+    from consent_service.signing_keys.models import SigningKey
 
     issue(client, full_access)
     stored = db.session.scalars(select(SigningKey)).one()

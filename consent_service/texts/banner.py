@@ -1,4 +1,6 @@
-"""The banner's built-in texts (en, de, fr) and operators' overrides of them."""
+"""The banner's built-in texts (en, de, fr), language choice, and operators' overrides.
+
+Below both the banner, which shows them, and properties, which validate an operator's overrides."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,7 +10,7 @@ from typing import Any
 from consent_service import localized_texts
 from consent_service.localized_texts import FALLBACK_LANGUAGE
 
-TEXTS_DIR = Path(__file__).with_name("texts")
+TEXTS_DIR = Path(__file__).with_name("banner")
 
 
 def builtin() -> dict[str, dict[str, Any]]:

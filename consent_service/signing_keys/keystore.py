@@ -15,7 +15,7 @@ from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
-from consent_service.tokens.models import SigningKey
+from consent_service.signing_keys.models import SigningKey
 
 RAW = serialization.Encoding.Raw
 

@@ -1,0 +1,46 @@
+"""Erase a subject: pseudonymize it (rights), tell webhook receivers (webhooks), note the operator (audit), commit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consent_service.audit import service as audit
+from consent_service.rights import erasure
+from consent_service.vocabulary import WebhookEventType
+from consent_service.webhooks import service as webhooks
+
+AUDIT_ACTION = "subject_erased"
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who erased, when a person at the console did: the audit log names them."""
+
+    key_id: int
+    actor: str
+
+
+def erase_subject(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime,
+                  operator: Operator | None = None) -> dict[str, Any]:
+    """Erase the subject and return the receipt, all committed together; erasing again replays the
+    receipt and tells receivers nothing new."""
+    receipt = erasure.erase(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
+    if not receipt["repeated"]:
+        # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
+        webhooks.enqueue(
+            session=session,
+            type=WebhookEventType.SUBJECT_ERASED,
+            data={"subject": {"kind": kind, "id": external_id}, "erased_at": webhooks.iso(now)},
+            ordering_key=f"{kind}:{erasure.erased_id(pepper=pepper, kind=kind, external_id=external_id)}",
+            now=now,
+        )
+    if operator is not None:
+        # The audit log names the pseudonym, never the erased identifier.
+        audit.record(session=session, actor_key_id=operator.key_id, actor=operator.actor, action=AUDIT_ACTION,
+                     target=f"{kind}:{receipt['subject']['pseudonym']}", now=now,
+                     details={"receipt": receipt["id"], "repeated": receipt["repeated"]})
+    session.commit()
+    return receipt

@@ -1,0 +1,1 @@
+"""Texts shown to people in their language: the built-in ones, and how operators override them."""
