@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consent_service import localized_texts
-from consent_service.banner import texts as banner_texts
+from consent_service.texts import banner as banner_texts
 from consent_service.preferences import texts as page_texts
 
 
