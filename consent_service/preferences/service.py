@@ -13,6 +13,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
 from consent_service.consents.state import PurposeState
 from consent_service.errors import Conflict, Forbidden, ValidationFailed
+from consent_service.flows.record_consent import record_consent
 from consent_service.preferences.links import LinkError, LinkInvalid, LinkKind, LinkSigner, SignedLink
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
@@ -478,7 +479,7 @@ def _record(
     region: str | None = None,
     from_flow: bool = False,
 ) -> consents.SubjectState:
-    return consents.record_events(
+    return record_consent(
         session=session,
         kind=CUSTOMER,
         external_id=customer_id,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
 from consent_service.errors import NotFound
+from consent_service.flows.record_consent import record_consent
 from consent_service.purposes import service as purposes
 from consent_service.regimes.service import RegimeRules
 from consent_service.subjects import service as subjects
@@ -49,7 +50,7 @@ def link_visitor(
             continue
         if key in own and own[key].updated_at >= theirs.updated_at:
             continue  # the customer decided since (or at the same time): their own word stands
-        consents.record_events(
+        record_consent(
             session=session,
             kind=SubjectKind.CUSTOMER.value,
             external_id=customer_id,

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from consent_service.consents import service as consents_service
-from consent_service.database import execute_driver_sql
+from consent_service.stores.postgres_driver import execute_driver_sql
 from consent_service.extensions import db
 from consent_service.logs import JsonFormatter, describe_exception
 from consent_service.subjects import service as subjects_service
