@@ -173,8 +173,8 @@ class PostgresStore:
             params["subjects"] = json_rows(SUBJECTS, _ALL_SUBJECT_COLUMNS, [row])
             params["expected_generation"] = expected_generation
         else:
-            params.update({f"subject_{name}": value for name, value in write.subject_values.items()})
-            params["subject_id"], params["subject_revision"] = head.id, head.revision
+            params.update({f"new_{name}": value for name, value in write.subject_values.items()})
+            params["subject_id"], params["previous_revision"] = head.id, head.revision
         written, generation, follow_up = execute_driver_sql(connection, sql, params).one()
         return bool(written), int(generation), bool(follow_up)
 
@@ -188,9 +188,9 @@ class PostgresStore:
                 returning=SUBJECTS.c.id.name,
             )
         else:
-            assignments = ", ".join(f"{SUBJECTS.c[name].name} = %(subject_{name})s" for name in values)
+            assignments = ", ".join(f"{SUBJECTS.c[name].name} = %(new_{name})s" for name in values)
             subject = (f"UPDATE {SUBJECTS.name} SET {assignments} WHERE {SUBJECTS.c.id.name} = %(subject_id)s "
-                       f"AND {SUBJECTS.c.revision.name} = %(subject_revision)s AND {SUBJECTS.c.erased_at.name} IS NULL "
+                       f"AND {SUBJECTS.c.revision.name} = %(previous_revision)s AND {SUBJECTS.c.erased_at.name} IS NULL "
                        f"RETURNING {SUBJECTS.c.id.name}")
         guarded = "EXISTS (SELECT FROM subject)"
         keys = [column.name for column in STATES.primary_key]
