@@ -54,6 +54,8 @@ def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, An
     one is open; every row fetched and the cursor closed. Naive datetimes and dicts are refused before
     anything runs (portable.refuse_unportable_values): bind times aware, JSON as text."""
     refuse_unportable_values(params, arrays=None)
+    if not connection.in_transaction():
+        connection.begin()  # as Connection.execute autobegins: the caller's commit or rollback is this statement's
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
     dispatch = connection.dispatch
     try:
