@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import Insert, Select, Table, UniqueConstraint, bindparam, null, select
@@ -19,6 +20,7 @@ SUBJECT_READS = ("id", "kind", "external_id", "revision", "country", "born_by", 
 STATE_FIELDS = tuple(field.name for field in dataclasses.fields(StateRow))
 
 
+@functools.cache
 def inserted_columns(table: Table) -> tuple[str, ...]:
     """Every column of `table` but an autoincrement primary key: what an inserted row names."""
     return tuple(column.name for column in table.c if not (column.primary_key and column.autoincrement is True))

@@ -15,7 +15,7 @@ WRITE = "/v1/subjects/customer/c-1/consent-events"
 BODY = {"events": [{"purpose": "marketing", "decision": "denied", "method": "api"}], "notice_version": "v1", "country": "DE"}
 
 
-def _statements(app, send) -> list[str]:
+def _statements(app, send, status: int = 201) -> list[str]:
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -23,7 +23,7 @@ def _statements(app, send) -> list[str]:
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        assert send().status_code == 201
+        assert send().status_code == status
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     return statements
@@ -44,6 +44,18 @@ def test_a_write_to_a_known_subject_is_two_statements_on_postgresql(app, client,
         # SQLite is in process, with no round trips to save: BEGIN IMMEDIATE, the subject's insert-or-keep
         # and its read, the states, then events, states, subject and rollup one statement each.
         assert len(statements) == 8, statements
+
+
+def test_a_check_and_a_batch_of_checks_are_one_statement(app, client, auth):
+    """The check path: subject, states, suppression and the generation in one read, whatever the batch size."""
+    assert client.post(WRITE, json=BODY, headers=auth("consents:write")).status_code == 201
+    headers = auth("consents:read")
+    one = {"subject": {"kind": "customer", "id": "c-1"}, "purposes": ["marketing", "analytics"], "country": "DE"}
+    batch = {"checks": [one, {**one, "subject": {"kind": "visitor", "id": "v-1"}}]}
+    assert client.post("/v1/checks", json=one, headers=headers).status_code == 200  # the process's snapshot loaded
+    for body in (one, batch):
+        statements = _statements(app, lambda: client.post("/v1/checks", json=body, headers=headers), status=200)
+        assert len(statements) == 1, statements
 
 
 def test_with_an_idempotency_key_the_write_locks_the_subject_in_a_transaction(app, client, auth):
