@@ -13,9 +13,10 @@ import time
 import traceback
 import uuid
 
-import psycopg
 from flask import Flask, g, has_request_context, request
 from sqlalchemy.exc import StatementError
+
+from consent_service.stores.postgres_driver import DriverError, loggable_driver_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
@@ -72,11 +73,8 @@ def _truncated_ip(address: str) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-DATABASE_ERRORS = (psycopg.Error, sqlite3.Error)
-# PostgreSQL quotes the input in data exceptions (class 22: 'invalid input syntax for type integer: "..."'), and a
-# trigger's RAISE may format values into its message (class P0); its DETAIL quotes whole rows and is never logged.
+DATABASE_ERRORS = (DriverError, sqlite3.Error)
 # SQLite never puts a bound value in a message; a trigger's RAISE message is the one it may not be told apart from.
-UNSAFE_SQLSTATE_CLASSES = ("22", "P0")
 SQLITE_TRIGGER_ERROR = "SQLITE_CONSTRAINT_TRIGGER"
 
 
@@ -96,13 +94,8 @@ def describe_exception(error: BaseException) -> str:
 
 def _database_cause(error: BaseException) -> str:
     parts = [_qualified_name(type(error))]
-    if isinstance(error, psycopg.Error):
-        diag = error.diag
-        parts += [f"{label} {value}" for label, value in (
-            ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
-            ("column", diag.column_name)) if value]
-        if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
-            parts.append(diag.message_primary)
+    if isinstance(error, DriverError):
+        parts += loggable_driver_error(error)
     elif isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorname", None)
         parts += [code] if code else []

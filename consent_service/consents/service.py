@@ -193,7 +193,8 @@ def record_events(
 
     session.flush()  # the store writes past the ORM: changes the caller made before must be written first.
     written = store_for(session).record(
-        session=session, kind=kind, external_id=external_id, new_row=subjects.new_row(kind=kind, external_id=external_id, now=now),
+        session=session, kind=kind, external_id=external_id,
+        new_row=subjects.new_row(kind=kind, external_id=external_id, now=now),
         new_subject=new_subject, optimistic=optimistic, snapshot=snapshot, fold=fold,
     )
     recorded = dataclasses.replace(written.write.result, follow_up=written.follow_up)

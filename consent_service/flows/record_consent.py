@@ -8,8 +8,9 @@ can be: one statement, no transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,8 @@ ROLLUPS = ConsentRollup.__table__
 def store_guards() -> Guards:
     """What a consent store reads with a subject for this flow: the generation, and whether the
     webhooks' outbox row follows the write (any endpoint enabled)."""
-    return Guards(generation=generations.generation_value(), follow_up=webhooks.any_enabled_endpoint())
+    generation = generations.generation_value()  # type: ignore[no-untyped-call]  # not annotated in generations yet
+    return Guards(generation=generation, follow_up=webhooks.any_enabled_endpoint())
 
 
 def record_consent(
@@ -50,7 +52,8 @@ def record_consent(
     state, and the outbox row when it is due. `optimistic`: called by `outside_transaction`'s work."""
 
     def companions(recorded: consents.Recorded) -> list[CompanionRows]:
-        rows = [CompanionRows(ROLLUPS, reports.recorded_rows(recorded.events), add_on_conflict=("count",))]
+        counts = reports.recorded_rows(recorded.events)  # type: ignore[arg-type]  # EventValues reads as a ConsentEvent
+        rows = [CompanionRows(ROLLUPS, counts, add_on_conflict=("count",))]
         if written_with is not None:
             rows.extend(written_with(recorded.state))
         return rows

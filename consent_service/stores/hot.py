@@ -7,8 +7,9 @@ both paths run identically (portable.py), and its rows are fetched before the ca
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Connection, Dialect, Executable
 from sqlalchemy.sql import ClauseElement

@@ -1,4 +1,4 @@
-"""The one read behind checks and state, for both stores: generation, subjects, suppressions and states in one statement.
+"""The one read behind checks and state: generation, subjects, suppressions and states in one statement (both stores).
 
 Core, not ORM objects: each identifier asked about drives one indexed lookup of its subject (the
 unique kind + external_id index), of its suppression (primary key) and of its states (primary
@@ -8,10 +8,10 @@ row, so a check costs one round trip whatever the batch size.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, Select, String, and_, any_, bindparam, cast, column, func, literal, null, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY, JSON
+from sqlalchemy import Connection, Select, String, and_, bindparam, literal, null, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from consent_service.consents.models import ConsentState
@@ -82,28 +82,10 @@ def _statement(guards: Guards, count: int, purpose_count: int | None, suppressio
         purposes = ConsentState.__table__.c.purpose.in_(
             [bindparam(f"purpose_{index}", type_=String) for index in range(purpose_count)]
         )
-    return _joined(guards, asked, purposes, suppression)
+    return joined(guards, asked, purposes, suppression)
 
 
-@functools.lru_cache(maxsize=8)
-def batch_statement(guards: Guards, by_purpose: bool, suppression: bool) -> Select[Any]:
-    """PostgreSQL's statement for a batch (stores/postgres.py): the identifiers bound as one JSON array of [kind,
-    external_id, pseudonym], the purposes as an array. One text for every batch size, so the driver
-    converts it once and the server prepares it once (psycopg parsed a hundred-part union anew on
-    every execution, its text too long for its cache); JSON, because json.dumps writes it in C where
-    psycopg dumps arrays element by element in Python."""
-    rows = func.json_array_elements(cast(bindparam("asked", type_=String), JSON)).table_valued(
-        column("value", JSON), with_ordinality="position",
-    ).render_derived()
-    asked = select(
-        (rows.c.position - 1).label("i"), rows.c.value[0].astext.label("kind"),
-        rows.c.value[1].astext.label("external_id"), rows.c.value[2].astext.label("pseudonym"),
-    ).subquery("asked")
-    purposes = ConsentState.__table__.c.purpose == any_(bindparam("purposes", type_=ARRAY(String))) if by_purpose else None
-    return _joined(guards, asked, purposes, suppression)
-
-
-def _joined(guards: Guards, asked: Any, purposes: ColumnElement[bool] | None, suppression: bool) -> Select[Any]:
+def joined(guards: Guards, asked: Any, purposes: ColumnElement[bool] | None, suppression: bool) -> Select[Any]:
     """Each identifier asked (i, kind, external_id, pseudonym) with its subject, states and suppression."""
     s, st, sup = Subject.__table__, ConsentState.__table__, Suppression.__table__
     state_join = st.c.subject_id == s.c.id

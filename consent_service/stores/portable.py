@@ -8,8 +8,9 @@ taken as local time by the other) and a dict or a list where no array is expecte
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import ARRAY

@@ -12,13 +12,15 @@ identifiers as one JSON array, so every batch size is one statement text the ser
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Select, String, Table, any_, bindparam, cast, column, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.orm import Session
 
 from consent_service.consents.store import (
@@ -35,7 +37,7 @@ from consent_service.consents.store import (
 )
 from consent_service.stores import lookup
 from consent_service.stores.hot import execute_hot
-from consent_service.stores.postgres_driver import execute_driver_sql, json_insert_sql, json_rows, reserved_id
+from consent_service.stores.postgres_driver import DIALECT, execute_driver_sql, json_insert_sql, json_rows, reserved_id
 from consent_service.stores.statements import (
     EVENTS,
     STATE_FIELDS,
@@ -74,7 +76,7 @@ class PostgresStore:
         self._head = head_statement()
         self._states = states_statement()
         self._generation, self._follow_up = (
-            str(expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+            str(expression.compile(dialect=DIALECT, compile_kwargs={"literal_binds": True}))
             for expression in (guards.generation, guards.follow_up)
         )
         self._write_sql: dict[_Shape, str] = {}
@@ -88,7 +90,7 @@ class PostgresStore:
             return lookup.read(connection, self._guards, identifiers, purpose_keys, pseudonyms)
         asked = [[kind, external_id, pseudonyms[index] if pseudonyms else ""]
                  for index, (kind, external_id) in enumerate(identifiers)]
-        statement = lookup.batch_statement(self._guards, purpose_keys is not None, bool(pseudonyms))
+        statement = _batch_statement(self._guards, purpose_keys is not None, bool(pseudonyms))
         params = {"asked": json.dumps(asked), "purposes": None if purpose_keys is None else list(purpose_keys)}
         return lookup.found(execute_hot(connection, statement, params).all(), len(identifiers))
 
@@ -111,7 +113,8 @@ class PostgresStore:
         if row.revision and row.head_revision != row.revision:
             # The lock waited for another writer: the row is its new version, but the statement's
             # subqueries saw the data as of before the wait. Read the head and the states again, now.
-            head_hash = execute_hot(connection, self._head, {"subject_id": row.id, "revision": row.revision}).scalar_one()
+            head_hash = execute_hot(
+                connection, self._head, {"subject_id": row.id, "revision": row.revision}).scalar_one()
             states = {state.purpose: StateRow(**state._asdict())
                       for state in execute_hot(connection, self._states, {"subject_id": row.id}).all()}
         head = head_of(row, states, head_hash)
@@ -190,8 +193,8 @@ class PostgresStore:
         else:
             assignments = ", ".join(f"{SUBJECTS.c[name].name} = %(new_{name})s" for name in values)
             subject = (f"UPDATE {SUBJECTS.name} SET {assignments} WHERE {SUBJECTS.c.id.name} = %(subject_id)s "
-                       f"AND {SUBJECTS.c.revision.name} = %(previous_revision)s AND {SUBJECTS.c.erased_at.name} IS NULL "
-                       f"RETURNING {SUBJECTS.c.id.name}")
+                       f"AND {SUBJECTS.c.revision.name} = %(previous_revision)s "
+                       f"AND {SUBJECTS.c.erased_at.name} IS NULL RETURNING {SUBJECTS.c.id.name}")
         guarded = "EXISTS (SELECT FROM subject)"
         keys = [column.name for column in STATES.primary_key]
         parts = [
@@ -210,7 +213,25 @@ class PostgresStore:
                 f"{self._follow_up} AS follow_up")
 
 
-_ALL_SUBJECT_COLUMNS = tuple(column.name for column in SUBJECTS.c)
+@functools.lru_cache(maxsize=8)
+def _batch_statement(guards: Guards, by_purpose: bool, suppression: bool) -> Select[Any]:
+    """The statement for a batch: the identifiers bound as one JSON array of [kind,
+    external_id, pseudonym], the purposes as an array. One text for every batch size, so the driver
+    converts it once and the server prepares it once (psycopg parsed a hundred-part union anew on
+    every execution, its text too long for its cache); JSON, because json.dumps writes it in C where
+    psycopg dumps arrays element by element in Python."""
+    rows = func.json_array_elements(cast(bindparam("asked", type_=String), JSON)).table_valued(
+        column("value", JSON), with_ordinality="position",
+    ).render_derived()
+    asked = select(
+        (rows.c.position - 1).label("i"), rows.c.value[0].astext.label("kind"),
+        rows.c.value[1].astext.label("external_id"), rows.c.value[2].astext.label("pseudonym"),
+    ).subquery("asked")
+    purposes = STATES.c.purpose == any_(bindparam("purposes", type_=ARRAY(String))) if by_purpose else None
+    return lookup.joined(guards, asked, purposes, suppression)
+
+
+_ALL_SUBJECT_COLUMNS = tuple(each.name for each in SUBJECTS.c)
 
 
 def _grouped(companions: Sequence[CompanionRows]) -> dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]]:
@@ -234,4 +255,4 @@ def _states_from_json(rows: list[list[Any]] | None) -> dict[str, StateRow]:
 
 
 def _utc(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(timezone.utc)
+    return datetime.fromisoformat(value).astimezone(UTC)

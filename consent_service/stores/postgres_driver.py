@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, cast
 
 import psycopg
 from psycopg.rows import namedtuple_row
@@ -21,6 +22,24 @@ from sqlalchemy.engine.base import ExceptionContextImpl
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 
 from consent_service.stores.portable import refuse_unportable_values
+
+DriverError = psycopg.Error
+DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect classes are not annotated
+# PostgreSQL quotes the input in data exceptions (class 22: 'invalid input syntax for type integer: "..."'), and a
+# trigger's RAISE may format values into its message (class P0); its DETAIL quotes whole rows and is never logged.
+UNSAFE_SQLSTATE_CLASSES = ("22", "P0")
+
+
+def loggable_driver_error(error: psycopg.Error) -> list[str]:
+    """What a driver error may say in a log: its SQLSTATE, the schema objects it names, and its message
+    unless that may quote input (logs.describe_exception); never its DETAIL."""
+    diag = error.diag
+    parts = [f"{label} {value}" for label, value in (
+        ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
+        ("column", diag.column_name)) if value]
+    if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
+        parts.append(diag.message_primary)
+    return parts
 
 
 class DriverRows:
@@ -56,7 +75,8 @@ def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, An
     refuse_unportable_values(params, arrays=None)
     if not connection.in_transaction():
         connection.begin()  # as Connection.execute autobegins: the caller's commit or rollback is this statement's
-    cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
+    driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+    cursor = driver.cursor(row_factory=namedtuple_row)
     dispatch = connection.dispatch
     try:
         dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
@@ -75,7 +95,7 @@ def _sqlalchemy_error(connection: Connection, cursor: Any, sql: str, params: Map
                       error: psycopg.Error) -> BaseException:
     """What Connection.execute raises for this driver error, handle_error listeners consulted: a listener
     may replace the error or say whether the connection is lost, which then is invalidated."""
-    lost = connection.dialect.is_disconnect(error, connection.connection, cursor)
+    lost = connection.dialect.is_disconnect(error, connection.connection, cursor)  # type: ignore[arg-type]  # psycopg.Error is the dialect's DBAPI Error
     # Parameters hidden whatever the engine says: the message reaches logs (see logs.describe_exception).
     wrapped = DBAPIError.instance(sql, params, error, psycopg.Error, hide_parameters=True,
                                   connection_invalidated=lost, dialect=connection.dialect)
@@ -99,9 +119,8 @@ def reserved_id(connection: Connection, table: Table, *, block: int = 64) -> int
     with its id given (a statement that must know the id before the row exists)."""
     spare: list[int] = connection.connection.info.setdefault(f"reserved_ids.{table.name}", [])
     if not spare:
-        rows = execute_driver_sql(
-            connection, f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {block})", {},
-        ).all()
+        sql = f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {block})"
+        rows = execute_driver_sql(connection, sql, {}).all()
         spare.extend(row[0] for row in reversed(rows))
     return spare.pop()
 
@@ -124,7 +143,8 @@ def json_insert_sql(
         sql += f" WHERE {where}"
     if conflict:
         assignments = ", ".join(f"{column} = {expression}" for column, expression in (set_ or {}).items())
-        sql += f" ON CONFLICT ({', '.join(conflict)}) " + (f"DO UPDATE SET {assignments}" if assignments else "DO NOTHING")
+        sql += f" ON CONFLICT ({', '.join(conflict)}) "
+        sql += f"DO UPDATE SET {assignments}" if assignments else "DO NOTHING"
     if returning:
         sql += f" RETURNING {returning}"
     return sql
@@ -159,7 +179,7 @@ def _row_plan(table: Table, columns: tuple[str, ...]) -> tuple[Callable[[Mapping
         values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
             operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],)))
         plan = _ROW_PLANS[(table, columns)] = values, tuple(
-            (column, table.c[column].type.none_as_null) for column in columns if _is_json(table, column))
+            (column, cast(JSON, table.c[column].type).none_as_null) for column in columns if _is_json(table, column))
     return plan
 
 
@@ -181,4 +201,4 @@ def _record_type(table: Table, column: str) -> str:
     """A JSON column arrives as text (its own JSON serialization) and is cast in the select list, so
     that JSON null stays JSON null; every other column parses straight into its own type."""
     kind = table.c[column].type
-    return "text" if isinstance(kind, JSON) else str(kind.compile(dialect=postgresql.dialect()))
+    return "text" if isinstance(kind, JSON) else str(kind.compile(dialect=DIALECT))

@@ -7,7 +7,8 @@ the writers of every subject. There is no optimistic mode.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
@@ -57,15 +58,16 @@ class SqliteStore:
         execute_hot(connection, self._insert, new_row)
         row = execute_hot(connection, self._lock, {"kind": kind, "external_id": external_id}).one()
         snapshot.confirm(row.generation)
-        states = {state.purpose: StateRow(**state._asdict())
-                  for state in execute_hot(connection, self._states, {"subject_id": row.id}).all()} if row.revision else {}
+        stored = execute_hot(connection, self._states, {"subject_id": row.id}).all() if row.revision else []
+        states = {state.purpose: StateRow(**state._asdict()) for state in stored}
         write = fold(head_of(row, states, row.head_hash))
         connection.execute(self._events, list(write.events))
         connection.execute(self._upsert_states, list(write.states))
         connection.execute(self._update, {"subject_key": row.id, **write.subject_values})
         for companion in write.companions:
             if companion.rows:
-                connection.execute(_companion_statement(companion.table, companion.add_on_conflict), list(companion.rows))
+                statement = _companion_statement(companion.table, companion.add_on_conflict)
+                connection.execute(statement, list(companion.rows))
         return Written(write, bool(row.follow_up))
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from sqlalchemy import Insert, Select, Table, UniqueConstraint, bindparam, null, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -16,7 +17,8 @@ from consent_service.subjects.models import Subject
 
 SUBJECTS, EVENTS, STATES = Subject.__table__, ConsentEvent.__table__, ConsentState.__table__
 # The subject's columns a write reads (every column read costs on both sides of the socket, in every write).
-SUBJECT_READS = ("id", "kind", "external_id", "revision", "country", "born_by", "evidence_key", "restricted", "erased_at")
+SUBJECT_READS = (
+    "id", "kind", "external_id", "revision", "country", "born_by", "evidence_key", "restricted", "erased_at")
 STATE_FIELDS = tuple(field.name for field in dataclasses.fields(StateRow))
 
 
@@ -100,7 +102,7 @@ def upsert(dialect: str, table: Table, add: tuple[str, ...] = ()) -> Insert:
         set_ = {name: table.c[name] + statement.excluded[name] for name in add}
     else:
         set_ = {column.name: statement.excluded[column.name] for column in table.c if not column.primary_key}
-    return statement.on_conflict_do_update(index_elements=keys, set_=set_)
+    return cast(Insert, statement.on_conflict_do_update(index_elements=keys, set_=set_))
 
 
 def states_statement() -> Select[Any]:

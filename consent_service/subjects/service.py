@@ -1,4 +1,4 @@
-"""Subjects: find one by its identifier, create and lock it, the row a new one is stored with, pseudonyms and suppression."""
+"""Subjects: find, create and lock one by its identifier, the row a new one is stored with, pseudonyms, suppression."""
 from __future__ import annotations
 
 import hashlib
@@ -36,7 +36,7 @@ def lock(*, session: Session, kind: str, external_id: str, now: datetime) -> Sub
         .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
-        # An existing subject (the usual case) is locked by the select alone; the insert is tried only when it is not there.
+        # An existing subject (the usual case) is locked by the select alone; the insert comes only when it is missing.
         subject = session.scalars(query).one_or_none()
         if subject is not None:
             return subject

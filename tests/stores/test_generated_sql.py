@@ -1,7 +1,7 @@
 """The stores' SQL is generated from the table metadata: a column the models gain shows up, or its absence fails loudly."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject
 from consent_service.vocabulary import Decision, Method
 
-NOW = datetime(2026, 12, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 
 def _with_a_new_required_column() -> Any:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -51,28 +51,25 @@ def _closed(cursor: Any) -> bool:
 
 def test_an_expanding_in_is_refused_before_it_runs(app, seen):
     statement = select(SUBJECTS.c.id).where(SUBJECTS.c.id.in_(bindparam("ids", expanding=True)))
-    with db.engine.connect() as connection:
-        with pytest.raises(UnportableStatement, match="expanding"):
-            execute_hot(connection, statement, {"ids": [1, 2]})
+    with db.engine.connect() as connection, pytest.raises(UnportableStatement, match="expanding"):
+        execute_hot(connection, statement, {"ids": [1, 2]})
     assert seen["before"] == []
 
 
 def test_a_json_parameter_is_refused_before_it_runs(app, seen):
     statement = insert(Suppression.__table__).values(kind=bindparam("kind"), pseudonym=bindparam("pseudonym"),
                                                      created_at=bindparam("at"), receipt=bindparam("receipt"))
-    with db.engine.connect() as connection:
-        with pytest.raises(UnportableStatement, match="JSON"):
-            execute_hot(connection, statement, {"kind": "customer", "pseudonym": "p", "at": datetime.now(timezone.utc),
-                                                "receipt": {"a": 1}})
+    with db.engine.connect() as connection, pytest.raises(UnportableStatement, match="JSON"):
+        execute_hot(connection, statement, {"kind": "customer", "pseudonym": "p", "at": datetime.now(UTC),
+                                            "receipt": {"a": 1}})
     assert seen["before"] == []
 
 
 @pytest.mark.parametrize("value", [{"a": 1}, ["a"]], ids=["dict", "list"])
 def test_a_dict_or_a_list_is_refused_where_no_array_is_expected(app, seen, value):
     statement = select(SUBJECTS.c.id).where(SUBJECTS.c.external_id == bindparam("external_id"))
-    with db.engine.connect() as connection:
-        with pytest.raises(UnportableStatement, match="json.dumps"):
-            execute_hot(connection, statement, {"external_id": value})
+    with db.engine.connect() as connection, pytest.raises(UnportableStatement, match="json.dumps"):
+        execute_hot(connection, statement, {"external_id": value})
     assert seen["before"] == []
 
 
@@ -81,7 +78,7 @@ def test_a_naive_datetime_is_refused_before_it_runs(app, seen):
     with db.engine.connect() as connection:
         with pytest.raises(UnportableStatement, match="naive"):
             execute_hot(connection, statement, {"at": datetime(2026, 1, 1)})
-        assert execute_hot(connection, statement, {"at": datetime(2026, 1, 1, tzinfo=timezone.utc)}).all() == []
+        assert execute_hot(connection, statement, {"at": datetime(2026, 1, 1, tzinfo=UTC)}).all() == []
 
 
 def test_the_paired_events_fire_and_every_cursor_is_closed_even_unread(app, seen):
@@ -96,7 +93,7 @@ def test_the_paired_events_fire_and_every_cursor_is_closed_even_unread(app, seen
 def test_a_failure_reaches_handle_error_and_is_sqlalchemys(app, seen):
     statement = insert(SUBJECTS).values(id=bindparam("id"), kind=bindparam("kind"), external_id=bindparam("external_id"),
                                         revision=0, restricted=False, created_at=bindparam("at"), updated_at=bindparam("at"))
-    row = {"id": 1, "kind": "customer", "external_id": "c-1", "at": datetime.now(timezone.utc)}
+    row = {"id": 1, "kind": "customer", "external_id": "c-1", "at": datetime.now(UTC)}
     with db.engine.connect() as connection:
         execute_hot(connection, statement, row)
         with pytest.raises(exc.IntegrityError):

@@ -1,8 +1,7 @@
 """The write path's statements: what a consent write costs in round trips on each store."""
 from __future__ import annotations
 
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, func, select, text
 
@@ -73,7 +72,7 @@ def test_with_an_idempotency_key_the_write_locks_the_subject_in_a_transaction(ap
 
 def test_event_ids_sort_by_the_time_they_were_recorded():
     """Events' primary keys grow at the index's right edge; ids of one millisecond still differ."""
-    start = datetime(2026, 12, 3, 22, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 3, 22, 0, tzinfo=UTC)
     later = [new_time_ordered_id("evt", start + timedelta(milliseconds=n)) for n in range(0, 5000, 7)]
     assert later == sorted(later)
     same = {new_time_ordered_id("evt", start) for _ in range(10_000)}
