@@ -39,9 +39,9 @@ def test_a_new_column_is_in_the_generated_insert_and_a_row_without_it_is_refused
     engine = create_engine("sqlite://")
     table.metadata.create_all(engine)
     statement = insert(table).values({name: bindparam(name) for name in inserted_columns(table)})
-    with engine.connect() as connection:  # SQLite: Core refuses the missing value before the database sees it
-        with pytest.raises(exc.StatementError, match="nickname"):
-            connection.execute(statement, subjects.new_row(kind="customer", external_id="c-1", now=NOW))
+    # SQLite: Core refuses the missing value before the database sees it.
+    with engine.connect() as connection, pytest.raises(exc.StatementError, match="nickname"):
+        connection.execute(statement, subjects.new_row(kind="customer", external_id="c-1", now=NOW))
     engine.dispose()
 
 

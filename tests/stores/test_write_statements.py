@@ -53,7 +53,7 @@ def test_a_check_and_a_batch_of_checks_are_one_statement(app, client, auth):
     batch = {"checks": [one, {**one, "subject": {"kind": "visitor", "id": "v-1"}}]}
     assert client.post("/v1/checks", json=one, headers=headers).status_code == 200  # the process's snapshot loaded
     for body in (one, batch):
-        statements = _statements(app, lambda: client.post("/v1/checks", json=body, headers=headers), status=200)
+        statements = _statements(app, lambda body=body: client.post("/v1/checks", json=body, headers=headers), status=200)
         assert len(statements) == 1, statements
 
 
