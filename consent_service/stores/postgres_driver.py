@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import namedtuple_row
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.dialects import postgresql
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from consent_service.stores.portable import refuse_unportable_values
 
 DriverError = psycopg.Error
+TUPLES_OK = pq.ExecStatus.TUPLES_OK
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect classes are not annotated
 # PostgreSQL quotes the input in data exceptions (class 22: 'invalid input syntax for type integer: "..."'), and a
 # trigger's RAISE may format values into its message (class P0); its DETAIL quotes whole rows and is never logged.
@@ -82,7 +84,9 @@ def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, An
         dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
         try:
             cursor.execute(sql, params)
-            rows = cursor.fetchall() if cursor.description is not None else []
+            # The result's status, not cursor.description, which builds a Column per column on every access.
+            result = cursor.pgresult
+            rows = cursor.fetchall() if result is not None and result.status == TUPLES_OK else []
         except psycopg.Error as error:
             raise _sqlalchemy_error(connection, cursor, sql, params, error) from error
         dispatch.after_cursor_execute(connection, cursor, sql, params, None, False)
