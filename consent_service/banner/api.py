@@ -125,7 +125,7 @@ def choose(body: dict, property_key: str):
     settings = runtime().settings
     cdn_country, cdn_region = place_from_cdn()
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
-    # The choice and its token's row are one statement, which commits by itself (flows.record_consent.outside_transaction).
+    # The choice and its token's row are one statement, which commits by itself (flows/record_consent.py).
     result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda optimistic: banner.record_choice(
         session=db.session,
         snapshot=snapshot,

@@ -438,8 +438,9 @@ def read_state(
     that confirms `snapshot` (raises StaleSnapshot otherwise); without one, a fresh snapshot."""
     country = place(country, region)
     snapshot = snapshot or generations.fresh(session=session)
-    generation, (found,) = store_for(session).lookup(session=session, identifiers=[(kind, external_id)], purpose_keys=None,
-                                                     pseudonyms=_pseudonyms(pepper, [(kind, external_id)]))
+    asked = [(kind, external_id)]
+    generation, (found,) = store_for(session).lookup(
+        session=session, identifiers=asked, purpose_keys=None, pseudonyms=_pseudonyms(pepper, asked))
     snapshot.confirm(generation)
     subject, states = found.subject, found.states
     jurisdiction, regime, policy = _jurisdiction(rules, country, region, subject, states)
