@@ -619,10 +619,11 @@ def fmt_mb(values: list[int]) -> str:
 
 
 def explain(url: str, subject: int) -> str:
-    """EXPLAIN ANALYZE of the service's own check statement (consents/lookup.py), values inlined."""
+    """EXPLAIN ANALYZE of the service's own check statement (stores/lookup.py), values inlined."""
     from sqlalchemy.dialects import postgresql
 
-    from consent_service.consents import lookup
+    from consent_service.flows.record_consent import store_guards
+    from consent_service.stores import lookup
     from consent_service.subjects.service import pseudonym
 
     external_id = f"c-{subject}"
@@ -630,7 +631,7 @@ def explain(url: str, subject: int) -> str:
     values = {"kind_0": "customer", "external_id_0": external_id,
               **{f"purpose_{index}": purpose for index, purpose in enumerate(purposes)},
               "pseudonym_0": pseudonym(pepper=service_env(url)["ERASURE_PEPPER"], kind="customer", external_id=external_id)}
-    statement = lookup._statement(1, len(purposes), True).params(values)
+    statement = lookup._statement(store_guards(), 1, len(purposes), True).params(values)
     sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True, "render_postcompile": True}))
     with psycopg.connect(url) as conn:
         return "\n".join(row[0] for row in conn.execute(f"EXPLAIN ANALYZE {sql}"))

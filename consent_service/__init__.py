@@ -65,10 +65,12 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from consent_service.banner.service import VersionLedger
-    from consent_service import durability, openapi_fields, write_intent
+    from consent_service import durability, openapi_fields, stores, write_intent
+    from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
     from consent_service.errors import register_error_handlers
     from consent_service.extensions import api, db, migrate
+    from consent_service.flows.record_consent import store_guards
     from consent_service.regimes.service import load_rules
     from consent_service.runtime import EXTENSION_NAME, Runtime
     from consent_service.signing_keys.keystore import KeyStore
@@ -80,6 +82,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         ping_when_idle(db.engine)
         write_intent.bind(db.engine, strict=settings.env == "testing")
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
+        # The consent store of this database, chosen once: every session on this engine writes and checks through it.
+        consent_store.bind(db.engine, stores.for_engine(db.engine, store_guards()))
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
     api.init_app(app)
     openapi_fields.register(api)

@@ -14,9 +14,10 @@ import traceback
 import uuid
 from types import TracebackType
 
-import psycopg
 from flask import Flask, g, has_request_context, request
 from sqlalchemy.exc import StatementError
+
+from consent_service.stores.postgres_driver import DriverError, loggable_driver_error
 
 # What sys.exc_info() returns, as Flask's log_exception and logging's formatException take it.
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
@@ -76,11 +77,8 @@ def _truncated_ip(address: str) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-DATABASE_ERRORS = (psycopg.Error, sqlite3.Error)
-# PostgreSQL quotes the input in data exceptions (class 22: 'invalid input syntax for type integer: "..."'), and a
-# trigger's RAISE may format values into its message (class P0); its DETAIL quotes whole rows and is never logged.
+DATABASE_ERRORS = (DriverError, sqlite3.Error)
 # SQLite never puts a bound value in a message; a trigger's RAISE message is the one it may not be told apart from.
-UNSAFE_SQLSTATE_CLASSES = ("22", "P0")
 SQLITE_TRIGGER_ERROR = "SQLITE_CONSTRAINT_TRIGGER"
 
 
@@ -100,13 +98,8 @@ def describe_exception(error: BaseException) -> str:
 
 def _database_cause(error: BaseException) -> str:
     parts = [_qualified_name(type(error))]
-    if isinstance(error, psycopg.Error):
-        diag = error.diag
-        parts += [f"{label} {value}" for label, value in (
-            ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
-            ("column", diag.column_name)) if value]
-        if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
-            parts.append(diag.message_primary)
+    if isinstance(error, DriverError):
+        parts += loggable_driver_error(error)
     elif isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorname", None)
         parts += [code] if code else []

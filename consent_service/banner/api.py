@@ -16,7 +16,7 @@ from consent_service.banner.schemas import (
 )
 from consent_service.clock import now
 from consent_service.consents import evidence
-from consent_service.database import outside_transaction
+from consent_service.flows.record_consent import outside_transaction
 from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
 from consent_service.generations import service as generations
@@ -127,8 +127,8 @@ def choose(body: dict, property_key: str):
     settings = runtime().settings
     cdn_country, cdn_region = place_from_cdn()
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
-    # The choice and its token's row are one statement, which commits by itself (database.outside_transaction).
-    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda: banner.record_choice(
+    # The choice and its token's row are one statement, which commits by itself (flows/record_consent.py).
+    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda optimistic: banner.record_choice(
         session=db.session,
         snapshot=snapshot,
         prop=_admitted(snapshot),
@@ -150,6 +150,7 @@ def choose(body: dict, property_key: str):
         max_ttl_seconds=settings.token_max_ttl_seconds,
         now=now(),
         versions=runtime().banner_versions,
+        optimistic=optimistic,
     )), rollback=True)
     db.session.commit()
     return {

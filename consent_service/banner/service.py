@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, default_decision
+from consent_service.consents.store import CompanionRows
 from consent_service.database import upsert_insert
 from consent_service.errors import Forbidden, ValidationFailed
+from consent_service.flows.record_consent import record_consent
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry, UnknownProperty
@@ -215,8 +217,10 @@ def record_choice(
     now: datetime,
     versions: VersionLedger,
     snapshot: Snapshot | None = None,
+    optimistic: bool = False,
 ) -> ChoiceResult:
-    """Write the visitor's choice as events on the banner they saw, and issue their cookie token."""
+    """Write the visitor's choice as events on the banner they saw, and issue their cookie token.
+    `optimistic`: under flows.record_consent.outside_transaction, whose work this is."""
     shown = _shown_banner(session, versions, prop, choice)
     _require_applicable_regime(rules, shown, choice)
     refusable = [p["key"] for p in shown.content["purposes"] if p["refusable"]]
@@ -242,7 +246,7 @@ def record_choice(
     visitor_id = returning or _new_visitor_id(now)
     issued: list[tokens.IssuedToken] = []
 
-    def token_for(state: consents.SubjectState) -> list:
+    def token_for(state: consents.SubjectState) -> list[CompanionRows]:
         """The visitor's token on the state these events make: its row is written with them."""
         allowed = all(s.allowed for k, s in state.consents.items() if k in decisions)
         lifetime_days = prop.accept_lifetime_days if allowed else prop.reject_lifetime_days
@@ -261,9 +265,9 @@ def record_choice(
             issued_for=tokens.ISSUED_FOR_BANNER,
             record=False,
         )]
-        return [(tokens.ISSUED_TOKENS, issued[0].record)]
+        return [CompanionRows(tokens.ISSUED_TOKENS, [issued[0].record])]
 
-    state = consents.record_events(
+    state = record_consent(
         session=session,
         kind=SubjectKind.VISITOR.value,
         external_id=visitor_id,
@@ -289,6 +293,7 @@ def record_choice(
         now=now,
         snapshot=snapshot,
         new_subject=returning is None,
+        optimistic=optimistic,
         written_with=token_for,
     )
     token = issued[0]

@@ -19,8 +19,8 @@ from consent_service.consents.schemas import (
     check_response,
     subject_state_response,
 )
-from consent_service.database import outside_transaction
 from consent_service.extensions import db
+from consent_service.flows.record_consent import outside_transaction, record_consent
 from consent_service.metrics import count_check_answers
 from consent_service.preferences import service as preferences
 from consent_service.regimes.request_country import place_from_cdn
@@ -53,8 +53,8 @@ class ConsentEvents(MethodView):
         """Record decisions for a subject, all of them or none."""
         moment = now()
 
-        def produce() -> idempotency.Answer:
-            state = consents.record_events(
+        def produce(optimistic: bool) -> idempotency.Answer:
+            state = record_consent(
                 session=db.session,
                 kind=kind,
                 external_id=subject_id,
@@ -63,6 +63,7 @@ class ConsentEvents(MethodView):
                 rules=runtime().rules,
                 now=moment,
                 snapshot=current_snapshot(),
+                optimistic=optimistic,
             )
             answer = subject_state_response(state)
             pending = [e["purpose"] for e in body["events"] if e["method"] is Method.DOUBLE_OPT_IN and e["decision"] is Decision.GRANTED]
@@ -84,7 +85,7 @@ class ConsentEvents(MethodView):
             key=key,
             fingerprint=lambda: idempotency.fingerprint(request.method, request.path, request.get_json()),
             # Without a key the ledger's write is the request's only one: a statement that commits by itself.
-            produce=produce if key else lambda: outside_transaction(db.session(), produce),
+            produce=(lambda: produce(False)) if key else lambda: outside_transaction(db.session(), produce),
             now=moment,
             snapshot=current_snapshot(),
         )

@@ -84,7 +84,7 @@ def seal(event: Any, *, prev_hash: str, evidence_key: str, digest: str | None = 
 
 class EventValues(dict):
     """A new event's columns, read and written as attributes too (as `seal`, `content` and the
-    outbox use an event): what record_events inserts in one statement instead of flushing ORM objects."""
+    outbox use an event): the rows a consent store inserts (consents/store.py), not ORM objects."""
 
     __getattr__ = dict.__getitem__
     __setattr__ = dict.__setitem__

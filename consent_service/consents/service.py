@@ -3,19 +3,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import Row, Table, bindparam, func, insert, null, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from consent_service.clock import new_time_ordered_id
-from consent_service.consents import chain, lookup
+from consent_service.consents import chain
 from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.consents.state import (
     ALL_DESTINATIONS,
@@ -26,15 +23,7 @@ from consent_service.consents.state import (
     PurposeState,
     effective,
 )
-from consent_service.database import (
-    NeedsTransaction,
-    dialect_insert,
-    execute_driver_sql,
-    in_autocommit,
-    json_insert_sql,
-    json_rows,
-    reserved_id,
-)
+from consent_service.consents.store import CompanionRows, Found, StateRow, SubjectFacts, SubjectHead, Write, store_for
 from consent_service.errors import Conflict, ValidationFailed
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
@@ -44,13 +33,10 @@ from consent_service.recipients import service as recipients
 from consent_service.recipients.service import RecipientEntry
 from consent_service.regimes.service import MinorLimit, RegimePolicy, RegimeRules
 from consent_service.regimes.subdivisions import place
-from consent_service.reports import service as reports
-from consent_service.reports.models import ConsentRollup
 from consent_service.subjects import ages
 from consent_service.subjects import service as subjects
-from consent_service.subjects.models import Subject, new_evidence_key
+from consent_service.subjects.models import Subject
 from consent_service.vocabulary import ActorType, Decision, Method, Necessity, Regime, SubjectKind
-from consent_service.webhooks import service as webhooks
 
 MAX_HISTORY_PAGE = 200
 # Where record_events leaves (purpose, decision) of what it wrote, in session.info, until the
@@ -171,26 +157,18 @@ def record_events(
     now: datetime,
     snapshot: Snapshot | None = None,
     new_subject: bool = False,
-    written_with: Callable[[SubjectState], Sequence[tuple[Table, dict]]] | None = None,
-) -> SubjectState:
+    optimistic: bool = False,
+    companions: Callable[[Recorded], Sequence[CompanionRows]] | None = None,
+) -> Recorded:
     """Append the events to the subject's ledger and fold them into its state, all or nothing.
 
-    `written_with`, given the new state, returns rows of other tables to write with the events (the
-    token issued on them), in the same statement on PostgreSQL. `new_subject` says the identifier
-    was just made up (see subjects.lock_row).
-
-    In a transaction, the subject's lock also reads the generation that confirms `snapshot`
-    (StaleSnapshot before anything is written otherwise), the head of its hash chain, whether any
-    webhook endpoint is enabled and, on PostgreSQL, the subject's states: one statement. Then, on
-    PostgreSQL, one statement writes the events, the states, the subject, the rollup and the rows of
-    `written_with` (`_write_fused`); on SQLite, one read of the states and one statement per table.
-    The outbox row follows when an endpoint is enabled.
-
-    Outside a transaction (database.outside_transaction) the write is optimistic: the same read
-    without the lock, then the same one statement, which commits by itself and holds only if the
-    subject's revision is still the one read (a new subject: if nobody created it meanwhile);
-    otherwise nothing was written and it is all done again (a few times; then, contended, under the
-    lock). Webhooks to enqueue need a transaction too: NeedsTransaction."""
+    Refused before anything is written: unknown purposes, refusals of what cannot be refused, and
+    decisions that are not valid consent for this subject (`_require_valid_consent`), a closed ledger
+    (SubjectErased), a stale `snapshot` (StaleSnapshot). The subject's store (consents/store.py) reads
+    the subject, this module folds the events onto it, and the store writes the result with the rows
+    `companions` returns for it (other domains' rows, given by the flow that records). `new_subject`
+    says the identifier was just made up; `optimistic`, that the store may write outside a transaction
+    (NeedsTransaction if it cannot: the caller does it again in one)."""
     if not events:
         raise ValidationFailed("Nothing to record.", errors={"events": ["At least one decision."]})
     if context.region is not None:  # a region alone says its country; one in another country is refused
@@ -206,135 +184,53 @@ def record_events(
     if refused:
         raise NotRefusable("Some purposes cannot be refused.", errors=refused)
 
-    session.flush()  # Core statements follow: ORM changes the caller made before must be written first.
-    connection = session.connection()
-    if in_autocommit(connection):
-        return _record_optimistically(session, connection, kind, external_id, events, context, rules, now, snapshot,
-                                      new_subject, written_with)
-    fused = connection.dialect.name == "postgresql"
-    subject = subjects.lock_row(session=session, kind=kind, external_id=external_id, now=now, new=new_subject,
-                                also=_read_with_lock(fused), also_inserted=_read_with_insert(fused))
-    snapshot.confirm(subject.generation)
-    _require_open(subject)
-    # The subject's row lock (held above) is what keeps the chain from forking: one writer at a time.
-    head, states = subject.head_hash, None
-    if subject.revision and subject.head_revision != subject.revision:
-        # The lock waited for another writer: the row is its new version, but the statement's
-        # subqueries saw the data as of before the wait. Read the head (and the states) again, now.
-        head = connection.execute(_head_statement(), {"subject_id": subject.id, "revision": subject.revision}).scalar_one()
-    elif fused:
-        states = _states_from_json(subject.states)
-    if states is None:
-        states = _stored_states(connection, subject.id) if subject.revision else {}
-    write = _fold_events(subject, head, states, events, context, rules, now, catalogue)
-    also = written_with(write.state) if written_with else ()
-    if fused:
-        written, _, _ = _write_fused(connection, write, also)
-        if not written:
-            raise RuntimeError("the subject's revision moved under its row lock")
-    else:
-        connection.execute(_insert_events_statement(), write.events)
-        connection.execute(_upsert_states_statement(connection.dialect.name), write.states)
-        # The SET clause follows the parameters' names; one compiled form per set of names.
-        connection.execute(_update_subject_statement(), {"b_subject_id": subject.id, **write.subject_values})
-        reports.count_recorded(session=session, events=write.events)  # the consent-rate rollup, in this transaction
-        for table, row in also:
-            connection.execute(insert(table), row)
-    _remember_written(session, write)
-    _expire_loaded(session, subject.id, [state["purpose"] for state in write.states])
-    if subject.webhooks_enabled:
-        # In this transaction: the webhook exists if and only if these events commit.
-        webhooks.enqueue_consent_changed(session=session, kind=subject.kind, external_id=subject.external_id,
-                                         revision=write.state.revision, events=write.events, now=now)
-    return write.state
+    def fold(subject: SubjectHead) -> Write[Recorded]:
+        if subject.erased:
+            raise SubjectErased()
+        recorded = _fold_events(subject, events, context, rules, now, catalogue)
+        return Write(events=recorded.events, states=recorded.states, subject_values=recorded.subject_values,
+                     companions=companions(recorded) if companions else (), result=recorded)
 
-
-# An optimistic write overtaken this many times takes the subject's lock instead: under contention
-# the lock's queue serves every writer in turn, where retries could starve one.
-OPTIMISTIC_ATTEMPTS = 3
-
-
-def _record_optimistically(
-    session: Session, connection, kind: str, external_id: str, events: Sequence[EventInput], context: EventContext,
-    rules: RegimeRules, now: datetime, snapshot: Snapshot, new_subject: bool, written_with,
-) -> SubjectState:
-    """`record_events` outside a transaction: read, fold, then one statement that writes only if
-    nobody wrote the subject in between; again from the read if somebody did, and after
-    OPTIMISTIC_ATTEMPTS, NeedsTransaction: the caller does it in a transaction. A made-up identifier
-    (`new_subject`) skips the read: its statement inserts the subject, and checks the generation
-    and the webhook endpoints itself."""
-    for _ in range(OPTIMISTIC_ATTEMPTS):
-        subject = None if new_subject else subjects.read_row(
-            session=session, kind=kind, external_id=external_id, also=_read_with_lock(True))
-        if subject is None:
-            subject = _unsaved_subject(connection, kind, external_id)
-            head, states = chain.GENESIS, {}
-        else:
-            snapshot.confirm(subject.generation)
-            if subject.webhooks_enabled:
-                raise NeedsTransaction()
-            _require_open(subject)
-            head, states = subject.head_hash, _states_from_json(subject.states)
-        write = _fold_events(subject, head, states, events, context, rules, now, snapshot.catalogue)
-        also = written_with(write.state) if written_with else ()
-        written, generation, webhooks_enabled = _write_fused(
-            connection, write, also, new_subject=subject.revision is None, generation=None if snapshot.final else snapshot.generation)
-        if written:
-            _remember_written(session, write)
-            return write.state
-        snapshot.confirm(generation)
-        if webhooks_enabled:
-            raise NeedsTransaction()
-        new_subject = False  # somebody else wrote the subject first (or created it): read it as it is now
-    raise NeedsTransaction()
-
-
-def _remember_written(session: Session, write: _Write) -> None:
-    """(purpose, decision) of what was written, counted once the session commits (metrics.py)."""
-    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in write.events)
-
-
-def _unsaved_subject(connection, kind: str, external_id: str) -> SimpleNamespace:
-    """A subject the optimistic write inserts, with its id taken ahead from the sequence (its events'
-    hashes name it); revision None marks it as not there yet."""
-    return SimpleNamespace(
-        id=reserved_id(connection, Subject.__table__), kind=kind, external_id=external_id, revision=None, country=None,
-        born_by=None, restricted=False, evidence_key=new_evidence_key(), erased_at=None,
+    session.flush()  # the store writes past the ORM: changes the caller made before must be written first.
+    written = store_for(session).record(
+        session=session, kind=kind, external_id=external_id,
+        new_row=subjects.new_row(kind=kind, external_id=external_id, now=now),
+        new_subject=new_subject, optimistic=optimistic, snapshot=snapshot, fold=fold,
     )
+    recorded = dataclasses.replace(written.write.result, follow_up=written.follow_up)
+    session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in recorded.events)
+    _expire_loaded(session, recorded.state.subject_key, [state["purpose"] for state in recorded.states])
+    return recorded
 
 
-def _require_open(subject: Row) -> None:
-    if subject.erased_at is not None or subject.evidence_key is None:
-        raise SubjectErased()
+@dataclass(frozen=True)
+class Recorded:
+    """What one call recorded: the sealed events, the states they changed, the subject's new values,
+    and the subject's new state."""
 
-
-@dataclass
-class _Write:
-    """What one call writes: the sealed events, the states they change, the subject's new values,
-    the rollup's rows; the subject they follow (revision None: not stored yet) and the new state."""
-
-    subject: Any
     events: list[chain.EventValues]
-    states: list[dict]
+    states: list[dict[str, Any]]
     subject_values: dict[str, Any]
-    rollup: list[dict]
     state: SubjectState
+    # Guards.follow_up as the store read it (consents/store.py): the caller's follow-up rows are due.
+    follow_up: bool = False
 
 
 def _fold_events(
-    subject: Any, head: str | None, states: dict[str, lookup.StateRow], events: Sequence[EventInput],
-    context: EventContext, rules: RegimeRules, now: datetime, catalogue,
-) -> _Write:
-    """Seal the events onto the subject's chain after `head` and fold them into `states` (changed in
-    place); refuse them first if they are not valid consent for this subject."""
+    subject: SubjectHead, events: Sequence[EventInput], context: EventContext, rules: RegimeRules, now: datetime,
+    catalogue: dict[str, Purpose],
+) -> Recorded:
+    """Seal the events onto the subject's chain and fold them into its states; refuse them first if
+    they are not valid consent for this subject."""
     country = context.country or subject.country
     jurisdiction = rules.jurisdiction(country, context.region)
     policy = _shown_policy(rules, jurisdiction, context.regime)
     regime = context.regime or policy.regime
     events = [*events, *_gpc_denials(events, context, policy)]
     _require_valid_consent(events, context, rules, policy, country, catalogue, now)
-    prev_hash = head if subject.revision else chain.GENESIS
+    prev_hash = subject.head_hash or chain.GENESIS
     revision = subject.revision or 0
+    states = dict(subject.states)
     recorded: list[chain.EventValues] = []
     event_ids: dict[str, str] = {}
     # Every event of the call has the context's actor and evidence: one digest for all of them.
@@ -376,88 +272,7 @@ def _fold_events(
                                    region=context.region)
     state = _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id,
                            jurisdiction)
-    return _Write(subject, recorded, changed, subject_values, reports.recorded_rows(recorded), state)
-
-
-@functools.cache
-def _read_with_lock(with_states: bool) -> tuple:
-    """Read in the subject's locking statement: the generation, the hash and revision of the
-    subject's latest event by revision (never by time), the head its next event chains to, and
-    whether any webhook endpoint is enabled; `with_states` (PostgreSQL), the subject's states
-    too, as one JSON array (a round trip saved; SQLite reads them in process). Built once each."""
-    latest = select(ConsentEvent.hash, ConsentEvent.revision).where(ConsentEvent.subject_id == Subject.id).order_by(
-        ConsentEvent.revision.desc()).limit(1)
-    columns = (
-        generations.generation_value().label("generation"),
-        latest.with_only_columns(ConsentEvent.hash).scalar_subquery().label("head_hash"),
-        latest.with_only_columns(ConsentEvent.revision).scalar_subquery().label("head_revision"),
-        webhooks.any_enabled_endpoint().label("webhooks_enabled"),
-    )
-    if not with_states:
-        return columns
-    st = ConsentState.__table__
-    row = func.json_build_array(*(st.c[name] for name in STATE_FIELDS))
-    states = select(func.json_agg(row)).where(st.c.subject_id == Subject.id).scalar_subquery()
-    return (*columns, states.label("states"))
-
-
-@functools.cache
-def _read_with_insert(with_states: bool) -> tuple:
-    """`_read_with_lock` for a subject just inserted: it has no events (nor states) yet."""
-    generation, head_hash, head_revision, webhooks_enabled, *states = _read_with_lock(with_states)
-    nothing = (null().label("head_hash"), null().label("head_revision"))
-    return (generation, *nothing, webhooks_enabled, *(null().label("states") for _ in states))
-
-
-STATE_FIELDS = tuple(field.name for field in dataclasses.fields(lookup.StateRow))
-
-
-def _states_from_json(rows: list[list] | None) -> dict[str, lookup.StateRow]:
-    """The states `_read_with_lock` read as JSON arrays (STATE_FIELDS order; times as ISO 8601)."""
-    states = {}
-    for values in rows or ():
-        state = dict(zip(STATE_FIELDS, values))
-        state["updated_at"] = datetime.fromisoformat(state["updated_at"]).astimezone(timezone.utc)
-        if state["notified_at"] is not None:
-            state["notified_at"] = datetime.fromisoformat(state["notified_at"]).astimezone(timezone.utc)
-        states[state["purpose"]] = lookup.StateRow(**state)
-    return states
-
-
-@functools.cache
-def _head_statement():
-    events = ConsentEvent.__table__
-    return select(events.c.hash).where(
-        events.c.subject_id == bindparam("subject_id"), events.c.revision == bindparam("revision"))
-
-
-@functools.cache
-def _states_statement():
-    st = ConsentState.__table__
-    return select(st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime, st.c.property_key,
-                  st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations, st.c.notified_at).where(
-        st.c.subject_id == bindparam("subject_id"))
-
-
-def _stored_states(connection, subject_id: int) -> dict[str, lookup.StateRow]:
-    return {row.purpose: lookup.StateRow(**row._mapping)
-            for row in connection.execute(_states_statement(), {"subject_id": subject_id})}
-
-
-@functools.lru_cache(maxsize=2)
-def _upsert_states_statement(dialect: str):
-    """The folded states of the purposes just decided: one INSERT ... ON CONFLICT DO UPDATE."""
-    table = ConsentState.__table__
-    statement = dialect_insert(dialect)(table)
-    return statement.on_conflict_do_update(
-        index_elements=["subject_id", "purpose"],
-        set_={column.name: statement.excluded[column.name] for column in table.c if not column.primary_key},
-    )
-
-
-@functools.cache
-def _insert_events_statement():
-    return insert(ConsentEvent.__table__)
+    return Recorded(events=recorded, states=changed, subject_values=subject_values, state=state)
 
 
 def _expire_loaded(session: Session, subject_id: int, purposes: Iterable[str]) -> None:
@@ -553,8 +368,8 @@ def _require_valid_consent(
 
 
 def _subject_facts(
-    subject: Row, context: EventContext, rules: RegimeRules, country: str | None, revision: int, now: datetime
-) -> tuple[lookup.SubjectFacts, dict[str, Any]]:
+    subject: SubjectHead, context: EventContext, rules: RegimeRules, country: str | None, revision: int, now: datetime
+) -> tuple[SubjectFacts, dict[str, Any]]:
     """The facts the rules read after this write, and the subject's columns it changes: the new
     revision and what the request said about the subject."""
     values: dict[str, Any] = {"revision": revision, "updated_at": now}
@@ -564,90 +379,14 @@ def _subject_facts(
         # The age as stated, kept as the latest birth date it allows; each check reads the age from it
         # for its own jurisdiction (subjects/ages.py), never a minority fixed to this request's country.
         values["born_by"] = ages.born_by(age=context.age, stated_at=now)
-    facts = lookup.SubjectFacts(
+    facts = SubjectFacts(
         id=subject.id, revision=revision, country=values.get("country", subject.country),
         born_by=values.get("born_by", subject.born_by), restricted=bool(subject.restricted),
     )
     return facts, values
 
 
-def _write_fused(
-    connection, write: _Write, also: Sequence[tuple[Table, dict]], *, new_subject: bool = False, generation: int | None = None,
-) -> tuple[bool, int, bool]:
-    """PostgreSQL: the events, the states, the subject's new values, the rollup's counts and the rows
-    of `also` in one statement (data-modifying CTEs, each table's rows bound as one JSON text): one
-    round trip instead of one per table. Every row is written only if the subject's row is: updated
-    while its revision is still the one the events follow, or (`new_subject`) inserted, while the
-    generation is still `generation` (if given) and no webhook endpoint is enabled. Returns whether
-    it was written, and the generation and whether any endpoint is enabled, as the statement saw them."""
-    tables = tuple(sorted({table for table, _ in also}, key=lambda table: table.name))
-    subject, values = write.subject, write.subject_values
-    params = {
-        "events": json_rows(ConsentEvent.__table__, EVENT_COLUMNS, write.events),
-        "states": json_rows(ConsentState.__table__, STATE_COLUMNS, write.states),
-        "rollup": json_rows(ConsentRollup.__table__, reports.ROLLUP_UPSERT_COLUMNS, write.rollup),
-        "u_id": subject.id, "u_revision": values["revision"], "u_updated_at": values["updated_at"],
-        "u_country": values.get("country"),
-        "u_set_born_by": "born_by" in values, "u_born_by": values.get("born_by"),
-    }
-    if new_subject:
-        params |= {"u_kind": subject.kind, "u_external_id": subject.external_id, "u_evidence_key": subject.evidence_key,
-                   "u_generation": generation}
-    else:
-        params["u_previous"] = subject.revision
-    for table in tables:
-        columns = tuple(column.name for column in table.c)
-        params[f"x_{table.name}"] = json_rows(table, columns, [row for t, row in also if t is table])
-    return tuple(execute_driver_sql(connection, _fused_write_sql(new_subject, tables), params).one())
-
-
-EVENT_COLUMNS = tuple(column.name for column in ConsentEvent.__table__.c)
-STATE_COLUMNS = tuple(column.name for column in ConsentState.__table__.c)
-
-
-@functools.lru_cache(maxsize=8)
-def _fused_write_sql(new_subject: bool, tables: tuple[Table, ...]) -> str:
-    state_table = ConsentState.__table__
-    keys = [column.name for column in state_table.primary_key]
-    generation, any_endpoint = (
-        str(expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-        for expression in (generations.generation_value(), webhooks.any_enabled_endpoint())
-    )
-    if new_subject:
-        subject = (
-            "INSERT INTO subjects (id, kind, external_id, revision, restricted, evidence_key, created_at, updated_at, "
-            "country, born_by) SELECT %(u_id)s::bigint, %(u_kind)s::varchar, %(u_external_id)s::varchar, "
-            "%(u_revision)s::int, false, %(u_evidence_key)s::varchar, %(u_updated_at)s::timestamptz, "
-            "%(u_updated_at)s::timestamptz, %(u_country)s::varchar, %(u_born_by)s::timestamptz "
-            f"WHERE (%(u_generation)s::bigint IS NULL OR {generation} = %(u_generation)s) AND NOT {any_endpoint} "
-            "ON CONFLICT (kind, external_id) DO NOTHING RETURNING id"
-        )
-    else:
-        subject = (
-            "UPDATE subjects SET revision = %(u_revision)s, updated_at = %(u_updated_at)s, "
-            "country = COALESCE(%(u_country)s::varchar, country), "
-            "born_by = CASE WHEN %(u_set_born_by)s THEN %(u_born_by)s::timestamptz ELSE born_by END "
-            "WHERE id = %(u_id)s AND revision = %(u_previous)s AND erased_at IS NULL RETURNING id"
-        )
-    guarded = "EXISTS (SELECT FROM subject)"
-    parts = [
-        f"subject AS ({subject})",
-        f"events AS ({json_insert_sql(ConsentEvent.__table__, EVENT_COLUMNS, param='events', where=guarded)})",
-        f"states AS ({json_insert_sql(state_table, STATE_COLUMNS, param='states', where=guarded, conflict=keys, set_={c: f'excluded.{c}' for c in STATE_COLUMNS if c not in keys})})",
-        f"rollup AS ({reports.rollup_upsert_sql('rollup', where=guarded)})",
-        *(f"x_{table.name} AS ({json_insert_sql(table, tuple(c.name for c in table.c), param=f'x_{table.name}', where=guarded)})"
-          for table in tables),
-    ]
-    return f"WITH {', '.join(parts)} SELECT {guarded} AS written, {generation} AS generation, {any_endpoint} AS webhooks_enabled"
-
-
-@functools.cache
-def _update_subject_statement():
-    table = Subject.__table__
-    return update(table).where(table.c.id == bindparam("b_subject_id"))
-
-
-def _fold(state: lookup.StateRow | None, event: chain.EventValues) -> lookup.StateRow:
+def _fold(state: StateRow | None, event: chain.EventValues) -> StateRow:
     """The state after one more event: the latest decision for a purpose wins; transfer
     consents accumulate per destination, and a refusal without one ends them all."""
     decision = event.decision
@@ -665,7 +404,7 @@ def _fold(state: lookup.StateRow | None, event: chain.EventValues) -> lookup.Sta
         decision = Decision.GRANTED.value if kept else decision
     elif state is not None:
         destinations = state.destinations
-    return lookup.StateRow(
+    return StateRow(
         purpose=event.purpose,
         decision=decision,
         method=event.method,
@@ -699,7 +438,9 @@ def read_state(
     that confirms `snapshot` (raises StaleSnapshot otherwise); without one, a fresh snapshot."""
     country = place(country, region)
     snapshot = snapshot or generations.fresh(session=session)
-    generation, (found,) = lookup.lookup(session=session, identifiers=[(kind, external_id)], purpose_keys=None, pepper=pepper)
+    asked = [(kind, external_id)]
+    generation, (found,) = store_for(session).lookup(
+        session=session, identifiers=asked, purpose_keys=None, pseudonyms=_pseudonyms(pepper, asked))
     snapshot.confirm(generation)
     subject, states = found.subject, found.states
     jurisdiction, regime, policy = _jurisdiction(rules, country, region, subject, states)
@@ -767,17 +508,25 @@ def check_many(
         if request.region is not None else request
         for index, request in enumerate(requests)
     ]
-    generation, found = lookup.lookup(
+    identifiers = [(request.kind, request.external_id) for request in requests]
+    generation, found = store_for(session).lookup(
         session=session,
-        identifiers=[(request.kind, request.external_id) for request in requests],
-        purpose_keys={key for request in requests for key in request.purposes},
-        pepper=pepper,
+        identifiers=identifiers,
+        purpose_keys=sorted({key for request in requests for key in request.purposes}),
+        pseudonyms=_pseudonyms(pepper, identifiers),
     )
     snapshot.confirm(generation)
     return [
         _check(session, request, rules, catalogue, snapshot.material_changes, now, entry, target)
         for request, entry, target in zip(requests, found, targets)
     ]
+
+
+def _pseudonyms(pepper: str | None, identifiers: Sequence[tuple[str, str]]) -> list[str] | None:
+    """The keyed pseudonyms a suppression entry is found by, with the erasure pepper; None without it."""
+    if not pepper:
+        return None
+    return [subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id) for kind, external_id in identifiers]
 
 
 def _transfer_targets(
@@ -835,7 +584,7 @@ def _check(
     catalogue: dict[str, Purpose],
     changes: Sequence,
     now: datetime,
-    found: lookup.Found,
+    found: Found,
     target: tuple[str | None, RecipientEntry | None],
 ) -> CheckResult:
     subject = found.subject

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
+from consent_service.flows.record_consent import record_consent
 from consent_service.purposes import service as purposes
 from consent_service.regimes.service import RegimeRules
 from consent_service.rights import linking
@@ -28,8 +29,8 @@ def link_visitor(
     )
     for state in carried:
         event, context = linking.linked_event(state)
-        consents.record_events(session=session, kind=CUSTOMER, external_id=customer_id, events=[event],
-                               context=context, rules=rules, now=now)
+        record_consent(session=session, kind=CUSTOMER, external_id=customer_id, events=[event],
+                       context=context, rules=rules, now=now)
     link = subjects.link(session=session, customer=customer, visitor=visitor, now=now)
     subject_state = consents.read_state(session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now)
     session.commit()

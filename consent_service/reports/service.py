@@ -1,8 +1,8 @@
 """Consent rates and banner-choice splits per period: kept as a rollup in the write path, read from it.
 
-The rollup (reports/models.py) is a function of the ledger: `record_events` adds each request's
-counts to it in the same transaction (`count_recorded`), retention takes a removed chain's counts
-back out (`discount_removed`), erasure leaves the counted fields alone, and `rebuild_rollups`
+The rollup (reports/models.py) is a function of the ledger: each recorded consent adds its request's
+counts to it in the same transaction (`recorded_rows`, flows/record_consent.py), retention takes a
+removed chain's counts back out (`discount_removed`), erasure leaves the counted fields alone, and `rebuild_rollups`
 recomputes it from consent_events in one INSERT ... SELECT. `consent_rates` reads the rollup only;
 `recompute` answers the same question straight from the ledger, for tests and cross-checks.
 
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from consent_service.consents.models import ConsentEvent
-from consent_service.database import dialect_insert, json_insert_sql
+from consent_service.database import dialect_insert
 from consent_service.errors import NotFound, ValidationFailed
 from consent_service.properties import service as properties
 from consent_service.purposes import service as purposes
@@ -131,21 +131,9 @@ def count_recorded(*, session: Session, events: Sequence[ConsentEvent]) -> None:
 
 
 def recorded_rows(events: Sequence[ConsentEvent]) -> list[dict[str, Any]]:
-    """What `count_recorded` adds, as rows for `ROLLUP_UPSERT_COLUMNS` and `rollup_upsert_sql`, for a
-    caller that writes them in a statement of its own (consents' fused write on PostgreSQL)."""
+    """What `count_recorded` adds, as rows of the rollup whose count is added to a row already there,
+    for a caller that writes them with the events (flows/record_consent.py)."""
     return _rows(_rollup_counts(events), sign=1)
-
-
-ROLLUP_UPSERT_COLUMNS = (*KEY_COLUMNS, "count")
-
-
-@functools.cache
-def rollup_upsert_sql(param: str, *, where: str | None = None) -> str:
-    """`_add_statement` on PostgreSQL with its rows bound as one JSON text (database.json_insert_sql),
-    only `where` that SQL condition holds."""
-    table = ConsentRollup.__table__
-    return json_insert_sql(table, ROLLUP_UPSERT_COLUMNS, param=param, conflict=KEY_COLUMNS, where=where,
-                            set_={"count": f"{table.name}.count + excluded.count"})
 
 
 def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:

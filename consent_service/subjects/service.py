@@ -1,17 +1,16 @@
-"""Subjects: find one by its identifier, create and lock it for a write, pseudonyms and suppression."""
+"""Subjects: find, create and lock one by its identifier, the row a new one is stored with, pseudonyms, suppression."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent_service.database import dialect_insert, execute_hot, upsert_insert
+from consent_service.database import upsert_insert
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.models import Subject, SubjectLink, Suppression, new_evidence_key
 from consent_service.vocabulary import SubjectKind
@@ -30,93 +29,34 @@ def lock(*, session: Session, kind: str, external_id: str, now: datetime) -> Sub
     concurrent writer waits instead of failing; on PostgreSQL the row lock that follows
     serializes writers of one subject while writers of other subjects run in parallel.
     """
-    return lock_reading(session=session, kind=kind, external_id=external_id, now=now)[0]
-
-
-def lock_reading(
-    *, session: Session, kind: str, external_id: str, now: datetime, also: Sequence[ColumnElement[Any]] = ()
-) -> tuple[Subject, tuple[Any, ...]]:
-    """`lock`, also reading the expressions `also` (scalar subqueries) in the locking statement.
-
-    On PostgreSQL an existing subject (the usual case) is locked by the select alone, and the
-    insert is tried only when it is not there yet."""
     query = (
-        select(Subject, *also)
+        select(Subject)
         .where(Subject.kind == kind, Subject.external_id == external_id)
         .with_for_update(of=Subject)
         .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(query).one_or_none()
-        if row is not None:
-            return row[0], tuple(row[1:])
+        # An existing subject (the usual case) is locked by the select alone; the insert comes only when it is missing.
+        subject = session.scalars(query).one_or_none()
+        if subject is not None:
+            return subject
     insert = upsert_insert(session)
     session.execute(
         insert(Subject)
         .values(kind=kind, external_id=external_id, revision=0, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["kind", "external_id"])
     )
-    row = session.execute(query).one()
-    return row[0], tuple(row[1:])
+    return session.scalars(query).one()
 
 
-def lock_row(
-    *, session: Session, kind: str, external_id: str, now: datetime, also: tuple[ColumnElement, ...] = (),
-    new: bool = False, also_inserted: tuple[ColumnElement, ...] | None = None,
-) -> Row:
-    """`lock_reading` in Core: the subject's columns a write reads (WRITE_READS) and the labelled
-    expressions `also` as one row.
-
-    `new` says the identifier was just made up (a new visitor): on PostgreSQL the insert then
-    comes first and returns the row, locked, in the same statement. The expressions of `also` that
-    read other tables see the data as of the statement's start, which may predate a wait on the
-    lock: callers compare what they read with the locked row. `also_inserted` replaces `also` in
-    the RETURNING of that insert (subqueries there cannot correlate to the new row). The
-    statements are built once per `also` (on PostgreSQL, compiled once to the driver's SQL: this is
-    the first round trip of a write in a transaction); requests only bind values."""
-    connection = session.connection()
-    query, insert, insert_returning, _ = _lock_statements(connection.dialect.name, also, also_inserted)
-    params = {"kind": kind, "external_id": external_id}
-    if connection.dialect.name == "postgresql" and not new:
-        row = execute_hot(connection, query, params).one_or_none()
-        if row is not None:
-            return row
-    # Every column the insert writes is bound, defaults too: the driver's statement computes none.
-    inserted = {**params, "now": now, "evidence_key": new_evidence_key()}
-    if connection.dialect.name == "postgresql":
-        row = execute_hot(connection, insert_returning, inserted).one_or_none()
-        if row is not None:
-            return row
-    else:
-        connection.execute(insert, inserted)
-    return execute_hot(connection, query, params).one()
-
-
-def read_row(*, session: Session, kind: str, external_id: str, also: tuple[ColumnElement, ...] = ()) -> Row | None:
-    """`lock_row`'s row, read without locking (outside a transaction: an optimistic writer, whose
-    write then holds only if the subject's revision is still the one read), or None."""
-    connection = session.connection()
-    read = _lock_statements(connection.dialect.name, also, None)[3]
-    return execute_hot(connection, read, {"kind": kind, "external_id": external_id}).one_or_none()
-
-
-# The subject's columns a write reads (every column read costs on both sides of the socket, in every write).
-WRITE_READS = ("id", "kind", "external_id", "revision", "country", "born_by", "evidence_key", "restricted", "erased_at")
-
-
-@functools.lru_cache(maxsize=16)
-def _lock_statements(
-    dialect: str, also: tuple[ColumnElement, ...], also_inserted: tuple[ColumnElement, ...] | None
-) -> tuple:
-    table = Subject.__table__
-    columns = [table.c[name] for name in WRITE_READS]
-    read = select(*columns, *also).where(table.c.kind == bindparam("kind"), table.c.external_id == bindparam("external_id"))
-    query = read.with_for_update(of=table)
-    insert = dialect_insert(dialect)(table).values(
-        kind=bindparam("kind"), external_id=bindparam("external_id"), revision=0, restricted=False,
-        evidence_key=bindparam("evidence_key"), created_at=bindparam("now"), updated_at=bindparam("now"),
-    ).on_conflict_do_nothing(index_elements=["kind", "external_id"])
-    return query, insert, insert.returning(*columns, *(also if also_inserted is None else also_inserted)), read
+def new_row(*, kind: str, external_id: str, now: datetime) -> dict[str, Any]:
+    """The row a new subject is stored with, every column but its id: what a consent store inserts
+    for an identifier it does not have yet (consents/store.py)."""
+    return {
+        "kind": kind, "external_id": external_id, "revision": 0, "country": None, "minor_until": None,
+        "born_by": None, "evidence_key": new_evidence_key(), "restricted": False, "restricted_at": None,
+        "erased_at": None, "created_at": now, "updated_at": now,
+    }
 
 
 def pseudonym(*, pepper: str, kind: str, external_id: str) -> str:

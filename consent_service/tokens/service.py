@@ -13,7 +13,7 @@ from sqlalchemy import Insert, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
-from consent_service.database import execute_hot
+from consent_service.stores.hot import execute_hot
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
@@ -103,7 +103,7 @@ ISSUED_TOKENS = IssuedTokenRecord.__table__
 
 @functools.cache
 def _record_statement() -> Insert:
-    """The issued jti's row, every column bound: part of every banner choice (database.execute_hot)."""
+    """The issued jti's row, every column bound (stores.hot.execute_hot)."""
     table = IssuedTokenRecord.__table__
     return insert(table).values({column.name: bindparam(column.name) for column in table.c})
 

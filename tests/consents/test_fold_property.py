@@ -11,6 +11,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent, ConsentState
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.regimes.service import load_rules
 from consent_service.subjects import service as subjects
 from consent_service.vocabulary import Decision, Method
@@ -44,7 +45,7 @@ def test_state_equals_fold_of_ledger(app, clock, batches):
     for batch in batches:
         clock.advance(seconds=1)
         try:
-            result = consents.record_events(
+            result = record_consent(
                 session=db.session, kind="customer", external_id=subject_id, events=batch,
                 context=consents.EventContext(notice_version="v1"), rules=RULES, now=clock(),
             )

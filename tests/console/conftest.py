@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from consent_service.consents import service as consents
 from consent_service.consents.service import EventContext, EventInput
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Decision, Method
 from tests.hardening.conftest import make_property
@@ -51,7 +51,7 @@ def record(*, at: datetime, subject: str, choices: dict[str, bool], method: Meth
            country: str = "DE", language: str = "en") -> None:
     """One banner-style choice of a visitor at `at`, through the consents service (so the rollup counts it)."""
     events = [EventInput(purpose, Decision.GRANTED if on else Decision.DENIED, method) for purpose, on in choices.items()]
-    consents.record_events(
+    record_consent(
         session=db.session, kind="visitor", external_id=subject, events=events,
         context=EventContext(notice_version="2026-01-01", country=country, property_key=property_key, language=language),
         rules=runtime().rules, now=at,

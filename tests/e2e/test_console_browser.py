@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from consent_service import create_app
-from consent_service.consents import service as consents
 from consent_service.consents.service import EventContext, EventInput
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.properties import service as properties
 from consent_service.reports import service as reports
 from consent_service.reports.service import GroupBy, Interval
@@ -85,7 +85,7 @@ def load_events(database_url: str, today: date) -> Loaded:
 
 
 def _record(subject, events, country, language, prop, at) -> None:
-    consents.record_events(
+    record_consent(
         session=db.session, kind="visitor", external_id=subject, events=events, rules=runtime().rules, now=at,
         context=EventContext(notice_version=prop.notice_version, country=country, language=language,
                              property_key=prop.publishable_key),

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, event, exc, text
 
-from consent_service.database import execute_driver_sql
+from consent_service.stores.postgres_driver import execute_driver_sql
 
 
 @pytest.fixture

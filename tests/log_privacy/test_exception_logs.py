@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from consent_service.consents import service as consents_service
-from consent_service.database import execute_driver_sql
+from consent_service.stores.postgres_driver import execute_driver_sql
 from consent_service.extensions import db
 from consent_service.logs import JsonFormatter, describe_exception
 from consent_service.subjects import service as subjects_service
@@ -51,8 +50,7 @@ def test_a_failed_write_logs_no_evidence_key_subject_id_or_email(app, client, fu
     subject, email = f"cust-{secrets.token_hex(6)}", f"agent.{secrets.token_hex(4)}@example.org"
     for kind, value in (("evidence_key", evidence_key), ("subject_id", subject), ("email", email)):
         run_logs.remember_secret(kind, value)
-    for module in (consents_service, subjects_service):
-        monkeypatch.setattr(module, "new_evidence_key", lambda: evidence_key)
+    monkeypatch.setattr(subjects_service, "new_evidence_key", lambda: evidence_key)  # subjects.new_row's
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: Flask logs the exception and answers 500
     caplog.set_level(logging.ERROR)
     with refusing_new_subjects(db.engine):

@@ -17,6 +17,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.regimes.service import DEFAULT_RULES_PATH, load_rules
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Method
@@ -43,8 +44,8 @@ def test_the_double_opt_in_flow_still_confirms(client, auth, clock):
 
 def test_an_empty_list_of_events_is_refused_before_the_database(app, session, clock):
     with pytest.raises(ValidationFailed) as refused:
-        consents.record_events(session=session, kind="customer", external_id="c-1", events=[],
-                               context=consents.EventContext(notice_version="1"), rules=runtime().rules, now=clock())
+        record_consent(session=session, kind="customer", external_id="c-1", events=[],
+                       context=consents.EventContext(notice_version="1"), rules=runtime().rules, now=clock())
     assert "events" in refused.value.errors
     assert events_count() == 0
 

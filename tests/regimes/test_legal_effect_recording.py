@@ -20,9 +20,10 @@ import pytest
 from consent_service.config import ConfigError
 from consent_service.consents import chain
 from consent_service.consents import service as consents
-from consent_service.consents.lookup import StateRow
+from consent_service.consents.store import StateRow
 from consent_service.consents.state import Circumstances, effective
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.ledger import service as ledger
 from consent_service.notices.service import MaterialChange
 from consent_service.purposes.models import Purpose
@@ -279,7 +280,7 @@ def test_an_old_implied_grant_without_notification_no_longer_allows(client, full
     """Written before the rule (here: under rules without a `recording` section), it stays as it is:
     the answer changes, the evidence does not."""
     before = parse_rules({key: value for key, value in SHIPPED.items() if key != "recording"})
-    consents.record_events(
+    record_consent(
         session=db.session, kind="customer", external_id="c-1",
         events=[consents.EventInput("recording", Decision.GRANTED, Method.IMPLIED_BY_CONTINUING)],
         context=consents.EventContext(notice_version="call-2019", country="US"), rules=before, now=clock())

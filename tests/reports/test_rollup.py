@@ -10,6 +10,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
 from consent_service.errors import ServiceError
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.regimes.service import load_rules
 from consent_service.reports import service as reports
 from consent_service.reports.models import ConsentRollup
@@ -30,7 +31,7 @@ END = date(2026, 2, 12)  # past a month's end and four ISO weeks
 
 
 def record(session, clock, external_id, events, *, kind="visitor", **context):
-    result = consents.record_events(
+    result = record_consent(
         session=session, kind=kind, external_id=external_id,
         events=[consents.EventInput(purpose=p, decision=Decision(d), method=Method(m)) for p, d, m in events],
         context=consents.EventContext(notice_version="v1", **context), rules=RULES, now=clock(),

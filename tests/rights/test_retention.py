@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.runtime import runtime
 from consent_service.subjects.models import Subject
 from consent_service.vocabulary import Decision, Method
@@ -65,7 +66,7 @@ def test_periods_decide_what_goes_and_dry_run_changes_nothing(record, clock, fla
 def test_two_runs_started_together_remove_each_chain_exactly_once(app, database_url, session):
     rules = runtime().rules
     for n in range(SUBJECTS_FOR_RACE):
-        consents.record_events(
+        record_consent(
             session=session, kind="visitor", external_id=f"v-{n}",
             events=[consents.EventInput(purpose="analytics", decision=Decision.GRANTED, method=Method.BANNER_CUSTOM)],
             context=consents.EventContext(notice_version="v1"), rules=rules, now=app.config["CLOCK"](),

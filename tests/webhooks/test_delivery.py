@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from consent_service.consents import service as consents
 from consent_service.extensions import db
+from consent_service.flows.record_consent import record_consent
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Decision, Method
 from consent_service.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -74,7 +75,7 @@ def test_a_rolled_back_consent_write_produces_no_webhook(receiver, make_endpoint
     make_endpoint(receiver.url)
     refused = record("c-1", purpose="service_notices", decision="denied")  # not refusable: 422, nothing written
     assert refused.status_code == 422
-    consents.record_events(
+    record_consent(
         session=db.session, kind="customer", external_id="c-2",
         events=[consents.EventInput(purpose="recording", decision=Decision.WITHDRAWN, method=Method.VERBAL)],
         context=consents.EventContext(notice_version="v1"), rules=runtime().rules, now=clock(),

@@ -1,0 +1,85 @@
+"""Record a consent decision: the ledger's write (consents) with what other domains keep of it, all or nothing.
+
+The events come with the consent-rate rollup's counts (reports) and the rows a caller adds (the
+banner's token), which the consent store writes with them in one statement or transaction, and,
+when a webhook endpoint is enabled, the consent.changed outbox row (webhooks), in the same
+transaction. A write that may commit by itself (`outside_transaction`) is optimistic where the store
+can be: one statement, no transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from consent_service.consents import service as consents
+from consent_service.consents.store import CompanionRows, Guards, NeedsTransaction, store_for
+from consent_service.generations import service as generations
+from consent_service.generations.service import Snapshot
+from consent_service.regimes.service import RegimeRules
+from consent_service.reports import service as reports
+from consent_service.reports.models import ConsentRollup
+from consent_service.webhooks import service as webhooks
+
+T = TypeVar("T")
+ROLLUPS = ConsentRollup.__table__
+
+
+def store_guards() -> Guards:
+    """What a consent store reads with a subject for this flow: the generation, and whether the
+    webhooks' outbox row follows the write (any endpoint enabled)."""
+    generation = generations.generation_value()  # type: ignore[no-untyped-call]  # not annotated in generations yet
+    return Guards(generation=generation, follow_up=webhooks.any_enabled_endpoint())
+
+
+def record_consent(
+    *,
+    session: Session,
+    kind: str,
+    external_id: str,
+    events: Sequence[consents.EventInput],
+    context: consents.EventContext,
+    rules: RegimeRules,
+    now: datetime,
+    snapshot: Snapshot | None = None,
+    new_subject: bool = False,
+    optimistic: bool = False,
+    written_with: Callable[[consents.SubjectState], Sequence[CompanionRows]] | None = None,
+) -> consents.SubjectState:
+    """consents.record_events, with the rollup's counts, the rows `written_with` returns for the new
+    state, and the outbox row when it is due. `optimistic`: called by `outside_transaction`'s work."""
+
+    def companions(recorded: consents.Recorded) -> list[CompanionRows]:
+        counts = reports.recorded_rows(recorded.events)  # type: ignore[arg-type]  # EventValues reads as a ConsentEvent
+        rows = [CompanionRows(ROLLUPS, counts, add_on_conflict=("count",))]
+        if written_with is not None:
+            rows.extend(written_with(recorded.state))
+        return rows
+
+    recorded = consents.record_events(
+        session=session, kind=kind, external_id=external_id, events=events, context=context, rules=rules, now=now,
+        snapshot=snapshot, new_subject=new_subject, optimistic=optimistic, companions=companions,
+    )
+    if recorded.follow_up:
+        # In this transaction: the webhook exists if and only if these events commit.
+        webhooks.enqueue_consent_changed(session=session, kind=kind, external_id=recorded.state.id,
+                                         revision=recorded.state.revision, events=recorded.events, now=now)
+    return recorded.state
+
+
+def outside_transaction(session: Session, work: Callable[[bool], T]) -> T:
+    """Run `work(True)` on a connection where each statement commits by itself, for a request whose one
+    write is a consent store's optimistic record: BEGIN and COMMIT, two round trips, are spared. A
+    record that finds it has more to write raises NeedsTransaction before writing anything, and
+    `work(False)` runs instead, in a transaction the caller commits. Where the store has no optimistic
+    mode, or a transaction is already open, `work(False)` just runs."""
+    if session.in_transaction() or not store_for(session).optimistic:
+        return work(False)
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return work(True)
+    except NeedsTransaction:
+        session.rollback()  # nothing was written; the next connection comes in its usual mode
+    return work(False)
