@@ -16,6 +16,7 @@ from consent_service.banner.schemas import (
 )
 from consent_service.clock import now
 from consent_service.consents import evidence
+from consent_service.flows.choose_on_banner import choose_on_banner
 from consent_service.flows.record_consent import outside_transaction
 from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
@@ -128,7 +129,7 @@ def choose(body: dict, property_key: str):
     cdn_country, cdn_region = place_from_cdn()
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
     # The choice and its token's row are one statement, which commits by itself (flows/record_consent.py).
-    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda optimistic: banner.record_choice(
+    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda optimistic: choose_on_banner(
         session=db.session,
         snapshot=snapshot,
         prop=_admitted(snapshot),

@@ -14,10 +14,8 @@ from sqlalchemy.orm import Session
 from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, default_decision
-from consent_service.consents.store import CompanionRows
 from consent_service.database import upsert_insert
 from consent_service.errors import Forbidden, ValidationFailed
-from consent_service.flows.record_consent import record_consent
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry, UnknownProperty
@@ -205,7 +203,22 @@ class VersionLedger:
             self._known.add(config.version)
 
 
-def record_choice(
+@dataclass(frozen=True)
+class PreparedChoice:
+    """A visitor's choice made into the consent events it records, before anything is written."""
+
+    visitor_id: str
+    # A new visitor: its identifier was just made up (no previous token kept one).
+    new_visitor: bool
+    events: list[consents.EventInput]
+    context: consents.EventContext
+    # The purposes decided: the token's lifetime follows whether they are all allowed now.
+    decided: frozenset[str]
+    # The purposes the banner showed, in its order: the answer's decisions.
+    shown: tuple[str, ...]
+
+
+def prepare_choice(
     *,
     session: Session,
     prop: PropertyEntry,
@@ -213,14 +226,12 @@ def record_choice(
     rules: RegimeRules,
     keystore: KeyStore,
     issuer: str,
-    max_ttl_seconds: int,
     now: datetime,
     versions: VersionLedger,
     snapshot: Snapshot | None = None,
-    optimistic: bool = False,
-) -> ChoiceResult:
-    """Write the visitor's choice as events on the banner they saw, and issue their cookie token.
-    `optimistic`: under flows.record_consent.outside_transaction, whose work this is."""
+) -> PreparedChoice:
+    """The events a choice records on the banner the visitor saw; refused, nothing written, when the
+    banner, its regime or the choice's method do not allow them."""
     shown = _shown_banner(session, versions, prop, choice)
     _require_applicable_regime(rules, shown, choice)
     refusable = [p["key"] for p in shown.content["purposes"] if p["refusable"]]
@@ -243,34 +254,9 @@ def record_choice(
     gpc_refused = [] if choice.method is Method.BANNER_REJECT_ALL else [key for key in decisions if key in gpc_purposes]
 
     returning = _returning_visitor(session, keystore, issuer, prop, choice.token, now, snapshot)
-    visitor_id = returning or _new_visitor_id(now)
-    issued: list[tokens.IssuedToken] = []
-
-    def token_for(state: consents.SubjectState) -> list[CompanionRows]:
-        """The visitor's token on the state these events make: its row is written with them."""
-        allowed = all(s.allowed for k, s in state.consents.items() if k in decisions)
-        lifetime_days = prop.accept_lifetime_days if allowed else prop.reject_lifetime_days
-        issued[:] = [tokens.issue_token(
-            session=session,
-            keystore=keystore,
-            rules=rules,
-            issuer=issuer,
-            kind=SubjectKind.VISITOR.value,
-            external_id=visitor_id,
-            ttl_seconds=min(lifetime_days * 86400, max_ttl_seconds),
-            now=now,
-            property_key=prop.publishable_key,
-            gpc=choice.gpc,
-            state=state,
-            issued_for=tokens.ISSUED_FOR_BANNER,
-            record=False,
-        )]
-        return [CompanionRows(tokens.ISSUED_TOKENS, [issued[0].record])]
-
-    state = record_consent(
-        session=session,
-        kind=SubjectKind.VISITOR.value,
-        external_id=visitor_id,
+    return PreparedChoice(
+        visitor_id=returning or _new_visitor_id(now),
+        new_visitor=returning is None,
         events=[
             consents.EventInput(
                 purpose=key,
@@ -289,17 +275,42 @@ def record_choice(
             banner_version=shown.hash,
             evidence=choice.evidence | ({"gpc": "1"} if choice.gpc else {}),
         ),
-        rules=rules,
-        now=now,
-        snapshot=snapshot,
-        new_subject=returning is None,
-        optimistic=optimistic,
-        written_with=token_for,
+        decided=frozenset(decisions),
+        shown=tuple(p["key"] for p in shown.content["purposes"]),
     )
-    token = issued[0]
-    shown_keys = [p["key"] for p in shown.content["purposes"]]
-    return ChoiceResult(
-        visitor_id=visitor_id, token=token, decisions={key: state.consents[key] for key in shown_keys}
+
+
+def choice_token(
+    *,
+    session: Session,
+    prop: PropertyEntry,
+    prepared: PreparedChoice,
+    state: consents.SubjectState,
+    gpc: bool,
+    rules: RegimeRules,
+    keystore: KeyStore,
+    issuer: str,
+    max_ttl_seconds: int,
+    now: datetime,
+) -> tokens.IssuedToken:
+    """The visitor's cookie token on the state its choice makes, not yet recorded (its row is written
+    with the events); it lives as long as the property keeps an acceptance, or a refusal."""
+    allowed = all(s.allowed for k, s in state.consents.items() if k in prepared.decided)
+    lifetime_days = prop.accept_lifetime_days if allowed else prop.reject_lifetime_days
+    return tokens.issue_token(
+        session=session,
+        keystore=keystore,
+        rules=rules,
+        issuer=issuer,
+        kind=SubjectKind.VISITOR.value,
+        external_id=prepared.visitor_id,
+        ttl_seconds=min(lifetime_days * 86400, max_ttl_seconds),
+        now=now,
+        property_key=prop.publishable_key,
+        gpc=gpc,
+        state=state,
+        issued_for=tokens.ISSUED_FOR_BANNER,
+        record=False,
     )
 
 
