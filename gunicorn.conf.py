@@ -15,6 +15,7 @@ set here, before any worker starts (prometheus_client picks its mode when first 
 environment, else a private temporary folder removed when gunicorn exits. It is emptied at start, so counts begin
 at zero; give each gunicorn its own folder.
 """
+
 import os
 import shutil
 import tempfile

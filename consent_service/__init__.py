@@ -1,8 +1,9 @@
 """The consent service: create_app builds a configured Flask app."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from flask import Flask
 
@@ -40,8 +41,10 @@ def _flask_config(settings: Settings) -> dict:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             # Times come back in UTC whatever the server's TimeZone: hot statements read driver values as they are.
-            connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms} -c TimeZone=UTC",
-                          "connect_timeout": 5},
+            connect_args={
+                "options": f"-c statement_timeout={settings.statement_timeout_ms} -c TimeZone=UTC",
+                "connect_timeout": 5,
+            },
         )
     return {
         "SECRET_KEY": settings.secret_key,
@@ -64,8 +67,9 @@ def _flask_config(settings: Settings) -> dict:
 def _bind_extensions(app: Flask, settings: Settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from consent_service.banner.service import VersionLedger
+    import consent_service.models  # noqa: F401  (registers every table)
     from consent_service import durability, openapi_fields, stores, write_intent
+    from consent_service.banner.service import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
     from consent_service.errors import register_error_handlers
@@ -74,8 +78,6 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from consent_service.regimes.service import load_rules
     from consent_service.runtime import EXTENSION_NAME, Runtime
     from consent_service.signing_keys.keystore import KeyStore
-
-    import consent_service.models  # noqa: F401  (registers every table)
 
     db.init_app(app)
     with app.app_context():
@@ -138,9 +140,23 @@ def _register_blueprints(app: Flask) -> None:
 
     register_signed_converter(app, api)
     register_subject_converter(app, api)
-    for blueprint in (consents_blp, tokens_blp, banner_blp, purposes_blp, properties_blp, notices_blp, webhooks_blp,
-                      site_blp, ops_blp, metrics_blp, preferences_blp, preference_pages_blp, rights_blp,
-                      reports_blp, recipients_blp):
+    for blueprint in (
+        consents_blp,
+        tokens_blp,
+        banner_blp,
+        purposes_blp,
+        properties_blp,
+        notices_blp,
+        webhooks_blp,
+        site_blp,
+        ops_blp,
+        metrics_blp,
+        preferences_blp,
+        preference_pages_blp,
+        rights_blp,
+        reports_blp,
+        recipients_blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
     app.register_blueprint(console_blp)  # HTML behind a session cookie, kept out of the OpenAPI document
@@ -150,9 +166,9 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     """Request ids and access logs, security headers, rate limits, and the refusal of keys in URLs."""
     from consent_service import compression, logs, metrics, ratelimits, security_headers
     from consent_service.apikeys.auth import refuse_keys_in_query
+    from consent_service.banner.api import blp as banner_blp
     from consent_service.cookie_session import CookieSessionInterface
     from consent_service.request_guards import refuse_nul_characters, refuse_unpaired_surrogates, refuse_unreadable_json
-    from consent_service.banner.api import blp as banner_blp
 
     app.session_interface = CookieSessionInterface()
     logs.init_app(app)
@@ -175,10 +191,21 @@ def _register_commands(app: Flask) -> None:
     from consent_service.reports.cli import reports_group
     from consent_service.retention.cli import retention_group
     from consent_service.settings_docs import config_group
-    from consent_service.subjects.cli import subjects_group
     from consent_service.signing_keys.cli import signing_keys
+    from consent_service.subjects.cli import subjects_group
     from consent_service.webhooks.cli import webhooks_group
 
-    for group in (keys, signing_keys, properties_group, demo, webhooks_group, ledger_group, retention_group,
-                  reports_group, subjects_group, rules_group, config_group):
+    for group in (
+        keys,
+        signing_keys,
+        properties_group,
+        demo,
+        webhooks_group,
+        ledger_group,
+        retention_group,
+        reports_group,
+        subjects_group,
+        rules_group,
+        config_group,
+    ):
         app.cli.add_command(group)

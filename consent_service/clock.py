@@ -1,9 +1,10 @@
 """Time and ids, injected so tests can fix them."""
+
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -11,7 +12,7 @@ Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def now() -> datetime:

@@ -7,6 +7,7 @@ token, a preference page's signed link) is never compressed: the compressed size
 can make the browser send chosen text find the secret byte by byte (BREACH). The JSON API is compressed: its
 key travels in an Authorization header that a cross-site request cannot send.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,8 +79,9 @@ def accepted_encoding(available: tuple[str, ...]) -> str | None:
 
 def send_precompressed(path: Path, *, mimetype: str, max_age: int, immutable: bool = False) -> Response:
     """`path` or its build-time .br/.gz copy, whichever the client accepts best; one strong ETag per encoding."""
-    encoding = accepted_encoding(tuple(encoding for encoding, suffix in SUFFIXES.items()
-                                       if path.with_name(path.name + suffix).is_file()))
+    encoding = accepted_encoding(
+        tuple(encoding for encoding, suffix in SUFFIXES.items() if path.with_name(path.name + suffix).is_file())
+    )
     data = (path.with_name(path.name + SUFFIXES[encoding]) if encoding else path).read_bytes()
     response = Response(data, mimetype=mimetype)
     if encoding:

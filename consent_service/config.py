@@ -10,6 +10,7 @@ error, not the default, and "on" or "y" count as true; pydantic-settings brings 
 with its own error messages, where operators rely on today's reading and messages. Matching them would take
 a parser of ours per kind on top of either; these few kinds are that parser, without the dependency.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -44,7 +45,7 @@ def normalize_database_url(url: str) -> str:
     """postgres:// and postgresql:// URLs use the psycopg 3 driver the service ships with."""
     for scheme in ("postgres://", "postgresql://"):
         if url.startswith(scheme):
-            return "postgresql+psycopg://" + url[len(scheme):]
+            return "postgresql+psycopg://" + url[len(scheme) :]
     return url
 
 
@@ -85,10 +86,17 @@ def _check_public_base_url(url: str) -> None:
     except ValueError:
         raise ConfigError(f"TOKEN_ISSUER is not a URL ({example}), got {url!r}") from None
     host = (parts.hostname or "").rstrip(".")
-    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password or parts.query \
-            or parts.fragment:
-        raise ConfigError(f"TOKEN_ISSUER must be an https URL with a host and nothing after the path ({example}), "
-                          f"got {url!r}")
+    if (
+        parts.scheme not in ("http", "https")
+        or not host
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"TOKEN_ISSUER must be an https URL with a host and nothing after the path ({example}), got {url!r}"
+        )
     if _is_unspecified(host):
         raise ConfigError(f"TOKEN_ISSUER names no host anyone can reach ({host}); set the public URL ({example})")
     if parts.scheme != "https" and not _is_loopback(host):
@@ -239,8 +247,15 @@ class Setting:
     shown_default: str | None = None
 
 
-def setting(variable: str, default: Any, kind: Kind, doc: str, *, default_for: Callable[[Context], Any] | None = None,
-            shown_default: str | None = None) -> Any:
+def setting(
+    variable: str,
+    default: Any,
+    kind: Kind,
+    doc: str,
+    *,
+    default_for: Callable[[Context], Any] | None = None,
+    shown_default: str | None = None,
+) -> Any:
     """A field of Settings read from `variable`: declared once, with its default, kind and meaning."""
     return field(default=default, metadata={"setting": Setting(variable, kind, doc, default_for, shown_default)})
 
@@ -260,11 +275,19 @@ PROCESS_VARIABLES = (
     HOST,
     PORT,
     ProcessVariable("WEB_CONCURRENCY", "2", "gunicorn workers for `make run` and the Docker image."),
-    ProcessVariable("GUNICORN_THREADS", "4", "Threads per gunicorn worker (`gunicorn.conf.py`, gthread above 1): a "
-                    "worker keeps serving while a request waits on PostgreSQL or its commit's flush. `1` gives sync "
-                    "workers. Keep `DB_POOL_SIZE` ≥ this."),
-    ProcessVariable("PROMETHEUS_MULTIPROC_DIR", "", "A writable, empty directory, needed for `/metrics` totals across "
-                    "gunicorn workers (gunicorn.conf.py makes a private one when unset)."),
+    ProcessVariable(
+        "GUNICORN_THREADS",
+        "4",
+        "Threads per gunicorn worker (`gunicorn.conf.py`, gthread above 1): a "
+        "worker keeps serving while a request waits on PostgreSQL or its commit's flush. `1` gives sync "
+        "workers. Keep `DB_POOL_SIZE` ≥ this.",
+    ),
+    ProcessVariable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "",
+        "A writable, empty directory, needed for `/metrics` totals across "
+        "gunicorn workers (gunicorn.conf.py makes a private one when unset).",
+    ),
 )
 
 
@@ -276,8 +299,9 @@ def _issuer_default(context: Context) -> str:
     # Production has no default: a bind address (HOST=0.0.0.0) is not where anyone reaches the service.
     if context.env == "production":
         return ""
-    return _development_issuer(context.environ.get(HOST.variable, HOST.default),
-                               context.environ.get(PORT.variable, PORT.default))
+    return _development_issuer(
+        context.environ.get(HOST.variable, HOST.default), context.environ.get(PORT.variable, PORT.default)
+    )
 
 
 def _unless_production(context: Context) -> bool:
@@ -289,127 +313,207 @@ class Settings:
     """Everything the service reads from its environment: each field declares its variable once."""
 
     env: str = setting(
-        "CONSENT_ENV", "development", OneOf(choices=ENVIRONMENTS),
+        "CONSENT_ENV",
+        "development",
+        OneOf(choices=ENVIRONMENTS),
         "`development`, `testing` or `production`. Production refuses to start without `SECRET_KEY`, "
-        "`KEY_ENCRYPTION_KEYS`, `ERASURE_PEPPER` and `TOKEN_ISSUER`.")
+        "`KEY_ENCRYPTION_KEYS`, `ERASURE_PEPPER` and `TOKEN_ISSUER`.",
+    )
     database_url: str = setting(
-        "DATABASE_URL", "", DatabaseUrl(), "SQLAlchemy URL. `postgresql://user@host/db` uses psycopg 3.",
-        default_for=_database_default, shown_default="`sqlite:///instance/consent.db`")
+        "DATABASE_URL",
+        "",
+        DatabaseUrl(),
+        "SQLAlchemy URL. `postgresql://user@host/db` uses psycopg 3.",
+        default_for=_database_default,
+        shown_default="`sqlite:///instance/consent.db`",
+    )
     admin_session_ttl_seconds: int = setting(
-        "ADMIN_SESSION_TTL_SECONDS", 1800, Integer(minimum=60),
-        "Lifetime of an admin console session (minimum 60).")
+        "ADMIN_SESSION_TTL_SECONDS", 1800, Integer(minimum=60), "Lifetime of an admin console session (minimum 60)."
+    )
     secret_key: str = setting(
-        "SECRET_KEY", "", Text(), "Signs links (itsdangerous). At least 32 characters in production.",
-        shown_default="generated in development")
+        "SECRET_KEY",
+        "",
+        Text(),
+        "Signs links (itsdangerous). At least 32 characters in production.",
+        shown_default="generated in development",
+    )
     secret_key_fallbacks: tuple[str, ...] = setting(
-        "SECRET_KEY_FALLBACKS", (), Names(),
-        "Comma-separated older secrets still accepted, so rotation does not break links.")
+        "SECRET_KEY_FALLBACKS",
+        (),
+        Names(),
+        "Comma-separated older secrets still accepted, so rotation does not break links.",
+    )
     key_encryption_keys: tuple[str, ...] = setting(
-        "KEY_ENCRYPTION_KEYS", (), Names(),
+        "KEY_ENCRYPTION_KEYS",
+        (),
+        Names(),
         "Comma-separated Fernet keys that encrypt the token signing keys at rest; the first encrypts, all decrypt. "
         "Every instance needs the same list. Make one with "
         "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`.",
-        shown_default="generated in development")
+        shown_default="generated in development",
+    )
     token_issuer: str = setting(
-        "TOKEN_ISSUER", "http://127.0.0.1:8000", Url(),
+        "TOKEN_ISSUER",
+        "http://127.0.0.1:8000",
+        Url(),
         "The `iss` of every token and the start of every emailed link: the public base URL of the service. "
         "Production refuses to start without it, on `0.0.0.0`/`::`, or on plain `http` except to a loopback host "
         "(local tests; a warning is logged).",
         default_for=_issuer_default,
-        shown_default="`http://HOST:PORT` (`127.0.0.1` for a wildcard `HOST`); none in production")
-    token_ttl_seconds: int = setting(
-        "TOKEN_TTL_SECONDS", 3600, Integer(), "Lifetime of tokens issued to services.")
+        shown_default="`http://HOST:PORT` (`127.0.0.1` for a wildcard `HOST`); none in production",
+    )
+    token_ttl_seconds: int = setting("TOKEN_TTL_SECONDS", 3600, Integer(), "Lifetime of tokens issued to services.")
     token_max_ttl_seconds: int = setting(
-        "TOKEN_MAX_TTL_SECONDS", 400 * 86400, Integer(),
-        "Cap on every token's lifetime, so a retired signing key can be unpublished after it.")
+        "TOKEN_MAX_TTL_SECONDS",
+        400 * 86400,
+        Integer(),
+        "Cap on every token's lifetime, so a retired signing key can be unpublished after it.",
+    )
     signing_key_cache_seconds: int = setting(
-        "SIGNING_KEY_CACHE_SECONDS", 60, Integer(minimum=0),
-        "How long a worker keeps the active signing key in memory (a rotation shows up within it).")
+        "SIGNING_KEY_CACHE_SECONDS",
+        60,
+        Integer(minimum=0),
+        "How long a worker keeps the active signing key in memory (a rotation shows up within it).",
+    )
     country_header: str = setting(
-        "COUNTRY_HEADER", "", Text(),
+        "COUNTRY_HEADER",
+        "",
+        Text(),
         "A header your CDN sets with the visitor's country (e.g. `CF-IPCountry`); the country is never guessed "
-        "from the IP.")
+        "from the IP.",
+    )
     region_header: str = setting(
-        "REGION_HEADER", "", Text(),
+        "REGION_HEADER",
+        "",
+        Text(),
         "A header your CDN sets with the visitor's ISO 3166-2 region (`US-CA`, or `CA` beside the country header's "
         "`US`, e.g. `CloudFront-Viewer-Country-Region`); trusted like `COUNTRY_HEADER`, a client's claim only "
-        "tightens ([docs/subdivisions.md](subdivisions.md)).")
+        "tightens ([docs/subdivisions.md](subdivisions.md)).",
+    )
     trusted_proxy_count: int = setting(
-        "TRUSTED_PROXY_COUNT", 0, Integer(minimum=0),
-        "Proxies in front of the service whose `X-Forwarded-For`/`-Proto` are trusted; 0 trusts none.")
-    max_content_length: int = setting(
-        "MAX_CONTENT_LENGTH", 64 * 1024, Integer(), "Larger request bodies get 413.")
+        "TRUSTED_PROXY_COUNT",
+        0,
+        Integer(minimum=0),
+        "Proxies in front of the service whose `X-Forwarded-For`/`-Proto` are trusted; 0 trusts none.",
+    )
+    max_content_length: int = setting("MAX_CONTENT_LENGTH", 64 * 1024, Integer(), "Larger request bodies get 413.")
     db_pool_size: int = setting(
-        "DB_POOL_SIZE", 5, Integer(),
+        "DB_POOL_SIZE",
+        5,
+        Integer(),
         "PostgreSQL connections per worker (plus as many overflow); PostgreSQL's `max_connections` must cover "
-        "instances × workers × 2 × this.")
+        "instances × workers × 2 × this.",
+    )
     demo_page: bool = setting(
-        "DEMO_PAGE", True, Boolean(), "Serve `/demo`.",
-        default_for=_unless_production, shown_default="`true`, `false` in production")
+        "DEMO_PAGE",
+        True,
+        Boolean(),
+        "Serve `/demo`.",
+        default_for=_unless_production,
+        shown_default="`true`, `false` in production",
+    )
     preference_link_max_age_seconds: int = setting(
-        "PREFERENCE_LINK_MAX_AGE_SECONDS", 30 * 86400, Integer(), "Lifetime of preference-page links.")
+        "PREFERENCE_LINK_MAX_AGE_SECONDS", 30 * 86400, Integer(), "Lifetime of preference-page links."
+    )
     one_click_link_max_age_seconds: int = setting(
-        "ONE_CLICK_LINK_MAX_AGE_SECONDS", 400 * 86400, Integer(),
-        "Lifetime of one-click unsubscribe links; they must outlive the mail itself.")
+        "ONE_CLICK_LINK_MAX_AGE_SECONDS",
+        400 * 86400,
+        Integer(),
+        "Lifetime of one-click unsubscribe links; they must outlive the mail itself.",
+    )
     double_opt_in_max_age_seconds: int = setting(
-        "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400, Integer(), "Lifetime of double opt-in confirmation links.")
+        "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400, Integer(), "Lifetime of double opt-in confirmation links."
+    )
     webhook_max_age_seconds: int = setting(
-        "WEBHOOK_MAX_AGE_SECONDS", 3 * 86400, Integer(),
-        "How long after its event a delivery is retried before it is marked failed (kept for replay).")
-    webhook_timeout_seconds: int = setting(
-        "WEBHOOK_TIMEOUT_SECONDS", 5, Integer(), "Timeout of one delivery attempt.")
+        "WEBHOOK_MAX_AGE_SECONDS",
+        3 * 86400,
+        Integer(),
+        "How long after its event a delivery is retried before it is marked failed (kept for replay).",
+    )
+    webhook_timeout_seconds: int = setting("WEBHOOK_TIMEOUT_SECONDS", 5, Integer(), "Timeout of one delivery attempt.")
     webhook_backoff_base_seconds: int = setting(
-        "WEBHOOK_BACKOFF_BASE_SECONDS", 5, Integer(),
+        "WEBHOOK_BACKOFF_BASE_SECONDS",
+        5,
+        Integer(),
         "First wait of the exponential backoff with full jitter between attempts; at most "
-        "`WEBHOOK_BACKOFF_MAX_SECONDS`.")
+        "`WEBHOOK_BACKOFF_MAX_SECONDS`.",
+    )
     webhook_backoff_max_seconds: int = setting(
-        "WEBHOOK_BACKOFF_MAX_SECONDS", 3600, Integer(), "Longest wait between delivery attempts.")
+        "WEBHOOK_BACKOFF_MAX_SECONDS", 3600, Integer(), "Longest wait between delivery attempts."
+    )
     webhook_allow_private_targets: bool = setting(
-        "WEBHOOK_ALLOW_PRIVATE_TARGETS", True, Boolean(),
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+        True,
+        Boolean(),
         "Allow webhook URLs on private or loopback addresses (they invite SSRF).",
-        default_for=_unless_production, shown_default="`true`, `false` in production")
+        default_for=_unless_production,
+        shown_default="`true`, `false` in production",
+    )
     erasure_pepper: str = setting(
-        "ERASURE_PEPPER", "", Text(),
+        "ERASURE_PEPPER",
+        "",
+        Text(),
         "Keys the pseudonyms of erased subjects (HMAC-SHA256); at least 32 characters in production; keep it "
         "stable (losing it unlinks suppression entries from ids seen again).",
-        shown_default="generated in development")
+        shown_default="generated in development",
+    )
     retention_visitor_inactivity_days: int = setting(
-        "RETENTION_VISITOR_INACTIVITY_DAYS", 395, Integer(), "An inactive visitor's consents expire after this.")
+        "RETENTION_VISITOR_INACTIVITY_DAYS", 395, Integer(), "An inactive visitor's consents expire after this."
+    )
     retention_recording_evidence_days: int = setting(
-        "RETENTION_RECORDING_EVIDENCE_DAYS", 1095, Integer(), "How long the evidence of a recording consent is kept.")
+        "RETENTION_RECORDING_EVIDENCE_DAYS", 1095, Integer(), "How long the evidence of a recording consent is kept."
+    )
     retention_proof_after_withdrawal_days: int = setting(
-        "RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS", 1826, Integer(), "How long proof of an ended consent is kept.")
+        "RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS", 1826, Integer(), "How long proof of an ended consent is kept."
+    )
     controller_name: str = setting(
-        "CONTROLLER_NAME", "Consent Service operator", Text(), "The controller named in consent receipts.")
-    controller_contact: str = setting(
-        "CONTROLLER_CONTACT", "", Text(), "The controller's contact in consent receipts.")
-    ratelimit_enabled: bool = setting(
-        "RATELIMIT_ENABLED", True, Boolean(), "Turns rate limiting on or off.")
+        "CONTROLLER_NAME", "Consent Service operator", Text(), "The controller named in consent receipts."
+    )
+    controller_contact: str = setting("CONTROLLER_CONTACT", "", Text(), "The controller's contact in consent receipts.")
+    ratelimit_enabled: bool = setting("RATELIMIT_ENABLED", True, Boolean(), "Turns rate limiting on or off.")
     ratelimit_storage_uri: str = setting(
-        "RATELIMIT_STORAGE_URI", "memory://", Text(),
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        Text(),
         "Where counts are kept: `memory://` counts per worker process (each worker logs a warning at start saying "
-        "so); use `redis://host:6379/0` when several workers or instances run (`docker-compose.yml` does).")
+        "so); use `redis://host:6379/0` when several workers or instances run (`docker-compose.yml` does).",
+    )
     banner_rate_limit_per_ip: str = setting(
-        "BANNER_RATE_LIMIT_PER_IP", "60/minute", RateLimit(),
-        "Banner requests per client IP (flask-limiter syntax, e.g. `60/minute;1000/hour`).")
+        "BANNER_RATE_LIMIT_PER_IP",
+        "60/minute",
+        RateLimit(),
+        "Banner requests per client IP (flask-limiter syntax, e.g. `60/minute;1000/hour`).",
+    )
     banner_rate_limit_per_property: str = setting(
-        "BANNER_RATE_LIMIT_PER_PROPERTY", "6000/minute", RateLimit(), "Banner requests per property.")
+        "BANNER_RATE_LIMIT_PER_PROPERTY", "6000/minute", RateLimit(), "Banner requests per property."
+    )
     auth_failure_rate_limit: str = setting(
-        "AUTH_FAILURE_RATE_LIMIT", "20/minute", RateLimit(),
+        "AUTH_FAILURE_RATE_LIMIT",
+        "20/minute",
+        RateLimit(),
         "Failed authentications per client IP; past it, invalid keys get 429 while valid keys from that IP are "
-        "still served.")
+        "still served.",
+    )
     durability_check: str = setting(
-        "DURABILITY_CHECK", "refuse", OneOf(choices=("refuse", "warn")),
+        "DURABILITY_CHECK",
+        "refuse",
+        OneOf(choices=("refuse", "warn")),
         "`refuse` stops the service on a database that can lose acknowledged writes (SQLite without WAL and "
-        "synchronous=FULL, PostgreSQL without fsync and synchronous_commit); `warn` only logs it.")
+        "synchronous=FULL, PostgreSQL without fsync and synchronous_commit); `warn` only logs it.",
+    )
     statement_timeout_ms: int = setting(
-        "STATEMENT_TIMEOUT_MS", 10_000, Integer(),
-        "Every PostgreSQL statement is cancelled after this long, so a stuck query cannot hold a worker.")
+        "STATEMENT_TIMEOUT_MS",
+        10_000,
+        Integer(),
+        "Every PostgreSQL statement is cancelled after this long, so a stuck query cannot hold a worker.",
+    )
     rules_file: str = setting(
-        "RULES_FILE", "", Text(),
-        "A rules file replacing the shipped regime, method, age, GPC and transfer rules "
-        "([docs/rules.md](rules.md)).",
-        shown_default="the shipped `consent_service/regimes/rules.json`")
+        "RULES_FILE",
+        "",
+        Text(),
+        "A rules file replacing the shipped regime, method, age, GPC and transfer rules ([docs/rules.md](rules.md)).",
+        shown_default="the shipped `consent_service/regimes/rules.json`",
+    )
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)
 

@@ -1,4 +1,5 @@
 """Flask's signed-cookie session, without building its signer for requests that carry no session cookie."""
+
 from __future__ import annotations
 
 from flask import Flask, Request

@@ -11,6 +11,7 @@ The preference pages are cookieless on purpose (the signed link is the credentia
 session is its own cookie checked against the database on every request; a token bound to what each page
 already proves is the same protection without a second session.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -33,8 +34,9 @@ class FormTokens:
     """Tokens of one kind of form; `rejected` is the error that kind of form answers a forged one with."""
 
     def __init__(self, *, settings: Settings, salt: str, clock: Clock, rejected: type[ServiceError]) -> None:
-        self._serializer = timed_serializer(secret_key=settings.secret_key, fallbacks=settings.secret_key_fallbacks,
-                                            salt=salt, clock=clock)
+        self._serializer = timed_serializer(
+            secret_key=settings.secret_key, fallbacks=settings.secret_key_fallbacks, salt=salt, clock=clock
+        )
         self._rejected = rejected
 
     def issue(self, claims: Mapping[str, Any]) -> str:
@@ -51,17 +53,20 @@ class FormTokens:
         except BadData:
             raise self._rejected() from None
         if not isinstance(claims, dict) or not all(
-                isinstance(claims.get(name), str) and hmac.compare_digest(claims[name], value)
-                for name, value in bound.items()):
+            isinstance(claims.get(name), str) and hmac.compare_digest(claims[name], value)
+            for name, value in bound.items()
+        ):
             raise self._rejected()
         return claims
 
 
-def require_same_site(*, fetch_site: str | None, origin: str | None, own_origin: str | None,
-                      rejected: type[ServiceError]) -> None:
+def require_same_site(
+    *, fetch_site: str | None, origin: str | None, own_origin: str | None, rejected: type[ServiceError]
+) -> None:
     """Refuse a form the browser says another site sent (its Sec-Fetch-Site and Origin headers, when it sends
     them). `own_origin`: also refuse an Origin naming another origin (the console's; the preference pages
     leave it out, as a proxy in front may change the scheme or host the service sees)."""
     if (fetch_site is not None and fetch_site not in SAME_SITE) or (
-            own_origin is not None and origin is not None and origin != own_origin):
+        own_origin is not None and origin is not None and origin != own_origin
+    ):
         raise rejected()

@@ -1,4 +1,5 @@
 """Swagger UI's files, served by the service itself so /docs needs no CDN."""
+
 from __future__ import annotations
 
 from pathlib import Path

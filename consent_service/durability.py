@@ -1,4 +1,5 @@
 """Checked at start: the database really is durable (SQLite WAL + FULL sync, PostgreSQL fsync + sync commit)."""
+
 from __future__ import annotations
 
 import logging
@@ -42,7 +43,10 @@ def _sqlite_problems(connection: Connection) -> list[str]:
 
 def _postgres_problems(connection: Connection) -> list[str]:
     found = []
-    for setting, durable in (("fsync", {"on"}), ("synchronous_commit", {"on", "remote_apply", "remote_write", "local"})):
+    for setting, durable in (
+        ("fsync", {"on"}),
+        ("synchronous_commit", {"on", "remote_apply", "remote_write", "local"}),
+    ):
         value = connection.execute(text(f"SHOW {setting}")).scalar()
         if value not in durable:
             found.append(f"PostgreSQL {setting} is {value!r}")

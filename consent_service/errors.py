@@ -1,8 +1,10 @@
 """Domain exceptions and the one JSON error shape every 4xx/5xx response uses."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify

@@ -1,4 +1,5 @@
 """Extension objects, created here unbound and bound to an app in create_app."""
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -3,6 +3,7 @@
 Kept out of consent_service.vocabulary, which the tables import and which stays free of marshmallow;
 kept out of any one domain's schemas, so a domain need not import another to name a purpose.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,9 @@ from consent_service.vocabulary import COUNTRY_PATTERN, PURPOSE_KEY_PATTERN, REC
 PURPOSE_KEY = FullMatch(PURPOSE_KEY_PATTERN, error="Not a purpose key.")
 COUNTRY = FullMatch(COUNTRY_PATTERN, error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
 REGION = FullMatch(REGION_PATTERN, error="An ISO 3166-2 subdivision code in capitals, e.g. US-CA.")
-RECIPIENT_KEY = FullMatch(RECIPIENT_KEY_PATTERN,
-                          error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit.")
+RECIPIENT_KEY = FullMatch(
+    RECIPIENT_KEY_PATTERN, error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit."
+)
 
 
 def country_field(**kwargs: Any) -> fields.String:
@@ -24,7 +26,11 @@ def country_field(**kwargs: Any) -> fields.String:
 
 
 def region_field(**kwargs: Any) -> fields.String:
-    return fields.String(validate=REGION, metadata={
-        "description": "ISO 3166-2 subdivision (US-CA, CA-QC): its rules decide where the rules file has some. "
-                       "Alone, it gives the country; with a country, it must be in it (422 region_contradicts_country)."},
-        **kwargs)
+    return fields.String(
+        validate=REGION,
+        metadata={
+            "description": "ISO 3166-2 subdivision (US-CA, CA-QC): its rules decide where the rules file has some. "
+            "Alone, it gives the country; with a country, it must be in it (422 region_contradicts_country)."
+        },
+        **kwargs,
+    )

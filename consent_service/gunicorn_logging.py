@@ -1,4 +1,5 @@
 """gunicorn's own log lines under the service's rules: client networks, not addresses; no paths, no values."""
+
 from __future__ import annotations
 
 import logging
@@ -84,11 +85,16 @@ class PrivateLogger(glogging.Logger):
         self, resp: Response, req: Request, environ: MutableMapping[str, Any], request_time: timedelta
     ) -> dict[str, object]:
         inherited: Mapping[str, object] = super().atoms(resp, req, environ, request_time)
-        atoms = {name: value for name, value in inherited.items()
-                 if not (name.startswith("{") and name.endswith(("}i", "}e"))) or name in LOGGABLE_HEADERS}
+        atoms = {
+            name: value
+            for name, value in inherited.items()
+            if not (name.startswith("{") and name.endswith(("}i", "}e"))) or name in LOGGABLE_HEADERS
+        }
         atoms.update(
             h=truncated_ip(environ.get("REMOTE_ADDR")) or "-",
             r=f"{environ.get('REQUEST_METHOD')} - {environ.get('SERVER_PROTOCOL')}",
-            U="-", q="-", f="-",
+            U="-",
+            q="-",
+            f="-",
         )
         return atoms

@@ -1,8 +1,10 @@
 """Lists printed by `flask` commands: a header over aligned columns for people, or JSON for programs (--json)."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import click
 

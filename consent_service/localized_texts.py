@@ -1,5 +1,6 @@
 """The localized text files (one JSON file per language: en, de, fr) of the banner and the preference pages,
 read once per process, and the choice of a language among them."""
+
 from __future__ import annotations
 
 import json

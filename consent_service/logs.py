@@ -1,4 +1,5 @@
 """Structured JSON logs: a request id per request, one access line each, secrets and personal data redacted."""
+
 from __future__ import annotations
 
 import functools
@@ -193,8 +194,9 @@ def _log_uncaught(kind: type[BaseException], error: BaseException, trace: Traceb
 def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if issubclass(args.exc_type, SystemExit):
         return
-    uncaught_log.critical("uncaught exception in thread %s", args.thread.name if args.thread else "?",
-                          exc_info=args.exc_value)
+    uncaught_log.critical(
+        "uncaught exception in thread %s", args.thread.name if args.thread else "?", exc_info=args.exc_value
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -211,12 +213,20 @@ def init_app(app: Flask) -> None:
         started = g.get("request_started")
         # The route's pattern, never the path: paths carry customer ids and signed link tokens.
         route = route_pattern(request.url_rule.rule) if request.url_rule else None
-        access_log.info("%s %s %s", request.method, route, response.status_code, extra={"fields": {
-            "method": request.method,
-            "route": route,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "client_network": truncated_ip(request.remote_addr),
-            "request_id": request_id,
-        }})
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            route,
+            response.status_code,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                    "client_network": truncated_ip(request.remote_addr),
+                    "request_id": request_id,
+                }
+            },
+        )
         return response

@@ -1,13 +1,13 @@
 """Prometheus metrics at /metrics: requests and latency per route, events written, check reasons, bad tokens."""
+
 from __future__ import annotations
 
 import os
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Flask, Response, current_app, g, has_app_context, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -29,16 +29,30 @@ blp = Blueprint("metrics", __name__, description="Operations: Prometheus metrics
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
-                                 registry=self.registry)
-        self.events = Counter("consent_events_written_total", "Consent events committed to the ledger",
-                              ["purpose", "decision"], registry=self.registry)
-        self.check_answers = Counter("consent_check_answers_total", "Answers of /v1/checks per purpose decision",
-                                     ["reason"], registry=self.registry)
-        self.tokens_rejected = Counter("token_verifications_failed_total", "Consent tokens refused", ["reason"],
-                                       registry=self.registry)
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "consent_events_written_total",
+            "Consent events committed to the ledger",
+            ["purpose", "decision"],
+            registry=self.registry,
+        )
+        self.check_answers = Counter(
+            "consent_check_answers_total",
+            "Answers of /v1/checks per purpose decision",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.tokens_rejected = Counter(
+            "token_verifications_failed_total", "Consent tokens refused", ["reason"], registry=self.registry
+        )
 
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
@@ -75,8 +89,14 @@ def init_app(app: Flask) -> None:
 
 
 @blp.route("/metrics")
-@blp.doc(responses={"200": {"description": "Prometheus text exposition format",
-                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def metrics():
     """Request counts and latencies per route, consent events written, check reasons, refused tokens."""
     return Response(current_app.extensions[EXTENSION_NAME].exposition(), mimetype=CONTENT_TYPE_LATEST)
@@ -112,7 +132,6 @@ def _forget_rolled_back_events(session: Session) -> None:
 def connect_listeners() -> None:
     """Process-wide hooks, connected once; each counts into the app of the current context."""
     token_rejected.connect(_on_token_rejected, weak=False)
-    for name, listener in (("after_commit", _count_committed_events),
-                           ("after_rollback", _forget_rolled_back_events)):
+    for name, listener in (("after_commit", _count_committed_events), ("after_rollback", _forget_rolled_back_events)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

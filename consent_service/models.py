@@ -1,16 +1,23 @@
 """Every table of the service, imported in one place so Alembic and tests see them all."""
+
 from consent_service.apikeys.models import ApiKey
 from consent_service.audit.models import AuditEntry
 from consent_service.banner.models import BannerVersion
+from consent_service.consents.models import (
+    ConsentEvent,
+    ConsentState,
+    IdempotencyRecord,
+    LedgerMaintenance,
+    RetiredChain,
+)
 from consent_service.console.models import ConsoleSessionRecord
-from consent_service.consents.models import ConsentEvent, ConsentState, IdempotencyRecord, LedgerMaintenance, RetiredChain
 from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
 from consent_service.recipients.models import Recipient
 from consent_service.reports.models import ConsentRollup
-from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.signing_keys.models import SigningKey
+from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.tokens.models import IssuedToken
 from consent_service.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -18,22 +25,22 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "BannerVersion",
-    "ConsoleSessionRecord",
-    "Property",
     "ConsentEvent",
     "ConsentRollup",
     "ConsentState",
+    "ConsoleSessionRecord",
     "IdempotencyRecord",
     "IssuedToken",
     "LedgerMaintenance",
     "Notice",
+    "Property",
     "Purpose",
     "Recipient",
     "RetiredChain",
+    "SigningKey",
     "Subject",
     "SubjectLink",
     "Suppression",
-    "SigningKey",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

@@ -1,4 +1,5 @@
 """Where apispec describes a marshmallow field wrongly: a Dict's Length bounds its properties, not a string length."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """Text patterns match whole values: `fullmatch`, never `match` with a `$`, which also accepts the
 value followed by a newline ("DE\n")."""
+
 from __future__ import annotations
 
 import re

@@ -3,11 +3,12 @@
 Services call `progress(done, total)` now and then (once per batch, not per row: a terminal redraw costs more
 than a row); the total may grow while they work.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import click
 

@@ -1,4 +1,5 @@
 """Rate limits: the public banner per client IP and per property, and failed authentication per IP."""
+
 from __future__ import annotations
 
 import math
@@ -52,9 +53,9 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
     )
     limiter = Limiter(key_func=client_ip, on_breach=_breached, strategy="moving-window")
     limiter.shared_limit(settings.banner_rate_limit_per_ip, scope="banner-ip", key_func=client_ip)(banner)
-    limiter.shared_limit(
-        settings.banner_rate_limit_per_property, scope="banner-property", key_func=_property_key
-    )(banner)
+    limiter.shared_limit(settings.banner_rate_limit_per_property, scope="banner-property", key_func=_property_key)(
+        banner
+    )
     limiter.init_app(app)
     app.extensions[EXTENSION_NAME] = limiter
     # Built once: every authenticated request asks it, and parsing the limit is not free.

@@ -5,13 +5,14 @@ unpaired surrogate in JSON text (not Unicode: it cannot be encoded, so hashing o
 JSON bodies are parsed in two places, both after these guards: webargs (webargs.core.parse_json, for every
 @blp.arguments body) and Flask's request.get_json (json.loads; the NUL and surrogate guards below, and the
 idempotency fingerprint of consent writes)."""
+
 from __future__ import annotations
 
 import json
 import re
 import sys
-from collections.abc import Iterable
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Request, request
 
@@ -80,8 +81,11 @@ def refuse_unreadable_json() -> None:
         return
     body = current.get_data(cache=True)
     # What json.detect_encoding reads as anything but UTF-8: a byte order mark, or a NUL in the first two bytes.
-    if body[:1] in NOT_UTF8_FIRST_BYTES or body[1:2] == b"\x00" or (
-            ";" in current.environ.get("CONTENT_TYPE", "") and _charset(current) != "utf-8"):
+    if (
+        body[:1] in NOT_UTF8_FIRST_BYTES
+        or body[1:2] == b"\x00"
+        or (";" in current.environ.get("CONTENT_TYPE", "") and _charset(current) != "utf-8")
+    ):
         raise NotUtf8()
     # JSON cannot nest deeper than it has opening brackets: most bodies need no scan.
     if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(body, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:

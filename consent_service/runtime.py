@@ -1,4 +1,5 @@
 """The per-app objects views need (settings, rules, key store, link signer), built once in create_app."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

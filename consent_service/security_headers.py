@@ -11,6 +11,7 @@ HTTPS redirects, cookie flags), still need per-blueprint overrides for the conso
 pages, and build its headers per request on every response, the banner's hot paths included; here the
 header sets are built once at import, and only the console's preview formats a nonce per request.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -44,12 +45,20 @@ def content_security_policy(needs: Needs, *, nonce: str | None = None) -> str:
     directives: list[tuple[str, str]] = []
     if not needs.own_script_policy:
         style = f"'self' 'nonce-{nonce}'" if needs.style_nonce else "'self'"
-        directives += [("default-src", "'none'"), ("script-src", "'self'" if needs.scripts else ""),
-                       ("style-src", style), ("img-src", "'self' data:" if needs.images else ""),
-                       ("connect-src", "'self'" if needs.fetch else ""), ("frame-src", "'self'" if needs.frames else ""),
-                       ("form-action", "'self'" if needs.forms else "'none'")]
-    directives += [("frame-ancestors", "'self'" if needs.framed_by_self else "'none'"), ("base-uri", "'none'"),
-                   ("object-src", "'none'" if needs.plugins_refused else "")]
+        directives += [
+            ("default-src", "'none'"),
+            ("script-src", "'self'" if needs.scripts else ""),
+            ("style-src", style),
+            ("img-src", "'self' data:" if needs.images else ""),
+            ("connect-src", "'self'" if needs.fetch else ""),
+            ("frame-src", "'self'" if needs.frames else ""),
+            ("form-action", "'self'" if needs.forms else "'none'"),
+        ]
+    directives += [
+        ("frame-ancestors", "'self'" if needs.framed_by_self else "'none'"),
+        ("base-uri", "'none'"),
+        ("object-src", "'none'" if needs.plugins_refused else ""),
+    ]
     return "; ".join(f"{name} {sources}" for name, sources in directives if sources)
 
 
@@ -71,13 +80,20 @@ PAGE_OWN_SCRIPTS = Needs(own_script_policy=True, framed_by_self=True, plugins_re
 OWN_SCRIPTS_ENDPOINTS = {"site.demo", "site.demo_embed", "api-docs.openapi_swagger_ui"}
 # The pages behind the signed links in emails: no script at all, and the URL (it carries the token) is
 # never handed to another site.
-PREFERENCE_PAGE = Needs(extra=(("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-                               ("Cache-Control", "no-store"), ("X-Robots-Tag", "noindex, nofollow")))
+PREFERENCE_PAGE = Needs(
+    extra=(
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", "no-store"),
+        ("X-Robots-Tag", "noindex, nofollow"),
+    )
+)
 _CONSOLE = (("Cache-Control", "no-store"), ("Referrer-Policy", "same-origin"), ("X-Robots-Tag", "noindex, nofollow"))
 CONSOLE_PAGE = Needs(scripts=True, images=True, frames=True, plugins_refused=True, extra=_CONSOLE)
 # The preview runs consent.js in a frame of the console: its one <style> passes by nonce.
-CONSOLE_PREVIEW = Needs(scripts=True, images=True, forms=False, style_nonce=True, framed_by_self=True,
-                        plugins_refused=True, extra=_CONSOLE)
+CONSOLE_PREVIEW = Needs(
+    scripts=True, images=True, forms=False, style_nonce=True, framed_by_self=True, plugins_refused=True, extra=_CONSOLE
+)
 
 _STRICT_HEADERS = headers_for(STRICT_PAGE)
 _OWN_SCRIPTS_HEADERS = headers_for(PAGE_OWN_SCRIPTS)
@@ -111,8 +127,9 @@ def init_app(app: Flask, *, secure_cookies: bool) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if response.mimetype == "text/html":
             # Pages of a protected blueprint have theirs already (blueprint hooks run first).
-            for name, value in (_OWN_SCRIPTS_HEADERS if request.endpoint in OWN_SCRIPTS_ENDPOINTS
-                                else _STRICT_HEADERS).items():
+            for name, value in (
+                _OWN_SCRIPTS_HEADERS if request.endpoint in OWN_SCRIPTS_ENDPOINTS else _STRICT_HEADERS
+            ).items():
                 response.headers.setdefault(name, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)

@@ -1,4 +1,5 @@
 """`flask config docs`: write the settings tables of docs/configuration.md from the declaration in config.py."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -59,8 +60,13 @@ def config_group() -> None:
 
 
 @config_group.command("docs")
-@click.option("--out", type=click.Path(dir_okay=False, exists=True), default=str(DEFAULT_OUT), show_default=True,
-              help="The guide whose generated tables to rewrite.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, exists=True),
+    default=str(DEFAULT_OUT),
+    show_default=True,
+    help="The guide whose generated tables to rewrite.",
+)
 def docs(out: str) -> None:
     """Rewrite the settings tables of the configuration guide from the declaration in consent_service/config.py."""
     path = Path(out)

@@ -1,4 +1,5 @@
 """itsdangerous on the app's clock: one timed serializer per purpose (its salt), old secrets still verifying."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,5 +23,6 @@ class ClockedSigner(TimestampSigner):
 def timed_serializer(*, secret_key: str, fallbacks: tuple[str, ...], salt: str, clock: Clock) -> URLSafeTimedSerializer:
     """Signs with `secret_key`, verifies with it and every fallback (itsdangerous signs with the last key and
     accepts all), so rotating the secret breaks nothing signed before."""
-    return URLSafeTimedSerializer([*fallbacks, secret_key], salt=salt, signer=ClockedSigner,
-                                  signer_kwargs={"clock": clock})
+    return URLSafeTimedSerializer(
+        [*fallbacks, secret_key], salt=salt, signer=ClockedSigner, signer_kwargs={"clock": clock}
+    )

@@ -5,6 +5,7 @@ Every endpoint's body is parsed by webargs through the parser of its flask-smore
 `dict(pairs)` per JSON object, inside the parse that happens anyway (about a microsecond on a
 consent-events or banner-choice body).
 """
+
 from __future__ import annotations
 
 import json
@@ -59,11 +60,16 @@ class StrictJsonParser(FlaskParser):
             return core.missing
         return loads(req.get_data(cache=True))
 
-    def _handle_invalid_json_error(self, error: json.JSONDecodeError | UnicodeDecodeError, req: flask.Request,
-                                   *args: Any, **kwargs: Any) -> NoReturn:
+    def _handle_invalid_json_error(
+        self, error: json.JSONDecodeError | UnicodeDecodeError, req: flask.Request, *args: Any, **kwargs: Any
+    ) -> NoReturn:
         if isinstance(error, DuplicateKey):
-            abort(400, exc=error, message=f"The request body names the key {error.key!r} twice in one object.",
-                  messages={"json": {error.key: ["Sent more than once in one object: send each key once."]}})
+            abort(
+                400,
+                exc=error,
+                message=f"The request body names the key {error.key!r} twice in one object.",
+                messages={"json": {error.key: ["Sent more than once in one object: send each key once."]}},
+            )
         super()._handle_invalid_json_error(error, req, *args, **kwargs)
 
 

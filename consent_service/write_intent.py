@@ -9,6 +9,7 @@ The rule is the HTTP method (unsafe methods write, safe ones read), with the exc
 In tests (env testing) a write from a request classified as read-only is an error, so a GET that starts writing
 is caught by the suite; in production it is logged. PostgreSQL takes row locks as it goes and is unaffected.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,14 +24,18 @@ log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only read: the lock would serialize them for nothing.
-READ_ONLY_ENDPOINTS = frozenset({
-    "consents.checks",
-})
+READ_ONLY_ENDPOINTS = frozenset(
+    {
+        "consents.checks",
+    }
+)
 # GETs that may write.
-WRITING_ENDPOINTS = frozenset({
-    "banner.config",  # stores each banner version the first time it is served (the proof of what was shown)
-    "rights.receipt",  # the first signature ever creates the first signing key
-})
+WRITING_ENDPOINTS = frozenset(
+    {
+        "banner.config",  # stores each banner version the first time it is served (the proof of what was shown)
+        "rights.receipt",  # the first signature ever creates the first signing key
+    }
+)
 WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
@@ -62,8 +67,10 @@ def bind(engine: Engine, *, strict: bool) -> None:
             return
         if request_writes():
             return
-        message = (f"{request.method} {request.url_rule.rule} (endpoint {request.endpoint}) writes but is classified "
-                   "read-only; add it to WRITING_ENDPOINTS in consent_service/write_intent.py")
+        message = (
+            f"{request.method} {request.url_rule.rule} (endpoint {request.endpoint}) writes but is classified "
+            "read-only; add it to WRITING_ENDPOINTS in consent_service/write_intent.py"
+        )
         if strict:
             raise UndeclaredWrite(message)
         log.warning("%s", message)

@@ -43,9 +43,7 @@ def check_binding(claims: dict[str, Any], *, subject: str | AnyVisitor, property
         raise PropertyMismatch(f"the token was issued to {to_whom}")
 
 
-def check_claims(
-    claims: dict[str, Any], *, issuer: str, now: float, leeway: float, iat_skew: float
-) -> None:
+def check_claims(claims: dict[str, Any], *, issuer: str, now: float, leeway: float, iat_skew: float) -> None:
     """Raise the matching TokenInvalid subclass unless the claims are usable at `now`."""
     if claims.get("iss") != issuer:
         raise IssuerMismatch("iss is not the configured issuer")

@@ -76,9 +76,7 @@ class ConsentVerifier:
         except InvalidSignature:
             raise SignatureInvalid("signature does not match the token") from None
         claims = signed_json_object(b64url_decode(payload_b64))
-        check_claims(
-            claims, issuer=self.issuer, now=now, leeway=self._leeway, iat_skew=self._iat_skew
-        )
+        check_claims(claims, issuer=self.issuer, now=now, leeway=self._leeway, iat_skew=self._iat_skew)
         check_binding(claims, subject=subject, property_key=property)
         return claims
 

@@ -1,8 +1,10 @@
 """Bearer-key authentication for views: one decorator that checks and documents a scope."""
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import g, request
 from flask_smorest import Blueprint
@@ -79,7 +81,9 @@ def require_scope(
 
         documented = blp.doc(security=[{SECURITY_SCHEME: [scope.value]}])(wrapper)
         documented = blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid key")(documented)
-        documented = blp.alt_response(429, schema=ErrorSchema, description="Too many failed authentications")(documented)
+        documented = blp.alt_response(429, schema=ErrorSchema, description="Too many failed authentications")(
+            documented
+        )
         return blp.alt_response(403, schema=ErrorSchema, description=f"Key lacks the {scope.value} scope")(documented)
 
     return decorator

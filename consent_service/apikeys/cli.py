@@ -1,4 +1,5 @@
 """`flask keys create|list|revoke`: manage secret API keys."""
+
 from __future__ import annotations
 
 import click
@@ -28,7 +29,10 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
     key, plain = service.create_key(session=db.session(), name=name, scopes=list(scopes), now=now())
     db.session.commit()
     click.echo(plain)
-    click.echo(f"created {key.prefix} ({name}) with scopes {' '.join(key.scopes)}; store it now, it is not shown again", err=True)
+    click.echo(
+        f"created {key.prefix} ({name}) with scopes {' '.join(key.scopes)}; store it now, it is not shown again",
+        err=True,
+    )
 
 
 @keys.command("list")
@@ -37,8 +41,13 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 def list_(as_json: bool) -> None:
     """List keys (prefix, name, scopes, created, revoked), oldest first; never the secret."""
     rows = [
-        {"prefix": key.prefix, "name": key.name, "scopes": list(key.scopes), "created_at": key.created_at.isoformat(),
-         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
+        {
+            "prefix": key.prefix,
+            "name": key.name,
+            "scopes": list(key.scopes),
+            "created_at": key.created_at.isoformat(),
+            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        }
         for key in service.list_keys(session=db.session())
     ]
     echo_rows(("prefix", "name", "scopes", "created_at", "revoked_at"), rows, as_json=as_json)

@@ -1,4 +1,5 @@
 """Secret API keys: stored only as a hash, found by their visible prefix."""
+
 from __future__ import annotations
 
 from datetime import datetime

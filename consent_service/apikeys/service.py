@@ -1,4 +1,5 @@
 """Secret API keys: mint (shown once), authenticate, list and revoke."""
+
 from __future__ import annotations
 
 import hashlib
@@ -104,8 +105,14 @@ def _prefix_of(presented: str) -> str:
 
 
 def _entry(key: ApiKey) -> KeyEntry:
-    return KeyEntry(key_id=key.id, name=key.name, prefix=key.prefix, secret_hash=key.secret_hash,
-                    scopes=frozenset(key.scopes), revoked=key.revoked_at is not None)
+    return KeyEntry(
+        key_id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        secret_hash=key.secret_hash,
+        scopes=frozenset(key.scopes),
+        revoked=key.revoked_at is not None,
+    )
 
 
 def list_keys(*, session: Session) -> list[ApiKey]:

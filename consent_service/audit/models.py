@@ -1,4 +1,5 @@
 """Audit entries: append-only rows naming the admin key, the action, its target and the time."""
+
 from __future__ import annotations
 
 from datetime import datetime

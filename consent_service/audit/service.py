@@ -1,8 +1,10 @@
 """Write and read the audit log; entries are only ever added."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +26,12 @@ def record(
 ) -> AuditEntry:
     """Add one entry in the caller's transaction, so it exists exactly when the action committed."""
     entry = AuditEntry(
-        at=now, actor_key_id=actor_key_id, actor=actor, action=action,
-        target=target[:MAX_TARGET_LENGTH], details=dict(details or {}),
+        at=now,
+        actor_key_id=actor_key_id,
+        actor=actor,
+        action=action,
+        target=target[:MAX_TARGET_LENGTH],
+        details=dict(details or {}),
     )
     session.add(entry)
     session.flush()

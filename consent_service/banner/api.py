@@ -1,4 +1,5 @@
 """The public banner endpoints: publishable key, CORS only for the property's own origins."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, request
@@ -16,10 +17,10 @@ from consent_service.banner.schemas import (
 )
 from consent_service.clock import now
 from consent_service.consents import evidence
-from consent_service.flows.choose_on_banner import choose_on_banner
-from consent_service.flows.record_consent import outside_transaction
 from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
+from consent_service.flows.choose_on_banner import choose_on_banner
+from consent_service.flows.record_consent import outside_transaction
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
@@ -30,7 +31,9 @@ from consent_service.strict_json import Blueprint
 from consent_service.texts import banner as texts
 from consent_service.vocabulary import Method
 
-blp = Blueprint("banner", __name__, url_prefix="/v1/banner", description="The banner's configuration and choices (publishable key).")
+blp = Blueprint(
+    "banner", __name__, url_prefix="/v1/banner", description="The banner's configuration and choices (publishable key)."
+)
 
 CONFIG_MAX_AGE_SECONDS = 300
 PREFLIGHT_MAX_AGE_SECONDS = 600
@@ -61,8 +64,9 @@ def _admitted(snapshot: Snapshot) -> PropertyEntry:
     """The path's property in `snapshot`, if the Origin is allowed; only then are CORS headers sent."""
     g.cors_origin = None
     origin = request.headers.get("Origin")
-    prop = banner.admitted_property(session=db.session, snapshot=snapshot,
-                                    publishable_key=request.view_args["property_key"], origin=origin)
+    prop = banner.admitted_property(
+        session=db.session, snapshot=snapshot, publishable_key=request.view_args["property_key"], origin=origin
+    )
     g.cors_origin = origin
     return prop
 
@@ -99,13 +103,24 @@ def config(query: dict, property_key: str):
     # The CDN's place decides; the page's data-country and data-region can only ask for stricter rules.
     place(query.get("country"), query.get("region"))  # an unknown or contradicting region: 422, nothing shown
     policy = rules.policy_for(
-        visitor_jurisdiction(rules, claimed_country=query.get("country"), claimed_region=query.get("region")))
-    shown = banner.build_config(catalogue=g.banner_snapshot.catalogue, prop=prop, language=language,
-                                regime=policy.regime, rules=rules, policy=policy)
+        visitor_jurisdiction(rules, claimed_country=query.get("country"), claimed_region=query.get("region"))
+    )
+    shown = banner.build_config(
+        catalogue=g.banner_snapshot.catalogue,
+        prop=prop,
+        language=language,
+        regime=policy.regime,
+        rules=rules,
+        policy=policy,
+    )
     runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
-    keys = verification.token_keys(session=db.session, keystore=runtime().keystore,
-                                   published=g.banner_snapshot.signing_keys, issuer=runtime().settings.token_issuer,
-                                   now=now())
+    keys = verification.token_keys(
+        session=db.session,
+        keystore=runtime().keystore,
+        published=g.banner_snapshot.signing_keys,
+        issuer=runtime().settings.token_issuer,
+        now=now(),
+    )
     # The keys are not part of what the visitor is shown (the banner version), but of the ETag.
     response = jsonify({**shown.as_response(), "tokens": keys.as_response()})
     response.set_etag(shown.version.removeprefix("sha256:") + "." + keys.tag)
@@ -129,30 +144,37 @@ def choose(body: dict, property_key: str):
     cdn_country, cdn_region = place_from_cdn()
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
     # The choice and its token's row are one statement, which commits by itself (flows/record_consent.py).
-    result = runtime().snapshots.run(session=db.session, work=lambda snapshot: outside_transaction(db.session(), lambda optimistic: choose_on_banner(
+    result = runtime().snapshots.run(
         session=db.session,
-        snapshot=snapshot,
-        prop=_admitted(snapshot),
-        choice=banner.Choice(
-            choices=body["choices"],
-            method=Method(body["method"]),
-            notice_version=body["notice_version"],
-            banner_version=body["banner_version"],
-            token=body.get("token"),
-            gpc=body["gpc"] or request.headers.get("Sec-GPC") == "1",
-            country=cdn_country,
-            region=cdn_region,
-            regime=visitor_regime(runtime().rules),
-            evidence=evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None),
+        work=lambda snapshot: outside_transaction(
+            db.session(),
+            lambda optimistic: choose_on_banner(
+                session=db.session,
+                snapshot=snapshot,
+                prop=_admitted(snapshot),
+                choice=banner.Choice(
+                    choices=body["choices"],
+                    method=Method(body["method"]),
+                    notice_version=body["notice_version"],
+                    banner_version=body["banner_version"],
+                    token=body.get("token"),
+                    gpc=body["gpc"] or request.headers.get("Sec-GPC") == "1",
+                    country=cdn_country,
+                    region=cdn_region,
+                    regime=visitor_regime(runtime().rules),
+                    evidence=evidence.minimize(ip=request.remote_addr, user_agent=request.user_agent.string or None),
+                ),
+                rules=runtime().rules,
+                keystore=runtime().keystore,
+                issuer=settings.token_issuer,
+                max_ttl_seconds=settings.token_max_ttl_seconds,
+                now=now(),
+                versions=runtime().banner_versions,
+                optimistic=optimistic,
+            ),
         ),
-        rules=runtime().rules,
-        keystore=runtime().keystore,
-        issuer=settings.token_issuer,
-        max_ttl_seconds=settings.token_max_ttl_seconds,
-        now=now(),
-        versions=runtime().banner_versions,
-        optimistic=optimistic,
-    )), rollback=True)
+        rollback=True,
+    )
     db.session.commit()
     return {
         "visitor_id": result.visitor_id,
@@ -173,10 +195,18 @@ def verify(body: dict, property_key: str):
     settings, checked_at = runtime().settings, now()
     try:
         # A kid the snapshot does not know is refused only once a fresh snapshot does not know it either.
-        claims = runtime().snapshots.run(session=db.session, work=lambda snapshot: verification.verified_claims(
-            session=db.session, keystore=runtime().keystore, issuer=settings.token_issuer, prop=_admitted(snapshot),
-            token=body["token"], now=checked_at, snapshot=snapshot,
-        ))
+        claims = runtime().snapshots.run(
+            session=db.session,
+            work=lambda snapshot: verification.verified_claims(
+                session=db.session,
+                keystore=runtime().keystore,
+                issuer=settings.token_issuer,
+                prop=_admitted(snapshot),
+                token=body["token"],
+                now=checked_at,
+                snapshot=snapshot,
+            ),
+        )
     except verification.TokenNotVerified as refused:
         return {"valid": False, "reason": str(refused)}
     return {"valid": True, "claims": claims}

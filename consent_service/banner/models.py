@@ -1,4 +1,5 @@
 """Every distinct banner ever served, by the hash of its content: proof of what a visitor saw."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of the public banner endpoints."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -11,12 +12,20 @@ from consent_service.tokens.schemas import JwkSchema
 
 class BannerQuerySchema(ma.Schema):
     lang = fields.String(validate=validate.Length(2, 35), metadata={"description": "e.g. de or de-AT"})
-    country = fields.String(validate=COUNTRY, metadata={
-        "description": "The page's idea of the visitor's country: it can only make the regime stricter than the "
-                       "one of the CDN's country header (or the default regime), never laxer."})
-    region = fields.String(validate=REGION, metadata={
-        "description": "The page's idea of the visitor's ISO 3166-2 region (US-CA): like country, its rules are used "
-                       "only when at least as protective as those of the CDN's headers (or the default), never laxer."})
+    country = fields.String(
+        validate=COUNTRY,
+        metadata={
+            "description": "The page's idea of the visitor's country: it can only make the regime stricter than the "
+            "one of the CDN's country header (or the default regime), never laxer."
+        },
+    )
+    region = fields.String(
+        validate=REGION,
+        metadata={
+            "description": "The page's idea of the visitor's ISO 3166-2 region (US-CA): like country, its rules are used "
+            "only when at least as protective as those of the CDN's headers (or the default), never laxer."
+        },
+    )
 
 
 class ShownPurposeSchema(ma.Schema):
@@ -37,17 +46,29 @@ class BannerConfigSchema(ma.Schema):
     language = fields.String(required=True)
     regime = fields.String(required=True)
     notice = fields.Dict(required=True, metadata={"description": "version and url"})
-    gpc_honoured = fields.Boolean(required=True, metadata={
-        "description": "Whether a Global Privacy Control signal is honoured here: the property honours it and the "
-                       "regime's rules name purposes of this banner it turns off. The banner then says so."})
-    gpc_purposes = fields.List(fields.String(), required=True, metadata={
-        "description": "The purposes of this banner a GPC signal turns off (the rules file's, for this regime)."})
+    gpc_honoured = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether a Global Privacy Control signal is honoured here: the property honours it and the "
+            "regime's rules name purposes of this banner it turns off. The banner then says so."
+        },
+    )
+    gpc_purposes = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "The purposes of this banner a GPC signal turns off (the rules file's, for this regime)."
+        },
+    )
     cookie = fields.Dict(required=True, metadata={"description": "name and domain of the first-party cookie"})
     texts = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     purposes = fields.List(fields.Nested(ShownPurposeSchema), required=True)
     banner_version = fields.String(required=True, metadata={"description": "Hash of exactly what is shown"})
-    tokens = fields.Nested(TokenKeysSchema, required=True, metadata={
-        "description": "What the banner verifies the stored token with (not part of the banner version)"})
+    tokens = fields.Nested(
+        TokenKeysSchema,
+        required=True,
+        metadata={"description": "What the banner verifies the stored token with (not part of the banner version)"},
+    )
 
 
 class ChoiceInSchema(ma.Schema):
@@ -62,7 +83,10 @@ class ChoiceInSchema(ma.Schema):
     banner_version = fields.String(required=True, validate=validate.Length(1, 80))
     token = fields.String(validate=validate.Length(1, 4096), allow_none=True)
     gpc = fields.Boolean(load_default=False)
-    language = fields.String(validate=validate.Length(2, 8), metadata={"description": "Informational: the banner version fixes the language."})
+    language = fields.String(
+        validate=validate.Length(2, 8),
+        metadata={"description": "Informational: the banner version fixes the language."},
+    )
 
 
 class ChoiceDecisionSchema(ma.Schema):

@@ -1,13 +1,15 @@
 """The banner: its configuration for a visitor, and recording the visitor's choice."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -83,7 +85,9 @@ class ChoiceResult:
     decisions: dict[str, consents.PurposeState]
 
 
-def admitted_property(*, session: Session, snapshot: Snapshot, publishable_key: str, origin: str | None) -> PropertyEntry:
+def admitted_property(
+    *, session: Session, snapshot: Snapshot, publishable_key: str, origin: str | None
+) -> PropertyEntry:
     """The property with this publishable key, from `snapshot`; a browser's Origin (None when the
     caller is not a browser page) must be one of the property's own.
 
@@ -99,7 +103,12 @@ def admitted_property(*, session: Session, snapshot: Snapshot, publishable_key: 
 
 
 def build_config(
-    *, catalogue: Mapping[str, CataloguePurpose], prop: PropertyEntry, language: str, regime: Regime, rules: RegimeRules,
+    *,
+    catalogue: Mapping[str, CataloguePurpose],
+    prop: PropertyEntry,
+    language: str,
+    regime: Regime,
+    rules: RegimeRules,
     policy: RegimePolicy | None = None,
 ) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to. `policy`:
@@ -111,13 +120,15 @@ def build_config(
     for key in prop.purposes:
         purpose = catalogue[key]
         default_granted = default_decision(purpose, circumstances)[0] is Decision.GRANTED
-        shown.append({
-            **localized["purposes"].get(key, {"name": purpose.name, "description": purpose.description}),
-            "key": key,
-            "refusable": purpose.refusable,
-            # Nothing is pre-ticked where consent must be opted into.
-            "preselected": not purpose.refusable or (regime is Regime.OPT_OUT and default_granted),
-        })
+        shown.append(
+            {
+                **localized["purposes"].get(key, {"name": purpose.name, "description": purpose.description}),
+                "key": key,
+                "refusable": purpose.refusable,
+                # Nothing is pre-ticked where consent must be opted into.
+                "preselected": not purpose.refusable or (regime is Regime.OPT_OUT and default_granted),
+            }
+        )
     content = {
         "property": {"key": prop.publishable_key, "name": prop.name},
         "language": language,
@@ -170,8 +181,14 @@ class VersionLedger:
         row = session.get(BannerVersion, version)
         if row is None:
             return None
-        found = ShownBanner(hash=row.hash, property_id=row.property_id, language=row.language, regime=row.regime,
-                            notice_version=row.notice_version, content=row.content)
+        found = ShownBanner(
+            hash=row.hash,
+            property_id=row.property_id,
+            language=row.language,
+            regime=row.regime,
+            notice_version=row.notice_version,
+            content=row.content,
+        )
         with self._lock:
             if len(self._shown) >= KNOWN_VERSIONS_LIMIT:
                 self._shown.clear()
@@ -235,7 +252,9 @@ def prepare_choice(
     shown = _shown_banner(session, versions, prop, choice)
     _require_applicable_regime(rules, shown, choice)
     refusable = [p["key"] for p in shown.content["purposes"] if p["refusable"]]
-    unknown = {f"choices.{key}": ["Not a refusable purpose of this banner."] for key in choice.choices if key not in refusable}
+    unknown = {
+        f"choices.{key}": ["Not a refusable purpose of this banner."] for key in choice.choices if key not in refusable
+    }
     if unknown:
         raise ValidationFailed("Choices name purposes this banner did not show.", errors=unknown)
     decisions = {key: bool(choice.choices.get(key, False)) for key in refusable}
@@ -246,10 +265,16 @@ def prepare_choice(
     gpc_purposes = policy.gpc_purposes if signal else frozenset()
     _require_consistent(choice.method, decisions, gpc_purposes)
     # What this way of choosing cannot grant under the rules is not recorded as granted, nor as refused.
-    decisions = {key: granted for key, granted in decisions.items() if not granted or policy.counts_as_consent(key, choice.method)}
+    decisions = {
+        key: granted
+        for key, granted in decisions.items()
+        if not granted or policy.counts_as_consent(key, choice.method)
+    }
     if not decisions:
-        raise ValidationFailed("Nothing this banner can record.", errors={
-            "choices": [f"{choice.method.value} cannot grant these purposes here; choose them one by one."]})
+        raise ValidationFailed(
+            "Nothing this banner can record.",
+            errors={"choices": [f"{choice.method.value} cannot grant these purposes here; choose them one by one."]},
+        )
     # "Accept all" does not override a GPC signal: those purposes are recorded as refused by the signal.
     gpc_refused = [] if choice.method is Method.BANNER_REJECT_ALL else [key for key in decisions if key in gpc_purposes]
 
@@ -326,11 +351,17 @@ def _require_consistent(method: Method, decisions: Mapping[str, bool], gpc_purpo
     with a purpose granted, "accept all" with one refused (but the purposes an honoured GPC signal
     turns off, which the banner sends unticked)."""
     if method is Method.BANNER_REJECT_ALL:
-        wrong = {f"choices.{key}": ["Reject all refuses every purpose: false."]
-                 for key, granted in decisions.items() if granted}
+        wrong = {
+            f"choices.{key}": ["Reject all refuses every purpose: false."]
+            for key, granted in decisions.items()
+            if granted
+        }
     elif method is Method.BANNER_ACCEPT_ALL:
-        wrong = {f"choices.{key}": ["Accept all grants every purpose shown: true."]
-                 for key, granted in decisions.items() if not granted and key not in gpc_purposes}
+        wrong = {
+            f"choices.{key}": ["Accept all grants every purpose shown: true."]
+            for key, granted in decisions.items()
+            if not granted and key not in gpc_purposes
+        }
     else:
         return
     if wrong:
@@ -358,12 +389,19 @@ def _require_applicable_regime(rules: RegimeRules, shown: ShownBanner, choice: C
     applies = choice.regime
     if not rules.at_least_as_protective(Regime(shown.regime), applies):
         raise BannerRegimeNotApplicable(
-            errors={"banner_version": [f"This visitor's regime is {applies.value}: fetch the banner again and show it."]}
+            errors={
+                "banner_version": [f"This visitor's regime is {applies.value}: fetch the banner again and show it."]
+            }
         )
 
 
 def _returning_visitor(
-    session: Session, keystore: KeyStore, issuer: str, prop: PropertyEntry, token: str | None, now: datetime,
+    session: Session,
+    keystore: KeyStore,
+    issuer: str,
+    prop: PropertyEntry,
+    token: str | None,
+    now: datetime,
     snapshot: Snapshot | None,
 ) -> str | None:
     """The visitor id proven by a previous token of this property; None starts a new visitor.
@@ -371,8 +409,9 @@ def _returning_visitor(
     if not token:
         return None
     try:
-        claims = tokens.verify_token(session=session, keystore=keystore, issuer=issuer, token=token, now=now,
-                                     snapshot=snapshot)
+        claims = tokens.verify_token(
+            session=session, keystore=keystore, issuer=issuer, token=token, now=now, snapshot=snapshot
+        )
     except tokens.TokenRejected:
         return None
     kind, _, visitor_id = str(claims.get("sub", "")).partition(":")

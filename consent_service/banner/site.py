@@ -1,4 +1,5 @@
 """The built banner script at /consent.js, and a demo page that shows it blocking scripts."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import marshmallow as ma
-
 from flask import Response, abort, render_template, request
 
 from consent_service.compression import send_precompressed
@@ -26,12 +26,23 @@ VERSION_LENGTH = 16
 class SnippetIntegritySchema(ma.Schema):
     url = ma.fields.String(required=True)
     version = ma.fields.String(required=True)
-    integrity = ma.fields.String(required=True, metadata={"description": "sha384-<base64>, for the integrity attribute"})
+    integrity = ma.fields.String(
+        required=True, metadata={"description": "sha384-<base64>, for the integrity attribute"}
+    )
+
+
 DEMO_PROPERTY_NAME = "Demo shop"
 
 
 @blp.route("/consent.js")
-@blp.doc(responses={"200": {"description": "The minified banner script", "content": {"application/javascript": {"schema": {"type": "string"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The minified banner script",
+            "content": {"application/javascript": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def consent_js():
     """The banner script: one tag, `<script src=".../consent.js" data-property="pk_..." async>`.
 
@@ -42,18 +53,31 @@ def consent_js():
 def snippet_version() -> tuple[str, str]:
     """The script's content version (a short hash) and its Subresource Integrity value (sha384)."""
     content = SCRIPT.read_bytes()
-    return hashlib.sha256(content).hexdigest()[:VERSION_LENGTH], "sha384-" + base64.b64encode(hashlib.sha384(content).digest()).decode()
+    return hashlib.sha256(content).hexdigest()[:VERSION_LENGTH], "sha384-" + base64.b64encode(
+        hashlib.sha384(content).digest()
+    ).decode()
 
 
 @blp.route("/consent.<string(length=16):version>.js")
-@blp.doc(responses={"200": {"description": "The banner script at its immutable, versioned URL",
-                            "content": {"application/javascript": {"schema": {"type": "string"}}}},
-                    "404": {"description": "Not the current version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The banner script at its immutable, versioned URL",
+            "content": {"application/javascript": {"schema": {"type": "string"}}},
+        },
+        "404": {
+            "description": "Not the current version",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
+    }
+)
 def consent_js_versioned(version: str) -> Response:
     """The same script under its content hash: cached for a year, pinned by sites with its integrity hash."""
     if version != snippet_version()[0]:
         abort(404)
-    return send_precompressed(SCRIPT, mimetype="application/javascript", max_age=VERSIONED_MAX_AGE_SECONDS, immutable=True)
+    return send_precompressed(
+        SCRIPT, mimetype="application/javascript", max_age=VERSIONED_MAX_AGE_SECONDS, immutable=True
+    )
 
 
 @blp.route("/consent.js/integrity")
@@ -61,7 +85,11 @@ def consent_js_versioned(version: str) -> Response:
 def snippet_integrity():
     """The versioned script URL and its sha384 integrity value, for `<script src=... integrity=... crossorigin>`."""
     version, integrity = snippet_version()
-    return {"url": f"{runtime().settings.token_issuer}/consent.{version}.js", "version": version, "integrity": integrity}
+    return {
+        "url": f"{runtime().settings.token_issuer}/consent.{version}.js",
+        "version": version,
+        "integrity": integrity,
+    }
 
 
 @blp.route("/demo")
@@ -82,7 +110,14 @@ def demo():
 
 
 @blp.route("/demo/analytics.js")
-@blp.doc(responses={"200": {"description": "A fake analytics script", "content": {"application/javascript": {"schema": {"type": "string"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "A fake analytics script",
+            "content": {"application/javascript": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def demo_analytics():
     """Marks the page when it runs, so the blocking can be seen (and tested)."""
     if not runtime().settings.demo_page:
@@ -91,7 +126,11 @@ def demo_analytics():
 
 
 @blp.route("/demo/embed")
-@blp.doc(responses={"200": {"description": "A fake embedded video", "content": {"text/html": {"schema": {"type": "string"}}}}})
+@blp.doc(
+    responses={
+        "200": {"description": "A fake embedded video", "content": {"text/html": {"schema": {"type": "string"}}}}
+    }
+)
 def demo_embed():
     """Stands in for a third-party video player."""
     if not runtime().settings.demo_page:
@@ -100,7 +139,14 @@ def demo_embed():
 
 
 @blp.route("/.well-known/gpc.json")
-@blp.doc(responses={"200": {"description": "Global Privacy Control support", "content": {"application/json": {"schema": {"type": "object"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Global Privacy Control support",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+)
 def gpc_support():
     """This service honours Global Privacy Control (the GPC specification's well-known resource)."""
     return {"gpc": True, "lastUpdate": runtime().rules.version}

@@ -1,11 +1,13 @@
 """What the banner verifies its stored token with: the keys sent with its configuration, and the
 service's own check for browsers without Ed25519 in WebCrypto."""
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
@@ -36,8 +38,9 @@ class TokenKeys:
         return {"issuer": self.issuer, "keys": list(self.keys)}
 
 
-def token_keys(*, session: Session, keystore: KeyStore, published: Mapping[str, PublishedKey], issuer: str,
-               now: datetime) -> TokenKeys:
+def token_keys(
+    *, session: Session, keystore: KeyStore, published: Mapping[str, PublishedKey], issuer: str, now: datetime
+) -> TokenKeys:
     """The keys the JWKS publishes at `now`, from `published` (a confirmed snapshot's): no read."""
     keys = []
     for kid in sorted(published):
@@ -52,13 +55,22 @@ class TokenNotVerified(Exception):
     """Not a valid token of this property's visitors; the message says why."""
 
 
-def verified_claims(*, session: Session, keystore: KeyStore, issuer: str, prop: PropertyEntry, token: str,
-                    now: datetime, snapshot: Snapshot) -> dict:
+def verified_claims(
+    *,
+    session: Session,
+    keystore: KeyStore,
+    issuer: str,
+    prop: PropertyEntry,
+    token: str,
+    now: datetime,
+    snapshot: Snapshot,
+) -> dict:
     """The claims of a token this service signed for a visitor of `prop`'s banner: the same rules
     as the banner's own check. TokenNotVerified otherwise."""
     try:
-        claims = tokens.verify_token(session=session, keystore=keystore, issuer=issuer, token=token, now=now,
-                                     snapshot=snapshot)
+        claims = tokens.verify_token(
+            session=session, keystore=keystore, issuer=issuer, token=token, now=now, snapshot=snapshot
+        )
     except tokens.TokenRejected as rejected:
         raise TokenNotVerified(str(rejected)) from None
     if not str(claims.get("sub", "")).startswith(SubjectKind.VISITOR.value + ":"):

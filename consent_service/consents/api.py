@@ -1,4 +1,5 @@
 """HTTP endpoints of subjects' consents: record, state, history, checks."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -66,13 +67,21 @@ class ConsentEvents(MethodView):
                 optimistic=optimistic,
             )
             answer = subject_state_response(state)
-            pending = [e["purpose"] for e in body["events"] if e["method"] is Method.DOUBLE_OPT_IN and e["decision"] is Decision.GRANTED]
+            pending = [
+                e["purpose"]
+                for e in body["events"]
+                if e["method"] is Method.DOUBLE_OPT_IN and e["decision"] is Decision.GRANTED
+            ]
             if kind == SubjectKind.CUSTOMER and pending:
                 # The sender emails these; the consent stays pending until one is confirmed.
                 answer["confirmation_urls"] = {
                     purpose: preferences.confirmation_link(
-                        session=db.session, signer=app_signer(), base_url=runtime().settings.token_issuer,
-                        customer_id=subject_id, purpose=purpose, language=None,
+                        session=db.session,
+                        signer=app_signer(),
+                        base_url=runtime().settings.token_issuer,
+                        customer_id=subject_id,
+                        purpose=purpose,
+                        language=None,
                     ).url
                     for purpose in pending
                 }

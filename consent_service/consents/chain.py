@@ -11,12 +11,13 @@ clear: the chain covers `personal_digest`, an HMAC of those fields under the sub
 pseudonymizes the fields and deletes the key, after which the digest links to nothing, and the
 chain still verifies.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -30,7 +31,7 @@ def _canonical(value: Any) -> bytes:
 
 def timestamp(moment: datetime) -> str:
     """Microseconds, the precision both databases store, so a re-read event hashes the same."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def personal_digest(evidence_key: str, *, actor_id: str | None, evidence: dict[str, Any] | None) -> str:

@@ -1,4 +1,5 @@
 """Evidence minimization: keep enough to prove a consent, nothing that identifies more than needed."""
+
 from __future__ import annotations
 
 import ipaddress

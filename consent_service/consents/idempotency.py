@@ -1,11 +1,13 @@
 """Idempotency-Key: the first answer to a request is stored with it and replayed on every retry."""
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -68,7 +70,8 @@ def run_once(
     request_fingerprint = fingerprint()
     found = session.execute(
         select(IdempotencyRecord, generation_value()).where(
-            IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == validate_key(key))
+            IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == validate_key(key)
+        )
     ).one_or_none()
     if found is not None:
         stored, generation = found

@@ -10,10 +10,11 @@ member of the table owner's role (the service's own role): another role granted 
 sets it in vain. SQLite has no roles: whoever can write the database file can change anything,
 so there the evidence rests on the file's permissions and on checkpoints kept elsewhere.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """The consent ledger (append-only events), the materialized state, and idempotency records."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of the subject, consent, history and check endpoints."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -17,8 +18,10 @@ DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * f
 EXTERNAL_ID = validate.Length(1, 255)
 NOTICE_VERSION = validate.Length(1, 64)
 PROPERTY_KEY = validate.Length(1, 64)
-JURISDICTION = {"description": "The subdivision (US-CA) or country whose rules gave the answer; null: the default "
-                               "regime's (rules file: subdivision, then country, then default_regime)."}
+JURISDICTION = {
+    "description": "The subdivision (US-CA) or country whose rules gave the answer; null: the default "
+    "regime's (rules file: subdivision, then country, then default_regime)."
+}
 MAX_EVENTS_PER_REQUEST = 100
 MAX_PURPOSES_PER_CHECK = 50
 MAX_CHECKS_PER_BATCH = 100
@@ -45,8 +48,12 @@ class EventInSchema(ma.Schema):
     purpose = fields.String(required=True, validate=PURPOSE_KEY)
     decision = fields.Enum(Decision, by_value=True, required=True)
     # `linked` is written only by the service when a visitor logs in as a customer.
-    method = fields.Enum(Method, by_value=True, required=True,
-                         validate=validate.NoneOf([Method.LINKED], error="Only the service records linked events."))
+    method = fields.Enum(
+        Method,
+        by_value=True,
+        required=True,
+        validate=validate.NoneOf([Method.LINKED], error="Only the service records linked events."),
+    )
 
 
 class ActorSchema(ma.Schema):
@@ -59,8 +66,10 @@ class EvidenceInSchema(ma.Schema):
 
     reference = fields.String(validate=validate.Length(1, 200))
     # 45 characters: the longest textual IPv6 address (an IPv4-mapped one).
-    ip = fields.String(validate=[validate.Length(max=45), _is_ip],
-                       metadata={"description": "Stored truncated to its /24 or /48 network."})
+    ip = fields.String(
+        validate=[validate.Length(max=45), _is_ip],
+        metadata={"description": "Stored truncated to its /24 or /48 network."},
+    )
     user_agent = fields.String(
         validate=validate.Length(1, 512), metadata={"description": "Stored as the browser family only."}
     )
@@ -82,10 +91,14 @@ class RecordEventsSchema(ma.Schema):
     actor = fields.Nested(ActorSchema)
     evidence = fields.Nested(EvidenceInSchema)
     age = fields.Integer(validate=validate.Range(0, 150))
-    notified_at = fields.AwareDateTime(metadata={"description": (
-        "When the person was given the notice notice_version (for a call, when the recording announcement "
-        "played). Required for an implied grant of recording (implied_by_continuing); never later than now."
-    )})
+    notified_at = fields.AwareDateTime(
+        metadata={
+            "description": (
+                "When the person was given the notice notice_version (for a call, when the recording announcement "
+                "played). Required for an implied grant of recording (implied_by_continuing); never later than now."
+            )
+        }
+    )
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         """marshmallow's load; a plainly valid request (plain_record_events) skips its per-field
@@ -97,11 +110,15 @@ class RecordEventsSchema(ma.Schema):
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
 
-BASIS = {"enum": [basis.value for basis in Basis],
-         "description": "On what ground an allowed answer allows; null when it does not allow."}
-RULE = {"description": "What decided: a path in the rules file (e.g. regimes.opt_out.purposes.advertising.default, "
-                       "transfers.EEA.adequate), or event (the subject's latest recorded decision), minors, "
-                       "restriction, suppression, ... (docs/rules.md)."}
+BASIS = {
+    "enum": [basis.value for basis in Basis],
+    "description": "On what ground an allowed answer allows; null when it does not allow.",
+}
+RULE = {
+    "description": "What decided: a path in the rules file (e.g. regimes.opt_out.purposes.advertising.default, "
+    "transfers.EEA.adequate), or event (the subject's latest recorded decision), minors, "
+    "restriction, suppression, ... (docs/rules.md)."
+}
 
 
 class PurposeStateSchema(ma.Schema):
@@ -124,7 +141,9 @@ class SubjectStateSchema(ma.Schema):
     jurisdiction = fields.String(allow_none=True, required=True, metadata=JURISDICTION)
     consents = fields.Dict(keys=fields.String(), values=fields.Nested(PurposeStateSchema), required=True)
     confirmation_urls = fields.Dict(
-        keys=fields.String(), values=fields.String(), dump_only=True,
+        keys=fields.String(),
+        values=fields.String(),
+        dump_only=True,
         metadata={"description": "After a double_opt_in grant: the link to email, per purpose."},
     )
 
@@ -173,12 +192,16 @@ class StateQuerySchema(ma.Schema):
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
-LEGAL_EFFECT = {"description": "automated_decisions: the decision has legal or similarly significant effect "
-                               "on the person (GDPR Art. 22); in opt-in regimes it then needs explicit consent "
-                               "or a declared necessity."}
-NECESSITY = {"description": "With legal_effect: the operator declares the decision necessary for entering into "
-                            "or performing a contract with the person (GDPR Art. 22(2)(a)) instead of consent; "
-                            "the answer's reason is then contract_necessity."}
+LEGAL_EFFECT = {
+    "description": "automated_decisions: the decision has legal or similarly significant effect "
+    "on the person (GDPR Art. 22); in opt-in regimes it then needs explicit consent "
+    "or a declared necessity."
+}
+NECESSITY = {
+    "description": "With legal_effect: the operator declares the decision necessary for entering into "
+    "or performing a contract with the person (GDPR Art. 22(2)(a)) instead of consent; "
+    "the answer's reason is then contract_necessity."
+}
 
 
 def legal_effect_field() -> fields.Boolean:
@@ -195,8 +218,10 @@ def _require_legal_effect(data: dict) -> None:
         raise ma.ValidationError("Declared only for a decision with legal_effect: true.", "necessity")
 
 
-RECIPIENT = {"description": "For cross_border_transfer: the registered recipient (/v1/recipients) whose safeguards "
-                            "may allow the transfer; its country is the destination when destination_country is omitted."}
+RECIPIENT = {
+    "description": "For cross_border_transfer: the registered recipient (/v1/recipients) whose safeguards "
+    "may allow the transfer; its country is the destination when destination_country is omitted."
+}
 
 
 def recipient_field() -> fields.String:
@@ -264,6 +289,7 @@ class CheckRequestSchema(ma.Schema):
 # included). Anything unusual (a wrong type, a value out of bounds, an unknown or missing field) gives
 # None, and the schema decides and words the errors. tests/consents/test_plain_loads.py holds them equal.
 
+
 def _text_matching(pattern: FullMatch):
     return pattern.matches
 
@@ -294,14 +320,23 @@ is_notice_version = _text_within(NOTICE_VERSION)
 CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
 # `necessity` is not among them: a check declaring one is left to the schema (it needs legal_effect).
-CHECK_OPTIONAL = (("country", _text_matching(COUNTRY)), ("region", _text_matching(REGION)),
-                  ("destination_country", _text_matching(COUNTRY)),
-                  ("gpc", _flag), ("on_behalf_of", is_external_id), ("recipient", _text_matching(RECIPIENT_KEY)),
-                  ("legal_effect", _flag))
+CHECK_OPTIONAL = (
+    ("country", _text_matching(COUNTRY)),
+    ("region", _text_matching(REGION)),
+    ("destination_country", _text_matching(COUNTRY)),
+    ("gpc", _flag),
+    ("on_behalf_of", is_external_id),
+    ("recipient", _text_matching(RECIPIENT_KEY)),
+    ("legal_effect", _flag),
+)
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
-RECORD_OPTIONAL = (("country", _text_matching(COUNTRY)), ("region", _text_matching(REGION)),
-                   ("destination_country", _text_matching(DESTINATION)),
-                   ("gpc", _flag), ("property", _text_within(PROPERTY_KEY)))
+RECORD_OPTIONAL = (
+    ("country", _text_matching(COUNTRY)),
+    ("region", _text_matching(REGION)),
+    ("destination_country", _text_matching(DESTINATION)),
+    ("gpc", _flag),
+    ("property", _text_within(PROPERTY_KEY)),
+)
 PLAIN_RECORD_FIELDS = frozenset({"events", "notice_version"} | {name for name, _ in RECORD_OPTIONAL})
 
 
@@ -349,24 +384,35 @@ def plain_record_events(data) -> dict | None:
     if type(data) is not dict or not data.keys() <= PLAIN_RECORD_FIELDS:
         return None
     events, notice_version = data.get("events"), data.get("notice_version")
-    if type(events) is not list or not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST or not is_notice_version(notice_version):
+    if (
+        type(events) is not list
+        or not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST
+        or not is_notice_version(notice_version)
+    ):
         return None
     loaded_events = []
     for event in events:
         if type(event) is not dict or event.keys() != EVENT_FIELDS:
             return None
         purpose, decision, method = event["purpose"], event["decision"], event["method"]
-        if (not is_purpose_key(purpose) or type(decision) is not str or decision not in DECISIONS
-                or type(method) is not str or method not in CALLER_METHODS):
+        if (
+            not is_purpose_key(purpose)
+            or type(decision) is not str
+            or decision not in DECISIONS
+            or type(method) is not str
+            or method not in CALLER_METHODS
+        ):
             return None
         loaded_events.append({"purpose": purpose, "decision": DECISIONS[decision], "method": CALLER_METHODS[method]})
     loaded = {"events": loaded_events, "notice_version": notice_version}
     return loaded if _copy_optional(data, loaded, RECORD_OPTIONAL) else None
 
 
-RECORDING_CONSENT = {"description": "recording only: all_parties where every party must consent (two-party-consent "
-                                    "states: a default never allows), else one_party.",
-                     "enum": ["all_parties", "one_party"]}
+RECORDING_CONSENT = {
+    "description": "recording only: all_parties where every party must consent (two-party-consent "
+    "states: a default never allows), else one_party.",
+    "enum": ["all_parties", "one_party"],
+}
 
 
 class CheckDecisionSchema(ma.Schema):
@@ -413,16 +459,18 @@ def check_response(answer) -> dict:
 def _check_result(result) -> dict:
     return {
         "allowed": result.allowed,
-        "decisions": {
-            str(key): _check_decision(decision) for key, decision in result.decisions.items()
-        },
+        "decisions": {str(key): _check_decision(decision) for key, decision in result.decisions.items()},
         "jurisdiction": result.jurisdiction,
     }
 
 
 def _check_decision(decision) -> dict:
-    answer = {"allowed": decision.allowed, "reason": str(decision.reason),
-              "basis": None if decision.basis is None else str(decision.basis), "rule": decision.rule}
+    answer = {
+        "allowed": decision.allowed,
+        "reason": str(decision.reason),
+        "basis": None if decision.basis is None else str(decision.basis),
+        "rule": decision.rule,
+    }
     if decision.recipient is not None:
         answer["recipient"] = decision.recipient
     if decision.recording_consent is not None:  # recording decisions only

@@ -1,11 +1,13 @@
 """The consent ledger: record decisions, read the current state, answer checks, page the history."""
+
 from __future__ import annotations
 
 import base64
 import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -188,14 +190,24 @@ def record_events(
         if subject.erased:
             raise SubjectErased()
         recorded = _fold_events(subject, events, context, rules, now, catalogue)
-        return Write(events=recorded.events, states=recorded.states, subject_values=recorded.subject_values,
-                     companions=companions(recorded) if companions else (), result=recorded)
+        return Write(
+            events=recorded.events,
+            states=recorded.states,
+            subject_values=recorded.subject_values,
+            companions=companions(recorded) if companions else (),
+            result=recorded,
+        )
 
     session.flush()  # the store writes past the ORM: changes the caller made before must be written first.
     written = store_for(session).record(
-        session=session, kind=kind, external_id=external_id,
+        session=session,
+        kind=kind,
+        external_id=external_id,
         new_row=subjects.new_row(kind=kind, external_id=external_id, now=now),
-        new_subject=new_subject, optimistic=optimistic, snapshot=snapshot, fold=fold,
+        new_subject=new_subject,
+        optimistic=optimistic,
+        snapshot=snapshot,
+        fold=fold,
     )
     recorded = dataclasses.replace(written.write.result, follow_up=written.follow_up)
     session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in recorded.events)
@@ -217,7 +229,11 @@ class Recorded:
 
 
 def _fold_events(
-    subject: SubjectHead, events: Sequence[EventInput], context: EventContext, rules: RegimeRules, now: datetime,
+    subject: SubjectHead,
+    events: Sequence[EventInput],
+    context: EventContext,
+    rules: RegimeRules,
+    now: datetime,
     catalogue: dict[str, Purpose],
 ) -> Recorded:
     """Seal the events onto the subject's chain and fold them into its states; refuse them first if
@@ -265,13 +281,16 @@ def _fold_events(
         states[event.purpose] = _fold(states.get(event.purpose), event)
         event_ids[event.purpose] = event.id
     changed = [
-        {"subject_id": subject.id, "event_id": event_ids[purpose], **vars(states[purpose])} for purpose in sorted(event_ids)
+        {"subject_id": subject.id, "event_id": event_ids[purpose], **vars(states[purpose])}
+        for purpose in sorted(event_ids)
     ]
     facts, subject_values = _subject_facts(subject, context, rules, country, revision, now)
-    circumstances = _circumstances(rules, regime=regime.value, policy=policy, subject=facts, now=now,
-                                   region=context.region)
-    state = _subject_state(subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id,
-                           jurisdiction)
+    circumstances = _circumstances(
+        rules, regime=regime.value, policy=policy, subject=facts, now=now, region=context.region
+    )
+    state = _subject_state(
+        subject.kind, subject.external_id, revision, catalogue, states, circumstances, subject.id, jurisdiction
+    )
     return Recorded(events=recorded, states=changed, subject_values=subject_values, state=state)
 
 
@@ -293,8 +312,12 @@ def _gpc_denials(events: Sequence[EventInput], context: EventContext, policy: Re
     if not context.gpc:
         return []
     outranks = policy.gpc_outranked_by.outranks
-    explicit = {e.purpose for e in events if e.method is Method.GPC  # already refused by the signal itself
-                or e.decision is Decision.GRANTED and outranks(context.actor_type, e.method)}
+    explicit = {
+        e.purpose
+        for e in events
+        if e.method is Method.GPC  # already refused by the signal itself
+        or (e.decision is Decision.GRANTED and outranks(context.actor_type, e.method))
+    }
     return [
         EventInput(purpose=purpose, decision=Decision.DENIED, method=Method.GPC)
         for purpose in sorted(policy.gpc_purposes - explicit)
@@ -309,8 +332,13 @@ def _shown_policy(rules: RegimeRules, jurisdiction: str | None, shown: Regime | 
 
 
 def _require_valid_consent(
-    events: Sequence[EventInput], context: EventContext, rules: RegimeRules, policy: RegimePolicy,
-    country: str | None, catalogue, now: datetime,
+    events: Sequence[EventInput],
+    context: EventContext,
+    rules: RegimeRules,
+    policy: RegimePolicy,
+    country: str | None,
+    catalogue,
+    now: datetime,
 ) -> None:
     """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
     grants that are not valid consent here: wrong method, a minor on their own, an implied grant of
@@ -320,11 +348,17 @@ def _require_valid_consent(
     minors = rules.minor_rules(country)
     minor, method, destination, every, notification = {}, {}, {}, {}, {}
     if context.notified_at is not None and context.notified_at > now:
-        raise ValidationFailed("A notification is recorded once it was given.",
-                               errors={"notified_at": ["Later than now: not yet heard."]})
+        raise ValidationFailed(
+            "A notification is recorded once it was given.", errors={"notified_at": ["Later than now: not yet heard."]}
+        )
     for index, event in enumerate(events):
-        problem = rules.methods.problem(method=event.method, category=catalogue[event.purpose].category,
-                                        purpose=event.purpose, policy=policy, from_flow=context.from_flow)
+        problem = rules.methods.problem(
+            method=event.method,
+            category=catalogue[event.purpose].category,
+            purpose=event.purpose,
+            policy=policy,
+            from_flow=context.from_flow,
+        )
         if problem:
             method[f"events.{index}.method"] = [problem]
             continue
@@ -333,7 +367,9 @@ def _require_valid_consent(
             continue
         limit = None if context.age is None else minors.limit(event.purpose, True, context.age)
         if limit is MinorLimit.NEVER:
-            minor[f"events.{index}.decision"] = [f"Not under {minors.alone_from(event.purpose)} here, whoever consents."]
+            minor[f"events.{index}.decision"] = [
+                f"Not under {minors.alone_from(event.purpose)} here, whoever consents."
+            ]
         elif limit is MinorLimit.GUARDIAN and context.actor_type is not ActorType.GUARDIAN:
             minor[f"events.{index}.decision"] = [
                 f"Under {minors.alone_from(event.purpose)}, a guardian consents (actor type guardian)."
@@ -342,25 +378,35 @@ def _require_valid_consent(
             method[f"events.{index}.method"] = [
                 f"{event.method.value!r} is not valid consent for {event.purpose!r} in the {regime.value} regime."
             ]
-        if (event.purpose == RECORDING_PURPOSE and event.method in rules.recording.notified_methods
-                and context.notified_at is None):
+        if (
+            event.purpose == RECORDING_PURPOSE
+            and event.method in rules.recording.notified_methods
+            and context.notified_at is None
+        ):
             notification["notified_at"] = [
                 f"A {event.method.value!r} grant of recording counts only with when the caller was notified "
                 "(and notice_version, what they heard)."
             ]
         if event.purpose == TRANSFER_PURPOSE and not context.destination_country:
             destination["destination_country"] = ["A transfer consent names its destination country."]
-        elif (event.purpose == TRANSFER_PURPOSE and context.destination_country == ALL_DESTINATIONS
-              and not policy.all_destinations):
+        elif (
+            event.purpose == TRANSFER_PURPOSE
+            and context.destination_country == ALL_DESTINATIONS
+            and not policy.all_destinations
+        ):
             every["destination_country"] = [
-                f"In the {regime.value} regime a transfer consent names its destination country, not *."]
+                f"In the {regime.value} regime a transfer consent names its destination country, not *."
+            ]
     if minor:
         raise MinorConsent("A minor cannot consent alone.", errors=minor | method | notification | destination | every)
     if method:
-        raise MethodNotValid("Some grants are not valid consent here.", errors=method | notification | destination | every)
+        raise MethodNotValid(
+            "Some grants are not valid consent here.", errors=method | notification | destination | every
+        )
     if notification:
-        raise NotificationRequired("An implied grant needs the notification it followed.",
-                                   errors=notification | destination | every)
+        raise NotificationRequired(
+            "An implied grant needs the notification it followed.", errors=notification | destination | every
+        )
     if destination:
         raise ValidationFailed(errors=destination)
     if every:
@@ -380,8 +426,11 @@ def _subject_facts(
         # for its own jurisdiction (subjects/ages.py), never a minority fixed to this request's country.
         values["born_by"] = ages.born_by(age=context.age, stated_at=now)
     facts = SubjectFacts(
-        id=subject.id, revision=revision, country=values.get("country", subject.country),
-        born_by=values.get("born_by", subject.born_by), restricted=bool(subject.restricted),
+        id=subject.id,
+        revision=revision,
+        country=values.get("country", subject.country),
+        born_by=values.get("born_by", subject.born_by),
+        restricted=bool(subject.restricted),
     )
     return facts, values
 
@@ -440,7 +489,8 @@ def read_state(
     snapshot = snapshot or generations.fresh(session=session)
     asked = [(kind, external_id)]
     generation, (found,) = store_for(session).lookup(
-        session=session, identifiers=asked, purpose_keys=None, pseudonyms=_pseudonyms(pepper, asked))
+        session=session, identifiers=asked, purpose_keys=None, pseudonyms=_pseudonyms(pepper, asked)
+    )
     snapshot.confirm(generation)
     subject, states = found.subject, found.states
     jurisdiction, regime, policy = _jurisdiction(rules, country, region, subject, states)
@@ -456,8 +506,16 @@ def read_state(
         suppressed_purposes=found.suppressed_purposes,
     )
     revision = subject.revision if subject is not None else 0
-    return _subject_state(kind, external_id, revision, snapshot.catalogue, states, circumstances,
-                          subject.id if subject is not None else None, jurisdiction)
+    return _subject_state(
+        kind,
+        external_id,
+        revision,
+        snapshot.catalogue,
+        states,
+        circumstances,
+        subject.id if subject is not None else None,
+        jurisdiction,
+    )
 
 
 @dataclass(frozen=True)
@@ -497,15 +555,22 @@ def check_many(
     catalogue = snapshot.catalogue
     # Field paths only name errors: they are spelled out once a purpose is not in the catalogue.
     if any(key not in catalogue for request in requests for key in request.purposes):
-        _require_known(session, snapshot, {
-            f"{_where(field_prefix, index)}purposes.{i}": key
-            for index, request in enumerate(requests) for i, key in enumerate(request.purposes)
-        })
+        _require_known(
+            session,
+            snapshot,
+            {
+                f"{_where(field_prefix, index)}purposes.{i}": key
+                for index, request in enumerate(requests)
+                for i, key in enumerate(request.purposes)
+            },
+        )
     targets = _transfer_targets(session, snapshot, requests, field_prefix)
     requests = [
-        dataclasses.replace(request, country=place(request.country, request.region,
-                                                   field=f"{_where(field_prefix, index)}region"))
-        if request.region is not None else request
+        dataclasses.replace(
+            request, country=place(request.country, request.region, field=f"{_where(field_prefix, index)}region")
+        )
+        if request.region is not None
+        else request
         for index, request in enumerate(requests)
     ]
     identifiers = [(request.kind, request.external_id) for request in requests]
@@ -530,7 +595,10 @@ def _pseudonyms(pepper: str | None, identifiers: Sequence[tuple[str, str]]) -> l
 
 
 def _transfer_targets(
-    session: Session, snapshot: Snapshot, requests: Sequence[CheckRequest], field_prefix: str | None,
+    session: Session,
+    snapshot: Snapshot,
+    requests: Sequence[CheckRequest],
+    field_prefix: str | None,
 ) -> list[tuple[str | None, RecipientEntry | None]]:
     """Each check's destination and recipient. A named recipient must be registered, and it receives
     the data where it is: its country is the destination, the one given or, when none is, the one
@@ -541,12 +609,15 @@ def _transfer_targets(
         if request.recipient is not None:
             recipient = snapshot.recipients.get(request.recipient)
             if recipient is None:
-                unknown[f"{_where(field_prefix, index)}recipient"] = [f"No recipient {request.recipient!r} is registered."]
+                unknown[f"{_where(field_prefix, index)}recipient"] = [
+                    f"No recipient {request.recipient!r} is registered."
+                ]
             elif destination is None:
                 destination = recipient.country
             elif destination != recipient.country:
                 elsewhere[f"{_where(field_prefix, index)}destination_country"] = [
-                    f"Recipient {recipient.key!r} is in {recipient.country}, not {destination}."]
+                    f"Recipient {recipient.key!r} is in {recipient.country}, not {destination}."
+                ]
         if destination is None and request.recipient is None and TRANSFER_PURPOSE in request.purposes:
             missing[f"{_where(field_prefix, index)}destination_country"] = ["Required to check a transfer."]
         targets.append((destination, recipient))
@@ -609,8 +680,9 @@ def _check(
         suppressed_purposes=found.suppressed_purposes,
     )
     decisions = {key: effective(catalogue[key], states.get(key), circumstances) for key in request.purposes}
-    return CheckResult(allowed=all(d.allowed for d in decisions.values()), decisions=decisions,
-                       jurisdiction=jurisdiction)
+    return CheckResult(
+        allowed=all(d.allowed for d in decisions.values()), decisions=decisions, jurisdiction=jurisdiction
+    )
 
 
 def _organization_enabled(session: Session, organization_id: str) -> bool:
@@ -625,10 +697,14 @@ def count_awaiting_reconsent(*, session: Session, notice) -> int:
     """How many current grants a material notice puts up for reconsent."""
     if not notice.material:
         return 0
-    query = select(func.count()).select_from(ConsentState).where(
-        ConsentState.purpose.in_(notice.purposes),
-        ConsentState.updated_at < notice.published_at,
-        ConsentState.decision == Decision.GRANTED.value,
+    query = (
+        select(func.count())
+        .select_from(ConsentState)
+        .where(
+            ConsentState.purpose.in_(notice.purposes),
+            ConsentState.updated_at < notice.published_at,
+            ConsentState.decision == Decision.GRANTED.value,
+        )
     )
     if notice.property_key is not None:
         query = query.where(ConsentState.property_key == notice.property_key)
@@ -680,9 +756,11 @@ def _decode_cursor(cursor: str) -> int:
 
 def events_of(*, session: Session, subject_id: int) -> list[ConsentEvent]:
     """A subject's whole ledger, oldest first."""
-    return list(session.scalars(
-        select(ConsentEvent).where(ConsentEvent.subject_id == subject_id).order_by(ConsentEvent.revision)
-    ))
+    return list(
+        session.scalars(
+            select(ConsentEvent).where(ConsentEvent.subject_id == subject_id).order_by(ConsentEvent.revision)
+        )
+    )
 
 
 def states_of(*, session: Session, subject_id: int) -> dict[str, ConsentState]:
@@ -696,8 +774,13 @@ def _states_of(session: Session, subject_id: int, purpose_keys: Sequence[str] | 
     return {state.purpose: state for state in session.scalars(query)}
 
 
-def _jurisdiction(rules: RegimeRules, country: str | None, region: str | None, subject: Subject | None,
-                  states: dict[str, ConsentState]) -> tuple[str | None, str, RegimePolicy]:
+def _jurisdiction(
+    rules: RegimeRules,
+    country: str | None,
+    region: str | None,
+    subject: Subject | None,
+    states: dict[str, ConsentState],
+) -> tuple[str | None, str, RegimePolicy]:
     """Whose rules answer, their regime and policy: the region asked about (where the rules name it), else
     the country asked about, else the subject's last known country, else the regime of its latest
     decision, else the default."""

@@ -35,6 +35,7 @@ place. Precedence, first match wins:
     and for opt-in purposes it no longer allows;
  8. otherwise the recorded decision, or the regime's default (`default_opt_out`, `opt_in_required`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -141,20 +142,39 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
     if purpose.key == RECORDING_PURPOSE:
         recording_consent = ALL_PARTIES if c.policy.recording_all_parties else ONE_PARTY
 
-    def answer(allowed: bool, reason: Reason, rule: str, basis: Basis | None = None, decision: Decision | None = None,
-               reconsent_required: bool = False) -> PurposeState:
+    def answer(
+        allowed: bool,
+        reason: Reason,
+        rule: str,
+        basis: Basis | None = None,
+        decision: Decision | None = None,
+        reconsent_required: bool = False,
+    ) -> PurposeState:
         """`basis` only for an allowed answer: a refusal has none."""
         if decision is None:  # the recorded decision, or for rules that need none, the answer itself
-            decision = Decision(state.decision) if state is not None else Decision.GRANTED if allowed else Decision.DENIED
-        return PurposeState(purpose=purpose.key, decision=decision, allowed=allowed, reason=reason, source=source,
-                            method=method, notice_version=notice_version, updated_at=updated_at,
-                            reconsent_required=reconsent_required, basis=basis if allowed else None, rule=rule,
-                            recording_consent=recording_consent)
+            decision = (
+                Decision(state.decision) if state is not None else Decision.GRANTED if allowed else Decision.DENIED
+            )
+        return PurposeState(
+            purpose=purpose.key,
+            decision=decision,
+            allowed=allowed,
+            reason=reason,
+            source=source,
+            method=method,
+            notice_version=notice_version,
+            updated_at=updated_at,
+            reconsent_required=reconsent_required,
+            basis=basis if allowed else None,
+            rule=rule,
+            recording_consent=recording_consent,
+        )
 
     if c.restricted and purpose.key not in UNRESTRICTED_PURPOSES:
         return answer(False, Reason.RESTRICTED, RULE_RESTRICTION)
     if (
-        c.suppressed_since is not None and purpose.refusable
+        c.suppressed_since is not None
+        and purpose.refusable
         and (purpose.category == SUPPRESSED_CATEGORY or purpose.key in (c.suppressed_purposes or ()))
         and (state is None or state.updated_at <= c.suppressed_since)
     ):
@@ -177,20 +197,29 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
             return answer(False, Reason.MINOR, RULE_MINORS, decision=Decision.DENIED)
         granted = default is Decision.GRANTED
         if granted and recording_consent == ALL_PARTIES:  # every party's own consent, never a default
-            return answer(False, Reason.OPT_IN_REQUIRED, c.policy.path_of("recording_all_parties"),
-                          decision=Decision.DENIED)
+            return answer(
+                False, Reason.OPT_IN_REQUIRED, c.policy.path_of("recording_all_parties"), decision=Decision.DENIED
+            )
         if granted and c.gpc and purpose.key in c.policy.gpc_purposes:  # the signal decides only what it changes
             return answer(False, Reason.GPC, c.policy.path_of("gpc_purposes"), decision=Decision.DENIED)
-        return answer(granted, Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED, rule,
-                      _without_consent(purpose), default)
+        return answer(
+            granted,
+            Reason.DEFAULT_OPT_OUT if granted else Reason.OPT_IN_REQUIRED,
+            rule,
+            _without_consent(purpose),
+            default,
+        )
 
     decision = Decision(state.decision)
     if decision is not Decision.GRANTED:
         return answer(False, Reason(decision.value), RULE_EVENT, decision=decision)
     if minor is MinorLimit.GUARDIAN and state.actor_type != ActorType.GUARDIAN:
         return answer(False, Reason.MINOR, RULE_MINORS, decision=decision)
-    if c.gpc and purpose.key in c.policy.gpc_purposes and not c.policy.gpc_outranked_by.outranks(
-            state.actor_type, state.method):
+    if (
+        c.gpc
+        and purpose.key in c.policy.gpc_purposes
+        and not c.policy.gpc_outranked_by.outranks(state.actor_type, state.method)
+    ):
         return answer(False, Reason.GPC, RULE_GPC, decision=decision)
     if state.method == Method.DOUBLE_OPT_IN:
         return answer(False, Reason.PENDING, RULE_DOUBLE_OPT_IN, decision=decision)
@@ -201,8 +230,14 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
         for change in c.material_changes
     ):
         opt_in = default_decision(purpose, c)[0] is Decision.DENIED
-        return answer(not opt_in, Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED, RULE_MATERIAL_NOTICE,
-                      _without_consent(purpose), decision, reconsent_required=True)
+        return answer(
+            not opt_in,
+            Reason.RECONSENT_REQUIRED if opt_in else Reason.GRANTED,
+            RULE_MATERIAL_NOTICE,
+            _without_consent(purpose),
+            decision,
+            reconsent_required=True,
+        )
     return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, decision)
 
 
@@ -226,8 +261,7 @@ def _without_consent(purpose: Purpose) -> Basis:
     return Basis.NOT_REQUIRED if purpose.legal_basis == LegalBasis.CONSENT else Basis(purpose.legal_basis)
 
 
-def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circumstances,
-                        answer) -> PurposeState | None:
+def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circumstances, answer) -> PurposeState | None:
     """An automated decision on behalf of an organization, or with legal effect: the organization's
     switch, then the person's objection (both as ever), then, for one with legal or similarly
     significant effect where the regime wants more than no objection, explicit consent or the
@@ -250,10 +284,16 @@ def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circums
             return answer(True, Reason.NOT_OBJECTED, legal_effect_rule, Basis.NOT_REQUIRED)
         return answer(True, Reason.NOT_OBJECTED, RULE_OBJECTION, Basis.LEGITIMATE_INTEREST)
     if state is None or state.method not in explicit:
-        return answer(False, Reason.EXPLICIT_CONSENT_REQUIRED, f"{legal_effect_rule}.explicit_consent_methods",
-                      decision=Decision.DENIED if state is None else None)
-    if any(change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
-           for change in c.material_changes):
+        return answer(
+            False,
+            Reason.EXPLICIT_CONSENT_REQUIRED,
+            f"{legal_effect_rule}.explicit_consent_methods",
+            decision=Decision.DENIED if state is None else None,
+        )
+    if any(
+        change.affects(purpose=purpose.key, property_key=state.property_key, given_at=state.updated_at)
+        for change in c.material_changes
+    ):
         return answer(False, Reason.RECONSENT_REQUIRED, RULE_MATERIAL_NOTICE, reconsent_required=True)
     return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT)
 
@@ -282,13 +322,21 @@ def _transfer_basis(state: ConsentState | None, c: Circumstances, answer) -> Pur
         # The evidence stays as recorded; whether it is consent is the rules' call, made at each check.
         if c.policy.all_destinations:
             return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, Decision.GRANTED)
-        return answer(False, Reason.DESTINATION_NOT_NAMED,
-                      f"regimes.{c.regime}.purposes.{TRANSFER_PURPOSE}.all_destinations", decision=Decision.GRANTED)
+        return answer(
+            False,
+            Reason.DESTINATION_NOT_NAMED,
+            f"regimes.{c.regime}.purposes.{TRANSFER_PURPOSE}.all_destinations",
+            decision=Decision.GRANTED,
+        )
     if state is None:
         return answer(False, Reason.OPT_IN_REQUIRED, f"transfers.{region.name}", decision=Decision.DENIED)
     decision = Decision(state.decision)
-    return answer(False, Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED,
-                  RULE_EVENT, decision=Decision.DENIED)
+    return answer(
+        False,
+        Reason(decision.value) if decision is not Decision.GRANTED else Reason.OPT_IN_REQUIRED,
+        RULE_EVENT,
+        decision=Decision.DENIED,
+    )
 
 
 def _safeguard(region: TransferRegion, recipient: RecipientEntry) -> str | None:

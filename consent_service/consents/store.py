@@ -11,6 +11,7 @@ store's business (stores/sqlite.py, stores/postgres.py, with the contract tested
 The store of a session is the one bound to its engine when the app started (`bind`, `store_for`):
 chosen once from the database, never by looking at a connection on the way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence

@@ -1,8 +1,10 @@
 """The banner-text form of a property: fields per language, the overrides they save, and drafts to preview."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from consent_service.properties.models import Property
 from consent_service.properties.service import PropertyEntry, entry_of
@@ -46,13 +48,15 @@ def fields_for(prop: Property, language: str, overrides: Mapping[str, Any] | Non
     ]
     for purpose in prop.purposes:
         for part in ("name", "description"):
-            fields.append(TextField(
-                f"purposes.{purpose}.{part}",
-                f"{purpose}: {part}",
-                shown["purposes"].get(purpose, {}).get(part, ""),
-                default["purposes"].get(purpose, {}).get(part, ""),
-                part == "description",
-            ))
+            fields.append(
+                TextField(
+                    f"purposes.{purpose}.{part}",
+                    f"{purpose}: {part}",
+                    shown["purposes"].get(purpose, {}).get(part, ""),
+                    default["purposes"].get(purpose, {}).get(part, ""),
+                    part == "description",
+                )
+            )
     return fields
 
 

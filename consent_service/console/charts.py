@@ -1,9 +1,11 @@
 """SVG charts drawn on the server: geometry only; the template writes the elements, the table carries the numbers."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Sequence
+from typing import Any
 
 WIDTH, HEIGHT = 720, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 36
@@ -86,8 +88,15 @@ def _y(fraction: float) -> float:
 
 
 def _frame(**parts: Any) -> Chart:
-    return Chart(width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP,
-                 plot_bottom=HEIGHT - BOTTOM, **parts)
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_top=TOP,
+        plot_bottom=HEIGHT - BOTTOM,
+        **parts,
+    )
 
 
 def rate_lines(periods: Sequence[date], rates: dict[str, dict[date, float | None]]) -> Chart:
@@ -108,8 +117,12 @@ def rate_lines(periods: Sequence[date], rates: dict[str, dict[date, float | None
             points.append(Point(x, y, f"{purpose}, {period.isoformat()}: {rate * 100:.1f} %"))
         lines.append(Line(purpose, color, " ".join(path), tuple(points)))
     y_ticks = tuple(Tick(_y(f / 4), f"{f * 25} %") for f in range(5))
-    return _frame(x_ticks=_x_ticks(periods, positions), y_ticks=y_ticks, lines=tuple(lines),
-                  legend=tuple((line.name, line.color) for line in lines))
+    return _frame(
+        x_ticks=_x_ticks(periods, positions),
+        y_ticks=y_ticks,
+        lines=tuple(lines),
+        legend=tuple((line.name, line.color) for line in lines),
+    )
 
 
 def choice_bars(periods: Sequence[date], splits: dict[date, dict[str, int]], names: dict[str, str]) -> Chart:
@@ -127,10 +140,16 @@ def choice_bars(periods: Sequence[date], splits: dict[date, dict[str, int]], nam
             if not count:
                 continue
             top = _y((bottom + count) / peak)
-            segments.append(Segment(top, _y(bottom / peak) - top, color, f"{period.isoformat()}: {names[kind]} {count}"))
+            segments.append(
+                Segment(top, _y(bottom / peak) - top, color, f"{period.isoformat()}: {names[kind]} {count}")
+            )
             bottom += count
         x = min(max(positions[period] - width / 2, LEFT), WIDTH - RIGHT - width)
         bars.append(Bar(x, width, tuple(segments)))
     y_ticks = tuple(Tick(_y(f / 4), str(round(peak * f / 4))) for f in range(5))
-    return _frame(x_ticks=_x_ticks(periods, positions), y_ticks=y_ticks, bars=tuple(bars),
-                  legend=tuple((names[kind], color) for kind, color in CHOICE_COLORS.items()))
+    return _frame(
+        x_ticks=_x_ticks(periods, positions),
+        y_ticks=y_ticks,
+        bars=tuple(bars),
+        legend=tuple((names[kind], color) for kind, color in CHOICE_COLORS.items()),
+    )

@@ -1,10 +1,11 @@
 """The dashboard: its controls (range, interval, grouping, property), the report, and its charts."""
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -115,8 +116,12 @@ def periods(start: date, end: date, interval: Interval) -> list[date]:
 
 def build(*, session: Session, controls: Controls) -> Dashboard:
     report = reports.consent_rates(
-        session=session, start=controls.start, end=controls.end, interval=controls.interval,
-        group_by=controls.group_by, property_key=controls.property_key,
+        session=session,
+        start=controls.start,
+        end=controls.end,
+        interval=controls.interval,
+        group_by=controls.group_by,
+        property_key=controls.property_key,
     )
     axis = periods(controls.start, controls.end, controls.interval)
     # The charts show every group together; the tables below keep the groups apart.

@@ -1,4 +1,5 @@
 """The console's form bodies (marshmallow): every field bounded; a bad form changes nothing."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,9 +9,9 @@ from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
 from consent_service.consents.schemas import PURPOSE_KEY
-from consent_service.patterns import FullMatch
 from consent_service.errors import ValidationFailed
 from consent_service.notices.service import KINDS
+from consent_service.patterns import FullMatch
 from consent_service.properties.service import MAX_ORIGINS
 from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import SubjectKind
@@ -76,5 +77,6 @@ def load(schema: type[ma.Schema], form: MultiDict, *, lists: tuple[str, ...] = (
         return schema().load(data)
     except ma.ValidationError as error:
         messages = error.normalized_messages()
-        raise ValidationFailed(errors={key: value if isinstance(value, list) else [str(value)]
-                                       for key, value in messages.items()}) from None
+        raise ValidationFailed(
+            errors={key: value if isinstance(value, list) else [str(value)] for key, value in messages.items()}
+        ) from None

@@ -1,4 +1,5 @@
 """Open console sessions: a signed cookie is a session only while its row is here."""
+
 from __future__ import annotations
 
 from datetime import datetime

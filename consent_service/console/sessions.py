@@ -6,6 +6,7 @@ it joined to its key in one indexed read, so signing out (which deletes the row)
 every copy of the cookie, and revoking the key ends its sessions on the next request, on every
 instance that shares the database. Expiry is counted on the app's clock, so tests move time.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -82,8 +83,12 @@ class SessionSigner:
             claims = self._cookies.loads(value)
         except BadData:
             raise NoSession() from None
-        if not (isinstance(claims, dict) and isinstance(claims.get("k"), int) and isinstance(claims.get("s"), str)
-                and isinstance(claims.get("t"), int)):
+        if not (
+            isinstance(claims, dict)
+            and isinstance(claims.get("k"), int)
+            and isinstance(claims.get("s"), str)
+            and isinstance(claims.get("t"), int)
+        ):
             raise NoSession()
         return claims
 
@@ -92,7 +97,9 @@ def _actor(principal: apikeys.Principal) -> str:
     return f"{principal.name} ({principal.prefix})"
 
 
-def sign_in(*, session: Session, signer: SessionSigner, presented: str, ttl_seconds: int, now: datetime) -> tuple[str, ConsoleSession]:
+def sign_in(
+    *, session: Session, signer: SessionSigner, presented: str, ttl_seconds: int, now: datetime
+) -> tuple[str, ConsoleSession]:
     """The cookie value and session for a valid admin key; Unauthorized or NotAdmin otherwise."""
     principal = apikeys.authenticate(session=session, presented=presented.strip())
     if Scope.ADMIN.value not in principal.scopes:
@@ -100,13 +107,20 @@ def sign_in(*, session: Session, signer: SessionSigner, presented: str, ttl_seco
     issued_at = now.replace(microsecond=0)
     sid = secrets.token_urlsafe(18)
     console_session = ConsoleSession(
-        key_id=principal.key_id, sid=sid, issued_at=issued_at,
-        expires_at=issued_at + timedelta(seconds=ttl_seconds), actor=_actor(principal), scopes=principal.scopes,
+        key_id=principal.key_id,
+        sid=sid,
+        issued_at=issued_at,
+        expires_at=issued_at + timedelta(seconds=ttl_seconds),
+        actor=_actor(principal),
+        scopes=principal.scopes,
     )
     # Sessions past their time are of no use to anyone: each sign-in clears them away.
     session.execute(delete(ConsoleSessionRecord).where(ConsoleSessionRecord.expires_at <= now))
-    session.add(ConsoleSessionRecord(sid=sid, key_id=principal.key_id, issued_at=issued_at,
-                                     expires_at=console_session.expires_at))
+    session.add(
+        ConsoleSessionRecord(
+            sid=sid, key_id=principal.key_id, issued_at=issued_at, expires_at=console_session.expires_at
+        )
+    )
     return signer.cookie(key_id=principal.key_id, sid=sid, issued_at=issued_at), console_session
 
 
@@ -115,7 +129,9 @@ def sign_out(*, session: Session, console_session: ConsoleSession) -> None:
     session.execute(delete(ConsoleSessionRecord).where(ConsoleSessionRecord.sid == console_session.sid))
 
 
-def resume(*, session: Session, signer: SessionSigner, cookie: str | None, ttl_seconds: int, now: datetime) -> ConsoleSession:
+def resume(
+    *, session: Session, signer: SessionSigner, cookie: str | None, ttl_seconds: int, now: datetime
+) -> ConsoleSession:
     """The session a request's cookie proves, re-checking it and its key on the server: NoSession,
     SessionExpired, SessionEnded (signed out) or SessionRevoked."""
     if not cookie:
@@ -135,6 +151,11 @@ def resume(*, session: Session, signer: SessionSigner, cookie: str | None, ttl_s
     principal = apikeys.Principal(key_id=claims["k"], name=key.name, scopes=frozenset(key.scopes), prefix=key.prefix)
     if key.revoked_at is not None or Scope.ADMIN.value not in principal.scopes:
         raise SessionRevoked()
-    return ConsoleSession(key_id=principal.key_id, sid=claims["s"], issued_at=issued_at, expires_at=expires_at,
-                          actor=_actor(principal), scopes=principal.scopes)
-
+    return ConsoleSession(
+        key_id=principal.key_id,
+        sid=claims["s"],
+        issued_at=issued_at,
+        expires_at=expires_at,
+        actor=_actor(principal),
+        scopes=principal.scopes,
+    )

@@ -3,12 +3,13 @@
 Every page but sign-in needs a session; a form POST also needs the session's CSRF token and a
 same-origin browser. Every POST action writes an audit entry in the same transaction.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
@@ -29,6 +30,7 @@ from consent_service.console.sessions import (
 )
 from consent_service.errors import NotFound, RateLimited, ServiceError, Unauthorized, ValidationFailed
 from consent_service.extensions import db
+
 # As a module: the erasure page below is itself named erase_subject.
 from consent_service.flows import erase_subject as erasing
 from consent_service.notices import service as notices
@@ -76,8 +78,9 @@ def _signer() -> SessionSigner:
 
 def _form_tokens() -> csrf.FormTokens:
     """The console forms' CSRF tokens: bound to the session (the sign-in form: to its pre-session cookie)."""
-    return csrf.FormTokens(settings=runtime().settings, salt=sessions.CSRF_SALT, clock=current_app.config["CLOCK"],
-                           rejected=CsrfRejected)
+    return csrf.FormTokens(
+        settings=runtime().settings, salt=sessions.CSRF_SALT, clock=current_app.config["CLOCK"], rejected=CsrfRejected
+    )
 
 
 def _ttl() -> int:
@@ -97,8 +100,9 @@ def _require_session():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     try:
-        g.console_session = sessions.resume(session=db.session, signer=_signer(), cookie=request.cookies.get(COOKIE_NAME),
-                                   ttl_seconds=_ttl(), now=now())
+        g.console_session = sessions.resume(
+            session=db.session, signer=_signer(), cookie=request.cookies.get(COOKIE_NAME), ttl_seconds=_ttl(), now=now()
+        )
     except NoSession as missing:
         if request.method in ("GET", "HEAD"):
             response = redirect(url_for("console.sign_in", reason=missing.code, next=_local_path(request.full_path)))
@@ -112,18 +116,25 @@ def _require_session():
 
 
 def _check_origin() -> None:
-    csrf.require_same_site(fetch_site=request.headers.get("Sec-Fetch-Site"), origin=request.headers.get("Origin"),
-                           own_origin=request.host_url.rstrip("/"), rejected=CsrfRejected)
+    csrf.require_same_site(
+        fetch_site=request.headers.get("Sec-Fetch-Site"),
+        origin=request.headers.get("Origin"),
+        own_origin=request.host_url.rstrip("/"),
+        rejected=CsrfRejected,
+    )
 
 
 def _local_path(path: str) -> str:
     """Only a path inside the console is a place to come back to after signing in."""
     path = path.rstrip("?")
-    return path if path.startswith(COOKIE_PATH + "/") and not path.startswith("//") else url_for("console.dashboard_page")
+    return (
+        path if path.startswith(COOKIE_PATH + "/") and not path.startswith("//") else url_for("console.dashboard_page")
+    )
 
 
-security_headers.protect(blp, security_headers.CONSOLE_PAGE,
-                         by_endpoint={"console.preview": security_headers.CONSOLE_PREVIEW})
+security_headers.protect(
+    blp, security_headers.CONSOLE_PAGE, by_endpoint={"console.preview": security_headers.CONSOLE_PREVIEW}
+)
 
 
 @blp.errorhandler(ServiceError)
@@ -131,8 +142,9 @@ def _refused(error: ServiceError):
     """Refusals are pages too; a refused form has changed nothing (its transaction is rolled back)."""
     db.session.rollback()
     if isinstance(error, NoSession):
-        response = Response(render_template("console/refused.html", **_context(), error=error, signed_out=True),
-                            status=error.status)
+        response = Response(
+            render_template("console/refused.html", **_context(), error=error, signed_out=True), status=error.status
+        )
         response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
         return response
     return render_template("console/refused.html", **_context(), error=error), error.status, error.headers
@@ -142,8 +154,16 @@ def _context(**extra: Any) -> dict[str, Any]:
     current = g.get("console_session")
     csrf_token = _form_tokens().issue({"s": current.sid}) if current else None
     active = SECTIONS.get(request.endpoint or "", request.endpoint)
-    return {"nav": NAV, "active": active, "who": current, "csrf_token": csrf_token, "lang": "en", "t": TEXTS,
-            "ttl_minutes": _ttl() // 60, **extra}
+    return {
+        "nav": NAV,
+        "active": active,
+        "who": current,
+        "csrf_token": csrf_token,
+        "lang": "en",
+        "t": TEXTS,
+        "ttl_minutes": _ttl() // 60,
+        **extra,
+    }
 
 
 def _render(template: str, status: int = 200, **context: Any):
@@ -152,11 +172,19 @@ def _render(template: str, status: int = 200, **context: Any):
 
 def _audit(action: str, target: str, **details: Any) -> None:
     current = _current()
-    audit.record(session=db.session, actor_key_id=current.key_id, actor=current.actor, action=action, target=target,
-                 now=now(), details=details)
+    audit.record(
+        session=db.session,
+        actor_key_id=current.key_id,
+        actor=current.actor,
+        action=action,
+        target=target,
+        now=now(),
+        details=details,
+    )
 
 
 # --- signing in and out -------------------------------------------------------------------------------------------
+
 
 @blp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
@@ -182,15 +210,30 @@ def sign_in():
             _audit("sign_in", started.actor)
             db.session.commit()
             response = redirect(_local_path(request.args.get("next", "")))
-            response.set_cookie(COOKIE_NAME, cookie, max_age=_ttl(), path=COOKIE_PATH, httponly=True,
-                                samesite="Strict", secure=request.is_secure)
+            response.set_cookie(
+                COOKIE_NAME,
+                cookie,
+                max_age=_ttl(),
+                path=COOKIE_PATH,
+                httponly=True,
+                samesite="Strict",
+                secure=request.is_secure,
+            )
             response.delete_cookie(PRE_SESSION_COOKIE, path=url_for("console.sign_in"))
             return response
-    body = render_template("console/sign_in.html", **_context(), sign_in_csrf=_form_tokens().issue({"s": pre}),
-                           error=error, reason=reason)
+    body = render_template(
+        "console/sign_in.html", **_context(), sign_in_csrf=_form_tokens().issue({"s": pre}), error=error, reason=reason
+    )
     response = Response(body, status=status)
-    response.set_cookie(PRE_SESSION_COOKIE, pre, max_age=PRE_SESSION_SECONDS, path=url_for("console.sign_in"),
-                        httponly=True, samesite="Strict", secure=request.is_secure)
+    response.set_cookie(
+        PRE_SESSION_COOKIE,
+        pre,
+        max_age=PRE_SESSION_SECONDS,
+        path=url_for("console.sign_in"),
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+    )
     return response
 
 
@@ -215,6 +258,7 @@ def index():
 
 # --- dashboard ----------------------------------------------------------------------------------------------------
 
+
 @blp.route("/dashboard")
 def dashboard_page():
     props = properties.list_properties(session=db.session)
@@ -222,11 +266,18 @@ def dashboard_page():
         request.args, today=now().date(), property_keys={p.publishable_key for p in props}
     )
     board = dashboard.build(session=db.session, controls=controls)
-    return _render("console/dashboard.html", 422 if errors else 200, board=board, errors=errors, properties=props,
-                   choice_names=dashboard.CHOICE_NAMES)
+    return _render(
+        "console/dashboard.html",
+        422 if errors else 200,
+        board=board,
+        errors=errors,
+        properties=props,
+        choice_names=dashboard.CHOICE_NAMES,
+    )
 
 
 # --- properties ---------------------------------------------------------------------------------------------------
+
 
 @blp.route("/properties")
 def properties_page():
@@ -250,25 +301,41 @@ def property_page(property_id: str):
         texts = banner_texts.overrides_from_form(prop, language, request.form)
         # The origins are the API's rule (properties.service.allowed_origins), the same for both.
         try:
-            properties.update_property(session=db.session, property_id=prop.id, now=now(),
-                                       changes={"allowed_origins": origins, "texts": texts})
+            properties.update_property(
+                session=db.session, property_id=prop.id, now=now(), changes={"allowed_origins": origins, "texts": texts}
+            )
         except ValidationFailed as invalid:
             errors = invalid.errors
             db.session.rollback()
             prop = properties.get(session=db.session, property_id=property_id)
         else:
-            _audit("property_updated", prop.id, language=language, allowed_origins=prop.allowed_origins,
-                   texts_changed=sorted(texts.get(language, {}).get("ui", {})))
+            _audit(
+                "property_updated",
+                prop.id,
+                language=language,
+                allowed_origins=prop.allowed_origins,
+                texts_changed=sorted(texts.get(language, {}).get("ui", {})),
+            )
             db.session.commit()
             saved = True
     fields = banner_texts.fields_for(prop, language)
     if errors:  # show what the operator typed, not what is stored
-        fields = [banner_texts.TextField(f.name, f.label, request.form.get(f.name, f.value), f.default, f.multiline)
-                  for f in fields]
+        fields = [
+            banner_texts.TextField(f.name, f.label, request.form.get(f.name, f.value), f.default, f.multiline)
+            for f in fields
+        ]
     origins_text = request.form.get("allowed_origins") if errors else "\n".join(prop.allowed_origins)
-    return _render("console/property.html", 422 if errors else 200, prop=prop, language=language, fields=fields,
-                   languages=sorted(builtin_texts.languages(prop.texts)), origins_text=origins_text, errors=errors,
-                   saved=saved)
+    return _render(
+        "console/property.html",
+        422 if errors else 200,
+        prop=prop,
+        language=language,
+        fields=fields,
+        languages=sorted(builtin_texts.languages(prop.texts)),
+        origins_text=origins_text,
+        errors=errors,
+        saved=saved,
+    )
 
 
 @blp.route("/properties/<string(maxlength=40):property_id>/preview")
@@ -281,15 +348,21 @@ def preview(property_id: str):
     config = None
     if not problems:
         rules = runtime().rules
-        shown = banner.build_config(catalogue=purposes.catalogue(session=db.session), prop=banner_texts.draft(prop, texts),
-                                    language=language, regime=rules.regime_for(request.args.get("country") or None),
-                                    rules=rules)
+        shown = banner.build_config(
+            catalogue=purposes.catalogue(session=db.session),
+            prop=banner_texts.draft(prop, texts),
+            language=language,
+            regime=rules.regime_for(request.args.get("country") or None),
+            rules=rules,
+        )
         config = shown.as_response()
-    return render_template("console/preview.html", config=config, problems=problems,
-                           nonce=security_headers.style_nonce(), lang=language)
+    return render_template(
+        "console/preview.html", config=config, problems=problems, nonce=security_headers.style_nonce(), lang=language
+    )
 
 
 # --- notices ------------------------------------------------------------------------------------------------------
+
 
 def _notices_context(**extra: Any) -> dict[str, Any]:
     return {
@@ -308,38 +381,77 @@ def notices_page():
     try:
         body = forms.load(forms.NoticeForm, request.form, lists=("purposes",))
         notice = notices.publish(
-            session=db.session, kind=body["kind"], version=body["version"], material=body["material"],
-            purpose_keys=body["purposes"], url=body["url"], property_key=body["property"] or None, now=now(),
+            session=db.session,
+            kind=body["kind"],
+            version=body["version"],
+            material=body["material"],
+            purpose_keys=body["purposes"],
+            url=body["url"],
+            property_key=body["property"] or None,
+            now=now(),
         )
     except (ValidationFailed, NotFound) as invalid:
         db.session.rollback()
         errors = invalid.errors or {"property": [invalid.message]}
-        return _render("console/notices.html", 422, **_notices_context(form=request.form, errors=errors,
-                                                                        checked=request.form.getlist("purposes")))
+        return _render(
+            "console/notices.html",
+            422,
+            **_notices_context(form=request.form, errors=errors, checked=request.form.getlist("purposes")),
+        )
     awaiting = consents.count_awaiting_reconsent(session=db.session, notice=notice)
-    _audit("notice_published", f"{notice.kind} {notice.version}", property=notice.property_key, material=notice.material,
-           purposes=notice.purposes, awaiting_reconsent=awaiting)
+    _audit(
+        "notice_published",
+        f"{notice.kind} {notice.version}",
+        property=notice.property_key,
+        material=notice.material,
+        purposes=notice.purposes,
+        awaiting_reconsent=awaiting,
+    )
     db.session.commit()
-    return _render("console/notice_published.html", notice=notice, awaiting=awaiting,
-                   catalogue=purposes.catalogue(session=db.session))
+    return _render(
+        "console/notice_published.html",
+        notice=notice,
+        awaiting=awaiting,
+        catalogue=purposes.catalogue(session=db.session),
+    )
 
 
 # --- subjects -----------------------------------------------------------------------------------------------------
 
+
 def _subject_view(kind: str, external_id: str) -> dict[str, Any]:
     settings = runtime().settings
-    state = consents.read_state(session=db.session, kind=kind, external_id=external_id, rules=runtime().rules,
-                                now=now(), pepper=settings.erasure_pepper)
-    history, more = consents.list_events(session=db.session, kind=kind, external_id=external_id, purpose=None,
-                                         limit=HISTORY_LIMIT, cursor=None)
+    state = consents.read_state(
+        session=db.session,
+        kind=kind,
+        external_id=external_id,
+        rules=runtime().rules,
+        now=now(),
+        pepper=settings.erasure_pepper,
+    )
+    history, more = consents.list_events(
+        session=db.session, kind=kind, external_id=external_id, purpose=None, limit=HISTORY_LIMIT, cursor=None
+    )
     scopes = _current().scopes
-    return {"kind": kind, "subject_id": external_id, "state": state, "history": history, "more": more is not None,
-            "may_export": Scope.SUBJECTS_EXPORT.value in scopes, "may_erase": Scope.SUBJECTS_ERASE.value in scopes}
+    return {
+        "kind": kind,
+        "subject_id": external_id,
+        "state": state,
+        "history": history,
+        "more": more is not None,
+        "may_export": Scope.SUBJECTS_EXPORT.value in scopes,
+        "may_erase": Scope.SUBJECTS_ERASE.value in scopes,
+    }
 
 
 @blp.route("/subjects")
 def subjects_page():
-    context: dict[str, Any] = {"kinds": [k.value for k in SubjectKind], "errors": {}, "kind": "customer", "subject_id": ""}
+    context: dict[str, Any] = {
+        "kinds": [k.value for k in SubjectKind],
+        "errors": {},
+        "kind": "customer",
+        "subject_id": "",
+    }
     if request.args.get("id"):
         try:
             body = forms.load(forms.SubjectForm, request.args)
@@ -363,8 +475,14 @@ def _require(scope: Scope) -> None:
 def export_subject():
     body = forms.load(forms.SubjectForm, request.form)
     _require(Scope.SUBJECTS_EXPORT)
-    data = export(session=db.session, kind=body["kind"], external_id=body["id"], rules=runtime().rules,
-                  pepper=runtime().settings.erasure_pepper, now=now())
+    data = export(
+        session=db.session,
+        kind=body["kind"],
+        external_id=body["id"],
+        rules=runtime().rules,
+        pepper=runtime().settings.erasure_pepper,
+        now=now(),
+    )
     document = json.dumps(ExportSchema().dump(data), indent=2, ensure_ascii=False)
     _audit("subject_exported", f"{body['kind']}:{body['id']}", events=len(data["events"]))
     db.session.commit()
@@ -381,19 +499,30 @@ def erase_subject():
     except ValidationFailed as invalid:
         kind, external_id = request.form.get("kind", "customer"), request.form.get("id", "")
         body_ok = forms.SubjectForm().validate({"kind": kind, "id": external_id}) == {}
-        context = {"kinds": [k.value for k in SubjectKind], "errors": invalid.errors, "kind": kind, "subject_id": external_id}
+        context = {
+            "kinds": [k.value for k in SubjectKind],
+            "errors": invalid.errors,
+            "kind": kind,
+            "subject_id": external_id,
+        }
         if body_ok:
             context.update(_subject_view(kind, external_id))
         return _render("console/subjects.html", 422, **context)
     _require(Scope.SUBJECTS_ERASE)
     current = _current()
-    receipt = erasing.erase_subject(session=db.session, kind=body["kind"], external_id=body["id"],
-                                    pepper=runtime().settings.erasure_pepper, now=now(),
-                                    operator=erasing.Operator(key_id=current.key_id, actor=current.actor))
+    receipt = erasing.erase_subject(
+        session=db.session,
+        kind=body["kind"],
+        external_id=body["id"],
+        pepper=runtime().settings.erasure_pepper,
+        now=now(),
+        operator=erasing.Operator(key_id=current.key_id, actor=current.actor),
+    )
     return _render("console/erased.html", receipt=receipt)
 
 
 # --- webhooks -----------------------------------------------------------------------------------------------------
+
 
 def _webhooks_context(**extra: Any) -> dict[str, Any]:
     return {
@@ -422,16 +551,16 @@ def replay_deliveries():
 
 # --- audit log ----------------------------------------------------------------------------------------------------
 
+
 @blp.route("/audit")
 def audit_page():
     return _render("console/audit.html", entries=audit.list_entries(session=db.session))
 
 
 def utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @blp.app_template_filter("utc")
 def _utc_filter(moment: datetime | None) -> str:
     return utc(moment) if moment else "—"
-

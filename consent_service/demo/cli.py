@@ -1,4 +1,5 @@
 """`flask demo seed`: what `make run` needs to show the service on a fresh database."""
+
 from __future__ import annotations
 
 import click
@@ -46,8 +47,10 @@ def seed(new_key: bool) -> None:
     if kept is not None and key_file is not None:
         db.session.commit()
         click.echo(f"Demo property: {prop.publishable_key} (demo page: {settings.token_issuer}/demo)")
-        click.echo(f"Demo secret key ({kept[0]}, every scope; the same as before, read back from {key_file.path};"
-                   f" `flask demo seed --new-key` replaces it):\n\n    {kept[1]}\n")
+        click.echo(
+            f"Demo secret key ({kept[0]}, every scope; the same as before, read back from {key_file.path};"
+            f" `flask demo seed --new-key` replaces it):\n\n    {kept[1]}\n"
+        )
         return
     revoked = _revoke_demo_keys()
     key, plain = apikeys.create_key(session=db.session(), name=DEMO_KEY_NAME, scopes=sorted(EVERY_SCOPE), now=now())
@@ -56,8 +59,10 @@ def seed(new_key: bool) -> None:
         key_file.write(plain)
     click.echo(f"Demo property: {prop.publishable_key} (demo page: {settings.token_issuer}/demo)")
     if revoked:
-        click.echo(f"Revoked the earlier demo key{'s' if len(revoked) > 1 else ''} {', '.join(revoked)}:"
-                   " requests and console sessions with it are refused from now on.")
+        click.echo(
+            f"Revoked the earlier demo key{'s' if len(revoked) > 1 else ''} {', '.join(revoked)}:"
+            " requests and console sessions with it are refused from now on."
+        )
     kept_where = f"; kept in {key_file.path} for the next run" if key_file is not None else "; shown once"
     click.echo(f"New demo secret key ({key.prefix}, every scope{kept_where}):\n\n    {plain}\n")
 

@@ -5,6 +5,7 @@ every other key. The file sits in the instance folder with dev-secrets.json, who
 encryption key are worth more than a demo key, under the same owner-only permissions (0600); whoever can
 read one can read the other. Production keys are shown once and kept nowhere (`flask keys create`).
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ class DemoKeyFile:
     path: Path
 
     @classmethod
-    def in_instance(cls, instance_path: str) -> "DemoKeyFile":
+    def in_instance(cls, instance_path: str) -> DemoKeyFile:
         return cls(Path(instance_path) / DEMO_KEY_FILE)
 
     def read(self) -> str | None:

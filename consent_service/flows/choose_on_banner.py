@@ -1,5 +1,6 @@
 """A visitor's choice on the banner: its consent events (banner) and their cookie token (tokens), written
 together by the consent write (flows/record_consent.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,14 +35,34 @@ def choose_on_banner(
 ) -> banner.ChoiceResult:
     """Write the visitor's choice as events on the banner they saw, and issue their cookie token, whose
     row is written with the events. `optimistic`: under flows.record_consent.outside_transaction."""
-    prepared = banner.prepare_choice(session=session, prop=prop, choice=choice, rules=rules, keystore=keystore,
-                                     issuer=issuer, now=now, versions=versions, snapshot=snapshot)
+    prepared = banner.prepare_choice(
+        session=session,
+        prop=prop,
+        choice=choice,
+        rules=rules,
+        keystore=keystore,
+        issuer=issuer,
+        now=now,
+        versions=versions,
+        snapshot=snapshot,
+    )
     issued: list[tokens.IssuedToken] = []
 
     def token_for(state: consents.SubjectState) -> list[CompanionRows]:
-        issued[:] = [banner.choice_token(session=session, prop=prop, prepared=prepared, state=state, gpc=choice.gpc,
-                                         rules=rules, keystore=keystore, issuer=issuer,
-                                         max_ttl_seconds=max_ttl_seconds, now=now)]
+        issued[:] = [
+            banner.choice_token(
+                session=session,
+                prop=prop,
+                prepared=prepared,
+                state=state,
+                gpc=choice.gpc,
+                rules=rules,
+                keystore=keystore,
+                issuer=issuer,
+                max_ttl_seconds=max_ttl_seconds,
+                now=now,
+            )
+        ]
         return [CompanionRows(tokens.ISSUED_TOKENS, [issued[0].record])]
 
     state = record_consent(
@@ -57,5 +78,6 @@ def choose_on_banner(
         optimistic=optimistic,
         written_with=token_for,
     )
-    return banner.ChoiceResult(visitor_id=prepared.visitor_id, token=issued[0],
-                               decisions={key: state.consents[key] for key in prepared.shown})
+    return banner.ChoiceResult(
+        visitor_id=prepared.visitor_id, token=issued[0], decisions={key: state.consents[key] for key in prepared.shown}
+    )

@@ -1,4 +1,5 @@
 """Confirm a double opt-in from the inbox: the pending grant becomes allowed (preferences, consents), commit."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Erase a subject: pseudonymize it (rights), tell webhook receivers (webhooks), note the operator (audit), commit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ class Operator:
     actor: str
 
 
-def erase_subject(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime,
-                  operator: Operator | None = None) -> dict[str, Any]:
+def erase_subject(
+    *, session: Session, kind: str, external_id: str, pepper: str, now: datetime, operator: Operator | None = None
+) -> dict[str, Any]:
     """Erase the subject and return the receipt, all committed together; erasing again replays the
     receipt and tells receivers nothing new."""
     receipt = erasure.erase(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
@@ -39,8 +41,14 @@ def erase_subject(*, session: Session, kind: str, external_id: str, pepper: str,
         )
     if operator is not None:
         # The audit log names the pseudonym, never the erased identifier.
-        audit.record(session=session, actor_key_id=operator.key_id, actor=operator.actor, action=AUDIT_ACTION,
-                     target=f"{kind}:{receipt['subject']['pseudonym']}", now=now,
-                     details={"receipt": receipt["id"], "repeated": receipt["repeated"]})
+        audit.record(
+            session=session,
+            actor_key_id=operator.key_id,
+            actor=operator.actor,
+            action=AUDIT_ACTION,
+            target=f"{kind}:{receipt['subject']['pseudonym']}",
+            now=now,
+            details={"receipt": receipt["id"], "repeated": receipt["repeated"]},
+        )
     session.commit()
     return receipt

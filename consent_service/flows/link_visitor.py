@@ -1,4 +1,5 @@
 """Link a visitor to the customer it logged in as: carry its cookie choices over (rights, consents), link (subjects), commit."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,10 +30,21 @@ def link_visitor(
     )
     for state in carried:
         event, context = linking.linked_event(state)
-        record_consent(session=session, kind=CUSTOMER, external_id=customer_id, events=[event],
-                       context=context, rules=rules, now=now)
+        record_consent(
+            session=session,
+            kind=CUSTOMER,
+            external_id=customer_id,
+            events=[event],
+            context=context,
+            rules=rules,
+            now=now,
+        )
     link = subjects.link(session=session, customer=customer, visitor=visitor, now=now)
     subject_state = consents.read_state(session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now)
     session.commit()
-    return linking.LinkResult(visitor_id=visitor_id, linked_at=link.linked_at,
-                              carried_over=[state.purpose for state in carried], state=subject_state)
+    return linking.LinkResult(
+        visitor_id=visitor_id,
+        linked_at=link.linked_at,
+        carried_over=[state.purpose for state in carried],
+        state=subject_state,
+    )

@@ -6,6 +6,7 @@ when a webhook endpoint is enabled, the consent.changed outbox row (webhooks), i
 transaction. A write that may commit by itself (`outside_transaction`) is optimistic where the store
 can be: one statement, no transaction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -59,13 +60,28 @@ def record_consent(
         return rows
 
     recorded = consents.record_events(
-        session=session, kind=kind, external_id=external_id, events=events, context=context, rules=rules, now=now,
-        snapshot=snapshot, new_subject=new_subject, optimistic=optimistic, companions=companions,
+        session=session,
+        kind=kind,
+        external_id=external_id,
+        events=events,
+        context=context,
+        rules=rules,
+        now=now,
+        snapshot=snapshot,
+        new_subject=new_subject,
+        optimistic=optimistic,
+        companions=companions,
     )
     if recorded.follow_up:
         # In this transaction: the webhook exists if and only if these events commit.
-        webhooks.enqueue_consent_changed(session=session, kind=kind, external_id=recorded.state.id,
-                                         revision=recorded.state.revision, events=recorded.events, now=now)
+        webhooks.enqueue_consent_changed(
+            session=session,
+            kind=kind,
+            external_id=recorded.state.id,
+            revision=recorded.state.revision,
+            events=recorded.events,
+            now=now,
+        )
     return recorded.state
 
 

@@ -1,4 +1,5 @@
 """Record the events a domain prepared for a customer (preferences.CustomerEvents) through the consent write."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,5 +17,12 @@ def record_customer_events(
     *, session: Session, prepared: CustomerEvents, rules: RegimeRules, now: datetime
 ) -> consents.SubjectState:
     """The customer's new state; the caller commits."""
-    return record_consent(session=session, kind=SubjectKind.CUSTOMER.value, external_id=prepared.customer_id,
-                          events=prepared.events, context=prepared.context, rules=rules, now=now)
+    return record_consent(
+        session=session,
+        kind=SubjectKind.CUSTOMER.value,
+        external_id=prepared.customer_id,
+        events=prepared.events,
+        context=prepared.context,
+        rules=rules,
+        now=now,
+    )

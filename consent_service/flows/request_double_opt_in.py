@@ -1,4 +1,5 @@
 """Ask for a double opt-in: a pending grant (preferences, consents) and the link that confirms it, commit."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,16 @@ def request_double_opt_in(
 ) -> tuple[consents.SubjectState, preferences.IssuedLink]:
     """Record the pending grant (not yet allowed), sign the link that confirms it from the inbox, commit."""
     pending = preferences.double_opt_in_events(
-        session=session, rules=rules, customer_id=customer_id, purpose=purpose, notice_version=notice_version,
-        language=language, evidence=evidence, now=now, country=country, region=region,
+        session=session,
+        rules=rules,
+        customer_id=customer_id,
+        purpose=purpose,
+        notice_version=notice_version,
+        language=language,
+        evidence=evidence,
+        now=now,
+        country=country,
+        region=region,
     )
     state = record_customer_events(session=session, prepared=pending, rules=rules, now=now)
     link = preferences.confirmation_link(

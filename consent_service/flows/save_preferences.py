@@ -1,4 +1,5 @@
 """Save the preference page: the toggles the customer changed become events (preferences, consents), commit."""
+
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -25,8 +26,17 @@ def save_preferences(
 ) -> preferences.PreferencePage:
     """Record what changed (PageOutOfDate from a form older than the customer's revision), commit, and
     return the page as it now stands."""
-    changes = preferences.choice_events(session=session, rules=rules, claims=claims, shown=shown, wanted=wanted,
-                                        language=language, evidence=evidence, now=now, shown_revision=shown_revision)
+    changes = preferences.choice_events(
+        session=session,
+        rules=rules,
+        claims=claims,
+        shown=shown,
+        wanted=wanted,
+        language=language,
+        evidence=evidence,
+        now=now,
+        shown_revision=shown_revision,
+    )
     if changes is not None:
         record_customer_events(session=session, prepared=changes, rules=rules, now=now)
     page = preferences.page_for(session=session, rules=rules, customer_id=claims.customer_id, now=now)

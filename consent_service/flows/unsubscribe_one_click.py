@@ -1,4 +1,5 @@
 """One-click unsubscribe (RFC 8058): the link's purposes denied at once (preferences, consents), commit."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,9 @@ def unsubscribe_one_click(
     now: datetime,
 ) -> None:
     """Deny what the link names and is not denied by one-click yet (a repeat records nothing), and commit."""
-    denials = preferences.unsubscribe_events(session=session, rules=rules, claims=claims, language=language,
-                                             evidence=evidence, now=now)
+    denials = preferences.unsubscribe_events(
+        session=session, rules=rules, claims=claims, language=language, evidence=evidence, now=now
+    )
     if denials is not None:
         record_customer_events(session=session, prepared=denials, rules=rules, now=now)
     session.commit()

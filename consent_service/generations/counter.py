@@ -1,5 +1,6 @@
 """The generation counter of the watched rows: read it, alone or within another statement, and
 refuse a view of those rows read at an older generation."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,10 +12,12 @@ revoked key is refused, a new purpose is known, a material notice counts, an ori
 property is allowed, a deleted signing key verifies nothing, a recipient's changed safeguards count,
 on the next request.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -33,8 +35,16 @@ from consent_service.signing_keys import keystore
 from consent_service.signing_keys.keystore import PublishedKey
 
 # The counter's names stay importable from here for the modules that read them here (consents).
-__all__ = ["MAX_TRIES", "Snapshot", "SnapshotCache", "StaleSnapshot", "current_generation", "fresh",
-           "generation_value", "load"]
+__all__ = [
+    "MAX_TRIES",
+    "Snapshot",
+    "SnapshotCache",
+    "StaleSnapshot",
+    "current_generation",
+    "fresh",
+    "generation_value",
+    "load",
+]
 
 T = TypeVar("T")
 # A request whose snapshot went stale is answered again with a fresh one; a generation that keeps

@@ -20,6 +20,7 @@ in .gz). Heads alone would be half of that but could only say which chain differ
 Retirements are final: each one a checkpoint lists must still be there, with the same head.
 Verifying needs only the file and public keys: the signature (a JWKS is enough), then the body's hash.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -27,10 +28,11 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Iterator, Mapping
+from typing import IO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -62,11 +64,16 @@ class Entry:
     fingerprints: str
 
     def fingerprint(self, revision: int) -> str:
-        return self.fingerprints[(revision - 1) * FINGERPRINT:revision * FINGERPRINT]
+        return self.fingerprints[(revision - 1) * FINGERPRINT : revision * FINGERPRINT]
 
 
 def write(
-    *, session: Session, keystore: KeyStore, issuer: str, now: datetime, path: str | None = None,
+    *,
+    session: Session,
+    keystore: KeyStore,
+    issuer: str,
+    now: datetime,
+    path: str | None = None,
     stream: IO[bytes] | None = None,
 ) -> Checkpoint:
     """Write a signed checkpoint of every chain to `path` (replaced atomically; gzip if it ends in .gz)
@@ -85,8 +92,14 @@ def write(
             data = f"{RETIRED} {retired.subject_id} {retired.revision} {retired.hash}\n".encode()
             digest.update(data)
             body.write(data)
-        claims = {"iss": issuer, "iat": int(now.timestamp()), "chains": count_chains, "events": count_events,
-                  "fingerprint": FINGERPRINT, "body": digest.hexdigest()}
+        claims = {
+            "iss": issuer,
+            "iat": int(now.timestamp()),
+            "chains": count_chains,
+            "events": count_events,
+            "fingerprint": FINGERPRINT,
+            "body": digest.hexdigest(),
+        }
         token = seals.sign(session=session, keystore=keystore, typ=seals.CHECKPOINT_TYPE, claims=claims, now=now)
         body.seek(0)
         if path is not None:
@@ -101,10 +114,17 @@ def announce(*, session: Session, checkpoint: Checkpoint, now: datetime) -> bool
     caller's transaction): it commits to the whole file, so a receiver holding it can later tell the
     checkpoint taken now from any other. False when no endpoint subscribes."""
     claims = checkpoint.claims
-    event = webhooks.enqueue(session=session, type=WebhookEventType.LEDGER_CHECKPOINT, now=now, data={
-        "checkpoint": checkpoint.token, "chains": claims["chains"], "events": claims["events"],
-        "taken_at": webhooks.iso(now),
-    })
+    event = webhooks.enqueue(
+        session=session,
+        type=WebhookEventType.LEDGER_CHECKPOINT,
+        now=now,
+        data={
+            "checkpoint": checkpoint.token,
+            "chains": claims["chains"],
+            "events": claims["events"],
+            "taken_at": webhooks.iso(now),
+        },
+    )
     return event is not None
 
 
@@ -153,7 +173,7 @@ def read(path: str, *, keys: Mapping[str, Ed25519PublicKey]) -> Checkpoint:
 
 def entries(path: str) -> Iterator[Entry | RetiredChain]:
     """The chains of a checkpoint whose signature `read` checked, then its retirements (unsaved rows)."""
-    with (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")) as handle:
+    with gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8") as handle:
         handle.readline()
         for line in handle:
             fields = line.split()
@@ -165,7 +185,10 @@ def entries(path: str) -> Iterator[Entry | RetiredChain]:
 
 
 def compare(
-    *, session: Session, path: str, keys: Mapping[str, Ed25519PublicKey],
+    *,
+    session: Session,
+    path: str,
+    keys: Mapping[str, Ed25519PublicKey],
     retirement_keys: Mapping[str, Ed25519PublicKey] | None,
 ) -> list[Problem]:
     """Every chain of a checkpoint must still begin with its checkpointed history (chains only grow),
@@ -174,7 +197,7 @@ def compare(
         checkpoint = read(path, keys=keys)
     except seals.SealInvalid as exc:
         return [Problem("checkpoint", 0, None, f"not a checkpoint of this service: {exc}")]
-    taken = datetime.fromtimestamp(checkpoint.claims["iat"], timezone.utc).isoformat()
+    taken = datetime.fromtimestamp(checkpoint.claims["iat"], UTC).isoformat()
     retired = {r.subject_id: r for r in session.scalars(select(RetiredChain))}
     problems: list[Problem] = []
     stored = chains(session)
@@ -198,30 +221,49 @@ def compare(
 
 def _compare_chain(entry: Entry, events: list[ConsentEvent], taken: str) -> Problem | None:
     """The first event of the stored chain that is not the checkpointed one, if any."""
-    for position, event in enumerate(events[:entry.count], start=1):
+    for position, event in enumerate(events[: entry.count], start=1):
         if event.hash[:FINGERPRINT] != entry.fingerprint(position):
-            return Problem("rewritten", entry.subject_id, event.id,
-                           f"revision {event.revision} is not the event checkpointed at {taken} "
-                           f"(nor is any later one)")
+            return Problem(
+                "rewritten",
+                entry.subject_id,
+                event.id,
+                f"revision {event.revision} is not the event checkpointed at {taken} (nor is any later one)",
+            )
     if len(events) < entry.count:
-        return Problem("truncated", entry.subject_id, None,
-                       f"the chain ends at revision {len(events)}; revisions {len(events) + 1} to {entry.count} "
-                       f"checkpointed at {taken} are gone (the first had hash {entry.fingerprint(len(events) + 1)}...)")
+        return Problem(
+            "truncated",
+            entry.subject_id,
+            None,
+            f"the chain ends at revision {len(events)}; revisions {len(events) + 1} to {entry.count} "
+            f"checkpointed at {taken} are gone (the first had hash {entry.fingerprint(len(events) + 1)}...)",
+        )
     head = events[entry.count - 1]
     if head.hash != entry.head:
-        return Problem("rewritten", entry.subject_id, head.id,
-                       f"revision {head.revision} does not carry the head hash checkpointed at {taken}")
+        return Problem(
+            "rewritten",
+            entry.subject_id,
+            head.id,
+            f"revision {head.revision} does not carry the head hash checkpointed at {taken}",
+        )
     return None
 
 
 def _compare_retirement(checkpointed: RetiredChain, retired: RetiredChain | None, taken: str) -> Problem | None:
     """A retirement is final: the one checkpointed must still be there, for the same head."""
     if retired is None:
-        return Problem("missing_retirement", checkpointed.subject_id, None,
-                       f"the retirement of revision {checkpointed.revision} checkpointed at {taken} is gone")
+        return Problem(
+            "missing_retirement",
+            checkpointed.subject_id,
+            None,
+            f"the retirement of revision {checkpointed.revision} checkpointed at {taken} is gone",
+        )
     if (retired.revision, retired.hash) != (checkpointed.revision, checkpointed.hash):
-        return Problem("missing_retirement", checkpointed.subject_id, None,
-                       f"retired at revision {retired.revision}, the checkpoint of {taken} says {checkpointed.revision}")
+        return Problem(
+            "missing_retirement",
+            checkpointed.subject_id,
+            None,
+            f"retired at revision {retired.revision}, the checkpoint of {taken} says {checkpointed.revision}",
+        )
     return None
 
 
@@ -230,15 +272,26 @@ def _compare_retired(
 ) -> Problem | None:
     """A checkpointed chain that is gone: only a sealed retirement at or after its head explains it."""
     if retired is None:
-        return Problem("missing_chain", entry.subject_id, None,
-                       f"its {entry.count} events checkpointed at {taken} are gone, and no retirement records it")
+        return Problem(
+            "missing_chain",
+            entry.subject_id,
+            None,
+            f"its {entry.count} events checkpointed at {taken} are gone, and no retirement records it",
+        )
     forged = seals.retirement_problem(retired, keys)
     if forged is not None:
-        return Problem("missing_chain", entry.subject_id, None,
-                       f"its {entry.count} events checkpointed at {taken} are gone; the retirement that "
-                       f"would explain it is forged: {forged}")
+        return Problem(
+            "missing_chain",
+            entry.subject_id,
+            None,
+            f"its {entry.count} events checkpointed at {taken} are gone; the retirement that "
+            f"would explain it is forged: {forged}",
+        )
     if retired.revision < entry.count or (retired.revision == entry.count and retired.hash != entry.head):
-        return Problem("missing_chain", entry.subject_id, None,
-                       f"retired at revision {retired.revision}, not after the {entry.count} events checkpointed "
-                       f"at {taken}")
+        return Problem(
+            "missing_chain",
+            entry.subject_id,
+            None,
+            f"retired at revision {retired.revision}, not after the {entry.count} events checkpointed at {taken}",
+        )
     return None

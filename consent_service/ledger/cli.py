@@ -1,4 +1,5 @@
 """`flask ledger verify [--checkpoint FILE [--jwks FILE_OR_URL]]` and `flask ledger checkpoint [--out FILE]`."""
+
 from __future__ import annotations
 
 import sys
@@ -21,10 +22,18 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
-              help="A file from `flask ledger checkpoint`: every chain must still begin with its checkpointed history.")
-@click.option("--jwks", "jwks_source", metavar="FILE_OR_URL",
-              help="Check the checkpoint's signature with these public keys only (a saved /.well-known/jwks.json).")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A file from `flask ledger checkpoint`: every chain must still begin with its checkpointed history.",
+)
+@click.option(
+    "--jwks",
+    "jwks_source",
+    metavar="FILE_OR_URL",
+    help="Check the checkpoint's signature with these public keys only (a saved /.well-known/jwks.json).",
+)
 @with_appcontext
 def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
     """Re-hash every chain, compare its fold with the states checks answer from, check every retirement's
@@ -48,16 +57,27 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
     if problems:
         raise SystemExit(1)
     checked = " and the checkpoint" if checkpoint_file else ""
-    click.echo(f"ledger ok: {report.chains} chains, {report.events} events, {report.states} states, "
-               f"{report.retired} retired chains{checked}")
+    click.echo(
+        f"ledger ok: {report.chains} chains, {report.events} events, {report.states} states, "
+        f"{report.retired} retired chains{checked}"
+    )
 
 
 @ledger_group.command("checkpoint")
-@click.option("--out", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Write the checkpoint to this file (gzip if it ends in .gz); by default to stdout, for a pipe "
-                   "to a machine the database's administrators cannot reach.")
-@click.option("--webhook", is_flag=True,
-              help="Also send its signed line to the webhook endpoints subscribed to ledger.checkpoint.")
+@click.option(
+    "--out",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="Write the checkpoint to this file (gzip if it ends in .gz); by default to stdout, for a pipe "
+    "to a machine the database's administrators cannot reach.",
+)
+@click.option(
+    "--webhook",
+    is_flag=True,
+    help="Also send its signed line to the webhook endpoints subscribed to ledger.checkpoint.",
+)
 @with_appcontext
 def checkpoint(output: str | None, webhook: bool) -> None:
     """Sign the history of every chain; keep the file where the database's administrators cannot write."""
@@ -70,13 +90,21 @@ def checkpoint(output: str | None, webhook: bool) -> None:
         click.echo("no checkpoint: it would vouch for a ledger that does not verify", err=True)
         raise SystemExit(1)
     to_stdout = output == "-"
-    written = checkpoints.write(session=db.session(), keystore=keystore, issuer=runtime().settings.token_issuer,
-                                now=now(), path=None if to_stdout else output,
-                                stream=sys.stdout.buffer if to_stdout else None)
+    written = checkpoints.write(
+        session=db.session(),
+        keystore=keystore,
+        issuer=runtime().settings.token_issuer,
+        now=now(),
+        path=None if to_stdout else output,
+        stream=sys.stdout.buffer if to_stdout else None,
+    )
     if webhook and not checkpoints.announce(session=db.session(), checkpoint=written, now=now()):
         click.echo("no webhook endpoint subscribes to ledger.checkpoint", err=True)
         db.session.commit()
         raise SystemExit(1)
     db.session.commit()  # the first signature ever creates the first signing key
-    click.echo(f"checkpoint of {written.claims['chains']} chains, {written.claims['events']} events "
-               f"written to {'stdout' if to_stdout else output}", err=to_stdout)
+    click.echo(
+        f"checkpoint of {written.claims['chains']} chains, {written.claims['events']} events "
+        f"written to {'stdout' if to_stdout else output}",
+        err=to_stdout,
+    )

@@ -5,12 +5,14 @@ under KEY_ENCRYPTION_KEYS: someone who holds only the database cannot make one. 
 against public keys alone, either the service's genuine keys (KeyStore.genuine_public_keys: a
 key row inserted by hand is left out) or a JWKS document kept outside the database.
 """
+
 from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -84,8 +86,13 @@ def load_jwks(source: str) -> dict[str, Ed25519PublicKey]:
 
 
 def retirement_claims(*, subject_id: int, revision: int, hash_: str, retired_at: datetime, reason: str) -> dict:
-    return {"sub": str(subject_id), "rev": revision, "hash": hash_, "retired_at": chain.timestamp(retired_at),
-            "reason": reason}
+    return {
+        "sub": str(subject_id),
+        "rev": revision,
+        "hash": hash_,
+        "retired_at": chain.timestamp(retired_at),
+        "reason": reason,
+    }
 
 
 def seal_retirement(
@@ -106,8 +113,12 @@ def retirement_problem(retired: RetiredChain, keys: Mapping[str, Ed25519PublicKe
         claims = open_seal(retired.seal, typ=RETIREMENT_TYPE, keys=keys)
     except SealInvalid as exc:
         return f"the seal is not the service's: {exc}"
-    expected = {"sub": str(retired.subject_id), "rev": retired.revision, "hash": retired.hash,
-                "retired_at": chain.timestamp(retired.retired_at)}
+    expected = {
+        "sub": str(retired.subject_id),
+        "rev": retired.revision,
+        "hash": retired.hash,
+        "retired_at": chain.timestamp(retired.retired_at),
+    }
     differing = [name for name, value in expected.items() if claims.get(name) != value]
     if differing:
         return f"the row's {', '.join(differing)} differ from what its seal retired"

@@ -1,8 +1,10 @@
 """Verify the ledger: every chain re-hashed, folded and compared with the states, every retirement's seal."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.consents import chain
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
+
 # The write path's own fold: the states verify expects are exactly those a write would have stored.
 from consent_service.consents.service import _fold as fold
 from consent_service.ledger import seals
@@ -18,8 +21,17 @@ from consent_service.subjects.models import Subject
 
 BATCH = 1000
 # The state columns a fold decides, besides the event it comes from.
-FOLDED_FIELDS = ("decision", "method", "notice_version", "regime", "property_key", "actor_type", "revision",
-                 "destinations", "notified_at")
+FOLDED_FIELDS = (
+    "decision",
+    "method",
+    "notice_version",
+    "regime",
+    "property_key",
+    "actor_type",
+    "revision",
+    "destinations",
+    "notified_at",
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,9 @@ def _grouped(session: Session, model: Any, second: Any) -> Iterator[tuple[int, l
     last_key: tuple[int, Any] | None = None
     while True:
         query = (
-            select(model).order_by(model.subject_id, second).limit(BATCH)
+            select(model)
+            .order_by(model.subject_id, second)
+            .limit(BATCH)
             .execution_options(populate_existing=True)  # what the database holds, not what this session saw
         )
         if last_key is not None:
@@ -144,17 +158,30 @@ def _check_chain(subject: Subject | None, subject_id: int, events: list[ConsentE
             return Problem("fork", subject_id, event.id, "a second event follows the same predecessor")
         seen_links.add(event.prev_hash)
         if event.prev_hash != prev_hash:
-            return Problem("broken_link", subject_id, event.id, f"revision {event.revision} does not follow its predecessor")
+            return Problem(
+                "broken_link", subject_id, event.id, f"revision {event.revision} does not follow its predecessor"
+            )
         if chain.link_hash(event.prev_hash, event) != event.hash:
-            return Problem("broken_hash", subject_id, event.id, f"revision {event.revision} content does not match its hash")
-        if subject is not None and subject.evidence_key is not None and event.personal_digest != chain.personal_digest(
-            subject.evidence_key, actor_id=event.actor_id, evidence=event.evidence
+            return Problem(
+                "broken_hash", subject_id, event.id, f"revision {event.revision} content does not match its hash"
+            )
+        if (
+            subject is not None
+            and subject.evidence_key is not None
+            and event.personal_digest
+            != chain.personal_digest(subject.evidence_key, actor_id=event.actor_id, evidence=event.evidence)
         ):
-            return Problem("personal_fields", subject_id, event.id, f"revision {event.revision} actor or evidence changed")
+            return Problem(
+                "personal_fields", subject_id, event.id, f"revision {event.revision} actor or evidence changed"
+            )
         prev_hash = event.hash
     if subject is not None and subject.revision != events[-1].revision:
-        return Problem("gap", subject_id, events[-1].id,
-                       f"the chain ends at revision {events[-1].revision}, the subject is at {subject.revision}")
+        return Problem(
+            "gap",
+            subject_id,
+            events[-1].id,
+            f"the chain ends at revision {events[-1].revision}, the subject is at {subject.revision}",
+        )
     return None
 
 
@@ -170,13 +197,25 @@ def _check_states(subject_id: int, events: list[ConsentEvent], stored: list[Cons
         state = by_purpose.get(purpose)
         if purpose not in folded:
             stray = by_purpose[purpose]  # the purpose came from the stored states alone
-            problems.append(Problem("state_without_event", subject_id, stray.event_id,
-                                    f"{purpose}: a '{stray.decision}' state that no event of the chain records"))
+            problems.append(
+                Problem(
+                    "state_without_event",
+                    subject_id,
+                    stray.event_id,
+                    f"{purpose}: a '{stray.decision}' state that no event of the chain records",
+                )
+            )
             continue
         expected, event_id = folded[purpose]
         if state is None:
-            problems.append(Problem("state_missing", subject_id, event_id,
-                                    f"{purpose}: decided at revision {expected.revision}, but no state answers checks"))
+            problems.append(
+                Problem(
+                    "state_missing",
+                    subject_id,
+                    event_id,
+                    f"{purpose}: decided at revision {expected.revision}, but no state answers checks",
+                )
+            )
             continue
         differing = [name for name in FOLDED_FIELDS if getattr(state, name) != getattr(expected, name)]
         if chain.timestamp(state.updated_at) != chain.timestamp(expected.updated_at):
@@ -184,9 +223,13 @@ def _check_states(subject_id: int, events: list[ConsentEvent], stored: list[Cons
         if state.event_id != event_id:
             differing.append("event_id")
         if differing:
-            problems.append(Problem(
-                "state_differs", subject_id, event_id,
-                f"{purpose}: the state's {', '.join(differing)} differ from the fold of the chain "
-                f"(stored decision '{state.decision}', the ledger says '{expected.decision}')",
-            ))
+            problems.append(
+                Problem(
+                    "state_differs",
+                    subject_id,
+                    event_id,
+                    f"{purpose}: the state's {', '.join(differing)} differ from the fold of the chain "
+                    f"(stored decision '{state.decision}', the ledger says '{expected.decision}')",
+                )
+            )
     return problems

@@ -1,4 +1,5 @@
 """HTTP endpoints of notice versions (admin)."""
+
 from __future__ import annotations
 
 from typing import Any

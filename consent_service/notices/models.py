@@ -1,4 +1,5 @@
 """Published notice versions: what people consented under, and which changes were material."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of notice versions (admin)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -11,12 +12,16 @@ from consent_service.notices.service import KINDS
 class NoticeSchema(ma.Schema):
     id = fields.String(dump_only=True)
     property = fields.String(
-        attribute="property_key", allow_none=True, validate=validate.Length(1, 64),
+        attribute="property_key",
+        allow_none=True,
+        validate=validate.Length(1, 64),
         metadata={"description": "Publishable key of the property; omit for a notice covering everything."},
     )
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     version = fields.String(required=True, validate=validate.Length(1, 64))
-    material = fields.Boolean(required=True, metadata={"description": "Material changes put consents up for reconsent."})
+    material = fields.Boolean(
+        required=True, metadata={"description": "Material changes put consents up for reconsent."}
+    )
     purposes = fields.List(fields.String(validate=PURPOSE_KEY), required=True, validate=validate.Length(max=50))
     url = fields.Url(required=True, validate=validate.Length(max=500))
     published_at = fields.DateTime(dump_only=True)

@@ -1,4 +1,5 @@
 """Notice versions: publish them, and tell which consents a material change puts up for reconsent."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,11 +46,15 @@ def publish(
 ) -> Notice:
     """Publish a version. A cookie notice of a property becomes what its banner shows:
     a material one by version and link (so the banner asks again), a minor one by link only."""
-    purposes.require_known(purposes.catalogue(session=session), {f"purposes.{i}": k for i, k in enumerate(purpose_keys)})
+    purposes.require_known(
+        purposes.catalogue(session=session), {f"purposes.{i}": k for i, k in enumerate(purpose_keys)}
+    )
     prop = properties.get_by_key(session=session, publishable_key=property_key) if property_key else None
     same_scope = Notice.property_key.is_(None) if property_key is None else Notice.property_key == property_key
     if session.scalars(select(Notice).where(same_scope, Notice.kind == kind, Notice.version == version)).first():
-        raise Conflict(f"Version {version} of this {kind} notice is already published.", errors={"version": ["Already published."]})
+        raise Conflict(
+            f"Version {version} of this {kind} notice is already published.", errors={"version": ["Already published."]}
+        )
     notice = Notice(
         id=new_id("ntc"),
         property_key=property_key,

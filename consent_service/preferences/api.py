@@ -1,4 +1,5 @@
 """HTTP endpoints for email senders: preference links for a customer, and double opt-in requests."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +21,9 @@ from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 blp = Blueprint(
-    "preferences", __name__, url_prefix="/v1",
+    "preferences",
+    __name__,
+    url_prefix="/v1",
     description="Signed links for marketing emails: the preference page, one-click unsubscribe, double opt-in.",
 )
 

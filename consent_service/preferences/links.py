@@ -1,4 +1,5 @@
 """Signed, expiring links (itsdangerous): one salt per kind of link, retired secrets still accepted."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

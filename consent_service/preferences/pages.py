@@ -1,4 +1,5 @@
 """The HTML pages behind the signed links: preferences, one-click unsubscribe, double opt-in confirmation."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,10 +41,24 @@ def register_signed_converter(app, api) -> None:
     app.url_map.converters["signed"] = SignedLinkConverter
     api.register_converter(
         SignedLinkConverter,
-        lambda _converter: {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "minLength": 1, "maxLength": SIGNED_MAX_LENGTH},
+        lambda _converter: {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.-]+$",
+            "minLength": 1,
+            "maxLength": SIGNED_MAX_LENGTH,
+        },
     )
+
+
 # Error codes with their own explanation; any other refusal gets the generic one.
-EXPLAINED_ERRORS = {"link_invalid", "link_expired", "subject_erased", "form_rejected", "not_pending", "page_out_of_date"}
+EXPLAINED_ERRORS = {
+    "link_invalid",
+    "link_expired",
+    "subject_erased",
+    "form_rejected",
+    "not_pending",
+    "page_out_of_date",
+}
 
 
 def _html(description: str) -> dict:
@@ -100,7 +115,11 @@ class PreferencePage(MethodView):
             },
             ["csrf_token"],
         ),
-        responses={"200": _html("Saved: the confirmation"), "409": _html("The page is out of date: reload it"), **FORM_ERRORS},
+        responses={
+            "200": _html("Saved: the confirmation"),
+            "409": _html("The page is out of date: reload it"),
+            **FORM_ERRORS,
+        },
     )
     def post(self, signed: str):
         """Save the page: one `preference_page` event per changed toggle, only from a page showing the latest choices."""
@@ -130,7 +149,11 @@ class OneClickUnsubscribe(MethodView):
 
     @blp.doc(
         requestBody=_form({"List-Unsubscribe": {"type": "string", "enum": ["One-Click"]}}, ["List-Unsubscribe"]),
-        responses={"200": _html("Unsubscribed (a repeat changes nothing)"), "400": _html("Not a one-click request"), **LINK_ERRORS},
+        responses={
+            "200": _html("Unsubscribed (a repeat changes nothing)"),
+            "400": _html("Not a one-click request"),
+            **LINK_ERRORS,
+        },
     )
     def post(self, signed: str):
         """RFC 8058 one-click unsubscribe: marketing denied at once, no login, no confirmation step."""
@@ -138,7 +161,12 @@ class OneClickUnsubscribe(MethodView):
         if request.form.get("List-Unsubscribe") != "One-Click":
             raise preferences.NotOneClick()
         unsubscribe_one_click(
-            session=db.session, rules=runtime().rules, claims=claims, language=g.page_language, evidence=_evidence(), now=now()
+            session=db.session,
+            rules=runtime().rules,
+            claims=claims,
+            language=g.page_language,
+            evidence=_evidence(),
+            now=now(),
         )
         manage = preferences.page_link(signer=app_signer(), base_url=runtime().settings.token_issuer, claims=claims)
         return _render("preferences/unsubscribed.html", manage_url=manage.url)
@@ -146,17 +174,31 @@ class OneClickUnsubscribe(MethodView):
 
 @blp.route(f"{CONFIRM_PATH}{SIGNED}")
 class DoubleOptInConfirmation(MethodView):
-    @blp.doc(responses={"200": _html("A page with a confirm button; nothing changes"), "409": _html("Nothing pending"), **LINK_ERRORS})
+    @blp.doc(
+        responses={
+            "200": _html("A page with a confirm button; nothing changes"),
+            "409": _html("Nothing pending"),
+            **LINK_ERRORS,
+        }
+    )
     def get(self, signed: str):
         """Shows the confirm button (or that it is already confirmed); a GET never confirms."""
         claims = _verified_confirmation(signed)
         status = preferences.confirmation_status(session=db.session, claims=claims)
-        template = "preferences/confirmed.html" if status is preferences.ConfirmationStatus.CONFIRMED else "preferences/confirm.html"
+        template = (
+            "preferences/confirmed.html"
+            if status is preferences.ConfirmationStatus.CONFIRMED
+            else "preferences/confirm.html"
+        )
         return _render(template, signed=signed, purpose=_purpose_name(claims.purpose))
 
     @blp.doc(
         requestBody=_form(CSRF_FIELD, ["csrf_token"]),
-        responses={"200": _html("Confirmed (a repeat changes nothing)"), "409": _html("Nothing pending"), **FORM_ERRORS},
+        responses={
+            "200": _html("Confirmed (a repeat changes nothing)"),
+            "409": _html("Nothing pending"),
+            **FORM_ERRORS,
+        },
     )
     def post(self, signed: str):
         """Confirm the double opt-in: the pending grant becomes allowed, with its own ledger event."""
@@ -189,10 +231,15 @@ def _set_language(requested: str | None, customer_id: str) -> None:
 
 def _check_form(customer_id: str) -> int | None:
     """The revision the form was shown at; FormRejected if it is not this customer's page."""
-    csrf.require_same_site(fetch_site=request.headers.get("Sec-Fetch-Site"), origin=request.headers.get("Origin"),
-                           own_origin=None, rejected=preferences.FormRejected)
-    return preferences.check_form_token(tokens=_form_tokens(), token=request.form.get("csrf_token"),
-                                        customer_id=customer_id)
+    csrf.require_same_site(
+        fetch_site=request.headers.get("Sec-Fetch-Site"),
+        origin=request.headers.get("Origin"),
+        own_origin=None,
+        rejected=preferences.FormRejected,
+    )
+    return preferences.check_form_token(
+        tokens=_form_tokens(), token=request.form.get("csrf_token"), customer_id=customer_id
+    )
 
 
 def _page_token(claims: preferences.LinkClaims, page: preferences.PreferencePage) -> str:
@@ -201,8 +248,12 @@ def _page_token(claims: preferences.LinkClaims, page: preferences.PreferencePage
 
 
 def _form_tokens() -> csrf.FormTokens:
-    return csrf.FormTokens(settings=runtime().settings, salt=preferences.FORM_SALT, clock=current_app.config["CLOCK"],
-                           rejected=preferences.FormRejected)
+    return csrf.FormTokens(
+        settings=runtime().settings,
+        salt=preferences.FORM_SALT,
+        clock=current_app.config["CLOCK"],
+        rejected=preferences.FormRejected,
+    )
 
 
 def _evidence() -> dict[str, str]:

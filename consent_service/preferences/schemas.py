@@ -1,4 +1,5 @@
 """Wire format of the preference-link and double opt-in endpoints."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -20,8 +21,10 @@ class PreferenceLinkRequestSchema(ma.Schema):
     language = LANGUAGE
     notice_version = fields.String(
         validate=validate.Length(1, 64),
-        metadata={"description": "The notice choices made through the links are given under; "
-                                 "default: the customer's latest recorded one (required without one)."},
+        metadata={
+            "description": "The notice choices made through the links are given under; "
+            "default: the customer's latest recorded one (required without one)."
+        },
     )
     purposes = fields.List(
         fields.String(validate=PURPOSE_KEY),
@@ -45,7 +48,9 @@ class PreferenceLinksSchema(ma.Schema):
     expires_at = fields.DateTime(required=True)
     one_click_url = fields.String(required=True, metadata={"description": "RFC 8058 one-click unsubscribe (POST)"})
     one_click_expires_at = fields.DateTime(required=True)
-    headers = fields.Nested(LinkHeadersSchema, required=True, metadata={"description": "Put these on the email as they are."})
+    headers = fields.Nested(
+        LinkHeadersSchema, required=True, metadata={"description": "Put these on the email as they are."}
+    )
 
 
 class DoubleOptInRequestSchema(ma.Schema):

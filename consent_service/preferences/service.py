@@ -1,10 +1,12 @@
 """Marketing preferences: signed links, the page's choices, saving them, one-click unsubscribe, double opt-in."""
+
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,14 +14,14 @@ from sqlalchemy.orm import Session
 from consent_service.consents import service as consents
 from consent_service.consents.models import ConsentEvent
 from consent_service.consents.state import PurposeState
-from consent_service.errors import Conflict, Forbidden, ValidationFailed
 from consent_service.csrf import FormTokens
+from consent_service.errors import Conflict, Forbidden, ValidationFailed
 from consent_service.preferences.links import LinkError, LinkInvalid, LinkKind, LinkSigner, SignedLink
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
 from consent_service.regimes.service import RegimeRules
-from consent_service.subjects.models import Subject
 from consent_service.subjects import service as subjects
+from consent_service.subjects.models import Subject
 from consent_service.vocabulary import ActorType, Decision, Method, Reason, Regime, SubjectKind
 
 # Where the links point; pages.py routes the same paths.
@@ -85,7 +87,7 @@ class LinkClaims:
         return claims
 
     @classmethod
-    def from_claims(cls, claims: Mapping[str, Any]) -> "LinkClaims":
+    def from_claims(cls, claims: Mapping[str, Any]) -> LinkClaims:
         try:
             return cls(
                 customer_id=_text(claims["c"]),
@@ -111,7 +113,7 @@ class ConfirmationClaims:
         return claims | ({"l": self.language} if self.language else {})
 
     @classmethod
-    def from_claims(cls, claims: Mapping[str, Any]) -> "ConfirmationClaims":
+    def from_claims(cls, claims: Mapping[str, Any]) -> ConfirmationClaims:
         try:
             return cls(
                 customer_id=_text(claims["c"]),
@@ -249,7 +251,9 @@ def require_not_erased_since(*, session: Session, pepper: str, customer_id: str,
 
 def page_link(*, signer: LinkSigner, base_url: str, claims: LinkClaims) -> IssuedLink:
     """A fresh page link for a customer a verified link has named (e.g. after a one-click unsubscribe)."""
-    page_claims = LinkClaims(customer_id=claims.customer_id, language=claims.language, notice_version=claims.notice_version)
+    page_claims = LinkClaims(
+        customer_id=claims.customer_id, language=claims.language, notice_version=claims.notice_version
+    )
     return _issue(signer, base_url, PAGE_PATH, LinkKind.PREFERENCES, page_claims.as_claims())
 
 
@@ -369,11 +373,17 @@ def double_opt_in_events(
     """A pending grant (not yet allowed) of a refusable communication purpose, under the customer's regime."""
     _require_refusable_communication(session, {"purpose": purpose})
     state = consents.read_state(
-        session=session, kind=CUSTOMER, external_id=customer_id, rules=rules, now=now, country=country,
+        session=session,
+        kind=CUSTOMER,
+        external_id=customer_id,
+        rules=rules,
+        now=now,
+        country=country,
         region=region,
     )
     return CustomerEvents(
-        customer_id, [consents.EventInput(purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN)],
+        customer_id,
+        [consents.EventInput(purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN)],
         _context(notice_version, state.regime, language, evidence, country=country, region=region),
     )
 
@@ -410,9 +420,14 @@ def confirmation_events(
     if status is not ConfirmationStatus.PENDING:
         return None
     context = _context(
-        latest.notice_version, latest.regime, claims.language or latest.language,
+        latest.notice_version,
+        latest.regime,
+        claims.language or latest.language,
         # The confirmation names the request it confirms, so the ledger pairs the two steps.
-        {**evidence, "reference": latest.id}, country=latest.country, region=latest.region, from_flow=True,
+        {**evidence, "reference": latest.id},
+        country=latest.country,
+        region=latest.region,
+        from_flow=True,
     )
     event = consents.EventInput(claims.purpose, Decision.GRANTED, Method.DOUBLE_OPT_IN_CONFIRMED)
     return CustomerEvents(customer_id=claims.customer_id, events=[event], context=context)

@@ -1,4 +1,5 @@
 """The preference pages' texts (en, de, fr), the page language, and localized purpose names."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

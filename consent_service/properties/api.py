@@ -1,4 +1,5 @@
 """HTTP endpoints of properties (admin)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,7 +15,9 @@ from consent_service.properties.schemas import PropertyListSchema, PropertyPatch
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
-blp = Blueprint("properties", __name__, url_prefix="/v1/properties", description="Websites and apps showing the banner.")
+blp = Blueprint(
+    "properties", __name__, url_prefix="/v1/properties", description="Websites and apps showing the banner."
+)
 
 
 @blp.route("")

@@ -1,4 +1,5 @@
 """`flask properties create|list`: websites and apps that show the banner."""
+
 from __future__ import annotations
 
 import click
@@ -25,8 +26,15 @@ def properties_group() -> None:
 @click.option("--cookie-domain", default=None, help="e.g. .shop.example so one choice covers every subdomain.")
 @with_appcontext
 @reports_service_errors
-def create(name: str, origins: tuple[str, ...], notice_version: str, notice_url: str, language: str,
-           purposes: tuple[str, ...], cookie_domain: str | None) -> None:
+def create(
+    name: str,
+    origins: tuple[str, ...],
+    notice_version: str,
+    notice_url: str,
+    language: str,
+    purposes: tuple[str, ...],
+    cookie_domain: str | None,
+) -> None:
     """Create a property and print its publishable key."""
     prop = properties.create_property(
         session=db.session(),

@@ -1,4 +1,5 @@
 """Properties: the websites and apps that show the banner, each with its publishable key."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of properties (admin)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -19,11 +20,16 @@ class PurposeTextsSchema(ma.Schema):
 
 
 class LanguageTextsSchema(ma.Schema):
-    ui = fields.Dict(keys=fields.String(validate=validate.Length(1, 64)),
-                     values=fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH)),
-                     validate=validate.Length(max=MAX_TEXT_KEYS))
-    purposes = fields.Dict(keys=fields.String(validate=PURPOSE_KEY), values=fields.Nested(PurposeTextsSchema),
-                           validate=validate.Length(max=MAX_TEXT_KEYS))
+    ui = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 64)),
+        values=fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH)),
+        validate=validate.Length(max=MAX_TEXT_KEYS),
+    )
+    purposes = fields.Dict(
+        keys=fields.String(validate=PURPOSE_KEY),
+        values=fields.Nested(PurposeTextsSchema),
+        validate=validate.Length(max=MAX_TEXT_KEYS),
+    )
 
 
 class PropertySchema(ma.Schema):
@@ -35,17 +41,23 @@ class PropertySchema(ma.Schema):
     allowed_origins = fields.List(
         # Bounded here like every input; how many a property needs is the service's rule (allowed_origins),
         # shared with the console. minItems documents that rule.
-        fields.String(validate=validate.Length(1, 300)), required=True, validate=validate.Length(max=MAX_ORIGINS),
-        metadata={"description": "Origins allowed to call the banner endpoints, e.g. https://shop.example",
-                  "minItems": 1},
+        fields.String(validate=validate.Length(1, 300)),
+        required=True,
+        validate=validate.Length(max=MAX_ORIGINS),
+        metadata={
+            "description": "Origins allowed to call the banner endpoints, e.g. https://shop.example",
+            "minItems": 1,
+        },
     )
     default_language = fields.String(validate=validate.Length(2, 2))
     purposes = fields.List(
-        fields.String(validate=PURPOSE_KEY), validate=validate.Length(1, 30),
+        fields.String(validate=PURPOSE_KEY),
+        validate=validate.Length(1, 30),
         metadata={"description": "Purpose keys shown in the banner, in order; necessary is always included."},
     )
     texts = fields.Dict(
-        keys=fields.String(validate=validate.Length(2, 2)), values=fields.Nested(LanguageTextsSchema),
+        keys=fields.String(validate=validate.Length(2, 2)),
+        values=fields.Nested(LanguageTextsSchema),
         validate=validate.Length(max=MAX_LANGUAGES),
         metadata={"description": 'Overrides per language: {"de": {"ui": {"title": "..."}, "purposes": {...}}}'},
     )

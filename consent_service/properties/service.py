@@ -1,11 +1,13 @@
 """Properties: create, read, update; validate origins, purposes, languages and texts."""
+
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Row, select
@@ -123,10 +125,18 @@ def property_entries(*, session: Session) -> dict[str, PropertyEntry]:
 def entry_of(prop: Property | Row) -> PropertyEntry:
     """The plain-data form of a property (a model or a row of its table)."""
     return PropertyEntry(
-        id=prop.id, name=prop.name, publishable_key=prop.publishable_key, allowed_origins=frozenset(prop.allowed_origins),
-        default_language=prop.default_language, purposes=tuple(prop.purposes), texts=prop.texts,
-        notice_version=prop.notice_version, notice_url=prop.notice_url, cookie_domain=prop.cookie_domain,
-        accept_lifetime_days=prop.accept_lifetime_days, reject_lifetime_days=prop.reject_lifetime_days,
+        id=prop.id,
+        name=prop.name,
+        publishable_key=prop.publishable_key,
+        allowed_origins=frozenset(prop.allowed_origins),
+        default_language=prop.default_language,
+        purposes=tuple(prop.purposes),
+        texts=prop.texts,
+        notice_version=prop.notice_version,
+        notice_url=prop.notice_url,
+        cookie_domain=prop.cookie_domain,
+        accept_lifetime_days=prop.accept_lifetime_days,
+        reject_lifetime_days=prop.reject_lifetime_days,
         gpc_honoured=prop.gpc_honoured,
     )
 
@@ -174,12 +184,16 @@ def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: da
     if "purposes" in values:
         catalogue = purposes.catalogue(session=session)
         purposes.require_known(catalogue, {f"purposes.{i}": key for i, key in enumerate(values["purposes"])})
-        errors.update({
-            f"purposes.{i}": ["A banner asks only for cookie purposes; communications, recording, transfers and "
-                              "automated decisions are asked for on their own."]
-            for i, key in enumerate(values["purposes"])
-            if catalogue[key].category not in BANNER_CATEGORIES
-        })
+        errors.update(
+            {
+                f"purposes.{i}": [
+                    "A banner asks only for cookie purposes; communications, recording, transfers and "
+                    "automated decisions are asked for on their own."
+                ]
+                for i, key in enumerate(values["purposes"])
+                if catalogue[key].category not in BANNER_CATEGORIES
+            }
+        )
         if "necessary" not in values["purposes"]:
             values["purposes"] = ["necessary", *values["purposes"]]
     if "texts" in values:

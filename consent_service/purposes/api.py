@@ -1,4 +1,5 @@
 """HTTP endpoints of the purpose catalogue (admin)."""
+
 from __future__ import annotations
 
 from typing import Any

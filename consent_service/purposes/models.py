@@ -1,4 +1,5 @@
 """The purpose catalogue: what a subject can consent to."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of the purpose catalogue."""
+
 from __future__ import annotations
 
 import marshmallow as ma

@@ -1,4 +1,5 @@
 """The purpose catalogue: list, look up and add purposes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,9 +43,16 @@ class CataloguePurpose:
 def catalogue_entries(*, session: Session) -> dict[str, CataloguePurpose]:
     """The catalogue as plain data, in catalogue order."""
     return {
-        p.key: CataloguePurpose(key=p.key, name=p.name, description=p.description, category=p.category,
-                                legal_basis=p.legal_basis, refusable=p.refusable, built_in=p.built_in,
-                                defaults=dict(p.defaults))
+        p.key: CataloguePurpose(
+            key=p.key,
+            name=p.name,
+            description=p.description,
+            category=p.category,
+            legal_basis=p.legal_basis,
+            refusable=p.refusable,
+            built_in=p.built_in,
+            defaults=dict(p.defaults),
+        )
         for p in list_purposes(session=session)
     }
 

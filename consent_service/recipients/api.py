@@ -1,4 +1,5 @@
 """HTTP endpoints of recipients and their safeguards (admin)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,12 @@ from consent_service.recipients.schemas import RecipientListSchema, RecipientPat
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
-blp = Blueprint("recipients", __name__, url_prefix="/v1/recipients",
-                description="Recipients of transfers and their safeguards (DPF, SCC, BCR).")
+blp = Blueprint(
+    "recipients",
+    __name__,
+    url_prefix="/v1/recipients",
+    description="Recipients of transfers and their safeguards (DPF, SCC, BCR).",
+)
 
 
 def _actor() -> dict[str, Any]:

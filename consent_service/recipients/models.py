@@ -1,4 +1,5 @@
 """Recipients: the organizations an operator transfers personal data to, with their safeguards."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Wire format of recipients (admin)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -8,20 +9,29 @@ from consent_service.fields import COUNTRY, RECIPIENT_KEY
 
 
 class RecipientSchema(ma.Schema):
-    key = fields.String(required=True, validate=RECIPIENT_KEY,
-                        metadata={"description": "Chosen by the operator; what a transfer check names."})
+    key = fields.String(
+        required=True,
+        validate=RECIPIENT_KEY,
+        metadata={"description": "Chosen by the operator; what a transfer check names."},
+    )
     name = fields.String(required=True, validate=validate.Length(1, 200))
-    country = fields.String(required=True, validate=COUNTRY,
-                            metadata={"description": "Where the recipient receives the data (ISO 3166-1 alpha-2)."})
+    country = fields.String(
+        required=True,
+        validate=COUNTRY,
+        metadata={"description": "Where the recipient receives the data (ISO 3166-1 alpha-2)."},
+    )
     dpf_certified = fields.Boolean(
         load_default=False,
         metadata={"description": "Certified under the EU-US Data Privacy Framework (US recipients only)."},
     )
     scc = fields.Date(
-        load_default=None, allow_none=True,
+        load_default=None,
+        allow_none=True,
         metadata={"description": "The day standard contractual clauses were signed with the recipient; null: none."},
     )
-    bcr = fields.Boolean(load_default=False, metadata={"description": "Approved binding corporate rules cover the transfer."})
+    bcr = fields.Boolean(
+        load_default=False, metadata={"description": "Approved binding corporate rules cover the transfer."}
+    )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True, metadata={"description": "When a field last changed."})
 

@@ -4,11 +4,13 @@ A recipient is configuration, not evidence: changing its safeguards changes the 
 checks and never a recorded consent. Every creation and change is written to the audit log with the
 values before and after, so when an answer changed, and why, can be told afterwards.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,11 +56,15 @@ class RecipientEntry:
 
 def _safeguards(recipient: Recipient) -> frozenset[str]:
     """What the recipient has: a DPF certification counts for a US recipient only, whatever a row says."""
-    return frozenset(safeguard.value for safeguard, held in (
-        (Basis.DPF_CERTIFIED, recipient.dpf_certified and recipient.country == DPF_COUNTRY),
-        (Basis.SCC, recipient.scc is not None),
-        (Basis.BCR, recipient.bcr),
-    ) if held)
+    return frozenset(
+        safeguard.value
+        for safeguard, held in (
+            (Basis.DPF_CERTIFIED, recipient.dpf_certified and recipient.country == DPF_COUNTRY),
+            (Basis.SCC, recipient.scc is not None),
+            (Basis.BCR, recipient.bcr),
+        )
+        if held
+    )
 
 
 def list_recipients(*, session: Session) -> list[Recipient]:
@@ -96,11 +102,26 @@ def create_recipient(
     if session.get(Recipient, key) is not None:
         raise Conflict(f"Recipient {key!r} already exists.", errors={"key": ["Already exists."]})
     _require_consistent(country=country, dpf_certified=dpf_certified, scc=scc, now=now)
-    recipient = Recipient(key=key, name=name, country=country, dpf_certified=dpf_certified, scc=scc, bcr=bcr,
-                          created_at=now, updated_at=now)
+    recipient = Recipient(
+        key=key,
+        name=name,
+        country=country,
+        dpf_certified=dpf_certified,
+        scc=scc,
+        bcr=bcr,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(recipient)
-    audit.record(session=session, actor_key_id=actor_key_id, actor=actor, action="recipient_created",
-                 target=key, now=now, details={"after": _values(recipient)})
+    audit.record(
+        session=session,
+        actor_key_id=actor_key_id,
+        actor=actor,
+        action="recipient_created",
+        target=key,
+        now=now,
+        details={"after": _values(recipient)},
+    )
     session.flush()
     return recipient
 
@@ -125,8 +146,15 @@ def update_recipient(
     if after != before:
         recipient.updated_at = now
         changed = sorted(name for name in SAFEGUARD_FIELDS if before[name] != after[name])
-        audit.record(session=session, actor_key_id=actor_key_id, actor=actor, action="recipient_updated",
-                     target=key, now=now, details={"changed": changed, "before": before, "after": after})
+        audit.record(
+            session=session,
+            actor_key_id=actor_key_id,
+            actor=actor,
+            action="recipient_updated",
+            target=key,
+            now=now,
+            details={"changed": changed, "before": before, "after": after},
+        )
     session.flush()
     return recipient
 
@@ -135,15 +163,22 @@ def _require_consistent(*, country: str, dpf_certified: bool, scc: date | None, 
     """Safeguards that cannot hold are refused before anything changes: a DPF certification outside
     the US, clauses signed after today."""
     if dpf_certified and country != DPF_COUNTRY:
-        raise DpfOutsideUs("Only a US organization can be certified under the Data Privacy Framework.",
-                           errors={"dpf_certified": [f"The recipient's country is {country}, not US."]})
+        raise DpfOutsideUs(
+            "Only a US organization can be certified under the Data Privacy Framework.",
+            errors={"dpf_certified": [f"The recipient's country is {country}, not US."]},
+        )
     if scc is not None and scc > now.date():
-        raise SccInFuture("Standard contractual clauses are registered once signed.",
-                          errors={"scc": [f"{scc.isoformat()} is after today ({now.date().isoformat()})."]})
+        raise SccInFuture(
+            "Standard contractual clauses are registered once signed.",
+            errors={"scc": [f"{scc.isoformat()} is after today ({now.date().isoformat()})."]},
+        )
 
 
 def _values(recipient: Recipient) -> dict[str, Any]:
     return {
-        "name": recipient.name, "country": recipient.country, "dpf_certified": recipient.dpf_certified,
-        "scc": None if recipient.scc is None else recipient.scc.isoformat(), "bcr": recipient.bcr,
+        "name": recipient.name,
+        "country": recipient.country,
+        "dpf_certified": recipient.dpf_certified,
+        "scc": None if recipient.scc is None else recipient.scc.isoformat(),
+        "bcr": recipient.bcr,
     }

@@ -1,4 +1,5 @@
 """`flask rules docs`: write the rules reference (docs/rules-reference.md) from the rules file in use."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ def rules_group() -> None:
 
 
 @rules_group.command("docs")
-@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default=str(DEFAULT_OUT), show_default=True,
-              help="Where to write the Markdown; - for standard output.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=str(DEFAULT_OUT),
+    show_default=True,
+    help="Where to write the Markdown; - for standard output.",
+)
 @with_appcontext
 def docs(out: str) -> None:
     """Render every rule of the rules file in use (RULES_FILE, else the shipped one) with its source.

@@ -1,5 +1,6 @@
 """The visitor's country and region as the CDN reports them in configured headers: never guessed from the IP,
 never the client's word."""
+
 from __future__ import annotations
 
 import re
@@ -39,18 +40,22 @@ def _header(name: str) -> str:
     return request.headers.get(name, "").strip().upper() if name else ""
 
 
-def visitor_jurisdiction(rules: RegimeRules, *, claimed_country: str | None = None,
-                         claimed_region: str | None = None) -> str | None:
+def visitor_jurisdiction(
+    rules: RegimeRules, *, claimed_country: str | None = None, claimed_region: str | None = None
+) -> str | None:
     """The jurisdiction of a public (publishable-key) request: the CDN headers' place decides, the default
     regime without one; what the client claims (a banner's data-country, data-region) can only make the
     answer stricter (RegimeRules.public_jurisdiction)."""
     country, region = place_from_cdn()
-    return rules.public_jurisdiction(trusted_country=country, trusted_region=region,
-                                     claimed_country=claimed_country, claimed_region=claimed_region)
+    return rules.public_jurisdiction(
+        trusted_country=country, trusted_region=region, claimed_country=claimed_country, claimed_region=claimed_region
+    )
 
 
-def visitor_regime(rules: RegimeRules, *, claimed_country: str | None = None,
-                   claimed_region: str | None = None) -> Regime:
+def visitor_regime(
+    rules: RegimeRules, *, claimed_country: str | None = None, claimed_region: str | None = None
+) -> Regime:
     """The regime of a public request's jurisdiction (visitor_jurisdiction)."""
-    return rules.policy_for(visitor_jurisdiction(rules, claimed_country=claimed_country,
-                                                 claimed_region=claimed_region)).regime
+    return rules.policy_for(
+        visitor_jurisdiction(rules, claimed_country=claimed_country, claimed_region=claimed_region)
+    ).regime

@@ -12,6 +12,7 @@ subdivisions whose law differs from their country's (`subdivisions`, regimes/sub
 answer's policy is its subdivision's, else its country's regime's, else the default regime's. The
 shipped file is rules.json beside this module; RULES_FILE replaces it.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,10 +44,19 @@ COUNTRY_CODE = re.compile(COUNTRY_PATTERN)
 PURPOSE_KEY = re.compile(PURPOSE_KEY_PATTERN)
 # The purposes every catalogue has (migration 0001); a policy may name these, the operator's purposes
 # it declares in `policy.operator_purposes`, or "*" (every consent-based purpose).
-CATALOGUE_PURPOSES = frozenset({
-    "necessary", "preferences", "analytics", "advertising", "marketing", "service_notices", "recording",
-    "cross_border_transfer", "automated_decisions",
-})
+CATALOGUE_PURPOSES = frozenset(
+    {
+        "necessary",
+        "preferences",
+        "analytics",
+        "advertising",
+        "marketing",
+        "service_notices",
+        "recording",
+        "cross_border_transfer",
+        "automated_decisions",
+    }
+)
 EVERY_CONSENT_PURPOSE = "*"
 TRANSFER_PURPOSE = "cross_border_transfer"
 # What a registered recipient may have that a transfer region can recognize, in the order a check tries them.
@@ -84,8 +94,10 @@ class MinorRules:
     def alone_from(self, purpose: str) -> int:
         """The age from which a person's own grant of a consent-based purpose counts (the highest
         age of the rules that want a guardian, or allow nothing, below it); 0 if none does."""
-        return max((under for under, limit in self.every + self.by_purpose.get(purpose, ())
-                    if limit >= MinorLimit.GUARDIAN), default=0)
+        return max(
+            (under for under, limit in self.every + self.by_purpose.get(purpose, ()) if limit >= MinorLimit.GUARDIAN),
+            default=0,
+        )
 
 
 NO_MINOR_RULES = MinorRules(every=())
@@ -222,11 +234,23 @@ class RegimeRules:
 
     def public_regime(self, *, trusted_country: str | None, claimed_country: str | None) -> Regime:
         """The regime of a visitor's request from countries alone (public_jurisdiction)."""
-        return self.policy_for(self.public_jurisdiction(trusted_country=trusted_country, trusted_region=None,
-                                                        claimed_country=claimed_country, claimed_region=None)).regime
+        return self.policy_for(
+            self.public_jurisdiction(
+                trusted_country=trusted_country,
+                trusted_region=None,
+                claimed_country=claimed_country,
+                claimed_region=None,
+            )
+        ).regime
 
-    def public_jurisdiction(self, *, trusted_country: str | None, trusted_region: str | None,
-                            claimed_country: str | None, claimed_region: str | None) -> str | None:
+    def public_jurisdiction(
+        self,
+        *,
+        trusted_country: str | None,
+        trusted_region: str | None,
+        claimed_country: str | None,
+        claimed_region: str | None,
+    ) -> str | None:
         """The jurisdiction of a visitor's request: the trusted (CDN) place's, unless the place the client
         claims is at least as protective in every respect (protects_at_least): a claim may tighten the
         answer, never loosen it: a claim under a stricter regime wins, one under a laxer regime never does."""
@@ -269,17 +293,25 @@ def protects_at_least(policy: RegimePolicy, than: RegimePolicy) -> bool:
     return (
         policy.gpc_purposes >= than.gpc_purposes
         # No default here (None) falls back to the catalogue's: as strict only where there is none either.
-        and all(policy.purpose_defaults.get(key) in (Decision.DENIED, than.purpose_defaults.get(key))
-                for key in defaults)
+        and all(
+            policy.purpose_defaults.get(key) in (Decision.DENIED, than.purpose_defaults.get(key)) for key in defaults
+        )
         and policy.consent_methods <= than.consent_methods
-        and all(policy.purpose_methods.get(key, policy.consent_methods)
-                <= than.purpose_methods.get(key, than.consent_methods) for key in purposes)
+        and all(
+            policy.purpose_methods.get(key, policy.consent_methods)
+            <= than.purpose_methods.get(key, than.consent_methods)
+            for key in purposes
+        )
         and policy.recording_all_parties >= than.recording_all_parties
         and policy.all_destinations <= than.all_destinations
         # Legal-effect decisions: an opt-out law (None) is laxer than any list of explicit methods.
-        and (than.legal_effect_consent_methods is None or (
-            policy.legal_effect_consent_methods is not None
-            and policy.legal_effect_consent_methods <= than.legal_effect_consent_methods))
+        and (
+            than.legal_effect_consent_methods is None
+            or (
+                policy.legal_effect_consent_methods is not None
+                and policy.legal_effect_consent_methods <= than.legal_effect_consent_methods
+            )
+        )
     )
 
 
@@ -384,8 +416,11 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
     if default not in policies:
         raise read.fail("default_regime", f"{default!r} is not a regime of this file")
     # The section's `source` cites the law behind its ages; every other key is a country.
-    ages = {country: age for country, age in read.obj(document.get("age_of_consent", {}), "age_of_consent").items()
-            if country != "source"}
+    ages = {
+        country: age
+        for country, age in read.obj(document.get("age_of_consent", {}), "age_of_consent").items()
+        if country != "source"
+    }
     for country in ages:
         read.countries([country], "age_of_consent")
     regions = _transfer_regions(read, document)
@@ -396,12 +431,15 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
     region_names = {region.name: region.countries for region in regions}
     age_rules = [
         *_age_rules(read, document.get("minors", []), "minors", CATALOGUE_PURPOSES, region_names),
-        *_age_rules(read, policy.get("minors", []), "policy.minors", CATALOGUE_PURPOSES | set(operator_purposes),
-                    region_names),
+        *_age_rules(
+            read, policy.get("minors", []), "policy.minors", CATALOGUE_PURPOSES | set(operator_purposes), region_names
+        ),
     ]
     minors_by_country, default_minors = _minor_rules_by_country(default_age, age_by_country, age_rules)
     subdivisions = parse_subdivisions(
-        read, document.get("subdivisions", {}), regime_policies=policies,
+        read,
+        document.get("subdivisions", {}),
+        regime_policies=policies,
         country_policy=lambda country: policies[by_country.get(country, Regime(default))],
     )
     return RegimeRules(
@@ -449,8 +487,10 @@ def _legal_effect(read: _Reader, body: dict[str, Any], where: str) -> frozenset[
         return None
     methods = read.methods(rule.get("explicit_consent_methods"), f"{here}.explicit_consent_methods")
     if methods & BLANKET_METHODS:
-        raise read.fail(f"{here}.explicit_consent_methods", f"{', '.join(sorted(methods & BLANKET_METHODS))} is no "
-                        "explicit statement of consent to that decision")
+        raise read.fail(
+            f"{here}.explicit_consent_methods",
+            f"{', '.join(sorted(methods & BLANKET_METHODS))} is no explicit statement of consent to that decision",
+        )
     return methods
 
 
@@ -462,8 +502,9 @@ def _recording_rules(read: _Reader, document: dict[str, Any]) -> RecordingRules:
     recording = read.obj(document["recording"], "recording")
     if not isinstance(recording.get("source"), str) or not recording["source"].strip():
         raise read.fail("recording.source", "cites its source (statute, guidance)")
-    return RecordingRules(notified_methods=read.methods(recording.get("notified_methods", []),
-                                                        "recording.notified_methods"))
+    return RecordingRules(
+        notified_methods=read.methods(recording.get("notified_methods", []), "recording.notified_methods")
+    )
 
 
 def _gpc_precedence(read: _Reader, document: dict[str, Any]) -> GpcPrecedence:
@@ -473,12 +514,16 @@ def _gpc_precedence(read: _Reader, document: dict[str, Any]) -> GpcPrecedence:
     actor_types = outranked_by.get("actor_types")
     known_actors = {actor.value for actor in ActorType}
     if not isinstance(actor_types, list) or not set(actor_types) <= known_actors:
-        raise read.fail("gpc.outranked_by.actor_types",
-                        f"must be a list of actor types ({', '.join(sorted(known_actors))})")
+        raise read.fail(
+            "gpc.outranked_by.actor_types", f"must be a list of actor types ({', '.join(sorted(known_actors))})"
+        )
     outranking = read.methods(outranked_by.get("methods"), "gpc.outranked_by.methods")
     if outranking & BLANKET_METHODS:
-        raise read.fail("gpc.outranked_by.methods", f"{', '.join(sorted(outranking & BLANKET_METHODS))} is no choice "
-                        "of one purpose by the person and never outranks a GPC signal")
+        raise read.fail(
+            "gpc.outranked_by.methods",
+            f"{', '.join(sorted(outranking & BLANKET_METHODS))} is no choice "
+            "of one purpose by the person and never outranks a GPC signal",
+        )
     return GpcPrecedence(actor_types=frozenset(actor_types), methods=outranking)
 
 
@@ -514,15 +559,19 @@ def _transfer_regions(read: _Reader, document: dict[str, Any]) -> tuple[Transfer
         safeguards = read.obj(body.get("safeguards", {}), f"{where}.safeguards")
         for safeguard, source in safeguards.items():
             if safeguard not in RECIPIENT_SAFEGUARDS:
-                raise read.fail(f"{where}.safeguards.{safeguard}",
-                                f"not a recipient safeguard (known: {', '.join(RECIPIENT_SAFEGUARDS)})")
+                raise read.fail(
+                    f"{where}.safeguards.{safeguard}",
+                    f"not a recipient safeguard (known: {', '.join(RECIPIENT_SAFEGUARDS)})",
+                )
             read.cites(source, f"{where}.safeguards.{safeguard}")
-        regions.append(TransferRegion(
-            name=name,
-            countries=frozenset(countries),
-            adequate=frozenset(read.countries(body.get("adequate", []), f"{where}.adequate")),
-            safeguards=tuple(safeguard for safeguard in RECIPIENT_SAFEGUARDS if safeguard in safeguards),
-        ))
+        regions.append(
+            TransferRegion(
+                name=name,
+                countries=frozenset(countries),
+                adequate=frozenset(read.countries(body.get("adequate", []), f"{where}.adequate")),
+                safeguards=tuple(safeguard for safeguard in RECIPIENT_SAFEGUARDS if safeguard in safeguards),
+            )
+        )
     return tuple(regions)
 
 
@@ -535,11 +584,14 @@ def _method_table(read: _Reader, document: dict[str, Any]) -> MethodTable:
             raise read.fail("methods.by_category", f"names no methods for {category} purposes")
     for category in by_category:
         if category not in PURPOSE_CATEGORIES:
-            raise read.fail(f"methods.by_category.{category}",
-                            f"unknown category (known: {', '.join(PURPOSE_CATEGORIES)})")
+            raise read.fail(
+                f"methods.by_category.{category}", f"unknown category (known: {', '.join(PURPOSE_CATEGORIES)})"
+            )
     return MethodTable(
-        by_category={category: read.methods(listed, f"methods.by_category.{category}")
-                     for category, listed in by_category.items()},
+        by_category={
+            category: read.methods(listed, f"methods.by_category.{category}")
+            for category, listed in by_category.items()
+        },
         only_from_flow=read.methods(methods.get("only_from_flow", []), "methods.only_from_flow"),
     )
 
@@ -552,8 +604,13 @@ class _AgeRule:
     limit: MinorLimit
 
 
-def _age_rules(read: _Reader, entries: Any, where: str, known_purposes: frozenset[str] | set[str],
-               regions: dict[str, frozenset[str]]) -> list[_AgeRule]:
+def _age_rules(
+    read: _Reader,
+    entries: Any,
+    where: str,
+    known_purposes: frozenset[str] | set[str],
+    regions: dict[str, frozenset[str]],
+) -> list[_AgeRule]:
     """An age rule: `purposes` (keys or "*"), `under` (an age), `allows` (any_grant, guardian or
     nothing; guardian if not given), optional `countries` (codes or transfer region names, e.g. EEA;
     everywhere if not given) and a `source` (the statute, or the notice's promise)."""
@@ -570,11 +627,14 @@ def _age_rules(read: _Reader, entries: Any, where: str, known_purposes: frozense
             raise read.fail(f"{here}.source", "every age rule cites its source (statute, guidance or notice)")
         purposes = entry.get("purposes")
         if not isinstance(purposes, list) or not purposes:
-            raise read.fail(f"{here}.purposes", "must be a non-empty list of purpose keys or \"*\"")
+            raise read.fail(f"{here}.purposes", 'must be a non-empty list of purpose keys or "*"')
         for position, purpose in enumerate(purposes):
             if purpose != EVERY_CONSENT_PURPOSE and purpose not in known_purposes:
-                raise read.fail(f"{here}.purposes[{position}]", f"{purpose!r} is not a purpose of the catalogue "
-                                "(an operator's own purpose is declared in policy.operator_purposes)")
+                raise read.fail(
+                    f"{here}.purposes[{position}]",
+                    f"{purpose!r} is not a purpose of the catalogue "
+                    "(an operator's own purpose is declared in policy.operator_purposes)",
+                )
         allows = entry.get("allows", "guardian")
         if allows not in LIMIT_NAMES:
             raise read.fail(f"{here}.allows", f"{allows!r} is not one of {', '.join(LIMIT_NAMES)}")
@@ -589,13 +649,15 @@ def _age_rules(read: _Reader, entries: Any, where: str, known_purposes: frozense
                 else:
                     named |= set(read.countries([name], f"{here}.countries[{position}]"))
             countries = frozenset(named)
-        rules.append(_AgeRule(countries, tuple(purposes), read.age(entry.get("under"), f"{here}.under"),
-                              LIMIT_NAMES[allows]))
+        rules.append(
+            _AgeRule(countries, tuple(purposes), read.age(entry.get("under"), f"{here}.under"), LIMIT_NAMES[allows])
+        )
     return rules
 
 
-def _minor_rules_by_country(default_age: int, age_by_country: dict[str, int],
-                            rules: list[_AgeRule]) -> tuple[dict[str, MinorRules], MinorRules]:
+def _minor_rules_by_country(
+    default_age: int, age_by_country: dict[str, int], rules: list[_AgeRule]
+) -> tuple[dict[str, MinorRules], MinorRules]:
     """Each country's age rules, and those of a country no rule names: the age of digital consent
     (a guardian consents below it), then every law and policy rule that reaches the country."""
 

@@ -6,12 +6,14 @@ Inheritance is by name, so an entry changes its own answers and those of the ent
 name, never any other's. The ISO 3166-2 codes come from pycountry (LGPL-2.1, used unmodified as a
 library): a code it does not know stops the start, as a region it does not know is refused on a request.
 """
+
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pycountry
 
@@ -22,8 +24,9 @@ if TYPE_CHECKING:
     from consent_service.regimes.service import RegimePolicy, _Reader
 
 SUBDIVISION_CODE = re.compile(r"([A-Z]{2})-[A-Z0-9]{1,3}")
-ENTRY_KEYS = frozenset({"name", "inherits", "consent_methods", "gpc_purposes", "purposes", "recording_all_parties",
-                        "source"})
+ENTRY_KEYS = frozenset(
+    {"name", "inherits", "consent_methods", "gpc_purposes", "purposes", "recording_all_parties", "source"}
+)
 PURPOSE_RULE_KEYS = frozenset({"default", "consent_methods", "source"})
 
 
@@ -61,8 +64,13 @@ def place(country: str | None, region: str | None, *, field: str = "region") -> 
     return region[:2]
 
 
-def parse_subdivisions(read: _Reader, section: Any, *, regime_policies: dict[Regime, RegimePolicy],
-                       country_policy: Callable[[str], RegimePolicy]) -> dict[str, RegimePolicy]:
+def parse_subdivisions(
+    read: _Reader,
+    section: Any,
+    *,
+    regime_policies: dict[Regime, RegimePolicy],
+    country_policy: Callable[[str], RegimePolicy],
+) -> dict[str, RegimePolicy]:
     """`subdivisions.entries`: per ISO 3166-2 code, the policy its answers use. An entry inherits (its
     `inherits`: a subdivision entry, a country code or a regime name; its own country when not given) and
     may change `consent_methods`, `gpc_purposes`, `purposes` (per purpose: default, consent_methods) and
@@ -78,7 +86,7 @@ def parse_subdivisions(read: _Reader, section: Any, *, regime_policies: dict[Reg
             return resolved[code]
         where = f"subdivisions.entries.{code}"
         if code in path:
-            raise read.fail(where, f"inherits itself: {' -> '.join((*path[path.index(code):], code))}")
+            raise read.fail(where, f"inherits itself: {' -> '.join((*path[path.index(code) :], code))}")
         parent = entries[code].get("inherits", code[:2])
         if parent in entries:
             base = resolve(parent, (*path, code))

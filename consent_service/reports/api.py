@@ -1,4 +1,5 @@
 """HTTP endpoint of the consent-rate report (admin): JSON, or CSV with Accept: text/csv."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,31 +10,53 @@ from flask import Response, request
 from consent_service.apikeys.auth import require_scope
 from consent_service.extensions import db
 from consent_service.reports import service as reports
-from consent_service.reports.schemas import CSV_DESCRIPTION, CSV_EXAMPLE, ConsentRatesQuerySchema, ConsentRatesSchema, to_csv
+from consent_service.reports.schemas import (
+    CSV_DESCRIPTION,
+    CSV_EXAMPLE,
+    ConsentRatesQuerySchema,
+    ConsentRatesSchema,
+    to_csv,
+)
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
 CSV = "text/csv"
 RESPONSE_DESCRIPTION = "The report: JSON by default; with `Accept: text/csv`, CSV. " + CSV_DESCRIPTION
 
-blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Consent rates and banner choices over time.")
+blp = Blueprint(
+    "reports", __name__, url_prefix="/v1/reports", description="Consent rates and banner choices over time."
+)
 
 
 @blp.route("/consent-rates")
 @require_scope(blp, Scope.ADMIN)
 @blp.arguments(ConsentRatesQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, ConsentRatesSchema, description=RESPONSE_DESCRIPTION)
-@blp.alt_response(200, schema={"type": "string"}, content_type=CSV, success=True, description=RESPONSE_DESCRIPTION,
-                  example=CSV_EXAMPLE)
+@blp.alt_response(
+    200,
+    schema={"type": "string"},
+    content_type=CSV,
+    success=True,
+    description=RESPONSE_DESCRIPTION,
+    example=CSV_EXAMPLE,
+)
 def consent_rates(args: dict[str, Any]) -> Response | reports.ConsentRates:
     """Granted / denied / withdrawn per purpose with the opt-in rate, and the split of banner choices, per period."""
-    property_key = reports.property_key_for(session=db.session(), reference=args["property"]) if "property" in args else None
+    property_key = (
+        reports.property_key_for(session=db.session(), reference=args["property"]) if "property" in args else None
+    )
     report = reports.consent_rates(
-        session=db.session(), start=args["start"], end=args["end"], interval=args["interval"],
-        group_by=args.get("group_by"), property_key=property_key, purpose=args.get("purpose"),
+        session=db.session(),
+        start=args["start"],
+        end=args["end"],
+        interval=args["interval"],
+        group_by=args.get("group_by"),
+        property_key=property_key,
+        purpose=args.get("purpose"),
     )
     if request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
         filename = f"consent-rates_{report.start.isoformat()}_{report.end.isoformat()}.csv"
-        return Response(to_csv(report), mimetype=CSV,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            to_csv(report), mimetype=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
     return report

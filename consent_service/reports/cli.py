@@ -1,4 +1,5 @@
 """`flask reports rebuild`: recompute the consent-rate rollup from the ledger."""
+
 from __future__ import annotations
 
 import time

@@ -9,6 +9,7 @@ primary key (NULLs are never equal, and an ON CONFLICT on them would never fire)
 id mod SHARDS) spreads concurrent writers of the same day and dimensions over several rows, so
 PostgreSQL writers do not all queue on one row lock; reads sum over it.
 """
+
 from __future__ import annotations
 
 from datetime import date

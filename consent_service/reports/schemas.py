@@ -1,4 +1,5 @@
 """Wire format of the consent-rate report: its query, its JSON answer, and its CSV rendering."""
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,9 @@ MAX_RANGE_DAYS = 3 * 366  # three years, whatever the leap years
 class ConsentRatesQuerySchema(ma.Schema):
     """`to` defaults to today (UTC, by the service's clock), `from` to 29 days before `to`."""
 
-    property = fields.String(validate=validate.Length(1, 64),
-                             metadata={"description": "The property's publishable key (pk_...) or its id"})
+    property = fields.String(
+        validate=validate.Length(1, 64), metadata={"description": "The property's publishable key (pk_...) or its id"}
+    )
     purpose = fields.String(validate=PURPOSE_KEY, metadata={"description": "Only this purpose's rates"})
     start = fields.Date(data_key="from", metadata={"description": "First UTC day, inclusive (YYYY-MM-DD)"})
     end = fields.Date(data_key="to", metadata={"description": "Last UTC day, inclusive (YYYY-MM-DD)"})
@@ -40,15 +42,21 @@ class ConsentRatesQuerySchema(ma.Schema):
 
 
 class PurposeRateSchema(ma.Schema):
-    period_start = fields.Date(required=True, metadata={"description": "First day of the day, ISO week (Monday) or month"})
-    group = fields.String(required=True, allow_none=True,
-                          metadata={"description": "The group's value; null when not grouped, unknown when not recorded"})
+    period_start = fields.Date(
+        required=True, metadata={"description": "First day of the day, ISO week (Monday) or month"}
+    )
+    group = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The group's value; null when not grouped, unknown when not recorded"},
+    )
     purpose = fields.String(required=True)
     granted = fields.Integer(required=True)
     denied = fields.Integer(required=True)
     withdrawn = fields.Integer(required=True)
-    opt_in_rate = fields.Float(required=True, allow_none=True,
-                               metadata={"description": "granted / (granted + denied + withdrawn)"})
+    opt_in_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "granted / (granted + denied + withdrawn)"}
+    )
 
 
 class ChoiceSplitSchema(ma.Schema):
@@ -68,18 +76,41 @@ class ConsentRatesSchema(ma.Schema):
     end = fields.Date(data_key="to", required=True)
     interval = fields.Enum(Interval, by_value=True, required=True)
     group_by = fields.Enum(GroupBy, by_value=True, required=True, allow_none=True)
-    property = fields.String(attribute="property_key", required=True, allow_none=True,
-                             metadata={"description": "The publishable key filtered on, if any"})
+    property = fields.String(
+        attribute="property_key",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The publishable key filtered on, if any"},
+    )
     purpose = fields.String(required=True, allow_none=True)
-    rates = fields.List(fields.Nested(PurposeRateSchema), required=True,
-                        metadata={"description": "Per period, group and purpose; sorted in that order"})
-    choices = fields.List(fields.Nested(ChoiceSplitSchema), required=True,
-                          metadata={"description": "Banner choices per period and group (whatever the purpose filter)"})
+    rates = fields.List(
+        fields.Nested(PurposeRateSchema),
+        required=True,
+        metadata={"description": "Per period, group and purpose; sorted in that order"},
+    )
+    choices = fields.List(
+        fields.Nested(ChoiceSplitSchema),
+        required=True,
+        metadata={"description": "Banner choices per period and group (whatever the purpose filter)"},
+    )
 
 
 CSV_COLUMNS = (
-    "row", "period_start", "group", "purpose", "granted", "denied", "withdrawn", "opt_in_rate",
-    "accept_all", "reject_all", "custom", "total", "accept_all_share", "reject_all_share", "custom_share",
+    "row",
+    "period_start",
+    "group",
+    "purpose",
+    "granted",
+    "denied",
+    "withdrawn",
+    "opt_in_rate",
+    "accept_all",
+    "reject_all",
+    "custom",
+    "total",
+    "accept_all_share",
+    "reject_all_share",
+    "custom_share",
 )
 CSV_DESCRIPTION = (
     "One header line, then a `rate` row per period, group and purpose (granted, denied, withdrawn, opt_in_rate) "
@@ -98,12 +129,45 @@ def to_csv(report: ConsentRates) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for rate in report.rates:
-        writer.writerow(["rate", rate.period_start.isoformat(), rate.group or "", rate.purpose, rate.granted,
-                         rate.denied, rate.withdrawn, _share(rate.opt_in_rate), "", "", "", "", "", "", ""])
+        writer.writerow(
+            [
+                "rate",
+                rate.period_start.isoformat(),
+                rate.group or "",
+                rate.purpose,
+                rate.granted,
+                rate.denied,
+                rate.withdrawn,
+                _share(rate.opt_in_rate),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     for split in report.choices:
-        writer.writerow(["choices", split.period_start.isoformat(), split.group or "", "", "", "", "", "",
-                         split.accept_all, split.reject_all, split.custom, split.total,
-                         _share(split.accept_all_share), _share(split.reject_all_share), _share(split.custom_share)])
+        writer.writerow(
+            [
+                "choices",
+                split.period_start.isoformat(),
+                split.group or "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                split.accept_all,
+                split.reject_all,
+                split.custom,
+                split.total,
+                _share(split.accept_all_share),
+                _share(split.reject_all_share),
+                _share(split.custom_share),
+            ]
+        )
     return out.getvalue()
 
 

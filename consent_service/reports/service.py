@@ -11,16 +11,17 @@ method (accept all, reject all, custom) that one request recorded for one subjec
 subject, the instant and the method. Events a GPC signal added to the request (method `gpc`) are
 counted as events, not as choices.
 """
+
 from __future__ import annotations
 
 import functools
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
@@ -149,14 +150,20 @@ def _rollup_counts(events: Iterable[ConsentEvent]) -> Counter[RollupKey]:
     counts: Counter[RollupKey] = Counter()
     choices: dict[tuple[int, datetime, str], RollupKey] = {}
     for event in events:
-        day = event.recorded_at.astimezone(timezone.utc).date()
+        day = event.recorded_at.astimezone(UTC).date()
         dimensions = (event.country or MISSING, event.language or MISSING, event.regime, event.subject_id % SHARDS)
         prop = event.property_key or MISSING
         counts[(day, RollupKind.EVENT.value, prop, event.purpose, event.decision, event.method, *dimensions)] += 1
         if event.method in BANNER_METHODS:
             # One choice per subject, instant and method, however many purposes it covered.
             choices[(event.subject_id, event.recorded_at, event.method)] = (
-                day, RollupKind.CHOICE.value, prop, MISSING, MISSING, event.method, *dimensions
+                day,
+                RollupKind.CHOICE.value,
+                prop,
+                MISSING,
+                MISSING,
+                event.method,
+                *dimensions,
             )
     counts.update(choices.values())
     return counts
@@ -230,9 +237,14 @@ def _ledger_rows(
     ]
     event_rows = (
         select(
-            day.label("day"), literal(RollupKind.EVENT.value, String).label("kind"), *common,
-            events.c.purpose.label("purpose"), events.c.decision.label("decision"), events.c.method.label("method"),
-            *dimensions, func.count().label("count"),
+            day.label("day"),
+            literal(RollupKind.EVENT.value, String).label("kind"),
+            *common,
+            events.c.purpose.label("purpose"),
+            events.c.decision.label("decision"),
+            events.c.method.label("method"),
+            *dimensions,
+            func.count().label("count"),
         )
         .where(*where)
         .group_by(day, *common, events.c.purpose, events.c.decision, events.c.method, *dimensions)
@@ -241,7 +253,12 @@ def _ledger_rows(
     # event of one request (they come from its context), so DISTINCT over all of them counts requests.
     choice_events = (
         select(
-            events.c.subject_id, events.c.recorded_at, events.c.method, day.label("day"), *common, *dimensions,
+            events.c.subject_id,
+            events.c.recorded_at,
+            events.c.method,
+            day.label("day"),
+            *common,
+            *dimensions,
         )
         .where(events.c.method.in_(BANNER_METHODS), *where)
         .distinct()
@@ -249,14 +266,15 @@ def _ledger_rows(
     )
     c = choice_events.c
     choice_keys = [c.day, c.property_key, c.method, c.country, c.language, c.regime, *([c.shard] if shard else [])]
-    choice_rows = (
-        select(
-            c.day, literal(RollupKind.CHOICE.value, String).label("kind"), c.property_key,
-            literal(MISSING, String).label("purpose"), literal(MISSING, String).label("decision"), *choice_keys[2:],
-            func.count().label("count"),
-        )
-        .group_by(*choice_keys)
-    )
+    choice_rows = select(
+        c.day,
+        literal(RollupKind.CHOICE.value, String).label("kind"),
+        c.property_key,
+        literal(MISSING, String).label("purpose"),
+        literal(MISSING, String).label("decision"),
+        *choice_keys[2:],
+        func.count().label("count"),
+    ).group_by(*choice_keys)
     return union_all(event_rows, choice_rows)
 
 
@@ -268,7 +286,7 @@ def _utc_day(session: Session, moment: ColumnElement[datetime]) -> ColumnElement
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -288,8 +306,17 @@ def consent_rates(
     _require_known_purpose(session, purpose)
     source = ConsentRollup.__table__
     where = [source.c.day >= start, source.c.day <= end]
-    return _answer(session, source, where, start=start, end=end, interval=interval, group_by=group_by,
-                   property_key=property_key, purpose=purpose)
+    return _answer(
+        session,
+        source,
+        where,
+        start=start,
+        end=end,
+        interval=interval,
+        group_by=group_by,
+        property_key=property_key,
+        purpose=purpose,
+    )
 
 
 def recompute(
@@ -305,8 +332,17 @@ def recompute(
     """The same answer as consent_rates, computed by scanning the ledger (tests, cross-checks)."""
     _require_known_purpose(session, purpose)
     source = _ledger_rows(session, shard=False, start=start, end=end).subquery("ledger_rollup")
-    return _answer(session, source, [], start=start, end=end, interval=interval, group_by=group_by,
-                   property_key=property_key, purpose=purpose)
+    return _answer(
+        session,
+        source,
+        [],
+        start=start,
+        end=end,
+        interval=interval,
+        group_by=group_by,
+        property_key=property_key,
+        purpose=purpose,
+    )
 
 
 def property_key_for(*, session: Session, reference: str) -> str:
@@ -346,17 +382,25 @@ def _answer(
         event_where.append(c.purpose == purpose)
     total = func.sum(c["count"]).label("total")
     event_counts = session.execute(
-        select(period, group, c.purpose, c.decision, total).where(*event_where)
+        select(period, group, c.purpose, c.decision, total)
+        .where(*event_where)
         .group_by(period, group, c.purpose, c.decision)
     )
     choice_counts = session.execute(
-        select(period, group, c.method, total).where(*where, c.kind == RollupKind.CHOICE.value)
+        select(period, group, c.method, total)
+        .where(*where, c.kind == RollupKind.CHOICE.value)
         .group_by(period, group, c.method)
     )
     group_of = (lambda value: value or UNKNOWN_GROUP) if group_by else (lambda value: None)
     return ConsentRates(
-        start=start, end=end, interval=interval, group_by=group_by, property_key=property_key, purpose=purpose,
-        rates=_rates(event_counts, group_of), choices=_choices(choice_counts, group_of),
+        start=start,
+        end=end,
+        interval=interval,
+        group_by=group_by,
+        property_key=property_key,
+        purpose=purpose,
+        rates=_rates(event_counts, group_of),
+        choices=_choices(choice_counts, group_of),
     )
 
 
@@ -382,8 +426,17 @@ def _rates(rows: Iterable[Sequence[Any]], group_of: GroupOf) -> list[PurposeRate
         decided = granted + denied + withdrawn
         if decided == 0:
             continue  # every event of the period left the ledger (retention); as if none had been recorded
-        rates.append(PurposeRate(period_start=period_start, group=group, purpose=purpose, granted=granted,
-                                 denied=denied, withdrawn=withdrawn, opt_in_rate=granted / decided))
+        rates.append(
+            PurposeRate(
+                period_start=period_start,
+                group=group,
+                purpose=purpose,
+                granted=granted,
+                denied=denied,
+                withdrawn=withdrawn,
+                opt_in_rate=granted / decided,
+            )
+        )
     return sorted(rates, key=lambda r: (r.period_start, r.group or "", r.purpose))
 
 
@@ -397,7 +450,14 @@ def _choices(rows: Iterable[Sequence[Any]], group_of: GroupOf) -> list[ChoiceSpl
         total = accept_all + reject_all + custom
         if total == 0:
             continue
-        splits.append(ChoiceSplit(period_start=period_start, group=group, accept_all=accept_all,
-                                  reject_all=reject_all, custom=custom, total=total))
+        splits.append(
+            ChoiceSplit(
+                period_start=period_start,
+                group=group,
+                accept_all=accept_all,
+                reject_all=reject_all,
+                custom=custom,
+                total=total,
+            )
+        )
     return sorted(splits, key=lambda s: (s.period_start, s.group or ""))
-

@@ -1,4 +1,5 @@
 """`flask retention run [--dry-run]`: safe from cron on several instances at once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -46,5 +47,7 @@ def run(dry_run: bool) -> None:
         click.echo(f"{verb} {removal.kind} #{removal.subject_id}: {removal.events} events ({removal.reason})")
     events = sum(removal.events for removal in outcome.removed)
     forget = "would forget" if dry_run else "forgot"
-    click.echo(f"{verb} {len(outcome.removed)} chains ({events} events); "
-               f"{forget} {outcome.erasure_notices_forgotten} erased identifiers in delivered webhook events")
+    click.echo(
+        f"{verb} {len(outcome.removed)} chains ({events} events); "
+        f"{forget} {outcome.erasure_notices_forgotten} erased identifiers in delivered webhook events"
+    )

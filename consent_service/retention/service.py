@@ -16,12 +16,13 @@ Several instances may run it at once: each batch locks its subjects with FOR UPD
 PostgreSQL (another run takes the next ones) and re-checks them under the lock; on SQLite the
 maintenance marker takes the database's write lock before the batch reads anything.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Callable
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
@@ -92,8 +93,11 @@ def run(
             after_id = candidates[-1].id
             looked_at += len(candidates)
             progress(looked_at, max(total, looked_at))
-            due = [(subject, reason) for subject in candidates
-                   if (reason := _due(session, subject, catalogue, periods, now)) is not None]
+            due = [
+                (subject, reason)
+                for subject in candidates
+                if (reason := _due(session, subject, catalogue, periods, now)) is not None
+            ]
             if due and not dry_run:
                 # The report rollup loses these chains' counts: one statement per batch (rows locked in one order).
                 reports.discount_removed(session=session, subject_ids=[subject.id for subject, _ in due])
@@ -184,20 +188,33 @@ def _remove_chain(
 ) -> int:
     """Delete the subject and everything hanging off it, keeping its sealed head; how many events that was."""
     head = session.scalars(
-        select(ConsentEvent).where(ConsentEvent.subject_id == subject.id).order_by(ConsentEvent.revision.desc()).limit(1)
+        select(ConsentEvent)
+        .where(ConsentEvent.subject_id == subject.id)
+        .order_by(ConsentEvent.revision.desc())
+        .limit(1)
     ).one_or_none()
     count = head.revision if head is not None else 0
     if dry_run:
         return count
     if head is not None:
-        seal = seals.seal_retirement(session=session, keystore=keystore, subject_id=subject.id,
-                                     revision=head.revision, hash_=head.hash, reason=reason, now=now)
-        session.merge(RetiredChain(subject_id=subject.id, revision=head.revision, hash=head.hash, retired_at=now,
-                                   seal=seal))
+        seal = seals.seal_retirement(
+            session=session,
+            keystore=keystore,
+            subject_id=subject.id,
+            revision=head.revision,
+            hash_=head.hash,
+            reason=reason,
+            now=now,
+        )
+        session.merge(
+            RetiredChain(subject_id=subject.id, revision=head.revision, hash=head.hash, retired_at=now, seal=seal)
+        )
     session.execute(delete(ConsentState).where(ConsentState.subject_id == subject.id))
-    session.execute(delete(SubjectLink).where(
-        (SubjectLink.visitor_subject_id == subject.id) | (SubjectLink.customer_subject_id == subject.id)
-    ))
+    session.execute(
+        delete(SubjectLink).where(
+            (SubjectLink.visitor_subject_id == subject.id) | (SubjectLink.customer_subject_id == subject.id)
+        )
+    )
     session.execute(delete(IssuedToken).where(IssuedToken.subject_id == subject.id))
     session.execute(delete(ConsentEvent).where(ConsentEvent.subject_id == subject.id))
     session.delete(subject)

@@ -1,4 +1,5 @@
 """HTTP endpoints of data subject rights: export, erasure, restriction, linking, consent receipts."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,12 +7,13 @@ from typing import Any
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
+
 # As a module: the erasure endpoint below is itself named erase_subject.
 from consent_service.flows import erase_subject as erasing
 from consent_service.flows.link_visitor import link_visitor
 from consent_service.rights import receipts, restriction
-from consent_service.rights.linking import LinkResult
 from consent_service.rights.export import export
+from consent_service.rights.linking import LinkResult
 from consent_service.rights.schemas import (
     ConsentReceiptSchema,
     ErasureReceiptSchema,
@@ -34,8 +36,14 @@ blp = Blueprint("rights", __name__, url_prefix="/v1", description="Data subject 
 @blp.response(200, ExportSchema)
 def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Everything held about the subject, machine-readable (schemas/subject-export.schema.json)."""
-    return export(session=db.session(), kind=kind, external_id=subject_id, rules=runtime().rules,
-                  pepper=runtime().settings.erasure_pepper, now=now())
+    return export(
+        session=db.session(),
+        kind=kind,
+        external_id=subject_id,
+        rules=runtime().rules,
+        pepper=runtime().settings.erasure_pepper,
+        now=now(),
+    )
 
 
 @blp.route(SUBJECT_PATH, methods=["DELETE"])
@@ -43,8 +51,9 @@ def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
 @blp.response(200, ErasureReceiptSchema)
 def erase_subject(kind: str, subject_id: str) -> dict[str, Any]:
     """Erase the subject: identifiers become pseudonyms, the proof stays. Erasing twice is harmless."""
-    return erasing.erase_subject(session=db.session(), kind=kind, external_id=subject_id,
-                                 pepper=runtime().settings.erasure_pepper, now=now())
+    return erasing.erase_subject(
+        session=db.session(), kind=kind, external_id=subject_id, pepper=runtime().settings.erasure_pepper, now=now()
+    )
 
 
 @blp.route(f"{SUBJECT_PATH}/restriction", methods=["POST"])
@@ -53,10 +62,15 @@ def erase_subject(kind: str, subject_id: str) -> dict[str, Any]:
 @blp.response(200, RestrictionOutSchema)
 def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
     """Restrict processing (or lift it): checks answer `restricted` for all but necessary and service notices."""
-    subject = restriction.set_restriction(session=db.session(), kind=kind, external_id=subject_id,
-                                          restricted=body["restricted"], now=now())
+    subject = restriction.set_restriction(
+        session=db.session(), kind=kind, external_id=subject_id, restricted=body["restricted"], now=now()
+    )
     db.session.commit()
-    return {"subject": {"kind": kind, "id": subject_id}, "restricted": subject.restricted, "since": subject.restricted_at}
+    return {
+        "subject": {"kind": kind, "id": subject_id},
+        "restricted": subject.restricted,
+        "since": subject.restricted_at,
+    }
 
 
 @blp.route("/subjects/customer/<subject_id:subject_id>/links", methods=["POST"])
@@ -65,8 +79,9 @@ def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, obje
 @blp.response(201, LinkOutSchema)
 def link(body: dict[str, Any], subject_id: str) -> LinkResult:
     """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer one."""
-    return link_visitor(session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"],
-                        rules=runtime().rules, now=now())
+    return link_visitor(
+        session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"], rules=runtime().rules, now=now()
+    )
 
 
 @blp.route(f"{SUBJECT_PATH}/consent-events/<string(maxlength=40):event_id>/receipt", methods=["GET"])
@@ -78,8 +93,9 @@ def receipt(kind: str, subject_id: str, event_id: str) -> dict[str, str]:
     signed = receipts.consent_receipt(
         session=db.session(),
         keystore=runtime().keystore,
-        controller=receipts.Controller(name=settings.controller_name, contact=settings.controller_contact,
-                                       issuer=settings.token_issuer),
+        controller=receipts.Controller(
+            name=settings.controller_name, contact=settings.controller_contact, issuer=settings.token_issuer
+        ),
         kind=kind,
         external_id=subject_id,
         event_id=event_id,

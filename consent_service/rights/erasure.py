@@ -9,6 +9,7 @@ gets its own entry. The events stay, and their chains
 still verify: they name the subject by its internal key. Everything happens in the caller's
 transaction; flows.erase_subject adds the subject.erased webhook and commits.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,14 +55,26 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
 
     refused: set[str] = set(suppression.refused_purposes or ()) if suppression is not None else set()
     visitors: list[tuple[str, Suppression | None, set[str]]] = []  # pseudonym, its entry, what it refused
-    done = {"subjects_pseudonymized": 0, "events_kept_as_proof": 0, "event_fields_pseudonymized": 0,
-            "linked_visitors_erased": 0, "links_removed": 0, "token_records_deleted": 0,
-            "idempotency_records_deleted": 0, "webhook_events_pseudonymized": 0}
+    done = {
+        "subjects_pseudonymized": 0,
+        "events_kept_as_proof": 0,
+        "event_fields_pseudonymized": 0,
+        "linked_visitors_erased": 0,
+        "links_removed": 0,
+        "token_records_deleted": 0,
+        "idempotency_records_deleted": 0,
+        "webhook_events_pseudonymized": 0,
+    }
     if subject is not None:
         linked = subjects.links_of(session=session, subject=subject) if kind == SubjectKind.CUSTOMER else []
-        done["links_removed"] = typing.cast(CursorResult[Any], session.execute(delete(SubjectLink).where(
-            (SubjectLink.customer_subject_id == subject.id) | (SubjectLink.visitor_subject_id == subject.id)
-        ))).rowcount
+        done["links_removed"] = typing.cast(
+            CursorResult[Any],
+            session.execute(
+                delete(SubjectLink).where(
+                    (SubjectLink.customer_subject_id == subject.id) | (SubjectLink.visitor_subject_id == subject.id)
+                )
+            ),
+        ).rowcount
         refused = _refused(session, subject, earlier=refused)
         for visitor in linked:
             visitor_pseudonym = subjects.pseudonym(pepper=pepper, kind=visitor.kind, external_id=visitor.external_id)
@@ -91,20 +104,32 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
 def _refused(session: Session, subject: Subject, earlier: AbstractSet[str] = frozenset()) -> set[str]:
     """The purposes the subject's last decision refuses, with those an earlier erasure kept refused
     that it has not decided on since."""
-    decisions = dict(session.execute(
-        select(ConsentState.purpose, ConsentState.decision).where(ConsentState.subject_id == subject.id)
-    ).all())
+    decisions = dict(
+        session.execute(
+            select(ConsentState.purpose, ConsentState.decision).where(ConsentState.subject_id == subject.id)
+        ).all()
+    )
     return {key for key in earlier if key not in decisions} | {
         key for key, decision in decisions.items() if decision != Decision.GRANTED
     }
 
 
-def _suppress(session: Session, kind: str, pseudonym: str, entry: Suppression | None, refused: set[str],
-              receipt: dict[str, Any], now: datetime) -> None:
+def _suppress(
+    session: Session,
+    kind: str,
+    pseudonym: str,
+    entry: Suppression | None,
+    refused: set[str],
+    receipt: dict[str, Any],
+    now: datetime,
+) -> None:
     """Write the suppression entry of one pseudonym, or renew it when the identifier is erased again."""
     if entry is None:
-        session.add(Suppression(kind=kind, pseudonym=pseudonym, created_at=now, receipt=receipt,
-                                refused_purposes=sorted(refused)))
+        session.add(
+            Suppression(
+                kind=kind, pseudonym=pseudonym, created_at=now, receipt=receipt, refused_purposes=sorted(refused)
+            )
+        )
     else:  # the identifier came back after an earlier erasure and is erased again
         entry.created_at, entry.receipt, entry.refused_purposes = now, receipt, sorted(refused)
 
@@ -123,15 +148,18 @@ def _erase_one(session: Session, subject: Subject, pepper: str, now: datetime, d
     done["subjects_pseudonymized"] += 1
     for event in session.scalars(select(ConsentEvent).where(ConsentEvent.subject_id == subject.id)):
         done["events_kept_as_proof"] += 1
-        actor_id = _pseudonym(pepper, "actor", event.actor_id) if event.actor_type in PERSONAL_ACTORS else event.actor_id
+        actor_id = (
+            _pseudonym(pepper, "actor", event.actor_id) if event.actor_type in PERSONAL_ACTORS else event.actor_id
+        )
         evidence = _pseudonymous_evidence(pepper, event.evidence or {})
         if actor_id != event.actor_id or evidence != event.evidence:
-            session.execute(update(ConsentEvent).where(ConsentEvent.id == event.id)
-                            .values(actor_id=actor_id, evidence=evidence))
+            session.execute(
+                update(ConsentEvent).where(ConsentEvent.id == event.id).values(actor_id=actor_id, evidence=evidence)
+            )
             done["event_fields_pseudonymized"] += 1
-    done["token_records_deleted"] += typing.cast(CursorResult[Any], session.execute(
-        delete(IssuedToken).where(IssuedToken.subject_id == subject.id)
-    )).rowcount
+    done["token_records_deleted"] += typing.cast(
+        CursorResult[Any], session.execute(delete(IssuedToken).where(IssuedToken.subject_id == subject.id))
+    ).rowcount
     done["idempotency_records_deleted"] += _forget_answers(session, subject.kind, original)
     done["webhook_events_pseudonymized"] += webhooks.pseudonymize_subject(
         session=session, kind=subject.kind, external_id=original, replacement=subject.external_id

@@ -1,4 +1,5 @@
 """Access and portability: everything held about one subject, in the shape of schemas/subject-export.schema.json."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,9 @@ def export(
     subject = subjects.find(session=session, kind=kind, external_id=external_id)
     if subject is None:
         raise NotFound("Nothing is held about this subject.")
-    state = consents.read_state(session=session, kind=kind, external_id=external_id, rules=rules, now=now, pepper=pepper)
+    state = consents.read_state(
+        session=session, kind=kind, external_id=external_id, rules=rules, now=now, pepper=pepper
+    )
     links = subjects.links_of(session=session, subject=subject)
     suppression = subjects.suppression(session=session, pepper=pepper, kind=kind, external_id=external_id)
     return {
@@ -47,11 +50,12 @@ def export(
             "customer": links[0].external_id if kind == SubjectKind.VISITOR and links else None,
         },
         "tokens": tokens.issued_to(session=session, subject_id=subject.id),
-        "suppression": None if suppression is None else {
+        "suppression": None
+        if suppression is None
+        else {
             "since": suppression.created_at,
             "communication": True,
             # None: an entry written before erasure kept refusals (communication purposes only).
             "refused_purposes": suppression.refused_purposes or [],
         },
     }
-

@@ -6,6 +6,7 @@ purpose outside the cookie categories) never carry over from an anonymous visito
 choices are recorded as `linked` events that reference the visitor's event, so the customer's
 ledger explains its state. flows.link_visitor sequences the link, the writes and the commit.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

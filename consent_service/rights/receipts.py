@@ -4,6 +4,7 @@ Signed with the token keys, so anyone verifies it offline with /.well-known/jwks
 `typ` keeps it from ever passing as a consent token. It also carries the event's chain hash, so
 an auditor can tie it to the ledger.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,11 @@ def consent_receipt(
         raise NotFound("No such consent event for this subject.")
     purpose = purposes.catalogue(session=session)[event.purpose]
     notice = next(
-        (n for n in notices.list_notices(session=session, property_key=event.property_key)
-         if n.version == event.notice_version),
+        (
+            n
+            for n in notices.list_notices(session=session, property_key=event.property_key)
+            if n.version == event.notice_version
+        ),
         None,
     )
     claims = {
@@ -72,18 +76,22 @@ def consent_receipt(
         "piiPrincipalId": f"{kind}:{external_id}",
         "piiControllers": [{"piiController": controller.name, "contact": controller.contact, "onBehalf": False}],
         "policyUrl": notice.url if notice is not None else None,
-        "services": [{
-            "service": event.property_key or controller.name,
-            "purposes": [{
-                "purpose": purpose.name,
-                "purposeCategory": [purpose.category],
-                "consentType": "IMPLICIT" if event.method in IMPLICIT_METHODS else "EXPLICIT",
-                "piiCategory": [],
-                "primaryPurpose": True,
-                "termination": "Withdrawal at any time, or the end of the retention period.",
-                "thirdPartyDisclosure": event.purpose == "cross_border_transfer",
-            }],
-        }],
+        "services": [
+            {
+                "service": event.property_key or controller.name,
+                "purposes": [
+                    {
+                        "purpose": purpose.name,
+                        "purposeCategory": [purpose.category],
+                        "consentType": "IMPLICIT" if event.method in IMPLICIT_METHODS else "EXPLICIT",
+                        "piiCategory": [],
+                        "primaryPurpose": True,
+                        "termination": "Withdrawal at any time, or the end of the retention period.",
+                        "thirdPartyDisclosure": event.purpose == "cross_border_transfer",
+                    }
+                ],
+            }
+        ],
         "sensitive": False,
         "spiCat": [],
         # ISO/IEC TS 27560 record fields the Kantara form does not name

@@ -1,4 +1,5 @@
 """Restriction of processing (GDPR Art. 18): while restricted, checks refuse all but what the service needs."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of the rights endpoints: export, erasure receipt, restriction, links, consent receipts."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -48,8 +49,11 @@ class SuppressionSchema(ma.Schema):
 
     since = fields.DateTime(required=True, metadata={"description": "When the identifier was erased."})
     communication = fields.Boolean(required=True, metadata={"description": "Communication purposes are suppressed."})
-    refused_purposes = fields.List(fields.String(), required=True, metadata={
-        "description": "Purposes the person had refused before the erasure: refused until a new decision."})
+    refused_purposes = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Purposes the person had refused before the erasure: refused until a new decision."},
+    )
 
 
 class ErasureSuppressionSchema(ma.Schema):
@@ -68,8 +72,12 @@ class ExportSchema(ma.Schema):
     events = fields.List(fields.Nested(LedgerEventSchema), required=True)
     links = fields.Nested(ExportLinksSchema, required=True)
     tokens = fields.List(fields.Nested(IssuedTokenSchema), required=True)
-    suppression = fields.Nested(SuppressionSchema, required=True, allow_none=True, metadata={
-        "description": "The suppression entry an earlier erasure of this identifier left, if any."})
+    suppression = fields.Nested(
+        SuppressionSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The suppression entry an earlier erasure of this identifier left, if any."},
+    )
 
 
 class ErasureDoneSchema(ma.Schema):
@@ -89,9 +97,13 @@ class ErasureReceiptSchema(ma.Schema):
     erased_at = fields.String(required=True)
     done = fields.Nested(ErasureDoneSchema, required=True)
     suppressed = fields.Boolean(required=True, metadata={"description": "Kept out of communications if seen again."})
-    suppression = fields.Nested(ErasureSuppressionSchema, metadata={
-        "description": "What the suppression entry keeps: communication purposes and the purposes the person had "
-                       "refused (keys only), refused if the identifier is seen again until a new decision."})
+    suppression = fields.Nested(
+        ErasureSuppressionSchema,
+        metadata={
+            "description": "What the suppression entry keeps: communication purposes and the purposes the person had "
+            "refused (keys only), refused if the identifier is seen again until a new decision."
+        },
+    )
     repeated = fields.Boolean(required=True, metadata={"description": "Already erased: this is the first receipt."})
 
 

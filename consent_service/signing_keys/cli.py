@@ -1,4 +1,5 @@
 """`flask signing-keys rotate|list`: the Ed25519 keys that sign tokens."""
+
 from __future__ import annotations
 
 import click

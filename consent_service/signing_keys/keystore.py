@@ -1,12 +1,13 @@
 """Ed25519 signing keys: create, rotate, publish, and keep the active one in memory briefly."""
+
 from __future__ import annotations
 
 import base64
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import serialization
@@ -42,8 +43,10 @@ class PublishedKey:
 
 def published_keys(*, session: Session) -> dict[str, PublishedKey]:
     """Every signing key's public half by kid, retired ones too (their tokens may still be valid)."""
-    return {row.kid: _published(row)
-            for row in session.execute(select(SigningKey.kid, SigningKey.public_key, SigningKey.retired_at))}
+    return {
+        row.kid: _published(row)
+        for row in session.execute(select(SigningKey.kid, SigningKey.public_key, SigningKey.retired_at))
+    }
 
 
 def _published(key: SigningKey | Row) -> PublishedKey:

@@ -1,4 +1,5 @@
 """Ed25519 signing keys; private halves encrypted at rest with the operator's key."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The consent stores, one per database (consents/store.py says what a store does): chosen once, from the engine."""
+
 from __future__ import annotations
 
 from sqlalchemy import Engine

@@ -4,6 +4,7 @@ On PostgreSQL it is compiled once to the driver's SQL and run on the driver (pos
 SQLite it runs through SQLAlchemy. Either way the statement and its values are first held to what
 both paths run identically (portable.py), and its rows are fetched before the call returns.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,4 +39,3 @@ def _compiled(statement: Executable, dialect: Dialect) -> tuple[str, Mapping[str
     compiled = statement.compile(dialect=dialect)
     arrays = refuse_unportable_statement(compiled)
     return str(compiled), MappingProxyType(dict(compiled.params)), arrays
-

@@ -5,6 +5,7 @@ unique kind + external_id index), of its suppression (primary key) and of its st
 key subject_id, purpose), and the generation of the process's snapshot comes back in the same
 row, so a check costs one round trip whatever the batch size.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,7 +22,10 @@ from consent_service.subjects.models import Subject, Suppression
 
 
 def read(
-    connection: Connection, guards: Guards, identifiers: Sequence[tuple[str, str]], purposes: Sequence[str] | None,
+    connection: Connection,
+    guards: Guards,
+    identifiers: Sequence[tuple[str, str]],
+    purposes: Sequence[str] | None,
     pseudonyms: Sequence[str] | None,
 ) -> tuple[int, list[Found]]:
     """ConsentStore.lookup with one bind parameter per value (one identifier, or any number on SQLite)."""
@@ -41,23 +45,53 @@ def found(rows: Sequence[Any], count: int) -> tuple[int, list[Found]]:
     answers: list[Found] = [Found(None, {}, None) for _ in range(count)]
     generation = rows[0][1] if rows else 0
     # By position, in the statement's column order: the hot path of every check and state read.
-    for (i, _generation, suppressed_since, refused, subject_id, subject_revision, country, born_by, restricted,
-         purpose, decision, method, notice_version, regime, property_key, actor_type, revision, updated_at,
-         destinations, notified_at) in rows:
+    for (
+        i,
+        _generation,
+        suppressed_since,
+        refused,
+        subject_id,
+        subject_revision,
+        country,
+        born_by,
+        restricted,
+        purpose,
+        decision,
+        method,
+        notice_version,
+        regime,
+        property_key,
+        actor_type,
+        revision,
+        updated_at,
+        destinations,
+        notified_at,
+    ) in rows:
         entry = answers[i]
         if entry.subject is None and subject_id is not None:
             entry = answers[i] = Found(
                 SubjectFacts(subject_id, subject_revision, country, born_by, bool(restricted)),
-                entry.states, entry.suppressed_since, entry.suppressed_purposes,
+                entry.states,
+                entry.suppressed_since,
+                entry.suppressed_purposes,
             )
         if entry.suppressed_since is None and suppressed_since is not None:
-            entry = answers[i] = Found(entry.subject, entry.states, suppressed_since,
-                                     None if refused is None else frozenset(refused))
+            entry = answers[i] = Found(
+                entry.subject, entry.states, suppressed_since, None if refused is None else frozenset(refused)
+            )
         if purpose is not None:
             entry.states[purpose] = StateRow(
-                purpose=purpose, decision=decision, method=method, notice_version=notice_version, regime=regime,
-                property_key=property_key, actor_type=actor_type, revision=revision, updated_at=updated_at,
-                destinations=destinations, notified_at=notified_at,
+                purpose=purpose,
+                decision=decision,
+                method=method,
+                notice_version=notice_version,
+                regime=regime,
+                property_key=property_key,
+                actor_type=actor_type,
+                revision=revision,
+                updated_at=updated_at,
+                destinations=destinations,
+                notified_at=notified_at,
             )
     return generation, answers
 
@@ -91,9 +125,8 @@ def joined(guards: Guards, asked: Any, purposes: ColumnElement[bool] | None, sup
     state_join = st.c.subject_id == s.c.id
     if purposes is not None:
         state_join = and_(state_join, purposes)
-    joined = (
-        asked.outerjoin(s, and_(s.c.kind == asked.c.kind, s.c.external_id == asked.c.external_id))
-        .outerjoin(st, state_join)
+    joined = asked.outerjoin(s, and_(s.c.kind == asked.c.kind, s.c.external_id == asked.c.external_id)).outerjoin(
+        st, state_join
     )
     suppressed, refused = null(), null()
     if suppression:
@@ -101,9 +134,24 @@ def joined(guards: Guards, asked: Any, purposes: ColumnElement[bool] | None, sup
         suppressed, refused = sup.c.created_at, sup.c.refused_purposes
     # The row handling in lookup() reads these by position.
     return select(
-        asked.c.i, guards.generation.label("generation"), suppressed.label("suppressed_since"),
+        asked.c.i,
+        guards.generation.label("generation"),
+        suppressed.label("suppressed_since"),
         refused.label("refused_purposes"),
-        s.c.id.label("subject_id"), s.c.revision.label("subject_revision"), s.c.country, s.c.born_by,
-        s.c.restricted, st.c.purpose, st.c.decision, st.c.method, st.c.notice_version, st.c.regime,
-        st.c.property_key, st.c.actor_type, st.c.revision, st.c.updated_at, st.c.destinations, st.c.notified_at,
+        s.c.id.label("subject_id"),
+        s.c.revision.label("subject_revision"),
+        s.c.country,
+        s.c.born_by,
+        s.c.restricted,
+        st.c.purpose,
+        st.c.decision,
+        st.c.method,
+        st.c.notice_version,
+        st.c.regime,
+        st.c.property_key,
+        st.c.actor_type,
+        st.c.revision,
+        st.c.updated_at,
+        st.c.destinations,
+        st.c.notified_at,
     ).select_from(joined)

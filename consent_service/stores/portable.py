@@ -6,6 +6,7 @@ an error that says what to bind instead: an expanding IN (rendered anew per exec
 parameter (serialized by SQLAlchemy on one path, not on the other), a naive datetime (refused by one,
 taken as local time by the other) and a dict or a list where no array is expected.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -28,11 +29,13 @@ def refuse_unportable_statement(compiled: Compiled) -> frozenset[str]:
     expanding = sorted(name for name, bind in binds.items() if bind.expanding or bind.literal_execute)
     if expanding:
         raise UnportableStatement(
-            f"expanding or post-compile parameters {expanding}: bind one parameter per value (or an array) instead")
+            f"expanding or post-compile parameters {expanding}: bind one parameter per value (or an array) instead"
+        )
     as_json = sorted(name for name, bind in binds.items() if isinstance(bind.type, JSON))
     if as_json:
         raise UnportableStatement(
-            f"JSON-typed parameters {as_json}: bind the JSON text (json.dumps) as a string and cast it in SQL")
+            f"JSON-typed parameters {as_json}: bind the JSON text (json.dumps) as a string and cast it in SQL"
+        )
     return frozenset(name for name, bind in binds.items() if isinstance(bind.type, ARRAY))
 
 
@@ -45,4 +48,5 @@ def refuse_unportable_values(params: Mapping[str, Any], *, arrays: frozenset[str
             raise UnportableStatement(f"parameter {name!r} is a naive datetime: bind timezone-aware UTC")
         if kind is dict or (kind is list and arrays is not None and name not in arrays):
             raise UnportableStatement(
-                f"parameter {name!r} is a {kind.__name__}: bind JSON as text (json.dumps) and cast it in SQL")
+                f"parameter {name!r} is a {kind.__name__}: bind JSON as text (json.dumps) and cast it in SQL"
+            )

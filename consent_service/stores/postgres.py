@@ -10,6 +10,7 @@ safe: on a connection where each statement commits by itself (no BEGIN, no COMMI
 somebody overtook writes nothing and is folded again on the new head. A batch lookup binds its
 identifiers as one JSON array, so every batch size is one statement text the server prepares once.
 """
+
 from __future__ import annotations
 
 import functools
@@ -82,21 +83,35 @@ class PostgresStore:
         self._write_sql: dict[_Shape, str] = {}
 
     def lookup(
-        self, *, session: Session, identifiers: Sequence[tuple[str, str]], purpose_keys: Sequence[str] | None,
+        self,
+        *,
+        session: Session,
+        identifiers: Sequence[tuple[str, str]],
+        purpose_keys: Sequence[str] | None,
         pseudonyms: Sequence[str] | None,
     ) -> tuple[int, list[Found]]:
         connection = session.connection()
         if len(identifiers) == 1:
             return lookup.read(connection, self._guards, identifiers, purpose_keys, pseudonyms)
-        asked = [[kind, external_id, pseudonyms[index] if pseudonyms else ""]
-                 for index, (kind, external_id) in enumerate(identifiers)]
+        asked = [
+            [kind, external_id, pseudonyms[index] if pseudonyms else ""]
+            for index, (kind, external_id) in enumerate(identifiers)
+        ]
         statement = _batch_statement(self._guards, purpose_keys is not None, bool(pseudonyms))
         params = {"asked": json.dumps(asked), "purposes": None if purpose_keys is None else list(purpose_keys)}
         return lookup.found(execute_hot(connection, statement, params).all(), len(identifiers))
 
     def record(
-        self, *, session: Session, kind: str, external_id: str, new_row: Mapping[str, Any], new_subject: bool,
-        optimistic: bool, snapshot: Confirmable, fold: Callable[[SubjectHead], Write[R]],
+        self,
+        *,
+        session: Session,
+        kind: str,
+        external_id: str,
+        new_row: Mapping[str, Any],
+        new_subject: bool,
+        optimistic: bool,
+        snapshot: Confirmable,
+        fold: Callable[[SubjectHead], Write[R]],
     ) -> Written[R]:
         connection = session.connection()
         if optimistic:
@@ -114,9 +129,12 @@ class PostgresStore:
             # The lock waited for another writer: the row is its new version, but the statement's
             # subqueries saw the data as of before the wait. Read the head and the states again, now.
             head_hash = execute_hot(
-                connection, self._head, {"subject_id": row.id, "revision": row.revision}).scalar_one()
-            states = {state.purpose: StateRow(**state._asdict())
-                      for state in execute_hot(connection, self._states, {"subject_id": row.id}).all()}
+                connection, self._head, {"subject_id": row.id, "revision": row.revision}
+            ).scalar_one()
+            states = {
+                state.purpose: StateRow(**state._asdict())
+                for state in execute_hot(connection, self._states, {"subject_id": row.id}).all()
+            }
         head = head_of(row, states, head_hash)
         write = fold(head)
         written, _, _ = self._write(connection, head, write, None, None)
@@ -125,15 +143,24 @@ class PostgresStore:
         return Written(write, bool(row.follow_up))
 
     def _record_optimistically(
-        self, connection: Connection, kind: str, external_id: str, new_row: Mapping[str, Any], new_subject: bool,
-        snapshot: Confirmable, fold: Callable[[SubjectHead], Write[R]],
+        self,
+        connection: Connection,
+        kind: str,
+        external_id: str,
+        new_row: Mapping[str, Any],
+        new_subject: bool,
+        snapshot: Confirmable,
+        fold: Callable[[SubjectHead], Write[R]],
     ) -> Written[R]:
         """Read, fold, then the write, which holds only if nobody wrote the subject in between; again from
         the read if somebody did. A made-up identifier skips the read: its write inserts the subject, and
         checks the generation and the follow-up guard itself."""
         for _ in range(OPTIMISTIC_ATTEMPTS):
-            row = None if new_subject else execute_hot(
-                connection, self._read, {"kind": kind, "external_id": external_id}).one_or_none()
+            row = (
+                None
+                if new_subject
+                else execute_hot(connection, self._read, {"kind": kind, "external_id": external_id}).one_or_none()
+            )
             if row is None:
                 head = unsaved_head(new_row, reserved_id(connection, SUBJECTS))
             else:
@@ -143,8 +170,12 @@ class PostgresStore:
                 head = head_of(row, _states_from_json(row.states), row.head_hash)
             write = fold(head)
             written, generation, follow_up = self._write(
-                connection, head, write, new_row if head.revision is None else None,
-                None if snapshot.final else snapshot.generation)
+                connection,
+                head,
+                write,
+                new_row if head.revision is None else None,
+                None if snapshot.final else snapshot.generation,
+            )
             if written:
                 return Written(write, False)
             snapshot.confirm(generation)
@@ -154,7 +185,11 @@ class PostgresStore:
         raise NeedsTransaction()
 
     def _write(
-        self, connection: Connection, head: SubjectHead, write: Write[Any], new_row: Mapping[str, Any] | None,
+        self,
+        connection: Connection,
+        head: SubjectHead,
+        write: Write[Any],
+        new_row: Mapping[str, Any] | None,
         expected_generation: int | None,
     ) -> tuple[bool, int, bool]:
         """The write's one statement: whether it was written, and the generation and the follow-up guard as
@@ -185,32 +220,56 @@ class PostgresStore:
         new_subject, values, companions = shape
         if new_subject:
             subject = json_insert_sql(
-                SUBJECTS, _ALL_SUBJECT_COLUMNS, param="subjects", conflict=identifier_columns(SUBJECTS),
+                SUBJECTS,
+                _ALL_SUBJECT_COLUMNS,
+                param="subjects",
+                conflict=identifier_columns(SUBJECTS),
                 where=f"(%(expected_generation)s::bigint IS NULL OR {self._generation} = %(expected_generation)s) "
-                      f"AND NOT {self._follow_up}",
+                f"AND NOT {self._follow_up}",
                 returning=SUBJECTS.c.id.name,
             )
         else:
             assignments = ", ".join(f"{SUBJECTS.c[name].name} = %(new_{name})s" for name in values)
-            subject = (f"UPDATE {SUBJECTS.name} SET {assignments} WHERE {SUBJECTS.c.id.name} = %(subject_id)s "
-                       f"AND {SUBJECTS.c.revision.name} = %(previous_revision)s "
-                       f"AND {SUBJECTS.c.erased_at.name} IS NULL RETURNING {SUBJECTS.c.id.name}")
+            subject = (
+                f"UPDATE {SUBJECTS.name} SET {assignments} WHERE {SUBJECTS.c.id.name} = %(subject_id)s "
+                f"AND {SUBJECTS.c.revision.name} = %(previous_revision)s "
+                f"AND {SUBJECTS.c.erased_at.name} IS NULL RETURNING {SUBJECTS.c.id.name}"
+            )
         guarded = "EXISTS (SELECT FROM subject)"
         keys = [column.name for column in STATES.primary_key]
         parts = [
             f"subject AS ({subject})",
             f"events AS ({json_insert_sql(EVENTS, inserted_columns(EVENTS), param='consent_events', where=guarded)})",
-            "states AS ({})".format(json_insert_sql(
-                STATES, inserted_columns(STATES), param="consent_states", where=guarded, conflict=keys,
-                set_={name: f"excluded.{name}" for name in inserted_columns(STATES) if name not in keys})),
+            "states AS ({})".format(
+                json_insert_sql(
+                    STATES,
+                    inserted_columns(STATES),
+                    param="consent_states",
+                    where=guarded,
+                    conflict=keys,
+                    set_={name: f"excluded.{name}" for name in inserted_columns(STATES) if name not in keys},
+                )
+            ),
         ]
         for index, (table, add) in enumerate(companions):
             conflict = [column.name for column in table.primary_key] if add else []
-            parts.append("companion_{} AS ({})".format(index, json_insert_sql(
-                table, inserted_columns(table), param=f"companion_{index}", where=guarded, conflict=conflict,
-                set_={name: f"{table.name}.{name} + excluded.{name}" for name in add})))
-        return (f"WITH {', '.join(parts)} SELECT {guarded} AS written, {self._generation} AS generation, "
-                f"{self._follow_up} AS follow_up")
+            parts.append(
+                "companion_{} AS ({})".format(
+                    index,
+                    json_insert_sql(
+                        table,
+                        inserted_columns(table),
+                        param=f"companion_{index}",
+                        where=guarded,
+                        conflict=conflict,
+                        set_={name: f"{table.name}.{name} + excluded.{name}" for name in add},
+                    ),
+                )
+            )
+        return (
+            f"WITH {', '.join(parts)} SELECT {guarded} AS written, {self._generation} AS generation, "
+            f"{self._follow_up} AS follow_up"
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -220,12 +279,19 @@ def _batch_statement(guards: Guards, by_purpose: bool, suppression: bool) -> Sel
     converts it once and the server prepares it once (psycopg parsed a hundred-part union anew on
     every execution, its text too long for its cache); JSON, because json.dumps writes it in C where
     psycopg dumps arrays element by element in Python."""
-    rows = func.json_array_elements(cast(bindparam("asked", type_=String), JSON)).table_valued(
-        column("value", JSON), with_ordinality="position",
-    ).render_derived()
+    rows = (
+        func.json_array_elements(cast(bindparam("asked", type_=String), JSON))
+        .table_valued(
+            column("value", JSON),
+            with_ordinality="position",
+        )
+        .render_derived()
+    )
     asked = select(
-        (rows.c.position - 1).label("i"), rows.c.value[0].astext.label("kind"),
-        rows.c.value[1].astext.label("external_id"), rows.c.value[2].astext.label("pseudonym"),
+        (rows.c.position - 1).label("i"),
+        rows.c.value[0].astext.label("kind"),
+        rows.c.value[1].astext.label("external_id"),
+        rows.c.value[2].astext.label("pseudonym"),
     ).subquery("asked")
     purposes = STATES.c.purpose == any_(bindparam("purposes", type_=ARRAY(String))) if by_purpose else None
     return lookup.joined(guards, asked, purposes, suppression)

@@ -6,6 +6,7 @@ listeners of before_cursor_execute and after_cursor_execute see it, handle_error
 failure, a driver error is raised as SQLAlchemy's (DBAPIError and its subclasses, parameters hidden),
 a lost connection is invalidated, and its cursor is closed before the call returns.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,16 @@ def loggable_driver_error(error: psycopg.Error) -> list[str]:
     """What a driver error may say in a log: its SQLSTATE, the schema objects it names, and its message
     unless that may quote input (logs.describe_exception); never its DETAIL."""
     diag = error.diag
-    parts = [f"{label} {value}" for label, value in (
-        ("sqlstate", error.sqlstate), ("constraint", diag.constraint_name), ("table", diag.table_name),
-        ("column", diag.column_name)) if value]
+    parts = [
+        f"{label} {value}"
+        for label, value in (
+            ("sqlstate", error.sqlstate),
+            ("constraint", diag.constraint_name),
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+        )
+        if value
+    ]
     if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
         parts.append(diag.message_primary)
     return parts
@@ -95,18 +103,32 @@ def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, An
         cursor.close()
 
 
-def _sqlalchemy_error(connection: Connection, cursor: Any, sql: str, params: Mapping[str, Any],
-                      error: psycopg.Error) -> BaseException:
+def _sqlalchemy_error(
+    connection: Connection, cursor: Any, sql: str, params: Mapping[str, Any], error: psycopg.Error
+) -> BaseException:
     """What Connection.execute raises for this driver error, handle_error listeners consulted: a listener
     may replace the error or say whether the connection is lost, which then is invalidated."""
     lost = connection.dialect.is_disconnect(error, connection.connection, cursor)  # type: ignore[arg-type]  # psycopg.Error is the dialect's DBAPI Error
     # Parameters hidden whatever the engine says: the message reaches logs (see logs.describe_exception).
-    wrapped = DBAPIError.instance(sql, params, error, psycopg.Error, hide_parameters=True,
-                                  connection_invalidated=lost, dialect=connection.dialect)
+    wrapped = DBAPIError.instance(
+        sql, params, error, psycopg.Error, hide_parameters=True, connection_invalidated=lost, dialect=connection.dialect
+    )
     raised: BaseException = wrapped
     if connection.dialect.dispatch.handle_error:
-        context = ExceptionContextImpl(error, wrapped, connection.engine, connection.dialect, connection, cursor,
-                                       sql, params, None, lost, True, False)
+        context = ExceptionContextImpl(
+            error,
+            wrapped,
+            connection.engine,
+            connection.dialect,
+            connection,
+            cursor,
+            sql,
+            params,
+            None,
+            lost,
+            True,
+            False,
+        )
         for listener in connection.dialect.dispatch.handle_error:
             replaced = listener(context)
             if replaced is not None:
@@ -130,8 +152,14 @@ def reserved_id(connection: Connection, table: Table, *, block: int = 64) -> int
 
 
 def json_insert_sql(
-    table: Table, columns: Sequence[str], *, param: str, conflict: Sequence[str] = (),
-    set_: Mapping[str, str] | None = None, where: str | None = None, returning: str | None = None,
+    table: Table,
+    columns: Sequence[str],
+    *,
+    param: str,
+    conflict: Sequence[str] = (),
+    set_: Mapping[str, str] | None = None,
+    where: str | None = None,
+    returning: str | None = None,
 ) -> str:
     """INSERT INTO `table` the rows bound by `json_rows` as one JSON text parameter `param`, only
     where the SQL condition `where` holds, optionally ON CONFLICT (`conflict`) DO UPDATE SET column =
@@ -141,8 +169,10 @@ def json_insert_sql(
     names = ", ".join(columns)
     values = ", ".join(f"{column}::json" if _is_json(table, column) else column for column in columns)
     record = ", ".join(f"{column} {_record_type(table, column)}" for column in columns)
-    sql = (f"INSERT INTO {table.name} ({names}) SELECT {values} "
-           f"FROM json_to_recordset(%({param})s::json) AS given ({record})")
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {values} "
+        f"FROM json_to_recordset(%({param})s::json) AS given ({record})"
+    )
     if where:
         sql += f" WHERE {where}"
     if conflict:
@@ -170,20 +200,27 @@ def json_rows(table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, 
     return json.dumps(objects, default=_iso)
 
 
-_ROW_PLANS: dict[tuple[Table, tuple[str, ...]], tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]],
-                                                       tuple[tuple[str, bool], ...]]] = {}
+_ROW_PLANS: dict[
+    tuple[Table, tuple[str, ...]], tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], tuple[tuple[str, bool], ...]]
+] = {}
 
 
-def _row_plan(table: Table, columns: tuple[str, ...]) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]],
-                                                                tuple[tuple[str, bool], ...]]:
+def _row_plan(
+    table: Table, columns: tuple[str, ...]
+) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], tuple[tuple[str, bool], ...]]:
     """What `json_rows` reads of each row, and its JSON columns with their null rule: once per table."""
     plan = _ROW_PLANS.get((table, columns))
     if plan is None:
         # itemgetter of one name returns the value itself, not a 1-tuple.
         values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
-            operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],)))
-        plan = _ROW_PLANS[(table, columns)] = values, tuple(
-            (column, cast(JSON, table.c[column].type).none_as_null) for column in columns if _is_json(table, column))
+            operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+        )
+        plan = _ROW_PLANS[(table, columns)] = (
+            values,
+            tuple(
+                (column, cast(JSON, table.c[column].type).none_as_null) for column in columns if _is_json(table, column)
+            ),
+        )
     return plan
 
 

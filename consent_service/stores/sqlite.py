@@ -4,6 +4,7 @@ SQLite is in process: a statement costs no round trip, so nothing is gained by f
 writing request holds the write lock from its first statement (write_intent.py), which serializes
 the writers of every subject. There is no optimistic mode.
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,14 +45,26 @@ class SqliteStore:
         self._update = update(SUBJECTS).where(SUBJECTS.c.id == bindparam("subject_key"))
 
     def lookup(
-        self, *, session: Session, identifiers: Sequence[tuple[str, str]], purpose_keys: Sequence[str] | None,
+        self,
+        *,
+        session: Session,
+        identifiers: Sequence[tuple[str, str]],
+        purpose_keys: Sequence[str] | None,
         pseudonyms: Sequence[str] | None,
     ) -> tuple[int, list[Found]]:
         return lookup.read(session.connection(), self._guards, identifiers, purpose_keys, pseudonyms)
 
     def record(
-        self, *, session: Session, kind: str, external_id: str, new_row: Mapping[str, Any], new_subject: bool,
-        optimistic: bool, snapshot: Confirmable, fold: Callable[[SubjectHead], Write[R]],
+        self,
+        *,
+        session: Session,
+        kind: str,
+        external_id: str,
+        new_row: Mapping[str, Any],
+        new_subject: bool,
+        optimistic: bool,
+        snapshot: Confirmable,
+        fold: Callable[[SubjectHead], Write[R]],
     ) -> Written[R]:
         connection = session.connection()
         # The insert comes first: a writer that began deferred takes the write lock here, before any read.

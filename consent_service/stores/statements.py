@@ -1,4 +1,5 @@
 """The write path's statements both stores run, built from the table metadata (no column list written by hand)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,7 +19,16 @@ from consent_service.subjects.models import Subject
 SUBJECTS, EVENTS, STATES = Subject.__table__, ConsentEvent.__table__, ConsentState.__table__
 # The subject's columns a write reads (every column read costs on both sides of the socket, in every write).
 SUBJECT_READS = (
-    "id", "kind", "external_id", "revision", "country", "born_by", "evidence_key", "restricted", "erased_at")
+    "id",
+    "kind",
+    "external_id",
+    "revision",
+    "country",
+    "born_by",
+    "evidence_key",
+    "restricted",
+    "erased_at",
+)
 STATE_FIELDS = tuple(field.name for field in dataclasses.fields(StateRow))
 
 
@@ -37,8 +47,12 @@ def identifier_columns(table: Table) -> list[str]:
 def subject_read(guards: Guards, states: ColumnElement[Any] | None) -> Select[Any]:
     """The subject by identifier with what a write reads alongside: the generation, the hash and revision of
     its latest event by revision (never by time), whether the caller has a follow-up, and `states`."""
-    latest = select(EVENTS.c.hash, EVENTS.c.revision).where(EVENTS.c.subject_id == SUBJECTS.c.id).order_by(
-        EVENTS.c.revision.desc()).limit(1)
+    latest = (
+        select(EVENTS.c.hash, EVENTS.c.revision)
+        .where(EVENTS.c.subject_id == SUBJECTS.c.id)
+        .order_by(EVENTS.c.revision.desc())
+        .limit(1)
+    )
     return select(
         *(SUBJECTS.c[name] for name in SUBJECT_READS),
         guards.generation.label("generation"),
@@ -54,38 +68,58 @@ def subject_insert(dialect: str, guards: Guards | None = None) -> Insert:
     returning the columns of `subject_read` (a new subject has no events nor states yet)."""
     insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(SUBJECTS)
     statement = insert.values({name: bindparam(name) for name in inserted_columns(SUBJECTS)}).on_conflict_do_nothing(
-        index_elements=identifier_columns(SUBJECTS))
+        index_elements=identifier_columns(SUBJECTS)
+    )
     if guards is None:
         return statement
     return statement.returning(
-        *(SUBJECTS.c[name] for name in SUBJECT_READS), guards.generation.label("generation"),
-        null().label("head_hash"), null().label("head_revision"), guards.follow_up.label("follow_up"),
+        *(SUBJECTS.c[name] for name in SUBJECT_READS),
+        guards.generation.label("generation"),
+        null().label("head_hash"),
+        null().label("head_revision"),
+        guards.follow_up.label("follow_up"),
         null().label("states"),
     )
 
 
 def head_statement() -> Select[Any]:
     """The hash of the subject's event of one revision (its head, once the lock is held)."""
-    return select(EVENTS.c.hash).where(EVENTS.c.subject_id == bindparam("subject_id"),
-                                       EVENTS.c.revision == bindparam("revision"))
+    return select(EVENTS.c.hash).where(
+        EVENTS.c.subject_id == bindparam("subject_id"), EVENTS.c.revision == bindparam("revision")
+    )
 
 
 def head_of(row: Any, states: dict[str, StateRow], head_hash: str | None) -> SubjectHead:
     """The SubjectHead of a `subject_read` row."""
     return SubjectHead(
-        id=row.id, kind=row.kind, external_id=row.external_id, revision=row.revision, country=row.country,
-        born_by=row.born_by, restricted=bool(row.restricted), evidence_key=row.evidence_key,
+        id=row.id,
+        kind=row.kind,
+        external_id=row.external_id,
+        revision=row.revision,
+        country=row.country,
+        born_by=row.born_by,
+        restricted=bool(row.restricted),
+        evidence_key=row.evidence_key,
         erased=row.erased_at is not None or row.evidence_key is None,
-        head_hash=head_hash if row.revision else None, states=states,
+        head_hash=head_hash if row.revision else None,
+        states=states,
     )
 
 
 def unsaved_head(new_row: Mapping[str, Any], subject_id: int) -> SubjectHead:
     """The SubjectHead of a subject the write inserts, with its id taken ahead."""
     return SubjectHead(
-        id=subject_id, kind=new_row["kind"], external_id=new_row["external_id"], revision=None,
-        country=new_row["country"], born_by=new_row["born_by"], restricted=bool(new_row["restricted"]),
-        evidence_key=new_row["evidence_key"], erased=False, head_hash=None, states={},
+        id=subject_id,
+        kind=new_row["kind"],
+        external_id=new_row["external_id"],
+        revision=None,
+        country=new_row["country"],
+        born_by=new_row["born_by"],
+        restricted=bool(new_row["restricted"]),
+        evidence_key=new_row["evidence_key"],
+        erased=False,
+        head_hash=None,
+        states={},
     )
 
 

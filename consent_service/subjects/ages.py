@@ -6,6 +6,7 @@ full years elapsed since it was stated. That lower bound is what a check compare
 its own jurisdiction, so a 15-year-old who was of age where they said it is still a minor where the
 age is 16, and nobody stays a minor for longer than their stated age allows.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,12 @@ def age_at(born_by: datetime, now: datetime) -> int:
     """Full years from `born_by` to `now`: the least the subject's age can be (a few integer compares)."""
     years = now.year - born_by.year
     if (now.month, now.day, now.hour, now.minute, now.second, now.microsecond) < (
-        born_by.month, born_by.day, born_by.hour, born_by.minute, born_by.second, born_by.microsecond
+        born_by.month,
+        born_by.day,
+        born_by.hour,
+        born_by.minute,
+        born_by.second,
+        born_by.microsecond,
     ):
         years -= 1
     return years

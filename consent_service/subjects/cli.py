@@ -1,4 +1,5 @@
 """`flask subjects non-canonical`: the subjects stored in a spelling incoming identifiers no longer take."""
+
 from __future__ import annotations
 
 import click

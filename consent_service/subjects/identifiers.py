@@ -10,6 +10,7 @@ Nothing else changes: case elsewhere, spaces and punctuation are the operator's.
 before this rule are not rewritten; one stored in another spelling is reached by its canonical
 spelling only if the two agree (`flask subjects non-canonical` counts the others).
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,4 +1,5 @@
 """Subjects: whose consent. The only table that maps a person's identifier to our internal key."""
+
 from __future__ import annotations
 
 import secrets

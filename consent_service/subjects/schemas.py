@@ -1,4 +1,5 @@
 """Wire format shared by every endpoint under a subject: the identifier's field and path converter."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

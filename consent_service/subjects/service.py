@@ -1,4 +1,5 @@
 """Subjects: find, create and lock one by its identifier, the row a new one is stored with, pseudonyms, suppression."""
+
 from __future__ import annotations
 
 import hashlib
@@ -53,9 +54,18 @@ def new_row(*, kind: str, external_id: str, now: datetime) -> dict[str, Any]:
     """The row a new subject is stored with, every column but its id: what a consent store inserts
     for an identifier it does not have yet (consents/store.py)."""
     return {
-        "kind": kind, "external_id": external_id, "revision": 0, "country": None, "minor_until": None,
-        "born_by": None, "evidence_key": new_evidence_key(), "restricted": False, "restricted_at": None,
-        "erased_at": None, "created_at": now, "updated_at": now,
+        "kind": kind,
+        "external_id": external_id,
+        "revision": 0,
+        "country": None,
+        "minor_until": None,
+        "born_by": None,
+        "evidence_key": new_evidence_key(),
+        "restricted": False,
+        "restricted_at": None,
+        "erased_at": None,
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -91,9 +101,11 @@ def links_of(*, session: Session, subject: Subject) -> list[Subject]:
         other, mine = SubjectLink.visitor_subject_id, SubjectLink.customer_subject_id
     else:
         other, mine = SubjectLink.customer_subject_id, SubjectLink.visitor_subject_id
-    return list(session.scalars(
-        select(Subject).join(SubjectLink, Subject.id == other).where(mine == subject.id).order_by(Subject.id)
-    ))
+    return list(
+        session.scalars(
+            select(Subject).join(SubjectLink, Subject.id == other).where(mine == subject.id).order_by(Subject.id)
+        )
+    )
 
 
 def link(*, session: Session, customer: Subject, visitor: Subject, now: datetime) -> SubjectLink:
@@ -121,15 +133,23 @@ class NonCanonical:
 def non_canonical(*, session: Session, batch: int = 1000) -> list[NonCanonical]:
     """Stored, unerased subjects whose identifier is not canonical (subjects/identifiers.py); nothing is changed."""
     found: list[tuple[int, str, str]] = []
-    rows = session.execute(select(Subject.id, Subject.kind, Subject.external_id).where(Subject.erased_at.is_(None))
-                           .execution_options(yield_per=batch))
+    rows = session.execute(
+        select(Subject.id, Subject.kind, Subject.external_id)
+        .where(Subject.erased_at.is_(None))
+        .execution_options(yield_per=batch)
+    )
     for subject_id, kind, external_id in rows:
         spelled = canonical(external_id)
         if spelled != external_id:
             found.append((subject_id, kind, spelled))
     taken: set[tuple[str, str]] = set()
     for start in range(0, len(found), batch):
-        wanted = found[start:start + batch]
-        taken.update(session.execute(select(Subject.kind, Subject.external_id).where(
-            Subject.external_id.in_([spelled for _, _, spelled in wanted]))).all())
+        wanted = found[start : start + batch]
+        taken.update(
+            session.execute(
+                select(Subject.kind, Subject.external_id).where(
+                    Subject.external_id.in_([spelled for _, _, spelled in wanted])
+                )
+            ).all()
+        )
     return [NonCanonical(subject_id=i, kind=kind, collides=(kind, spelled) in taken) for i, kind, spelled in found]

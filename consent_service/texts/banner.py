@@ -1,6 +1,7 @@
 """The banner's built-in texts (en, de, fr), language choice, and operators' overrides.
 
 Below both the banner, which shows them, and properties, which validate an operator's overrides."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

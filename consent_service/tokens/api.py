@@ -1,4 +1,5 @@
 """HTTP endpoints of tokens: issue one for a subject, publish the public keys."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,7 +55,11 @@ def jwks() -> tuple[dict[str, object], int, dict[str, str]]:
     Readable from any page (the banner fetches it once when its stored token names a kid its
     configuration did not list, i.e. after a rotation): public keys, no credentials, so `*`."""
     keys = runtime().keystore.published(session=db.session(), now=now())
-    return {"keys": [jwk(key) for key in keys]}, 200, {
-        "Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}",
-        "Access-Control-Allow-Origin": "*",
-    }
+    return (
+        {"keys": [jwk(key) for key in keys]},
+        200,
+        {
+            "Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}",
+            "Access-Control-Allow-Origin": "*",
+        },
+    )

@@ -1,4 +1,5 @@
 """Tokens issued to subjects, listed by jti in their exports."""
+
 from __future__ import annotations
 
 from datetime import datetime

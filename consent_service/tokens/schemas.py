@@ -1,4 +1,5 @@
 """Wire format of token issuing and the JWKS."""
+
 from __future__ import annotations
 
 import marshmallow as ma

@@ -1,4 +1,5 @@
 """Consent tokens: a signed snapshot of a subject's effective decisions."""
+
 from __future__ import annotations
 
 import functools
@@ -13,11 +14,11 @@ from sqlalchemy import Insert, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.consents import service as consents
-from consent_service.stores.hot import execute_hot
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.regimes.service import RegimeRules
 from consent_service.signing_keys.keystore import KeyStore
+from consent_service.stores.hot import execute_hot
 from consent_service.tokens.models import IssuedToken as IssuedTokenRecord
 
 TOKEN_TYPE = "JWT"
@@ -66,8 +67,15 @@ def issue_token(
     With the erasure pepper, the suppression entry of an erased identifier seen again counts, as in checks."""
     if state is None:
         state = consents.read_state(
-            session=session, kind=kind, external_id=external_id, rules=rules, now=now, country=country,
-            region=region, snapshot=snapshot, pepper=pepper,
+            session=session,
+            kind=kind,
+            external_id=external_id,
+            rules=rules,
+            now=now,
+            country=country,
+            region=region,
+            snapshot=snapshot,
+            pepper=pepper,
         )
     issued_at = int(now.timestamp())
     expires_at = issued_at + ttl_seconds
@@ -89,10 +97,18 @@ def issue_token(
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
     expires = datetime.fromtimestamp(expires_at, now.tzinfo)
-    row = None if state.subject_key is None else {
-        "jti": claims["jti"], "subject_id": state.subject_key, "issued_for": issued_for, "property_key": property_key,
-        "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo), "expires_at": expires,
-    }
+    row = (
+        None
+        if state.subject_key is None
+        else {
+            "jti": claims["jti"],
+            "subject_id": state.subject_key,
+            "issued_for": issued_for,
+            "property_key": property_key,
+            "issued_at": datetime.fromtimestamp(issued_at, now.tzinfo),
+            "expires_at": expires,
+        }
+    )
     if row is not None and record:
         execute_hot(session.connection(), _record_statement(), row)
     return IssuedToken(token=token, expires_at=expires, claims=claims, record=row)
@@ -112,7 +128,6 @@ def clamp_ttl(requested: int | None, *, default: int, maximum: int) -> int:
     return min(requested or default, maximum)
 
 
-
 class TokenRejected(Exception):
     """A token this service did not issue, or no longer honours."""
 
@@ -130,7 +145,9 @@ def verify_token(
     it acts on the claims, and a key the snapshot does not know is refused only once the snapshot is
     confirmed current (StaleSnapshot otherwise)."""
     try:
-        return _verified_claims(session=session, keystore=keystore, issuer=issuer, token=token, now=now, snapshot=snapshot)
+        return _verified_claims(
+            session=session, keystore=keystore, issuer=issuer, token=token, now=now, snapshot=snapshot
+        )
     except TokenRejected as rejected:
         token_rejected.send(reason=str(rejected))
         raise
@@ -147,7 +164,9 @@ def _verified_claims(
         raise TokenRejected("not a consent token")  # e.g. a consent receipt, signed with the same keys
     kid = header.get("kid")
     published = snapshot.signing_keys if snapshot is not None else None
-    public_key = keystore.public_key(session=session, kid=kid, now=now, published=published) if isinstance(kid, str) else None
+    public_key = (
+        keystore.public_key(session=session, kid=kid, now=now, published=published) if isinstance(kid, str) else None
+    )
     if public_key is None:
         if snapshot is not None and isinstance(kid, str):
             snapshot.confirm(generations.current_generation(session=session))
@@ -172,7 +191,10 @@ def _verified_claims(
 
 def issued_to(*, session: Session, subject_id: int) -> list[IssuedTokenRecord]:
     """The tokens signed for a subject, oldest first (by jti; the tokens themselves are not kept)."""
-    return list(session.scalars(
-        select(IssuedTokenRecord).where(IssuedTokenRecord.subject_id == subject_id)
-        .order_by(IssuedTokenRecord.issued_at, IssuedTokenRecord.jti)
-    ))
+    return list(
+        session.scalars(
+            select(IssuedTokenRecord)
+            .where(IssuedTokenRecord.subject_id == subject_id)
+            .order_by(IssuedTokenRecord.issued_at, IssuedTokenRecord.jti)
+        )
+    )

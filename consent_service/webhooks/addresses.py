@@ -6,11 +6,12 @@ by the address it embeds. IPv6 outside 2000::/3 (global unicast, RFC 4291 §2.4)
 the registry says, which covers the reserved space, deprecated site-local fec0::/10 and multicast.
 Sources: https://www.iana.org/assignments/iana-ipv4-special-registry and iana-ipv6-special-registry.
 """
+
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Embedded = Callable[[ipaddress.IPv6Address], tuple[ipaddress.IPv4Address, ...]]

@@ -1,4 +1,5 @@
 """HTTP endpoints of webhook endpoints (admin)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,9 @@ from consent_service.webhooks.models import WebhookEndpoint
 from consent_service.webhooks.schemas import WebhookCreatedSchema, WebhookListSchema, WebhookPatchSchema, WebhookSchema
 from consent_service.webhooks.signing import SecretCipher
 
-blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
-                description="Endpoints that receive signed consent change events.")
+blp = Blueprint(
+    "webhooks", __name__, url_prefix="/v1/webhooks", description="Endpoints that receive signed consent change events."
+)
 
 
 @blp.route("")
@@ -59,8 +61,11 @@ class WebhookById(MethodView):
     def patch(self, body: dict[str, Any], webhook_id: str) -> WebhookEndpoint:
         """Change some fields; disabling pauses deliveries, enabling resumes them."""
         endpoint = webhooks.update_endpoint(
-            session=db.session(), endpoint_id=webhook_id, changes=body,
-            allow_private=runtime().settings.webhook_allow_private_targets, now=now(),
+            session=db.session(),
+            endpoint_id=webhook_id,
+            changes=body,
+            allow_private=runtime().settings.webhook_allow_private_targets,
+            now=now(),
         )
         db.session.commit()
         return endpoint

@@ -1,4 +1,5 @@
 """`flask webhooks run|replay|deliveries`: the delivery worker and its operator's tools."""
+
 from __future__ import annotations
 
 import signal
@@ -27,11 +28,23 @@ def webhooks_group() -> None:
 
 @webhooks_group.command("run")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (cron, tests).")
-@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Deliveries claimed at a time.")
+@click.option(
+    "--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Deliveries claimed at a time."
+)
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel HTTP requests.")
-@click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(0.01, 60), help="Seconds between polls when idle.")
-@click.option("--heartbeat-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Touched after every poll that reached the database (for a container healthcheck).")
+@click.option(
+    "--poll-interval",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.01, 60),
+    help="Seconds between polls when idle.",
+)
+@click.option(
+    "--heartbeat-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Touched after every poll that reached the database (for a container healthcheck).",
+)
 @with_appcontext
 def run(once: bool, batch: int, concurrency: int, poll_interval: float, heartbeat_file: Path | None) -> None:
     """Deliver webhooks until SIGTERM or SIGINT, which let the batch in hand finish first."""
@@ -73,9 +86,20 @@ def list_deliveries(status: str | None, limit: int, as_json: bool) -> None:
     rows = deliveries.list_deliveries(
         session=db.session(), status=DeliveryStatus(status) if status else None, limit=limit
     )
-    echo_rows(("id", "event", "type", "endpoint", "status", "attempts", "last_outcome"), [
-        {"id": delivery.id, "event": event.id, "type": event.type, "endpoint": delivery.endpoint_id,
-         "status": delivery.status, "attempts": delivery.attempts,
-         "last_outcome": delivery.last_error or (str(delivery.last_status_code) if delivery.last_status_code else None)}
-        for delivery, event in rows
-    ], as_json=as_json)
+    echo_rows(
+        ("id", "event", "type", "endpoint", "status", "attempts", "last_outcome"),
+        [
+            {
+                "id": delivery.id,
+                "event": event.id,
+                "type": event.type,
+                "endpoint": delivery.endpoint_id,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "last_outcome": delivery.last_error
+                or (str(delivery.last_status_code) if delivery.last_status_code else None),
+            }
+            for delivery, event in rows
+        ],
+        as_json=as_json,
+    )

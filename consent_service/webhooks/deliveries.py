@@ -1,12 +1,14 @@
 """The delivery queue: claim due deliveries under a lease, record outcomes with backoff, replay."""
+
 from __future__ import annotations
 
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -87,7 +89,13 @@ def claim(*, session: Session, owner: str, limit: int, lease_seconds: float, now
     if not claimed_ids:
         return []
     rows = session.execute(
-        select(WebhookDelivery, WebhookEvent.id, WebhookEvent.payload, WebhookEndpoint.url, WebhookEndpoint.secret_encrypted)
+        select(
+            WebhookDelivery,
+            WebhookEvent.id,
+            WebhookEvent.payload,
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret_encrypted,
+        )
         .join(WebhookEvent, WebhookEvent.sequence == WebhookDelivery.event_sequence)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.id.in_(claimed_ids))
@@ -123,16 +131,19 @@ def record(
     for outcome in outcomes:
         item = by_id[outcome.delivery_id]
         values = _next_state(item, outcome, policy, now, rng)
-        changed = cast(CursorResult[Any], session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == outcome.delivery_id,
-                WebhookDelivery.lease_owner == owner,
-                WebhookDelivery.status == DELIVERING,
-            )
-            .values(lease_owner=None, lease_until=None, **values)
-            .execution_options(synchronize_session=False)
-        )).rowcount
+        changed = cast(
+            CursorResult[Any],
+            session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == outcome.delivery_id,
+                    WebhookDelivery.lease_owner == owner,
+                    WebhookDelivery.status == DELIVERING,
+                )
+                .values(lease_owner=None, lease_until=None, **values)
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
         if not changed:
             # The endpoint was deleted or the delivery replayed meanwhile; its new state stands.
             log.warning("webhook delivery %s changed while it was being sent; outcome not recorded", item.delivery_id)
@@ -142,8 +153,12 @@ def record(
         if outcome.status_code == GONE:
             session.execute(
                 update(WebhookEndpoint)
-                .where(WebhookEndpoint.id == select(WebhookDelivery.endpoint_id).where(
-                    WebhookDelivery.id == item.delivery_id).scalar_subquery())
+                .where(
+                    WebhookEndpoint.id
+                    == select(WebhookDelivery.endpoint_id)
+                    .where(WebhookDelivery.id == item.delivery_id)
+                    .scalar_subquery()
+                )
                 .values(enabled=False, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -160,12 +175,15 @@ def replay(*, session: Session, ids: Sequence[str] = (), failed: bool = False, n
         selected.append(WebhookDelivery.status == FAILED)
     if not selected:
         return 0
-    replayed = cast(CursorResult[Any], session.execute(
-        update(WebhookDelivery)
-        .where(or_(*selected), WebhookDelivery.status != DELIVERING)
-        .values(status=PENDING, next_attempt_at=now, retrying_since=now)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    replayed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(WebhookDelivery)
+            .where(or_(*selected), WebhookDelivery.status != DELIVERING)
+            .values(status=PENDING, next_attempt_at=now, retrying_since=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if ids and not replayed:
         raise NotFound("No delivery or event with these ids, or they are being delivered right now.")
     return replayed
@@ -209,8 +227,12 @@ def _next_state(item: Claimed, outcome: Outcome, policy: RetryPolicy, now: datet
     if not outcome.sent:
         return {"status": PENDING}
     attempts = item.attempts + 1
-    values = {"attempts": attempts, "last_attempt_at": now, "last_status_code": outcome.status_code,
-              "last_error": outcome.error[:500] if outcome.error else None}
+    values = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error[:500] if outcome.error else None,
+    }
     if outcome.delivered:
         return {**values, "status": DELIVERED, "delivered_at": now}
     if outcome.status_code == GONE:

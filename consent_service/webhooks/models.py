@@ -1,4 +1,5 @@
 """Webhook endpoints, the outbox of events, and one delivery per endpoint and event."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Wire format of webhook endpoints (admin)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,11 +14,15 @@ class WebhookSchema(ma.Schema):
     """Whether a URL may receive webhooks is decided in the service (webhooks.transport.check_url)."""
 
     id = fields.String(dump_only=True, metadata={"description": "wh_..."})
-    url = fields.String(required=True, validate=validate.Length(1, 2000),
-                        metadata={"description": "An http(s) URL that receives POSTs signed per Standard Webhooks"})
+    url = fields.String(
+        required=True,
+        validate=validate.Length(1, 2000),
+        metadata={"description": "An http(s) URL that receives POSTs signed per Standard Webhooks"},
+    )
     event_types = fields.List(
         fields.String(validate=validate.OneOf([t.value for t in WebhookEventType])),
-        required=True, validate=validate.Length(1, len(WebhookEventType)),
+        required=True,
+        validate=validate.Length(1, len(WebhookEventType)),
         metadata={"description": "The event types this endpoint receives"},
     )
     description = fields.String(validate=validate.Length(0, 200))
@@ -27,14 +32,19 @@ class WebhookSchema(ma.Schema):
 
 
 class WebhookCreatedSchema(WebhookSchema):
-    secret = fields.String(dump_only=True, metadata={
-        "description": "whsec_...: the signing secret, shown only in this answer; store it now"})
+    secret = fields.String(
+        dump_only=True,
+        metadata={"description": "whsec_...: the signing secret, shown only in this answer; store it now"},
+    )
 
     @ma.pre_dump
     def _with_secret(self, created: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Dumps {"endpoint": WebhookEndpoint, "secret": "whsec_..."}."""
         endpoint = created["endpoint"]
-        return {**{name: getattr(endpoint, name) for name in self.fields if name != "secret"}, "secret": created["secret"]}
+        return {
+            **{name: getattr(endpoint, name) for name in self.fields if name != "secret"},
+            "secret": created["secret"],
+        }
 
 
 class WebhookListSchema(ma.Schema):

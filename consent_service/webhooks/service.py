@@ -1,8 +1,10 @@
 """Webhook endpoints (create, read, update, delete) and the outbox every change writes to."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, select, update
 from sqlalchemy.orm import Session
@@ -29,8 +31,12 @@ def create_endpoint(
     """Store an endpoint; return it with its signing secret, which is shown only this once."""
     secret = generate_secret()
     endpoint = WebhookEndpoint(id=new_id("wh"), secret_encrypted=cipher.encrypt(secret), created_at=now)
-    _apply(endpoint, {"url": url, "event_types": event_types, "description": description, "enabled": enabled},
-           allow_private=allow_private, now=now)
+    _apply(
+        endpoint,
+        {"url": url, "event_types": event_types, "description": description, "enabled": enabled},
+        allow_private=allow_private,
+        now=now,
+    )
     session.add(endpoint)
     session.flush()
     return endpoint, secret
@@ -149,7 +155,7 @@ def enqueue_consent_changed(
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _apply(endpoint: WebhookEndpoint, changes: Mapping[str, Any], *, allow_private: bool, now: datetime) -> None:
@@ -186,10 +192,14 @@ def forget_erased_subjects(*, session: Session, pseudonymize: Callable[[str, str
     still_open = select(WebhookDelivery.event_sequence).where(
         WebhookDelivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.DELIVERING.value])
     )
-    query = select(WebhookEvent).where(
-        WebhookEvent.type == WebhookEventType.SUBJECT_ERASED.value,
-        WebhookEvent.sequence.not_in(still_open),
-    ).with_for_update(skip_locked=True)
+    query = (
+        select(WebhookEvent)
+        .where(
+            WebhookEvent.type == WebhookEventType.SUBJECT_ERASED.value,
+            WebhookEvent.sequence.not_in(still_open),
+        )
+        .with_for_update(skip_locked=True)
+    )
     changed = 0
     for event in session.scalars(query):
         subject = event.payload["data"]["subject"]

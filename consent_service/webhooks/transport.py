@@ -1,4 +1,5 @@
 """POST one webhook: no redirects, a total deadline, and no private targets unless allowed (SSRF)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -79,9 +80,16 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float, allo
             current.append(ssl.create_default_context().wrap_socket(current[-1], server_hostname=parts.hostname))
         connection.sock = current[-1]
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("POST", target, body=body, headers={
-            **headers, "Content-Type": "application/json", "User-Agent": USER_AGENT,
-        })
+        connection.request(
+            "POST",
+            target,
+            body=body,
+            headers={
+                **headers,
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+        )
         with connection.getresponse() as response:
             response.read(RESPONSE_BYTES_READ)
             return Response(status=response.status, reason=response.reason)

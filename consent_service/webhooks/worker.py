@@ -1,4 +1,5 @@
 """The delivery worker: claim a batch, send it signed and in parallel, record the outcomes, repeat."""
+
 from __future__ import annotations
 
 import logging
@@ -9,9 +10,9 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ class WorkerOptions:
     policy: RetryPolicy
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, batch: int, concurrency: int) -> "WorkerOptions":
+    def from_settings(cls, settings: Settings, *, batch: int, concurrency: int) -> WorkerOptions:
         return cls(
             batch=batch,
             concurrency=concurrency,
@@ -84,8 +85,11 @@ class Worker:
     def run_batch(self) -> int:
         """Claim, send and record one batch; return how many deliveries it claimed."""
         claimed = deliveries.claim(
-            session=self.session, owner=self.owner, limit=self.options.batch,
-            lease_seconds=self.options.lease_seconds, now=self.clock(),
+            session=self.session,
+            owner=self.owner,
+            limit=self.options.batch,
+            lease_seconds=self.options.lease_seconds,
+            now=self.clock(),
         )
         self.session.commit()
         if not claimed:
@@ -95,22 +99,39 @@ class Worker:
         with ThreadPoolExecutor(max_workers=min(self.options.concurrency, len(claimed))) as pool:
             outcomes = list(pool.map(lambda item: self._send(item, latest_start), claimed))
         counts = deliveries.record(
-            session=self.session, owner=self.owner, claimed=claimed, outcomes=outcomes,
-            policy=self.options.policy, now=self.clock(), rng=self.rng,
+            session=self.session,
+            owner=self.owner,
+            claimed=claimed,
+            outcomes=outcomes,
+            policy=self.options.policy,
+            now=self.clock(),
+            rng=self.rng,
         )
         self.session.commit()
-        log.info("webhooks: %d delivered, %d to retry, %d failed", counts["delivered"], counts["pending"], counts["failed"])
+        log.info(
+            "webhooks: %d delivered, %d to retry, %d failed", counts["delivered"], counts["pending"], counts["failed"]
+        )
         return len(claimed)
 
-    def run(self, *, stop: threading.Event, poll_interval: float, once: bool = False,
-            heartbeat: Callable[[], None] = lambda: None) -> None:
+    def run(
+        self,
+        *,
+        stop: threading.Event,
+        poll_interval: float,
+        once: bool = False,
+        heartbeat: Callable[[], None] = lambda: None,
+    ) -> None:
         """Deliver until `stop` is set (after the batch in hand), or with `once` until nothing is due.
 
         `heartbeat` is called after every poll that reached the database, so a container's
         healthcheck can tell a working worker from one that is stuck or cut off from its database.
         """
-        log.info("webhook worker %s started (batch %d, concurrency %d)", self.owner, self.options.batch,
-                 self.options.concurrency)
+        log.info(
+            "webhook worker %s started (batch %d, concurrency %d)",
+            self.owner,
+            self.options.batch,
+            self.options.concurrency,
+        )
         while not stop.is_set():
             try:
                 claimed = self.run_batch()
@@ -141,8 +162,13 @@ class Worker:
         timestamp = int(self.clock().timestamp())
         headers = signing.headers(secret=secret, msg_id=item.msg_id, timestamp=timestamp, body=item.body)
         try:
-            response = self.send(url=item.url, body=item.body, headers=headers,
-                                 timeout=self.options.timeout_seconds, allow_private=self.options.allow_private)
+            response = self.send(
+                url=item.url,
+                body=item.body,
+                headers=headers,
+                timeout=self.options.timeout_seconds,
+                allow_private=self.options.allow_private,
+            )
         except (transport.DeliveryFailed, transport.TargetRefused) as error:
             return Outcome(delivery_id=item.delivery_id, error=str(error))
         ok = 200 <= response.status < 300
