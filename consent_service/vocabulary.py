@@ -1,4 +1,5 @@
-"""The closed sets of the domain (subject kinds, decisions, methods, actors, regimes, scopes) and the shapes of its keys."""
+"""The closed sets of the domain (subject kinds, decisions, methods, actors, regimes, scopes) and the shapes of its
+keys."""
 
 from __future__ import annotations
 

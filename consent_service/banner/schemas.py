@@ -22,8 +22,8 @@ class BannerQuerySchema(ma.Schema):
     region = fields.String(
         validate=REGION,
         metadata={
-            "description": "The page's idea of the visitor's ISO 3166-2 region (US-CA): like country, its rules are used "
-            "only when at least as protective as those of the CDN's headers (or the default), never laxer."
+            "description": "The page's idea of the visitor's ISO 3166-2 region (US-CA): like country, its rules are "
+            "used only when at least as protective as those of the CDN's headers (or the default), never laxer."
         },
     )
 

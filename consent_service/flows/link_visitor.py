@@ -1,4 +1,5 @@
-"""Link a visitor to the customer it logged in as: carry its cookie choices over (rights, consents), link (subjects), commit."""
+"""Link a visitor to the customer it logged in as: carry its cookie choices over (rights, consents), link (subjects),
+commit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One row counting changes to keys, purposes, notices, properties, signing keys and recipients; database triggers bump it."""
+"""One row counting changes to keys, purposes, notices, properties, signing keys and recipients; database triggers
+bump it."""
 
 from __future__ import annotations
 

@@ -78,7 +78,8 @@ def restrict(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, obje
 @blp.arguments(LinkSchema)
 @blp.response(201, LinkOutSchema)
 def link(body: dict[str, Any], subject_id: str) -> LinkResult:
-    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer one."""
+    """Link a visitor to the customer it logged in as; its cookie choices carry over where the customer has no newer
+    one."""
     return link_visitor(
         session=db.session(), customer_id=subject_id, visitor_id=body["visitor_id"], rules=runtime().rules, now=now()
     )

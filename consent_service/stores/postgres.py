@@ -312,7 +312,7 @@ def _states_from_json(rows: list[list[Any]] | None) -> dict[str, StateRow]:
     """The states the subject's read took as JSON arrays (STATE_FIELDS order; times as ISO 8601)."""
     states = {}
     for values in rows or ():
-        state = dict(zip(STATE_FIELDS, values))
+        state = dict(zip(STATE_FIELDS, values, strict=True))
         state["updated_at"] = _utc(state["updated_at"])
         if state["notified_at"] is not None:
             state["notified_at"] = _utc(state["notified_at"])

@@ -192,7 +192,7 @@ def json_rows(table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, 
     values, json_columns = _row_plan(table, tuple(columns))
     objects = []
     for row in rows:
-        obj = dict(zip(columns, values(row)))
+        obj = dict(zip(columns, values(row), strict=True))
         for column, none_as_null in json_columns:
             value = obj[column]
             obj[column] = None if value is None and none_as_null else json.dumps(value)
