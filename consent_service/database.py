@@ -6,12 +6,16 @@ import select
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, event
+from sqlalchemy import BigInteger, DateTime, Dialect, Engine, Integer, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 # 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
@@ -21,6 +25,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A pooled connection idle longer than this is tested before use (the server may have restarted
 # or dropped it); one in steady use is not, so a busy worker pays no extra round trip per request.
 PING_AFTER_IDLE_SECONDS = 1.0
+# A dialect's INSERT construct (the table or entity it inserts into), with ON CONFLICT on both.
+InsertFactory = Callable[[Any], postgresql.Insert | sqlite.Insert]
 
 
 class UTCDateTime(TypeDecorator):
@@ -29,7 +35,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -37,7 +43,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -68,12 +74,12 @@ def configure_sqlite(engine: Engine, *, writes_expected: Callable[[], bool] = la
             dbapi_connection.isolation_level = ""
 
 
-def upsert_insert(session: Session):
+def upsert_insert(session: Session) -> InsertFactory:
     """The dialect's INSERT, which offers ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
     return dialect_insert(session.get_bind().dialect.name)
 
 
-def dialect_insert(dialect_name: str):
+def dialect_insert(dialect_name: str) -> InsertFactory:
     """`upsert_insert` by dialect name, for statements built once per dialect."""
     return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
@@ -92,11 +98,13 @@ def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECO
     dbapi_error = engine.dialect.loaded_dbapi.Error
 
     @event.listens_for(engine, "checkin")
-    def _checked_in(dbapi_connection, record) -> None:
+    def _checked_in(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["checked_in_at"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection, record, proxy) -> None:
+    def _checked_out(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
         checked_in_at = record.info.get("checked_in_at")
         if checked_in_at is None:
             return  # new
@@ -115,7 +123,7 @@ def ping_when_idle(engine: Engine, *, idle_seconds: float = PING_AFTER_IDLE_SECO
             raise DisconnectionError(str(error)) from error
 
 
-def _has_input(dbapi_connection, dbapi_error: type[Exception]) -> bool:
+def _has_input(dbapi_connection: DBAPIConnection, dbapi_error: type[Exception]) -> bool:
     """Whether the connection's socket is readable now (SQLite's connections have none)."""
     fileno = getattr(dbapi_connection, "fileno", None)
     if fileno is None:

@@ -111,7 +111,7 @@ def count_check_answers(results: Iterable) -> None:
     setattr(g, CHECK_REASONS, counts)
 
 
-def _on_token_rejected(_sender, reason: str = "unknown", **_extra) -> None:
+def _on_token_rejected(_sender: object, reason: str = "unknown", **_extra: object) -> None:
     metrics = _metrics()
     if metrics is not None:
         metrics.tokens_rejected.labels(reason).inc()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, jsonify, request
+from werkzeug.wrappers import Response
 
 from consent_service import localized_texts
 from consent_service.banner import service as banner
@@ -54,10 +57,10 @@ def _resolve_property():
 
     def admit(snapshot: Snapshot) -> tuple[Snapshot, PropertyEntry]:
         if confirm:
-            snapshot.confirm(generations.current_generation(session=db.session))
+            snapshot.confirm(generations.current_generation(session=db.session()))
         return snapshot, _admitted(snapshot)
 
-    g.banner_snapshot, g.banner_property = runtime().snapshots.run(session=db.session, work=admit)
+    g.banner_snapshot, g.banner_property = runtime().snapshots.run(session=db.session(), work=admit)
 
 
 def _admitted(snapshot: Snapshot) -> PropertyEntry:
@@ -65,7 +68,10 @@ def _admitted(snapshot: Snapshot) -> PropertyEntry:
     g.cors_origin = None
     origin = request.headers.get("Origin")
     prop = banner.admitted_property(
-        session=db.session, snapshot=snapshot, publishable_key=request.view_args["property_key"], origin=origin
+        session=db.session(),
+        snapshot=snapshot,
+        publishable_key=(request.view_args or {})["property_key"],
+        origin=origin,
     )
     g.cors_origin = origin
     return prop
@@ -90,7 +96,7 @@ def _cors_headers(response):
 @blp.alt_response(304, description="Not modified (If-None-Match)")
 @blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
-def config(query: dict, property_key: str):
+def config(query: dict[str, Any], property_key: str) -> Response:
     """What the banner shows this visitor: texts, purposes, regime, notice, and the version hash."""
     prop = g.banner_property
     language = localized_texts.choose_language(
@@ -113,9 +119,9 @@ def config(query: dict, property_key: str):
         rules=rules,
         policy=policy,
     )
-    runtime().banner_versions.remember(session=db.session, prop=prop, config=shown, now=now())
+    runtime().banner_versions.remember(session=db.session(), prop=prop, config=shown, now=now())
     keys = verification.token_keys(
-        session=db.session,
+        session=db.session(),
         keystore=runtime().keystore,
         published=g.banner_snapshot.signing_keys,
         issuer=runtime().settings.token_issuer,
@@ -138,18 +144,18 @@ def config(query: dict, property_key: str):
 @blp.response(201, CHOICE_OUT)
 @blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
-def choose(body: dict, property_key: str):
+def choose(body: dict[str, Any], property_key: str) -> tuple[dict[str, object], int]:
     """Record the visitor's choice and return their consent token; a previous token keeps the visitor."""
     settings = runtime().settings
     cdn_country, cdn_region = place_from_cdn()
     # The property, purposes and notices come from the process's snapshot, confirmed by the write's own read.
     # The choice and its token's row are one statement, which commits by itself (flows/record_consent.py).
     result = runtime().snapshots.run(
-        session=db.session,
+        session=db.session(),
         work=lambda snapshot: outside_transaction(
             db.session(),
             lambda optimistic: choose_on_banner(
-                session=db.session,
+                session=db.session(),
                 snapshot=snapshot,
                 prop=_admitted(snapshot),
                 choice=banner.Choice(
@@ -189,16 +195,16 @@ def choose(body: dict, property_key: str):
 @blp.response(200, VerifyOutSchema)
 @blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
 @blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
-def verify(body: dict, property_key: str):
+def verify(body: dict[str, Any], property_key: str) -> dict[str, object]:
     """Whether a stored banner token is a valid one of this property's visitors, and its verified
     claims: for browsers without Ed25519 in WebCrypto, which must not trust the cookie's payload."""
     settings, checked_at = runtime().settings, now()
     try:
         # A kid the snapshot does not know is refused only once a fresh snapshot does not know it either.
         claims = runtime().snapshots.run(
-            session=db.session,
+            session=db.session(),
             work=lambda snapshot: verification.verified_claims(
-                session=db.session,
+                session=db.session(),
                 keystore=runtime().keystore,
                 issuer=settings.token_issuer,
                 prop=_admitted(snapshot),

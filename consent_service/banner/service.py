@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.banner.models import BannerVersion
 from consent_service.consents import service as consents
-from consent_service.consents.state import Circumstances, default_decision
+from consent_service.consents.state import Circumstances, PurposeState, default_decision
 from consent_service.database import upsert_insert
 from consent_service.errors import Forbidden, ValidationFailed
 from consent_service.generations import service as generations
@@ -82,7 +82,7 @@ class Choice:
 class ChoiceResult:
     visitor_id: str
     token: tokens.IssuedToken
-    decisions: dict[str, consents.PurposeState]
+    decisions: dict[str, PurposeState]
 
 
 def admitted_property(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Any
+
+from flask import Response, jsonify, request
 from flask.views import MethodView
 
 from consent_service.apikeys.auth import current_principal, current_snapshot, require_scope
@@ -50,13 +52,13 @@ class ConsentEvents(MethodView):
     @blp.arguments(RECORD_EVENTS)
     @blp.response(201, SubjectStateSchema)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, body: dict, kind: str, subject_id: str):
+    def post(self, body: dict[str, Any], kind: str, subject_id: str) -> Response:
         """Record decisions for a subject, all of them or none."""
         moment = now()
 
         def produce(optimistic: bool) -> idempotency.Answer:
             state = record_consent(
-                session=db.session,
+                session=db.session(),
                 kind=kind,
                 external_id=subject_id,
                 events=[consents.EventInput(**event) for event in body["events"]],
@@ -76,7 +78,7 @@ class ConsentEvents(MethodView):
                 # The sender emails these; the consent stays pending until one is confirmed.
                 answer["confirmation_urls"] = {
                     purpose: preferences.confirmation_link(
-                        session=db.session,
+                        session=db.session(),
                         signer=app_signer(),
                         base_url=runtime().settings.token_issuer,
                         customer_id=subject_id,
@@ -89,7 +91,7 @@ class ConsentEvents(MethodView):
 
         key = request.headers.get("Idempotency-Key")
         answer = idempotency.run_once(
-            session=db.session,
+            session=db.session(),
             api_key_id=current_principal().key_id,
             key=key,
             fingerprint=lambda: idempotency.fingerprint(request.method, request.path, request.get_json()),
@@ -107,10 +109,10 @@ class ConsentEvents(MethodView):
     @require_scope(blp, Scope.CONSENTS_READ)
     @blp.arguments(HistoryQuerySchema, location="query")
     @blp.response(200, EventPageSchema)
-    def get(self, query: dict, kind: str, subject_id: str):
+    def get(self, query: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
         """The subject's ledger, newest first, cursor-paginated."""
         events, next_cursor = consents.list_events(
-            session=db.session,
+            session=db.session(),
             kind=kind,
             external_id=subject_id,
             purpose=query.get("purpose"),
@@ -124,10 +126,10 @@ class ConsentEvents(MethodView):
 @require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True, read_only=True)
 @blp.arguments(STATE_QUERY, location="query")
 @blp.response(200, SubjectStateSchema)
-def subject_state(query: dict, kind: str, subject_id: str):
+def subject_state(query: dict[str, Any], kind: str, subject_id: str) -> Response:
     """The current decision for every purpose, defaults included."""
     state = consents.read_state(
-        session=db.session,
+        session=db.session(),
         kind=kind,
         external_id=subject_id,
         rules=runtime().rules,
@@ -145,7 +147,7 @@ def subject_state(query: dict, kind: str, subject_id: str):
 @require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True, read_only=True)
 @blp.arguments(CHECK_REQUEST)
 @blp.response(200, CheckResponseSchema)
-def checks(body: dict):
+def checks(body: dict[str, Any]) -> Response:
     """May I process this subject's data for these purposes now? One check, or a batch of up to 100."""
     batch = "checks" in body
     items = body["checks"] if batch else [body]
@@ -153,7 +155,7 @@ def checks(body: dict):
     cdn = (None, None) if all(item.get("country") or item.get("region") for item in items) else place_from_cdn()
     requests = [_check_request(item, cdn) for item in items]
     results = consents.check_many(
-        session=db.session,
+        session=db.session(),
         requests=requests,
         rules=runtime().rules,
         now=now(),
@@ -166,7 +168,7 @@ def checks(body: dict):
     return jsonify(check_response({"results": results} if batch else results[0]))
 
 
-def _check_request(item: dict, cdn: tuple[str | None, str | None]) -> consents.CheckRequest:
+def _check_request(item: dict[str, Any], cdn: tuple[str | None, str | None]) -> consents.CheckRequest:
     """A check names its place (country, region or both), or the CDN's place is the check's."""
     named = item.get("country") or item.get("region")
     return consents.CheckRequest(
@@ -184,7 +186,7 @@ def _check_request(item: dict, cdn: tuple[str | None, str | None]) -> consents.C
     )
 
 
-def _event_context(body: dict) -> consents.EventContext:
+def _event_context(body: dict[str, Any]) -> consents.EventContext:
     actor = body.get("actor") or {"type": ActorType.SUBJECT}
     return consents.EventContext(
         notice_version=body["notice_version"],

@@ -83,9 +83,11 @@ def seal(event: Any, *, prev_hash: str, evidence_key: str, digest: str | None = 
     event.hash = link_hash(prev_hash, event)
 
 
-class EventValues(dict):
+class EventValues(dict[str, Any]):
     """A new event's columns, read and written as attributes too (as `seal`, `content` and the
     outbox use an event): the rows a consent store inserts (consents/store.py), not ORM objects."""
 
-    __getattr__ = dict.__getitem__
+    def __getattr__(self, name: str) -> Any:
+        return self[name]  # a missing column raises KeyError, as dict.__getitem__ did
+
     __setattr__ = dict.__setitem__

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -12,6 +14,11 @@ from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import ActorType, Basis, Decision, Method, Necessity, Regime, SubjectKind
+
+if TYPE_CHECKING:
+    from consent_service.consents.models import ConsentEvent
+    from consent_service.consents.service import CheckResult, SubjectState
+    from consent_service.consents.state import PurposeState
 
 DESTINATION = FullMatch(r"[A-Z]{2}|\*", error="A country code such as US, or * for every destination.")
 # A subject's or an organization's id, as the caller knows it.
@@ -147,7 +154,7 @@ class SubjectStateSchema(ma.Schema):
         metadata={"description": "After a double_opt_in grant: the link to email, per purpose."},
     )
 
-    def _subject(self, state) -> dict:
+    def _subject(self, state: SubjectState) -> dict:
         return {"kind": state.kind, "id": state.id}
 
 
@@ -171,7 +178,7 @@ class EventOutSchema(ma.Schema):
     notified_at = fields.DateTime(allow_none=True, metadata={"description": "When the person was notified, if said."})
     recorded_at = fields.DateTime(required=True)
 
-    def _actor(self, event) -> dict:
+    def _actor(self, event: ConsentEvent) -> dict:
         return {"type": event.actor_type, "id": event.actor_id}
 
 
@@ -243,7 +250,7 @@ class CheckInSchema(ma.Schema):
     necessity = necessity_field()
 
     @ma.validates_schema
-    def _necessity(self, data: dict, **_kwargs) -> None:
+    def _necessity(self, data: dict[str, Any], **_kwargs: Any) -> None:
         _require_legal_effect(data)
 
 
@@ -263,7 +270,7 @@ class CheckRequestSchema(ma.Schema):
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
-    def _one_form(self, data: dict, **_kwargs) -> None:
+    def _one_form(self, data: dict[str, Any], **_kwargs: Any) -> None:
         single = set(CheckInSchema._declared_fields) & data.keys()
         if "checks" in data and single:
             raise ma.ValidationError("Send either one check or a batch in 'checks', not both.", "checks")
@@ -290,15 +297,18 @@ class CheckRequestSchema(ma.Schema):
 # None, and the schema decides and words the errors. tests/consents/test_plain_loads.py holds them equal.
 
 
-def _text_matching(pattern: FullMatch):
+def _text_matching(pattern: FullMatch) -> Callable[[object], bool]:
     return pattern.matches
 
 
-def _text_within(length: validate.Length):
-    return lambda value: type(value) is str and length.min <= len(value) <= length.max
+def _text_within(length: validate.Length) -> Callable[[object], bool]:
+    low, high = length.min, length.max
+    if low is None or high is None:
+        raise ValueError("A plain load checks a length with both bounds.")
+    return lambda value: type(value) is str and low <= len(value) <= high
 
 
-def _flag(value) -> bool:
+def _flag(value: object) -> bool:
     return type(value) is bool
 
 
@@ -340,7 +350,7 @@ RECORD_OPTIONAL = (
 PLAIN_RECORD_FIELDS = frozenset({"events", "notice_version"} | {name for name, _ in RECORD_OPTIONAL})
 
 
-def plain_check_request(data) -> dict | None:
+def plain_check_request(data: object) -> dict | None:
     """CheckRequestSchema().load(data) for a plainly valid check or batch of checks, else None."""
     if type(data) is not dict:
         return None
@@ -358,7 +368,7 @@ def plain_check_request(data) -> dict | None:
     return {"checks": loaded}
 
 
-def _plain_check(item) -> dict | None:
+def _plain_check(item: object) -> dict | None:
     """One check (CheckInSchema's fields, both required ones present), or None."""
     if type(item) is not dict or not item.keys() <= CHECK_FIELDS or "necessity" in item:
         return None
@@ -379,7 +389,7 @@ def _plain_check(item) -> dict | None:
     return loaded if _copy_optional(item, loaded, CHECK_OPTIONAL) else None
 
 
-def plain_record_events(data) -> dict | None:
+def plain_record_events(data: object) -> dict | None:
     """RecordEventsSchema().load(data) for plainly valid events (no actor, evidence or age), else None."""
     if type(data) is not dict or not data.keys() <= PLAIN_RECORD_FIELDS:
         return None
@@ -424,7 +434,7 @@ class CheckDecisionSchema(ma.Schema):
     recording_consent = fields.String(metadata=RECORDING_CONSENT)
 
     @ma.post_dump
-    def _only_when_said(self, data: dict, **_kwargs) -> dict:
+    def _only_when_said(self, data: dict[str, Any], **_kwargs: Any) -> dict:
         """`recipient` only when a transfer check named one, `recording_consent` only on recording."""
         for name in ("recipient", "recording_consent"):
             if data.get(name) is None:
@@ -447,7 +457,7 @@ class CheckResponseSchema(ma.Schema):
     results = fields.List(fields.Nested(CheckResultSchema))
 
 
-def check_response(answer) -> dict:
+def check_response(answer: CheckResult | dict[str, list[CheckResult]]) -> dict:
     """What CheckResponseSchema().dump(answer) gives, for one CheckResult or {"results": [...]},
     built without marshmallow's per-field machinery: /v1/checks is the hottest path. The schema
     stays the description (OpenAPI); tests/consents/test_check_response.py holds the two equal."""
@@ -456,7 +466,7 @@ def check_response(answer) -> dict:
     return _check_result(answer)
 
 
-def _check_result(result) -> dict:
+def _check_result(result: CheckResult) -> dict:
     return {
         "allowed": result.allowed,
         "decisions": {str(key): _check_decision(decision) for key, decision in result.decisions.items()},
@@ -464,7 +474,7 @@ def _check_result(result) -> dict:
     }
 
 
-def _check_decision(decision) -> dict:
+def _check_decision(decision: PurposeState) -> dict:
     answer = {
         "allowed": decision.allowed,
         "reason": str(decision.reason),
@@ -478,7 +488,7 @@ def _check_decision(decision) -> dict:
     return answer
 
 
-def subject_state_response(state) -> dict:
+def subject_state_response(state: SubjectState) -> dict:
     """What SubjectStateSchema().dump(state) gives, built without marshmallow's per-field machinery:
     every consent write and state read answers with it. The schema stays the description (OpenAPI);
     tests/consents/test_check_response.py holds the two equal."""
@@ -491,7 +501,7 @@ def subject_state_response(state) -> dict:
     }
 
 
-def _purpose_state(state) -> dict:
+def _purpose_state(state: PurposeState) -> dict:
     return {
         "decision": str(state.decision),
         "allowed": state.allowed,

@@ -20,7 +20,6 @@ from consent_service.consents.state import (
     ALL_DESTINATIONS,
     AUTOMATED_DECISIONS_PURPOSE,
     RECORDING_PURPOSE,
-    TRANSFER_PURPOSE,
     Circumstances,
     PurposeState,
     effective,
@@ -29,11 +28,13 @@ from consent_service.consents.store import CompanionRows, Found, StateRow, Subje
 from consent_service.errors import Conflict, ValidationFailed
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
+from consent_service.notices.models import Notice
+from consent_service.notices.service import MaterialChange
 from consent_service.purposes import service as purposes
-from consent_service.purposes.models import Purpose
+from consent_service.purposes.service import CataloguePurpose
 from consent_service.recipients import service as recipients
 from consent_service.recipients.service import RecipientEntry
-from consent_service.regimes.service import MinorLimit, RegimePolicy, RegimeRules
+from consent_service.regimes.service import TRANSFER_PURPOSE, MinorLimit, RegimePolicy, RegimeRules
 from consent_service.regimes.subdivisions import place
 from consent_service.subjects import ages
 from consent_service.subjects import service as subjects
@@ -133,11 +134,12 @@ class SubjectState:
     def notice_version(self) -> str | None:
         """The notice version of the most recent decision, if any."""
         latest = max(
-            (s for s in self.consents.values() if s.source == "event"),
-            key=lambda s: s.updated_at,
+            # An answer from an event has the time of that event.
+            ((s.updated_at, s) for s in self.consents.values() if s.source == "event" and s.updated_at is not None),
+            key=lambda dated: dated[0],
             default=None,
         )
-        return latest.notice_version if latest else None
+        return latest[1].notice_version if latest else None
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,9 @@ def record_events(
     )
     recorded = dataclasses.replace(written.write.result, follow_up=written.follow_up)
     session.info.setdefault(WRITTEN_EVENTS, []).extend((event.purpose, event.decision) for event in recorded.events)
-    _expire_loaded(session, recorded.state.subject_key, [state["purpose"] for state in recorded.states])
+    subject_key = recorded.state.subject_key
+    assert subject_key is not None  # a recorded subject is stored
+    _expire_loaded(session, subject_key, [state["purpose"] for state in recorded.states])
     return recorded
 
 
@@ -234,7 +238,7 @@ def _fold_events(
     context: EventContext,
     rules: RegimeRules,
     now: datetime,
-    catalogue: dict[str, Purpose],
+    catalogue: dict[str, CataloguePurpose],
 ) -> Recorded:
     """Seal the events onto the subject's chain and fold them into its states; refuse them first if
     they are not valid consent for this subject."""
@@ -244,13 +248,16 @@ def _fold_events(
     regime = context.regime or policy.regime
     events = [*events, *_gpc_denials(events, context, policy)]
     _require_valid_consent(events, context, rules, policy, country, catalogue, now)
+    evidence_key = subject.evidence_key
+    if evidence_key is None:  # only an erased subject has none, and `fold` refused it already
+        raise SubjectErased()
     prev_hash = subject.head_hash or chain.GENESIS
     revision = subject.revision or 0
     states = dict(subject.states)
     recorded: list[chain.EventValues] = []
     event_ids: dict[str, str] = {}
     # Every event of the call has the context's actor and evidence: one digest for all of them.
-    digest = chain.personal_digest(subject.evidence_key, actor_id=context.actor_id, evidence=context.evidence)
+    digest = chain.personal_digest(evidence_key, actor_id=context.actor_id, evidence=context.evidence)
     for event_input in events:
         revision += 1
         event = chain.EventValues(
@@ -275,7 +282,7 @@ def _fold_events(
             evidence=context.evidence,
             recorded_at=now,
         )
-        chain.seal(event, prev_hash=prev_hash, evidence_key=subject.evidence_key, digest=digest)
+        chain.seal(event, prev_hash=prev_hash, evidence_key=evidence_key, digest=digest)
         prev_hash = event.hash
         recorded.append(event)
         states[event.purpose] = _fold(states.get(event.purpose), event)
@@ -337,7 +344,7 @@ def _require_valid_consent(
     rules: RegimeRules,
     policy: RegimePolicy,
     country: str | None,
-    catalogue,
+    catalogue: dict[str, CataloguePurpose],
     now: datetime,
 ) -> None:
     """Refuse decisions made in a way that makes no sense for their purpose (rules: methods), and
@@ -435,9 +442,10 @@ def _subject_facts(
     return facts, values
 
 
-def _fold(state: StateRow | None, event: chain.EventValues) -> StateRow:
+def _fold(state: StateRow | None, event: chain.EventValues | ConsentEvent) -> StateRow:
     """The state after one more event: the latest decision for a purpose wins; transfer
-    consents accumulate per destination, and a refusal without one ends them all."""
+    consents accumulate per destination, and a refusal without one ends them all. A stored
+    event folds as a new one does (the ledger's verification replays the chain)."""
     decision = event.decision
     destinations = None
     if event.purpose == TRANSFER_PURPOSE:
@@ -583,7 +591,7 @@ def check_many(
     snapshot.confirm(generation)
     return [
         _check(session, request, rules, catalogue, snapshot.material_changes, now, entry, target)
-        for request, entry, target in zip(requests, found, targets)
+        for request, entry, target in zip(requests, found, targets, strict=False)
     ]
 
 
@@ -652,8 +660,8 @@ def _check(
     session: Session,
     request: CheckRequest,
     rules: RegimeRules,
-    catalogue: dict[str, Purpose],
-    changes: Sequence,
+    catalogue: dict[str, CataloguePurpose],
+    changes: Sequence[MaterialChange],
     now: datetime,
     found: Found,
     target: tuple[str | None, RecipientEntry | None],
@@ -693,7 +701,7 @@ def _organization_enabled(session: Session, organization_id: str) -> bool:
     return state is not None and state.decision == Decision.GRANTED
 
 
-def count_awaiting_reconsent(*, session: Session, notice) -> int:
+def count_awaiting_reconsent(*, session: Session, notice: Notice) -> int:
     """How many current grants a material notice puts up for reconsent."""
     if not notice.material:
         return 0
@@ -778,8 +786,8 @@ def _jurisdiction(
     rules: RegimeRules,
     country: str | None,
     region: str | None,
-    subject: Subject | None,
-    states: dict[str, ConsentState],
+    subject: SubjectFacts | None,
+    states: dict[str, StateRow],
 ) -> tuple[str | None, str, RegimePolicy]:
     """Whose rules answer, their regime and policy: the region asked about (where the rules name it), else
     the country asked about, else the subject's last known country, else the regime of its latest
@@ -798,7 +806,7 @@ def _circumstances(
     *,
     regime: str,
     policy: RegimePolicy,
-    subject: Subject | None,
+    subject: SubjectFacts | None,
     now: datetime,
     country: str | None = None,
     region: str | None = None,
@@ -808,7 +816,7 @@ def _circumstances(
     organization_enabled: bool | None = None,
     legal_effect: bool = False,
     necessity: Necessity | None = None,
-    material_changes: Sequence = (),
+    material_changes: Sequence[MaterialChange] = (),
     suppressed_since: datetime | None = None,
     suppressed_purposes: frozenset[str] | None = None,
 ) -> Circumstances:
@@ -838,8 +846,8 @@ def _subject_state(
     kind: str,
     external_id: str,
     revision: int,
-    catalogue: dict[str, Purpose],
-    states: dict[str, ConsentState],
+    catalogue: dict[str, CataloguePurpose],
+    states: dict[str, StateRow],
     circumstances: Circumstances,
     subject_key: int | None,
     jurisdiction: str | None = None,

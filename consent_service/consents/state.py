@@ -40,9 +40,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
-from consent_service.consents.models import ConsentState
-from consent_service.purposes.models import Purpose
+from consent_service.consents.store import StateRow
+from consent_service.purposes.service import CataloguePurpose
 from consent_service.recipients.service import RecipientEntry
 from consent_service.regimes.service import (
     NO_MINOR_RULES,
@@ -53,6 +54,9 @@ from consent_service.regimes.service import (
     TransferRegion,
 )
 from consent_service.vocabulary import ActorType, Basis, Decision, LegalBasis, Method, Necessity, Reason
+
+if TYPE_CHECKING:
+    from consent_service.notices.service import MaterialChange
 
 AUTOMATED_DECISIONS_PURPOSE = "automated_decisions"
 RECORDING_PURPOSE = "recording"
@@ -124,7 +128,7 @@ class Circumstances:
     necessity: Necessity | None = None
     # The implied ways of granting recording that count only with a notification on record.
     notified_methods: frozenset[str] = frozenset()
-    material_changes: tuple = ()
+    material_changes: tuple[MaterialChange, ...] = ()
     restricted: bool = False
     # When an erased subject with this identifier was suppressed, if one was, and the purposes it had
     # refused then (None: an entry older than that record, which suppresses communication only).
@@ -132,7 +136,21 @@ class Circumstances:
     suppressed_purposes: frozenset[str] | None = None
 
 
-def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) -> PurposeState:
+class _Answer(Protocol):
+    """`effective`'s answer for its purpose, as the rules below give it."""
+
+    def __call__(
+        self,
+        allowed: bool,
+        reason: Reason,
+        rule: str,
+        basis: Basis | None = None,
+        decision: Decision | None = None,
+        reconsent_required: bool = False,
+    ) -> PurposeState: ...
+
+
+def effective(purpose: CataloguePurpose, state: StateRow | None, c: Circumstances) -> PurposeState:
     """The answer for one purpose of one subject under these circumstances."""
     if state is None:
         source, method, notice_version, updated_at = "default", None, None, None
@@ -241,7 +259,7 @@ def effective(purpose: Purpose, state: ConsentState | None, c: Circumstances) ->
     return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT, decision)
 
 
-def default_decision(purpose: Purpose, c: Circumstances) -> tuple[Decision, str]:
+def default_decision(purpose: CataloguePurpose, c: Circumstances) -> tuple[Decision, str]:
     """What holds when the subject said nothing, and where that is said: the rules file's default,
     else the catalogue's."""
     ruled = c.policy.purpose_defaults.get(purpose.key)
@@ -250,18 +268,20 @@ def default_decision(purpose: Purpose, c: Circumstances) -> tuple[Decision, str]
     return Decision(purpose.defaults.get(c.regime, Decision.DENIED)), RULE_CATALOGUE_DEFAULT
 
 
-def _own_basis(purpose: Purpose) -> Basis:
+def _own_basis(purpose: CataloguePurpose) -> Basis:
     """The basis of a purpose that cannot be refused: its own legal basis (never consent, which can be)."""
     return Basis(purpose.legal_basis) if purpose.legal_basis != LegalBasis.CONSENT else Basis.NOT_REQUIRED
 
 
-def _without_consent(purpose: Purpose) -> Basis:
+def _without_consent(purpose: CataloguePurpose) -> Basis:
     """The basis of processing the person did not agree to and that the law allows until they object:
     a consent purpose needs none here; another purpose keeps its own (e.g. legitimate interest)."""
     return Basis.NOT_REQUIRED if purpose.legal_basis == LegalBasis.CONSENT else Basis(purpose.legal_basis)
 
 
-def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circumstances, answer) -> PurposeState | None:
+def _automated_decision(
+    purpose: CataloguePurpose, state: StateRow | None, c: Circumstances, answer: _Answer
+) -> PurposeState | None:
     """An automated decision on behalf of an organization, or with legal effect: the organization's
     switch, then the person's objection (both as ever), then, for one with legal or similarly
     significant effect where the regime wants more than no objection, explicit consent or the
@@ -279,7 +299,7 @@ def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circums
     if declared:
         return answer(True, Reason.CONTRACT_NECESSITY, RULE_NECESSITY, Basis.CONTRACT)
     legal_effect_rule = c.policy.path_of("legal_effect")
-    if not needs_explicit:
+    if not needs_explicit or explicit is None:  # explicit is None: needs_explicit is False
         if c.legal_effect:  # an opt-out law (US profiling opt-outs): nothing more is required
             return answer(True, Reason.NOT_OBJECTED, legal_effect_rule, Basis.NOT_REQUIRED)
         return answer(True, Reason.NOT_OBJECTED, RULE_OBJECTION, Basis.LEGITIMATE_INTEREST)
@@ -298,13 +318,13 @@ def _automated_decision(purpose: Purpose, state: ConsentState | None, c: Circums
     return answer(True, Reason.GRANTED, RULE_EVENT, Basis.CONSENT)
 
 
-def _transfer(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:
+def _transfer(state: StateRow | None, c: Circumstances, answer: _Answer) -> PurposeState:
     """The transfer answer; one that weighed a named recipient names it."""
     decided = _transfer_basis(state, c, answer)
     return decided if c.recipient is None else replace(decided, recipient=c.recipient.key)
 
 
-def _transfer_basis(state: ConsentState | None, c: Circumstances, answer) -> PurposeState:
+def _transfer_basis(state: StateRow | None, c: Circumstances, answer: _Answer) -> PurposeState:
     region = c.transfer_region
     if region is None:
         return answer(True, Reason.NOT_REQUIRED, "transfers", Basis.NOT_REQUIRED)
@@ -313,7 +333,7 @@ def _transfer_basis(state: ConsentState | None, c: Circumstances, answer) -> Pur
     if c.destination in region.adequate:
         return answer(True, Reason.ADEQUATE, f"transfers.{region.name}.adequate", Basis.ADEQUACY)
     safeguard = None if c.recipient is None else _safeguard(region, c.recipient)
-    if safeguard is not None:
+    if c.recipient is not None and safeguard is not None:
         return answer(True, Reason.SAFEGUARDED, f"recipients.{c.recipient.key}.{safeguard}", Basis(safeguard))
     destinations = set(state.destinations or ()) if state is not None else set()
     if c.destination in destinations:

@@ -8,8 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
-from consent_service.consents.schemas import PURPOSE_KEY
 from consent_service.errors import ValidationFailed
+from consent_service.fields import PURPOSE_KEY
 from consent_service.notices.service import KINDS
 from consent_service.patterns import FullMatch
 from consent_service.properties.service import MAX_ORIGINS
@@ -71,7 +71,7 @@ class ReplayForm(_Form):
 
 def load(schema: type[ma.Schema], form: MultiDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
     """The form's values, or ValidationFailed with the field errors (the page shows them)."""
-    data: dict[str, Any] = {key: form.get(key) for key in form.keys() if key not in lists}
+    data: dict[str, Any] = {key: form.get(key) for key in form if key not in lists}
     data.update({key: form.getlist(key) for key in lists})
     try:
         return schema().load(data)

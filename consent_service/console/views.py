@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from consent_service import csrf, security_headers
 from consent_service.audit import service as audit
@@ -35,6 +36,7 @@ from consent_service.extensions import db
 from consent_service.flows import erase_subject as erasing
 from consent_service.notices import service as notices
 from consent_service.properties import service as properties
+from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
 from consent_service.ratelimits import auth_failures
 from consent_service.rights.export import export
@@ -92,7 +94,7 @@ def _current() -> ConsoleSession:
 
 
 @blp.before_request
-def _require_session():
+def _require_session() -> ResponseReturnValue | None:
     """Pages without a valid session go to sign-in; forms without one (or without their token) are refused."""
     g.console_session = None
     if request.method == "POST":
@@ -101,7 +103,11 @@ def _require_session():
         return None
     try:
         g.console_session = sessions.resume(
-            session=db.session, signer=_signer(), cookie=request.cookies.get(COOKIE_NAME), ttl_seconds=_ttl(), now=now()
+            session=db.session(),
+            signer=_signer(),
+            cookie=request.cookies.get(COOKIE_NAME),
+            ttl_seconds=_ttl(),
+            now=now(),
         )
     except NoSession as missing:
         if request.method in ("GET", "HEAD"):
@@ -138,7 +144,7 @@ security_headers.protect(
 
 
 @blp.errorhandler(ServiceError)
-def _refused(error: ServiceError):
+def _refused(error: ServiceError) -> ResponseReturnValue:
     """Refusals are pages too; a refused form has changed nothing (its transaction is rolled back)."""
     db.session.rollback()
     if isinstance(error, NoSession):
@@ -166,14 +172,14 @@ def _context(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _render(template: str, status: int = 200, **context: Any):
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, **_context(**context)), status
 
 
 def _audit(action: str, target: str, **details: Any) -> None:
     current = _current()
     audit.record(
-        session=db.session,
+        session=db.session(),
         actor_key_id=current.key_id,
         actor=current.actor,
         action=action,
@@ -221,10 +227,10 @@ def sign_in():
             )
             response.delete_cookie(PRE_SESSION_COOKIE, path=url_for("console.sign_in"))
             return response
-    body = render_template(
+    page = render_template(
         "console/sign_in.html", **_context(), sign_in_csrf=_form_tokens().issue({"s": pre}), error=error, reason=reason
     )
-    response = Response(body, status=status)
+    response = Response(page, status=status)
     response.set_cookie(
         PRE_SESSION_COOKIE,
         pre,
@@ -238,12 +244,12 @@ def sign_in():
 
 
 def sign_in_with(presented: str) -> tuple[str, ConsoleSession]:
-    return sessions.sign_in(session=db.session, signer=_signer(), presented=presented, ttl_seconds=_ttl(), now=now())
+    return sessions.sign_in(session=db.session(), signer=_signer(), presented=presented, ttl_seconds=_ttl(), now=now())
 
 
 @blp.route("/sign-out", methods=["POST"])
 def sign_out():
-    sessions.sign_out(session=db.session, console_session=_current())
+    sessions.sign_out(session=db.session(), console_session=_current())
     _audit("sign_out", _current().actor)
     db.session.commit()
     response = redirect(url_for("console.sign_in", reason="signed_out"))
@@ -261,11 +267,11 @@ def index():
 
 @blp.route("/dashboard")
 def dashboard_page():
-    props = properties.list_properties(session=db.session)
+    props = properties.list_properties(session=db.session())
     controls, errors = dashboard.parse_controls(
         request.args, today=now().date(), property_keys={p.publishable_key for p in props}
     )
-    board = dashboard.build(session=db.session, controls=controls)
+    board = dashboard.build(session=db.session(), controls=controls)
     return _render(
         "console/dashboard.html",
         422 if errors else 200,
@@ -281,17 +287,17 @@ def dashboard_page():
 
 @blp.route("/properties")
 def properties_page():
-    return _render("console/properties.html", properties=properties.list_properties(session=db.session))
+    return _render("console/properties.html", properties=properties.list_properties(session=db.session()))
 
 
-def _language(prop) -> str:
+def _language(prop: Property) -> str:
     requested = (request.values.get("language") or request.args.get("lang") or prop.default_language).lower()
     return requested if re.fullmatch(r"[a-z]{2}", requested) else prop.default_language
 
 
 @blp.route("/properties/<string(maxlength=40):property_id>", methods=["GET", "POST"])
-def property_page(property_id: str):
-    prop = properties.get(session=db.session, property_id=property_id)
+def property_page(property_id: str) -> ResponseReturnValue:
+    prop = properties.get(session=db.session(), property_id=property_id)
     language = _language(prop)
     errors: dict[str, list[str]] = {}
     saved = False
@@ -302,12 +308,15 @@ def property_page(property_id: str):
         # The origins are the API's rule (properties.service.allowed_origins), the same for both.
         try:
             properties.update_property(
-                session=db.session, property_id=prop.id, now=now(), changes={"allowed_origins": origins, "texts": texts}
+                session=db.session(),
+                property_id=prop.id,
+                now=now(),
+                changes={"allowed_origins": origins, "texts": texts},
             )
         except ValidationFailed as invalid:
             errors = invalid.errors
             db.session.rollback()
-            prop = properties.get(session=db.session, property_id=property_id)
+            prop = properties.get(session=db.session(), property_id=property_id)
         else:
             _audit(
                 "property_updated",
@@ -339,9 +348,9 @@ def property_page(property_id: str):
 
 
 @blp.route("/properties/<string(maxlength=40):property_id>/preview")
-def preview(property_id: str):
+def preview(property_id: str) -> str:
     """The banner exactly as consent.js draws it, with the draft texts in the query; nothing is recorded."""
-    prop = properties.get(session=db.session, property_id=property_id)
+    prop = properties.get(session=db.session(), property_id=property_id)
     language = _language(prop)
     texts = banner_texts.overrides_from_form(prop, language, request.args)
     problems = builtin_texts.validate_overrides(texts)
@@ -349,7 +358,7 @@ def preview(property_id: str):
     if not problems:
         rules = runtime().rules
         shown = banner.build_config(
-            catalogue=purposes.catalogue(session=db.session),
+            catalogue=purposes.catalogue_entries(session=db.session()),
             prop=banner_texts.draft(prop, texts),
             language=language,
             regime=rules.regime_for(request.args.get("country") or None),
@@ -366,9 +375,9 @@ def preview(property_id: str):
 
 def _notices_context(**extra: Any) -> dict[str, Any]:
     return {
-        "notices": notices.list_notices(session=db.session)[:100],
-        "properties": properties.list_properties(session=db.session),
-        "catalogue": purposes.catalogue(session=db.session),
+        "notices": notices.list_notices(session=db.session())[:100],
+        "properties": properties.list_properties(session=db.session()),
+        "catalogue": purposes.catalogue(session=db.session()),
         "kinds": notices.KINDS,
         **extra,
     }
@@ -381,7 +390,7 @@ def notices_page():
     try:
         body = forms.load(forms.NoticeForm, request.form, lists=("purposes",))
         notice = notices.publish(
-            session=db.session,
+            session=db.session(),
             kind=body["kind"],
             version=body["version"],
             material=body["material"],
@@ -398,7 +407,7 @@ def notices_page():
             422,
             **_notices_context(form=request.form, errors=errors, checked=request.form.getlist("purposes")),
         )
-    awaiting = consents.count_awaiting_reconsent(session=db.session, notice=notice)
+    awaiting = consents.count_awaiting_reconsent(session=db.session(), notice=notice)
     _audit(
         "notice_published",
         f"{notice.kind} {notice.version}",
@@ -412,7 +421,7 @@ def notices_page():
         "console/notice_published.html",
         notice=notice,
         awaiting=awaiting,
-        catalogue=purposes.catalogue(session=db.session),
+        catalogue=purposes.catalogue(session=db.session()),
     )
 
 
@@ -422,7 +431,7 @@ def notices_page():
 def _subject_view(kind: str, external_id: str) -> dict[str, Any]:
     settings = runtime().settings
     state = consents.read_state(
-        session=db.session,
+        session=db.session(),
         kind=kind,
         external_id=external_id,
         rules=runtime().rules,
@@ -430,7 +439,7 @@ def _subject_view(kind: str, external_id: str) -> dict[str, Any]:
         pepper=settings.erasure_pepper,
     )
     history, more = consents.list_events(
-        session=db.session, kind=kind, external_id=external_id, purpose=None, limit=HISTORY_LIMIT, cursor=None
+        session=db.session(), kind=kind, external_id=external_id, purpose=None, limit=HISTORY_LIMIT, cursor=None
     )
     scopes = _current().scopes
     return {
@@ -476,7 +485,7 @@ def export_subject():
     body = forms.load(forms.SubjectForm, request.form)
     _require(Scope.SUBJECTS_EXPORT)
     data = export(
-        session=db.session,
+        session=db.session(),
         kind=body["kind"],
         external_id=body["id"],
         rules=runtime().rules,
@@ -511,7 +520,7 @@ def erase_subject():
     _require(Scope.SUBJECTS_ERASE)
     current = _current()
     receipt = erasing.erase_subject(
-        session=db.session,
+        session=db.session(),
         kind=body["kind"],
         external_id=body["id"],
         pepper=runtime().settings.erasure_pepper,
@@ -526,9 +535,9 @@ def erase_subject():
 
 def _webhooks_context(**extra: Any) -> dict[str, Any]:
     return {
-        "endpoints": webhooks.list_endpoints(session=db.session),
-        "recent": deliveries.list_deliveries(session=db.session, limit=DELIVERY_LIMIT),
-        "failed": deliveries.list_deliveries(session=db.session, status=DeliveryStatus.FAILED, limit=DELIVERY_LIMIT),
+        "endpoints": webhooks.list_endpoints(session=db.session()),
+        "recent": deliveries.list_deliveries(session=db.session(), limit=DELIVERY_LIMIT),
+        "failed": deliveries.list_deliveries(session=db.session(), status=DeliveryStatus.FAILED, limit=DELIVERY_LIMIT),
         "message": None,
         **extra,
     }
@@ -543,7 +552,7 @@ def webhooks_page():
 def replay_deliveries():
     body = forms.load(forms.ReplayForm, request.form)
     ids = [body["delivery"]] if body["delivery"] else []
-    replayed = deliveries.replay(session=db.session, ids=ids, failed=body["failed"], now=now())
+    replayed = deliveries.replay(session=db.session(), ids=ids, failed=body["failed"], now=now())
     _audit("webhooks_replayed", body["delivery"] or "every failed delivery", replayed=replayed)
     db.session.commit()
     return _render("console/webhooks.html", **_webhooks_context(message=f"{replayed} deliveries queued again."))
@@ -554,7 +563,7 @@ def replay_deliveries():
 
 @blp.route("/audit")
 def audit_page():
-    return _render("console/audit.html", entries=audit.list_entries(session=db.session))
+    return _render("console/audit.html", entries=audit.list_entries(session=db.session()))
 
 
 def utc(moment: datetime) -> str:

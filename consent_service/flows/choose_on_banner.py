@@ -63,7 +63,9 @@ def choose_on_banner(
                 now=now,
             )
         ]
-        return [CompanionRows(tokens.ISSUED_TOKENS, [issued[0].record])]
+        record = issued[0].record
+        assert record is not None  # the state of a recorded choice has its subject's key, so the token a row
+        return [CompanionRows(tokens.ISSUED_TOKENS, [record])]
 
     state = record_consent(
         session=session,

@@ -31,7 +31,7 @@ ROLLUPS = ConsentRollup.__table__
 def store_guards() -> Guards:
     """What a consent store reads with a subject for this flow: the generation, and whether the
     webhooks' outbox row follows the write (any endpoint enabled)."""
-    generation = generations.generation_value()  # type: ignore[no-untyped-call]  # not annotated in generations yet
+    generation = generations.generation_value()
     return Guards(generation=generation, follow_up=webhooks.any_enabled_endpoint())
 
 
@@ -53,7 +53,7 @@ def record_consent(
     state, and the outbox row when it is due. `optimistic`: called by `outside_transaction`'s work."""
 
     def companions(recorded: consents.Recorded) -> list[CompanionRows]:
-        counts = reports.recorded_rows(recorded.events)  # type: ignore[arg-type]  # EventValues reads as a ConsentEvent
+        counts = reports.recorded_rows(recorded.events)
         rows = [CompanionRows(ROLLUPS, counts, add_on_conflict=("count",))]
         if written_with is not None:
             rows.extend(written_with(recorded.state))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
+from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
 from consent_service import csrf, security_headers
@@ -36,7 +38,7 @@ class SignedLinkConverter(BaseConverter):
     regex = rf"[A-Za-z0-9_.\-]{{1,{SIGNED_MAX_LENGTH}}}"
 
 
-def register_signed_converter(app, api) -> None:
+def register_signed_converter(app: Flask, api: Api) -> None:
     """Routes and the OpenAPI document both learn the token's alphabet (before the blueprint registers)."""
     app.url_map.converters["signed"] = SignedLinkConverter
     api.register_converter(
@@ -84,7 +86,7 @@ security_headers.protect(blp, security_headers.PREFERENCE_PAGE)
 
 
 @blp.errorhandler(ServiceError)
-def _error_page(error: ServiceError):
+def _error_page(error: ServiceError) -> ResponseReturnValue:
     """Every refusal is a page in the reader's language with the right status; nothing was changed."""
     language = g.get("page_language")
     if isinstance(error, LinkExpired):
@@ -98,11 +100,11 @@ def _error_page(error: ServiceError):
 @blp.route(f"{PAGE_PATH}{SIGNED}")
 class PreferencePage(MethodView):
     @blp.doc(responses={"200": _html("The customer's preference page"), **LINK_ERRORS})
-    def get(self, signed: str):
+    def get(self, signed: str) -> str:
         """The customer's marketing choices as toggles; service notices shown as always on."""
         claims = _verified(LinkKind.PREFERENCES, signed)
         page = preferences.page_for(
-            session=db.session, rules=runtime().rules, customer_id=claims.customer_id, now=now()
+            session=db.session(), rules=runtime().rules, customer_id=claims.customer_id, now=now()
         )
         return _render("preferences/page.html", page=page, signed=signed, csrf_token=_page_token(claims, page))
 
@@ -121,12 +123,12 @@ class PreferencePage(MethodView):
             **FORM_ERRORS,
         },
     )
-    def post(self, signed: str):
-        """Save the page: one `preference_page` event per changed toggle, only from a page showing the latest choices."""
+    def post(self, signed: str) -> str:
+        """Save the page: one `preference_page` event per changed toggle, only from a page with the latest choices."""
         claims = _verified(LinkKind.PREFERENCES, signed)
         shown_revision = _check_form(claims.customer_id)
         page = save_preferences(
-            session=db.session,
+            session=db.session(),
             rules=runtime().rules,
             claims=claims,
             shown=set(request.form.getlist("shown")),
@@ -142,7 +144,7 @@ class PreferencePage(MethodView):
 @blp.route(f"{ONE_CLICK_PATH}{SIGNED}")
 class OneClickUnsubscribe(MethodView):
     @blp.doc(responses={"200": _html("A page with a confirm button; nothing changes"), **LINK_ERRORS})
-    def get(self, signed: str):
+    def get(self, signed: str) -> str:
         """Mail scanners follow links: a GET only shows the button that unsubscribes."""
         _verified(LinkKind.ONE_CLICK, signed)
         return _render("preferences/unsubscribe.html", signed=signed)
@@ -155,13 +157,13 @@ class OneClickUnsubscribe(MethodView):
             **LINK_ERRORS,
         },
     )
-    def post(self, signed: str):
+    def post(self, signed: str) -> str:
         """RFC 8058 one-click unsubscribe: marketing denied at once, no login, no confirmation step."""
         claims = _verified(LinkKind.ONE_CLICK, signed)
         if request.form.get("List-Unsubscribe") != "One-Click":
             raise preferences.NotOneClick()
         unsubscribe_one_click(
-            session=db.session,
+            session=db.session(),
             rules=runtime().rules,
             claims=claims,
             language=g.page_language,
@@ -181,10 +183,10 @@ class DoubleOptInConfirmation(MethodView):
             **LINK_ERRORS,
         }
     )
-    def get(self, signed: str):
+    def get(self, signed: str) -> str:
         """Shows the confirm button (or that it is already confirmed); a GET never confirms."""
         claims = _verified_confirmation(signed)
-        status = preferences.confirmation_status(session=db.session, claims=claims)
+        status = preferences.confirmation_status(session=db.session(), claims=claims)
         template = (
             "preferences/confirmed.html"
             if status is preferences.ConfirmationStatus.CONFIRMED
@@ -200,17 +202,19 @@ class DoubleOptInConfirmation(MethodView):
             **FORM_ERRORS,
         },
     )
-    def post(self, signed: str):
+    def post(self, signed: str) -> str:
         """Confirm the double opt-in: the pending grant becomes allowed, with its own ledger event."""
         claims = _verified_confirmation(signed)
         _check_form(claims.customer_id)
-        confirm_double_opt_in(session=db.session, rules=runtime().rules, claims=claims, evidence=_evidence(), now=now())
+        confirm_double_opt_in(
+            session=db.session(), rules=runtime().rules, claims=claims, evidence=_evidence(), now=now()
+        )
         return _render("preferences/confirmed.html", purpose=_purpose_name(claims.purpose))
 
 
 def _verified(kind: LinkKind, signed: str) -> preferences.LinkClaims:
     claims = preferences.read_link(
-        session=db.session, signer=app_signer(), pepper=runtime().settings.erasure_pepper, kind=kind, token=signed
+        session=db.session(), signer=app_signer(), pepper=runtime().settings.erasure_pepper, kind=kind, token=signed
     )
     _set_language(claims.language, claims.customer_id)
     return claims
@@ -218,7 +222,7 @@ def _verified(kind: LinkKind, signed: str) -> preferences.LinkClaims:
 
 def _verified_confirmation(signed: str) -> preferences.ConfirmationClaims:
     claims = preferences.read_confirmation(
-        session=db.session, signer=app_signer(), pepper=runtime().settings.erasure_pepper, token=signed
+        session=db.session(), signer=app_signer(), pepper=runtime().settings.erasure_pepper, token=signed
     )
     _set_language(claims.language, claims.customer_id)
     return claims
@@ -261,7 +265,7 @@ def _evidence() -> dict[str, str]:
 
 
 def _purpose_name(key: str) -> str:
-    catalogue = purposes.catalogue(session=db.session)
+    catalogue = purposes.catalogue(session=db.session())
     return texts.purpose_texts(g.page_language, catalogue[key])["name"] if key in catalogue else key
 
 

@@ -122,7 +122,7 @@ def property_entries(*, session: Session) -> dict[str, PropertyEntry]:
     return {row.publishable_key: entry_of(row) for row in session.execute(select(Property.__table__))}
 
 
-def entry_of(prop: Property | Row) -> PropertyEntry:
+def entry_of(prop: Property | Row[*tuple[Any, ...]]) -> PropertyEntry:
     """The plain-data form of a property (a model or a row of its table)."""
     return PropertyEntry(
         id=prop.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,7 +58,7 @@ def catalogue_entries(*, session: Session) -> dict[str, CataloguePurpose]:
     }
 
 
-def require_known(purposes: dict[str, Purpose], given: dict[str, str]) -> None:
+def require_known(purposes: Container[str], given: dict[str, str]) -> None:
     """Raise one 422 naming every unknown purpose; `given` maps each field path to a key."""
     errors = {field: [f"Unknown purpose {key!r}."] for field, key in given.items() if key not in purposes}
     if errors:

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, FromClause
 
+from consent_service.consents.chain import EventValues
 from consent_service.consents.models import ConsentEvent
 from consent_service.database import dialect_insert
 from consent_service.errors import NotFound, ValidationFailed
@@ -126,14 +127,9 @@ class ConsentRates:
 # --- the write path ----------------------------------------------------------------------------
 
 
-def count_recorded(*, session: Session, events: Sequence[ConsentEvent]) -> None:
-    """Add the events one request recorded (and its banner choice) to the rollup: one upsert statement."""
-    _add(session, _rollup_counts(events), sign=1)
-
-
-def recorded_rows(events: Sequence[ConsentEvent]) -> list[dict[str, Any]]:
-    """What `count_recorded` adds, as rows of the rollup whose count is added to a row already there,
-    for a caller that writes them with the events (flows/record_consent.py)."""
+def recorded_rows(events: Sequence[ConsentEvent | EventValues]) -> list[dict[str, Any]]:
+    """What the events one request recorded (and its banner choice) add to the rollup, as rows whose count is
+    added to a row already there, for the caller that writes them with the events (flows/record_consent.py)."""
     return _rows(_rollup_counts(events), sign=1)
 
 
@@ -145,7 +141,7 @@ def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     _add(session, Counter({tuple(row[:-1]): row[-1] for row in rows}), sign=-1)
 
 
-def _rollup_counts(events: Iterable[ConsentEvent]) -> Counter[RollupKey]:
+def _rollup_counts(events: Iterable[ConsentEvent | EventValues]) -> Counter[RollupKey]:
     """Rollup keys (in KEY_COLUMNS order) and how much each one counts, for these events."""
     counts: Counter[RollupKey] = Counter()
     choices: dict[tuple[int, datetime, str], RollupKey] = {}

@@ -128,7 +128,9 @@ def joined(guards: Guards, asked: Any, purposes: ColumnElement[bool] | None, sup
     joined = asked.outerjoin(s, and_(s.c.kind == asked.c.kind, s.c.external_id == asked.c.external_id)).outerjoin(
         st, state_join
     )
-    suppressed, refused = null(), null()
+    # The suppression's columns, or NULLs where it is not asked for.
+    suppressed: ColumnElement[Any] = null()
+    refused: ColumnElement[Any] = null()
     if suppression:
         joined = joined.outerjoin(sup, and_(sup.c.kind == asked.c.kind, sup.c.pseudonym == asked.c.pseudonym))
         suppressed, refused = sup.c.created_at, sup.c.refused_purposes
