@@ -46,9 +46,12 @@ lint: install-test js-deps
 
 # The second run scans the first one's logs (test-output/logs/make) for IPs, emails, tokens and keys.
 # npm's installs come first: the Python suite installs the verifier's npm pack output from npm's cache.
+# The verifier-package test installs the packed example offline, which resolves its dependencies' ranges from
+# npm's cache: npm ci caches only the locked tarballs, so the packuments and the newest matches go in too.
 js-deps:
 	cd js-snippet && npm ci --no-audit --no-fund
 	cd examples/node-verify && npm ci --no-audit --no-fund
+	cd examples/node-verify && node -p "Object.entries(require('./package.json').dependencies).map(([n, r]) => n + '@' + r).join('\\n')" | xargs npm cache add
 
 test-python: install-test js-deps
 	TEST_LOG_DIR=test-output/logs/make $(BIN)/python -m pytest
