@@ -13,6 +13,7 @@ a parser of ours per kind on top of either; these few kinds are that parser, wit
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
@@ -133,7 +134,7 @@ class Kind:
 
 @dataclass(frozen=True)
 class Text(Kind):
-    pass
+    """Any text, taken as given."""
 
 
 @dataclass(frozen=True)
@@ -609,8 +610,6 @@ def _default_of(name: str) -> Any:
 def _read(declared: Setting, environ: Mapping[str, str], context: Context, *, default: Any) -> Any:
     raw = environ.get(declared.variable)
     if raw is not None and not (raw == "" and declared.kind.empty_is_unset):
-        try:
+        with contextlib.suppress(_Unset):  # the kind reads this value as "not set": the default applies
             return declared.kind.parse(declared.variable, raw)
-        except _Unset:
-            pass
     return declared.default_for(context) if declared.default_for else default
