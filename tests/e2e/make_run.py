@@ -4,8 +4,10 @@ The copy keeps the checkout's files (and their times, so make finds the virtuale
 checkout's virtualenv; its own instance folder starts empty, as in a fresh clone, and is where the
 development secrets and the demo key land (the copy's package is imported from its working directory).
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -26,8 +28,16 @@ SERVING_LINE = "Serving on http://"
 
 def fresh_copy(destination: Path) -> Path:
     """The checkout's files (tracked and new, not ignored), as a fresh clone would have them."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -43,9 +53,23 @@ def make_run_environment(database_url: str) -> dict:
     if not (VENV / "bin" / "honcho").exists():
         unavailable("honcho", "run `make install-test` (the `run` extra installs honcho)")
     port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("CONSENT_ENV", "SECRET_KEY", "KEY_ENCRYPTION_KEYS", "ERASURE_PEPPER", "TOKEN_ISSUER",
-                          "FLASK_APP", "PORT", "HOST", "DATABASE_URL", "WEB_CONCURRENCY")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in (
+            "CONSENT_ENV",
+            "SECRET_KEY",
+            "KEY_ENCRYPTION_KEYS",
+            "ERASURE_PEPPER",
+            "TOKEN_ISSUER",
+            "FLASK_APP",
+            "PORT",
+            "HOST",
+            "DATABASE_URL",
+            "WEB_CONCURRENCY",
+        )
+    }
     env.update(HOST="127.0.0.1", PORT=str(port))
     if database_url.startswith("postgresql"):
         env["DATABASE_URL"] = database_url
@@ -54,29 +78,44 @@ def make_run_environment(database_url: str) -> dict:
 
 
 class MakeRun:
-    """`make run` started in its own process group, as a terminal would, with its output in a file."""
+    """`make run` started in its own process group, as a terminal would, with its output in a file.
+
+    honcho starts each Procfile entry (gunicorn, the webhook worker) in a session of its own, so the
+    sessions below `make` are noted once it serves, and stopping ends every process in them: one left
+    behind would keep serving, or delivering webhooks from, the database the next tests use.
+    """
 
     def __init__(self, checkout: Path, env: dict, output: Path) -> None:
         self.checkout, self.env, self.output = checkout, env, output
         self.url = f"http://127.0.0.1:{env['PORT']}"
         self.process: subprocess.Popen | None = None
+        self.sessions: set[int] = set()
 
     def start(self) -> None:
         installed = [f"--old-file={VENV / marker}" for marker in (".installed", ".installed-test")]
         with self.output.open("w") as stream:
-            self.process = subprocess.Popen(["make", *installed, "run", f"VENV={VENV}"], cwd=self.checkout,
-                                            env=self.env, stdout=stream, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                ["make", *installed, "run", f"VENV={VENV}"],
+                cwd=self.checkout,
+                env=self.env,
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.text()
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200 and "worker.1 started" in self.text():
-                    return
-            except (requests.ConnectionError, requests.Timeout):
-                pass
+            if self._healthy() and "worker.1 started" in self.text():
+                self.sessions = _sessions_below(self.process.pid)
+                return
             time.sleep(0.2)
         raise AssertionError("make run did not serve in time:\n" + self.text())
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet
+            return False
 
     def text(self) -> str:
         return self.output.read_text(errors="replace")
@@ -88,33 +127,68 @@ class MakeRun:
         return keys[0]
 
     def interrupt(self) -> None:
-        """Ctrl-C: SIGINT to the whole foreground group (make, honcho, gunicorn and its workers, the worker)."""
+        """Ctrl-C: SIGINT to the foreground group (make and honcho), which stops gunicorn and the worker."""
+        self.sessions |= _sessions_below(self.process.pid)
         os.killpg(self.process.pid, signal.SIGINT)
         self.process.wait(timeout=30)
-        # Every process of the group is gone, not only make.
+        # Every process make run started is gone, not only make: honcho stopped them all.
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _group_members(self.process.pid):
+        while time.monotonic() < deadline and _alive_in(self.sessions):
             time.sleep(0.1)
-        assert not _group_members(self.process.pid), self.text()
+        assert not _alive_in(self.sessions), self.text()
 
     def keep_logs(self, name: str) -> None:
         """The served processes' output, for the run's log privacy scan (before it: the commands' answers)."""
         text = self.text()
-        run_logs.service_log(name).write_text(text[text.index(SERVING_LINE):] if SERVING_LINE in text else "")
+        run_logs.service_log(name).write_text(text[text.index(SERVING_LINE) :] if SERVING_LINE in text else "")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        """End every process make run started, whatever state the test left them in."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.sessions |= _sessions_below(self.process.pid)
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        for pid in _alive_in(self.sessions):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive_in(self.sessions):
+            time.sleep(0.1)
+        assert not _alive_in(self.sessions), f"processes of make run outlived SIGKILL: {_alive_in(self.sessions)}"
 
 
-def _group_members(group: int) -> list[int]:
-    members = []
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, session) of every live process; zombies are left out, they only wait to be reaped."""
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if os.getpgid(int(entry.name)) == group:
-                    members.append(int(entry.name))
-            except ProcessLookupError:  # ended while we looked
+                stat = (entry / "stat").read_text()
+            except (FileNotFoundError, ProcessLookupError):  # ended while we looked
                 continue
-    return members
+            state, parent, _group, session = stat.rsplit(")", 1)[1].split()[:4]
+            if state != "Z":
+                found.append((int(entry.name), int(parent), int(session)))
+    return found
+
+
+def _sessions_below(root: int) -> set[int]:
+    """The sessions of `root` and of every process below it."""
+    processes = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, parent, _ in processes:
+        children.setdefault(parent, []).append(pid)
+    session_of = {pid: session for pid, _, session in processes}
+    sessions, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in session_of:
+            sessions.add(session_of[pid])
+        todo.extend(children.get(pid, []))
+    return sessions
+
+
+def _alive_in(sessions: set[int]) -> list[int]:
+    return [pid for pid, _, session in _processes() if session in sessions]
