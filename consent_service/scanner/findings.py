@@ -19,7 +19,7 @@ import glob
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from consent_service.scanner import hosts
 from consent_service.scanner.knowledge import Entry, Knowledge
@@ -93,8 +93,10 @@ class Declaration:
 def service_declarations(*, service_origin: str, consent_cookie: str) -> list[Declaration]:
     """What the service's own banner sets on every site, all necessary: the consent cookie
     (js-snippet/src/utils/cookie.js, `consent_token` unless configured) and the key cache in localStorage
-    (js-snippet/src/core/verifier.js). Requests to `service_origin` are classified in `classify`, not declared here:
-    a "*" declaration on the service's host would also cover the site's own cookies when both share a host."""
+    (js-snippet/src/core/verifier.js); their descriptions name the service at `service_origin`. Requests to it are
+    classified in `classify`, not declared here: a "*" declaration on the service's host would also cover the
+    site's own cookies when both share a host."""
+    service = hosts.of_origin(service_origin) or service_origin
     return [
         Declaration(
             name_pattern=glob.escape(consent_cookie),
@@ -102,9 +104,9 @@ def service_declarations(*, service_origin: str, consent_cookie: str) -> list[De
             purpose=NECESSARY,
             retention="until the consent record expires",
             description={
-                "en": "Keeps your cookie choices (a consent record signed by the consent service).",
-                "de": "Speichert Ihre Cookie-Auswahl (einen vom Einwilligungsdienst signierten Nachweis).",
-                "fr": "Conserve vos choix en matière de cookies (une preuve signée par le service de consentement).",
+                "en": f"Keeps your cookie choices: a consent record signed by the consent service ({service}).",
+                "de": f"Speichert Ihre Cookie-Auswahl: ein vom Einwilligungsdienst ({service}) signierter Nachweis.",
+                "fr": f"Conserve vos choix de cookies : une preuve signée par le service de consentement ({service}).",
             },
         ),
         Declaration(
@@ -113,10 +115,11 @@ def service_declarations(*, service_origin: str, consent_cookie: str) -> list[De
             purpose=NECESSARY,
             retention="until replaced; used for at most 7 days",
             description={
-                "en": "Keeps the consent service's public keys, so your stored choice is verified without a request.",
-                "de": "Speichert die öffentlichen Schlüssel des Einwilligungsdienstes, um Ihre Auswahl ohne "
-                "Anfrage zu prüfen.",
-                "fr": "Conserve les clés publiques du service de consentement pour vérifier votre choix sans requête.",
+                "en": f"Keeps the public keys of the consent service ({service}), to check your stored choice.",
+                "de": f"Speichert die öffentlichen Schlüssel des Einwilligungsdienstes ({service}), um Ihre "
+                "gespeicherte Auswahl zu prüfen.",
+                "fr": f"Conserve les clés publiques du service de consentement ({service}) pour vérifier votre "
+                "choix enregistré.",
             },
         ),
     ]
@@ -160,7 +163,7 @@ class Item:
     domain: str  # cookie domain (no leading dot), storage origin, or request host
     purpose: str
     source: Source
-    seen: Mapping[State, Sighting]  # per state it was seen in, in State order
+    seen: Mapping[State, Sighting]  # per state it was seen in
     party: Party | None = None  # None for storage: the frame's origin is recorded, not its site
     expires: float | None = None  # the latest expiry seen (Unix seconds); None for a session cookie
     declaration_id: str | None = None
@@ -172,15 +175,16 @@ class Item:
 
     @property
     def states(self) -> tuple[State, ...]:
-        return tuple(self.seen)
+        return tuple(state for state in State if state in self.seen)
 
     @property
     def page(self) -> str:
-        return next(iter(self.seen.values())).page
+        """The first page it was seen on, in the first state it was seen in."""
+        return self.seen[self.states[0]].page
 
     @property
     def set_by(self) -> str | None:
-        return next((sighting.set_by for sighting in self.seen.values() if sighting.set_by), None)
+        return next((self.seen[state].set_by for state in self.states if self.seen[state].set_by), None)
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,8 @@ class Assessment:
                 Page(page["url"], State(page["state"]), page["status"], page["error"]) for page in data["pages"]
             ),
             stopped_early=data["stopped_early"],
-            banner_found={State(state): bool(found) for state, found in data["banner_found"].items()},
+            # A JSON column may reorder an object's keys (PostgreSQL's jsonb does): State order is restored.
+            banner_found=_in_state_order({State(state): bool(found) for state, found in data["banner_found"].items()}),
         )
 
 
@@ -304,7 +309,7 @@ def assess(
         findings=tuple(sorted(findings, key=_finding_order)),
         pages=tuple(Page(visit.url, visit.state, visit.status, visit.error) for visit in observation.pages),
         stopped_early=observation.stopped_early,
-        banner_found=dict(sorted(observation.banner_found.items(), key=lambda pair: list(State).index(pair[0]))),
+        banner_found=_in_state_order(observation.banner_found),
     )
 
 
@@ -350,7 +355,7 @@ def _gather(observation: Observation) -> list[_Seen]:
         seen = _Seen(ItemType.REQUEST, host, host, host, hosts.normalize(host), {}, Party.THIRD)
         sight(seen, request.state, request.page, request.initiator)
     for seen in gathered.values():
-        seen.seen = {state: seen.seen[state] for state in State if state in seen.seen}
+        seen.seen = _in_state_order(seen.seen)
     return list(gathered.values())
 
 
@@ -407,7 +412,7 @@ def violations(items: Sequence[Item]) -> list[Finding]:
     """Everything present before a choice or after a refusal that is not necessary, unknown included."""
     found = []
     for item in items:
-        restricted = {state: sighting for state, sighting in item.seen.items() if state in RESTRICTED_STATES}
+        restricted = {state: item.seen[state] for state in item.states if state in RESTRICTED_STATES}
         if not restricted or item.purpose == NECESSARY:
             continue
         when = " and ".join(_WHEN[state] for state in restricted)
@@ -503,7 +508,12 @@ def compare(previous: Assessment, current: Assessment) -> Comparison:
     )
 
 
+_V = TypeVar("_V")
 _WHEN = {State.NO_CHOICE: "before a choice", State.REJECTED: "after reject all", State.ACCEPTED: "after accept all"}
+
+
+def _in_state_order(by_state: Mapping[State, _V]) -> dict[State, _V]:
+    return {state: by_state[state] for state in State if state in by_state}
 
 
 def _source_text(item: Item) -> str:
@@ -588,6 +598,7 @@ def _item_json(item: Item) -> dict[str, Any]:
 
 def _item_from_json(data: Mapping[str, Any]) -> Item:
     suggestion = data["suggestion"]
+    seen = {State(state): Sighting(sighting["page"], sighting["set_by"]) for state, sighting in data["seen"].items()}
     return Item(
         item_type=ItemType(data["item_type"]),
         item=data["item"],
@@ -595,7 +606,7 @@ def _item_from_json(data: Mapping[str, Any]) -> Item:
         domain=data["domain"],
         purpose=data["purpose"],
         source=Source(data["source"]),
-        seen={State(state): Sighting(sight["page"], sight["set_by"]) for state, sight in data["seen"].items()},
+        seen=_in_state_order(seen),
         party=Party(data["party"]) if data["party"] is not None else None,
         expires=data["expires"],
         declaration_id=data["declaration_id"],

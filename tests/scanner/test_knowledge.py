@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from consent_service.scanner import hosts
+from consent_service.scanner.data import convert_open_cookie_database as convert
 from consent_service.scanner.knowledge import Entry, Knowledge
 
 PURPOSES = {"necessary", "preferences", "analytics", "advertising"}
@@ -95,3 +96,54 @@ def test_a_host_known_for_several_purposes_takes_the_strictest_and_the_longest_d
 
 def test_load_reads_the_file_once():
     assert Knowledge.load() is Knowledge.load()
+
+
+@pytest.mark.parametrize(
+    ("raw", "domains"),
+    [
+        ("", [""]),
+        ("www.googletagmanager.com", ["googletagmanager.com"]),
+        ("facebook.com (3rd party)", ["facebook.com"]),
+        (".bing.com (3rd party) or .microsoft.com (3rd party)", ["bing.com", "microsoft.com"]),
+        ("google-analytics.com (3rd party) or ", ["google-analytics.com"]),
+        (".commander1.com\u200b", ["commander1.com"]),
+        ("ads-[account].adhese.com", ["adhese.com"]),
+        ("Inspectlet.com (3rd party)", ["inspectlet.com"]),
+        ("id5-sync", [""]),
+    ],
+)
+def test_the_conversion_normalizes_the_databases_domains(raw, domains):
+    assert convert.domains_of(raw) == domains
+
+
+@pytest.mark.parametrize(
+    ("raw", "wildcard", "expected"),
+    [
+        ("_ga", False, ("_ga", False)),
+        ("_ga_", True, ("_ga_", True)),
+        ("SSPR_*", False, ("SSPR_", True)),
+        ("pagead/conv/%INTEGER%", False, ("pagead/conv/", True)),
+        ("logglytrackings\xadession", False, ("logglytrackingsession", False)),
+        ("ce_need_secure_cookie\t", False, ("ce_need_secure_cookie", False)),
+    ],
+)
+def test_the_conversion_turns_stars_and_placeholders_into_prefixes(raw, wildcard, expected):
+    assert convert.name_of(raw, wildcard) == expected
+
+
+def test_the_conversion_maps_categories_and_skips_the_rest():
+    row = {"ID": "1", "Platform": "P", "Domain": "", "Description": "d", "Retention period": "1 day", "Wildcard match": "0"}
+    rows = [
+        {**row, "Category": category, "Cookie / Data Key name": f"c_{category}"}
+        for category in ("Functional", "Security", "Necessary", "Personalization", "Analytics", "Marketing", "Other")
+    ]
+    entries, skipped = convert.convert(rows)
+    assert {entry[0]: entry[3] for entry in entries} == {
+        "c_Functional": "necessary",
+        "c_Security": "necessary",
+        "c_Necessary": "necessary",
+        "c_Personalization": "preferences",
+        "c_Analytics": "analytics",
+        "c_Marketing": "advertising",
+    }
+    assert len(skipped) == 1 and "Other" in skipped[0]
