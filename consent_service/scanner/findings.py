@@ -331,21 +331,22 @@ def _gather(observation: Observation) -> list[_Seen]:
     """One entry per distinct cookie, storage key and request host; per state the first page it was on."""
     gathered: dict[tuple[ItemType, str], _Seen] = {}
 
-    def sight(seen: _Seen, state: State, page: str, set_by: str | None) -> None:
+    def sight(seen: _Seen, state: State, page: str, set_by: str | None) -> _Seen:
+        """Keep the first page per state; a later record of the same state may still say who set it."""
         current = gathered.setdefault((seen.item_type, seen.item), seen)
         first = current.seen.get(state)
         if first is None:
             current.seen[state] = Sighting(page, set_by)
         elif first.set_by is None and set_by:
             current.seen[state] = Sighting(first.page, set_by)
+        return current
 
     for cookie in observation.cookies:
         domain = hosts.normalize(cookie.domain)
         seen = _Seen(ItemType.COOKIE, f"{cookie.name} ({domain})", cookie.name, domain, domain, {}, cookie.party)
-        sight(seen, cookie.state, cookie.page, cookie.set_by)
-        current = gathered[(seen.item_type, seen.item)]
-        if cookie.expires is not None and (current.expires is None or cookie.expires > current.expires):
-            current.expires = cookie.expires
+        current = sight(seen, cookie.state, cookie.page, cookie.set_by)
+        if cookie.expires is not None:
+            current.expires = cookie.expires if current.expires is None else max(current.expires, cookie.expires)
     for stored in observation.storage:
         item = f"{stored.area}:{stored.key} ({stored.origin})"
         seen = _Seen(ItemType.STORAGE, item, stored.key, stored.origin, hosts.of_origin(stored.origin), {})

@@ -346,3 +346,15 @@ def test_any_assessment_round_trips_and_keeps_the_rules(cookies, storage, reques
     for finding in assessment.findings:
         assert set(finding.states) <= set(RESTRICTED_STATES) or finding.kind != Kind.VIOLATION
     assert len({finding.key for finding in assessment.findings}) == len(assessment.findings)
+
+
+def test_a_cookie_seen_twice_in_a_state_keeps_its_first_page_who_set_it_and_its_latest_expiry():
+    observation = Observation(start_urls=[HOME])
+    observation.cookies += [
+        CookieSeen("_gid", ".shop.example", "/", 1_800_000_000.0, Party.FIRST, HOME, State.ACCEPTED),
+        CookieSeen("_gid", "shop.example", "/basket", 1_900_000_000.0, Party.FIRST, ABOUT, State.ACCEPTED, LEGACY_JS),
+        CookieSeen("_gid", ".shop.example", "/", None, Party.FIRST, ABOUT, State.REJECTED),
+    ]
+    seen = item(run(observation, []), ItemType.COOKIE, "_gid")
+    assert (seen.page, seen.states, seen.set_by, seen.expires) == (ABOUT, (State.REJECTED, State.ACCEPTED), LEGACY_JS, 1_900_000_000.0)
+    assert seen.seen[State.ACCEPTED].page == HOME
