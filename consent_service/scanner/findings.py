@@ -28,6 +28,8 @@ from consent_service.scanner.observations import RESTRICTED_STATES, Observation,
 NECESSARY = "necessary"
 UNKNOWN = "unknown"
 CONSENT_KEYS_STORAGE_KEY = "consent_keys"  # js-snippet/src/core/verifier.js keeps the service's keys under it
+# How a report says a state in a sentence.
+WHEN = {State.NO_CHOICE: "before a choice", State.REJECTED: "after reject all", State.ACCEPTED: "after accept all"}
 
 
 class Source(StrEnum):
@@ -416,7 +418,7 @@ def violations(items: Sequence[Item]) -> list[Finding]:
         restricted = {state: item.seen[state] for state in item.states if state in RESTRICTED_STATES}
         if not restricted or item.purpose == NECESSARY:
             continue
-        when = " and ".join(_WHEN[state] for state in restricted)
+        when = " and ".join(WHEN[state] for state in restricted)
         verb = "requested" if item.item_type == ItemType.REQUEST else "present"
         if item.source == Source.UNKNOWN:
             detail = f"{verb} {when}; not classified: declare it as necessary if it is"
@@ -510,7 +512,6 @@ def compare(previous: Assessment, current: Assessment) -> Comparison:
 
 
 _V = TypeVar("_V")
-_WHEN = {State.NO_CHOICE: "before a choice", State.REJECTED: "after reject all", State.ACCEPTED: "after accept all"}
 
 
 def _in_state_order(by_state: Mapping[State, _V]) -> dict[State, _V]:

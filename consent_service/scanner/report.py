@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from enum import StrEnum
 
-from consent_service.scanner.findings import Assessment, Comparison, Finding, Item, ItemType, Kind, Source
-from consent_service.scanner.observations import RESTRICTED_STATES, State
+from consent_service.scanner.findings import WHEN, Assessment, Comparison, Finding, Item, ItemType, Kind, Source
+from consent_service.scanner.observations import RESTRICTED_STATES
 
 HEADINGS = {
     Kind.VIOLATION: ("Violations", "not necessary, yet there before a choice or after reject all"),
@@ -17,7 +17,6 @@ HEADINGS = {
 }
 SUITES = {Kind.VIOLATION: "violations", Kind.GAP: "gaps", Kind.STALE: "stale"}
 NOUNS = {Kind.VIOLATION: "violation", Kind.GAP: "gap", Kind.STALE: "stale declaration"}
-WHEN = {State.NO_CHOICE: "before a choice", State.REJECTED: "after reject all", State.ACCEPTED: "after accept all"}
 
 
 class FailOn(StrEnum):
@@ -34,6 +33,7 @@ def failing(assessment: Assessment, fail_on: str) -> bool:
 
 
 def text(assessment: Assessment, comparison: Comparison | None = None) -> str:
+    """For a terminal: the counts, each finding grouped by kind, what changed since `comparison`'s run, failed pages."""
     counts = assessment.counts
     failed = [page for page in assessment.pages if page.failed]
     lines = [
@@ -42,7 +42,7 @@ def text(assessment: Assessment, comparison: Comparison | None = None) -> str:
     ]
     if assessment.banner_found:
         found = (f"{state} {'yes' if ok else 'NO'}" for state, ok in assessment.banner_found.items())
-        lines.append("Banner found and clicked: " + ", ".join(found))
+        lines.append("Banner found: " + ", ".join(found))
     if assessment.stopped_early:
         lines.append(f"Stopped early: {assessment.stopped_early} (pages after it were not scanned)")
     if comparison is not None:
@@ -169,7 +169,7 @@ def _stale_cases(assessment: Assessment) -> Iterable[Case]:
 
 def _scan_cases(assessment: Assessment) -> Iterable[Case]:
     for state, found in assessment.banner_found.items():
-        yield (f"banner found and clicked: {state}", None if found else ("the banner was not found", ""), None)
+        yield (f"banner found: {state}", None if found else ("the banner was not found", ""), None)
     for page in assessment.pages:
         error = (page.error or f"status {page.status}") if page.failed else None
         yield (f"{page.state} {page.url} loads", None, error)
