@@ -3,7 +3,7 @@
 The rules, one function each:
 - classify: an item (cookie, storage key, third-party request) takes its purpose from the operator's most
   specific declaration, else the service's own (its consent cookie and `consent_keys`; a request to the service's
-  host), else the Open Cookie Database, else it is "unknown". Unknown is never taken for necessary.
+  host and port), else the Open Cookie Database, else it is "unknown". Unknown is never taken for necessary.
 - violations: an item present before a choice (no_choice) or after "reject all" (rejected) whose purpose is not
   "necessary" (unknown ones included: the scan fails closed). One per item.
 - gaps: a cookie or storage key, seen in any state, that no operator or service declaration covers, even when the
@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from consent_service.scanner import hosts
 from consent_service.scanner.knowledge import Entry, Knowledge
@@ -284,7 +285,6 @@ def assess(
 ) -> Assessment:
     """Classify everything the scan saw and judge it; `declarations` are the operator's."""
     service = service_declarations(service_origin=service_origin, consent_cookie=consent_cookie)
-    service_host = hosts.of_origin(service_origin)
     items = tuple(
         sorted(
             (
@@ -297,7 +297,7 @@ def assess(
                         declarations=declarations,
                         service=service,
                         knowledge=knowledge,
-                        service_host=service_host,
+                        service_origin=service_origin,
                     ),
                 )
                 for seen in _gather(observation)
@@ -370,15 +370,16 @@ def classify(
     declarations: Sequence[Declaration],
     service: Sequence[Declaration],
     knowledge: Knowledge,
-    service_host: str,
+    service_origin: str,
 ) -> Classification:
     """The operator's most specific matching declaration, else the service's own, else the knowledge base, else
-    unknown. `host` is the cookie's domain, the storage origin's host or the request's host, normalized; a request
-    to the service's own host is the service's, and necessary."""
+    unknown. `name` is the cookie's name, the storage key or the request's `host[:port]`; `host` the cookie's
+    domain, the storage origin's host or the request's host, normalized. A request to `service_origin` (its host
+    and port) is the service's own, and necessary."""
     if item_type == ItemType.REQUEST:
         operator = [declaration for declaration in declarations if declaration.matches_request(host)]
         specificity: Callable[[Declaration], tuple[int, ...]] = Declaration.request_specificity
-        own = [NECESSARY] if host == service_host else []
+        own = [NECESSARY] if hosts.endpoint(name) == hosts.endpoint(urlsplit(service_origin).netloc) else []
         entry = knowledge.host(host)
     else:
         operator = [declaration for declaration in declarations if declaration.matches(name, host)]

@@ -20,6 +20,17 @@ def normalize(value: str) -> str:
     return host.strip(".")
 
 
+def endpoint(netloc: str) -> tuple[str, int | None]:
+    """`host[:port]` as (normalized host, port), the port None when absent or 80/443: what tells two services on
+    one host apart without a scheme at hand."""
+    parts = urlsplit("//" + netloc.strip())
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range: no endpoint of ours
+        port = -1
+    return normalize(parts.hostname or ""), None if port in (None, 80, 443) else port
+
+
 def of_origin(origin: str) -> str:
     """The host of `scheme://host[:port]` (or of a whole URL), normalized; "" when it has none."""
     return normalize(urlsplit(origin).hostname or "")

@@ -135,6 +135,27 @@ def test_requests_to_the_service_origin_are_necessary_whatever_the_port():
     assert banner.states == (State.NO_CHOICE, State.REJECTED, State.ACCEPTED)
 
 
+@pytest.mark.parametrize(
+    ("service_origin", "requested", "own"),
+    [
+        ("https://consent.example.net", "consent.example.net", True),
+        ("https://consent.example.net:443", "consent.example.net", True),
+        ("https://consent.example.net:8443", "consent.example.net:8443", True),
+        ("http://127.0.0.2:5000", "127.0.0.2:5000", True),
+        ("http://127.0.0.2:5000", "127.0.0.2:9000", False),  # another service on the same host
+        ("https://consent.example.net", "cdn.consent.example.net", False),
+    ],
+)
+def test_a_request_is_the_services_own_on_its_host_and_port(service_origin, requested, own):
+    observation = Observation(start_urls=[HOME])
+    observation.requests.append(RequestSeen(f"http://{requested}/x.js", requested, requested, HOME, State.NO_CHOICE))
+    assessment = assess(
+        observation, declarations=[], knowledge=KNOWLEDGE, service_origin=service_origin, consent_cookie="c"
+    )
+    assert (item(assessment, ItemType.REQUEST, requested).source == Source.SERVICE) is own
+    assert (assessment.findings == ()) is own
+
+
 def test_the_service_host_does_not_declare_the_sites_cookies_when_they_share_a_host():
     observation = Observation(start_urls=["http://127.0.0.1:5000/"])
     observation.cookies.append(

@@ -46,3 +46,18 @@ def test_covers_on_whole_labels_and_an_ip_only_itself(domain, host, covered):
 def test_parents_longest_first_and_none_for_an_ip():
     assert hosts.parents("a.b.com") == ["a.b.com", "b.com", "com"]
     assert hosts.parents("10.0.0.1") == []
+
+
+@pytest.mark.parametrize(
+    ("netloc", "endpoint"),
+    [
+        ("consent.example.net", ("consent.example.net", None)),
+        ("Consent.Example.net:443", ("consent.example.net", None)),
+        ("consent.example.net:80", ("consent.example.net", None)),
+        ("127.0.0.1:5000", ("127.0.0.1", 5000)),
+        ("[::1]:8080", ("::1", 8080)),
+        ("host:notaport", ("host", -1)),
+    ],
+)
+def test_endpoint_tells_ports_apart_but_not_the_default_ones(netloc, endpoint):
+    assert hosts.endpoint(netloc) == endpoint
