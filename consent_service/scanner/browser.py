@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, syn
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Response as PlaywrightResponse
 
-from consent_service.errors import Unavailable
+from consent_service.errors import Unavailable, ValidationFailed
 from consent_service.scanner.observations import Observation, PageVisit, State
 from consent_service.scanner.page_scripts import READ_FRAME, READ_LINKS, WATCH_WRITERS
 from consent_service.scanner.recording import StateRecorder
@@ -49,6 +49,20 @@ class ScanOptions:
     delay_seconds: float = 0.25  # minimum interval between two navigations (a polite rate)
     extra_origins: tuple[str, ...] = ()  # origins besides the start URLs' whose links may be followed
     chromium: str = "/usr/bin/chromium"
+
+    def __post_init__(self) -> None:
+        errors = {
+            name: [message]
+            for name, wrong, message in (
+                ("max_pages", self.max_pages < 1, "At least one page."),
+                ("page_seconds", self.page_seconds <= 0, "More than zero seconds."),
+                ("total_seconds", self.total_seconds <= 0, "More than zero seconds."),
+                ("delay_seconds", self.delay_seconds < 0, "Zero seconds or more."),
+            )
+            if wrong
+        }
+        if errors:
+            raise ValidationFailed("The scan's bounds are out of range.", errors=errors)
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -116,9 +130,6 @@ class _Scan:
         self.total = 0
 
     def run(self) -> None:
-        if self.options.total_seconds <= 0:
-            self.observation.stopped_early = TOTAL_TIME
-            return
         with sync_playwright() as playwright:
             try:
                 browser = playwright.chromium.launch(
