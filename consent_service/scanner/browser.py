@@ -269,19 +269,21 @@ class _Tab:
         if visit.error is not None:
             self.scan.visited(visit)
             return False
-        clicked = False
-        if shown:
-            started = time.monotonic()
-            try:
-                self.page.click(f'{BANNER} [data-cs-action="{action}"]', timeout=self._ms(started))
-                clicked = True
-            except PlaywrightError:  # the button is missing or never became clickable: no choice was made
-                clicked = False
+        clicked = shown and self._click(action)
         if clicked:
-            self._settle(started)
             self._record(url)
-        self._screenshot()
+        self._screenshot()  # once the click settled; without one, what showed instead of the banner
         return clicked
+
+    def _click(self, action: str) -> bool:
+        """Click the banner's button and let the page settle; False when it could not be clicked."""
+        started = time.monotonic()
+        try:
+            self.page.click(f'{BANNER} [data-cs-action="{action}"]', timeout=self._ms(started))
+        except PlaywrightError:  # the button is missing or never became clickable: no choice was made
+            return False
+        self._settle(started)
+        return True
 
     def _screenshot(self) -> None:
         try:

@@ -75,6 +75,9 @@ def test_a_compliant_site_sets_analytics_only_after_accept(scan_site_server, chr
     assert requests_to(observation, analytics, State.NO_CHOICE) == requests_to(observation, analytics, State.REJECTED) == []
     assert requests_to(observation, analytics, State.ACCEPTED)
     assert not [request for request in observation.requests if request.url.endswith("/pixel.gif")]
+    # The banner keeps its keys in localStorage: a storage key with the script that wrote it.
+    keys = [item for item in observation.storage if item.state == State.NO_CHOICE and item.origin == site.origin]
+    assert keys and {item.set_by for item in keys} == {f"{site.service_url}/consent.js"}
     for state in State:  # a cookie from a Set-Cookie header: the response that set it
         sid = cookies(observation, state)["sid"]
         assert (sid.set_by, sid.http_only, sid.expires, sid.party) == (site.url, True, None, "first")
