@@ -19,7 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[run,test]'
+	$(BIN)/python -m pip install --quiet -e '.[run,test,scan]'
 	touch $@
 
 install: $(VENV)/.installed
