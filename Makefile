@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[run]'
+	$(BIN)/python -m pip install --quiet -e '.[run,scan]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml

@@ -190,6 +190,7 @@ def _register_commands(app: Flask) -> None:
     from consent_service.regimes.cli import rules_group
     from consent_service.reports.cli import reports_group
     from consent_service.retention.cli import retention_group
+    from consent_service.scanner.cli import scan_command, scans_group
     from consent_service.settings_docs import config_group
     from consent_service.signing_keys.cli import signing_keys
     from consent_service.subjects.cli import subjects_group
@@ -207,5 +208,7 @@ def _register_commands(app: Flask) -> None:
         subjects_group,
         rules_group,
         config_group,
+        scan_command,
+        scans_group,
     ):
         app.cli.add_command(group)

@@ -450,6 +450,18 @@ class Settings:
         default_for=_unless_production,
         shown_default="`true`, `false` in production",
     )
+    scanner_chromium: str = setting(
+        "SCANNER_CHROMIUM",
+        "/usr/bin/chromium",
+        Text(),
+        "The Chromium the compliance scanner drives (`flask scan`, `flask scans work`); Debian's package by default.",
+    )
+    scanner_delay_seconds: int = setting(
+        "SCANNER_DELAY_SECONDS",
+        1,
+        Integer(minimum=0),
+        "The scanner's polite rate: at least this long between two page loads of one scan.",
+    )
     erasure_pepper: str = setting(
         "ERASURE_PEPPER",
         "",

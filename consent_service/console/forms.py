@@ -36,6 +36,12 @@ class PropertyForm(_Form):
     allowed_origins = fields.String(load_default="", validate=validate.Length(max=MAX_ORIGINS * 300))
 
 
+class ScanForm(_Form):
+    # Bounds on the text only; what a valid scan request is, is scanner.service's rule (the API's too).
+    urls = fields.String(required=True, validate=validate.Length(1, 20 * 2000))
+    max_pages = fields.Integer(load_default=20, strict=False)
+
+
 class NoticeForm(_Form):
     property = fields.String(load_default="", validate=validate.Length(max=64))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))

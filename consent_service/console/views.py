@@ -34,6 +34,7 @@ from consent_service.extensions import db
 
 # As a module: the erasure page below is itself named erase_subject.
 from consent_service.flows import erase_subject as erasing
+from consent_service.flows.scan_property import comparison_with_previous
 from consent_service.notices import service as notices
 from consent_service.properties import service as properties
 from consent_service.properties.models import Property
@@ -42,6 +43,8 @@ from consent_service.ratelimits import auth_failures
 from consent_service.rights.export import export
 from consent_service.rights.schemas import ExportSchema
 from consent_service.runtime import runtime
+from consent_service.scanner import service as scans
+from consent_service.scanner.findings import Assessment
 from consent_service.texts import banner as builtin_texts
 from consent_service.vocabulary import DeliveryStatus, Scope, SubjectKind
 from consent_service.webhooks import deliveries
@@ -66,6 +69,8 @@ NAV = (
 # Pages under a section of the navigation that are not its landing page.
 SECTIONS = {
     "console.property_page": "console.properties_page",
+    "console.scans_page": "console.properties_page",
+    "console.scan_page": "console.properties_page",
     "console.export_subject": "console.subjects_page",
     "console.erase_subject": "console.subjects_page",
     "console.replay_deliveries": "console.webhooks_page",
@@ -556,6 +561,64 @@ def replay_deliveries():
     _audit("webhooks_replayed", body["delivery"] or "every failed delivery", replayed=replayed)
     db.session.commit()
     return _render("console/webhooks.html", **_webhooks_context(message=f"{replayed} deliveries queued again."))
+
+
+# --- compliance scans ---------------------------------------------------------------------------------------------
+
+
+@blp.route("/properties/<string(maxlength=40):property_id>/scans", methods=["GET", "POST"])
+def scans_page(property_id: str) -> ResponseReturnValue:
+    """The property's scans, newest first, and a form that queues one for the scan worker."""
+    prop = properties.get(session=db.session(), property_id=property_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        body = forms.load(forms.ScanForm, request.form)
+        urls = [line.strip() for line in body["urls"].splitlines() if line.strip()]
+        try:
+            scan = scans.create_scan(
+                session=db.session(),
+                property_id=prop.id,
+                urls=urls,
+                options={"max_pages": body["max_pages"]},
+                requested_by="console",
+                now=now(),
+            )
+        except ValidationFailed as invalid:
+            errors = invalid.errors
+            db.session.rollback()
+        else:
+            _audit("scan_started", scan.id, property=prop.id, urls=urls)
+            db.session.commit()
+            return redirect(url_for("console.scan_page", scan_id=scan.id), 303)
+    return _render(
+        "console/scans.html",
+        422 if errors else 200,
+        prop=prop,
+        scans=scans.list_scans(session=db.session(), property_id=prop.id),
+        errors=errors,
+        urls_text=request.form.get("urls", "") if errors else "",
+    )
+
+
+@blp.route("/scans/<string(maxlength=40):scan_id>")
+def scan_page(scan_id: str) -> ResponseReturnValue:
+    """One scan: its progress, or its findings, the banner in the three states, and what changed since the last."""
+    scan = scans.get_scan(session=db.session(), scan_id=scan_id)
+    assessment = Assessment.from_json(scan.assessment) if scan.assessment is not None else None
+    return _render(
+        "console/scan.html",
+        scan=scan,
+        prop=properties.get(session=db.session(), property_id=scan.property_id),
+        assessment=assessment,
+        previous=comparison_with_previous(session=db.session(), scan=scan),
+        screenshots=scans.screenshot_states(session=db.session(), scan_id=scan.id),
+    )
+
+
+@blp.route("/scans/<string(maxlength=40):scan_id>/screenshots/<string(maxlength=20):state>.png")
+def scan_screenshot(scan_id: str, state: str) -> Response:
+    png = scans.screenshot(session=db.session(), scan_id=scan_id, state=state)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 # --- audit log ----------------------------------------------------------------------------------------------------

@@ -39,4 +39,5 @@ def scan_site_server(database_url: str) -> Iterator[TestSite]:
             "--notice-version", "2026-01-01", "--notice-url", f"{site.origin}/about",
         ).stdout.strip()
         site.service_url = service.url
+        site.service_env = service.env
         yield site

@@ -32,7 +32,8 @@ PREFERENCES_JS = 'document.cookie = "site_lang=en; path=/; max-age=31536000; Sam
 class Defects:
     """What the site does wrong; all off is a compliant site."""
 
-    # (a) the tracker's analytics script as a plain tag, outside the banner's blocking: `_ga` before any choice.
+    # (a) a self-hosted copy of the analytics script as a plain tag, outside the banner's blocking: `_ga` before
+    # any choice.
     analytics_outside_blocking: bool = False
     # (b) a pixel to the tracker on every `consent:change` with analytics off: the refusal is ignored.
     pixel_after_reject: bool = False
@@ -58,6 +59,7 @@ class TestSite:
     away_url: str  # a page that redirects to the tracker's origin: out of any scan's scope
     service_url: str | None = None  # the consent service the banner comes from; None: no banner
     publishable_key: str | None = None
+    service_env: dict[str, str] | None = None  # the environment `flask` commands of that service run with
     defects: Defects = field(default_factory=Defects)
     session_cookie: bool = False  # pages answer with `Set-Cookie: sid=...; HttpOnly`, a strictly necessary cookie
     hits: list[str] = field(default_factory=list)  # "host:port path" of every request the site and tracker served
@@ -76,8 +78,8 @@ class TestSite:
             )
         if self.service_url and self.publishable_key:
             head.append(f'<script src="{self.service_url}/consent.js" data-property="{self.publishable_key}" async></script>')
-        if defects.analytics_outside_blocking:
-            head.append(f'<script src="{tracker}/analytics.js"></script>')
+        if defects.analytics_outside_blocking:  # self-hosted, so the defect is the cookie alone, not a request too
+            head.append('<script src="/legacy-analytics.js"></script>')
         body = [
             f'<script type="text/plain" data-consent="analytics" src="{tracker}/analytics.js"></script>',
         ]
@@ -139,6 +141,7 @@ def _handler(site: TestSite, routes: dict[str, Route], stopping: threading.Event
 
 
 SITE_ROUTES: dict[str, Route] = {
+    "/legacy-analytics.js": ("text/javascript", ANALYTICS_JS.encode(), ()),
     "/preferences.js": ("text/javascript", PREFERENCES_JS.encode(), ()),
     "/slow": ("text/html; charset=utf-8", b"<!doctype html><title>Slow</title><p>At last.</p>", ()),
 }

@@ -42,10 +42,10 @@ def test_a_defective_site_shows_its_defects_in_the_right_states(scan_site_server
     # The banner up before the choice, gone after it.
     assert observation.screenshots[State.NO_CHOICE] != observation.screenshots[State.REJECTED]
 
-    analytics = f"{site.tracker_origin}/analytics.js"
+    legacy = f"{site.origin}/legacy-analytics.js"
     for state in State:  # (a) the plain tag sets _ga in every state, before any choice and despite the refusal
         ga = cookies(observation, state)["_ga"]
-        assert (ga.set_by, ga.page, ga.party, ga.domain) == (analytics, site.url, "first", "127.0.0.2")
+        assert (ga.set_by, ga.page, ga.party, ga.domain) == (legacy, site.url, "first", "127.0.0.2")
         assert ga.expires is not None and ga.same_site == "Lax"
     # (b) the pixel after "reject all", sent by the page's own inline script
     pixel = f"{site.tracker_origin}/pixel.gif"
