@@ -42,6 +42,7 @@ from consent_service.ratelimits import auth_failures
 from consent_service.rights.export import export
 from consent_service.rights.schemas import ExportSchema
 from consent_service.runtime import runtime
+from consent_service.scanner import service as scanner
 from consent_service.texts import banner as builtin_texts
 from consent_service.vocabulary import DeliveryStatus, Scope, SubjectKind
 from consent_service.webhooks import deliveries
@@ -363,6 +364,7 @@ def preview(property_id: str) -> str:
             language=language,
             regime=rules.regime_for(request.args.get("country") or None),
             rules=rules,
+            declarations=scanner.declaration_entries(session=db.session()).get(prop.id, ()),
         )
         config = shown.as_response()
     return render_template(
