@@ -38,6 +38,7 @@ MAX_ERROR_LENGTH = 2000
 LEASE_SECONDS = 120.0
 OPEN_STATUSES = (ScanStatus.QUEUED.value, ScanStatus.RUNNING.value)
 COUNTED = ("violation", "gap", "stale")
+DECLARATION_FIELDS = ("name_pattern", "purpose", "retention", "description")
 
 
 class ScanInProgress(Conflict):
@@ -103,7 +104,7 @@ def create_declaration(
     """Declare a cookie: fields name_pattern, purpose, retention, description (en required), domain (optional)."""
     prop = properties.get(session=session, property_id=property_id)
     declaration = CookieDeclaration(id=new_id("ckd"), property_id=property_id, domain=None, created_at=now)
-    _apply(session, prop, declaration, {"domain": None, **fields}, now)
+    _apply(session, prop, declaration, {"domain": None, **fields}, now, creating=True)
     session.add(declaration)
     session.flush()
     return declaration
@@ -134,12 +135,13 @@ def replace_declarations(
     errors: dict[str, list[str]] = {}
     made, seen = [], set()
     for index, fields in enumerate(declarations):
-        declaration = CookieDeclaration(id=new_id("ckd"), property_id=property_id, domain=None, created_at=now)
-        found = _field_errors(prop, declaration, {"domain": None, **fields}, now)
+        values, found = _checked(prop, {"domain": None, **fields}, creating=True)
         errors.update({f"declarations.{index}.{name}": messages for name, messages in found.items()})
-        if (declaration.name_pattern, declaration.domain) in seen:
+        if (values.get("name_pattern"), values.get("domain")) in seen:
             errors[f"declarations.{index}.name_pattern"] = ["Declared twice on this domain."]
-        seen.add((declaration.name_pattern, declaration.domain))
+        seen.add((values.get("name_pattern"), values.get("domain")))
+        declaration = CookieDeclaration(id=new_id("ckd"), property_id=property_id, created_at=now)
+        _set(declaration, values, now)
         made.append(declaration)
     if errors:
         raise ValidationFailed("Some cookie declarations are not valid.", errors=errors)
@@ -193,32 +195,45 @@ def _entry(declared: Any) -> DeclarationEntry:
 
 
 def _apply(
-    session: Session, prop: Property, declaration: CookieDeclaration, changes: Mapping[str, Any], now: datetime
+    session: Session,
+    prop: Property,
+    declaration: CookieDeclaration,
+    changes: Mapping[str, Any],
+    now: datetime,
+    *,
+    creating: bool = False,
 ) -> None:
-    errors = _field_errors(prop, declaration, changes, now)
+    """Set the changes on `declaration` if they are valid and clash with no other declaration; else change nothing."""
+    values, errors = _checked(prop, changes, creating=creating)
     if errors:
         raise ValidationFailed("The cookie declaration is not valid.", errors=errors)
-    # Not flushed first: the unique constraint would answer a duplicate with an IntegrityError instead.
-    with session.no_autoflush:
-        clash = session.scalars(
-            select(CookieDeclaration.id).where(
-                CookieDeclaration.property_id == prop.id,
-                CookieDeclaration.name_pattern == declaration.name_pattern,
-                CookieDeclaration.domain.is_(None)
-                if declaration.domain is None
-                else CookieDeclaration.domain == declaration.domain,
-                CookieDeclaration.id != declaration.id,
-            )
-        ).first()
+    pattern, domain = values.get("name_pattern", declaration.name_pattern), values.get("domain", declaration.domain)
+    clash = session.scalars(
+        select(CookieDeclaration.id).where(
+            CookieDeclaration.property_id == prop.id,
+            CookieDeclaration.name_pattern == pattern,
+            CookieDeclaration.domain.is_(None) if domain is None else CookieDeclaration.domain == domain,
+            CookieDeclaration.id != declaration.id,
+        )
+    ).first()
     if clash is not None:
         raise DuplicateDeclaration(errors={"name_pattern": [f"Already declared as {clash}."]})
+    _set(declaration, values, now)
 
 
-def _field_errors(
-    prop: Property, declaration: CookieDeclaration, changes: Mapping[str, Any], now: datetime
-) -> dict[str, list[str]]:
-    """Set the changes on `declaration` and return what is wrong with them (nothing is flushed here)."""
-    errors: dict[str, list[str]] = {}
+def _set(declaration: CookieDeclaration, values: Mapping[str, Any], now: datetime) -> None:
+    for name, value in values.items():
+        setattr(declaration, name, value)
+    declaration.updated_at = now
+
+
+def _checked(
+    prop: Property, changes: Mapping[str, Any], *, creating: bool = False
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The changes normalized, and what is wrong with them (a new declaration needs every field but its domain)."""
+    errors: dict[str, list[str]] = {
+        name: ["Required."] for name in DECLARATION_FIELDS if creating and name not in changes
+    }
     values = dict(changes)
     if "name_pattern" in values:
         values["name_pattern"] = pattern = str(values["name_pattern"]).strip()
@@ -239,10 +254,7 @@ def _field_errors(
     if "description" in values:
         values["description"], description_errors = _description(values["description"])
         errors.update(description_errors)
-    for name, value in values.items():
-        setattr(declaration, name, value)
-    declaration.updated_at = now
-    return errors
+    return values, errors
 
 
 def _description(texts: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, list[str]]]:
