@@ -167,3 +167,17 @@ def test_domains_are_normalized(given, normalized):
 def test_domains_that_are_not_hosts_are_refused(given):
     with pytest.raises(ValueError):
         scanner.normalize_domain(given)
+
+
+def test_the_declaration_by_purpose_in_a_language(client, admin, prop):
+    client.post(_url(prop), json=GA, headers=admin)
+    client.post(_url(prop), json={**GA, "name_pattern": "_gid", "domain": None, "retention": "1 day"}, headers=admin)
+    client.post(_url(prop), json={"name_pattern": "sid", "purpose": "necessary", "retention": "session",
+                                  "description": {"en": "Keeps you logged in."}}, headers=admin)
+    assert scanner.declaration_by_purpose(session=db.session, property_id=prop.id, language="de") == {
+        "analytics": [
+            {"name": "_ga_*", "domain": "shop.example", "retention": "2 years", "description": "Zählt Besuche."},
+            {"name": "_gid", "domain": None, "retention": "1 day", "description": "Zählt Besuche."},
+        ],
+        "necessary": [{"name": "sid", "domain": None, "retention": "session", "description": "Keeps you logged in."}],
+    }
