@@ -154,11 +154,10 @@ def replace_declarations(
 def declaration_entries(*, session: Session) -> dict[str, tuple[DeclarationEntry, ...]]:
     """Every property's declared cookies by property id, in the order visitors read them."""
     entries: dict[str, list[DeclarationEntry]] = {}
-    for row in session.execute(
-        select(CookieDeclaration.__table__).order_by(CookieDeclaration.name_pattern, CookieDeclaration.domain)
-    ):
+    for row in session.execute(select(CookieDeclaration.__table__)):
         entries.setdefault(row.property_id, []).append(_entry(row))
-    return {property_id: tuple(found) for property_id, found in entries.items()}
+    # Sorted here, not in SQL: the databases sort a missing domain differently, and the order is in the banner version.
+    return {property_id: tuple(sorted(found, key=_reading_order)) for property_id, found in entries.items()}
 
 
 def by_purpose(
