@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.fields import PURPOSE_KEY
+from consent_service.scanner.service import MAX_EXTRA_ORIGINS, MAX_URLS
 from consent_service.vocabulary import ScanStatus
 
 
@@ -57,11 +58,12 @@ class DeclarationListSchema(ma.Schema):
 
 
 class ScanRequestSchema(ma.Schema):
-    """The bounds of the options are the service's (scanner.service.OPTION_BOUNDS)."""
+    """The bounds of the options are the service's (scanner.service.OPTION_BOUNDS); the list sizes bound the input."""
 
     urls = fields.List(
         fields.String(validate=validate.Length(1, 2000)),
         required=True,
+        validate=validate.Length(max=MAX_URLS),
         metadata={"description": "The http(s) pages to start from; links on the same site are followed"},
     )
     max_pages = fields.Integer(metadata={"description": "1 to 500 pages (50)"})
@@ -69,6 +71,7 @@ class ScanRequestSchema(ma.Schema):
     total_seconds = fields.Integer(metadata={"description": "10 to 7200 seconds in all (900)"})
     extra_origins = fields.List(
         fields.String(validate=validate.Length(1, 300)),
+        validate=validate.Length(max=MAX_EXTRA_ORIGINS),
         metadata={"description": "Other origins of the same operator whose pages may be visited"},
     )
 
