@@ -147,7 +147,7 @@ def build_config(
     }
     declared = scanner.by_purpose(declarations, language, prop.purposes)
     if declared:
-        # Only when there are some: the banner versions of properties declaring nothing stay as they were.
+        # Only when there are some: a banner whose purposes declare no cookie carries no empty list.
         content["declarations"] = declared
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
