@@ -124,7 +124,8 @@ class ScanListSchema(ma.Schema):
 class ScanSchema(ScanSummarySchema):
     """Dumps {"scan": Scan, "screenshots": [state, ...], "comparison": dict | None}."""
 
-    findings = fields.List(fields.Dict(), allow_none=True, metadata={"description": "The assessment's findings"})
+    # Raw: the findings' shape is the assessment's (scanner.findings), passed through as stored.
+    findings = fields.List(fields.Raw(), allow_none=True, metadata={"description": "The assessment's findings"})
     assessment = fields.Dict(allow_none=True, metadata={"description": "The whole assessment, once done"})
     screenshots = fields.List(fields.String(), required=True, metadata={"description": "States with a screenshot"})
     comparison = fields.Dict(allow_none=True, metadata={"description": "What changed since the previous done scan"})
