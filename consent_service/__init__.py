@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.recipients.api import blp as recipients_blp
     from consent_service.reports.api import blp as reports_blp
     from consent_service.rights.api import blp as rights_blp
+    from consent_service.scanner.api import blp as scanner_blp
     from consent_service.subjects.schemas import register_subject_converter
     from consent_service.tokens.api import blp as tokens_blp
     from consent_service.webhooks.api import blp as webhooks_blp
@@ -156,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
         rights_blp,
         reports_blp,
         recipients_blp,
+        scanner_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

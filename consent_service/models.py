@@ -16,6 +16,7 @@ from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
 from consent_service.recipients.models import Recipient
 from consent_service.reports.models import ConsentRollup
+from consent_service.scanner.models import CookieDeclaration, Scan, ScanScreenshot
 from consent_service.signing_keys.models import SigningKey
 from consent_service.subjects.models import Subject, SubjectLink, Suppression
 from consent_service.tokens.models import IssuedToken
@@ -29,6 +30,7 @@ __all__ = [
     "ConsentRollup",
     "ConsentState",
     "ConsoleSessionRecord",
+    "CookieDeclaration",
     "IdempotencyRecord",
     "IssuedToken",
     "LedgerMaintenance",
@@ -37,6 +39,8 @@ __all__ = [
     "Purpose",
     "Recipient",
     "RetiredChain",
+    "Scan",
+    "ScanScreenshot",
     "SigningKey",
     "Subject",
     "SubjectLink",

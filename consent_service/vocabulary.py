@@ -139,3 +139,12 @@ class DeliveryStatus(StrEnum):
     DELIVERING = "delivering"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class ScanStatus(StrEnum):
+    """A compliance scan's life: queued -> running (leased to a worker) -> done or failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"

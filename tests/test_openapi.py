@@ -25,6 +25,12 @@ CONTRACT = {
     ("get", "/preferences/{signed}"),
     ("post", "/preferences/{signed}"),
     ("post", "/unsubscribe/{signed}"),
+    ("get", "/v1/properties/{property_id}/cookie-declarations"),
+    ("put", "/v1/properties/{property_id}/cookie-declarations"),
+    ("post", "/v1/properties/{property_id}/scans"),
+    ("get", "/v1/properties/{property_id}/scans"),
+    ("get", "/v1/properties/{property_id}/scans/{scan_id}"),
+    ("get", "/v1/banner/{property_key}/declaration"),
 }
 PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed"}
 PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential

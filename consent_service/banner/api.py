@@ -30,6 +30,8 @@ from consent_service.properties.service import PropertyEntry
 from consent_service.regimes.request_country import place_from_cdn, visitor_jurisdiction, visitor_regime
 from consent_service.regimes.subdivisions import place
 from consent_service.runtime import runtime
+from consent_service.scanner import service as scanner
+from consent_service.scanner.schemas import PublicDeclarationQuerySchema, PublicDeclarationSchema
 from consent_service.strict_json import Blueprint
 from consent_service.texts import banner as texts
 from consent_service.vocabulary import Method
@@ -44,6 +46,7 @@ PROPERTY_KEY = "<string(maxlength=64):property_key>"
 # Instances, not classes: webargs builds a schema per request from a class, and the choice is a hot path.
 BANNER_QUERY, CHOICE_IN = BannerQuerySchema(), ChoiceInSchema()
 BANNER_CONFIG, CHOICE_OUT = BannerConfigSchema(), ChoiceOutSchema()
+DECLARATION_QUERY = PublicDeclarationQuerySchema()
 
 
 @blp.before_request
@@ -99,12 +102,7 @@ def _cors_headers(response):
 def config(query: dict[str, Any], property_key: str) -> Response:
     """What the banner shows this visitor: texts, purposes, regime, notice, and the version hash."""
     prop = g.banner_property
-    language = localized_texts.choose_language(
-        requested=query.get("lang"),
-        accepted=request.accept_languages.values(),
-        available=texts.languages(prop.texts),
-        default=prop.default_language,
-    )
+    language = _language(prop, query)
     rules = runtime().rules
     # The CDN's place decides; the page's data-country and data-region can only ask for stricter rules.
     place(query.get("country"), query.get("region"))  # an unknown or contradicting region: 422, nothing shown
@@ -118,6 +116,7 @@ def config(query: dict[str, Any], property_key: str) -> Response:
         regime=policy.regime,
         rules=rules,
         policy=policy,
+        declarations=g.banner_snapshot.declarations.get(prop.id, ()),
     )
     runtime().banner_versions.remember(session=db.session(), prop=prop, config=shown, now=now())
     keys = verification.token_keys(
@@ -136,6 +135,35 @@ def config(query: dict[str, Any], property_key: str) -> Response:
     for header in (runtime().settings.country_header, runtime().settings.region_header):
         if header:
             response.vary.add(header)
+    return response.make_conditional(request)
+
+
+def _language(prop: PropertyEntry, query: dict[str, Any]) -> str:
+    """The language asked for, else the browser's, else the property's default."""
+    return localized_texts.choose_language(
+        requested=query.get("lang"),
+        accepted=request.accept_languages.values(),
+        available=texts.languages(prop.texts),
+        default=prop.default_language,
+    )
+
+
+@blp.route(f"/{PROPERTY_KEY}/declaration")
+@blp.arguments(DECLARATION_QUERY, location="query")
+@blp.response(200, PublicDeclarationSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.alt_response(429, schema=ErrorSchema, description="Rate limited (per client IP and per property)")
+@blp.alt_response(403, schema=ErrorSchema, description="Origin not allowed")
+def declaration(query: dict[str, Any], property_key: str) -> Response:
+    """The cookies the property declares, per purpose, in the visitor's language: for its cookie policy page."""
+    prop = g.banner_property
+    language = _language(prop, query)
+    declared = scanner.by_purpose(g.banner_snapshot.declarations.get(prop.id, ()), language)
+    response = jsonify({"language": language, "purposes": declared})
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = CONFIG_MAX_AGE_SECONDS
+    response.vary.add("Accept-Language")
     return response.make_conditional(request)
 
 

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from consent_service.banner.service import BANNER_METHODS
 from consent_service.fields import COUNTRY, PURPOSE_KEY, REGION
+from consent_service.scanner.schemas import DeclaredCookieSchema
 from consent_service.tokens.schemas import JwkSchema
 
 
@@ -63,6 +64,14 @@ class BannerConfigSchema(ma.Schema):
     cookie = fields.Dict(required=True, metadata={"description": "name and domain of the first-party cookie"})
     texts = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     purposes = fields.List(fields.Nested(ShownPurposeSchema), required=True)
+    declarations = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(DeclaredCookieSchema)),
+        metadata={
+            "description": "Purpose key -> the cookies declared for it, listed in the settings view; absent when "
+            "the property declares none for the purposes shown"
+        },
+    )
     banner_version = fields.String(required=True, metadata={"description": "Hash of exactly what is shown"})
     tokens = fields.Nested(
         TokenKeysSchema,

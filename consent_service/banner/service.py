@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,8 @@ from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry, UnknownProperty
 from consent_service.purposes.service import CataloguePurpose
 from consent_service.regimes.service import RegimePolicy, RegimeRules
+from consent_service.scanner import service as scanner
+from consent_service.scanner.service import DeclarationEntry
 from consent_service.signing_keys.keystore import KeyStore
 from consent_service.texts import banner as texts
 from consent_service.tokens import service as tokens
@@ -110,9 +112,11 @@ def build_config(
     regime: Regime,
     rules: RegimeRules,
     policy: RegimePolicy | None = None,
+    declarations: Sequence[DeclarationEntry] = (),
 ) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to. `policy`:
-    the visitor's jurisdiction's (a subdivision's GPC purposes), of this regime; the regime's if not given."""
+    the visitor's jurisdiction's (a subdivision's GPC purposes), of this regime; the regime's if not given.
+    `declarations`: the property's declared cookies, listed under the purposes shown (the settings view)."""
     localized = texts.resolve(language, prop.texts)
     policy = policy or rules.policy(regime)
     circumstances = Circumstances(regime=regime.value, policy=policy)
@@ -141,6 +145,10 @@ def build_config(
         "texts": localized["ui"],
         "purposes": shown,
     }
+    declared = scanner.by_purpose(declarations, language, prop.purposes)
+    if declared:
+        # Only when there are some: a banner whose purposes declare no cookie carries no empty list.
+        content["declarations"] = declared
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
     return BannerConfig(version=version, language=language, regime=regime, content=content)

@@ -25,6 +25,7 @@ UI_LABELS = {
     "load_content": "Load content button",
     "gpc_honored": "Global Privacy Control status (CCPA: Opt-out request honored)",
     "gpc_active": "Global Privacy Control note",
+    "cookies": "Declared cookies of a purpose (settings view)",
 }
 MULTILINE = {"description", "gpc_active", "placeholder"}
 

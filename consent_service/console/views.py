@@ -368,6 +368,7 @@ def preview(property_id: str) -> str:
             language=language,
             regime=rules.regime_for(request.args.get("country") or None),
             rules=rules,
+            declarations=scans.declaration_entries(session=db.session()).get(prop.id, ()),
         )
         config = shown.as_response()
     return render_template(

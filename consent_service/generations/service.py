@@ -1,5 +1,5 @@
-"""Keys, purposes, material notices, properties, signing keys and recipients held in memory per process,
-validated on every request: the snapshot, how it is loaded and how a process holds it.
+"""Keys, purposes, material notices, properties, signing keys, recipients and declared cookies held in memory
+per process, validated on every request: the snapshot, how it is loaded and how a process holds it.
 
 It sits above the domains whose rows it holds and below the ones that read it (consents, banner,
 tokens); the counter it is checked against is generations.counter.
@@ -7,10 +7,10 @@ tokens); the counter it is checked against is generations.counter.
 A snapshot is read whole, generation first; it answers only while the generation read with a
 request's own data (in the same statement where the hot paths can, else one small read) still
 equals the snapshot's. Triggers bump the generation in the transaction of every change to those
-tables (migrations 0008, 0009 and 0020), so no process ever answers from rows another process has changed: a
-revoked key is refused, a new purpose is known, a material notice counts, an origin added to a
+tables (migrations 0008, 0009, 0020 and 0023), so no process ever answers from rows another process has
+changed: a revoked key is refused, a new purpose is known, a material notice counts, an origin added to a
 property is allowed, a deleted signing key verifies nothing, a recipient's changed safeguards count,
-on the next request.
+a declared cookie is listed, on the next request.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from consent_service.purposes import service as purposes
 from consent_service.purposes.service import CataloguePurpose
 from consent_service.recipients import service as recipients
 from consent_service.recipients.service import RecipientEntry
+from consent_service.scanner import service as scanner
+from consent_service.scanner.service import DeclarationEntry
 from consent_service.signing_keys import keystore
 from consent_service.signing_keys.keystore import PublishedKey
 
@@ -65,6 +67,8 @@ class Snapshot(Confirmable):
     signing_keys: dict[str, PublishedKey]
     # By key: the recipients of transfers and their safeguards, which transfer checks name.
     recipients: dict[str, RecipientEntry]
+    # By property id: the cookies it declares, which its banner lists under their purposes.
+    declarations: dict[str, tuple[DeclarationEntry, ...]]
 
     def authenticate(self, presented: str) -> apikeys.Principal:
         return apikeys.principal_of(self.keys, presented)
@@ -82,6 +86,7 @@ def load(*, session: Session) -> Snapshot:
         properties=properties.property_entries(session=session),
         signing_keys=keystore.published_keys(session=session),
         recipients=recipients.recipient_entries(session=session),
+        declarations=scanner.declaration_entries(session=session),
     )
 
 

@@ -120,6 +120,7 @@ class PreferencePage(MethodView):
         responses={
             "200": _html("Saved: the confirmation"),
             "409": _html("The page is out of date: reload it"),
+            "422": _html("The form cannot be saved as sent (e.g. it names unknown purposes); nothing was saved"),
             **FORM_ERRORS,
         },
     )

@@ -114,6 +114,41 @@ test('Settings: one labelled checkbox per purpose, necessary locked on, modal, f
   await close();
 });
 
+test('Settings: the declared cookies of a purpose are folded under it, as text', async () => {
+  const declarations = {
+    analytics: [
+      { name: '_ga_*', domain: 'shop.example', retention: '2 years', description: 'Counts visits.' },
+      { name: '<b>x</b>', domain: null, retention: '1 day', description: '<img src=x onerror="window.__xss=1">' },
+    ],
+    marketing: [{ name: 'mk', domain: null, retention: '1 day', description: 'Not a purpose of this banner.' }],
+  };
+  const { win, banner, $, close } = setup({ config: makeConfig({ declarations }) });
+  banner.open('settings');
+  const lists = Array.from($('.cs-prefs').querySelectorAll('details.cs-ck'));
+  assert.equal(lists.length, 1, 'only under a purpose shown that declares cookies');
+  const [list] = lists;
+  assert.ok($('input[value="analytics"]').closest('.cs-p').contains(list));
+  assert.equal(list.open, false, 'folded until the visitor opens it');
+  assert.equal(list.querySelector('summary').textContent, 'Cookies used (2)');
+  assert.deepEqual(
+    Array.from(list.querySelectorAll('p')).map((p) => [p.querySelector('b').textContent, p.textContent]),
+    [
+      ['_ga_*', '_ga_* (2 years): Counts visits.'],
+      ['<b>x</b>', '<b>x</b> (1 day): <img src=x onerror="window.__xss=1">'],
+    ],
+  );
+  assert.equal(list.querySelector('img'), null);
+  assert.equal(win.__xss, undefined);
+  await close();
+});
+
+test('Settings without declared cookies has no cookie lists', async () => {
+  const { banner, $, close } = setup({ config: makeConfig({ declarations: { analytics: [] } }) });
+  banner.open('settings');
+  assert.equal($('details'), null);
+  await close();
+});
+
 test('Save reports exactly the ticked purposes', async () => {
   const { banner, choices, $, close } = setup();
   banner.open('settings');

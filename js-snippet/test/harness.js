@@ -128,6 +128,7 @@ export function makeConfig(overrides = {}) {
       load_content: 'Load this content',
       gpc_honored: 'Opt-out request honored',
       gpc_active: "Your browser's Global Privacy Control signal is honoured.",
+      cookies: 'Cookies used',
     },
     purposes: [
       { key: 'necessary', name: 'Strictly necessary', description: 'Needed to run the site.', refusable: false, preselected: true },

@@ -183,3 +183,23 @@ def test_the_banner_asks_again_after_a_notice_change_and_reopens_on_demand(conte
     fresh.route("**/v1/banner/**", lambda route: route.continue_(headers={**route.request.headers, "cache-control": "no-cache"}))
     fresh.goto(demo_page)
     fresh.wait_for_selector(BANNER, state="visible")
+
+
+def test_settings_lists_the_declared_cookies_under_their_purpose(browser, demo_page, live_server, screenshot):
+    admin = {"Authorization": f"Bearer {live_server.flask('keys', 'create', '--name', 'ops', '--scope', 'admin').stdout.strip()}"}
+    properties = requests.get(f"{live_server.url}/v1/properties", headers=admin, timeout=10).json()["properties"]
+    demo = next(p for p in properties if p["name"] == "Demo shop")
+    declared = requests.post(f"{live_server.url}/v1/properties/{demo['id']}/cookie-declarations", headers=admin, timeout=10,
+                             json={"name_pattern": "_ga_*", "purpose": "analytics", "retention": "2 years",
+                                   "description": {"en": "Counts visits.", "de": "Zählt Besuche."}})
+    assert declared.status_code == 201, declared.text
+    context = browser.new_context(locale="de-DE")
+    page = open_demo(context, demo_page)
+    page.click("[data-cs-action=settings]")
+    row = page.locator(".cs-p", has=page.locator("input[value=analytics]"))
+    row.locator("details summary").click()
+    assert row.locator("details p").inner_text() == "_ga_* (2 years): Zählt Besuche."
+    assert row.locator("details summary").inner_text() == "Verwendete Cookies (1)"
+    assert page.locator(".cs-p details").count() == 1  # the other purposes declare nothing
+    screenshot(page, "banner-settings-declared-cookies")
+    context.close()

@@ -11,7 +11,7 @@ PUBLIC_BY_DESIGN = {
     "static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets.static",
     "ops.healthz", "ops.readyz", "metrics.metrics", "tokens.jwks", "site.consent_js", "site.consent_js_versioned",
     "site.snippet_integrity", "site.demo", "site.demo_analytics", "site.demo_embed", "site.gpc_support",
-    "banner.config", "banner.choose", "banner.verify",
+    "banner.config", "banner.choose", "banner.verify", "banner.declaration",
     "preference_pages.PreferencePage", "preference_pages.OneClickUnsubscribe",
     "preference_pages.DoubleOptInConfirmation",
 }

@@ -1,15 +1,27 @@
 /**
  * The banner: an accessible dialog with a first layer (Accept all / Reject all / Settings, equally
- * prominent) and a Settings view (one checkbox per purpose, Save choices) that is modal and traps
- * focus. It only reports actions; recording them is the caller's job.
+ * prominent) and a Settings view (one checkbox per purpose with its declared cookies folded under it,
+ * Save choices) that is modal and traps focus. It only reports actions; recording them is the caller's job.
  */
 import { el } from '../utils/dom.js';
 import { injectStyles } from './styles.js';
 
-const FOCUSABLE = 'a[href],button,input';
+const FOCUSABLE = 'a[href],button,input,summary';
 
 /** Only web links reach the href: a config must not smuggle in a javascript: URL. */
 const webUrl = (url) => (/^https?:\/\//i.test(url || '') ? url : null);
+
+/** The cookies declared for a purpose, folded: name (retention): description; nothing when none are. */
+const cookieList = (doc, label, cookies) =>
+  cookies &&
+  cookies.length > 0 &&
+  el(
+    doc,
+    'details',
+    { class: 'cs-ck' },
+    el(doc, 'summary', null, label + ' (' + cookies.length + ')'),
+    ...cookies.map((c) => el(doc, 'p', null, el(doc, 'b', null, c.name), ' (' + c.retention + '): ' + c.description)),
+  );
 
 /**
  * `ticks()` gives purpose -> ticked for the Settings view; `canClose()` whether the visitor already
@@ -43,6 +55,7 @@ export function createBanner({ doc, config, gpc, nonce, ticks, canClose, onChoic
         null,
         el(doc, 'label', { for: id }, p.name, !p.refusable && el(doc, 'span', { class: 'cs-on' }, texts.always_on)),
         p.description && el(doc, 'p', { id: id + 'd', class: 'cs-pd' }, p.description),
+        cookieList(doc, texts.cookies, (config.declarations || {})[p.key]),
       ),
     );
   });

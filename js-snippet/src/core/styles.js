@@ -116,6 +116,13 @@ export const CSS = `
   margin: 0;
   font-size: .875rem;
 }
+#cs-banner .cs-ck {
+  margin-top: .25rem;
+  font-size: .875rem;
+}
+#cs-banner .cs-ck p {
+  margin: .25rem 0 0;
+}
 .cs-ph {
   display: flex;
   flex-direction: column;

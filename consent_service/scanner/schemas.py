@@ -1,0 +1,163 @@
+"""Wire format of cookie declarations and compliance scans (admin), and of the public declaration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from consent_service.fields import PURPOSE_KEY
+from consent_service.scanner.service import MAX_EXTRA_ORIGINS, MAX_URLS
+from consent_service.vocabulary import ScanStatus
+
+
+class DeclarationSchema(ma.Schema):
+    """Which purposes and domains a declaration may name is decided in the service."""
+
+    id = fields.String(dump_only=True, metadata={"description": "ckd_..."})
+    property_id = fields.String(dump_only=True)
+    name_pattern = fields.String(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "The cookie's name, or a glob with * such as _ga_*"},
+    )
+    domain = fields.String(
+        allow_none=True,
+        validate=validate.Length(0, 253),
+        metadata={"description": "The host or IP address it is set on (example.com); null: any"},
+    )
+    purpose = fields.String(
+        required=True,
+        validate=PURPOSE_KEY,
+        metadata={"description": "One of the property's purposes, or necessary, preferences, analytics, advertising"},
+    )
+    retention = fields.String(
+        required=True, validate=validate.Length(1, 100), metadata={"description": "As visitors read it: 13 months"}
+    )
+    description = fields.Dict(
+        keys=fields.String(validate=validate.Length(2, 2)),
+        values=fields.String(validate=validate.Length(1, 1000)),
+        required=True,
+        validate=validate.Length(1, 20),
+        metadata={"description": "Language -> what the cookie does; en is required"},
+    )
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class DeclarationPatchSchema(DeclarationSchema):
+    """Every field optional: only the fields sent change."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class DeclarationListSchema(ma.Schema):
+    declarations = fields.List(fields.Nested(DeclarationSchema), required=True, validate=validate.Length(max=500))
+
+
+class ScanRequestSchema(ma.Schema):
+    """The bounds of the options are the service's (scanner.service.OPTION_BOUNDS); the list sizes bound the input."""
+
+    urls = fields.List(
+        fields.String(validate=validate.Length(1, 2000)),
+        required=True,
+        validate=validate.Length(max=MAX_URLS),
+        metadata={"description": "The http(s) pages to start from; links on the same site are followed"},
+    )
+    max_pages = fields.Integer(metadata={"description": "1 to 500 pages (50)"})
+    page_seconds = fields.Integer(metadata={"description": "1 to 120 seconds per page (30)"})
+    total_seconds = fields.Integer(metadata={"description": "10 to 7200 seconds in all (900)"})
+    extra_origins = fields.List(
+        fields.String(validate=validate.Length(1, 300)),
+        validate=validate.Length(max=MAX_EXTRA_ORIGINS),
+        metadata={"description": "Other origins of the same operator whose pages may be visited"},
+    )
+
+
+class ProgressSchema(ma.Schema):
+    done = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class ScanSummarySchema(ma.Schema):
+    """Dumps a Scan."""
+
+    id = fields.String(required=True, metadata={"description": "scan_..."})
+    property_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in ScanStatus]))
+    urls = fields.List(fields.String(), required=True)
+    options = fields.Dict(required=True, metadata={"description": "max_pages, page_seconds, total_seconds, ..."})
+    progress = fields.Nested(ProgressSchema, required=True, metadata={"description": "Pages done of pages to visit"})
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        allow_none=True,
+        metadata={"description": "Findings by severity (violation, gap, stale), once done"},
+    )
+    error = fields.String(allow_none=True, metadata={"description": "Why a failed scan failed"})
+    requested_by = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+    @ma.pre_dump
+    def _flatten(self, scan: Any, **kwargs: Any) -> dict[str, Any]:
+        return _summary(scan)
+
+
+def _summary(scan: Any) -> dict[str, Any]:
+    return {
+        **{name: getattr(scan, name) for name in SUMMARY_FIELDS},
+        "progress": {"done": scan.pages_done, "total": scan.pages_total},
+    }
+
+
+SUMMARY_FIELDS = [name for name in ScanSummarySchema._declared_fields if name != "progress"]
+
+
+class ScanListSchema(ma.Schema):
+    scans = fields.List(fields.Nested(ScanSummarySchema), required=True)
+
+
+class ScanSchema(ScanSummarySchema):
+    """Dumps {"scan": Scan, "screenshots": [state, ...], "comparison": dict | None}."""
+
+    # Raw: the findings' shape is the assessment's (scanner.findings), passed through as stored.
+    findings = fields.List(fields.Raw(), allow_none=True, metadata={"description": "The assessment's findings"})
+    assessment = fields.Dict(allow_none=True, metadata={"description": "The whole assessment, once done"})
+    screenshots = fields.List(fields.String(), required=True, metadata={"description": "States with a screenshot"})
+    comparison = fields.Dict(allow_none=True, metadata={"description": "What changed since the previous done scan"})
+
+    @ma.pre_dump
+    def _flatten(self, shown: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        scan, assessment = shown["scan"], shown["scan"].assessment
+        return {
+            **_summary(scan),
+            "assessment": assessment,
+            "findings": assessment.get("findings") if assessment is not None else None,
+            "screenshots": shown["screenshots"],
+            "comparison": shown["comparison"],
+        }
+
+
+class PublicDeclarationQuerySchema(ma.Schema):
+    lang = fields.String(validate=validate.Length(2, 35), metadata={"description": "en, de or fr (or de-AT)"})
+
+
+class DeclaredCookieSchema(ma.Schema):
+    name = fields.String(required=True, metadata={"description": "The cookie's name, or a glob with *"})
+    domain = fields.String(allow_none=True, required=True)
+    retention = fields.String(required=True)
+    description = fields.String(required=True, metadata={"description": "In the language of the answer"})
+
+
+class PublicDeclarationSchema(ma.Schema):
+    language = fields.String(required=True)
+    purposes = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(DeclaredCookieSchema)),
+        required=True,
+        metadata={"description": "Purpose key -> the cookies declared for it"},
+    )
