@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, defer
@@ -36,6 +36,7 @@ MAX_URLS = 100
 MAX_EXTRA_ORIGINS = 20
 MAX_ERROR_LENGTH = 2000
 LEASE_SECONDS = 120.0
+NOT_ALLOWED = "Not one of the property's allowed origins: a scan goes only where its banner may run."
 OPEN_STATUSES = (ScanStatus.QUEUED.value, ScanStatus.RUNNING.value)
 COUNTED = ("violation", "gap", "stale")
 DECLARATION_FIELDS = ("name_pattern", "purpose", "retention", "description")
@@ -234,15 +235,17 @@ def _checked(
         name: ["Required."] for name in DECLARATION_FIELDS if creating and name not in changes
     }
     values = dict(changes)
-    if "name_pattern" in values:
-        values["name_pattern"] = pattern = str(values["name_pattern"]).strip()
-        if not COOKIE_NAME_GLOB.fullmatch(pattern) or not pattern.strip("*"):
-            errors["name_pattern"] = ["A cookie name, or a glob with * such as _ga_*, not * alone."]
     if "domain" in values:
         try:
             values["domain"] = normalize_domain(values["domain"])
         except ValueError:
             errors["domain"] = ["A host name or IP address such as example.com (no scheme, port or path)."]
+    if "name_pattern" in values:
+        values["name_pattern"] = pattern = str(values["name_pattern"]).strip()
+        # `*` alone declares everything one host sets and is sent (a tracker's domain); without a domain it
+        # would declare every cookie of every site, which hides exactly what a scan is for.
+        if not COOKIE_NAME_GLOB.fullmatch(pattern) or (not pattern.strip("*") and not values.get("domain")):
+            errors["name_pattern"] = ["A cookie name, or a glob with * such as _ga_*; * alone only with a domain."]
     if "purpose" in values and values["purpose"] not in (*prop.purposes, *COOKIE_CATEGORIES):
         allowed = ", ".join(dict.fromkeys((*prop.purposes, *COOKIE_CATEGORIES)))
         errors["purpose"] = [f"One of this property's purposes or cookie categories: {allowed}."]
@@ -303,7 +306,7 @@ def create_scan(
     prop = session.scalars(select(Property).where(Property.id == property_id).with_for_update()).one_or_none()
     if prop is None:
         raise NotFound("No such property.")
-    checked_urls, checked_options, errors = _scan_request(urls, options)
+    checked_urls, checked_options, errors = _scan_request(urls, options, allowed=set(prop.allowed_origins))
     if errors:
         raise ValidationFailed("The scan request is not valid.", errors=errors)
     open_scan = session.scalars(
@@ -328,8 +331,10 @@ def create_scan(
 
 
 def _scan_request(
-    urls: Sequence[str], options: Mapping[str, Any]
+    urls: Sequence[str], options: Mapping[str, Any], *, allowed: set[str]
 ) -> tuple[list[str], dict[str, Any], dict[str, list[str]]]:
+    """The request's URLs and options, checked. A scan drives a browser from this server, so it may only go
+    where the property's banner is allowed to run: its allowed origins are the sites the operator named."""
     errors: dict[str, list[str]] = {}
     if not 1 <= len(urls) <= MAX_URLS:
         errors["urls"] = [f"Between 1 and {MAX_URLS} page URLs."]
@@ -338,6 +343,8 @@ def _scan_request(
         parts = urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             errors[f"urls.{index}"] = ["An absolute http(s) URL such as https://shop.example/."]
+        elif _origin_of(parts) not in allowed:
+            errors[f"urls.{index}"] = [NOT_ALLOWED]
         checked_urls.append(url.strip())
     unknown = sorted(set(options) - {*OPTION_BOUNDS, "extra_origins"})
     errors.update({name: ["Not an option of a scan."] for name in unknown})
@@ -356,10 +363,22 @@ def _scan_request(
             checked["extra_origins"].append(properties.normalize_origin(origin))
         except ValueError:
             errors[f"extra_origins.{index}"] = ["An origin such as https://shop.example (no path)."]
+            continue
+        if checked["extra_origins"][-1] not in allowed:
+            errors[f"extra_origins.{index}"] = [NOT_ALLOWED]
     return checked_urls, checked, errors
 
 
-def claim_scan(*, session: Session, owner: str, lease_seconds: float, now: datetime) -> Scan | None:
+def _origin_of(parts: SplitResult) -> str | None:
+    try:
+        return properties.normalize_origin(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}")
+    except ValueError:  # a port that is not a number
+        return None
+
+
+def claim_scan(
+    *, session: Session, owner: str, lease_seconds: float, now: datetime, scan_id: str | None = None
+) -> Scan | None:
     """Lease the oldest queued scan, or a running one whose worker's lease ran out (it starts over), to `owner`;
     the caller commits to make the claim visible.
 
@@ -370,8 +389,11 @@ def claim_scan(*, session: Session, owner: str, lease_seconds: float, now: datet
         Scan.status == ScanStatus.QUEUED.value,
         and_(Scan.status == ScanStatus.RUNNING.value, Scan.lease_until < now),
     )
+    query = select(Scan.id).where(claimable)
+    if scan_id is not None:  # `flask scan` runs the scan it queued itself
+        query = query.where(Scan.id == scan_id)
     candidate = session.scalars(
-        select(Scan.id).where(claimable).order_by(Scan.created_at, Scan.id).limit(1).with_for_update(skip_locked=True)
+        query.order_by(Scan.created_at, Scan.id).limit(1).with_for_update(skip_locked=True)
     ).first()
     if candidate is None:
         return None
@@ -391,6 +413,11 @@ def claim_scan(*, session: Session, owner: str, lease_seconds: float, now: datet
     if claimed is None:
         return None
     return session.scalars(select(Scan).where(Scan.id == claimed).execution_options(populate_existing=True)).one()
+
+
+def lease_seconds_for(scan: Scan) -> float:
+    """A running scan's lease: long enough for two of its slowest page loads, renewed after every page."""
+    return float(scan.options.get("page_seconds", OPTION_DEFAULTS["page_seconds"])) * 2 + LEASE_SECONDS
 
 
 def report_progress(
@@ -439,12 +466,12 @@ def finish_scan(
 
 
 def tally(assessment: Mapping[str, Any]) -> dict[str, int]:
-    """How many findings of each counted severity an assessment has."""
+    """How many findings of each kind (violation, gap, stale) an assessment has."""
     counts = dict.fromkeys(COUNTED, 0)
     for finding in assessment.get("findings") or []:
-        severity = finding.get("severity") if isinstance(finding, Mapping) else None
-        if severity in counts:
-            counts[severity] += 1
+        kind = finding.get("kind") if isinstance(finding, Mapping) else None
+        if kind in counts:
+            counts[kind] += 1
     return counts
 
 

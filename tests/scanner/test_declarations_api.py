@@ -80,7 +80,8 @@ def test_put_replaces_the_whole_declaration_or_nothing(client, admin, prop):
 
 @pytest.mark.parametrize("changes, field", [
     ({"name_pattern": "  "}, "name_pattern"),
-    ({"name_pattern": "**"}, "name_pattern"),
+    ({"name_pattern": "**", "domain": None}, "name_pattern"),  # every cookie of every site: no
+    ({"name_pattern": "*", "domain": None}, "name_pattern"),
     ({"name_pattern": "a b"}, "name_pattern"),
     ({"domain": "https://shop.example/"}, "domain"),
     ({"domain": "shop.example:8080"}, "domain"),
@@ -95,6 +96,13 @@ def test_bad_declarations_are_refused_and_nothing_is_stored(client, admin, prop,
     assert response.status_code == 422, response.json
     assert field in response.json["errors"], response.json
     assert client.get(_url(prop), headers=admin).json == {"declarations": []}
+
+
+def test_star_alone_declares_what_one_host_sets_and_is_sent(client, admin, prop):
+    tracker = {**GA, "name_pattern": "*", "domain": "Tracker.Example"}
+    response = client.post(_url(prop), json=tracker, headers=admin)
+    assert response.status_code == 201, response.json
+    assert (response.json["name_pattern"], response.json["domain"]) == ("*", "tracker.example")
 
 
 def test_a_bad_patch_changes_nothing(client, admin, prop):

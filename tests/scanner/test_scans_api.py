@@ -8,25 +8,28 @@ from consent_service.errors import NotFound, ValidationFailed
 from consent_service.extensions import db
 from consent_service.properties import service as properties
 from consent_service.scanner import service as scanner
+from consent_service.scanner.findings import Assessment, assess
+from consent_service.scanner.knowledge import Knowledge
 from consent_service.scanner.models import Scan, ScanScreenshot
+from tests.scanner.observed import CONSENT_COOKIE, DECLARATIONS, NEVER_SET, SERVICE_ORIGIN, defective_shop
 
 # The PNG signature and an IHDR chunk's start: enough for the bytes to be told apart and checked whole.
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
-ASSESSMENT = {
-    "findings": [
-        {"severity": "violation", "rule": "cookie_before_consent", "cookie": "_ga"},
-        {"severity": "violation", "rule": "request_after_reject", "host": "ads.example"},
-        {"severity": "gap", "rule": "undeclared_cookie", "cookie": "_hjid"},
-        {"severity": "info", "rule": "declared", "cookie": "sid"},
-    ],
-    "pages": 3,
-}
+# What the scan worker stores: the assessment of the shop with the acceptance test's four defects
+# (2 violations, 1 gap, 1 stale declaration).
+ASSESSMENT = assess(
+    defective_shop(),
+    declarations=[*DECLARATIONS, NEVER_SET],
+    knowledge=Knowledge.load(),
+    service_origin=SERVICE_ORIGIN,
+    consent_cookie=CONSENT_COOKIE,
+).to_json()
 
 
 @pytest.fixture
 def prop(app, clock):
     created = properties.create_property(
-        session=db.session, name="Shop", allowed_origins=["https://shop.example"], notice_version="1",
+        session=db.session, name="Shop", allowed_origins=["https://shop.example", "https://checkout.example"], notice_version="1",
         notice_url="https://shop.example/privacy", now=clock(),
     )
     db.session.commit()
@@ -84,8 +87,9 @@ def test_a_scan_is_queued_then_claimed_reported_and_finished(client, admin, prop
 
     done = client.get(_scans(prop, f"/{claimed.id}"), headers=admin).json
     assert done["status"] == "done" and done["progress"] == {"done": 5, "total": 5}
-    assert done["counts"] == {"violation": 2, "gap": 1, "stale": 0}
+    assert done["counts"] == {"violation": 2, "gap": 1, "stale": 1}
     assert done["assessment"] == ASSESSMENT and done["findings"] == ASSESSMENT["findings"]
+    assert Assessment.from_json(done["assessment"]).counts == done["counts"]
     assert done["screenshots"] == ["no_choice", "accepted"] and done["comparison"] is None
     assert done["finished_at"] is not None and done["error"] is None
 
@@ -142,6 +146,12 @@ def test_a_second_scan_waits_for_the_first_to_end(client, admin, prop, clock):
     ({"urls": ["https://shop.example/"], "extra_origins": ["https://cdn.example/path"]}, "extra_origins.0"),
     ({"urls": ["https://shop.example/"], "max_pages": "many"}, "max_pages"),
     ({"urls": ["https://shop.example/"], "depth": 3}, "depth"),
+    # A scan goes only where the property's banner may run: not another site, not an address inside the network.
+    ({"urls": ["https://elsewhere.example/"]}, "urls.0"),
+    ({"urls": ["https://shop.example/", "http://169.254.169.254/latest/meta-data/"]}, "urls.1"),
+    ({"urls": ["https://shop.example:8443/"]}, "urls.0"),
+    ({"urls": ["https://shop.example:port/"]}, "urls.0"),
+    ({"urls": ["https://shop.example/"], "extra_origins": ["http://127.0.0.1:5432"]}, "extra_origins.0"),
 ])
 def test_bad_scan_requests_are_refused_and_nothing_is_queued(client, admin, prop, body, field):
     response = client.post(_scans(prop), json=body, headers=admin)
@@ -152,7 +162,7 @@ def test_bad_scan_requests_are_refused_and_nothing_is_queued(client, admin, prop
 
 def test_the_bounds_themselves_are_allowed(client, admin, prop):
     response = client.post(_scans(prop), headers=admin, json={
-        "urls": ["http://192.0.2.10:8080/"], "max_pages": 500, "page_seconds": 1, "total_seconds": 10})
+        "urls": ["https://shop.example/"], "max_pages": 500, "page_seconds": 1, "total_seconds": 10})
     assert response.status_code == 202, response.json
 
 
