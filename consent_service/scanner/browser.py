@@ -5,6 +5,7 @@ An optional extra (`pip install .[scan]`): nothing else in the service imports t
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -95,7 +96,9 @@ def scan_site(
     """
     scope = Scope.of(start_urls, options.extra_origins)
     observation = Observation(start_urls=list(start_urls))
-    scan = _Scan(scope=scope, options=options, observation=observation, progress=progress)
+    # Progress is reported in the caller's thread, which may hold a database session or an app context.
+    reports: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+    scan = _Scan(scope=scope, options=options, observation=observation, progress=lambda *step: reports.put(step))
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -103,12 +106,21 @@ def scan_site(
             scan.run()
         except BaseException as exc:  # handed to the caller's thread below, not swallowed
             failure.append(exc)
+        finally:
+            reports.put(None)
 
     worker = threading.Thread(target=run, name="consent-scan")
     worker.start()
+    refused: list[BaseException] = []
+    while (step := reports.get()) is not None:
+        if not refused:  # a caller that refused a report (its lease lost, say) hears no more, and gets its error
+            try:
+                progress(*step)
+            except BaseException as exc:
+                refused.append(exc)
     worker.join()
-    if failure:
-        raise failure[0]
+    if failure or refused:
+        raise (refused or failure)[0]
     return observation
 
 
