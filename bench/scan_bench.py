@@ -40,7 +40,8 @@ ANALYTICS = b'document.cookie = "_ga=GA1.1.1; path=/; max-age=63072000; SameSite
 
 
 def page(number: int, pages: int, service: str, key: str) -> bytes:
-    links = "".join(f'<li><a href="/p{(number + step) % pages}">Page {(number + step) % pages}</a></li>' for step in (1, 2, 3))
+    linked = [(number + step) % pages for step in (1, 2, 3)]
+    links = "".join(f'<li><a href="/p{other}">Page {other}</a></li>' for other in linked)
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Page {number}</title>'
         f'<script src="{service}/consent.js" data-property="{key}" async></script></head>'
@@ -54,7 +55,7 @@ def site(pages: int, banner: dict[str, str]) -> Iterator[str]:
     """The site; `banner` gets the service's URL and the property's key once they exist (they need its origin)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             if self.path == "/analytics.js":
                 body, kind = ANALYTICS, "text/javascript"
             elif self.path == "/" or self.path.startswith("/p"):
@@ -159,12 +160,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between page loads (the polite rate)")
     args = parser.parse_args()
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}")
     banner: dict[str, str] = {}
     with site(args.pages, banner) as url, service(url) as (banner["service"], banner["key"]):
         runs = [measured_scan(url, args.pages, args.delay) for _ in range(args.runs)]
     for number, (seconds, visits, peak) in enumerate(runs, 1):
-        print(f"run {number}: {visits} page visits in {seconds:.1f} s = {visits / seconds * 60:.0f}/min, peak {peak / 2**20:.0f} MiB")
+        print(f"run {number}: {visits} page visits in {seconds:.1f} s = {visits / seconds * 60:.0f}/min, "
+              f"peak {peak / 2**20:.0f} MiB")
     rate = statistics.median(visits / seconds * 60 for seconds, visits, _ in runs)
     peak = statistics.median(peak for _, _, peak in runs)
     print(f"median of {args.runs}: {rate:.0f} page visits per minute, peak memory {peak / 2**20:.0f} MiB "

@@ -44,6 +44,7 @@ def run_scan(
 ) -> Scan:
     """Run a claimed scan to its end and return it, done or failed; a failure is stored, then raised again."""
     scan = scans.get_scan(session=session, scan_id=scan_id)
+    lease = scans.lease_seconds_for(scan)
     declarations = [
         Declaration(
             name_pattern=row.name_pattern,
@@ -57,7 +58,9 @@ def run_scan(
     ]
 
     def report(done: int, total: int) -> None:
-        scans.report_progress(session=session, scan_id=scan_id, owner=owner, done=done, total=total, now=clock())
+        scans.report_progress(
+            session=session, scan_id=scan_id, owner=owner, done=done, total=total, now=clock(), lease_seconds=lease
+        )
         session.commit()
         progress(done, total)
 

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
+from consent_service.flows.scan_property import comparison_with_previous
 from consent_service.scanner import service as scanner
 from consent_service.scanner.models import CookieDeclaration, Scan
 from consent_service.scanner.schemas import (
@@ -121,10 +122,11 @@ class ScanById(MethodView):
     def get(self, property_id: str, scan_id: str) -> dict[str, object]:
         """A scan's status and progress; once done, its counts, findings and whole assessment."""
         scan = scanner.get_scan(session=db.session(), property_id=property_id, scan_id=scan_id)
+        previous = comparison_with_previous(session=db.session(), scan=scan)
         return {
             "scan": scan,
             "screenshots": scanner.screenshot_states(session=db.session(), scan_id=scan.id),
-            "comparison": None,
+            "comparison": {"previous_scan": previous[0], **previous[1].to_json()} if previous else None,
         }
 
 

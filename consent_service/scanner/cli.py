@@ -30,16 +30,14 @@ from consent_service.scanner.models import Scan
 log = logging.getLogger(__name__)
 
 FORMATS = ("text", "json", "junit")
-# A scan's lease outlives a page load by a wide margin; every page visited renews it.
-LEASE_MARGIN_SECONDS = 120
 
 
 @click.command("scan")
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--property", "publishable_key", required=True, help="The pk_... of the property the pages show.")
-@click.option("--max-pages", default=20, show_default=True, type=click.IntRange(1, 500), help="Pages per state.")
-@click.option("--page-seconds", default=15, show_default=True, type=click.IntRange(1, 120), help="Time per page.")
-@click.option("--total-seconds", default=600, show_default=True, type=click.IntRange(10, 7200), help="Whole scan.")
+@click.option("--max-pages", default=scans.OPTION_DEFAULTS["max_pages"], show_default=True, help="Pages per state.")
+@click.option("--page-seconds", default=scans.OPTION_DEFAULTS["page_seconds"], show_default=True, help="Per page.")
+@click.option("--total-seconds", default=scans.OPTION_DEFAULTS["total_seconds"], show_default=True, help="Whole scan.")
 @click.option("--origin", "extra_origins", multiple=True, help="Another origin whose links may be followed.")
 @click.option(
     "--fail-on",
@@ -95,12 +93,12 @@ def scan_command(
     )
     session.commit()
     claimed = scans.claim_scan(
-        session=session, owner=owner, lease_seconds=_lease(scan), now=clock(), scan_id=scan.id
+        session=session, owner=owner, lease_seconds=scans.lease_seconds_for(scan), now=clock(), scan_id=scan.id
     )
     session.commit()
     if claimed is None:  # a worker took it first; it is stored either way
         raise click.ClickException(f"Scan {scan.id} was claimed by a worker; see GET /v1/properties/{prop.id}/scans.")
-    with click.progressbar(length=max_pages * 3, label="Scanning", file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(length=scan.pages_total * 3, label="Scanning", file=sys.stderr, show_pos=True) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.length = max(total, done, 1)
@@ -140,7 +138,7 @@ def work(once: bool, poll_interval: float) -> None:
     session = db.session()
     clock = current_app.config["CLOCK"]
     while not stop.is_set():
-        scan = scans.claim_scan(session=session, owner=owner, lease_seconds=LEASE_MARGIN_SECONDS, now=clock())
+        scan = scans.claim_scan(session=session, owner=owner, lease_seconds=scans.LEASE_SECONDS, now=clock())
         session.commit()
         if scan is None:
             if once:
@@ -201,10 +199,5 @@ def _write(text: str, output: Path | None) -> None:
     output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
-def _lease(scan: Scan) -> float:
-    return float(scan.options["page_seconds"]) * 2 + LEASE_MARGIN_SECONDS
-
-
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
