@@ -321,7 +321,8 @@ def create_scan(
         urls=checked_urls,
         options=checked_options,
         pages_done=0,
-        pages_total=min(len(checked_urls), checked_options["max_pages"]),
+        # Page visits, as the driver counts them: each page in each of the three states.
+        pages_total=min(len(checked_urls), checked_options["max_pages"]) * len(State),
         requested_by=requested_by,
         created_at=now,
     )

@@ -64,7 +64,7 @@ def test_a_scan_is_queued_then_claimed_reported_and_finished(client, admin, prop
     assert queued["id"].startswith("scan_") and queued["status"] == "queued" and queued["requested_by"] == "api"
     assert queued["options"] == {"max_pages": 5, "page_seconds": 30, "total_seconds": 900,
                                  "extra_origins": ["https://checkout.example"]}
-    assert queued["progress"] == {"done": 0, "total": 2} and queued["counts"] is None
+    assert queued["progress"] == {"done": 0, "total": 6} and queued["counts"] is None
 
     clock.advance(seconds=1)
     claimed = _claim(clock)
