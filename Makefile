@@ -8,7 +8,7 @@ WEB_CONCURRENCY ?= 2
 export FLASK_APP := wsgi
 export HOST PORT WEB_CONCURRENCY
 
-.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server clean
+.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server bench-scan clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ test-js: js-deps
 	cd js-snippet && npm test && npm run check-built
 	cd examples/node-verify && npm test
 
-bench: bench-snippet bench-webhooks bench-server
+bench: bench-snippet bench-webhooks bench-server bench-scan
 
 # Needs PostgreSQL (BENCH_DATABASE_URL) and wrk; BENCH_ARGS="--subjects 100000 --rounds 3" for a shorter run.
 bench-server: install-test
@@ -73,6 +73,10 @@ bench-snippet: install-test
 	$(BIN)/python bench/snippet_verify.py
 
 BENCH_POSTGRES_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+# The compliance scanner on a 50-page site: page visits per minute and peak memory (Chromium included).
+bench-scan: install-test
+	$(BIN)/python bench/scan_bench.py
 
 bench-webhooks: install-test
 	$(BIN)/python bench/webhooks_bench.py

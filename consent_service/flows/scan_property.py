@@ -1,12 +1,11 @@
 """Scan a property's pages: drive the browser (scanner.browser), judge what it saw (scanner.findings), store it.
 
 The scan commits as it goes, so its progress is visible to the API and the console while it runs: one
-commit when it starts, one per page visited, one with the result (or the reason it failed).
+commit per page visited, one with the result (or the reason it failed). Its caller claimed it first.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,8 +18,6 @@ from consent_service.scanner.findings import Assessment, Comparison, Declaration
 from consent_service.scanner.knowledge import Knowledge
 from consent_service.scanner.models import Scan
 from consent_service.scanner.observations import Observation
-
-log = logging.getLogger(__name__)
 
 
 class SiteScanner(Protocol):

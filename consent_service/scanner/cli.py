@@ -91,14 +91,12 @@ def scan_command(
         requested_by="cli",
         now=clock(),
     )
-    session.commit()
-    claimed = scans.claim_scan(
+    # Queued and claimed in one transaction, so a scan worker never sees it queued.
+    scans.claim_scan(
         session=session, owner=owner, lease_seconds=scans.lease_seconds_for(scan), now=clock(), scan_id=scan.id
     )
     session.commit()
-    if claimed is None:  # a worker took it first; it is stored either way
-        raise click.ClickException(f"Scan {scan.id} was claimed by a worker; see GET /v1/properties/{prop.id}/scans.")
-    with click.progressbar(length=scan.pages_total * 3, label="Scanning", file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(length=scan.pages_total, label="Scanning", file=sys.stderr, show_pos=True) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.length = max(total, done, 1)
