@@ -616,7 +616,7 @@ def scan_page(scan_id: str) -> ResponseReturnValue:
     )
 
 
-@blp.route("/scans/<string(maxlength=40):scan_id>/screenshots/<string(maxlength=20):state>.png")
+@blp.route("/scans/<string(maxlength=40):scan_id>/screenshots/<string(maxlength=40):state>.png")
 def scan_screenshot(scan_id: str, state: str) -> Response:
     png = scans.screenshot(session=db.session(), scan_id=scan_id, state=state)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
