@@ -209,3 +209,19 @@ def auth(make_key):
 @pytest.fixture
 def full_access(auth) -> dict[str, str]:
     return auth("consents:read", "consents:write", "tokens:issue", "admin")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Debian's), driven by Playwright: one for the whole run, since a second sync
+    Playwright in the same thread fails while the first lives (the e2e and the scanner's tests share it)."""
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        unavailable("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -104,21 +104,6 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """A real headless Chromium (Debian's), driven by Playwright."""
-    from tests.conftest import unavailable
-
-    if not Path(CHROMIUM).exists():
-        unavailable("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def demo_page(live_server) -> str:
     """The demo page's URL, for the demo property `flask demo seed` creates."""

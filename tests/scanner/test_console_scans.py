@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import browser, run_flask  # noqa: F401 (the Chromium fixture, shared with the e2e tests)
+from tests.e2e.conftest import run_flask
 from tests.scanner.site import EVERY_DEFECT
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +15,7 @@ IMAGES_JS = """() => [...document.querySelectorAll('figure img')].map(img => ({
 
 
 def test_a_scan_queued_in_the_console_shows_its_findings_and_the_banner_in_three_states(
-    scan_site_server, browser  # noqa: F811
+    scan_site_server, browser
 ):
     site = scan_site_server
     assert site.service_env is not None
