@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
+from consent_service.frameworks.gpp_sections import SECTIONS as GPP_SECTIONS
 from consent_service.regimes.subdivisions import parse_subdivisions
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
@@ -187,6 +188,41 @@ class RecordingRules:
     notified_methods: frozenset[str] = frozenset()
 
 
+# The GPP fields the rules file's `gpp` block may name: the opt-outs, the notices, the MSPA fields.
+GPP_OPT_OUT_FIELDS = frozenset(f.name for spec in GPP_SECTIONS for f in spec.core if f.name.endswith("OptOut"))
+GPP_NOTICE_FIELDS = frozenset(f.name for spec in GPP_SECTIONS for f in spec.core if f.name.endswith("Notice"))
+GPP_MSPA_VALUES = {
+    "MspaCoveredTransaction": (1, 2),
+    "MspaOptOutOptionMode": (0, 1, 2),
+    "MspaServiceProviderMode": (0, 1, 2),
+    "MspaMode": (0, 1, 2),
+}
+GPP_KEYS = frozenset({"source", "opt_outs", "notices", "mspa", "tcfeuv2_countries"})
+
+
+@dataclass(frozen=True)
+class GppRules:
+    """What this service's GPP sections say (the rules file's `gpp` block): which purpose each opt-out field
+    follows, which notice fields are 1 (the banner gave the notice), the MSPA fields, and the countries where
+    the tcfeuv2 section applies. A section gets the fields it has (frameworks/gpp.py)."""
+
+    opt_outs: dict[str, str]
+    notices: frozenset[str]
+    mspa: dict[str, int]
+    tcfeuv2_countries: frozenset[str]
+
+    def fields_of(self, names: tuple[str, ...]) -> dict[str, int]:
+        """The notice and MSPA values of a section with these fields, in its order."""
+        return {
+            name: 1 if name in self.notices else self.mspa[name]
+            for name in names
+            if name in self.notices or name in self.mspa
+        }
+
+    def opt_outs_of(self, names: tuple[str, ...]) -> dict[str, str]:
+        return {name: self.opt_outs[name] for name in names if name in self.opt_outs}
+
+
 @dataclass(frozen=True)
 class RegimeRules:
     version: str
@@ -206,6 +242,8 @@ class RegimeRules:
     # The transfer region of each country a region lists, precomputed at load.
     region_by_country: dict[str, TransferRegion] = field(default_factory=dict)
     recording: RecordingRules = RecordingRules()
+    # The `gpp` block; None in a rules file without one (GPP sections then cannot be filled).
+    gpp: GppRules | None = None
 
     def regime_for(self, country: str | None) -> Regime:
         """The regime of a country code; the configured default when unknown or not given."""
@@ -457,6 +495,60 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
         methods=_method_table(read, document),
         recording=_recording_rules(read, document),
         subdivisions=subdivisions,
+        gpp=_gpp_rules(read, document, region_names, CATALOGUE_PURPOSES | set(operator_purposes)),
+    )
+
+
+def _gpp_rules(
+    read: _Reader, document: dict[str, Any], regions: dict[str, frozenset[str]], purposes: frozenset[str] | set[str]
+) -> GppRules | None:
+    """`gpp`: `opt_outs` (GPP opt-out field -> the purpose whose decision it follows), `notices` (the notice
+    fields the banner makes 1), `mspa` (MspaCoveredTransaction 1 or 2, the modes 0-2), `tcfeuv2_countries`
+    (country codes or transfer region names), with its `source`. A notice of an opt-out needs that opt-out."""
+    if "gpp" not in document:
+        return None
+    gpp = read.obj(document["gpp"], "gpp")
+    unknown_keys = set(gpp) - GPP_KEYS
+    if unknown_keys:
+        raise read.fail("gpp", f"unknown keys {sorted(unknown_keys)} (known: {', '.join(sorted(GPP_KEYS))})")
+    read.cites(gpp.get("source"), "gpp.source")
+    opt_outs = read.obj(gpp.get("opt_outs"), "gpp.opt_outs")
+    for name, purpose in opt_outs.items():
+        if name not in GPP_OPT_OUT_FIELDS:
+            known = ", ".join(sorted(GPP_OPT_OUT_FIELDS))
+            raise read.fail(f"gpp.opt_outs.{name}", f"not a GPP opt-out field (known: {known})")
+        if purpose not in purposes:
+            raise read.fail(f"gpp.opt_outs.{name}", f"{purpose!r} is not a purpose of the catalogue or the policy")
+    notices = gpp.get("notices")
+    if not isinstance(notices, list):
+        raise read.fail("gpp.notices", "must be a list of GPP notice fields")
+    for index, notice in enumerate(notices):
+        if notice not in GPP_NOTICE_FIELDS:
+            known = ", ".join(sorted(GPP_NOTICE_FIELDS))
+            raise read.fail(f"gpp.notices[{index}]", f"{notice!r} is not a GPP notice field (known: {known})")
+        opt_out = notice.removesuffix("Notice")
+        if opt_out in GPP_OPT_OUT_FIELDS and opt_out not in opt_outs:
+            raise read.fail(f"gpp.notices[{index}]", f"a notice of {opt_out} needs gpp.opt_outs.{opt_out}")
+    mspa = read.obj(gpp.get("mspa"), "gpp.mspa")
+    for name, value in mspa.items():
+        allowed = GPP_MSPA_VALUES.get(name)
+        if allowed is None:
+            raise read.fail(f"gpp.mspa.{name}", f"not an MSPA field (known: {', '.join(GPP_MSPA_VALUES)})")
+        if value not in allowed or isinstance(value, bool):
+            raise read.fail(f"gpp.mspa.{name}", f"{value!r} is not one of {', '.join(map(str, allowed))}")
+    if "MspaCoveredTransaction" not in mspa:
+        raise read.fail("gpp.mspa", "must say MspaCoveredTransaction (1 covered by the MSPA, 2 not)")
+    countries: set[str] = set()
+    listed = gpp.get("tcfeuv2_countries", [])
+    if not isinstance(listed, list):
+        raise read.fail("gpp.tcfeuv2_countries", "must be a list of country codes or transfer region names")
+    for index, name in enumerate(listed):
+        if name in regions:
+            countries |= regions[name]
+        else:
+            countries |= set(read.countries([name], f"gpp.tcfeuv2_countries[{index}]"))
+    return GppRules(
+        opt_outs=dict(opt_outs), notices=frozenset(notices), mspa=dict(mspa), tcfeuv2_countries=frozenset(countries)
     )
 
 
