@@ -9,8 +9,6 @@ records which one (`layout`) so that encode(decode(s)) gives s back.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,8 @@ RESTRICTION_TYPES = (0, 1, 2)
 # The library writes a range list only for a maxVendorId above two ids, a flag and a count (16 * 2 + 1 + 12).
 MIN_RANGE_MAX_ID = 45
 SEGMENT_PAD_BITS = 24
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+BASE64URL_INDEX = {char: index for index, char in enumerate(BASE64URL)}
 
 
 class TCStringError(ValueError):
@@ -96,23 +96,20 @@ class BitReader:
 
 
 def bits_from_base64url(value: str, segment: str) -> str:
-    """The bits of a base64url segment without padding, 6 per character."""
+    """The bits of a base64url segment without padding, 6 per character (any length, as the libraries read)."""
     if not value:
         raise TCStringError(f"{segment}: empty segment")
     try:
-        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
+        return "".join(format(BASE64URL_INDEX[char], "06b") for char in value)
+    except KeyError:
         raise TCStringError(f"{segment}: {value!r} is not base64url") from None
-    bits = "".join(format(byte, "08b") for byte in raw)
-    return bits[: len(value) * 6]
 
 
 def base64url_from_bits(bits: str, pad_to: int) -> str:
     """The bits padded with zeros to a multiple of `pad_to`, 6 per base64url character, no '=' padding."""
     bits += "0" * (-len(bits) % pad_to)
     bits += "0" * (-len(bits) % 6)
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    return "".join(alphabet[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6))
+    return "".join(BASE64URL[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6))
 
 
 @dataclass(frozen=True)

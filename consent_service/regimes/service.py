@@ -545,8 +545,12 @@ def _gpp_rules(
     for index, name in enumerate(listed):
         if name in regions:
             countries |= regions[name]
+        elif isinstance(name, str) and COUNTRY_CODE.fullmatch(name):
+            countries.add(name)
         else:
-            countries |= set(read.countries([name], f"gpp.tcfeuv2_countries[{index}]"))
+            raise read.fail(
+                f"gpp.tcfeuv2_countries[{index}]", f"{name!r} is no transfer region name or ISO 3166 alpha-2 code"
+            )
     return GppRules(
         opt_outs=dict(opt_outs), notices=frozenset(notices), mspa=dict(mspa), tcfeuv2_countries=frozenset(countries)
     )
