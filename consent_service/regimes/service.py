@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
-from consent_service.frameworks.gpp_sections import SECTIONS as GPP_SECTIONS
 from consent_service.regimes.subdivisions import parse_subdivisions
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
@@ -188,9 +187,22 @@ class RecordingRules:
     notified_methods: frozenset[str] = frozenset()
 
 
-# The GPP fields the rules file's `gpp` block may name: the opt-outs, the notices, the MSPA fields.
-GPP_OPT_OUT_FIELDS = frozenset(f.name for spec in GPP_SECTIONS for f in spec.core if f.name.endswith("OptOut"))
-GPP_NOTICE_FIELDS = frozenset(f.name for spec in GPP_SECTIONS for f in spec.core if f.name.endswith("Notice"))
+# The GPP fields the rules file's `gpp` block may name: the opt-outs, the notices (of the US sections in
+# frameworks/gpp_sections.py, which imports these rules: tests/frameworks/test_gpp_rules.py keeps both in step),
+# and the MSPA fields with their values.
+GPP_OPT_OUT_FIELDS = frozenset({"SaleOptOut", "SharingOptOut", "TargetedAdvertisingOptOut"})
+GPP_NOTICE_FIELDS = frozenset(
+    {
+        "SharingNotice",
+        "ProcessingNotice",
+        "SaleOptOutNotice",
+        "SharingOptOutNotice",
+        "TargetedAdvertisingOptOutNotice",
+        "SensitiveDataProcessingOptOutNotice",
+        "SensitiveDataLimitUseNotice",
+        "SensitiveDataOptOutNotice",
+    }
+)
 GPP_MSPA_VALUES = {
     "MspaCoveredTransaction": (1, 2),
     "MspaOptOutOptionMode": (0, 1, 2),

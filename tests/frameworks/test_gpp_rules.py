@@ -8,7 +8,14 @@ import pytest
 
 from consent_service.config import ConfigError
 from consent_service.frameworks import gpp
-from consent_service.regimes.service import DEFAULT_RULES_PATH, parse_rules
+from consent_service.frameworks.gpp_sections import SECTIONS
+from consent_service.regimes.service import (
+    DEFAULT_RULES_PATH,
+    GPP_MSPA_VALUES,
+    GPP_NOTICE_FIELDS,
+    GPP_OPT_OUT_FIELDS,
+    parse_rules,
+)
 
 
 def shipped() -> dict:
@@ -25,6 +32,14 @@ def test_the_shipped_block_says_advertising_governs_the_opt_outs():
     }
     assert rules.gpp.mspa["MspaCoveredTransaction"] == 2
     assert {"DE", "NO", "GB", "CH"} <= rules.gpp.tcfeuv2_countries and "US" not in rules.gpp.tcfeuv2_countries
+
+
+def test_the_fields_the_rules_may_name_are_those_of_the_sections():
+    """regimes cannot import the section tables (frameworks imports regimes): the names are kept in step here."""
+    names = {f.name for spec in SECTIONS for f in spec.core}
+    assert {name for name in names if name.endswith("OptOut")} == GPP_OPT_OUT_FIELDS
+    assert {name for name in names if name.endswith("Notice")} == GPP_NOTICE_FIELDS
+    assert {name for name in names if name.startswith("Mspa") and name != "MspaVersion"} == set(GPP_MSPA_VALUES)
 
 
 def change(path: list[str], value: object) -> dict:
