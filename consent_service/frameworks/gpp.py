@@ -30,7 +30,10 @@ from consent_service.frameworks.gpp_sections import (
 from consent_service.frameworks.tcstring import BitReader, BitWriter, TCString, TCStringError
 from consent_service.regimes.service import RegimeRules
 
-NO_SECTION_APPLIES = -1  # applicableSections when none applies (GPP CMP API specification)
+NO_SECTION_APPLIES = -1
+# Section ids are small (the spec lists up to 27): a header naming a larger one is refused before its range is
+# expanded, so a few Fibonacci bits cannot ask for billions of ids.
+MAX_SECTION_ID = 63  # applicableSections when none applies (GPP CMP API specification)
 US = "US"
 
 
@@ -244,11 +247,12 @@ def _read_fibonacci_range(reader: BitReader) -> list[int]:
         if reader.flag("IsRange"):
             first = offset + _read_fibonacci(reader, "section id")
             last = first + _read_fibonacci(reader, "section id")
-            ids.extend(range(first, last + 1))
-            offset = last
         else:
-            offset += _read_fibonacci(reader, "section id")
-            ids.append(offset)
+            first = last = offset + _read_fibonacci(reader, "section id")
+        if last > MAX_SECTION_ID:
+            raise GPPStringError(f"header: section id {last} is not one this service reads")
+        ids.extend(range(first, last + 1))
+        offset = last
     return ids
 
 

@@ -335,13 +335,18 @@ def _read_vendors(reader: BitReader, key: str, layout: dict[str, VendorLayout]) 
 
 
 def _read_ranges(reader: BitReader, key: str) -> list[tuple[int, int]]:
-    ranges = []
+    """NumEntries(12), then per entry IsARange(1), a vendor id(16) and for a range the last id(16). The entries
+    ascend without overlap (as the spec's encoders write them): a string cannot make us expand the same ids
+    4095 times over."""
+    ranges: list[tuple[int, int]] = []
     for _ in range(reader.uint(12, f"{key} NumEntries")):
         is_range = reader.flag(f"{key} IsARange")
         first = reader.uint(16, f"{key} StartOrOnlyVendorId")
         last = reader.uint(16, f"{key} EndVendorId") if is_range else first
         if first < 1 or last < first:
             raise TCStringError(f"{reader.segment}: {key} has an empty or zero vendor range {first}-{last}")
+        if ranges and first <= ranges[-1][1]:
+            raise TCStringError(f"{reader.segment}: {key} ranges do not ascend ({first} after {ranges[-1][1]})")
         ranges.append((first, last))
     return ranges
 

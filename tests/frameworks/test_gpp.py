@@ -52,6 +52,7 @@ def test_fibonacci_coding_matches_the_specification_table():
         ("DBABRg~BAQAAEA.QA", "section usva has no subsection"),
         ("DBABM~BOEFEAgA", "section tcfeuv2: core segment: version 1 is not TCF v2"),
         ("DBABLA~DAAAAAAA", "version 3 is not one this service reads"),
+        ("DBAB4BQAUYA", "header: section id 1000001 is not one"),  # sections 1 to 1000001
     ],
 )
 def test_malformed_strings_get_a_clear_error(value, message):

@@ -87,6 +87,22 @@ def test_malformed_strings_get_a_clear_error(value, message):
         tcstring.decode(value)
 
 
+def test_overlapping_vendor_ranges_are_refused():
+    """4095 entries of 1-65535 would make one string cost 268 million steps: entries must ascend."""
+    writer = tcstring.BitWriter()
+    writer.uint(1, 3, "segment type")
+    writer.uint(65535, 16, "max")
+    writer.flag(True)
+    writer.uint(2, 12, "entries")
+    for _ in range(2):
+        writer.flag(True)
+        writer.uint(1, 16, "first")
+        writer.uint(65535, 16, "last")
+    core = tcstring.encode(built()).split(".")[0]
+    with pytest.raises(TCStringError, match=r"disclosed_vendors ranges do not ascend \(1 after 65535\)"):
+        tcstring.decode(f"{core}.{tcstring.base64url_from_bits(writer.text(), 24)}")
+
+
 def test_a_segment_twice_is_refused():
     string = tcstring.encode(built())
     core, disclosed, publisher = string.split(".")
