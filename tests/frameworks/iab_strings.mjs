@@ -190,6 +190,28 @@ function gppString(index, tcStrings) {
   return { string, set, fields, tc_string: tcString, section_ids: api.getSectionIds?.() ?? null };
 }
 
-const tcStrings = Array.from({ length: 24 }, (_, index) => tcString(index));
-const gppStrings = Array.from({ length: 24 }, (_, index) => gppString(index, tcStrings));
-process.stdout.write(JSON.stringify({ tcf: tcStrings, gpp: gppStrings }, null, 1));
+// `--fill`: for each {config, has, gpc, tc_string} on stdin (config: gpp.banner_config's answer), the GPP
+// string the library makes when a section is filled as the banner fills it: every field as given, every
+// opt-out 2 where has(purpose) else 1, Gpc where the section is in config.gpc, the TC string as tcfeuv2.
+function filled({ config, has, gpc, tc_string: tcString }) {
+  const api = new gppLib.CmpApi(7, 3);
+  for (const section of config.sections) {
+    for (const [field, value] of Object.entries(config.fields[section])) api.setFieldValue(section, field, value);
+    for (const [field, purpose] of Object.entries(config.opt_outs[section])) {
+      api.setFieldValue(section, field, has.includes(purpose) ? 2 : 1);
+    }
+    if (config.gpc.includes(section)) api.setFieldValue(section, 'Gpc', gpc);
+  }
+  if (tcString) api.setSectionString('tcfeuv2', tcString);
+  return api.getGppString();
+}
+
+if (process.argv[2] === '--fill') {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  process.stdout.write(JSON.stringify(JSON.parse(input).map(filled)));
+} else {
+  const tcStrings = Array.from({ length: 24 }, (_, index) => tcString(index));
+  const gppStrings = Array.from({ length: 24 }, (_, index) => gppString(index, tcStrings));
+  process.stdout.write(JSON.stringify({ tcf: tcStrings, gpp: gppStrings }, null, 1));
+}

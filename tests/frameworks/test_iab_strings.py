@@ -18,14 +18,16 @@ from typing import Any
 import pytest
 
 from consent_service.frameworks import gpp, tcstring
+from consent_service.regimes.service import load_rules
+from tests.frameworks.test_tcstring import built
 
 SCRIPT = Path(__file__).with_name("iab_strings.mjs")
 NODE_MODULES = Path(__file__).parents[2] / "js-snippet" / "node_modules"
 LIBRARIES = ("@iabtechlabtcf/core", "@iabgpp/cmpapi")
 
 
-@pytest.fixture(scope="module")
-def made() -> dict[str, Any]:
+def node_or_skip() -> str:
+    """The node binary, with the IAB libraries installed; outside CI a skip saying what is missing."""
     node = shutil.which("node")
     missing = [name for name in LIBRARIES if not (NODE_MODULES / name).is_dir()]
     if node is None or missing:
@@ -33,7 +35,12 @@ def made() -> dict[str, Any]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the IAB strings cannot be made in CI: {why}")
         pytest.skip(f"the IAB strings cannot be made: {why}; run `cd js-snippet && npm ci`")
-    result = subprocess.run([node, str(SCRIPT)], capture_output=True, text=True, timeout=120, check=False)
+    return node
+
+
+@pytest.fixture(scope="module")
+def made() -> dict[str, Any]:
+    result = subprocess.run([node_or_skip(), str(SCRIPT)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -134,3 +141,48 @@ def test_gpp_strings_decode_to_what_the_library_was_given_and_encode_back(made):
         if prefix in ("usin", "usky", "usri")
     }
     assert sensitive == {True, False}, "IN, KY and RI strings with and without their optional subsection"
+
+
+VISITORS = [
+    # (country, region, purposes the visitor allows, GPC honoured, with a TC string)
+    ("US", "US-CA", set(), True, False),
+    ("US", "US-CA", {"advertising", "analytics"}, False, False),
+    ("US", "US-VA", set(), True, False),
+    ("US", "US-CO", {"advertising"}, True, False),
+    ("US", "US-IN", {"advertising"}, False, False),
+    ("US", "US-MD", set(), False, True),
+    ("US", "US-TX", {"advertising"}, True, True),
+    ("US", None, set(), True, False),
+    ("US", "US-WA", {"advertising"}, False, False),
+    ("DE", None, {"advertising"}, False, True),
+    ("JP", None, set(), False, False),
+]
+
+
+def test_signal_makes_the_string_the_library_makes_from_the_same_banner_config():
+    """gpp.signal (Python) and the banner's filling with @iabgpp/cmpapi (JS) agree, character for character."""
+    rules = load_rules()
+    tc = tcstring.encode(built())
+    cases, expected = [], []
+    for country, region, allowed, gpc, with_tc in VISITORS:
+        config = gpp.banner_config(country=country, region=region, rules=rules, tcf=with_tc)
+        cases.append({"config": config, "has": sorted(allowed), "gpc": gpc, "tc_string": tc if with_tc else None})
+        made = gpp.signal(
+            country=country,
+            region=region,
+            rules=rules,
+            allowed=allowed.__contains__,
+            gpc=gpc,
+            tc_string=tc if with_tc else None,
+        )
+        expected.append(made.string)
+    result = subprocess.run(
+        [node_or_skip(), str(SCRIPT), "--fill"],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
