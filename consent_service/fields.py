@@ -1,4 +1,4 @@
-"""The wire words every domain's schemas share: purpose and recipient keys, countries and regions.
+"""The wire words every domain's schemas share: purpose and recipient keys, countries and regions, signals.
 
 Kept out of consent_service.vocabulary, which the tables import and which stays free of marshmallow;
 kept out of any one domain's schemas, so a domain need not import another to name a purpose.
@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validate
 
 from consent_service.patterns import FullMatch
-from consent_service.vocabulary import COUNTRY_PATTERN, PURPOSE_KEY_PATTERN, RECIPIENT_KEY_PATTERN, REGION_PATTERN
+from consent_service.vocabulary import (
+    COUNTRY_PATTERN,
+    PURPOSE_KEY_PATTERN,
+    RECIPIENT_KEY_PATTERN,
+    REGION_PATTERN,
+    Signal,
+)
 
 PURPOSE_KEY = FullMatch(PURPOSE_KEY_PATTERN, error="Not a purpose key.")
 COUNTRY = FullMatch(COUNTRY_PATTERN, error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
@@ -34,3 +40,17 @@ def region_field(**kwargs: Any) -> fields.String:
         },
         **kwargs,
     )
+
+
+def signals_field(description: str) -> fields.List:
+    """The IAB strings an answer also carries (vocabulary.Signal), each named once."""
+    return fields.List(
+        fields.Enum(Signal, by_value=True),
+        validate=[validate.Length(1, len(Signal)), _each_once],
+        metadata={"description": description},
+    )
+
+
+def _each_once(names: list[Signal]) -> None:
+    if len(set(names)) != len(names):
+        raise ValidationError("Name each signal once.")

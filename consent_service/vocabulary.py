@@ -42,6 +42,10 @@ class Method(StrEnum):
     LINKED = "linked"
 
 
+# The ways of choosing on the banner.
+BANNER_METHODS = (Method.BANNER_ACCEPT_ALL, Method.BANNER_REJECT_ALL, Method.BANNER_CUSTOM)
+
+
 # Where a purpose shows up: the banner's cookies, emails and calls, the back office.
 PURPOSE_CATEGORIES = ("cookie", "communication", "processing")
 
@@ -148,3 +152,10 @@ class ScanStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class Signal(StrEnum):
+    """The ad-tech frameworks' strings a check or a token may carry beside the decisions."""
+
+    GPP = "gpp"  # IAB Global Privacy Platform
+    TCF = "tcf"  # IAB Transparency and Consent Framework (the TC string)

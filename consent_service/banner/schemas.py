@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.banner.service import BANNER_METHODS
 from consent_service.fields import COUNTRY, PURPOSE_KEY, REGION
 from consent_service.scanner.schemas import DeclaredCookieSchema
 from consent_service.tokens.schemas import JwkSchema
+from consent_service.vocabulary import BANNER_METHODS
 
 
 class BannerQuerySchema(ma.Schema):
@@ -92,6 +92,13 @@ class ChoiceInSchema(ma.Schema):
     banner_version = fields.String(required=True, validate=validate.Length(1, 80))
     token = fields.String(validate=validate.Length(1, 4096), allow_none=True)
     gpc = fields.Boolean(load_default=False)
+    tc_string = fields.String(
+        validate=validate.Length(1, 10000),
+        metadata={
+            "description": "The TC string the banner's TCF layer encoded for this choice (TCF v2.3, with the "
+            "disclosedVendors segment); only when the banner shown offered TCF. Stored as the choice's evidence."
+        },
+    )
     language = fields.String(
         validate=validate.Length(2, 8),
         metadata={"description": "Informational: the banner version fixes the language."},

@@ -31,7 +31,6 @@ from consent_service.tokens import service as tokens
 from consent_service.vocabulary import ActorType, Decision, Method, Regime, SubjectKind
 
 COOKIE_NAME = "consent_token"
-BANNER_METHODS = (Method.BANNER_ACCEPT_ALL, Method.BANNER_REJECT_ALL, Method.BANNER_CUSTOM)
 KNOWN_VERSIONS_LIMIT = 10_000
 
 
@@ -78,6 +77,8 @@ class Choice:
     regime: Regime
     # The ISO 3166-2 region of the CDN's header, if any: its rules weigh the choice where the banner's regime is its.
     region: str | None = None
+    # The TC string the banner's TCF layer encoded (frameworks/choice.py holds it to the banner shown).
+    tc_string: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,8 @@ class PreparedChoice:
     decided: frozenset[str]
     # The purposes the banner showed, in its order: the answer's decisions.
     shown: tuple[str, ...]
+    # The config of the banner the choice was made on, as served (what its frameworks offered).
+    banner: Mapping[str, Any]
 
 
 def prepare_choice(
@@ -310,6 +313,7 @@ def prepare_choice(
         ),
         decided=frozenset(decisions),
         shown=tuple(p["key"] for p in shown.content["purposes"]),
+        banner=shown.content,
     )
 
 
@@ -325,9 +329,11 @@ def choice_token(
     issuer: str,
     max_ttl_seconds: int,
     now: datetime,
+    extra_claims: Mapping[str, Any] | None = None,
 ) -> tokens.IssuedToken:
     """The visitor's cookie token on the state its choice makes, not yet recorded (its row is written
-    with the events); it lives as long as the property keeps an acceptance, or a refusal."""
+    with the events); it lives as long as the property keeps an acceptance, or a refusal. `extra_claims`:
+    what the banner's frameworks add (frameworks/choice.py)."""
     allowed = all(s.allowed for k, s in state.consents.items() if k in prepared.decided)
     lifetime_days = prop.accept_lifetime_days if allowed else prop.reject_lifetime_days
     return tokens.issue_token(
@@ -344,6 +350,7 @@ def choice_token(
         state=state,
         issued_for=tokens.ISSUED_FOR_BANNER,
         record=False,
+        extra_claims=extra_claims,
     )
 
 

@@ -23,7 +23,9 @@ from consent_service.consents.schemas import (
     subject_state_response,
 )
 from consent_service.extensions import db
+from consent_service.flows.check_with_frameworks import FrameworkAsk, check_with_frameworks
 from consent_service.flows.record_consent import outside_transaction, record_consent
+from consent_service.frameworks.checks import TcfQuestion
 from consent_service.metrics import count_check_answers
 from consent_service.preferences import service as preferences
 from consent_service.regimes.request_country import place_from_cdn
@@ -154,18 +156,49 @@ def checks(body: dict[str, Any]) -> Response:
     # The CDN's place is the request's, the same for every check of a batch that names none.
     cdn = (None, None) if all(item.get("country") or item.get("region") for item in items) else place_from_cdn()
     requests = [_check_request(item, cdn) for item in items]
+    session, rules, snapshot = db.session(), runtime().rules, current_snapshot()
+    pepper, prefix = runtime().settings.erasure_pepper, "checks" if batch else None
+    if any("signals" in item or "tcf" in item for item in items):
+        answers = check_with_frameworks(
+            session=session,
+            requests=requests,
+            asks=[_framework_ask(item) for item in items],
+            rules=rules,
+            now=now(),
+            field_prefix=prefix,
+            pepper=pepper,
+            snapshot=snapshot,
+        )
+        count_check_answers([answer.result for answer in answers])
+        bodies = [check_response(answer.result) | answer.extras for answer in answers]
+        return jsonify({"results": bodies} if batch else bodies[0])
     results = consents.check_many(
-        session=db.session(),
+        session=session,
         requests=requests,
-        rules=runtime().rules,
+        rules=rules,
         now=now(),
-        field_prefix="checks" if batch else None,
-        pepper=runtime().settings.erasure_pepper,
-        snapshot=current_snapshot(),
+        field_prefix=prefix,
+        pepper=pepper,
+        snapshot=snapshot,
     )
     count_check_answers(results)
     # Serialized here, not by @blp.response (which documents it): see check_response.
     return jsonify(check_response({"results": results} if batch else results[0]))
+
+
+def _framework_ask(item: dict[str, Any]) -> FrameworkAsk:
+    question = item.get("tcf")
+    return FrameworkAsk(
+        signals=frozenset(item.get("signals", ())),
+        tcf=None
+        if question is None
+        else TcfQuestion(
+            vendor=question["vendor"],
+            purposes=tuple(question["purposes"]),
+            legitimate_interest_purposes=tuple(question["legitimate_interest_purposes"]),
+            special_features=tuple(question["special_features"]),
+        ),
+    )
 
 
 def _check_request(item: dict[str, Any], cdn: tuple[str | None, str | None]) -> consents.CheckRequest:

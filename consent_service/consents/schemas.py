@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import COUNTRY, PURPOSE_KEY, RECIPIENT_KEY, REGION, country_field, region_field
+from consent_service.fields import (
+    COUNTRY,
+    PURPOSE_KEY,
+    RECIPIENT_KEY,
+    REGION,
+    country_field,
+    region_field,
+    signals_field,
+)
 from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
@@ -235,6 +243,41 @@ def recipient_field() -> fields.String:
     return fields.String(validate=RECIPIENT_KEY, metadata=RECIPIENT)
 
 
+# The TCF ids a check may name (TCF v2.3 purposes 1-11, special features 1-2).
+TCF_PURPOSE_IDS = validate.Range(1, 11)
+TCF_SPECIAL_FEATURE_IDS = validate.Range(1, 2)
+
+
+SIGNALS = (
+    "Also answer with the subject's IAB strings, for server-to-server ad calls: gpp (the GPP string of this answer: "
+    "usnat and the state's section, its applicableSections) and tcf (the TC string of its last banner choice, or null)."
+)
+
+
+class TcfQuestionSchema(ma.Schema):
+    """May this TCF vendor process the subject's data, by the TC string of its last banner choice?"""
+
+    vendor = fields.Integer(required=True, validate=validate.Range(1, 65535), metadata={"description": "GVL id"})
+    purposes = fields.List(
+        fields.Integer(validate=TCF_PURPOSE_IDS), load_default=list, metadata={"description": "TCF purposes by consent"}
+    )
+    legitimate_interest_purposes = fields.List(
+        fields.Integer(validate=TCF_PURPOSE_IDS),
+        load_default=list,
+        metadata={"description": "TCF purposes by legitimate interest: refused where the subject objected"},
+    )
+    special_features = fields.List(
+        fields.Integer(validate=TCF_SPECIAL_FEATURE_IDS),
+        load_default=list,
+        metadata={"description": "TCF special features (opt-in)"},
+    )
+
+    @ma.validates_schema
+    def _asks_something(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not (data["purposes"] or data["legitimate_interest_purposes"] or data["special_features"]):
+            raise ma.ValidationError("Name at least one purpose, legitimate interest purpose or special feature.")
+
+
 class CheckInSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     purposes = fields.List(
@@ -248,6 +291,11 @@ class CheckInSchema(ma.Schema):
     recipient = recipient_field()
     legal_effect = legal_effect_field()
     necessity = necessity_field()
+    signals = signals_field(SIGNALS)
+    tcf = fields.Nested(
+        TcfQuestionSchema,
+        metadata={"description": "A TCF vendor's answer: it joins allowed (allowed only if the vendor is too)."},
+    )
 
     @ma.validates_schema
     def _necessity(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -267,6 +315,11 @@ class CheckRequestSchema(ma.Schema):
     recipient = recipient_field()
     legal_effect = legal_effect_field()
     necessity = necessity_field()
+    signals = signals_field(SIGNALS)
+    tcf = fields.Nested(
+        TcfQuestionSchema,
+        metadata={"description": "A TCF vendor's answer: it joins allowed (allowed only if the vendor is too)."},
+    )
     checks = fields.List(fields.Nested(CheckInSchema), validate=validate.Length(1, MAX_CHECKS_PER_BATCH))
 
     @ma.validates_schema
@@ -442,10 +495,48 @@ class CheckDecisionSchema(ma.Schema):
         return data
 
 
+class GppSignalSchema(ma.Schema):
+    string = fields.String(required=True, metadata={"description": "The GPP string"})
+    applicable_sections = fields.List(fields.Integer(), required=True, metadata={"description": "applicableSections"})
+
+
+class TcSignalSchema(ma.Schema):
+    tc_string = fields.String(
+        required=True, allow_none=True, metadata={"description": "The TC string of the last banner choice, or null"}
+    )
+
+
+class SignalsSchema(ma.Schema):
+    gpp = fields.Nested(GppSignalSchema)
+    tcf = fields.Nested(TcSignalSchema)
+
+
+class TcfAnswerSchema(ma.Schema):
+    vendor = fields.Integer(required=True)
+    allowed = fields.Boolean(required=True)
+    reason = fields.String(
+        required=True,
+        metadata={
+            "enum": [
+                "granted",
+                "no_tc_string",
+                "publisher_restricted",
+                "vendor_not_consented",
+                "purpose_not_consented",
+                "objected",
+                "special_feature_not_opted_in",
+            ]
+        },
+    )
+    ids = fields.List(fields.Integer(), metadata={"description": "The TCF ids the refusal is about"})
+
+
 class CheckResultSchema(ma.Schema):
     allowed = fields.Boolean(required=True)
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema), required=True)
     jurisdiction = fields.String(allow_none=True, required=True, metadata=JURISDICTION)
+    signals = fields.Nested(SignalsSchema, metadata={"description": "Only when the check asked for signals"})
+    tcf = fields.Nested(TcfAnswerSchema, metadata={"description": "Only when the check asked about a TCF vendor"})
 
 
 class CheckResponseSchema(ma.Schema):
@@ -454,6 +545,8 @@ class CheckResponseSchema(ma.Schema):
     allowed = fields.Boolean()
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema))
     jurisdiction = fields.String(allow_none=True, metadata=JURISDICTION)
+    signals = fields.Nested(SignalsSchema, metadata={"description": "Only when the check asked for signals"})
+    tcf = fields.Nested(TcfAnswerSchema, metadata={"description": "Only when the check asked about a TCF vendor"})
     results = fields.List(fields.Nested(CheckResultSchema))
 
 

@@ -1,8 +1,10 @@
-"""A visitor's choice on the banner: its consent events (banner) and their cookie token (tokens), written
-together by the consent write (flows/record_consent.py)."""
+"""A visitor's choice on the banner: its consent events (banner), with the TC string of the banner's TCF layer as
+their evidence (frameworks), and their cookie token (tokens), written together by the consent write
+(flows/record_consent.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -11,6 +13,7 @@ from consent_service.banner import service as banner
 from consent_service.consents import service as consents
 from consent_service.consents.store import CompanionRows
 from consent_service.flows.record_consent import record_consent
+from consent_service.frameworks import choice as frameworks
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
 from consent_service.regimes.service import RegimeRules
@@ -46,6 +49,13 @@ def choose_on_banner(
         versions=versions,
         snapshot=snapshot,
     )
+    tc_string = frameworks.accepted_tc_string(value=choice.tc_string, shown=prepared.banner, method=choice.method)
+    if tc_string is not None:
+        # Evidence of what the TCF layer recorded; erasure keeps it (it names no one).
+        context = prepared.context
+        prepared = dataclasses.replace(
+            prepared, context=dataclasses.replace(context, evidence=context.evidence | {"tc_string": tc_string})
+        )
     issued: list[tokens.IssuedToken] = []
 
     def token_for(state: consents.SubjectState) -> list[CompanionRows]:
@@ -61,6 +71,15 @@ def choose_on_banner(
                 issuer=issuer,
                 max_ttl_seconds=max_ttl_seconds,
                 now=now,
+                extra_claims=frameworks.token_claims(
+                    shown=prepared.banner,
+                    tc_string=tc_string,
+                    rules=rules,
+                    country=choice.country,
+                    region=choice.region,
+                    allowed=lambda key: key in state.consents and state.consents[key].allowed,
+                    gpc=choice.gpc and prop.gpc_honoured,
+                ),
             )
         ]
         record = issued[0].record

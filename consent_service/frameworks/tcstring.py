@@ -269,12 +269,33 @@ def encode(tc: TCString) -> str:
     return ".".join(base64url_from_bits(bits, SEGMENT_PAD_BITS) for bits in segments)
 
 
-def vendor_allows(
-    tc: TCString, *, vendor: int, purposes: Iterable[int] = (), legitimate_interest_purposes: Iterable[int] = ()
-) -> str | None:
-    """Why the TC string does not let `vendor` process for these purposes (consent) and these purposes
-    (legitimate interest); None when it does. Publisher restrictions apply: "not allowed" refuses, "require
-    consent" turns a legitimate interest purpose into a consent one, "require legitimate interest" the reverse."""
+@dataclass(frozen=True)
+class Refusal:
+    """Why a TC string does not let a vendor process: a stable `reason`, the TCF `ids` it is about, a message."""
+
+    reason: Literal[
+        "publisher_restricted",
+        "purpose_not_consented",
+        "vendor_not_consented",
+        "objected",
+        "special_feature_not_opted_in",
+    ]
+    ids: tuple[int, ...]
+    message: str
+
+
+def vendor_refusal(
+    tc: TCString,
+    *,
+    vendor: int,
+    purposes: Iterable[int] = (),
+    legitimate_interest_purposes: Iterable[int] = (),
+    special_features: Iterable[int] = (),
+) -> Refusal | None:
+    """Why the TC string does not let `vendor` process for `purposes` (consent), `legitimate_interest_purposes`
+    and with `special_features` (opt-in); None when it does. Publisher restrictions apply: "not allowed" refuses,
+    "require consent" turns a legitimate interest purpose into a consent one, "require legitimate interest" the
+    reverse (never for purpose 1, which is never based on legitimate interest)."""
     restricted = {
         restriction.purpose: restriction.restriction_type
         for restriction in tc.publisher_restrictions
@@ -286,27 +307,29 @@ def vendor_allows(
     for purpose, basis in wanted:
         restriction = restricted.get(purpose)
         if restriction == 0:
-            return f"the publisher does not allow vendor {vendor} purpose {purpose}"
+            return Refusal(
+                "publisher_restricted", (purpose,), f"the publisher does not allow vendor {vendor} purpose {purpose}"
+            )
         if restriction == 1:
             basis = "consent"
-        elif restriction == 2 and purpose != 1:  # purpose 1 is never based on legitimate interest
+        elif restriction == 2 and purpose != 1:
             basis = "legitimate_interest"
         if basis == "consent":
             if purpose not in tc.purpose_consents:
-                return f"no consent to purpose {purpose}"
+                return Refusal("purpose_not_consented", (purpose,), f"no consent to purpose {purpose}")
             if vendor not in tc.vendor_consents:
-                return f"no consent for vendor {vendor}"
+                return Refusal("vendor_not_consented", (vendor,), f"no consent for vendor {vendor}")
         else:
             if purpose not in tc.purpose_legitimate_interests:
-                return f"objection to purpose {purpose} (legitimate interest)"
+                return Refusal("objected", (purpose,), f"objection to purpose {purpose} (legitimate interest)")
             if vendor not in tc.vendor_legitimate_interests:
-                return f"objection to vendor {vendor} (legitimate interest)"
+                return Refusal("objected", (vendor,), f"objection to vendor {vendor} (legitimate interest)")
+    for feature in special_features:
+        if feature not in tc.special_feature_optins:
+            return Refusal("special_feature_not_opted_in", (feature,), f"no opt-in to special feature {feature}")
+        if vendor not in tc.vendor_consents:
+            return Refusal("vendor_not_consented", (vendor,), f"no consent for vendor {vendor}")
     return None
-
-
-def special_feature_allows(tc: TCString, *, feature: int) -> str | None:
-    """Why the TC string does not opt in to a special feature; None when it does."""
-    return None if feature in tc.special_feature_optins else f"no opt-in to special feature {feature}"
 
 
 def _datetime(deciseconds: int) -> datetime:

@@ -49,9 +49,8 @@ from consent_service.errors import NotFound, ValidationFailed
 from consent_service.properties import service as properties
 from consent_service.purposes import service as purposes
 from consent_service.reports.models import MISSING, SHARDS, ConsentRollup, RollupKind
-from consent_service.vocabulary import Decision, Method
+from consent_service.vocabulary import BANNER_METHODS, Decision
 
-BANNER_METHODS = (Method.BANNER_ACCEPT_ALL.value, Method.BANNER_REJECT_ALL.value, Method.BANNER_CUSTOM.value)
 UNKNOWN_GROUP = "unknown"
 PUBLISHABLE_KEY_PREFIX = "pk_"
 # The primary key of the rollup, in order: the conflict target of the upsert.

@@ -33,7 +33,7 @@ from consent_service.webhooks import service as webhooks
 
 ERASED_PREFIX = "erased."
 # Evidence that identifies nobody survives erasure as is; a caller's reference becomes a pseudonym.
-KEPT_EVIDENCE = frozenset({"user_agent_family", "gpc"})
+KEPT_EVIDENCE = frozenset({"user_agent_family", "gpc", "tc_string"})
 # Actors whose id is the person's own or a relative's; an agent's id is the company's staff record.
 PERSONAL_ACTORS = frozenset({ActorType.SUBJECT.value, ActorType.GUARDIAN.value})
 

@@ -106,5 +106,8 @@ def consent_receipt(
         "revision": event.revision,
         "eventHash": event.hash,
     }
+    if tc_string := (event.evidence or {}).get("tc_string"):
+        # The IAB TCF record of the same choice, as the banner's TCF layer encoded it.
+        claims["tcString"] = tc_string
     key = keystore.active(session=session, now=now)
     return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": RECEIPT_TYPE})

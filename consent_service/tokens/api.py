@@ -7,6 +7,7 @@ from typing import Any
 from consent_service.apikeys.auth import current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
+from consent_service.flows.issue_service_token import issue_service_token
 from consent_service.runtime import runtime
 from consent_service.signing_keys.keystore import jwk
 from consent_service.strict_json import Blueprint
@@ -27,7 +28,7 @@ JWKS_MAX_AGE_SECONDS = 300
 def issue(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
     """A signed snapshot of the subject's effective decisions, for services to verify offline."""
     settings = runtime().settings
-    issued = tokens.issue_token(
+    issued = issue_service_token(
         session=db.session(),
         keystore=runtime().keystore,
         rules=runtime().rules,
@@ -42,6 +43,7 @@ def issue(body: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]
         region=body.get("region"),
         snapshot=current_snapshot(),
         pepper=settings.erasure_pepper,
+        signals=frozenset(body.get("signals", ())),
     )
     db.session.commit()  # the first token ever issued creates the first signing key
     return {"token": issued.token, "expires_at": issued.expires_at}

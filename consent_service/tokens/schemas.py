@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import country_field, region_field
+from consent_service.fields import country_field, region_field, signals_field
 
 
 class TokenRequestSchema(ma.Schema):
@@ -14,6 +14,10 @@ class TokenRequestSchema(ma.Schema):
     )
     country = country_field()
     region = region_field()
+    signals = signals_field(
+        "Also carry the subject's IAB strings: gpp and gpp_sid (the GPP string of this state), tcf (the TC string "
+        "of its last banner choice, when one recorded it)."
+    )
 
 
 class TokenSchema(ma.Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,12 +60,14 @@ def issue_token(
     snapshot: Snapshot | None = None,
     record: bool = True,
     pepper: str | None = None,
+    extra_claims: Mapping[str, Any] | None = None,
 ) -> IssuedToken:
     """Sign the subject's current state (read now, unless the caller just produced it).
 
     The jti is recorded for a known subject, so its export lists what was issued about it; with
     `record` false the caller writes the token's `record` row itself (banner choices: with the events).
-    With the erasure pepper, the suppression entry of an erased identifier seen again counts, as in checks."""
+    With the erasure pepper, the suppression entry of an erased identifier seen again counts, as in checks.
+    `extra_claims`: claims beside the state's (a banner's framework strings), never replacing one of them."""
     if state is None:
         state = consents.read_state(
             session=session,
@@ -94,6 +97,10 @@ def issue_token(
         claims["prp"] = property_key
     if gpc is not None:
         claims["gpc"] = gpc
+    if extra_claims:
+        if clash := claims.keys() & extra_claims.keys():
+            raise ValueError(f"extra claims would replace {sorted(clash)}")
+        claims.update(extra_claims)
     key = keystore.active(session=session, now=now)
     token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": TOKEN_TYPE})
     expires = datetime.fromtimestamp(expires_at, now.tzinfo)

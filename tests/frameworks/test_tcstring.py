@@ -125,18 +125,38 @@ def test_fields_that_cannot_be_written_are_refused(changes, message):
         tcstring.encode(built(**changes))
 
 
-def test_vendor_allows_answers_with_a_reason():
+def test_vendor_refusal_answers_with_a_reason():
     tc = built()
-    assert tcstring.vendor_allows(tc, vendor=1, purposes=[1, 2]) is None
-    assert tcstring.vendor_allows(tc, vendor=1, purposes=[3]) == "no consent to purpose 3"
-    assert tcstring.vendor_allows(tc, vendor=2, purposes=[1]) == "no consent for vendor 2"
-    assert tcstring.vendor_allows(tc, vendor=8, purposes=(), legitimate_interest_purposes=[7]) is None
-    assert tcstring.vendor_allows(tc, vendor=1, legitimate_interest_purposes=[7]) == (
-        "objection to vendor 1 (legitimate interest)"
+
+    def refusal(tc, **question):
+        found = tcstring.vendor_refusal(tc, **question)
+        return None if found is None else (found.reason, found.ids, found.message)
+
+    assert refusal(tc, vendor=1, purposes=[1, 2]) is None
+    assert refusal(tc, vendor=1, purposes=[3]) == ("purpose_not_consented", (3,), "no consent to purpose 3")
+    assert refusal(tc, vendor=2, purposes=[1]) == ("vendor_not_consented", (2,), "no consent for vendor 2")
+    assert refusal(tc, vendor=8, legitimate_interest_purposes=[7]) is None
+    assert refusal(tc, vendor=1, legitimate_interest_purposes=[7]) == (
+        "objected",
+        (1,),
+        "objection to vendor 1 (legitimate interest)",
     )
-    assert tcstring.vendor_allows(tc, vendor=91, purposes=[2]) == "the publisher does not allow vendor 91 purpose 2"
+    assert refusal(tc, vendor=91, purposes=[2]) == (
+        "publisher_restricted",
+        (2,),
+        "the publisher does not allow vendor 91 purpose 2",
+    )
     # A "require consent" restriction turns a legitimate interest purpose into a consent one.
     required = built(publisher_restrictions=(PublisherRestriction(7, 1, ((8, 8),)),))
-    assert tcstring.vendor_allows(required, vendor=8, legitimate_interest_purposes=[7]) == "no consent to purpose 7"
-    assert tcstring.special_feature_allows(tc, feature=1) is None
-    assert tcstring.special_feature_allows(tc, feature=2) == "no opt-in to special feature 2"
+    assert refusal(required, vendor=8, legitimate_interest_purposes=[7]) == (
+        "purpose_not_consented",
+        (7,),
+        "no consent to purpose 7",
+    )
+    assert refusal(tc, vendor=1, special_features=[1]) is None
+    assert refusal(tc, vendor=1, special_features=[2]) == (
+        "special_feature_not_opted_in",
+        (2,),
+        "no opt-in to special feature 2",
+    )
+    assert refusal(tc, vendor=2, special_features=[1]) == ("vendor_not_consented", (2,), "no consent for vendor 2")
