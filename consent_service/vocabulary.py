@@ -148,3 +148,12 @@ class ScanStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class Framework(StrEnum):
+    """The industry signals a property may enable (issue 21), in the order the banner config lists them."""
+
+    GPP = "gpp"
+    TCF = "tcf"
+    MICROSOFT_UET = "microsoft_uet"
+    CLARITY = "clarity"

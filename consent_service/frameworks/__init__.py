@@ -1,0 +1,1 @@
+"""The IAB frameworks (GPP, TCF v2.3) and Microsoft's consent signals a property can enable."""
