@@ -1,14 +1,11 @@
 """Frameworks fixtures: `flask tcf gvl update` run as an operator runs it, and a built-files directory."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.frameworks.gvl_files import GVL_42, TRANSLATIONS
+from tests.frameworks.gvl_files import GVL_42, TRANSLATIONS, built
 
 
 @pytest.fixture
@@ -30,14 +27,6 @@ def stored_gvl(gvl_update):
     result = gvl_update(GVL_42, **TRANSLATIONS)
     assert result.exit_code == 0, result.output
     return 42
-
-
-def built(directory: Path, name: str, code: bytes) -> dict[str, object]:
-    """One framework file as js-snippet's build writes it, and its manifest entry."""
-    file = f"{name}.{hashlib.sha256(code).hexdigest()[:10]}.js"
-    (directory / file).write_bytes(code)
-    return {"file": file, "integrity": "sha384-" + base64.b64encode(hashlib.sha384(code).digest()).decode(),
-            "bytes": len(code), "gzip_bytes": len(code)}
 
 
 @pytest.fixture

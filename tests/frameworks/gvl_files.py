@@ -1,6 +1,8 @@
-"""The synthetic vendor lists of tests/frameworks/data, read or changed for a test."""
+"""The synthetic vendor lists of tests/frameworks/data, read or changed for a test; built framework files."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,3 +20,11 @@ def write(tmp_path: Path, name: str, document: Any) -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
+
+
+def built(directory: Path, name: str, code: bytes) -> dict[str, object]:
+    """One framework file as js-snippet's build writes it, and its manifest entry."""
+    file = f"{name}.{hashlib.sha256(code).hexdigest()[:10]}.js"
+    (directory / file).write_bytes(code)
+    return {"file": file, "integrity": "sha384-" + base64.b64encode(hashlib.sha384(code).digest()).decode(),
+            "bytes": len(code), "gzip_bytes": len(code)}
