@@ -55,13 +55,14 @@ class VendorList:
 def parse_vendor_list(document: object) -> VendorList:
     """`document` (parsed JSON) as a VendorList; InvalidVendorList names every problem found (the first few)."""
     problems = list(_vendor_list_problems(document))
-    if problems or not isinstance(document, dict):
+    last_updated = _timestamp(document.get("lastUpdated")) if isinstance(document, dict) else None
+    if problems or not isinstance(document, dict) or last_updated is None:
         raise _invalid("This is not a valid Global Vendor List v3.", problems or [("", "a JSON object")])
     return VendorList(
         vendor_list_version=document["vendorListVersion"],
         tcf_policy_version=document["tcfPolicyVersion"],
         gvl_specification_version=document["gvlSpecificationVersion"],
-        last_updated=_timestamp(document["lastUpdated"]) or datetime.min,
+        last_updated=last_updated,
         content=document,
     )
 
