@@ -9,6 +9,7 @@ from flask import Flask
 
 from consent_service.clock import system_clock
 from consent_service.config import Settings
+from consent_service.frameworks.manifest import DEFAULT_DIRECTORY as FRAMEWORKS_DIRECTORY
 from consent_service.logs import ServiceFlask, configure_logging
 
 
@@ -54,6 +55,8 @@ def _flask_config(settings: Settings) -> dict:
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "CLOCK": system_clock,
+        # The built framework files and their manifest (js-snippet's build); tests point it at their own.
+        "FRAMEWORKS_DIRECTORY": FRAMEWORKS_DIRECTORY,
         "API_TITLE": "Consent Service",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",
@@ -123,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.console.views import blp as console_blp
     from consent_service.docs import blp as docs_assets
     from consent_service.extensions import api
+    from consent_service.frameworks.site import blp as framework_files_blp
     from consent_service.metrics import blp as metrics_blp
     from consent_service.notices.api import blp as notices_blp
     from consent_service.ops.api import blp as ops_blp
@@ -158,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_blp,
         recipients_blp,
         scanner_blp,
+        framework_files_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)
@@ -187,6 +192,7 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
 def _register_commands(app: Flask) -> None:
     from consent_service.apikeys.cli import keys
     from consent_service.demo.cli import demo
+    from consent_service.frameworks.cli import tcf_group
     from consent_service.ledger.cli import ledger_group
     from consent_service.properties.cli import properties_group
     from consent_service.regimes.cli import rules_group
@@ -212,5 +218,6 @@ def _register_commands(app: Flask) -> None:
         config_group,
         scan_command,
         scans_group,
+        tcf_group,
     ):
         app.cli.add_command(group)

@@ -152,6 +152,8 @@ class Integer(Kind):
     type_name: str = "integer"
     empty_is_unset: bool = True
     minimum: int = 1
+    # A bounded integer (a field of a fixed width elsewhere) is also checked when given as an override.
+    maximum: int | None = None
 
     def parse(self, name: str, raw: str) -> int:
         try:
@@ -160,7 +162,14 @@ class Integer(Kind):
             raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
         if value < self.minimum:
             raise ConfigError(f"{name} must be at least {self.minimum}, got {value}")
+        self.check(name, value)
         return value
+
+    def check(self, name: str, value: Any) -> None:
+        if self.maximum is None:
+            return
+        if not isinstance(value, int) or isinstance(value, bool) or not self.minimum <= value <= self.maximum:
+            raise ConfigError(f"{name} must be an integer from {self.minimum} to {self.maximum}, got {value!r}")
 
     def show(self, value: Any) -> str:
         days = f" ({value // 86400} days)" if value >= 86400 and value % 86400 == 0 else ""
@@ -526,6 +535,20 @@ class Settings:
         Text(),
         "A rules file replacing the shipped regime, method, age, GPC and transfer rules ([docs/rules.md](rules.md)).",
         shown_default="the shipped `consent_service/regimes/rules.json`",
+    )
+    tcf_cmp_id: int = setting(
+        "TCF_CMP_ID",
+        0,
+        Integer(minimum=0, maximum=4095),
+        "The CMP id IAB Europe assigns when it registers this service as a CMP, written in every TC string (TCF "
+        "v2.3); 0 until registered. A TC string's 12 bits hold at most 4095.",
+    )
+    tcf_cmp_version: int = setting(
+        "TCF_CMP_VERSION",
+        0,
+        Integer(minimum=0, maximum=4095),
+        "The CMP version written in every TC string, as registered with IAB Europe (raise it with each CMP change "
+        "you declare); 0 until registered. At most 4095.",
     )
     instance_path: str = ""
     generated_secrets: tuple[str, ...] = field(default=(), compare=False)

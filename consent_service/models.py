@@ -11,6 +11,7 @@ from consent_service.consents.models import (
     RetiredChain,
 )
 from consent_service.console.models import ConsoleSessionRecord
+from consent_service.frameworks.models import TCFVendorList
 from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
@@ -45,6 +46,7 @@ __all__ = [
     "Subject",
     "SubjectLink",
     "Suppression",
+    "TCFVendorList",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

@@ -154,6 +154,15 @@ class ScanStatus(StrEnum):
     FAILED = "failed"
 
 
+class Framework(StrEnum):
+    """The industry signals a property may enable (issue 21), in the order the banner config lists them."""
+
+    GPP = "gpp"
+    TCF = "tcf"
+    MICROSOFT_UET = "microsoft_uet"
+    CLARITY = "clarity"
+
+
 class Signal(StrEnum):
     """The ad-tech frameworks' strings a check or a token may carry beside the decisions."""
 

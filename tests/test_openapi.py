@@ -32,7 +32,7 @@ CONTRACT = {
     ("get", "/v1/properties/{property_id}/scans/{scan_id}"),
     ("get", "/v1/banner/{property_key}/declaration"),
 }
-PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed"}
+PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed", "/frameworks/{file_name}"}
 PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential
 SIGNED_LINKS = ("/preferences/", "/unsubscribe/", "/confirm/")  # the signed token in the path is the credential
 

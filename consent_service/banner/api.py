@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from consent_service import localized_texts
@@ -24,6 +24,7 @@ from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
 from consent_service.flows.choose_on_banner import choose_on_banner
 from consent_service.flows.record_consent import outside_transaction
+from consent_service.frameworks.banner_config import framework_sources
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry
@@ -117,6 +118,15 @@ def config(query: dict[str, Any], property_key: str) -> Response:
         rules=rules,
         policy=policy,
         declarations=g.banner_snapshot.declarations.get(prop.id, ()),
+        frameworks=(
+            framework_sources(
+                directory=current_app.config["FRAMEWORKS_DIRECTORY"],
+                vendor_list=g.banner_snapshot.vendor_list,
+                settings=runtime().settings,
+            )
+            if prop.frameworks
+            else None
+        ),
     )
     runtime().banner_versions.remember(session=db.session(), prop=prop, config=shown, now=now())
     keys = verification.token_keys(

@@ -42,6 +42,35 @@ class TokenKeysSchema(ma.Schema):
     keys = fields.List(fields.Nested(JwkSchema), required=True, metadata={"description": "The JWKS's keys"})
 
 
+class FrameworkFileSchema(ma.Schema):
+    src = fields.String(required=True, metadata={"description": "Path on this service; the banner prepends its origin"})
+    integrity = fields.String(required=True, metadata={"description": "sha384-<base64>, for the integrity attribute"})
+
+
+class TCFConfigSchema(FrameworkFileSchema):
+    cmp_id = fields.Integer(required=True, metadata={"description": "TCF_CMP_ID: 0 until registered with IAB Europe"})
+    cmp_version = fields.Integer(required=True, metadata={"description": "TCF_CMP_VERSION"})
+    language = fields.String(
+        required=True, metadata={"description": "The language of the list's texts: the banner's if translated, else en"}
+    )
+    gvl = fields.Dict(
+        required=True,
+        metadata={
+            "description": "The current Global Vendor List (v3) as the IAB publishes it, its vendors only the "
+            "property's tcf_vendors (not deleted), keyed by id"
+        },
+    )
+
+
+class FrameworksConfigSchema(ma.Schema):
+    """Only the frameworks the property enables whose code is built (and, for tcf, with a stored vendor list)."""
+
+    gpp = fields.Dict(metadata={"description": "src and integrity of the GPP file, and the sections it fills"})
+    tcf = fields.Nested(TCFConfigSchema)
+    microsoft_uet = fields.Dict(metadata={"description": "Empty: consent.js drives UET consent mode itself"})
+    clarity = fields.Dict(metadata={"description": "Empty: consent.js drives Clarity's consent itself"})
+
+
 class BannerConfigSchema(ma.Schema):
     property = fields.Dict(required=True)
     language = fields.String(required=True)
@@ -71,6 +100,10 @@ class BannerConfigSchema(ma.Schema):
             "description": "Purpose key -> the cookies declared for it, listed in the settings view; absent when "
             "the property declares none for the purposes shown"
         },
+    )
+    frameworks = fields.Nested(
+        FrameworksConfigSchema,
+        metadata={"description": "The industry signals the property enables; absent when it enables none"},
     )
     banner_version = fields.String(required=True, metadata={"description": "Hash of exactly what is shown"})
     tokens = fields.Nested(

@@ -18,6 +18,7 @@ from consent_service.consents import service as consents
 from consent_service.consents.state import Circumstances, PurposeState, default_decision
 from consent_service.database import upsert_insert
 from consent_service.errors import Forbidden, ValidationFailed
+from consent_service.frameworks.banner_config import FrameworkSources, frameworks_block
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
 from consent_service.properties.service import PropertyEntry, UnknownProperty
@@ -114,10 +115,13 @@ def build_config(
     rules: RegimeRules,
     policy: RegimePolicy | None = None,
     declarations: Sequence[DeclarationEntry] = (),
+    frameworks: FrameworkSources | None = None,
 ) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to. `policy`:
     the visitor's jurisdiction's (a subdivision's GPC purposes), of this regime; the regime's if not given.
-    `declarations`: the property's declared cookies, listed under the purposes shown (the settings view)."""
+    `declarations`: the property's declared cookies, listed under the purposes shown (the settings view).
+    `frameworks`: what the frameworks block is made of, needed when the property enables any (only then is
+    there a block, so a property without frameworks keeps its banner version)."""
     localized = texts.resolve(language, prop.texts)
     policy = policy or rules.policy(regime)
     circumstances = Circumstances(regime=regime.value, policy=policy)
@@ -150,6 +154,16 @@ def build_config(
     if declared:
         # Only when there are some: a banner whose purposes declare no cookie carries no empty list.
         content["declarations"] = declared
+    if prop.frameworks:
+        if frameworks is None:
+            raise ValueError(f"property {prop.id} enables frameworks: build_config needs their sources")
+        content["frameworks"] = frameworks_block(
+            enabled=prop.frameworks,
+            tcf_vendors=prop.tcf_vendors,
+            language=language,
+            sources=frameworks,
+            property_key=prop.publishable_key,
+        )
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
     return BannerConfig(version=version, language=language, regime=regime, content=content)

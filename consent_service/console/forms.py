@@ -12,9 +12,10 @@ from consent_service.errors import ValidationFailed
 from consent_service.fields import PURPOSE_KEY
 from consent_service.notices.service import KINDS
 from consent_service.patterns import FullMatch
+from consent_service.properties.schemas import MAX_TCF_VENDORS, MAX_VENDOR_ID
 from consent_service.properties.service import MAX_ORIGINS
 from consent_service.subjects.schemas import SubjectId
-from consent_service.vocabulary import SubjectKind
+from consent_service.vocabulary import Framework, SubjectKind
 
 SUBJECT_ID = validate.Length(1, 255)
 
@@ -34,6 +35,20 @@ class PropertyForm(_Form):
     language = fields.String(required=True, validate=FullMatch(r"[a-z]{2}"))
     # A bound on the text only; how many origins a property may have is properties.service.allowed_origins' rule.
     allowed_origins = fields.String(load_default="", validate=validate.Length(max=MAX_ORIGINS * 300))
+
+
+class FrameworksForm(_Form):
+    # Each framework once and each vendor in the current list is properties.service's rule (the API's too).
+    frameworks = fields.List(
+        fields.String(validate=validate.OneOf([framework.value for framework in Framework])),
+        load_default=list,
+        validate=validate.Length(max=len(Framework)),
+    )
+    tcf_vendors = fields.List(
+        fields.Integer(strict=False, validate=validate.Range(1, MAX_VENDOR_ID)),
+        load_default=list,
+        validate=validate.Length(max=MAX_TCF_VENDORS),
+    )
 
 
 class ScanForm(_Form):

@@ -35,9 +35,12 @@ from consent_service.extensions import db
 # As a module: the erasure page below is itself named erase_subject.
 from consent_service.flows import erase_subject as erasing
 from consent_service.flows.scan_property import comparison_with_previous
+from consent_service.frameworks import service as vendor_lists
+from consent_service.frameworks.banner_config import FrameworkSources, framework_sources
 from consent_service.notices import service as notices
 from consent_service.properties import service as properties
 from consent_service.properties.models import Property
+from consent_service.properties.service import PropertyEntry
 from consent_service.purposes import service as purposes
 from consent_service.ratelimits import auth_failures
 from consent_service.rights.export import export
@@ -46,7 +49,7 @@ from consent_service.runtime import runtime
 from consent_service.scanner import service as scans
 from consent_service.scanner.findings import Assessment
 from consent_service.texts import banner as builtin_texts
-from consent_service.vocabulary import DeliveryStatus, Scope, SubjectKind
+from consent_service.vocabulary import DeliveryStatus, Framework, Scope, SubjectKind
 from consent_service.webhooks import deliveries
 from consent_service.webhooks import service as webhooks
 
@@ -69,6 +72,7 @@ NAV = (
 # Pages under a section of the navigation that are not its landing page.
 SECTIONS = {
     "console.property_page": "console.properties_page",
+    "console.property_frameworks": "console.properties_page",
     "console.scans_page": "console.properties_page",
     "console.scan_page": "console.properties_page",
     "console.export_subject": "console.subjects_page",
@@ -339,16 +343,89 @@ def property_page(property_id: str) -> ResponseReturnValue:
             for f in fields
         ]
     origins_text = request.form.get("allowed_origins") if errors else "\n".join(prop.allowed_origins)
+    return _property_page(
+        prop, language, errors=errors, saved="texts" if saved else None, fields=fields, origins_text=origins_text
+    )
+
+
+@blp.route("/properties/<string(maxlength=40):property_id>/frameworks", methods=["POST"])
+def property_frameworks(property_id: str) -> ResponseReturnValue:
+    """Enable frameworks and pick the property's TCF vendors from the current Global Vendor List."""
+    prop = properties.get(session=db.session(), property_id=property_id)
+    language = _language(prop)
+    try:
+        body = forms.load(forms.FrameworksForm, request.form, lists=("frameworks", "tcf_vendors"))
+        properties.update_property(
+            session=db.session(),
+            property_id=prop.id,
+            now=now(),
+            changes={"frameworks": body["frameworks"], "tcf_vendors": body["tcf_vendors"]},
+        )
+    except ValidationFailed as invalid:
+        db.session.rollback()
+        prop = properties.get(session=db.session(), property_id=property_id)
+        return _property_page(
+            prop,
+            language,
+            errors=invalid.errors,
+            checked_frameworks=request.form.getlist("frameworks"),
+            checked_vendors=request.form.getlist("tcf_vendors"),
+        )
+    _audit("property_frameworks_updated", prop.id, frameworks=prop.frameworks, tcf_vendors=prop.tcf_vendors)
+    db.session.commit()
+    return _property_page(prop, language, saved="frameworks")
+
+
+def _property_page(
+    prop: Property,
+    language: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    saved: str | None = None,
+    fields: list[banner_texts.TextField] | None = None,
+    origins_text: str | None = None,
+    checked_frameworks: list[str] | None = None,
+    checked_vendors: list[str] | None = None,
+) -> ResponseReturnValue:
+    """The property's page: its origins and texts, its frameworks and vendors, its tag; a refused form shows
+    what the operator sent, the rest what is stored."""
+    vendor_list = vendor_lists.current_version(session=db.session())
     return _render(
         "console/property.html",
         422 if errors else 200,
         prop=prop,
         language=language,
-        fields=fields,
+        fields=fields if fields is not None else banner_texts.fields_for(prop, language),
         languages=sorted(builtin_texts.languages(prop.texts)),
-        origins_text=origins_text,
-        errors=errors,
+        origins_text=origins_text if origins_text is not None else "\n".join(prop.allowed_origins),
+        errors=errors or {},
         saved=saved,
+        frameworks=[framework.value for framework in Framework],
+        checked_frameworks=checked_frameworks if checked_frameworks is not None else prop.frameworks,
+        checked_vendors=(
+            checked_vendors if checked_vendors is not None else [str(vendor) for vendor in prop.tcf_vendors]
+        ),
+        vendor_list_version=vendor_list,
+        vendors=vendor_lists.offered_vendors(session=db.session()) if vendor_list is not None else {},
+        snippet=_tag(prop),
+    )
+
+
+def _tag(prop: Property) -> str:
+    """The script tag a site puts on its pages; data-frameworks lets consent.js install the frameworks' stubs
+    (__gpp, __tcfapi) at once, before any other tag asks for them."""
+    frameworks = f' data-frameworks="{" ".join(prop.frameworks)}"' if prop.frameworks else ""
+    return (
+        f'<script src="{runtime().settings.token_issuer}/consent.js" data-property="{prop.publishable_key}"'
+        f"{frameworks} async></script>"
+    )
+
+
+def _framework_sources(prop: PropertyEntry) -> FrameworkSources:
+    return framework_sources(
+        directory=current_app.config["FRAMEWORKS_DIRECTORY"],
+        vendor_list=vendor_lists.vendor_list_entry(session=db.session(), vendor_ids=prop.tcf_vendors),
+        settings=runtime().settings,
     )
 
 
@@ -362,13 +439,15 @@ def preview(property_id: str) -> str:
     config = None
     if not problems:
         rules = runtime().rules
+        draft = banner_texts.draft(prop, texts)
         shown = banner.build_config(
             catalogue=purposes.catalogue_entries(session=db.session()),
-            prop=banner_texts.draft(prop, texts),
+            prop=draft,
             language=language,
             regime=rules.regime_for(request.args.get("country") or None),
             rules=rules,
             declarations=scans.declaration_entries(session=db.session()).get(prop.id, ()),
+            frameworks=_framework_sources(draft) if draft.frameworks else None,
         )
         config = shown.as_response()
     return render_template(

@@ -1,5 +1,5 @@
-"""Keys, purposes, material notices, properties, signing keys, recipients and declared cookies held in memory
-per process, validated on every request: the snapshot, how it is loaded and how a process holds it.
+"""Keys, purposes, material notices, properties, signing keys, recipients, declared cookies and the vendor list
+held in memory per process, validated on every request: the snapshot, how it is loaded and how a process holds it.
 
 It sits above the domains whose rows it holds and below the ones that read it (consents, banner,
 tokens); the counter it is checked against is generations.counter.
@@ -7,10 +7,10 @@ tokens); the counter it is checked against is generations.counter.
 A snapshot is read whole, generation first; it answers only while the generation read with a
 request's own data (in the same statement where the hot paths can, else one small read) still
 equals the snapshot's. Triggers bump the generation in the transaction of every change to those
-tables (migrations 0008, 0009, 0020 and 0023), so no process ever answers from rows another process has
+tables (migrations 0008, 0009, 0020, 0023 and 0024), so no process ever answers from rows another process has
 changed: a revoked key is refused, a new purpose is known, a material notice counts, an origin added to a
 property is allowed, a deleted signing key verifies nothing, a recipient's changed safeguards count,
-a declared cookie is listed, on the next request.
+a declared cookie is listed, a new vendor list is disclosed, on the next request.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from consent_service.apikeys import service as apikeys
+from consent_service.frameworks import service as vendor_lists
+from consent_service.frameworks.service import VendorListEntry
 from consent_service.generations.counter import Confirmable, StaleSnapshot, current_generation, generation_value
 from consent_service.notices import service as notices
 from consent_service.notices.service import MaterialChange
@@ -35,6 +37,7 @@ from consent_service.scanner import service as scanner
 from consent_service.scanner.service import DeclarationEntry
 from consent_service.signing_keys import keystore
 from consent_service.signing_keys.keystore import PublishedKey
+from consent_service.vocabulary import Framework
 
 # The counter's names stay importable from here for the modules that read them here (consents).
 __all__ = [
@@ -69,6 +72,9 @@ class Snapshot(Confirmable):
     recipients: dict[str, RecipientEntry]
     # By property id: the cookies it declares, which its banner lists under their purposes.
     declarations: dict[str, tuple[DeclarationEntry, ...]]
+    # The current Global Vendor List, its vendors only those the properties enabling TCF name (None: no list
+    # stored, or no property enables TCF).
+    vendor_list: VendorListEntry | None = None
 
     def authenticate(self, presented: str) -> apikeys.Principal:
         return apikeys.principal_of(self.keys, presented)
@@ -78,12 +84,19 @@ def load(*, session: Session) -> Snapshot:
     """The generation first, then the rows: rows newer than their label only cause one more reload,
     never a stale answer."""
     generation = current_generation(session=session)
+    props = properties.property_entries(session=session)
+    tcf = [prop for prop in props.values() if Framework.TCF in prop.frameworks]
     return Snapshot(
         generation=generation,
         keys=apikeys.key_entries(session=session),
         catalogue=purposes.catalogue_entries(session=session),
         material_changes=tuple(notices.material_changes(session=session)),
-        properties=properties.property_entries(session=session),
+        properties=props,
+        vendor_list=(
+            vendor_lists.vendor_list_entry(session=session, vendor_ids={v for prop in tcf for v in prop.tcf_vendors})
+            if tcf
+            else None
+        ),
         signing_keys=keystore.published_keys(session=session),
         recipients=recipients.recipient_entries(session=session),
         declarations=scanner.declaration_entries(session=session),

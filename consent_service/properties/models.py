@@ -29,5 +29,9 @@ class Property(Base):
     accept_lifetime_days: Mapped[int] = mapped_column(Integer)
     reject_lifetime_days: Mapped[int] = mapped_column(Integer)
     gpc_honoured: Mapped[bool] = mapped_column(Boolean)
+    # vocabulary.Framework values the banner enables, in that enum's order; and the GVL vendor ids (TCF) it
+    # discloses. Existing rows got [] from migration 0024.
+    frameworks: Mapped[list[str]] = mapped_column(JSON)
+    tcf_vendors: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

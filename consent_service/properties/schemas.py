@@ -7,11 +7,15 @@ from marshmallow import fields, validate
 
 from consent_service.fields import PURPOSE_KEY
 from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS
+from consent_service.vocabulary import Framework
 
 # Bounds of the wire format only; which keys and lengths are valid is the banner texts' rule (texts.validate_overrides).
 MAX_LANGUAGES = 50
 MAX_TEXT_KEYS = 100
 MAX_TEXT_LENGTH = 2000
+# The IAB's list holds about a thousand vendors; vendor ids are 16-bit in a TC string.
+MAX_TCF_VENDORS = 5000
+MAX_VENDOR_ID = 65535
 
 
 class PurposeTextsSchema(ma.Schema):
@@ -67,6 +71,23 @@ class PropertySchema(ma.Schema):
     accept_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
     reject_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
     gpc_honoured = fields.Boolean()
+    frameworks = fields.List(
+        fields.String(validate=validate.OneOf([framework.value for framework in Framework])),
+        validate=validate.Length(max=len(Framework)),
+        metadata={
+            "description": "Industry signals the banner provides: gpp (IAB GPP), tcf (IAB TCF v2.3), microsoft_uet, "
+            "clarity; each once. tcf needs a stored Global Vendor List (flask tcf gvl update). Default: none.",
+            "uniqueItems": True,
+        },
+    )
+    tcf_vendors = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, MAX_VENDOR_ID)),
+        validate=validate.Length(max=MAX_TCF_VENDORS),
+        metadata={
+            "description": "Ids of the Global Vendor List's vendors the property works with (TCF), each a vendor "
+            "of the current list; stored sorted, without repeats. Default: none.",
+        },
+    )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
 from consent_service.errors import NotFound, ValidationFailed
+from consent_service.frameworks import service as vendor_lists
 from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
 from consent_service.texts import banner as builtin_texts
+from consent_service.vocabulary import Framework
 
 DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
 # A banner asks only for cookie purposes: the shipped rules (methods.by_category) accept banner methods for them alone.
@@ -46,6 +48,8 @@ def create_property(
     accept_lifetime_days: int = 365,
     reject_lifetime_days: int = 180,
     gpc_honoured: bool = True,
+    frameworks: Sequence[str] = (),
+    tcf_vendors: Sequence[int] = (),
 ) -> Property:
     prop = Property(
         id=new_id("prop"),
@@ -67,6 +71,8 @@ def create_property(
             "accept_lifetime_days": accept_lifetime_days,
             "reject_lifetime_days": reject_lifetime_days,
             "gpc_honoured": gpc_honoured,
+            "frameworks": list(frameworks),
+            "tcf_vendors": list(tcf_vendors),
         },
         now,
     )
@@ -114,6 +120,8 @@ class PropertyEntry:
     accept_lifetime_days: int
     reject_lifetime_days: int
     gpc_honoured: bool
+    frameworks: tuple[str, ...]
+    tcf_vendors: tuple[int, ...]
 
 
 def property_entries(*, session: Session) -> dict[str, PropertyEntry]:
@@ -138,6 +146,8 @@ def entry_of(prop: Property | Row[*tuple[Any, ...]]) -> PropertyEntry:
         accept_lifetime_days=prop.accept_lifetime_days,
         reject_lifetime_days=prop.reject_lifetime_days,
         gpc_honoured=prop.gpc_honoured,
+        frameworks=tuple(prop.frameworks),
+        tcf_vendors=tuple(prop.tcf_vendors),
     )
 
 
@@ -175,6 +185,19 @@ def allowed_origins(origins: Sequence[str]) -> tuple[list[str], dict[str, list[s
     return sorted(set(normalized)), errors
 
 
+def _frameworks(session: Session, names: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The frameworks in Framework's order (the banner config's), and the errors that refuse them: each once,
+    and TCF only once a vendor list is stored (the banner could not disclose its vendors without one)."""
+    if len(set(names)) != len(names):
+        return [], {"frameworks": ["Name each framework once."]}
+    unknown = [name for name in names if name not in set(Framework)]
+    if unknown:
+        return [], {"frameworks": [f"One of {', '.join(Framework)}; not {', '.join(unknown)}."]}
+    if Framework.TCF in names and vendor_lists.current_version(session=session) is None:
+        return [], {"frameworks": [vendor_lists.NoVendorList.message]}
+    return [framework.value for framework in Framework if framework in names], {}
+
+
 def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: datetime) -> None:
     errors: dict[str, list[str]] = {}
     values = dict(changes)
@@ -200,6 +223,14 @@ def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: da
         errors.update(builtin_texts.validate_overrides(values["texts"]))
     if "default_language" in values and not LANGUAGE.fullmatch(values["default_language"]):
         errors["default_language"] = ["A two-letter ISO 639-1 code such as en."]
+    if "frameworks" in values:
+        values["frameworks"], framework_errors = _frameworks(session, values["frameworks"])
+        errors.update(framework_errors)
+    if "tcf_vendors" in values:
+        values["tcf_vendors"] = sorted(set(values["tcf_vendors"]))
+        errors.update(
+            vendor_lists.vendor_problems(session=session, vendor_ids=values["tcf_vendors"], field="tcf_vendors")
+        )
     for field in ("accept_lifetime_days", "reject_lifetime_days"):
         if field in values and not 1 <= values[field] <= MAX_LIFETIME_DAYS:
             errors[field] = [f"Between 1 and {MAX_LIFETIME_DAYS} days."]

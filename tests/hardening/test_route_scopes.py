@@ -6,11 +6,12 @@ import pytest
 from consent_service.vocabulary import Scope
 
 # Reached without a secret key on purpose: probes, docs, keys to verify tokens, the banner (publishable
-# key + CORS), its script and demo, and the pages behind signed links (the signature is the credential).
+# key + CORS), its script, framework files and demo, and the pages behind signed links (the signature is the credential).
 PUBLIC_BY_DESIGN = {
     "static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets.static",
     "ops.healthz", "ops.readyz", "metrics.metrics", "tokens.jwks", "site.consent_js", "site.consent_js_versioned",
     "site.snippet_integrity", "site.demo", "site.demo_analytics", "site.demo_embed", "site.gpc_support",
+    "framework_files.framework_file",
     "banner.config", "banner.choose", "banner.verify", "banner.declaration",
     "preference_pages.PreferencePage", "preference_pages.OneClickUnsubscribe",
     "preference_pages.DoubleOptInConfirmation",
