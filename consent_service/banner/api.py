@@ -107,9 +107,8 @@ def config(query: dict[str, Any], property_key: str) -> Response:
     rules = runtime().rules
     # The CDN's place decides; the page's data-country and data-region can only ask for stricter rules.
     place(query.get("country"), query.get("region"))  # an unknown or contradicting region: 422, nothing shown
-    policy = rules.policy_for(
-        visitor_jurisdiction(rules, claimed_country=query.get("country"), claimed_region=query.get("region"))
-    )
+    jurisdiction = visitor_jurisdiction(rules, claimed_country=query.get("country"), claimed_region=query.get("region"))
+    policy = rules.policy_for(jurisdiction)
     shown = banner.build_config(
         catalogue=g.banner_snapshot.catalogue,
         prop=prop,
@@ -127,6 +126,7 @@ def config(query: dict[str, Any], property_key: str) -> Response:
             if prop.frameworks
             else None
         ),
+        jurisdiction=jurisdiction,
     )
     runtime().banner_versions.remember(session=db.session(), prop=prop, config=shown, now=now())
     keys = verification.token_keys(

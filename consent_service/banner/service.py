@@ -116,12 +116,14 @@ def build_config(
     policy: RegimePolicy | None = None,
     declarations: Sequence[DeclarationEntry] = (),
     frameworks: FrameworkSources | None = None,
+    jurisdiction: str | None = None,
 ) -> BannerConfig:
     """Exactly what the visitor is shown; its hash is the banner version the choice refers to. `policy`:
     the visitor's jurisdiction's (a subdivision's GPC purposes), of this regime; the regime's if not given.
     `declarations`: the property's declared cookies, listed under the purposes shown (the settings view).
     `frameworks`: what the frameworks block is made of, needed when the property enables any (only then is
-    there a block, so a property without frameworks keeps its banner version)."""
+    there a block, so a property without frameworks keeps its banner version). `jurisdiction`: the visitor's
+    place (RegimeRules.jurisdiction), whose GPP sections the block names."""
     localized = texts.resolve(language, prop.texts)
     policy = policy or rules.policy(regime)
     circumstances = Circumstances(regime=regime.value, policy=policy)
@@ -163,6 +165,8 @@ def build_config(
             language=language,
             sources=frameworks,
             property_key=prop.publishable_key,
+            rules=rules,
+            jurisdiction=jurisdiction,
         )
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     version = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

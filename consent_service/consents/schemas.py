@@ -380,9 +380,9 @@ DECISIONS = {decision.value: decision for decision in Decision}
 CALLER_METHODS = {method.value: method for method in Method if method is not Method.LINKED}
 is_purpose_key, is_external_id = _text_matching(PURPOSE_KEY), _text_within(EXTERNAL_ID)
 is_notice_version = _text_within(NOTICE_VERSION)
-CHECK_FIELDS = frozenset(CheckInSchema._declared_fields)
 SUBJECT_FIELDS = frozenset(SubjectRefSchema._declared_fields)
-# `necessity` is not among them: a check declaring one is left to the schema (it needs legal_effect).
+# `necessity` (it needs legal_effect), `signals` and `tcf` are not among them: a check naming one is left to the
+# schema.
 CHECK_OPTIONAL = (
     ("country", _text_matching(COUNTRY)),
     ("region", _text_matching(REGION)),
@@ -392,6 +392,8 @@ CHECK_OPTIONAL = (
     ("recipient", _text_matching(RECIPIENT_KEY)),
     ("legal_effect", _flag),
 )
+# What a plain load copies; any other field of the schema (or none of it) is the schema's to load.
+PLAIN_CHECK_FIELDS = frozenset({"subject", "purposes"} | {name for name, _ in CHECK_OPTIONAL})
 EVENT_FIELDS = frozenset(EventInSchema._declared_fields)
 RECORD_OPTIONAL = (
     ("country", _text_matching(COUNTRY)),
@@ -423,7 +425,7 @@ def plain_check_request(data: object) -> dict | None:
 
 def _plain_check(item: object) -> dict | None:
     """One check (CheckInSchema's fields, both required ones present), or None."""
-    if type(item) is not dict or not item.keys() <= CHECK_FIELDS or "necessity" in item:
+    if type(item) is not dict or not item.keys() <= PLAIN_CHECK_FIELDS:
         return None
     subject, purposes = item.get("subject"), item.get("purposes")
     if type(subject) is not dict or subject.keys() != SUBJECT_FIELDS:

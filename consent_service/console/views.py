@@ -446,6 +446,7 @@ def preview(property_id: str) -> str:
             language=language,
             regime=rules.regime_for(request.args.get("country") or None),
             rules=rules,
+            jurisdiction=rules.jurisdiction(request.args.get("country") or None),
             declarations=scans.declaration_entries(session=db.session()).get(prop.id, ()),
             frameworks=_framework_sources(draft) if draft.frameworks else None,
         )

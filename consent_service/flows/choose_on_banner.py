@@ -74,9 +74,6 @@ def choose_on_banner(
                 extra_claims=frameworks.token_claims(
                     shown=prepared.banner,
                     tc_string=tc_string,
-                    rules=rules,
-                    country=choice.country,
-                    region=choice.region,
                     allowed=lambda key: key in state.consents and state.consents[key].allowed,
                     gpc=choice.gpc and prop.gpc_honoured,
                 ),

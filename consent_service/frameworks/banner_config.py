@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import Settings
+from consent_service.frameworks import gpp
 from consent_service.frameworks.manifest import Manifest, read_manifest
 from consent_service.frameworks.service import VendorListEntry
+from consent_service.regimes.service import RegimeRules, split_jurisdiction
 from consent_service.vocabulary import Framework
 
 log = logging.getLogger(__name__)
@@ -54,9 +56,17 @@ def framework_sources(
 
 
 def frameworks_block(
-    *, enabled: Sequence[str], tcf_vendors: Sequence[int], language: str, sources: FrameworkSources, property_key: str
+    *,
+    enabled: Sequence[str],
+    tcf_vendors: Sequence[int],
+    language: str,
+    sources: FrameworkSources,
+    property_key: str,
+    rules: RegimeRules,
+    jurisdiction: str | None,
 ) -> dict[str, Any]:
-    """The block for a property enabling `enabled` (frameworks in Framework's order), shown in `language`."""
+    """The block for a property enabling `enabled` (frameworks in Framework's order), shown in `language` to a
+    visitor in `jurisdiction` (the GPP sections are that place's, with tcfeuv2 where the TCF layer is shown)."""
     block: dict[str, Any] = {}
     for framework in (Framework(name) for name in enabled):
         if framework not in LOADED:
@@ -84,4 +94,9 @@ def frameworks_block(
             shown_language, shown = sources.vendor_list.shown(vendor_ids=tcf_vendors, language=language)
             part.update(cmp_id=sources.cmp_id, cmp_version=sources.cmp_version, language=shown_language, gvl=shown)
         block[framework.value] = part
+    if Framework.GPP.value in block:
+        country, region = split_jurisdiction(jurisdiction)
+        block[Framework.GPP.value].update(
+            gpp.banner_config(country=country, region=region, rules=rules, tcf=Framework.TCF.value in block)
+        )
     return block

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.consents.models import ConsentEvent
 from consent_service.frameworks import gpp, tcstring
-from consent_service.regimes.service import RegimeRules
+from consent_service.regimes.service import RegimeRules, split_jurisdiction
 from consent_service.subjects.models import Subject
 from consent_service.vocabulary import BANNER_METHODS
 
@@ -101,12 +101,3 @@ def gpp_signal(
 ) -> gpp.GPPSignal:
     country, region = split_jurisdiction(jurisdiction)
     return gpp.signal(country=country, region=region, rules=rules, allowed=allowed, gpc=gpc, tc_string=tc_string)
-
-
-def split_jurisdiction(jurisdiction: str | None) -> tuple[str | None, str | None]:
-    """(country, region) of an answer's jurisdiction: "US-CA" -> ("US", "US-CA"), "DE" -> ("DE", None)."""
-    if jurisdiction is None:
-        return None, None
-    if "-" in jurisdiction:
-        return jurisdiction[:2], jurisdiction
-    return jurisdiction, None

@@ -8,7 +8,6 @@ from typing import Any
 
 from consent_service.errors import ValidationFailed
 from consent_service.frameworks import gpp, tcstring
-from consent_service.regimes.service import RegimeRules
 from consent_service.vocabulary import Method
 
 # The TCF policy version of TCF v2.3 (the disclosedVendors segment is required since 28 February 2026).
@@ -51,23 +50,17 @@ def accepted_tc_string(*, value: str | None, shown: Mapping[str, Any], method: M
 
 
 def token_claims(
-    *,
-    shown: Mapping[str, Any],
-    tc_string: str | None,
-    rules: RegimeRules,
-    country: str | None,
-    region: str | None,
-    allowed: Callable[[str], bool],
-    gpc: bool,
+    *, shown: Mapping[str, Any], tc_string: str | None, allowed: Callable[[str], bool], gpc: bool
 ) -> dict[str, Any]:
     """The frameworks' claims in the visitor's token: `tcf` (the TC string of the choice) and, where the banner
-    showed GPP, `gpp` and `gpp_sid` (its applicable sections), filled from the state the choice made."""
+    showed GPP, `gpp` and `gpp_sid` (its applicable sections): the sections the banner showed, filled from the
+    state the choice made, as the banner fills them."""
     frameworks = shown.get("frameworks", {})
     claims: dict[str, Any] = {}
     if tc_string is not None:
         claims["tcf"] = tc_string
     if "gpp" in frameworks:
-        signal = gpp.signal(country=country, region=region, rules=rules, allowed=allowed, gpc=gpc, tc_string=tc_string)
+        signal = gpp.filled(frameworks["gpp"], allowed=allowed, gpc=gpc, tc_string=tc_string)
         claims["gpp"] = signal.string
         claims["gpp_sid"] = signal.applicable_sections
     return claims

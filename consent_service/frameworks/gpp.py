@@ -338,6 +338,11 @@ def signal(
     and the ids of the sections it holds. `allowed(purpose)` is the effective decision; `tc_string`, when
     given, is carried as the tcfeuv2 section."""
     config = banner_config(country=country, region=region, rules=rules, tcf=tc_string is not None)
+    return filled(config, allowed=allowed, gpc=gpc, tc_string=tc_string)
+
+
+def filled(config: Mapping[str, Any], *, allowed: Callable[[str], bool], gpc: bool, tc_string: str | None) -> GPPSignal:
+    """The GPP string of a banner_config (as a banner showed it), filled as the banner's gpp.js fills it."""
     sections: dict[str, Mapping[str, Any] | str] = {
         prefix: fill_section(
             prefix,
@@ -348,7 +353,7 @@ def signal(
         )
         for prefix in config["sections"]
     }
-    if tc_string is not None:
+    if tc_string is not None and config["tcfeuv2"]:
         sections[TCFEUV2] = tc_string
     ids = sorted(TCFEUV2_ID if prefix == TCFEUV2 else BY_PREFIX[prefix].id for prefix in sections)
     return GPPSignal(string=encode(sections), applicable_sections=list(config["applicable"]), section_ids=ids)

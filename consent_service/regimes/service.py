@@ -782,3 +782,13 @@ def _minor_rules_by_country(
 
     named = set(age_by_country).union(*(rule.countries for rule in rules if rule.countries is not None))
     return {country: build(country) for country in named}, build(None)
+
+
+def split_jurisdiction(jurisdiction: str | None) -> tuple[str | None, str | None]:
+    """(country, region) of a jurisdiction as RegimeRules.jurisdiction names it: "US-CA" -> ("US", "US-CA"),
+    "DE" -> ("DE", None), None -> (None, None)."""
+    if jurisdiction is None:
+        return None, None
+    if "-" in jurisdiction:
+        return jurisdiction[:2], jurisdiction
+    return jurisdiction, None

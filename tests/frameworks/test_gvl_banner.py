@@ -37,8 +37,10 @@ def test_the_block_carries_each_framework_and_the_trimmed_list(app, client, admi
     config = client.get(f"/v1/banner/{prop['publishable_key']}?lang=en").json
     block = config["frameworks"]
     assert set(block) == {"gpp", "tcf", "microsoft_uet", "clarity"}
-    assert block["gpp"] == {"src": "/frameworks/" + framework_files["gpp"]["file"],
-                            "integrity": framework_files["gpp"]["integrity"]}
+    assert (block["gpp"]["src"], block["gpp"]["integrity"]) == ("/frameworks/" + framework_files["gpp"]["file"],
+                                                                framework_files["gpp"]["integrity"])
+    # No CDN place here: the default regime's visitor, outside the US, gets no US section.
+    assert (block["gpp"]["sections"], block["gpp"]["applicable"], block["gpp"]["tcfeuv2"]) == ([], [-1], True)
     assert block["microsoft_uet"] == {} and block["clarity"] == {}
     tcf = block["tcf"]
     assert (tcf["src"], tcf["integrity"]) == ("/frameworks/" + framework_files["tcf"]["file"],
