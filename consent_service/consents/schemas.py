@@ -259,16 +259,21 @@ class TcfQuestionSchema(ma.Schema):
 
     vendor = fields.Integer(required=True, validate=validate.Range(1, 65535), metadata={"description": "GVL id"})
     purposes = fields.List(
-        fields.Integer(validate=TCF_PURPOSE_IDS), load_default=list, metadata={"description": "TCF purposes by consent"}
+        fields.Integer(validate=TCF_PURPOSE_IDS),
+        load_default=list,
+        validate=validate.Length(max=11),
+        metadata={"description": "TCF purposes by consent"},
     )
     legitimate_interest_purposes = fields.List(
         fields.Integer(validate=TCF_PURPOSE_IDS),
         load_default=list,
+        validate=validate.Length(max=11),
         metadata={"description": "TCF purposes by legitimate interest: refused where the subject objected"},
     )
     special_features = fields.List(
         fields.Integer(validate=TCF_SPECIAL_FEATURE_IDS),
         load_default=list,
+        validate=validate.Length(max=2),
         metadata={"description": "TCF special features (opt-in)"},
     )
 

@@ -39,7 +39,7 @@ from consent_service.regimes.subdivisions import place
 from consent_service.subjects import ages
 from consent_service.subjects import service as subjects
 from consent_service.subjects.models import Subject
-from consent_service.vocabulary import ActorType, Decision, Method, Necessity, Regime, SubjectKind
+from consent_service.vocabulary import BANNER_METHODS, ActorType, Decision, Method, Necessity, Regime, SubjectKind
 
 MAX_HISTORY_PAGE = 200
 # Where record_events leaves (purpose, decision) of what it wrote, in session.info, until the
@@ -760,6 +760,30 @@ def _decode_cursor(cursor: str) -> int:
         return int(raw[1:])
     except ValueError:
         raise InvalidCursor("The cursor is not valid.", errors={"cursor": ["Not a cursor from this API."]}) from None
+
+
+# How far back in a subject's ledger the last banner evidence is looked for: a banner choice writes one event per
+# purpose shown, so this covers the last few choices; an older record is no answer for today.
+BANNER_EVIDENCE_LOOKBACK_EVENTS = 64
+
+
+def latest_banner_evidence(*, session: Session, kind: str, external_id: str, key: str) -> str | None:
+    """Evidence `key` (a TC string) of the subject's last banner choice that recorded it, among its recent events."""
+    evidence = session.scalars(
+        select(ConsentEvent.evidence)
+        .join(Subject, Subject.id == ConsentEvent.subject_id)
+        .where(
+            Subject.kind == kind,
+            Subject.external_id == external_id,
+            ConsentEvent.method.in_(BANNER_METHODS),
+        )
+        .order_by(ConsentEvent.revision.desc())
+        .limit(BANNER_EVIDENCE_LOOKBACK_EVENTS)
+    )
+    for recorded in evidence:
+        if recorded and recorded.get(key):
+            return str(recorded[key])
+    return None
 
 
 def events_of(*, session: Session, subject_id: int) -> list[ConsentEvent]:

@@ -83,7 +83,9 @@ def _answer(
     extras: dict[str, Any] = {}
     needs_tc = "tcf" in ask.signals or "gpp" in ask.signals or ask.tcf is not None
     tc_string = (
-        frameworks.latest_tc_string(session=session, kind=request.kind, external_id=request.external_id)
+        consents.latest_banner_evidence(
+            session=session, kind=request.kind, external_id=request.external_id, key="tc_string"
+        )
         if needs_tc
         else None
     )

@@ -49,7 +49,9 @@ def issue_service_token(
             snapshot=snapshot,
             pepper=pepper,
         )
-        tc_string = frameworks.latest_tc_string(session=session, kind=kind, external_id=external_id)
+        tc_string = consents.latest_banner_evidence(
+            session=session, kind=kind, external_id=external_id, key="tc_string"
+        )
         if "tcf" in signals and tc_string is not None:
             extra["tcf"] = tc_string
         if "gpp" in signals:

@@ -1,23 +1,13 @@
-"""What a check adds for the frameworks it asks about: the GPP string of its answer, the subject's recorded TC
-string, and whether that TC string lets a TCF vendor process data for the TCF purposes named."""
+"""What a check adds for the frameworks it asks about: the GPP string of its answer, and whether the subject's
+recorded TC string lets a TCF vendor process data for the TCF purposes named."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from consent_service.consents.models import ConsentEvent
 from consent_service.frameworks import gpp, tcstring
 from consent_service.regimes.service import RegimeRules, split_jurisdiction
-from consent_service.subjects.models import Subject
-from consent_service.vocabulary import BANNER_METHODS
-
-# How far back in a subject's ledger a check looks for the last TC string: a banner choice writes one event per
-# purpose shown, so this covers the last few choices; an older TCF record is no answer for today.
-TC_STRING_LOOKBACK_EVENTS = 64
 
 
 @dataclass(frozen=True)
@@ -55,25 +45,6 @@ def tcf_answer(tc: tcstring.TCString | None, question: TcfQuestion) -> TcfAnswer
     if refusal is None:
         return TcfAnswer(allowed=True, reason="granted", vendor=question.vendor)
     return TcfAnswer(allowed=False, reason=refusal.reason, vendor=question.vendor, ids=refusal.ids)
-
-
-def latest_tc_string(*, session: Session, kind: str, external_id: str) -> str | None:
-    """The TC string of the subject's last banner choice that recorded one, if among its recent events."""
-    evidence = session.scalars(
-        select(ConsentEvent.evidence)
-        .join(Subject, Subject.id == ConsentEvent.subject_id)
-        .where(
-            Subject.kind == kind,
-            Subject.external_id == external_id,
-            ConsentEvent.method.in_(BANNER_METHODS),
-        )
-        .order_by(ConsentEvent.revision.desc())
-        .limit(TC_STRING_LOOKBACK_EVENTS)
-    )
-    for recorded in evidence:
-        if recorded and recorded.get("tc_string"):
-            return str(recorded["tc_string"])
-    return None
 
 
 def decoded(value: str | None) -> tcstring.TCString | None:
