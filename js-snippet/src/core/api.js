@@ -1,6 +1,6 @@
 /** `window.ConsentService`: the page's view of the visitor's consent. */
 
-export function createApi({ state, show }) {
+export function createApi({ state, show, attach }) {
   return Object.freeze({
     /** The current effective decision; "necessary" is always true. */
     has: (purpose) => state.has(purpose),
@@ -13,5 +13,7 @@ export function createApi({ state, show }) {
     show: () => show(),
     /** The raw consent token (JWS) or null. */
     getToken: () => state.token,
+    /** For the framework files this page loads: attach(name, setup) calls setup(host). */
+    attach,
   });
 }

@@ -1,4 +1,8 @@
-/** Google Consent Mode v2: everything denied by default, then an update after each choice. */
+/**
+ * Google Consent Mode v2, Microsoft UET consent mode and Clarity consent v2: everything denied by
+ * default, then an update after each change. Microsoft's signals are Google's under their names, so
+ * SIGNALS is the one purpose -> signal table.
+ */
 
 // Which consent-mode signals each purpose controls. security_storage is always granted.
 const SIGNALS = {
@@ -27,14 +31,33 @@ export function consentSignals(has) {
   return signals;
 }
 
+/**
+ * UET (`ad_storage`) and Clarity (`ad_Storage`, `analytics_Storage`) when `names` (the tag's or the
+ * config's frameworks) list them; Clarity's queue is defined as its own snippet does when absent.
+ */
+function pushMicrosoft(win, names, type, signals) {
+  if (names.includes('microsoft_uet')) (win.uetq = win.uetq || []).push('consent', type, { ad_storage: signals.ad_storage });
+  if (names.includes('clarity')) {
+    win.clarity =
+      win.clarity ||
+      function clarity() {
+        (win.clarity.q = win.clarity.q || []).push(arguments);
+      };
+    win.clarity('consentv2', { ad_Storage: signals.ad_storage, analytics_Storage: signals.analytics_storage });
+  }
+}
+
 /** Must run before any tag is activated: tags read the default when they load. */
-export function pushDefault(win) {
+export function pushDefault(win, names = []) {
   const signals = consentSignals(() => false);
+  pushMicrosoft(win, names, 'default', signals);
   signals.security_storage = 'granted';
   signals.wait_for_update = 500;
   ensureGtag(win)('consent', 'default', signals);
 }
 
-export function pushUpdate(win, has) {
-  ensureGtag(win)('consent', 'update', consentSignals(has));
+export function pushUpdate(win, has, names = []) {
+  const signals = consentSignals(has);
+  pushMicrosoft(win, names, 'update', signals);
+  ensureGtag(win)('consent', 'update', signals);
 }
