@@ -40,7 +40,7 @@ export const COMPRESSED = [
   // Zopfli writes ordinary gzip some 2% smaller than zlib's level 9: bytes every visitor without brotli saves.
   { path: OUTPUT + '.gz', compress: async (bytes) => Buffer.from(await gzipAsync(bytes, { numiterations: 15 })), decompress: gunzipSync },
 ];
-const BANNER = '/*! consent.js: the consent service banner | Apache-2.0 */';
+const BANNER = '/*! consent.js | Apache-2.0 */';
 
 // esbuild minifies JS but leaves string contents alone; the CSS lives readable in styles.js as a
 // template literal, so minify it as CSS here.
@@ -57,10 +57,10 @@ const minifyCss = {
   },
 };
 
-const build = (entry, plugins = []) =>
+const build = (input, plugins = []) =>
   esbuild
     .build({
-      entryPoints: [entry],
+      ...input,
       bundle: true,
       format: 'iife',
       target: 'es2019',
@@ -79,22 +79,27 @@ const build = (entry, plugins = []) =>
  * 8 KiB budget every page pays; the framework files, loaded only where enabled, keep esbuild's output.
  */
 export async function bundle() {
-  const { code } = await minify(await build(join(here, 'src', 'index.js'), [minifyCss]), {
+  const { code } = await minify(await build({ entryPoints: [join(here, 'src', 'index.js')] }, [minifyCss]), {
     ecma: 2019,
     format: { comments: /^!/ },
   });
   return code;
 }
 
-/** name -> {code, entry}: every src/frameworks/<name>.js bundled with what it imports, and its manifest entry. */
+/**
+ * name -> {code, entry}: every src/frameworks/<name>.js but host.js, bundled after host.js (which makes the
+ * host the file attaches to) with what it imports, and its manifest entry.
+ */
 export async function frameworkBundles() {
   const names = (await readdir(FRAMEWORK_SOURCES).catch(() => []))
-    .filter((file) => /^[a-z0-9_]+\.js$/.test(file))
+    .filter((file) => /^[a-z0-9_]+\.js$/.test(file) && file !== 'host.js')
     .map((file) => file.slice(0, -3))
     .sort();
   const bundles = {};
   for (const name of names) {
-    const code = await build(join(FRAMEWORK_SOURCES, name + '.js'));
+    const code = await build({
+      stdin: { contents: `import './host.js';\nimport './${name}.js';\n`, resolveDir: FRAMEWORK_SOURCES, sourcefile: name + '.entry.js' },
+    });
     const bytes = Buffer.from(code);
     bundles[name] = {
       code,

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import * as esbuild from 'esbuild';
 import { boot } from '../src/core/boot.js';
 import { createFrameworks } from '../src/core/frameworks.js';
 import { createState } from '../src/core/state.js';
 import { readTag } from '../src/core/tag.js';
+import { hostOf } from '../src/frameworks/host.js';
 import { NOW, claimsFor, fakeFetch, makeConfig, makeToken, makeWindow, settle } from './harness.js';
 
 const GPP_SRC = '/frameworks/gpp.0123456789.js';
@@ -12,8 +14,13 @@ const API = 'https://consent.example';
 // Values made in the page's realm, compared as plain data.
 const plain = (value) => JSON.parse(JSON.stringify(value));
 
+// host.js, as the build bundles it first into every framework file.
+const HOST = (
+  await esbuild.build({ entryPoints: [new URL('../src/frameworks/host.js', import.meta.url).pathname], bundle: true, format: 'iife', write: false })
+).outputFiles[0].text;
+
 // Framework files as a test writes them: each records what its host gives and does.
-const GPP_FILE = `window.ConsentService.attach('gpp', (host) => {
+const GPP_FILE = HOST + `window.ConsentService.attach('gpp', (host) => {
   window.__host = host;
   window.__changes = 0;
   window.__views = [];
@@ -22,7 +29,7 @@ const GPP_FILE = `window.ConsentService.attach('gpp', (host) => {
   host.subscribe('tc_string', (value) => (window.__tc = value));
   host.contribute((choice) => { window.__choice = choice; return Promise.resolve({ gpp_seen: choice.action }); });
 });`;
-const TCF_FILE = `window.ConsentService.attach('tcf', (host) => {
+const TCF_FILE = HOST + `window.ConsentService.attach('tcf', (host) => {
   host.publish('tc_string', 'CQ-first');
   host.contribute(() => ({ tc_string: 'CQ-' + host.has('advertising') }));
 });`;
@@ -170,7 +177,7 @@ function loader() {
   const warnings = [];
   const tag = { ...readTag(null, page.doc), api: API, frameworks: ['gpp', 'tcf'] };
   const frameworks = createFrameworks({ win: page.win, tag, state: createState(), gpc: () => true, warn: (m) => warnings.push(m) });
-  page.win.ConsentService = { attach: frameworks.attach };
+  page.win.ConsentService = Object.freeze({ attach: frameworks.attach });
   return { ...page, timers, warnings, frameworks };
 }
 
@@ -205,7 +212,7 @@ test('with nothing loading a choice does not wait, and a failing contribution is
   page.frameworks.attach('gpp', () => assert.fail('not loading: no host'));
   const host = await new Promise((resolve) => {
     page.frameworks.load({ frameworks: { gpp: { src: '/frameworks/gpp.other.js', integrity: 'sha384-x' } } });
-    page.frameworks.attach('gpp', resolve);
+    page.frameworks.attach('gpp', (core) => resolve(hostOf(core)));
   });
   host.contribute(() => Promise.reject(new Error('broken')));
   host.contribute(() => ({ a: 1 }));

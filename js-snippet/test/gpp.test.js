@@ -6,6 +6,7 @@ import { createFrameworks } from '../src/core/frameworks.js';
 import { createState } from '../src/core/state.js';
 import { readTag } from '../src/core/tag.js';
 import { startGpp } from '../src/frameworks/gpp.js';
+import { hostOf } from '../src/frameworks/host.js';
 import { installStubs } from '../src/utils/stubs.js';
 import { claimsFor, makeConfig, makeWindow } from './harness.js';
 
@@ -69,9 +70,9 @@ function start({ gpp = GPP, gpc = true, before = () => {} } = {}) {
   const frameworks = createFrameworks({ win, tag: { ...readTag(null, doc), frameworks: ['gpp'] }, state, gpc: () => gpc, warn: () => {} });
   frameworks.load(config);
   let cmp = null;
-  frameworks.attach('gpp', (host) => {
-    cmp = startGpp(host);
-    page.host = host;
+  frameworks.attach('gpp', (core) => {
+    page.host = hostOf(core);
+    cmp = startGpp(page.host);
   });
   return {
     ...page,

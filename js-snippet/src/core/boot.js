@@ -14,7 +14,7 @@ import { fetchConfig, inlineConfig, postChoice } from './config.js';
 import { createPlaceholder } from './placeholder.js';
 import { createState } from './state.js';
 import { readTag } from './tag.js';
-import { pushDefault, pushUpdate } from '../utils/consent-mode.js';
+import { pushConsent } from '../utils/consent-mode.js';
 import { DEFAULT_COOKIE_NAME, cookieName, readRecords, writeRecord } from '../utils/cookie.js';
 import { chooseLanguage } from '../utils/i18n.js';
 import { createBlocker } from '../utils/scripts.js';
@@ -47,12 +47,12 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
 
   // Before anything can activate a tag: tags read the default (and find the IAB stubs) when they load.
   installStubs(win, tag.frameworks);
-  pushDefault(win, tag.frameworks);
+  pushConsent(win, 'default', () => false, tag.frameworks);
 
   /** Tells tags, framework files, blocked elements and listeners about the current decisions. */
   function apply() {
     // Microsoft's updates follow the config once it is known (the tag's list until then).
-    pushUpdate(win, state.has, config ? Object.keys(config.frameworks || {}) : tag.frameworks);
+    pushConsent(win, 'update', state.has, config ? Object.keys(config.frameworks || {}) : tag.frameworks);
     frameworks.changed();
     blocker.scan();
     state.emit(win);

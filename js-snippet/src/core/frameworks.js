@@ -1,7 +1,9 @@
 /**
- * The framework files (gpp, tcf) a config enables: loaded with SRI, each given the `host` through
+ * The framework files (gpp, tcf) a config enables: loaded with SRI, each attached through
  * `ConsentService.attach(name, setup)`, then told of changes, banner views and choices. A file that
- * does not load leaves its stub answering only `ping` (fail closed) and a warning.
+ * does not load leaves its stub answering only `ping` (fail closed) and a warning. Each file makes its
+ * `host` from the core's side given here with src/frameworks/host.js, which the build bundles first
+ * into every framework file: what only framework files need stays out of this script's budget.
  */
 import { el } from '../utils/dom.js';
 
@@ -10,50 +12,18 @@ export function createFrameworks({ win, tag, state, gpc, warn }) {
   const doc = win.document;
   const loading = {}; // name -> a promise settled when its file has run or failed, until it attaches
   const hooks = {}; // 'change', 'contribute', 'open' and ':' + a published key -> [fn]
-  const values = {};
-  let shown = null; // [banner root, view] last opened
 
   const on = (key) => (fn) => (hooks[key] = hooks[key] || []).push(fn);
-  /** Calls each fn; one broken framework must not break the banner. */
-  const emit = (key, ...args) =>
-    (hooks[key] || []).map((fn) => {
-      try {
-        return fn(...args);
-      } catch (err) {
-        win.console.error(err);
-      }
-    });
+  // host.js keeps a broken framework's exceptions from the banner: each fn it registers catches them.
+  const emit = (key, ...args) => (hooks[key] || []).map((fn) => fn(...args));
 
-  const host = {
-    win,
-    doc,
-    nonce: tag.nonce,
-    config: null, // set before any file can attach
-    has: state.has,
-    claims: () => state.claims,
-    gpc,
-    onChange: on('change'),
-    contribute: on('contribute'),
-    /** fn(root, view) each time a view opens, and at once when the banner is open already. */
-    onBannerOpen(fn) {
-      on('open')(fn);
-      if (shown && !shown[0].hidden) fn(...shown);
-    },
-    publish(key, value) {
-      values[key] = value;
-      emit(':' + key, value);
-    },
-    /** fn(value) on each publish, and at once with the value published before, if any. */
-    subscribe(key, fn) {
-      on(':' + key)(fn);
-      if (key in values) fn(values[key]);
-    },
-  };
+  // `shown`: [banner root, view] last opened; `config`: set before any file can attach.
+  const core = { win, tag, state, gpc, on, emit, config: null, shown: null };
 
   return {
     /** Loads every file `config.frameworks` gives a `src`; the tag's data-frameworks made the stubs. */
     load(config) {
-      host.config = config;
+      core.config = config;
       const enabled = config.frameworks || {};
       for (const name in enabled) {
         const { src, integrity } = enabled[name];
@@ -68,15 +38,15 @@ export function createFrameworks({ win, tag, state, gpc, warn }) {
         doc.head.append(script);
       }
     },
-    /** ConsentService.attach: only a file this page is loading gets the host, once. */
+    /** ConsentService.attach: only a file this page is loading gets the core's side, once. */
     attach(name, setup) {
       if (loading[name]) {
         delete loading[name];
-        setup(host);
+        setup(core);
       }
     },
     changed: () => emit('change'),
-    opened: (...view) => emit('open', ...(shown = view)),
+    opened: (...view) => emit('open', ...(core.shown = view)),
     /**
      * The frameworks' additions to a choice's POST body, once those still loading have attached (at
      * most 5 s). `choice` is {action: 'accept'|'reject'|'save', choices}.

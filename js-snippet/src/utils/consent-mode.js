@@ -32,10 +32,12 @@ export function consentSignals(has) {
 }
 
 /**
- * UET (`ad_storage`) and Clarity (`ad_Storage`, `analytics_Storage`) when `names` (the tag's or the
- * config's frameworks) list them; Clarity's queue is defined as its own snippet does when absent.
+ * Pushes a `type` ("default" or "update") from `has(purpose)` to Google, and to UET (`ad_storage`)
+ * and Clarity (`ad_Storage`, `analytics_Storage`) when `names` (the tag's or the config's frameworks)
+ * list them; Clarity's queue is defined as its own snippet does when absent.
  */
-function pushMicrosoft(win, names, type, signals) {
+export function pushConsent(win, type, has, names = []) {
+  const signals = consentSignals(has);
   if (names.includes('microsoft_uet')) (win.uetq = win.uetq || []).push('consent', type, { ad_storage: signals.ad_storage });
   if (names.includes('clarity')) {
     win.clarity =
@@ -45,19 +47,14 @@ function pushMicrosoft(win, names, type, signals) {
       };
     win.clarity('consentv2', { ad_Storage: signals.ad_storage, analytics_Storage: signals.analytics_storage });
   }
+  if (type === 'default') {
+    signals.security_storage = 'granted';
+    signals.wait_for_update = 500;
+  }
+  ensureGtag(win)('consent', type, signals);
 }
 
 /** Must run before any tag is activated: tags read the default when they load. */
-export function pushDefault(win, names = []) {
-  const signals = consentSignals(() => false);
-  pushMicrosoft(win, names, 'default', signals);
-  signals.security_storage = 'granted';
-  signals.wait_for_update = 500;
-  ensureGtag(win)('consent', 'default', signals);
-}
+export const pushDefault = (win, names) => pushConsent(win, 'default', () => false, names);
 
-export function pushUpdate(win, has, names = []) {
-  const signals = consentSignals(has);
-  pushMicrosoft(win, names, 'update', signals);
-  ensureGtag(win)('consent', 'update', signals);
-}
+export const pushUpdate = (win, has, names) => pushConsent(win, 'update', has, names);

@@ -6,7 +6,10 @@
  */
 import { el } from './dom.js';
 
-/** Installs the stubs of the frameworks `names` lists; a page's own `__gpp` / `__tcfapi` is kept. */
+/**
+ * Installs the stubs of the frameworks `names` lists. A page's own `__gpp` / `__tcfapi` (another CMP's)
+ * is kept, with its locator: only a page without one gets ours.
+ */
 export function installStubs(win, names) {
   const doc = win.document;
   for (const name of names) {
@@ -36,12 +39,8 @@ export function installStubs(win, names) {
           true,
         );
     };
-    const locator = () =>
-      win.frames[api + 'Locator'] ||
-      (doc.body
-        ? doc.body.append(el(doc, 'iframe', { name: api + 'Locator', hidden: true }))
-        : doc.addEventListener('DOMContentLoaded', locator));
-    locator();
+    // Before the body exists (an async tag can run that early) the frame goes under <html>, as the banner does.
+    (doc.body || doc.documentElement).append(el(doc, 'iframe', { name: api + 'Locator', hidden: true }));
     win.addEventListener('message', (event) => {
       let data = event.data;
       const text = typeof data === 'string';
