@@ -221,3 +221,25 @@ test('with nothing loading a choice does not wait, and a failing contribution is
   assert.equal(page.warnings.length, 1);
   await page.close();
 });
+
+test("a framework's hook that throws is logged and does not stop the choice or the page's listeners", async () => {
+  const broken = HOST + `window.ConsentService.attach('gpp', (host) => {
+    host.onChange(() => { throw new Error('broken onChange'); });
+    host.onBannerOpen(() => { throw new Error('broken onBannerOpen'); });
+    host.contribute(() => { throw new Error('broken contribute'); });
+  });`;
+  const page = start({ config: frameworksConfig({ tcf: undefined }), frameworks: 'gpp', scripts: { [API + GPP_SRC]: broken } });
+  const errors = [];
+  page.win.console.error = (err) => errors.push(err.message);
+  await page.ready;
+  await settle();
+  const seen = [];
+  page.win.ConsentService.on('change', () => seen.push('change'));
+  page.doc.querySelector('[data-cs-action="accept-all"]').click();
+  await settle();
+  assert.ok(page.calls.some((call) => call.init.method === 'POST'));
+  assert.equal(page.win.ConsentService.has('advertising'), true);
+  assert.deepEqual(seen, ['change']);
+  assert.deepEqual(errors, ['broken onBannerOpen', 'broken contribute', 'broken onChange']);
+  await page.close();
+});

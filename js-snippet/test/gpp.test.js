@@ -135,14 +135,21 @@ test('calls queued by tags before the file loaded are answered with the filled s
     before(win) {
       win.__gpp('getField', (value, success) => answers.push(['SaleOptOut', value, success]), 'usnat.SaleOptOut');
       win.__gpp('hasSection', (value) => answers.push(['hasSection', value]), 'usca');
-      win.__gpp('addEventListener', (event) => answers.push([event.eventName, event.pingData.signalStatus]));
+      win.__gpp('addEventListener', (event) => answers.push([event.eventName, event.data]));
       win.__gpp('getGPPData', (data) => answers.push(['getGPPData', data.gppString]));
     },
   });
-  assert.deepEqual(JSON.parse(JSON.stringify(answers.slice(0, 4))), [
+  // The listener first, so that it sees the start as events (GPP's event order example 2); the other
+  // calls in their order, answered from the filled sections.
+  assert.deepEqual(JSON.parse(JSON.stringify(answers)), [
+    ['listenerRegistered', true],
+    ['cmpStatus', 'loaded'],
+    ['signalStatus', 'not ready'],
+    ['sectionChange', 'usnat'],
+    ['sectionChange', 'usca'],
+    ['signalStatus', 'ready'],
     ['SaleOptOut', 1, true],
     ['hasSection', true],
-    ['listenerRegistered', 'ready'],
     ['getGPPData', page.cmp.getGppString()],
   ]);
   await page.close();

@@ -38,7 +38,9 @@ export function startGpp(host) {
   const tcf = host.config.frameworks.tcf || {};
   const win = host.win;
   // CmpApi answers the stub's queue as it starts, before any section is set: take the queue, give it
-  // none, and replay the calls once the sections are filled, in their order.
+  // none, and replay it ourselves: event listeners first, so that they see cmpStatus "loaded", the
+  // sections set and signalStatus "ready" as events (GPP's event order); the other calls, in their
+  // order, once the sections are filled.
   let queued = [];
   try {
     queued = win.__gpp() || [];
@@ -83,9 +85,12 @@ export function startGpp(host) {
     cmp.setSignalStatus(SignalStatus.READY);
   }
 
+  if (!Array.isArray(queued)) queued = [];
+  const listens = (args) => /EventListener$/.test(args[0]);
+  for (const args of queued.filter(listens)) win.__gpp(...args);
   cmp.setCmpStatus(CmpStatus.LOADED);
   refill();
-  for (const args of Array.isArray(queued) ? queued : []) win.__gpp(...args);
+  for (const args of queued.filter((args) => !listens(args))) win.__gpp(...args);
   host.onChange(refill);
   host.subscribe('tc_string', (value) => {
     tcString = value;

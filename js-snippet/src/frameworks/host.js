@@ -15,14 +15,14 @@ export function hostOf(core) {
   if (!core.host) {
     const { win, tag, state, emit } = core;
     // One broken framework must not break the banner (or another framework): its exceptions are logged.
-    const on = (key) => (fn) =>
-      core.on(key)((...args) => {
-        try {
-          return fn(...args);
-        } catch (err) {
-          win.console.error(err);
-        }
-      });
+    const guard = (fn) => (...args) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        win.console.error(err);
+      }
+    };
+    const on = (key) => (fn) => core.on(key)(guard(fn));
     core.host = {
       win,
       doc: win.document,
@@ -36,7 +36,7 @@ export function hostOf(core) {
       onBannerOpen(fn) {
         on('open')(fn);
         // A file that attaches while a view is open has missed that view's opening.
-        if (core.shown && !core.shown[0].hidden) fn(...core.shown);
+        if (core.shown && !core.shown[0].hidden) guard(fn)(...core.shown);
       },
       publish: (key, value) => emit(':' + key, value),
       subscribe: (key, fn) => on(':' + key)(fn),
