@@ -243,3 +243,21 @@ test("a framework's hook that throws is logged and does not stop the choice or t
   assert.deepEqual(errors, ['broken onBannerOpen', 'broken contribute', 'broken onChange']);
   await page.close();
 });
+
+test('publish reaches every subscriber, and one that subscribes later gets the last value at once', async () => {
+  const page = loader();
+  const host = await new Promise((resolve) => {
+    page.frameworks.load({ frameworks: { gpp: { src: '/frameworks/gpp.other.js', integrity: 'sha384-x' } } });
+    page.frameworks.attach('gpp', (core) => resolve(hostOf(core)));
+  });
+  const early = [];
+  host.subscribe('tc_string', (value) => early.push(value));
+  host.publish('tc_string', 'CQ-1');
+  host.publish('tc_string', 'CQ-2');
+  const late = [];
+  host.subscribe('tc_string', (value) => late.push(value));
+  host.subscribe('other', (value) => late.push(value));
+  assert.deepEqual(early, ['CQ-1', 'CQ-2']);
+  assert.deepEqual(late, ['CQ-2']);
+  await page.close();
+});

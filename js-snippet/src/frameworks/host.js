@@ -9,7 +9,8 @@
 /**
  * The host: `win`, `doc`, `nonce`, `config` (the whole banner config), `has(purpose)`, `claims()`,
  * `gpc()`, `onChange(fn)`, `contribute(fn)`, `onBannerOpen(fn)` (also called at once when the
- * banner is open already), `publish(key, value)` and `subscribe(key, fn)`.
+ * banner is open already), `publish(key, value)` and `subscribe(key, fn)` (also called at once with
+ * the last value published).
  */
 export function hostOf(core) {
   if (!core.host) {
@@ -23,6 +24,7 @@ export function hostOf(core) {
       }
     };
     const on = (key) => (fn) => core.on(key)(guard(fn));
+    const values = {};
     core.host = {
       win,
       doc: win.document,
@@ -38,8 +40,15 @@ export function hostOf(core) {
         // A file that attaches while a view is open has missed that view's opening.
         if (core.shown && !core.shown[0].hidden) guard(fn)(...core.shown);
       },
-      publish: (key, value) => emit(':' + key, value),
-      subscribe: (key, fn) => on(':' + key)(fn),
+      publish(key, value) {
+        values[key] = value;
+        emit(':' + key, value);
+      },
+      // The files load in any order: a subscriber also gets the value published before it subscribed.
+      subscribe(key, fn) {
+        on(':' + key)(fn);
+        if (key in values) guard(fn)(values[key]);
+      },
     };
   }
   return core.host;
