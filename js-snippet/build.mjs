@@ -1,20 +1,27 @@
 /**
  * Builds the banner into consent_service/static/consent.js (committed, so the server needs no Node), with its
- * brotli (consent.js.br) and gzip (consent.js.gz) copies at the highest levels, which the server sends to
- * clients that accept them instead of compressing per request.
- *   node build.mjs          write the bundle and its compressed copies
- *   node build.mjs --check  rebuild into a temp file; exit 1 if the committed bundle differs (stale), or if a
- *                           compressed copy does not decompress to it
+ * brotli (consent.js.br) and gzip (consent.js.gz, by zopfli) copies at the highest levels, which the server
+ * sends to clients that accept them instead of compressing per request; and each framework file
+ * (src/frameworks/<name>.js) into consent_service/static/frameworks/<name>.<10 hex of sha256>.js with
+ * manifest.json ({name: {file, integrity, bytes, gzip_bytes}}), removing the hashed files of older builds.
+ *   node build.mjs          write the bundles and the compressed copies
+ *   node build.mjs --check  rebuild in memory; exit 1 if a committed file differs (stale) or is missing, if a
+ *                           compressed copy does not decompress to its script, or if an old hashed file remains
  */
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
+import { gzipAsync } from '@gfx/zopfli';
 import * as esbuild from 'esbuild';
+import { minify } from 'terser';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUTPUT = join(here, '..', 'consent_service', 'static', 'consent.js');
+export const FRAMEWORKS = join(here, '..', 'consent_service', 'static', 'frameworks');
+const FRAMEWORK_SOURCES = join(here, 'src', 'frameworks');
+const HASHED = /^[a-z0-9_]+\.[0-9a-f]{10}\.js$/;
 
 // Each copy is checked by what it decompresses to, not byte for byte: another zlib or brotli version may
 // compress the same script to other bytes.
@@ -30,9 +37,10 @@ export const COMPRESSED = [
     }),
     decompress: brotliDecompressSync,
   },
-  { path: OUTPUT + '.gz', compress: (bytes) => gzipSync(bytes, { level: 9 }), decompress: gunzipSync },
+  // Zopfli writes ordinary gzip some 2% smaller than zlib's level 9: bytes every visitor without brotli saves.
+  { path: OUTPUT + '.gz', compress: async (bytes) => Buffer.from(await gzipAsync(bytes, { numiterations: 15 })), decompress: gunzipSync },
 ];
-const BANNER = '/*! consent.js: the consent service banner | Apache-2.0 */';
+const BANNER = '/*! consent.js | Apache-2.0 */';
 
 // esbuild minifies JS but leaves string contents alone; the CSS lives readable in styles.js as a
 // template literal, so minify it as CSS here.
@@ -49,22 +57,93 @@ const minifyCss = {
   },
 };
 
-/** The minified bundle as a string. */
+const build = (input, plugins = []) =>
+  esbuild
+    .build({
+      ...input,
+      bundle: true,
+      format: 'iife',
+      target: 'es2019',
+      minify: true,
+      legalComments: 'none',
+      banner: { js: BANNER },
+      charset: 'utf8',
+      write: false,
+      logLevel: 'warning',
+      plugins,
+    })
+    .then((result) => result.outputFiles[0].text);
+
+/**
+ * The minified bundle as a string. Terser after esbuild takes some 300 B more off the gzipped script, whose
+ * 8 KiB budget every page pays; the framework files, loaded only where enabled, keep esbuild's output.
+ */
 export async function bundle() {
-  const result = await esbuild.build({
-    entryPoints: [join(here, 'src', 'index.js')],
-    bundle: true,
-    format: 'iife',
-    target: 'es2019',
-    minify: true,
-    legalComments: 'none',
-    banner: { js: BANNER },
-    charset: 'utf8',
-    write: false,
-    logLevel: 'warning',
-    plugins: [minifyCss],
+  const { code } = await minify(await build({ entryPoints: [join(here, 'src', 'index.js')] }, [minifyCss]), {
+    ecma: 2019,
+    format: { comments: /^!/ },
   });
-  return result.outputFiles[0].text;
+  return code;
+}
+
+/**
+ * name -> {code, entry}: every src/frameworks/<name>.js but host.js, bundled after host.js (which makes the
+ * host the file attaches to) with what it imports, and its manifest entry.
+ */
+export async function frameworkBundles() {
+  const names = (await readdir(FRAMEWORK_SOURCES).catch(() => []))
+    .filter((file) => /^[a-z0-9_]+\.js$/.test(file) && file !== 'host.js')
+    .map((file) => file.slice(0, -3))
+    .sort();
+  const bundles = {};
+  for (const name of names) {
+    const code = await build({
+      stdin: { contents: `import './host.js';\nimport './${name}.js';\n`, resolveDir: FRAMEWORK_SOURCES, sourcefile: name + '.entry.js' },
+    });
+    const bytes = Buffer.from(code);
+    bundles[name] = {
+      code,
+      entry: {
+        file: name + '.' + createHash('sha256').update(bytes).digest('hex').slice(0, 10) + '.js',
+        integrity: 'sha384-' + createHash('sha384').update(bytes).digest('base64'),
+        bytes: bytes.length,
+        gzip_bytes: gzipSync(bytes, { level: 9 }).length,
+      },
+    };
+  }
+  return bundles;
+}
+
+const manifestOf = (bundles) =>
+  JSON.stringify(Object.fromEntries(Object.entries(bundles).map(([name, b]) => [name, b.entry])), null, 2) + '\n';
+
+async function writeFrameworks() {
+  const bundles = await frameworkBundles();
+  await mkdir(FRAMEWORKS, { recursive: true });
+  const keep = new Set(Object.values(bundles).map((b) => b.entry.file));
+  for (const file of await readdir(FRAMEWORKS)) {
+    if (HASHED.test(file) && !keep.has(file)) await rm(join(FRAMEWORKS, file));
+  }
+  for (const b of Object.values(bundles)) await writeFile(join(FRAMEWORKS, b.entry.file), b.code);
+  await writeFile(join(FRAMEWORKS, 'manifest.json'), manifestOf(bundles));
+  return [...keep].map((file) => join(FRAMEWORKS, file));
+}
+
+/** What is wrong with the committed framework files: stale, missing or left from an older build. */
+async function checkFrameworks() {
+  const bundles = await frameworkBundles();
+  const problems = [];
+  const read = (file) => readFile(join(FRAMEWORKS, file), 'utf8').catch(() => null);
+  if ((await read('manifest.json')) !== manifestOf(bundles)) problems.push(join(FRAMEWORKS, 'manifest.json') + ' is stale or missing');
+  const keep = new Set();
+  for (const b of Object.values(bundles)) {
+    keep.add(b.entry.file);
+    if ((await read(b.entry.file)) !== b.code) problems.push(join(FRAMEWORKS, b.entry.file) + ' is missing or differs');
+  }
+  for (const file of await readdir(FRAMEWORKS).catch(() => [])) {
+    if (HASHED.test(file) && !keep.has(file)) problems.push(join(FRAMEWORKS, file) + ' is left from an older build');
+  }
+  return problems;
 }
 
 async function main(check) {
@@ -72,31 +151,25 @@ async function main(check) {
     await mkdir(dirname(OUTPUT), { recursive: true });
     const code = Buffer.from(await bundle());
     await writeFile(OUTPUT, code);
-    for (const copy of COMPRESSED) await writeFile(copy.path, copy.compress(code));
-    console.log('wrote ' + [OUTPUT, ...COMPRESSED.map((copy) => copy.path)].join(', '));
+    for (const copy of COMPRESSED) await writeFile(copy.path, await copy.compress(code));
+    const frameworks = await writeFrameworks();
+    console.log('wrote ' + [OUTPUT, ...COMPRESSED.map((copy) => copy.path), ...frameworks].join(', '));
     return;
   }
-  const dir = await mkdtemp(join(tmpdir(), 'consent-js-'));
-  try {
-    const fresh = join(dir, 'consent.js');
-    await writeFile(fresh, await bundle());
-    const [built, committed] = await Promise.all([readFile(fresh, 'utf8'), readFile(OUTPUT, 'utf8').catch(() => null)]);
-    if (built !== committed) {
-      console.error(OUTPUT + ' is ' + (committed === null ? 'missing' : 'stale') + ': run `npm run build` and commit it');
-      process.exitCode = 1;
-    } else {
-      console.log(OUTPUT + ' is up to date');
+  const built = await bundle();
+  const committed = await readFile(OUTPUT, 'utf8').catch(() => null);
+  const problems = [];
+  if (built !== committed) problems.push(OUTPUT + ' is ' + (committed === null ? 'missing' : 'stale'));
+  for (const copy of COMPRESSED) {
+    const stored = await readFile(copy.path).catch(() => null);
+    if (stored === null || copy.decompress(stored).toString('utf8') !== built) {
+      problems.push(copy.path + ' is ' + (stored === null ? 'missing' : 'stale'));
     }
-    for (const copy of COMPRESSED) {
-      const stored = await readFile(copy.path).catch(() => null);
-      if (stored === null || copy.decompress(stored).toString('utf8') !== built) {
-        console.error(copy.path + ' is ' + (stored === null ? 'missing' : 'stale') + ': run `npm run build` and commit it');
-        process.exitCode = 1;
-      }
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
+  problems.push(...(await checkFrameworks()));
+  for (const problem of problems) console.error(problem + ': run `npm run build` and commit it');
+  if (problems.length) process.exitCode = 1;
+  else console.log(OUTPUT + ' and the framework files are up to date');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { gzipSync } from 'node:zlib';
-import { bundle } from '../build.mjs';
+import { bundle, COMPRESSED } from '../build.mjs';
 import { fakeFetch, makeConfig, makeWindow, settle } from './harness.js';
 
 const code = await bundle();
 
-test('the whole script, CSS included, stays within 8 KiB gzipped', () => {
-  const gzipped = gzipSync(code, { level: 9 }).length;
-  assert.ok(gzipped <= 8192, `${gzipped} bytes gzipped`);
+test('the whole script, CSS included, stays within 8 KiB gzipped, as the build compresses it', async () => {
+  const gzip = COMPRESSED.find((copy) => copy.path.endsWith('.gz'));
+  const gzipped = await gzip.compress(Buffer.from(code));
+  assert.equal(gzip.decompress(gzipped).toString('utf8'), code);
+  assert.ok(gzipped.length <= 8192, `${gzipped.length} bytes gzipped`);
 });
 
 test('no eval, no Function constructor, no HTML parsing', () => {

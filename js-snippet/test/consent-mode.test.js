@@ -69,3 +69,34 @@ test('signals never include security_storage or unknown purposes', () => {
   assert.equal(Object.keys(signals).length, 6);
   assert.equal('security_storage' in signals, false);
 });
+
+test('Microsoft defaults: UET ad_storage and Clarity consentv2 denied, only for the frameworks listed', () => {
+  const win = {};
+  pushDefault(win, ['microsoft_uet', 'clarity']);
+  assert.deepEqual(win.uetq, ['consent', 'default', { ad_storage: 'denied' }]);
+  // Clarity's own queue stub: clarity(...) pushes its arguments to clarity.q.
+  assert.equal(win.clarity.q.length, 1);
+  assert.deepEqual(Array.from(win.clarity.q[0]), ['consentv2', { ad_Storage: 'denied', analytics_Storage: 'denied' }]);
+  const none = {};
+  pushDefault(none, ['gpp']);
+  assert.equal(none.uetq, undefined);
+  assert.equal(none.clarity, undefined);
+});
+
+test('Microsoft updates follow the same choices as Google: advertising -> ad_storage, analytics -> analytics_Storage', () => {
+  const calls = [];
+  const win = { uetq: [], clarity: (...args) => calls.push(args) };
+  pushUpdate(win, (p) => p === 'analytics', ['microsoft_uet', 'clarity']);
+  pushUpdate(win, (p) => p === 'advertising', ['microsoft_uet', 'clarity']);
+  assert.deepEqual(win.uetq, [
+    'consent', 'update', { ad_storage: 'denied' },
+    'consent', 'update', { ad_storage: 'granted' },
+  ]);
+  assert.deepEqual(calls, [
+    ['consentv2', { ad_Storage: 'denied', analytics_Storage: 'granted' }],
+    ['consentv2', { ad_Storage: 'granted', analytics_Storage: 'denied' }],
+  ]);
+  const google = win.dataLayer.map((args) => Array.from(args)[2]);
+  assert.equal(google[0].analytics_storage, 'granted');
+  assert.equal(google[1].ad_storage, 'granted');
+});

@@ -21,6 +21,7 @@ test('reads every data- setting of the tag', async () => {
     'data-region': 'DE-BY',
     'data-cookie-domain': '.shop.example',
     'data-preview': 'cs-preview',
+    'data-frameworks': ' gpp  tcf\tmicrosoft_uet clarity ',
     nonce: 'abc',
   });
   assert.deepEqual(readTag(script, page.doc), {
@@ -31,6 +32,7 @@ test('reads every data- setting of the tag', async () => {
     region: 'DE-BY',
     cookieDomain: '.shop.example',
     preview: 'cs-preview',
+    frameworks: ['gpp', 'tcf', 'microsoft_uet', 'clarity'],
     nonce: 'abc',
   });
   await page.close();

@@ -26,9 +26,10 @@ const cookieList = (doc, label, cookies) =>
 /**
  * `ticks()` gives purpose -> ticked for the Settings view; `canClose()` whether the visitor already
  * has a current choice (then the banner may be closed without answering); `onChoice(action,
- * ticked)` receives "accept-all", "reject-all" or "save" (with the ticked purposes).
+ * ticked)` receives "accept-all", "reject-all" or "save" (with the ticked purposes); `onOpen(root,
+ * view)` is told of each view opened.
  */
-export function createBanner({ doc, config, gpc, nonce, ticks, canClose, onChoice }) {
+export function createBanner({ doc, config, gpc, nonce, ticks, canClose, onChoice, onOpen = () => {} }) {
   const texts = config.texts;
   injectStyles(doc, nonce);
 
@@ -128,6 +129,7 @@ export function createBanner({ doc, config, gpc, nonce, ticks, canClose, onChoic
     if (settings) root.setAttribute('aria-modal', 'true');
     else root.removeAttribute('aria-modal');
     (focusTarget || (settings && inputs.find((i) => !i.disabled)) || root).focus();
+    onOpen(root, view);
   }
 
   function close() {

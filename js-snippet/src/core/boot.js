@@ -8,15 +8,17 @@
  */
 import { createApi } from './api.js';
 import { createBanner } from './banner.js';
+import { createFrameworks } from './frameworks.js';
 import { choicePayload, choicesFor, gpcHonoured, initialTicks, needsChoice } from './choices.js';
 import { fetchConfig, inlineConfig, postChoice } from './config.js';
 import { createPlaceholder } from './placeholder.js';
 import { createState } from './state.js';
 import { readTag } from './tag.js';
-import { pushDefault, pushUpdate } from '../utils/consent-mode.js';
+import { pushConsent } from '../utils/consent-mode.js';
 import { DEFAULT_COOKIE_NAME, cookieName, readRecords, writeRecord } from '../utils/cookie.js';
 import { chooseLanguage } from '../utils/i18n.js';
 import { createBlocker } from '../utils/scripts.js';
+import { installStubs } from '../utils/stubs.js';
 import { decodePayload } from '../utils/token.js';
 import { createVerifier } from './verifier.js';
 
@@ -41,13 +43,17 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   let showRequested = false;
   let choices = 0; // choices made on this page: a stored token verified later must not override one
   const verifier = createVerifier({ win, subtle, fetch, api: tag.api, property: tag.property, now });
+  const frameworks = createFrameworks({ win, tag, state, gpc: () => gpc, warn });
 
-  // Before anything can activate a tag: Google tags read the default when they load.
-  pushDefault(win);
+  // Before anything can activate a tag: tags read the default (and find the IAB stubs) when they load.
+  installStubs(win, tag.frameworks);
+  pushConsent(win, 'default', () => false, tag.frameworks);
 
-  /** Tells tags, blocked elements and listeners about the current decisions. */
+  /** Tells tags, framework files, blocked elements and listeners about the current decisions. */
   function apply() {
-    pushUpdate(win, state.has);
+    // Microsoft's updates follow the config once it is known (the tag's list until then).
+    pushConsent(win, 'update', state.has, config ? Object.keys(config.frameworks || {}) : tag.frameworks);
+    frameworks.changed();
     blocker.scan();
     state.emit(win);
   }
@@ -85,7 +91,10 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     const chosen = choicesFor(action, config, { gpc, ticked });
     if (banner) banner.close();
     if (tag.preview) return;
-    const body = choicePayload({ action, choices: chosen, config, token: state.token, gpc: gpcSignal });
+    const body = {
+      ...(await frameworks.contribute({ action: action.split('-')[0], choices: chosen })),
+      ...choicePayload({ action, choices: chosen, config, token: state.token, gpc: gpcSignal }),
+    };
     try {
       const receipt = await postChoice({ fetch, api: tag.api, property: tag.property, body });
       const claims = decodePayload(receipt.token);
@@ -118,6 +127,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
         },
         canClose: () => !needsChoice(config, state.claims),
         onChoice: choose,
+        onOpen: frameworks.opened,
       });
     }
     banner.open(view);
@@ -127,7 +137,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     if (config) openBanner('settings');
     else showRequested = true; // honoured once the config arrives
   };
-  win.ConsentService = createApi({ state, show });
+  win.ConsentService = createApi({ state, show, attach: frameworks.attach });
   doc.addEventListener('click', (event) => {
     const opener = event.target.closest && event.target.closest('[data-consent-open]');
     if (opener) {
@@ -167,6 +177,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   gpc = gpcHonoured(config, win.navigator);
   state.show(config.purposes);
   name = cookieName(config.cookie && config.cookie.name);
+  frameworks.load(config);
   if (stored) {
     verifier.configure(config.tokens);
     await stored;

@@ -3,11 +3,12 @@
  * passed in: the network is the edge of the world here. Both go to the configured API origin only.
  */
 
-function bannerUrl(api, property) {
+export function bannerUrl(api, property) {
   return api + '/v1/banner/' + encodeURIComponent(property);
 }
 
-async function request(fetch, url, init) {
+/** JSON from the service; rejects on network errors, non-2xx answers and bad JSON. */
+export async function request(fetch, url, init) {
   const response = await fetch(url, { credentials: 'omit', mode: 'cors', ...init });
   if (!response.ok) {
     let code = '';
@@ -46,13 +47,13 @@ export async function fetchConfig({ fetch, api, property, lang, country, region 
   return config;
 }
 
+/** POSTs `body` as JSON; resolves to the JSON answer as `request` does. */
+export const postJson = (fetch, url, body) =>
+  request(fetch, url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
 /** Records a choice; resolves to the receipt (`{visitor_id, token, expires_at, decisions}`). */
 export async function postChoice({ fetch, api, property, body }) {
-  const receipt = await request(fetch, bannerUrl(api, property) + '/consents', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  const receipt = await postJson(fetch, bannerUrl(api, property) + '/consents', body);
   if (!receipt || typeof receipt.token !== 'string') throw new Error('receipt without token');
   return receipt;
 }

@@ -20,6 +20,8 @@ export function readTag(script, doc) {
     cookieDomain: attr('data-cookie-domain'),
     // The id of a <script type="application/json"> holding the config: a preview that records nothing.
     preview: attr('data-preview'),
+    // "gpp tcf microsoft_uet clarity": the stubs and Microsoft defaults to set before any tag runs.
+    frameworks: attr('data-frameworks').match(/\S+/g) || [],
     // Browsers hide the nonce attribute's value once parsed; the property keeps it.
     nonce: (tag && tag.nonce) || attr('nonce'),
   };

@@ -7,6 +7,7 @@
  * cache lifetime), whose keys join the config's for that long. Without Ed25519 in WebCrypto
  * the service verifies (`POST /v1/banner/{pk}/verify`). Anything else is no consent.
  */
+import { bannerUrl, postJson, request } from './config.js';
 import { claimsAccepted, parseToken } from '../utils/token.js';
 
 const STORE = 'consent_keys';
@@ -58,9 +59,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
       // A failed fetch keeps the keys, and still counts against REFETCH_MS.
       refetch =
         refetch ||
-        fetch(api + '/.well-known/jwks.json', { credentials: 'omit', mode: 'cors' })
-          .then((response) => response.json())
-          .then((jwks) => jwks.keys, () => null)
+        request(fetch, api + '/.well-known/jwks.json').then((jwks) => jwks.keys, () => null)
           .then((keys) => keep(issuer, Array.isArray(keys) ? keys : set.keys, now()));
       await refetch;
     }
@@ -69,20 +68,9 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
 
   /** The service's own answer, for browsers without Ed25519 in WebCrypto. */
   async function askService(token) {
-    try {
-      const response = await fetch(api + '/v1/banner/' + encodeURIComponent(property) + '/verify', {
-        method: 'POST',
-        credentials: 'omit',
-        mode: 'cors',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ token }),
-      });
-      const answer = response.ok && (await response.json());
-      const claims = answer && answer.valid === true && answer.claims;
-      return claims && claimsAccepted(claims, { issuer: claims.iss, property, now: now() }) ? claims : null;
-    } catch {
-      return null;
-    }
+    const answer = await postJson(fetch, bannerUrl(api, property) + '/verify', { token }).catch(() => null);
+    const claims = answer && answer.valid === true && answer.claims;
+    return claims && claimsAccepted(claims, { issuer: claims.iss, property, now: now() }) ? claims : null;
   }
 
   return {

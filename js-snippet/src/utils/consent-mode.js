@@ -1,4 +1,8 @@
-/** Google Consent Mode v2: everything denied by default, then an update after each choice. */
+/**
+ * Google Consent Mode v2, Microsoft UET consent mode and Clarity consent v2: everything denied by
+ * default, then an update after each change. Microsoft's signals are Google's under their names, so
+ * SIGNALS is the one purpose -> signal table.
+ */
 
 // Which consent-mode signals each purpose controls. security_storage is always granted.
 const SIGNALS = {
@@ -27,14 +31,30 @@ export function consentSignals(has) {
   return signals;
 }
 
-/** Must run before any tag is activated: tags read the default when they load. */
-export function pushDefault(win) {
-  const signals = consentSignals(() => false);
-  signals.security_storage = 'granted';
-  signals.wait_for_update = 500;
-  ensureGtag(win)('consent', 'default', signals);
+/**
+ * Pushes a `type` ("default" or "update") from `has(purpose)` to Google, and to UET (`ad_storage`)
+ * and Clarity (`ad_Storage`, `analytics_Storage`) when `names` (the tag's or the config's frameworks)
+ * list them; Clarity's queue is defined as its own snippet does when absent.
+ */
+export function pushConsent(win, type, has, names = []) {
+  const signals = consentSignals(has);
+  if (names.includes('microsoft_uet')) (win.uetq = win.uetq || []).push('consent', type, { ad_storage: signals.ad_storage });
+  if (names.includes('clarity')) {
+    win.clarity =
+      win.clarity ||
+      function clarity() {
+        (win.clarity.q = win.clarity.q || []).push(arguments);
+      };
+    win.clarity('consentv2', { ad_Storage: signals.ad_storage, analytics_Storage: signals.analytics_storage });
+  }
+  if (type === 'default') {
+    signals.security_storage = 'granted';
+    signals.wait_for_update = 500;
+  }
+  ensureGtag(win)('consent', type, signals);
 }
 
-export function pushUpdate(win, has) {
-  ensureGtag(win)('consent', 'update', consentSignals(has));
-}
+/** Must run before any tag is activated: tags read the default when they load. */
+export const pushDefault = (win, names) => pushConsent(win, 'default', () => false, names);
+
+export const pushUpdate = (win, has, names) => pushConsent(win, 'update', has, names);
