@@ -82,7 +82,13 @@ def frameworks_block(
                 sources.manifest.directory,
             )
             continue
-        part: dict[str, Any] = {"src": FRAMEWORKS_PATH + built.file, "integrity": built.integrity}
+        # The CMP's registration (one id for TCF and GPP): what the CMP APIs report and the TC string names.
+        part: dict[str, Any] = {
+            "src": FRAMEWORKS_PATH + built.file,
+            "integrity": built.integrity,
+            "cmp_id": sources.cmp_id,
+            "cmp_version": sources.cmp_version,
+        }
         if framework is Framework.TCF:
             if sources.vendor_list is None:
                 log.warning(
@@ -92,7 +98,7 @@ def frameworks_block(
                 )
                 continue
             shown_language, shown = sources.vendor_list.shown(vendor_ids=tcf_vendors, language=language)
-            part.update(cmp_id=sources.cmp_id, cmp_version=sources.cmp_version, language=shown_language, gvl=shown)
+            part.update(language=shown_language, gvl=shown)
         block[framework.value] = part
     if Framework.GPP.value in block:
         country, region = split_jurisdiction(jurisdiction)

@@ -41,6 +41,7 @@ def test_the_block_carries_each_framework_and_the_trimmed_list(app, client, admi
                                                                 framework_files["gpp"]["integrity"])
     # No CDN place here: the default regime's visitor, outside the US, gets no US section.
     assert (block["gpp"]["sections"], block["gpp"]["applicable"], block["gpp"]["tcfeuv2"]) == ([], [-1], True)
+    assert (block["gpp"]["cmp_id"], block["gpp"]["cmp_version"]) == (0, 0)
     assert block["microsoft_uet"] == {} and block["clarity"] == {}
     tcf = block["tcf"]
     assert (tcf["src"], tcf["integrity"]) == ("/frameworks/" + framework_files["tcf"]["file"],
