@@ -91,6 +91,7 @@ test('the first layer gets the vendor count, the purposes and the "Partners and 
   openBanner('main');
   const sentence = $('#cs-tcf-first');
   assert.match(sentence.textContent, /^We and our 3 partners store .* these purposes: Store and\/or access information on a device; /);
+  assert.match(sentence.textContent, /partners may also: Use precise geolocation data; Actively scan device/);
   assert.match(sentence.textContent, /object under "Partners and purposes \(3\)"/);
   assert.equal($('#cs-desc').nextElementSibling, sentence);
   const button = $('.cs-btns [data-tcf-action="partners"]');
@@ -304,5 +305,16 @@ test('the minified bundle (as the build makes it) attaches and answers queued ca
   const tc = recorded((m) => m.purposeConsents.set(1));
   attached[0][1](makeHost({ win, config: makeTcfConfig(), claims: { purposes: {}, tcf: tc } }).host);
   assert.deepEqual(answered, [[true, tc]]);
+  await page.close();
+});
+
+test('a config without a vendor list leaves TCF off, with a warning', async () => {
+  const page = makeWindow();
+  const warnings = [];
+  page.win.console.warn = (message) => warnings.push(message);
+  const config = makeTcfConfig();
+  delete config.frameworks.tcf.gvl;
+  assert.equal(startCmp(makeHost({ win: page.win, config }).host), null);
+  assert.deepEqual(warnings, ['[consent] tcf: the config has no vendor list: TCF stays off']);
   await page.close();
 });

@@ -8,6 +8,8 @@ import { makeGvl } from './tcf-fixtures.js';
 
 /** The layer opened in a bare banner root, from the synthetic GVL; `answers` records what it reports. */
 function setup({ json = makeGvl(), language = 'en', texts } = {}) {
+  json.vendors[1].dataRetention.purposes = { 7: 30 };
+  json.vendors[1].usesNonCookieAccess = true;
   const page = makeWindow({ html: '<div id="cs-banner"><button id="opener">Partners</button></div>' });
   const gvl = createGvl(json, language);
   const answers = [];
@@ -37,16 +39,26 @@ test('the layer lists purposes, special features, special purposes, features and
   const info = $$('.cs-tcf [role="group"]').filter((g) => ['Special purposes', 'Features'].includes(g.getAttribute('aria-label')));
   assert.equal(info.length, 2);
   for (const group of info) assert.equal(group.querySelector('input'), null, 'information only');
-  assert.deepEqual($$('.cs-tcf details summary').map((s) => s.textContent), ['Adnet One', 'Geo Two', 'Secure Three']);
+  assert.deepEqual($$('.cs-tcf details.cs-tcf-row > summary').map((s) => s.textContent), ['Adnet One', 'Geo Two', 'Secure Three']);
   assert.equal($('#cs-tcf-purposeLegitimateInterests-7').checked, true, 'legitimate interest stands until objected to');
   assert.equal($('#cs-tcf-purposeConsents-1').checked, false);
   assert.equal($('label[for="cs-tcf-purposeConsents-1"]').textContent, 'Consent');
+  assert.equal(
+    $('#cs-tcf-purposeConsents-1').getAttribute('aria-label'),
+    'Consent: Store and/or access information on a device',
+    'the visible label, then what it is for',
+  );
+  const firstPurpose = $('#cs-tcf-purposeConsents-1').closest('.cs-tcf-row');
+  assert.equal(firstPurpose.querySelector('details summary').textContent, 'Examples');
+  assert.equal(firstPurpose.querySelector('details p').textContent, 'An example of store and/or access information on a device.');
+  assert.match(firstPurpose.textContent, /Partners using it: 2/);
+  assert.match($('#cs-tcf-purposeConsents-7').closest('.cs-tcf-row').textContent, /Partners using it: 1/);
   await close();
 });
 
 test('a vendor shows its bases, declarations, retention, data categories and links', async () => {
   const { $$, close } = setup();
-  const [one, two, three] = $$('.cs-tcf details');
+  const [one, two, three] = $$('.cs-tcf details.cs-tcf-row');
   assert.ok(one.querySelector('#cs-tcf-vendorConsents-1'));
   assert.ok(one.querySelector('#cs-tcf-vendorLegitimateInterests-1'));
   assert.deepEqual(
@@ -58,6 +70,9 @@ test('a vendor shows its bases, declarations, retention, data categories and lin
       'Special purposes: Ensure security, prevent and detect fraud, and fix errors',
       'Features: Match and combine data from other data sources',
       'Keeps data for 90 days',
+      'Measure advertising performance: keeps data for 30 days',
+      'Cookies last up to 30 days',
+      'Also stores or reads information by other means than cookies',
       'Data collected: IP addresses, Device characteristics',
     ],
   );
@@ -105,7 +120,7 @@ test('the buttons report accept, reject and save; Close does not answer and retu
 
 test('Tab from the last control wraps to the first; an unfolded vendor\'s toggles take focus', async () => {
   const { $, doc, win, close } = setup();
-  const summary = $('.cs-tcf details summary');
+  const summary = $('.cs-tcf details.cs-tcf-row > summary');
   const tab = () =>
     doc.activeElement.dispatchEvent(new win.KeyboardEvent('keydown', { key: 'Tab', bubbles: true, cancelable: true }));
   // Only the focus trap moves focus in happy-dom; from the last control it wraps to the first.
@@ -130,7 +145,7 @@ test('German labels; GVL texts are text and only web links are linked', async ()
   assert.equal($('.cs-tcf-row b').textContent, json.purposes[1].name);
   assert.equal($('.cs-tcf img'), null);
   assert.equal(win.__xss, undefined);
-  assert.deepEqual($$('.cs-tcf details')[0].querySelectorAll('a').length, 1);
+  assert.deepEqual($$('.cs-tcf details.cs-tcf-row')[0].querySelectorAll('a').length, 1);
   await close();
 });
 

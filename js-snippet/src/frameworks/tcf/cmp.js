@@ -13,11 +13,16 @@ import { labelsFor } from './texts.js';
 /** The core banner's buttons for the layer's answers: the core records the choice and calls `contribute`. */
 const BANNER_ACTIONS = { accept: 'accept-all', reject: 'reject-all', save: 'save' };
 
-/** Sets the CMP up for `host` (the contract of issue 21); returns what tests and the entry need. */
+/** Sets the CMP up for `host` (the contract of issue 21); null when the config carries no GVL. */
 export function startCmp(host) {
   const { win, doc } = host;
   const tcf = host.config.frameworks.tcf;
   const warn = (message) => win.console.warn('[consent] tcf: ' + message);
+  if (!tcf || !tcf.gvl || !tcf.gvl.vendors) {
+    // Without the list nothing can be disclosed, so nothing can be asked: the stub stays, answering ping only.
+    warn('the config has no vendor list: TCF stays off');
+    return null;
+  }
   const gvl = createGvl(tcf.gvl, tcf.language || host.config.language);
   const options = { cmpId: tcf.cmp_id, cmpVersion: tcf.cmp_version };
   const labels = labelsFor(host.config.language, tcf.texts);

@@ -31,15 +31,38 @@ export function createLayer({ doc, gvl, labels, texts, onAnswer }) {
 
   const names = (map, list) => (list || []).map((id) => (map[id] ? map[id].name : String(id))).join(', ');
 
-  /** A checkbox bound to one bit of the draft: `field` is a TCModel vector, `id` the bit. */
-  function toggle(field, id, label) {
+  /**
+   * A checkbox bound to one bit of the draft: `field` is a TCModel vector, `id` the bit. Its accessible name
+   * adds what it is for (`name`), since every row has the same visible "Consent".
+   */
+  function toggle(field, id, label, name) {
     const inputId = 'cs-tcf-' + field + '-' + id;
-    const input = el(doc, 'input', { type: 'checkbox', id: inputId, 'data-tcf-field': field, 'data-tcf-id': String(id) });
+    const input = el(doc, 'input', {
+      type: 'checkbox',
+      id: inputId,
+      'data-tcf-field': field,
+      'data-tcf-id': String(id),
+      'aria-label': label + ': ' + name,
+    });
     input.checked = draft[field].has(id);
     return el(doc, 'div', { class: 'cs-tcf-sw' }, input, el(doc, 'label', { for: inputId }, label));
   }
 
-  const describe = (item) => el(doc, 'p', null, item.description || '');
+  /** How many shown vendors declare item `id` in any of their `keys` lists. */
+  const usedBy = (id, keys) =>
+    Object.values(gvl.vendors).filter((v) => keys.some((key) => (v[key] || []).includes(id))).length;
+
+  /** Name, description, the GVL's examples and how many partners use it. */
+  function about(item, keys) {
+    const examples = item.illustrations || [];
+    return [
+      el(doc, 'b', null, item.name),
+      el(doc, 'p', null, item.description || ''),
+      examples.length > 0 &&
+        el(doc, 'details', null, el(doc, 'summary', null, labels.illustrations), ...examples.map((text) => el(doc, 'p', null, text))),
+      el(doc, 'p', null, fill(labels.used_by, { count: usedBy(item.id, keys) })),
+    ];
+  }
 
   /** A heading and its rows; nothing when the GVL lists none. */
   function section(title, items, row, note) {
@@ -52,12 +75,30 @@ export function createLayer({ doc, gvl, labels, texts, onAnswer }) {
       doc,
       'div',
       { class: 'cs-tcf-row' },
-      el(doc, 'b', null, purpose.name),
-      describe(purpose),
-      toggle('purposeConsents', purpose.id, labels.consent),
-      canObject && toggle('purposeLegitimateInterests', purpose.id, labels.legitimate_interest),
+      ...about(purpose, ['purposes', 'legIntPurposes']),
+      toggle('purposeConsents', purpose.id, labels.consent, purpose.name),
+      canObject && toggle('purposeLegitimateInterests', purpose.id, labels.legitimate_interest, purpose.name),
     );
   }
+
+  /** The vendor's retention periods that differ per purpose (`kind`: "purposes" or "specialPurposes"). */
+  const retentionFor = (vendor, kind, map) =>
+    Object.entries((vendor.dataRetention && vendor.dataRetention[kind]) || {}).map(([id, days]) =>
+      el(doc, 'li', null, fill(labels.retention_for, { name: map[id] ? map[id].name : id, days })),
+    );
+
+  /** How long its cookies last, when it uses cookies. */
+  const storage = (vendor) =>
+    vendor.usesCookies === true &&
+    typeof vendor.cookieMaxAgeSeconds === 'number' &&
+    el(
+      doc,
+      'li',
+      null,
+      vendor.cookieMaxAgeSeconds <= 0
+        ? labels.cookie_session
+        : fill(labels.cookie_max_age, { days: Math.ceil(vendor.cookieMaxAgeSeconds / 86400) }),
+    );
 
   function vendorRow(vendor) {
     const retention = vendor.dataRetention && vendor.dataRetention.stdRetention;
@@ -70,8 +111,8 @@ export function createLayer({ doc, gvl, labels, texts, onAnswer }) {
       'details',
       { class: 'cs-tcf-row' },
       el(doc, 'summary', null, vendor.name),
-      consentPurposes.length > 0 && toggle('vendorConsents', vendor.id, labels.consent),
-      liList.length > 0 && toggle('vendorLegitimateInterests', vendor.id, labels.legitimate_interest),
+      consentPurposes.length > 0 && toggle('vendorConsents', vendor.id, labels.consent, vendor.name),
+      liList.length > 0 && toggle('vendorLegitimateInterests', vendor.id, labels.legitimate_interest, vendor.name),
       el(
         doc,
         'ul',
@@ -82,6 +123,10 @@ export function createLayer({ doc, gvl, labels, texts, onAnswer }) {
         listed(labels.vendor_features, gvl.features, vendor.features),
         listed(labels.vendor_special_features, gvl.specialFeatures, vendor.specialFeatures),
         typeof retention === 'number' && el(doc, 'li', null, fill(labels.retention, { days: retention })),
+        ...retentionFor(vendor, 'purposes', gvl.purposes),
+        ...retentionFor(vendor, 'specialPurposes', gvl.specialPurposes),
+        storage(vendor),
+        vendor.usesNonCookieAccess === true && el(doc, 'li', null, labels.non_cookie),
         listed(labels.data_categories, gvl.dataCategories || {}, vendor.dataDeclaration),
       ),
       el(
@@ -97,7 +142,7 @@ export function createLayer({ doc, gvl, labels, texts, onAnswer }) {
   function build() {
     const objectable = liPurposes(gvl);
     const button = (action, text, attrs) => el(doc, 'button', { type: 'button', 'data-tcf-action': action, ...attrs }, text);
-    const info = (item) => el(doc, 'div', { class: 'cs-tcf-row' }, el(doc, 'b', null, item.name), describe(item));
+    const info = (keys) => (item) => el(doc, 'div', { class: 'cs-tcf-row' }, ...about(item, keys));
     const vendors = Object.values(gvl.vendors);
     return el(
       doc,
@@ -107,10 +152,16 @@ export function createLayer({ doc, gvl, labels, texts, onAnswer }) {
       el(doc, 'h2', { id: 'cs-tcf-title' }, labels.title),
       section(labels.purposes, Object.values(gvl.purposes), (p) => purposeRow(p, objectable.includes(p.id))),
       section(labels.special_features, Object.values(gvl.specialFeatures), (f) =>
-        el(doc, 'div', { class: 'cs-tcf-row' }, el(doc, 'b', null, f.name), describe(f), toggle('specialFeatureOptins', f.id, labels.opt_in)),
+        el(
+          doc,
+          'div',
+          { class: 'cs-tcf-row' },
+          ...about(f, ['specialFeatures']),
+          toggle('specialFeatureOptins', f.id, labels.opt_in, f.name),
+        ),
       ),
-      section(labels.special_purposes, Object.values(gvl.specialPurposes), info, labels.info_only),
-      section(labels.features, Object.values(gvl.features), info, labels.info_only),
+      section(labels.special_purposes, Object.values(gvl.specialPurposes), info(['specialPurposes']), labels.info_only),
+      section(labels.features, Object.values(gvl.features), info(['features']), labels.info_only),
       section(labels.vendors, vendors, vendorRow, fill(labels.vendor_count, { count: vendors.length })),
       el(
         doc,

@@ -27,6 +27,13 @@ const EN = {
   privacy_policy: 'Privacy policy',
   li_claim: 'Legitimate interest claim',
   vendor_count: '{count} partners',
+  special_note: 'With your permission, partners may also: {features}.',
+  illustrations: 'Examples',
+  used_by: 'Partners using it: {count}',
+  cookie_max_age: 'Cookies last up to {days} days',
+  cookie_session: 'Cookies last for the session only',
+  non_cookie: 'Also stores or reads information by other means than cookies',
+  retention_for: '{name}: keeps data for {days} days',
 };
 
 const LABELS = {
@@ -55,6 +62,13 @@ const LABELS = {
     privacy_policy: 'Datenschutzerklärung',
     li_claim: 'Erklärung zum berechtigten Interesse',
     vendor_count: '{count} Partner',
+    special_note: 'Mit Ihrer Erlaubnis können Partner außerdem: {features}.',
+    illustrations: 'Beispiele',
+    used_by: 'Partner, die ihn nutzen: {count}',
+    cookie_max_age: 'Cookies bleiben bis zu {days} Tage',
+    cookie_session: 'Cookies bleiben nur für die Sitzung',
+    non_cookie: 'Speichert oder liest Informationen auch auf andere Weise als mit Cookies',
+    retention_for: '{name}: speichert Daten {days} Tage',
   },
   fr: {
     intro: 'Nos {count} partenaires et nous stockons et consultons des informations sur votre appareil et traitons des données personnelles pour ces finalités : {purposes}.',
@@ -80,6 +94,13 @@ const LABELS = {
     privacy_policy: 'Politique de confidentialité',
     li_claim: 'Déclaration d’intérêt légitime',
     vendor_count: '{count} partenaires',
+    special_note: 'Avec votre autorisation, les partenaires peuvent aussi : {features}.',
+    illustrations: 'Exemples',
+    used_by: 'Partenaires concernés : {count}',
+    cookie_max_age: 'Les cookies durent jusqu’à {days} jours',
+    cookie_session: 'Les cookies ne durent que le temps de la session',
+    non_cookie: 'Stocke ou lit aussi des informations par d’autres moyens que les cookies',
+    retention_for: '{name} : conserve les données {days} jours',
   },
 };
 
