@@ -141,12 +141,14 @@ export function makeHost({ win, config, claims = null, decisions = {}, nonce = '
 export function installStub(win) {
   const queue = [];
   let gdprApplies;
-  win.__tcfapi = function (...args) {
+  win.__tcfapi = function () {
+    // The stub queues the `arguments` object itself, as the IAB's does.
+    const args = arguments;
     if (!args.length) return queue;
     if (args[0] === 'setGdprApplies') {
       if (args.length > 3 && args[1] === 2 && typeof args[3] === 'boolean') gdprApplies = args[3];
     } else if (args[0] === 'ping') {
-      if (typeof args[2] === 'function') args[2]({ gdprApplies, cmpLoaded: false, cmpStatus: 'stub' }, true);
+      if (typeof args[2] === 'function') args[2]({ gdprApplies, cmpLoaded: false, cmpStatus: 'stub' });
     } else {
       queue.push(args);
     }

@@ -72,7 +72,7 @@ test('restore: a string that fits comes back; a copy is independent', () => {
   assert.deepEqual(bits(restored.purposeConsents), [1, 3]);
 });
 
-test('restore: another policy version, a newer list, an undisclosed vendor or garbage is no choice', () => {
+test('restore: another CMP, another policy version, a newer list, an undisclosed vendor or garbage is no choice', () => {
   const gvl = createGvl(makeGvl(), 'en');
   const s = encode(answerAll(createModel(gvl, OPTIONS), true), 1);
   assert.equal(restore(createGvl(makeGvl({ tcfPolicyVersion: 6 }), 'en'), s, OPTIONS), null);
@@ -81,6 +81,7 @@ test('restore: another policy version, a newer list, an undisclosed vendor or ga
   const more = makeGvl();
   more.vendors[4] = { ...more.vendors[2], id: 4, name: 'New Four' };
   assert.equal(restore(createGvl(more, 'en'), s, OPTIONS), null, 'vendor 4 was never shown');
+  assert.equal(restore(gvl, s, { cmpId: 0, cmpVersion: 0 }), null, 'made by another CMP id');
   assert.equal(restore(gvl, 'not a tc string', OPTIONS), null);
   assert.equal(restore(gvl, '', OPTIONS), null);
 });

@@ -47,9 +47,10 @@ export function createModel(gvl, { cmpId, cmpVersion }) {
 }
 
 /**
- * The model of a recorded TC string when it still fits: same TCF policy version, a vendor list not newer than
- * ours, and every vendor shown now disclosed then (a vendor added since was never shown to the visitor).
- * Otherwise (or when it does not decode) null: the visitor is asked again.
+ * The model of a recorded TC string when it still fits: made by this CMP id (a string of another, e.g. of
+ * this service before it registered, would be refused by vendors and by the service), same TCF policy version,
+ * a vendor list not newer than ours, and every vendor shown now disclosed then (a vendor added since was never
+ * shown to the visitor). Otherwise (or when it does not decode) null: the visitor is asked again.
  */
 export function restore(gvl, tcString, options) {
   if (typeof tcString !== 'string' || !tcString) return null;
@@ -60,6 +61,7 @@ export function restore(gvl, tcString, options) {
     return null;
   }
   const fits =
+    decoded.cmpId === (options.cmpId > 1 ? options.cmpId : 0) &&
     decoded.policyVersion === gvl.tcfPolicyVersion &&
     decoded.vendorListVersion <= gvl.vendorListVersion &&
     ids(gvl.vendors).every((id) => decoded.vendorsDisclosed.has(id));
