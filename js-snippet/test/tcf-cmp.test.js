@@ -16,9 +16,10 @@ const bits = (vector) => [...vector.values()].sort((a, b) => a - b);
 /**
  * A page with the IAB stub (so tags can queue calls before the CMP loads), the real banner and a host that
  * follows the contract: an answer in the banner goes through every contributor, as the core's POST does.
- * `before(win)` runs between the stub and the CMP: the tags' early calls.
+ * `before(win)` runs between the stub and the CMP: the tags' early calls. `openedBefore`: the banner was open
+ * before the CMP loaded.
  */
-function setup({ config = makeTcfConfig(), claims = null, before = () => {} } = {}) {
+function setup({ config = makeTcfConfig(), claims = null, before = () => {}, openedBefore = false } = {}) {
   const page = makeWindow({ html: '<button id="opener">Open</button>' });
   // The IAB CmpApi reads the global `window`, as in a browser.
   globalThis.window = page.win;
@@ -44,6 +45,7 @@ function setup({ config = makeTcfConfig(), claims = null, before = () => {} } = 
     banner.open(view);
     double.bannerOpened(banner.root, view);
   };
+  if (openedBefore) banner.open('main'); // the banner opened before this file arrived
   const cmp = startCmp(double.host);
   const $ = (selector) => page.doc.querySelector(selector);
   const click = (selector) => $(selector).click();
@@ -317,4 +319,15 @@ test('a config without a vendor list leaves TCF off, with a warning', async () =
   assert.equal(startCmp(makeHost({ win: page.win, config }).host), null);
   assert.deepEqual(warnings, ['[consent] tcf: the config has no vendor list: TCF stays off']);
   await page.close();
+});
+
+test('a banner already open when the file arrives gets the TCF additions and shows the UI', async () => {
+  const events = [];
+  const { $, close } = setup({
+    openedBefore: true,
+    before: (win) => win.__tcfapi('addEventListener', 2, (data) => events.push(data.eventStatus)),
+  });
+  assert.ok($('#cs-banner [data-tcf-action="partners"]'));
+  assert.deepEqual(events, ['cmpuishown']);
+  await close();
 });

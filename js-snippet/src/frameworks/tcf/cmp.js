@@ -87,6 +87,14 @@ export function startCmp(host) {
     }
   }
 
+  // A returning visitor's string loads the API at once ("tcloaded"), before any banner view can say "cmpuishown";
+  // without one the API waits for the banner, which the core opens for a visitor without a current choice.
+  const restoredAtStart = adoptClaims();
+  if (restoredAtStart) {
+    host.publish('tc_string', tcString);
+    update(tcString, false);
+  }
+
   host.onBannerOpen((root) => {
     // A view opened by the core (ConsentService.show()) replaces the second layer.
     layer.close();
@@ -127,12 +135,7 @@ export function startCmp(host) {
     }
   });
 
-  // A returning visitor's string loads the API at once ("tcloaded"); without one the API waits for the banner
-  // ("cmpuishown"), which the core opens for a visitor without a current choice.
-  if (adoptClaims()) {
-    host.publish('tc_string', tcString);
-    update(tcString, false);
-  } else if (host.claims()) {
+  if (!restoredAtStart && host.claims()) {
     // A current core choice but no TC string that fits (TCF newly enabled, a new vendor, a new policy): ask
     // again, once the core has had its chance to open the banner itself.
     const ask = () => {
