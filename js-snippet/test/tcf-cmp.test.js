@@ -19,7 +19,7 @@ const bits = (vector) => [...vector.values()].sort((a, b) => a - b);
  * `before(win)` runs between the stub and the CMP: the tags' early calls. `openedBefore`: the banner was open
  * before the CMP loaded.
  */
-function setup({ config = makeTcfConfig(), claims = null, before = () => {}, openedBefore = false } = {}) {
+function setup({ config = makeTcfConfig(), claims = null, before = () => {}, openedBefore = false, ticks = {} } = {}) {
   const page = makeWindow({ html: '<button id="opener">Open</button>' });
   // The IAB CmpApi reads the global `window`, as in a browser.
   globalThis.window = page.win;
@@ -33,7 +33,7 @@ function setup({ config = makeTcfConfig(), claims = null, before = () => {}, ope
     config,
     gpc: false,
     nonce: 'n1',
-    ticks: () => ({}),
+    ticks: () => ticks,
     canClose: () => claims !== null,
     onChoice(action, ticked) {
       banner.close();
@@ -132,7 +132,9 @@ test('save in the second layer sends the chosen toggles', async () => {
   $('#cs-tcf-purposeLegitimateInterests-7').click(); // object to LI for purpose 7
   click('.cs-tcf [data-tcf-action="save"]');
   assert.equal($('.cs-tcf'), null, 'the layer closes');
-  const decoded = TCString.decode((await posts[0]).tc_string);
+  const post = await posts[0];
+  assert.deepEqual(post.choices, { preferences: false, analytics: false, advertising: true }, 'advertising follows TCF');
+  const decoded = TCString.decode(post.tc_string);
   assert.deepEqual(bits(decoded.purposeConsents), [1, 3]);
   assert.deepEqual(bits(decoded.vendorConsents), [2]);
   assert.deepEqual(bits(decoded.specialFeatureOptins), [1]);
@@ -329,5 +331,20 @@ test('a banner already open when the file arrives gets the TCF additions and sho
   });
   assert.ok($('#cs-banner [data-tcf-action="partners"]'));
   assert.deepEqual(events, ['cmpuishown']);
+  await close();
+});
+
+test('save in the second layer keeps the core decisions of the Settings form, advertising following TCF', async () => {
+  const config = makeTcfConfig();
+  // A returning visitor's Settings: analytics allowed, advertising allowed; in TCF they now refuse everything.
+  const { openBanner, click, $, posts, banner, close } = setup({ config, ticks: { analytics: true, advertising: true } });
+  openBanner('main');
+  click('[data-tcf-action="partners"]');
+  click('.cs-tcf [data-tcf-action="save"]');
+  assert.equal(banner.view, null, 'the choice closed the banner');
+  const post = await posts[0];
+  assert.deepEqual(post.choices, { preferences: false, analytics: true, advertising: false });
+  assert.deepEqual(bits(TCString.decode(post.tc_string).purposeConsents), []);
+  assert.equal($('.cs-tcf'), null);
   await close();
 });

@@ -4,7 +4,7 @@
  * and turns each answer recorded by the core into a TC string sent with the choice.
  */
 import { CmpApi } from '@iabtechlabtcf/cmpapi';
-import { answerAll, copyModel, createGvl, createModel, encode, initialModel, restore } from './model.js';
+import { answerAll, copyModel, createGvl, createModel, encode, grantsConsent, initialModel, restore } from './model.js';
 import { createLayer } from './layer.js';
 import { decorate } from './notice.js';
 import { injectStyles } from './styles.js';
@@ -65,11 +65,25 @@ export function startCmp(host) {
     onAnswer(action) {
       const root = banner;
       layer.close();
+      if (action === 'save' && root) alignSettings(root, layer.draft);
       const button = root && root.querySelector('[data-cs-action="' + BANNER_ACTIONS[action] + '"]');
       if (button) button.click();
       else warn('the banner has no "' + BANNER_ACTIONS[action] + '" button');
     },
   });
+
+  /**
+   * Before the core's Save records its Settings form: the form must hold the visitor's core decisions (the
+   * banner fills it when its Settings view opens, so open it from the first layer), and the "advertising"
+   * purpose, which covers ad tech, follows the TCF answer (any consent given -> allowed), so that the core
+   * does not block what the TC string allows, nor allow what it refuses.
+   */
+  function alignSettings(root, draft) {
+    const settings = root.querySelector('[data-cs-action="settings"]');
+    if (settings && !settings.hidden) settings.click();
+    const advertising = root.querySelector('input[name="cs-purpose"][value="advertising"]');
+    if (advertising && !advertising.disabled) advertising.checked = grantsConsent(draft);
+  }
 
   function openLayer(opener) {
     layerUsed = true;
