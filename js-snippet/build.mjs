@@ -47,7 +47,7 @@ const BANNER = '/*! consent.js | Apache-2.0 */';
 const minifyCss = {
   name: 'minify-css',
   setup(build) {
-    build.onLoad({ filter: /[\\/]src[\\/]core[\\/]styles\.js$/ }, async (args) => {
+    build.onLoad({ filter: /[\\/]src[\\/](core|frameworks[\\/]tcf)[\\/]styles\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const match = /export const CSS = `([^`$]*)`;/.exec(source);
       if (!match) throw new Error('styles.js: CSS template literal not found');
@@ -99,7 +99,7 @@ export async function frameworkBundles() {
   for (const name of names) {
     const code = await build({
       stdin: { contents: `import './host.js';\nimport './${name}.js';\n`, resolveDir: FRAMEWORK_SOURCES, sourcefile: name + '.entry.js' },
-    });
+    }, [minifyCss]);
     const bytes = Buffer.from(code);
     bundles[name] = {
       code,
