@@ -1,11 +1,10 @@
 /** The consent cookie: one versioned record (`1.<jws>`) holding the server's token, read and written first-party; the token is verified before use (core/verifier.js). */
-import { decodePayload } from './token.js';
+import { JWS, decodePayload } from './token.js';
 
 export const DEFAULT_COOKIE_NAME = 'consent_token';
 // The record's first field. A future layout gets a new version, and older readers then
 // ignore it (the visitor is asked again) instead of misreading it.
 export const RECORD_VERSION = '1';
-const JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const NAME = /^[\w-]+$/;
 const DOMAIN = /^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i;
 

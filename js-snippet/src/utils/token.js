@@ -3,7 +3,8 @@
  * may act on it. Nothing here trusts a payload: `core/verifier.js` checks the signature first.
  */
 
-const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
+/** A compact JWS: header, payload and signature in base64url. */
+export const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
 
 /** The bytes of a base64url segment; throws on anything else. */
 export const segmentBytes = (segment) =>
