@@ -61,21 +61,21 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   /** Adopts the newest stored token that verifies, or forgets one that no longer does. */
   async function adoptStored() {
     const before = choices;
-    let found = null;
+    let found = [null, null]; // [token, claims]
     for (const record of readRecords(doc, name, now())) {
       const claims = await verifier.verify(record.token);
       if (claims) {
-        found = { token: record.token, claims };
+        found = [record.token, claims];
         break;
       }
     }
-    if (before === choices && (found ? found.token !== state.token : state.token)) {
-      state.adopt(found && found.token, found && found.claims);
+    if (before === choices && found[0] !== state.token) {
+      state.adopt(...found);
       apply();
     }
   }
 
-  const cookieDomain = () => tag.cookieDomain || (config.cookie && config.cookie.domain) || null;
+  const cookieDomain = () => tag.cookieDomain || (config.cookie || {}).domain || null;
   const store = (token, expiresAt) =>
     writeRecord(doc, {
       name,
@@ -176,7 +176,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
 
   gpc = gpcHonoured(config, win.navigator);
   state.show(config.purposes);
-  name = cookieName(config.cookie && config.cookie.name);
+  name = cookieName((config.cookie || {}).name);
   frameworks.load(config);
   if (stored) {
     verifier.configure(config.tokens);

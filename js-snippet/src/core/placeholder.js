@@ -19,7 +19,8 @@ export function createPlaceholder({ doc, config, nonce, frame, purposes, onLoad 
     el(doc, 'p', null, fill(config.texts.placeholder, { purpose: names.join(', ') })),
     button,
   );
-  box.style.width = frame.offsetWidth ? frame.offsetWidth + 'px' : cssLength(frame.getAttribute('width'));
-  box.style.height = frame.offsetHeight ? frame.offsetHeight + 'px' : cssLength(frame.getAttribute('height'));
+  const size = (laidOut, attr) => (laidOut ? laidOut + 'px' : cssLength(frame.getAttribute(attr)));
+  box.style.width = size(frame.offsetWidth, 'width');
+  box.style.height = size(frame.offsetHeight, 'height');
   return box;
 }

@@ -31,6 +31,7 @@ export function createBlocker({ doc, nonce, allowed }) {
     const type = blocked.getAttribute('data-type');
     if (type) script.setAttribute('type', type);
     if (nonce) script.setAttribute('nonce', nonce);
+    const swap = () => blocked.replaceWith(script);
     if (blocked.hasAttribute('src')) {
       // Dynamically inserted scripts run as soon as they load; async=false makes them run in insertion order.
       script.async = false;
@@ -40,12 +41,12 @@ export function createBlocker({ doc, nonce, allowed }) {
         script.addEventListener('error', resolve);
       }).then(() => pending--);
       loaded = Promise.all([loaded, done]);
-      blocked.replaceWith(script);
+      swap();
     } else {
       script.text = blocked.text;
       // An inline script that follows external ones in the page waits for them, as it would have.
-      if (pending) loaded.then(() => blocked.replaceWith(script));
-      else blocked.replaceWith(script);
+      if (pending) loaded.then(swap);
+      else swap();
     }
   }
 
