@@ -98,7 +98,7 @@ for (const [failure, config] of Object.entries({
     assert.equal(page.win.__adsRan, undefined);
     assert.equal(page.$('iframe').hasAttribute('src'), false);
     assert.equal(page.warnings.length, 1);
-    assert.match(page.warnings[0], /^\[consent\] config unavailable/);
+    assert.match(page.warnings[0], /^\[consent\] no config/);
     assert.deepEqual(page.consentPushes().map((push) => push[1]), ['default'], 'consent mode stays denied');
     assert.equal(page.win.ConsentService.has('analytics'), false);
     page.win.ConsentService.show();
@@ -418,7 +418,7 @@ test('preview: a malformed inline config fails closed like a failed fetch', asyn
   await page.ready;
   assert.equal(page.$('#cs-banner'), null);
   assert.equal(page.calls.length, 0);
-  assert.match(page.warnings[0], /^\[consent\] config unavailable \(malformed banner config\)/);
+  assert.match(page.warnings[0], /^\[consent\] no config \(malformed banner config\)/);
   await page.close();
 });
 

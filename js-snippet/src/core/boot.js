@@ -104,7 +104,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     } catch (err) {
       // Unrecorded: refusals still apply (always safe), grants wait for a receipt. A stored token
       // that grants what was just refused must not bring it back on the next page.
-      warn('choice not recorded (' + err.message + '): only refusals apply');
+      warn('choice not recorded (' + err.message + '): refusals only');
       if (state.narrow(chosen)) {
         state.adopt(null, null);
         store(null, 0);
@@ -151,7 +151,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   blocker.observe();
 
   if (!stored && !tag.preview) {
-    warn('no data-property: non-essential purposes stay blocked');
+    warn('no data-property: non-essential blocked');
     return;
   }
   try {
@@ -168,7 +168,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
       region: tag.region,
     });
   } catch (err) {
-    warn('config unavailable (' + err.message + '): non-essential purposes stay blocked');
+    warn('no config (' + err.message + '): non-essential blocked');
     verifier.configure(null);
     await stored;
     return;
