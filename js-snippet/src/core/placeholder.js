@@ -7,7 +7,7 @@ import { injectStyles } from './styles.js';
 const cssLength = (value) => (/^\d+(\.\d+)?$/.test(value) ? value + 'px' : /^\d+(\.\d+)?(px|%|r?em|vw|vh)$/.test(value) ? value : '');
 
 /** `onLoad(purposes)` is called when the visitor asks to load the content. */
-export function createPlaceholder({ doc, config, nonce, frame, purposes, onLoad }) {
+export function createPlaceholder(doc, config, nonce, frame, purposes, onLoad) {
   injectStyles(doc, nonce);
   const names = purposes.map((key) => (config.purposes.find((p) => p.key === key) || { name: key }).name);
   const button = el(doc, 'button', { type: 'button', 'data-cs-action': 'load-content' }, config.texts.load_content);

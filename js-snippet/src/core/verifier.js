@@ -20,7 +20,7 @@ const ED25519 = { name: 'Ed25519' };
  * `subtle` is WebCrypto (absent outside secure contexts), `fetch` the network, `api` the service's
  * origin, `property` this page's publishable key, `now()` the clock (ms); all injected.
  */
-export function createVerifier({ win, subtle, fetch, api, property, now }) {
+export function createVerifier(win, subtle, fetch, api, property, now) {
   const storage = () => {
     try {
       return win.localStorage; // reading it throws where storage is blocked

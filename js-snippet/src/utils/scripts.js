@@ -17,7 +17,7 @@ export function purposesOf(node) {
  * `allowed(purposes)` says whether every listed purpose is allowed now. `placeholder(iframe,
  * purposes)` (set once the texts are known) returns the box shown in place of a blocked iframe.
  */
-export function createBlocker({ doc, nonce, allowed }) {
+export function createBlocker(doc, nonce, allowed) {
   const boxes = new Map(); // blocked iframe -> [its placeholder, its previous inline display]
   let placeholder = null;
   let pending = 0; // external scripts still loading
