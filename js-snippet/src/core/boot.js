@@ -97,7 +97,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
       ...choicePayload({ action, choices: chosen, config, token: state.token, gpc: gpcSignal }),
     };
     try {
-      const receipt = await postChoice({ fetch, api: tag.api, property: tag.property, body });
+      const receipt = await postChoice(fetch, tag.api, tag.property, body);
       const claims = decodePayload(receipt.token);
       if (!claims || !claims.purposes) throw new Error('unreadable token');
       state.adopt(receipt.token, claims);
@@ -138,7 +138,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     if (config) openBanner('settings');
     else showRequested = true; // honoured once the config arrives
   };
-  win.ConsentService = createApi({ state, show, attach: frameworks.attach });
+  win.ConsentService = createApi(state, show, frameworks.attach);
   doc.addEventListener('click', (event) => {
     const opener = event.target.closest && event.target.closest('[data-consent-open]');
     if (opener) {
@@ -156,18 +156,14 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     return;
   }
   try {
-    config = tag.preview ? inlineConfig(doc, tag.preview) : await fetchConfig({
+    config = tag.preview ? inlineConfig(doc, tag.preview) : await fetchConfig(
       fetch,
-      api: tag.api,
-      property: tag.property,
-      lang: chooseLanguage({
-        forced: tag.lang,
-        page: doc.documentElement.lang,
-        browser: win.navigator.languages || [win.navigator.language],
-      }),
-      country: tag.country,
-      region: tag.region,
-    });
+      tag.api,
+      tag.property,
+      chooseLanguage(tag.lang, doc.documentElement.lang, win.navigator.languages || [win.navigator.language]),
+      tag.country,
+      tag.region,
+    );
   } catch (err) {
     warn('no config (' + err.message + '): non-essential blocked');
     verifier.configure(null);

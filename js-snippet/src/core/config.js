@@ -41,7 +41,7 @@ const checked = (config) => {
 };
 
 /** The banner config; rejects on network errors, non-2xx answers, bad JSON and malformed configs. */
-export async function fetchConfig({ fetch, api, property, lang, country, region }) {
+export async function fetchConfig(fetch, api, property, lang, country, region) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries({ lang, country, region })) if (value) query.set(key, value);
   const qs = String(query);
@@ -53,7 +53,7 @@ export const postJson = (fetch, url, body) =>
   request(fetch, url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Records a choice; resolves to the receipt (`{visitor_id, token, expires_at, decisions}`). */
-export async function postChoice({ fetch, api, property, body }) {
+export async function postChoice(fetch, api, property, body) {
   const receipt = await postJson(fetch, bannerUrl(api, property) + '/consents', body);
   if (!receipt || typeof receipt.token !== 'string') throw new Error('receipt without token');
   return receipt;
