@@ -37,7 +37,7 @@ function setup({ config = makeTcfConfig(), claims = null, before = () => {}, ope
     () => claims !== null,
     (action, ticked) => {
       banner.close();
-      const choices = choicesFor(action, config, { gpc: false, ticked });
+      const choices = choicesFor(action, config, false, ticked);
       posts.push(double.choose(CONTRACT_ACTIONS[action], choices).then((extra) => ({ choices, ...extra })));
     },
   );

@@ -89,12 +89,12 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
 
   async function choose(action, ticked) {
     choices++;
-    const chosen = choicesFor(action, config, { gpc, ticked });
+    const chosen = choicesFor(action, config, gpc, ticked);
     if (banner) banner.close();
     if (tag.preview) return;
     const body = {
       ...(await frameworks.contribute({ action: action.split('-')[0], choices: chosen })),
-      ...choicePayload({ action, choices: chosen, config, token: state.token, gpc: gpcSignal }),
+      ...choicePayload(action, chosen, config, state.token, gpcSignal),
     };
     try {
       const receipt = await postChoice(fetch, tag.api, tag.property, body);
@@ -124,7 +124,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
         () => {
           const claims = state.claims;
           const current = claims && claims.notice === config.notice.version ? claims.purposes : null;
-          return initialTicks(config, { gpc, current });
+          return initialTicks(config, gpc, current);
         },
         () => !needsChoice(config, state.claims),
         choose,
