@@ -78,14 +78,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
 
   const cookieDomain = () => tag.cookieDomain || (config.cookie || {}).domain || null;
   const store = (token, expiresAt) =>
-    writeRecord(doc, {
-      name,
-      token,
-      expiresAt,
-      now: now(),
-      domain: cookieDomain(),
-      secure: win.location.protocol === 'https:',
-    });
+    writeRecord(doc, name, token, expiresAt, now(), cookieDomain(), win.location.protocol === 'https:');
 
   async function choose(action, ticked) {
     choices++;

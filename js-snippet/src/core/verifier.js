@@ -70,7 +70,7 @@ export function createVerifier(win, subtle, fetch, api, property, now) {
   async function askService(token) {
     const answer = await postJson(fetch, bannerUrl(api, property) + '/verify', { token }).catch(() => null);
     const claims = answer && answer.valid === true && answer.claims;
-    return claims && claimsAccepted(claims, { issuer: claims.iss, property, now: now() }) ? claims : null;
+    return claims && claimsAccepted(claims, claims.iss, property, now()) ? claims : null;
   }
 
   return {
@@ -99,7 +99,7 @@ export function createVerifier(win, subtle, fetch, api, property, now) {
       }
       const input = new TextEncoder().encode(parsed.input);
       const valid = await subtle.verify(ED25519, key, parsed.signature, input).catch(() => false);
-      return valid && claimsAccepted(parsed.claims, { issuer: set.issuer, property, now: now() }) ? parsed.claims : null;
+      return valid && claimsAccepted(parsed.claims, set.issuer, property, now()) ? parsed.claims : null;
     },
   };
 }

@@ -59,7 +59,7 @@ export function parseToken(token) {
  * Whether verified claims speak for this page's visitor: issued by the service (`issuer`), to this
  * page's property, about a visitor, not expired at `now` (ms), every decision a boolean.
  */
-export function claimsAccepted(claims, { issuer, property, now }) {
+export function claimsAccepted(claims, issuer, property, now) {
   const { purposes, sub, exp } = claims;
   return (
     claims.iss === issuer &&
