@@ -66,7 +66,7 @@ function start({ config = frameworksConfig(), frameworks = 'gpp tcf microsoft_ue
   script.setAttribute('nonce', 'n0nce');
   if (frameworks) script.setAttribute('data-frameworks', frameworks);
   doc.head.append(script);
-  const ready = boot({ win, script, fetch, now: () => NOW });
+  const ready = boot(win, script, fetch, () => NOW);
   return { ...page, warnings, calls, ready };
 }
 

@@ -29,7 +29,7 @@ const domReady = (doc) =>
  * `script` is the banner's own tag (document.currentScript captured at start), `fetch` the network,
  * `subtle` WebCrypto and `now()` the clock (ms), all injected. Resolves when the config has been handled.
  */
-export async function boot({ win, script, fetch, now = () => Date.now(), subtle = win.crypto && win.crypto.subtle }) {
+export async function boot(win, script, fetch, now = () => Date.now(), subtle = win.crypto && win.crypto.subtle) {
   const doc = win.document;
   const warn = (message) => win.console.warn('[consent] ' + message);
   const tag = readTag(script, doc);
