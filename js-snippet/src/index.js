@@ -5,5 +5,5 @@ import { boot } from './core/boot.js';
 const script = document.currentScript;
 
 if (!window.ConsentService) {
-  boot({ win: window, script, fetch: (url, init) => window.fetch(url, init) });
+  boot(window, script, (url, init) => window.fetch(url, init));
 }

@@ -7,7 +7,7 @@ import { claimsFor } from './harness.js';
 test('has, getToken and show reflect the state and the banner', () => {
   const state = createState();
   let shown = 0;
-  const api = createApi({ state, show: () => shown++ });
+  const api = createApi(state, () => shown++);
   assert.equal(api.has('necessary'), true);
   assert.equal(api.has('analytics'), false);
   assert.equal(api.getToken(), null);
@@ -20,7 +20,7 @@ test('has, getToken and show reflect the state and the banner', () => {
 
 test('on("change") subscribes and returns an unsubscribe; other events are refused', () => {
   const state = createState();
-  const api = createApi({ state, show() {} });
+  const api = createApi(state, () => {});
   const seen = [];
   const off = api.on('change', (detail) => seen.push(detail));
   state.emit({ console, document: { dispatchEvent() {} }, CustomEvent: class {} });
@@ -32,6 +32,6 @@ test('on("change") subscribes and returns an unsubscribe; other events are refus
 });
 
 test('the API object cannot be tampered with', () => {
-  const api = createApi({ state: createState(), show() {} });
+  const api = createApi(createState(), () => {});
   assert.ok(Object.isFrozen(api));
 });

@@ -9,15 +9,15 @@ function setup({ config = makeConfig(), gpc = false, canClose = false, ticks = {
   const opener = page.doc.getElementById('opener');
   opener.focus();
   const choices = [];
-  const banner = createBanner({
-    doc: page.doc,
+  const banner = createBanner(
+    page.doc,
     config,
     gpc,
-    nonce: 'n1',
-    ticks: () => ticks,
-    canClose: () => canClose,
-    onChoice: (action, ticked) => choices.push([action, ticked]),
-  });
+    'n1',
+    () => ticks,
+    () => canClose,
+    (action, ticked) => choices.push([action, ticked]),
+  );
   const $ = (selector) => page.doc.querySelector(selector);
   const key = (key, shiftKey = false) =>
     page.doc.activeElement.dispatchEvent(new page.win.KeyboardEvent('keydown', { key, shiftKey, bubbles: true, cancelable: true }));

@@ -69,7 +69,7 @@ function start({
   doc.head.append(script);
   const changes = [];
   doc.addEventListener('consent:change', (event) => changes.push(event.detail.purposes));
-  const ready = boot({ win, script, fetch, subtle, now: () => NOW });
+  const ready = boot(win, script, fetch, () => NOW, subtle);
   const $ = (selector) => doc.querySelector(selector);
   const click = async (selector) => {
     $(selector).click();
@@ -98,7 +98,7 @@ for (const [failure, config] of Object.entries({
     assert.equal(page.win.__adsRan, undefined);
     assert.equal(page.$('iframe').hasAttribute('src'), false);
     assert.equal(page.warnings.length, 1);
-    assert.match(page.warnings[0], /^\[consent\] config unavailable/);
+    assert.match(page.warnings[0], /^\[consent\] no config/);
     assert.deepEqual(page.consentPushes().map((push) => push[1]), ['default'], 'consent mode stays denied');
     assert.equal(page.win.ConsentService.has('analytics'), false);
     page.win.ConsentService.show();
@@ -368,7 +368,7 @@ test('a tag without data-property warns and asks nothing', async () => {
   const warnings = [];
   page.win.console.warn = (message) => warnings.push(message);
   const { fetch, calls } = fakeFetch(() => makeConfig());
-  await boot({ win: page.win, script: null, fetch, now: () => NOW });
+  await boot(page.win, null, fetch, () => NOW);
   assert.equal(calls.length, 0);
   assert.equal(warnings.length, 1);
   assert.equal(page.win.ConsentService.has('analytics'), false);
@@ -418,7 +418,7 @@ test('preview: a malformed inline config fails closed like a failed fetch', asyn
   await page.ready;
   assert.equal(page.$('#cs-banner'), null);
   assert.equal(page.calls.length, 0);
-  assert.match(page.warnings[0], /^\[consent\] config unavailable \(malformed banner config\)/);
+  assert.match(page.warnings[0], /^\[consent\] no config \(malformed banner config\)/);
   await page.close();
 });
 
@@ -551,7 +551,7 @@ test('an unknown kid fetches the JWKS at most once per page', async () => {
   const script = page.doc.createElement('script');
   script.setAttribute('src', 'https://consent.example/consent.js');
   script.setAttribute('data-property', 'pk_test');
-  await boot({ win: page.win, script, fetch, subtle: globalThis.crypto.subtle, now: () => NOW });
+  await boot(page.win, script, fetch, () => NOW, globalThis.crypto.subtle);
   assert.equal(calls.filter((call) => call.url.endsWith('/jwks.json')).length, 1);
   assert.equal(page.win.ConsentService.has('analytics'), false);
   await page.close();

@@ -30,7 +30,7 @@ test('a choice is needed without a token, under a new notice, or for a purpose n
 
 test('opt-in: nothing refusable is ticked, even if a config says preselected', () => {
   const config = makeConfig({ purposes: optOut().purposes });
-  assert.deepEqual(initialTicks(config, { gpc: false, current: null }), {
+  assert.deepEqual(initialTicks(config, false, null), {
     necessary: true,
     preferences: false,
     analytics: false,
@@ -39,28 +39,28 @@ test('opt-in: nothing refusable is ticked, even if a config says preselected', (
 });
 
 test('opt-out preselects; GPC keeps advertising unticked', () => {
-  assert.deepEqual(initialTicks(optOut(), { gpc: false, current: null }), {
+  assert.deepEqual(initialTicks(optOut(), false, null), {
     necessary: true,
     preferences: true,
     analytics: true,
     advertising: true,
   });
-  assert.equal(initialTicks(optOut(), { gpc: true, current: null }).advertising, false);
-  assert.equal(initialTicks(optOut(), { gpc: true, current: null }).analytics, true);
+  assert.equal(initialTicks(optOut(), true, null).advertising, false);
+  assert.equal(initialTicks(optOut(), true, null).analytics, true);
 });
 
 test('the visitor\'s own current decisions win, including an advertising grant under GPC', () => {
   const current = { preferences: true, analytics: false, advertising: true };
-  assert.deepEqual(initialTicks(makeConfig(), { gpc: true, current }), { necessary: true, ...current });
+  assert.deepEqual(initialTicks(makeConfig(), true, current), { necessary: true, ...current });
 });
 
 test('accept-all grants every refusable purpose; under GPC not advertising', () => {
-  assert.deepEqual(choicesFor('accept-all', makeConfig(), { gpc: false }), {
+  assert.deepEqual(choicesFor('accept-all', makeConfig(), false), {
     preferences: true,
     analytics: true,
     advertising: true,
   });
-  assert.deepEqual(choicesFor('accept-all', makeConfig(), { gpc: true }), {
+  assert.deepEqual(choicesFor('accept-all', makeConfig(), true), {
     preferences: true,
     analytics: true,
     advertising: false,
@@ -68,7 +68,7 @@ test('accept-all grants every refusable purpose; under GPC not advertising', () 
 });
 
 test('reject-all refuses every refusable purpose and never lists necessary', () => {
-  assert.deepEqual(choicesFor('reject-all', makeConfig(), { gpc: false }), {
+  assert.deepEqual(choicesFor('reject-all', makeConfig(), false), {
     preferences: false,
     analytics: false,
     advertising: false,
@@ -77,12 +77,12 @@ test('reject-all refuses every refusable purpose and never lists necessary', () 
 
 test('save sends exactly what is ticked; under GPC a ticked advertising is sent true', () => {
   const ticked = { necessary: true, preferences: false, analytics: true, advertising: true };
-  assert.deepEqual(choicesFor('save', makeConfig(), { gpc: true, ticked }), {
+  assert.deepEqual(choicesFor('save', makeConfig(), true, ticked), {
     preferences: false,
     analytics: true,
     advertising: true,
   });
-  assert.deepEqual(choicesFor('save', makeConfig(), { gpc: false, ticked: {} }), {
+  assert.deepEqual(choicesFor('save', makeConfig(), false, {}), {
     preferences: false,
     analytics: false,
     advertising: false,
@@ -91,13 +91,7 @@ test('save sends exactly what is ticked; under GPC a ticked advertising is sent 
 
 test('the request body for accept, reject and custom', () => {
   const config = makeConfig({ language: 'de' });
-  const accept = choicePayload({
-    action: 'accept-all',
-    choices: choicesFor('accept-all', config, { gpc: true }),
-    config,
-    token: null,
-    gpc: true,
-  });
+  const accept = choicePayload('accept-all', choicesFor('accept-all', config, true), config, null, true);
   assert.deepEqual(accept, {
     choices: { preferences: true, analytics: true, advertising: false },
     method: 'banner_accept_all',
@@ -106,29 +100,29 @@ test('the request body for accept, reject and custom', () => {
     gpc: true,
     language: 'de',
   });
-  const reject = choicePayload({ action: 'reject-all', choices: {}, config, token: 'prev.tok.en', gpc: false });
+  const reject = choicePayload('reject-all', {}, config, 'prev.tok.en', false);
   assert.equal(reject.method, 'banner_reject_all');
   assert.equal(reject.token, 'prev.tok.en');
   assert.equal(reject.gpc, false);
-  assert.equal(choicePayload({ action: 'save', choices: {}, config, token: null, gpc: false }).method, 'banner_custom');
+  assert.equal(choicePayload('save', {}, config, null, false).method, 'banner_custom');
   assert.equal('token' in accept, false, 'no previous token: the field is omitted');
 });
 
 test('GPC turns off exactly the purposes the config names (the rules file), none of its own', () => {
   const analyticsOnly = makeConfig({ gpc_purposes: ['analytics'] });
-  assert.deepEqual(choicesFor('accept-all', analyticsOnly, { gpc: true }), {
+  assert.deepEqual(choicesFor('accept-all', analyticsOnly, true), {
     preferences: true,
     analytics: false,
     advertising: true,
   });
   const none = makeConfig({ gpc_purposes: [] });
-  assert.deepEqual(choicesFor('accept-all', none, { gpc: true }), { preferences: true, analytics: true, advertising: true });
+  assert.deepEqual(choicesFor('accept-all', none, true), { preferences: true, analytics: true, advertising: true });
   const optOutAnalytics = makeConfig({
     regime: 'opt_out',
     gpc_purposes: ['analytics'],
     purposes: makeConfig().purposes.map((p) => ({ ...p, preselected: true })),
   });
-  assert.deepEqual(initialTicks(optOutAnalytics, { gpc: true, current: null }), {
+  assert.deepEqual(initialTicks(optOutAnalytics, true, null), {
     necessary: true,
     preferences: true,
     analytics: false,
@@ -139,16 +133,16 @@ test('GPC turns off exactly the purposes the config names (the rules file), none
 test('a config without gpc_purposes (cached from an older service) fails closed under GPC', () => {
   const { gpc_purposes, ...older } = optOut();
   const none = { preferences: false, analytics: false, advertising: false };
-  assert.deepEqual(choicesFor('accept-all', older, { gpc: true }), none, 'GPC opts out of every refusable purpose');
-  assert.deepEqual(initialTicks(older, { gpc: true, current: null }), { necessary: true, ...none }, 'nothing preselected');
-  assert.deepEqual(initialTicks(older, { gpc: false, current: null }).analytics, true, 'without GPC, as the config says');
-  const narrowed = choicePayload({ action: 'accept-all', choices: none, config: older, token: null, gpc: true });
+  assert.deepEqual(choicesFor('accept-all', older, true), none, 'GPC opts out of every refusable purpose');
+  assert.deepEqual(initialTicks(older, true, null), { necessary: true, ...none }, 'nothing preselected');
+  assert.deepEqual(initialTicks(older, false, null).analytics, true, 'without GPC, as the config says');
+  const narrowed = choicePayload('accept-all', none, older, null, true);
   assert.equal(narrowed.method, 'banner_custom', 'an accept-all that refuses is sent as the custom choice it is');
-  const whole = choicesFor('accept-all', older, { gpc: false });
+  const whole = choicesFor('accept-all', older, false);
   assert.deepEqual(whole, { preferences: true, analytics: true, advertising: true });
-  assert.equal(choicePayload({ action: 'accept-all', choices: whole, config: older, token: null, gpc: false }).method,
+  assert.equal(choicePayload('accept-all', whole, older, null, false).method,
     'banner_accept_all');
   const { preselected, ...unmarked } = older.purposes[2];
-  assert.equal(initialTicks({ ...older, purposes: [unmarked] }, { gpc: false, current: null }).analytics, false,
+  assert.equal(initialTicks({ ...older, purposes: [unmarked] }, false, null).analytics, false,
     'no preselected field: nothing ticked');
 });

@@ -7,7 +7,7 @@ const api = 'https://consent.example';
 
 test('fetches the config for the property, language and country, without credentials', async () => {
   const { fetch, calls } = fakeFetch(() => makeConfig());
-  const config = await fetchConfig({ fetch, api, property: 'pk_a/b', lang: 'de', country: 'DE' });
+  const config = await fetchConfig(fetch, api, 'pk_a/b', 'de', 'DE');
   assert.equal(config.banner_version, 'sha256:ab12');
   assert.equal(calls.length, 1);
   assert.equal(calls[0].url, 'https://consent.example/v1/banner/pk_a%2Fb?lang=de&country=DE');
@@ -18,7 +18,7 @@ test('fetches the config for the property, language and country, without credent
 
 test('leaves out empty query parameters', async () => {
   const { fetch, calls } = fakeFetch(() => makeConfig());
-  await fetchConfig({ fetch, api, property: 'pk', lang: '', country: '' });
+  await fetchConfig(fetch, api, 'pk', '', '');
   assert.equal(calls[0].url, 'https://consent.example/v1/banner/pk');
 });
 
@@ -34,10 +34,10 @@ test('rejects on network errors, non-2xx answers, bad JSON and malformed configs
   };
   for (const [name, respond] of Object.entries(failures)) {
     const { fetch } = fakeFetch(respond);
-    await assert.rejects(fetchConfig({ fetch, api, property: 'pk' }), name);
+    await assert.rejects(fetchConfig(fetch, api, 'pk'), name);
   }
   const { fetch } = fakeFetch(failures.status);
-  await assert.rejects(fetchConfig({ fetch, api, property: 'pk' }), /404 not_found/);
+  await assert.rejects(fetchConfig(fetch, api, 'pk'), /404 not_found/);
 });
 
 test('a config needs texts, a notice version and well-formed purposes', () => {
@@ -52,7 +52,7 @@ test('posts a choice as JSON and returns the receipt', async () => {
   const receipt = { visitor_id: 'v-1', token: 'a.b.c', expires_at: '2026-09-01T00:00:00Z', decisions: {} };
   const { fetch, calls } = fakeFetch(() => Response.json(receipt, { status: 201 }));
   const body = { choices: { analytics: true }, method: 'banner_custom' };
-  assert.deepEqual(await postChoice({ fetch, api, property: 'pk', body }), receipt);
+  assert.deepEqual(await postChoice(fetch, api, 'pk', body), receipt);
   assert.equal(calls[0].url, 'https://consent.example/v1/banner/pk/consents');
   assert.equal(calls[0].init.method, 'POST');
   assert.equal(calls[0].init.credentials, 'omit');
@@ -63,9 +63,9 @@ test('posts a choice as JSON and returns the receipt', async () => {
 test('a rejected choice or a receipt without token rejects', async () => {
   const error = { status: 422, code: 'validation_error', message: 'bad', errors: { choices: ['necessary is not refusable'] } };
   let { fetch } = fakeFetch(() => Response.json(error, { status: 422 }));
-  await assert.rejects(postChoice({ fetch, api, property: 'pk', body: {} }), /422 validation_error/);
+  await assert.rejects(postChoice(fetch, api, 'pk', {}), /422 validation_error/);
   ({ fetch } = fakeFetch(() => Response.json({ visitor_id: 'v' }, { status: 201 })));
-  await assert.rejects(postChoice({ fetch, api, property: 'pk', body: {} }), /without token/);
+  await assert.rejects(postChoice(fetch, api, 'pk', {}), /without token/);
 });
 
 test('an inline config is read from its element and checked like a fetched one', async () => {

@@ -63,23 +63,23 @@ test('reads the named cookies among others, newest first, skipping unreadable on
 });
 
 test('the cookie line carries Max-Age from expires_at, Path, SameSite and optional Secure/Domain', () => {
-  const base = { name: 'consent_token', token, now: NOW, expiresAt: NOW + 90_500 };
-  assert.equal(cookieString(base), `consent_token=1.${token}; Max-Age=90; Path=/; SameSite=Lax`);
+  const base = ['consent_token', token, NOW + 90_500, NOW];
+  assert.equal(cookieString(...base), `consent_token=1.${token}; Max-Age=90; Path=/; SameSite=Lax`);
   assert.equal(
-    cookieString({ ...base, domain: '.shop.example', secure: true }),
+    cookieString(...base, '.shop.example', true),
     `consent_token=1.${token}; Max-Age=90; Path=/; SameSite=Lax; Domain=.shop.example; Secure`,
   );
 });
 
 test('a domain that could inject attributes is ignored', () => {
-  const line = cookieString({ name: 'c', token, now: NOW, expiresAt: NOW + 60_000, domain: 'a.example; Path=/x' });
+  const line = cookieString('c', token, NOW + 60_000, NOW, 'a.example; Path=/x');
   assert.doesNotMatch(line, /Domain|Path=\/x/);
 });
 
 test('an expired expiry or a null token produces a deletion', () => {
-  assert.equal(cookieString({ name: 'c', token, now: NOW, expiresAt: NOW - 1 }), 'c=; Max-Age=0; Path=/; SameSite=Lax');
-  assert.equal(cookieString({ name: 'c', token: null, now: NOW }), 'c=; Max-Age=0; Path=/; SameSite=Lax');
-  assert.equal(cookieString({ name: 'c', token, now: NOW, expiresAt: NaN }), 'c=; Max-Age=0; Path=/; SameSite=Lax');
+  assert.equal(cookieString('c', token, NOW - 1, NOW), 'c=; Max-Age=0; Path=/; SameSite=Lax');
+  assert.equal(cookieString('c', null, undefined, NOW), 'c=; Max-Age=0; Path=/; SameSite=Lax');
+  assert.equal(cookieString('c', token, NaN, NOW), 'c=; Max-Age=0; Path=/; SameSite=Lax');
 });
 
 test('writing with a Domain first drops the host-only copy', () => {
@@ -89,10 +89,10 @@ test('writing with a Domain first drops the host-only copy', () => {
       writes.push(line);
     },
   };
-  writeRecord(doc, { name: 'c', token, now: NOW, expiresAt: NOW + 60_000, domain: 'shop.example' });
+  writeRecord(doc, 'c', token, NOW + 60_000, NOW, 'shop.example');
   assert.deepEqual(writes, ['c=; Max-Age=0; Path=/; SameSite=Lax', `c=1.${token}; Max-Age=60; Path=/; SameSite=Lax; Domain=shop.example`]);
   writes.length = 0;
-  writeRecord(doc, { name: 'c', token, now: NOW, expiresAt: NOW + 60_000 });
+  writeRecord(doc, 'c', token, NOW + 60_000, NOW);
   assert.equal(writes.length, 1);
 });
 

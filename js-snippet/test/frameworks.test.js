@@ -66,7 +66,7 @@ function start({ config = frameworksConfig(), frameworks = 'gpp tcf microsoft_ue
   script.setAttribute('nonce', 'n0nce');
   if (frameworks) script.setAttribute('data-frameworks', frameworks);
   doc.head.append(script);
-  const ready = boot({ win, script, fetch, now: () => NOW });
+  const ready = boot(win, script, fetch, () => NOW);
   return { ...page, warnings, calls, ready };
 }
 
@@ -176,7 +176,7 @@ function loader() {
   page.win.setTimeout = (fn, ms, ...args) => timers.push({ fn, ms, args });
   const warnings = [];
   const tag = { ...readTag(null, page.doc), api: API, frameworks: ['gpp', 'tcf'] };
-  const frameworks = createFrameworks({ win: page.win, tag, state: createState(), gpc: () => true, warn: (m) => warnings.push(m) });
+  const frameworks = createFrameworks(page.win, tag, createState(), () => true, (m) => warnings.push(m));
   page.win.ConsentService = Object.freeze({ attach: frameworks.attach });
   return { ...page, timers, warnings, frameworks };
 }

@@ -67,7 +67,7 @@ function start({ gpp = GPP, gpc = true, before = () => {} } = {}) {
   const state = createState();
   const config = makeConfig({ frameworks: { gpp, tcf: { cmp_id: 10, cmp_version: 3 } } });
   state.show(config.purposes);
-  const frameworks = createFrameworks({ win, tag: { ...readTag(null, doc), frameworks: ['gpp'] }, state, gpc: () => gpc, warn: () => {} });
+  const frameworks = createFrameworks(win, { ...readTag(null, doc), frameworks: ['gpp'] }, state, () => gpc, () => {});
   frameworks.load(config);
   let cmp = null;
   frameworks.attach('gpp', (core) => {

@@ -13,14 +13,9 @@ function frameWith(doc, attrs) {
 test('names the blocked purposes and loads them on request', async () => {
   const { doc, close } = makeWindow();
   const asked = [];
-  const box = createPlaceholder({
-    doc,
-    config: makeConfig(),
-    nonce: '',
-    frame: frameWith(doc, {}),
-    purposes: ['advertising', 'analytics'],
-    onLoad: (purposes) => asked.push(purposes),
-  });
+  const box = createPlaceholder(doc, makeConfig(), '', frameWith(doc, {}), ['advertising', 'analytics'], (purposes) =>
+    asked.push(purposes),
+  );
   assert.equal(box.className, 'cs-ph');
   assert.equal(box.querySelector('p').textContent, 'This content is blocked until you allow Advertising, Analytics.');
   const button = box.querySelector('button[data-cs-action="load-content"]');
@@ -34,7 +29,7 @@ test('names the blocked purposes and loads them on request', async () => {
 test('takes the iframe\'s size where known', async () => {
   const { doc, close } = makeWindow();
   const make = (attrs) =>
-    createPlaceholder({ doc, config: makeConfig(), nonce: '', frame: frameWith(doc, attrs), purposes: ['x'], onLoad() {} });
+    createPlaceholder(doc, makeConfig(), '', frameWith(doc, attrs), ['x'], () => {});
   const sized = make({ width: '560', height: '315' });
   assert.equal(sized.style.width, '560px');
   assert.equal(sized.style.height, '315px');

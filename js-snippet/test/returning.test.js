@@ -27,7 +27,7 @@ test('returning visitor: default then the stored decisions as update, before the
   script.setAttribute('data-property', 'pk_test');
   script.setAttribute('data-frameworks', 'gpp microsoft_uet clarity');
   doc.head.append(script);
-  boot({ win, script, fetch, now: () => NOW });
+  boot(win, script, fetch, () => NOW);
   // Synchronously, before anything else could run: the defaults.
   assert.deepEqual(Array.from(win.dataLayer[0]).slice(0, 2), ['consent', 'default']);
   assert.deepEqual(Array.from(win.uetq), ['consent', 'default', { ad_storage: 'denied' }]);

@@ -7,7 +7,7 @@ import { makeWindow, settle } from './harness.js';
 function setup(html, { nonce = 'n0nce' } = {}) {
   const page = makeWindow({ html });
   const allowed = new Set();
-  const blocker = createBlocker({ doc: page.doc, nonce, allowed: (ps) => ps.every((p) => allowed.has(p)) });
+  const blocker = createBlocker(page.doc, nonce, (ps) => ps.every((p) => allowed.has(p)));
   return { ...page, allowed, blocker };
 }
 
@@ -94,7 +94,7 @@ test('an inline script after an external one waits for it to load', async () => 
   });
   const { win, doc } = page;
   browserLikeLoading(doc);
-  const blocker = createBlocker({ doc, nonce: '', allowed: () => true });
+  const blocker = createBlocker(doc, '', () => true);
   win.__order = [];
   blocker.scan();
   assert.deepEqual(win.__order, [], 'the inline script is held back while lib.js loads');
@@ -110,7 +110,7 @@ test('a failed external script does not hold inline scripts back forever', async
       `<script type="text/plain" data-consent="analytics">${counter('__after')}</script>`,
   });
   browserLikeLoading(page.doc);
-  createBlocker({ doc: page.doc, nonce: '', allowed: () => true }).scan();
+  createBlocker(page.doc, '', () => true).scan();
   await settle();
   assert.equal(page.win.__after, 1);
   await page.close();

@@ -28,19 +28,19 @@ function setup({ config = makeTcfConfig(), claims = null, before = () => {}, ope
   before(page.win);
   const double = makeHost({ win: page.win, config, claims });
   const posts = [];
-  const banner = createBanner({
-    doc: page.doc,
+  const banner = createBanner(
+    page.doc,
     config,
-    gpc: false,
-    nonce: 'n1',
-    ticks: () => ticks,
-    canClose: () => claims !== null,
-    onChoice(action, ticked) {
+    false,
+    'n1',
+    () => ticks,
+    () => claims !== null,
+    (action, ticked) => {
       banner.close();
-      const choices = choicesFor(action, config, { gpc: false, ticked });
+      const choices = choicesFor(action, config, false, ticked);
       posts.push(double.choose(CONTRACT_ACTIONS[action], choices).then((extra) => ({ choices, ...extra })));
     },
-  });
+  );
   const openBanner = (view) => {
     banner.open(view);
     double.bannerOpened(banner.root, view);

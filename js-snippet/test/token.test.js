@@ -61,8 +61,8 @@ test('parseToken: EdDSA with a kid only, nothing that picks another key', () => 
 });
 
 test('claimsAccepted: the service, this property, a visitor, not expired, boolean decisions', () => {
-  const rules = { issuer: ISSUER, property: 'pk_test', now: NOW };
-  assert.equal(claimsAccepted(claimsFor({ analytics: true }), rules), true);
+  const rules = [ISSUER, 'pk_test', NOW];
+  assert.equal(claimsAccepted(claimsFor({ analytics: true }), ...rules), true);
   for (const [what, extra] of Object.entries({
     issuer: { iss: 'https://evil.example' },
     property: { prp: 'pk_other' },
@@ -75,6 +75,6 @@ test('claimsAccepted: the service, this property, a visitor, not expired, boolea
     'non-boolean decision': { purposes: { analytics: 'yes' } },
     'purposes as array': { purposes: [true] },
   })) {
-    assert.equal(claimsAccepted(claimsFor({ analytics: true }, extra), rules), false, what);
+    assert.equal(claimsAccepted(claimsFor({ analytics: true }, extra), ...rules), false, what);
   }
 });

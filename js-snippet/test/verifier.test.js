@@ -12,7 +12,7 @@ const tokenOf = (name) => VECTORS.cases.find((c) => c.name === name).token;
 function verifierFor({ jwks = VECTORS.jwks, subtle = globalThis.crypto.subtle, verify } = {}) {
   const page = makeWindow({ url: 'https://shop.vectors.test/' });
   const { fetch, calls } = fakeFetch((url, init) => (url.endsWith('/verify') ? verify(JSON.parse(init.body)) : jwks));
-  const verifier = createVerifier({ win: page.win, subtle, fetch, api: API, property: VECTORS.property, now: () => VECTORS.now * 1000 });
+  const verifier = createVerifier(page.win, subtle, fetch, API, VECTORS.property, () => VECTORS.now * 1000);
   return { verifier, calls, page };
 }
 

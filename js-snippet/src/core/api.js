@@ -1,6 +1,6 @@
 /** `window.ConsentService`: the page's view of the visitor's consent. */
 
-export function createApi({ state, show, attach }) {
+export function createApi(state, show, attach) {
   return Object.freeze({
     /** The current effective decision; "necessary" is always true. */
     has: state.has,

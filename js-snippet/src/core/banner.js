@@ -27,9 +27,10 @@ const cookieList = (doc, label, cookies) =>
  * `ticks()` gives purpose -> ticked for the Settings view; `canClose()` whether the visitor already
  * has a current choice (then the banner may be closed without answering); `onChoice(action,
  * ticked)` receives "accept-all", "reject-all" or "save" (with the ticked purposes); `onOpen(root,
- * view)` is told of each view opened.
+ * view)` is told of each view opened. Positional, like the other factories boot.js calls once: an
+ * options object would put every name in the bundle twice.
  */
-export function createBanner({ doc, config, gpc, nonce, ticks, canClose, onChoice, onOpen = () => {} }) {
+export function createBanner(doc, config, gpc, nonce, ticks, canClose, onChoice, onOpen = () => {}) {
   const texts = config.texts;
   injectStyles(doc, nonce);
 

@@ -29,21 +29,22 @@ const domReady = (doc) =>
  * `script` is the banner's own tag (document.currentScript captured at start), `fetch` the network,
  * `subtle` WebCrypto and `now()` the clock (ms), all injected. Resolves when the config has been handled.
  */
-export async function boot({ win, script, fetch, now = () => Date.now(), subtle = win.crypto && win.crypto.subtle }) {
+export async function boot(win, script, fetch, now = () => Date.now(), subtle = win.crypto && win.crypto.subtle) {
   const doc = win.document;
   const warn = (message) => win.console.warn('[consent] ' + message);
   const tag = readTag(script, doc);
   const gpcSignal = win.navigator.globalPrivacyControl === true;
   const state = createState();
-  const blocker = createBlocker({ doc, nonce: tag.nonce, allowed: (purposes) => purposes.every(state.has) });
+  const blocker = createBlocker(doc, tag.nonce, (purposes) => purposes.every(state.has));
   let config = null;
   let banner = null;
   let gpc = false;
   let name = DEFAULT_COOKIE_NAME;
   let showRequested = false;
   let choices = 0; // choices made on this page: a stored token verified later must not override one
-  const verifier = createVerifier({ win, subtle, fetch, api: tag.api, property: tag.property, now });
-  const frameworks = createFrameworks({ win, tag, state, gpc: () => gpc, warn });
+  // The factories take positional arguments: named options cost the 8 KiB budget each name twice.
+  const verifier = createVerifier(win, subtle, fetch, tag.api, tag.property, now);
+  const frameworks = createFrameworks(win, tag, state, () => gpc, warn);
 
   // Before anything can activate a tag: tags read the default (and find the IAB stubs) when they load.
   installStubs(win, tag.frameworks);
@@ -61,42 +62,35 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   /** Adopts the newest stored token that verifies, or forgets one that no longer does. */
   async function adoptStored() {
     const before = choices;
-    let found = null;
+    let found = [null, null]; // [token, claims]
     for (const record of readRecords(doc, name, now())) {
       const claims = await verifier.verify(record.token);
       if (claims) {
-        found = { token: record.token, claims };
+        found = [record.token, claims];
         break;
       }
     }
-    if (before === choices && (found ? found.token !== state.token : state.token)) {
-      state.adopt(found && found.token, found && found.claims);
+    if (before === choices && found[0] !== state.token) {
+      state.adopt(...found);
       apply();
     }
   }
 
-  const cookieDomain = () => tag.cookieDomain || (config.cookie && config.cookie.domain) || null;
+  const cookieDomain = () => tag.cookieDomain || (config.cookie || {}).domain || null;
   const store = (token, expiresAt) =>
-    writeRecord(doc, {
-      name,
-      token,
-      expiresAt,
-      now: now(),
-      domain: cookieDomain(),
-      secure: win.location.protocol === 'https:',
-    });
+    writeRecord(doc, name, token, expiresAt, now(), cookieDomain(), win.location.protocol === 'https:');
 
   async function choose(action, ticked) {
     choices++;
-    const chosen = choicesFor(action, config, { gpc, ticked });
+    const chosen = choicesFor(action, config, gpc, ticked);
     if (banner) banner.close();
     if (tag.preview) return;
     const body = {
       ...(await frameworks.contribute({ action: action.split('-')[0], choices: chosen })),
-      ...choicePayload({ action, choices: chosen, config, token: state.token, gpc: gpcSignal }),
+      ...choicePayload(action, chosen, config, state.token, gpcSignal),
     };
     try {
-      const receipt = await postChoice({ fetch, api: tag.api, property: tag.property, body });
+      const receipt = await postChoice(fetch, tag.api, tag.property, body);
       const claims = decodePayload(receipt.token);
       if (!claims || !claims.purposes) throw new Error('unreadable token');
       state.adopt(receipt.token, claims);
@@ -104,7 +98,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     } catch (err) {
       // Unrecorded: refusals still apply (always safe), grants wait for a receipt. A stored token
       // that grants what was just refused must not bring it back on the next page.
-      warn('choice not recorded (' + err.message + '): only refusals apply');
+      warn('choice not recorded (' + err.message + '): refusals only');
       if (state.narrow(chosen)) {
         state.adopt(null, null);
         store(null, 0);
@@ -115,20 +109,20 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
 
   function openBanner(view) {
     if (!banner) {
-      banner = createBanner({
+      banner = createBanner(
         doc,
         config,
         gpc,
-        nonce: tag.nonce,
-        ticks: () => {
+        tag.nonce,
+        () => {
           const claims = state.claims;
           const current = claims && claims.notice === config.notice.version ? claims.purposes : null;
-          return initialTicks(config, { gpc, current });
+          return initialTicks(config, gpc, current);
         },
-        canClose: () => !needsChoice(config, state.claims),
-        onChoice: choose,
-        onOpen: frameworks.opened,
-      });
+        () => !needsChoice(config, state.claims),
+        choose,
+        frameworks.opened,
+      );
     }
     banner.open(view);
   }
@@ -137,7 +131,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
     if (config) openBanner('settings');
     else showRequested = true; // honoured once the config arrives
   };
-  win.ConsentService = createApi({ state, show, attach: frameworks.attach });
+  win.ConsentService = createApi(state, show, frameworks.attach);
   doc.addEventListener('click', (event) => {
     const opener = event.target.closest && event.target.closest('[data-consent-open]');
     if (opener) {
@@ -151,24 +145,20 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   blocker.observe();
 
   if (!stored && !tag.preview) {
-    warn('no data-property: non-essential purposes stay blocked');
+    warn('no data-property: non-essential blocked');
     return;
   }
   try {
-    config = tag.preview ? inlineConfig(doc, tag.preview) : await fetchConfig({
+    config = tag.preview ? inlineConfig(doc, tag.preview) : await fetchConfig(
       fetch,
-      api: tag.api,
-      property: tag.property,
-      lang: chooseLanguage({
-        forced: tag.lang,
-        page: doc.documentElement.lang,
-        browser: win.navigator.languages || [win.navigator.language],
-      }),
-      country: tag.country,
-      region: tag.region,
-    });
+      tag.api,
+      tag.property,
+      chooseLanguage(tag.lang, doc.documentElement.lang, win.navigator.languages || [win.navigator.language]),
+      tag.country,
+      tag.region,
+    );
   } catch (err) {
-    warn('config unavailable (' + err.message + '): non-essential purposes stay blocked');
+    warn('no config (' + err.message + '): non-essential blocked');
     verifier.configure(null);
     await stored;
     return;
@@ -176,7 +166,7 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
 
   gpc = gpcHonoured(config, win.navigator);
   state.show(config.purposes);
-  name = cookieName(config.cookie && config.cookie.name);
+  name = cookieName((config.cookie || {}).name);
   frameworks.load(config);
   if (stored) {
     verifier.configure(config.tokens);
@@ -186,18 +176,18 @@ export async function boot({ win, script, fetch, now = () => Date.now(), subtle 
   }
   await domReady(doc);
   blocker.setPlaceholder((frame, purposes) =>
-    createPlaceholder({
+    createPlaceholder(
       doc,
       config,
-      nonce: tag.nonce,
+      tag.nonce,
       frame,
       purposes,
-      onLoad: (wanted) => {
+      (wanted) => {
         const ticked = {};
         for (const p of config.purposes) ticked[p.key] = state.has(p.key) || wanted.includes(p.key);
         choose('save', ticked);
       },
-    }),
+    ),
   );
   blocker.scan();
   if (needsChoice(config, state.claims)) openBanner('main');

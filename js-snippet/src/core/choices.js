@@ -37,7 +37,7 @@ export function needsChoice(config, claims) {
  * (`current`: the token's purposes, or null); else only an opt-out regime may preselect, and GPC
  * keeps its purposes unticked.
  */
-export function initialTicks(config, { gpc, current }) {
+export function initialTicks(config, gpc, current) {
   const ticks = {};
   for (const p of config.purposes) {
     ticks[p.key] = !p.refusable
@@ -50,7 +50,7 @@ export function initialTicks(config, { gpc, current }) {
 }
 
 /** Refusable purpose -> boolean, for an action ("accept-all", "reject-all", "save" with `ticked`). */
-export function choicesFor(action, config, { gpc, ticked = {} }) {
+export function choicesFor(action, config, gpc, ticked = {}) {
   const choices = {};
   for (const p of config.purposes) {
     if (!p.refusable) continue;
@@ -65,7 +65,7 @@ export function choicesFor(action, config, { gpc, ticked = {} }) {
  * that a failed-closed GPC narrowed (no `gpc_purposes` to name what it turns off) is sent as the
  * custom choice it is: the service refuses an "Accept all" refusing purposes its rules do not.
  */
-export function choicePayload({ action, choices, config, token, gpc }) {
+export function choicePayload(action, choices, config, token, gpc) {
   const narrowed = action === 'accept-all' && !config.gpc_purposes && Object.values(choices).includes(false);
   const body = {
     choices,

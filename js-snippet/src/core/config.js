@@ -35,16 +35,17 @@ export function isConfig(config) {
   );
 }
 
-/** The banner config; rejects on network errors, non-2xx answers, bad JSON and malformed configs. */
-export async function fetchConfig({ fetch, api, property, lang, country, region }) {
-  const query = new URLSearchParams();
-  if (lang) query.set('lang', lang);
-  if (country) query.set('country', country);
-  if (region) query.set('region', region);
-  const qs = String(query);
-  const config = await request(fetch, bannerUrl(api, property) + (qs ? '?' + qs : ''));
+const checked = (config) => {
   if (!isConfig(config)) throw new Error('malformed banner config');
   return config;
+};
+
+/** The banner config; rejects on network errors, non-2xx answers, bad JSON and malformed configs. */
+export async function fetchConfig(fetch, api, property, lang, country, region) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries({ lang, country, region })) if (value) query.set(key, value);
+  const qs = String(query);
+  return checked(await request(fetch, bannerUrl(api, property) + (qs ? '?' + qs : '')));
 }
 
 /** POSTs `body` as JSON; resolves to the JSON answer as `request` does. */
@@ -52,7 +53,7 @@ export const postJson = (fetch, url, body) =>
   request(fetch, url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Records a choice; resolves to the receipt (`{visitor_id, token, expires_at, decisions}`). */
-export async function postChoice({ fetch, api, property, body }) {
+export async function postChoice(fetch, api, property, body) {
   const receipt = await postJson(fetch, bannerUrl(api, property) + '/consents', body);
   if (!receipt || typeof receipt.token !== 'string') throw new Error('receipt without token');
   return receipt;
@@ -61,7 +62,5 @@ export async function postChoice({ fetch, api, property, body }) {
 /** The config given inline (the console's preview): the JSON text of the element with this id. */
 export function inlineConfig(doc, id) {
   const holder = doc.getElementById(id);
-  const config = holder ? JSON.parse(holder.textContent) : null;
-  if (!isConfig(config)) throw new Error('malformed banner config');
-  return config;
+  return checked(holder ? JSON.parse(holder.textContent) : null);
 }

@@ -8,7 +8,7 @@
 import { el } from '../utils/dom.js';
 
 /** `tag` is readTag's result, `state` the visitor's consent, `gpc()` whether GPC is honoured here. */
-export function createFrameworks({ win, tag, state, gpc, warn }) {
+export function createFrameworks(win, tag, state, gpc, warn) {
   const doc = win.document;
   const loading = {}; // name -> a promise settled when its file has run or failed, until it attaches
   const hooks = {}; // 'change', 'contribute', 'open' and ':' + a published key -> [fn]

@@ -7,7 +7,7 @@ import { injectStyles } from './styles.js';
 const cssLength = (value) => (/^\d+(\.\d+)?$/.test(value) ? value + 'px' : /^\d+(\.\d+)?(px|%|r?em|vw|vh)$/.test(value) ? value : '');
 
 /** `onLoad(purposes)` is called when the visitor asks to load the content. */
-export function createPlaceholder({ doc, config, nonce, frame, purposes, onLoad }) {
+export function createPlaceholder(doc, config, nonce, frame, purposes, onLoad) {
   injectStyles(doc, nonce);
   const names = purposes.map((key) => (config.purposes.find((p) => p.key === key) || { name: key }).name);
   const button = el(doc, 'button', { type: 'button', 'data-cs-action': 'load-content' }, config.texts.load_content);
@@ -19,7 +19,8 @@ export function createPlaceholder({ doc, config, nonce, frame, purposes, onLoad 
     el(doc, 'p', null, fill(config.texts.placeholder, { purpose: names.join(', ') })),
     button,
   );
-  box.style.width = frame.offsetWidth ? frame.offsetWidth + 'px' : cssLength(frame.getAttribute('width'));
-  box.style.height = frame.offsetHeight ? frame.offsetHeight + 'px' : cssLength(frame.getAttribute('height'));
+  const size = (laidOut, attr) => (laidOut ? laidOut + 'px' : cssLength(frame.getAttribute(attr)));
+  box.style.width = size(frame.offsetWidth, 'width');
+  box.style.height = size(frame.offsetHeight, 'height');
   return box;
 }

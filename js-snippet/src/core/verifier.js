@@ -20,7 +20,7 @@ const ED25519 = { name: 'Ed25519' };
  * `subtle` is WebCrypto (absent outside secure contexts), `fetch` the network, `api` the service's
  * origin, `property` this page's publishable key, `now()` the clock (ms); all injected.
  */
-export function createVerifier({ win, subtle, fetch, api, property, now }) {
+export function createVerifier(win, subtle, fetch, api, property, now) {
   const storage = () => {
     try {
       return win.localStorage; // reading it throws where storage is blocked
@@ -70,7 +70,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
   async function askService(token) {
     const answer = await postJson(fetch, bannerUrl(api, property) + '/verify', { token }).catch(() => null);
     const claims = answer && answer.valid === true && answer.claims;
-    return claims && claimsAccepted(claims, { issuer: claims.iss, property, now: now() }) ? claims : null;
+    return claims && claimsAccepted(claims, claims.iss, property, now()) ? claims : null;
   }
 
   return {
@@ -99,7 +99,7 @@ export function createVerifier({ win, subtle, fetch, api, property, now }) {
       }
       const input = new TextEncoder().encode(parsed.input);
       const valid = await subtle.verify(ED25519, key, parsed.signature, input).catch(() => false);
-      return valid && claimsAccepted(parsed.claims, { issuer: set.issuer, property, now: now() }) ? parsed.claims : null;
+      return valid && claimsAccepted(parsed.claims, set.issuer, property, now()) ? parsed.claims : null;
     },
   };
 }

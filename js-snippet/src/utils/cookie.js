@@ -1,11 +1,10 @@
 /** The consent cookie: one versioned record (`1.<jws>`) holding the server's token, read and written first-party; the token is verified before use (core/verifier.js). */
-import { decodePayload } from './token.js';
+import { JWS, decodePayload } from './token.js';
 
 export const DEFAULT_COOKIE_NAME = 'consent_token';
 // The record's first field. A future layout gets a new version, and older readers then
 // ignore it (the visitor is asked again) instead of misreading it.
 export const RECORD_VERSION = '1';
-const JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const NAME = /^[\w-]+$/;
 const DOMAIN = /^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i;
 
@@ -47,7 +46,7 @@ export function readRecords(doc, name, now) {
  * The `document.cookie` assignment storing `token` until `expiresAt` (ms); an empty value with
  * Max-Age=0 when `token` is null or already expired, which deletes the cookie.
  */
-export function cookieString({ name, token, expiresAt, now, domain, secure }) {
+export function cookieString(name, token, expiresAt, now, domain, secure) {
   const maxAge = token ? Math.floor((expiresAt - now) / 1000) : 0;
   const live = maxAge > 0;
   return (
@@ -60,7 +59,7 @@ export function cookieString({ name, token, expiresAt, now, domain, secure }) {
 }
 
 /** Stores (or, with token null, deletes) the record; with a Domain it also drops any host-only copy, so one cookie wins. */
-export function writeRecord(doc, options) {
-  if (DOMAIN.test(options.domain || '')) doc.cookie = cookieString({ ...options, token: null, domain: null });
-  doc.cookie = cookieString(options);
+export function writeRecord(doc, name, token, expiresAt, now, domain, secure) {
+  if (DOMAIN.test(domain || '')) doc.cookie = cookieString(name, null, expiresAt, now, null, secure);
+  doc.cookie = cookieString(name, token, expiresAt, now, domain, secure);
 }

@@ -4,7 +4,7 @@
  * The primary subtag to request: the tag's data-lang, else the page's <html lang>, else the
  * browser's first language; '' when none is usable (the server then picks).
  */
-export function chooseLanguage({ forced, page, browser = [] }) {
+export function chooseLanguage(forced, page, browser = []) {
   for (const tag of [forced, page, ...browser]) {
     const primary = String(tag || '').split(/[-_]/)[0].toLowerCase();
     if (/^[a-z]{2,3}$/.test(primary)) return primary;

@@ -17,7 +17,7 @@ export function purposesOf(node) {
  * `allowed(purposes)` says whether every listed purpose is allowed now. `placeholder(iframe,
  * purposes)` (set once the texts are known) returns the box shown in place of a blocked iframe.
  */
-export function createBlocker({ doc, nonce, allowed }) {
+export function createBlocker(doc, nonce, allowed) {
   const boxes = new Map(); // blocked iframe -> [its placeholder, its previous inline display]
   let placeholder = null;
   let pending = 0; // external scripts still loading
@@ -31,6 +31,7 @@ export function createBlocker({ doc, nonce, allowed }) {
     const type = blocked.getAttribute('data-type');
     if (type) script.setAttribute('type', type);
     if (nonce) script.setAttribute('nonce', nonce);
+    const swap = () => blocked.replaceWith(script);
     if (blocked.hasAttribute('src')) {
       // Dynamically inserted scripts run as soon as they load; async=false makes them run in insertion order.
       script.async = false;
@@ -40,12 +41,12 @@ export function createBlocker({ doc, nonce, allowed }) {
         script.addEventListener('error', resolve);
       }).then(() => pending--);
       loaded = Promise.all([loaded, done]);
-      blocked.replaceWith(script);
+      swap();
     } else {
       script.text = blocked.text;
       // An inline script that follows external ones in the page waits for them, as it would have.
-      if (pending) loaded.then(() => blocked.replaceWith(script));
-      else blocked.replaceWith(script);
+      if (pending) loaded.then(swap);
+      else swap();
     }
   }
 

@@ -3,7 +3,8 @@
  * may act on it. Nothing here trusts a payload: `core/verifier.js` checks the signature first.
  */
 
-const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
+/** A compact JWS: header, payload and signature in base64url. */
+export const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
 
 /** The bytes of a base64url segment; throws on anything else. */
 export const segmentBytes = (segment) =>
@@ -58,7 +59,7 @@ export function parseToken(token) {
  * Whether verified claims speak for this page's visitor: issued by the service (`issuer`), to this
  * page's property, about a visitor, not expired at `now` (ms), every decision a boolean.
  */
-export function claimsAccepted(claims, { issuer, property, now }) {
+export function claimsAccepted(claims, issuer, property, now) {
   const { purposes, sub, exp } = claims;
   return (
     claims.iss === issuer &&
