@@ -25,9 +25,10 @@ const HASHED = /^[a-z0-9_]+\.[0-9a-f]{10}\.js$/;
 
 // Each copy is checked by what it decompresses to, not byte for byte: another zlib or brotli version may
 // compress the same script to other bytes.
+// They are made for consent.js and for every framework file: the server sends the copy the client accepts.
 export const COMPRESSED = [
   {
-    path: OUTPUT + '.br',
+    suffix: '.br',
     compress: (bytes) => brotliCompressSync(bytes, {
       params: {
         [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
@@ -38,7 +39,7 @@ export const COMPRESSED = [
     decompress: brotliDecompressSync,
   },
   // Zopfli writes ordinary gzip some 2% smaller than zlib's level 9: bytes every visitor without brotli saves.
-  { path: OUTPUT + '.gz', compress: async (bytes) => Buffer.from(await gzipAsync(bytes, { numiterations: 15 })), decompress: gunzipSync },
+  { suffix: '.gz', compress: async (bytes) => Buffer.from(await gzipAsync(bytes, { numiterations: 15 })), decompress: gunzipSync },
 ];
 const BANNER = '/*! consent.js | Apache-2.0 */';
 
@@ -125,9 +126,9 @@ async function writeFrameworks() {
   await mkdir(FRAMEWORKS, { recursive: true });
   const keep = new Set(Object.values(bundles).map((b) => b.entry.file));
   for (const file of await readdir(FRAMEWORKS)) {
-    if (HASHED.test(file) && !keep.has(file)) await rm(join(FRAMEWORKS, file));
+    if (HASHED.test(file) && !keep.has(file.replace(/\.(br|gz)$/, ''))) await rm(join(FRAMEWORKS, file));
   }
-  for (const b of Object.values(bundles)) await writeFile(join(FRAMEWORKS, b.entry.file), b.code);
+  for (const b of Object.values(bundles)) await writeCompressed(join(FRAMEWORKS, b.entry.file), Buffer.from(b.code));
   await writeFile(join(FRAMEWORKS, 'manifest.json'), manifestOf(bundles));
   return [...keep].map((file) => join(FRAMEWORKS, file));
 }
@@ -142,9 +143,30 @@ async function checkFrameworks() {
   for (const b of Object.values(bundles)) {
     keep.add(b.entry.file);
     if ((await read(b.entry.file)) !== b.code) problems.push(join(FRAMEWORKS, b.entry.file) + ' is missing or differs');
+    problems.push(...(await staleCopies(join(FRAMEWORKS, b.entry.file), b.code)));
   }
   for (const file of await readdir(FRAMEWORKS).catch(() => [])) {
-    if (HASHED.test(file) && !keep.has(file)) problems.push(join(FRAMEWORKS, file) + ' is left from an older build');
+    if (HASHED.test(file) && !keep.has(file.replace(/\.(br|gz)$/, ''))) {
+      problems.push(join(FRAMEWORKS, file) + ' is left from an older build');
+    }
+  }
+  return problems;
+}
+
+/** Writes `path` and its compressed copies. */
+async function writeCompressed(path, bytes) {
+  await writeFile(path, bytes);
+  for (const copy of COMPRESSED) await writeFile(path + copy.suffix, await copy.compress(bytes));
+}
+
+/** What is wrong with the compressed copies of `path`, whose content is `code`. */
+async function staleCopies(path, code) {
+  const problems = [];
+  for (const copy of COMPRESSED) {
+    const stored = await readFile(path + copy.suffix).catch(() => null);
+    if (stored === null || copy.decompress(stored).toString('utf8') !== code) {
+      problems.push(path + copy.suffix + ' is ' + (stored === null ? 'missing' : 'stale'));
+    }
   }
   return problems;
 }
@@ -153,22 +175,16 @@ async function main(check) {
   if (!check) {
     await mkdir(dirname(OUTPUT), { recursive: true });
     const code = Buffer.from(await bundle());
-    await writeFile(OUTPUT, code);
-    for (const copy of COMPRESSED) await writeFile(copy.path, await copy.compress(code));
+    await writeCompressed(OUTPUT, code);
     const frameworks = await writeFrameworks();
-    console.log('wrote ' + [OUTPUT, ...COMPRESSED.map((copy) => copy.path), ...frameworks].join(', '));
+    console.log('wrote ' + [OUTPUT, ...frameworks].join(', ') + ', each with ' + COMPRESSED.map((c) => c.suffix).join(' and '));
     return;
   }
   const built = await bundle();
   const committed = await readFile(OUTPUT, 'utf8').catch(() => null);
   const problems = [];
   if (built !== committed) problems.push(OUTPUT + ' is ' + (committed === null ? 'missing' : 'stale'));
-  for (const copy of COMPRESSED) {
-    const stored = await readFile(copy.path).catch(() => null);
-    if (stored === null || copy.decompress(stored).toString('utf8') !== built) {
-      problems.push(copy.path + ' is ' + (stored === null ? 'missing' : 'stale'));
-    }
-  }
+  problems.push(...(await staleCopies(OUTPUT, built)));
   problems.push(...(await checkFrameworks()));
   for (const problem of problems) console.error(problem + ': run `npm run build` and commit it');
   if (problems.length) process.exitCode = 1;
