@@ -130,6 +130,11 @@ class SubjectState:
     # The subdivision or country whose rules gave the answers (None: the default regime's).
     jurisdiction: str | None = None
 
+    def allows(self, purpose: str) -> bool:
+        """The effective decision for `purpose`; a purpose the state does not hold is not allowed."""
+        state = self.consents.get(purpose)
+        return state is not None and state.allowed
+
     @property
     def notice_version(self) -> str | None:
         """The notice version of the most recent decision, if any."""

@@ -74,7 +74,7 @@ def choose_on_banner(
                 extra_claims=frameworks.token_claims(
                     shown=prepared.banner,
                     tc_string=tc_string,
-                    allowed=lambda key: key in state.consents and state.consents[key].allowed,
+                    allowed=state.allows,
                     gpc=choice.gpc and prop.gpc_honoured,
                 ),
             )

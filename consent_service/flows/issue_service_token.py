@@ -55,11 +55,10 @@ def issue_service_token(
         if "tcf" in signals and tc_string is not None:
             extra["tcf"] = tc_string
         if "gpp" in signals:
-            decided = state.consents
             signal = frameworks.gpp_signal(
                 rules=rules,
                 jurisdiction=state.jurisdiction,
-                allowed=lambda key: key in decided and decided[key].allowed,
+                allowed=state.allows,
                 gpc=False,
                 tc_string=tc_string,
             )
