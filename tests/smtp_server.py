@@ -54,13 +54,16 @@ class LoopbackSmtp:
             self._server.close()
             await self._server.wait_closed()
 
+        async def cancel_sessions() -> None:
+            sessions = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in sessions:
+                task.cancel()
+            await asyncio.gather(*sessions, return_exceptions=True)
+
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
-        pending = asyncio.all_tasks(self._loop)
-        for task in pending:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(cancel_sessions())
         self._loop.close()
 
     def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:

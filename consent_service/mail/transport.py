@@ -31,6 +31,8 @@ T = TypeVar("T")
 EXAMPLE = "e.g. smtps://user:password@mail.example.com or smtp://mail.example.com:587?starttls=true"
 # One bare address: no display name, no blanks or line breaks (so nothing can be smuggled into a header).
 ADDRESS = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
+# An address in a server's reply, with the angle brackets around it if any.
+QUOTED_ADDRESS = re.compile(rf"<?{ADDRESS.pattern}>?")
 ERROR_CHARACTERS = 400
 
 
@@ -270,7 +272,7 @@ def _reply(code: int, text: bytes | str) -> str:
 
 def _scrub(text: str) -> str:
     """The text without any address in it, on one line and bounded."""
-    return " ".join(ADDRESS.sub("<address>", text).split())[:ERROR_CHARACTERS]
+    return " ".join(QUOTED_ADDRESS.sub("<address>", text).split())[:ERROR_CHARACTERS]
 
 
 def _domain_of(sender: str) -> str | None:
