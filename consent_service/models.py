@@ -12,6 +12,7 @@ from consent_service.consents.models import (
 )
 from consent_service.console.models import ConsoleSessionRecord
 from consent_service.frameworks.models import TCFVendorList
+from consent_service.mail.models import OutgoingMail
 from consent_service.notices.models import Notice
 from consent_service.privacy_requests.models import PrivacyRequest, PrivacyRequestStep, PrivacyRequestSystem
 from consent_service.properties.models import Property
@@ -37,6 +38,7 @@ __all__ = [
     "IssuedToken",
     "LedgerMaintenance",
     "Notice",
+    "OutgoingMail",
     "PrivacyRequest",
     "PrivacyRequestStep",
     "PrivacyRequestSystem",
