@@ -29,10 +29,10 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(BIN)/flask db upgrade
 
-# The Procfile's processes (gunicorn and the webhook worker) under honcho, with the virtualenv's commands.
+# The Procfile's processes (gunicorn, the webhook worker, the scan worker, the mailer) under honcho, with the virtualenv's commands.
 run: migrate
 	@$(BIN)/flask demo seed
-	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /docs, console: /admin, demo: /demo) with the webhook worker; Ctrl-C stops both"
+	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /docs, console: /admin, demo: /demo) with the webhook worker, the scan worker and the mailer; Ctrl-C stops them all"
 	@PATH="$(abspath $(BIN)):$$PATH" SERVICE_PORT=$(PORT) exec $(BIN)/honcho start --no-colour --procfile Procfile
 
 test: lint test-python test-js

@@ -194,6 +194,7 @@ def _register_commands(app: Flask) -> None:
     from consent_service.demo.cli import demo
     from consent_service.frameworks.cli import tcf_group
     from consent_service.ledger.cli import ledger_group
+    from consent_service.mail.cli import mail_group
     from consent_service.properties.cli import properties_group
     from consent_service.regimes.cli import rules_group
     from consent_service.reports.cli import reports_group
@@ -210,6 +211,7 @@ def _register_commands(app: Flask) -> None:
         properties_group,
         demo,
         webhooks_group,
+        mail_group,
         ledger_group,
         retention_group,
         reports_group,

@@ -106,6 +106,26 @@ def _check_public_base_url(url: str) -> None:
         log.warning("TOKEN_ISSUER is a loopback URL (%s): only this machine can open its links", url)
 
 
+def _check_smtp(settings: Settings) -> None:
+    """SMTP_URL readable, SMTP_FROM an address; in production no password in the clear beyond this machine."""
+    from consent_service.mail.transport import BadSmtpUrl, SmtpTarget, check_sender  # the mail domain reads the URL
+
+    try:
+        target = SmtpTarget.parse(settings.smtp_url)
+    except BadSmtpUrl as error:
+        raise ConfigError(str(error)) from None
+    if not settings.smtp_from:
+        raise ConfigError("SMTP_FROM must be set when SMTP_URL is: the sender's address, e.g. privacy@example.com")
+    try:
+        check_sender(settings.smtp_from)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if settings.env == "production" and target.password and target.security == "none" and not _is_loopback(target.host):
+        raise ConfigError(
+            "SMTP_URL sends its password unencrypted: use smtps:// or ?starttls=true (or a relay on this machine)"
+        )
+
+
 @dataclass(frozen=True)
 class Context:
     """What a default may depend on: the environment (CONSENT_ENV) and where the instance folder is."""
@@ -459,6 +479,28 @@ class Settings:
         default_for=_unless_production,
         shown_default="`true`, `false` in production",
     )
+    smtp_url: str = setting(
+        "SMTP_URL",
+        "",
+        Text(),
+        "The mail server that sends privacy request mail (`flask mail run`): `smtp://[user:password@]host[:port]` "
+        "(port 25), with `?starttls=true` to upgrade to TLS, or `smtps://...` (TLS from the start, port 465); "
+        "escape `@`, `:` and `/` in the user or password as `%40`, `%3A`, `%2F`. Empty: no mail is sent. Production "
+        "refuses a password sent without TLS to a host other than loopback.",
+    )
+    smtp_from: str = setting(
+        "SMTP_FROM",
+        "",
+        Text(),
+        "The sender of that mail, `privacy@example.com` or `Example Privacy <privacy@example.com>`; required with "
+        "`SMTP_URL`.",
+    )
+    smtp_timeout_seconds: int = setting(
+        "SMTP_TIMEOUT_SECONDS",
+        10,
+        Integer(maximum=300),
+        "Longest wait for each step of an SMTP conversation (connect, login, one mail); at most 300.",
+    )
     scanner_chromium: str = setting(
         "SCANNER_CHROMIUM",
         "/usr/bin/chromium",
@@ -600,6 +642,8 @@ class Settings:
             raise ConfigError(f"{names} must be set when CONSENT_ENV=production")
         if self.env == "production":
             _check_public_base_url(self.token_issuer)
+        if self.smtp_url:
+            _check_smtp(self)
         if missing:
             settings = self._with_development_secrets(missing)
         for key in settings.key_encryption_keys:

@@ -12,6 +12,7 @@ from consent_service.consents.models import (
 )
 from consent_service.console.models import ConsoleSessionRecord
 from consent_service.frameworks.models import TCFVendorList
+from consent_service.mail.models import OutgoingMail
 from consent_service.notices.models import Notice
 from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
@@ -36,6 +37,7 @@ __all__ = [
     "IssuedToken",
     "LedgerMaintenance",
     "Notice",
+    "OutgoingMail",
     "Property",
     "Purpose",
     "Recipient",

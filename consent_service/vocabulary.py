@@ -168,3 +168,11 @@ class Signal(StrEnum):
 
     GPP = "gpp"  # IAB Global Privacy Platform
     TCF = "tcf"  # IAB Transparency and Consent Framework (the TC string)
+
+
+class MailStatus(StrEnum):
+    """An outgoing mail's life: pending (leased while a worker sends it) until sent, when its row is deleted,
+    or failed after the last attempt (kept without address or body, to be counted)."""
+
+    PENDING = "pending"
+    FAILED = "failed"

@@ -225,3 +225,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): `.url`, `.messages` (EmailMessage), `.wait_for(count, timeout)`."""
+    from tests.smtp_server import LoopbackSmtp
+
+    server = LoopbackSmtp().start()
+    yield server
+    server.stop()
