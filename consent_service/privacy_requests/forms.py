@@ -33,7 +33,7 @@ FIELDS = (
     "agent_email",
     "agent_declaration",
 )
-_NOT_IN_ADDRESS = r"\s@<>()\[\],;:\"\\"
+_NOT_IN_ADDRESS = r"\s@<>()\[\],;:'\"\\"
 EMAIL = re.compile(rf"[^{_NOT_IN_ADDRESS}]{{1,64}}@(?:[^{_NOT_IN_ADDRESS}.]+\.)+[^{_NOT_IN_ADDRESS}.]{{2,}}")
 
 

@@ -10,6 +10,8 @@ from consent_service import localized_texts
 from consent_service.localized_texts import FALLBACK_LANGUAGE
 
 TEXTS_DIR = Path(__file__).with_name("texts")
+# Each language by its own name, for the links that switch between them.
+LANGUAGE_NAMES = (("en", "English"), ("de", "Deutsch"), ("fr", "Français"))
 
 
 def builtin() -> dict[str, dict[str, str]]:
