@@ -13,14 +13,12 @@ from typing import Any
 
 from consent_service.privacy_requests.jurisdictions import Places
 from consent_service.subjects.identifiers import canonical
-from consent_service.vocabulary import RequestType, Verification
+from consent_service.vocabulary import ObjectionTarget, RequestType, Verification
 
 MAX_IDENTIFIER_LENGTH = 255
 MAX_EMAIL_LENGTH = 254  # RFC 5321's path limit, less its angle brackets
 MAX_CORRECTION_LENGTH = 2000
 MAX_AGENT_NAME_LENGTH = 200
-# What a person objects to (details.objection), in the order the form shows them.
-OBJECTION_TARGETS = ("direct_marketing", "automated_decisions")
 # The order the fields appear in, which is the order their errors are listed in.
 FIELDS = (
     "type",
@@ -67,7 +65,7 @@ def read(form: Mapping[str, str], *, verification: Verification, places: Places)
         errors["type"] = "error_type_required"
     details: dict[str, Any] = {}
     if kind is RequestType.OBJECTION:
-        if values["objection"] in OBJECTION_TARGETS:
+        if values["objection"] in set(ObjectionTarget):
             details["objection"] = values["objection"]
         else:
             errors["objection"] = "error_objection_required"
