@@ -692,11 +692,14 @@ class Settings:
     def _with_verification_mode(self) -> Settings:
         """PRIVACY_REQUEST_VERIFICATION unset: mail the links when there is an SMTP server, else hand them to the
         operator's mailer by webhook."""
+        if self.privacy_request_verification == "email" and not self.smtp_url:
+            raise ConfigError(
+                "PRIVACY_REQUEST_VERIFICATION=email mails the verification links through SMTP_URL, which is not set: "
+                "set SMTP_URL, or PRIVACY_REQUEST_VERIFICATION=webhook to send them through your own mailer"
+            )
         if self.privacy_request_verification:
             return self
-        # SMTP_URL is the mail domain's setting (consent_service/mail); until it is declared no mail can be sent.
-        smtp_url = getattr(self, "smtp_url", "")
-        return replace(self, privacy_request_verification="email" if smtp_url else "webhook")
+        return replace(self, privacy_request_verification="email" if self.smtp_url else "webhook")
 
     def _with_development_secrets(self, missing: list[str]) -> Settings:
         # Development keys live in the instance folder so restarts keep tokens and links valid.

@@ -42,6 +42,11 @@ class PrivacyRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(1000))  # the refusal's reason, or what was done
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    @property
+    def subject(self) -> dict[str, str]:
+        """The subject as the API and the webhooks name it."""
+        return {"kind": self.subject_kind, "id": self.subject_id}
+
 
 class PrivacyRequestStep(Base):
     """One thing that happened to a request: never updated or deleted, and never naming an erased identifier."""

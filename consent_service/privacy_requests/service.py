@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from consent_service.errors import NotFound, ValidationFailed
+from consent_service.errors import Conflict, NotFound, ValidationFailed
 from consent_service.privacy_requests.models import PrivacyRequest, PrivacyRequestStep, PrivacyRequestSystem
 from consent_service.regimes.request_rules import RequestRules
 from consent_service.vocabulary import CLOSED_REQUEST_STATUSES, RequestStatus, SystemStatus
@@ -20,10 +20,15 @@ from consent_service.vocabulary import CLOSED_REQUEST_STATUSES, RequestStatus, S
 DueState = Literal["overdue", "due_soon", "on_time", "closed"]
 OPEN_STATUSES = tuple(status.value for status in RequestStatus if status not in CLOSED_REQUEST_STATUSES)
 CLOSED_STATUSES = tuple(status.value for status in CLOSED_REQUEST_STATUSES)
+MAX_REASON = 1000
 
 
 class RequestNotFound(NotFound):
     message = "No such privacy request."
+
+
+class RequestClosed(Conflict):
+    code, message = "request_closed", "This request is closed; nothing changes it any more."
 
 
 class InvalidCursor(ValidationFailed):
@@ -52,6 +57,28 @@ def get(*, session: Session, request_id: str) -> PrivacyRequest:
     if request is None:
         raise RequestNotFound()
     return request
+
+
+def lock(*, session: Session, request_id: str) -> PrivacyRequest:
+    """`get`, with the row locked until commit: two flows never change one request at once."""
+    request = session.get(PrivacyRequest, request_id, with_for_update=True, populate_existing=True)
+    if request is None:
+        raise RequestNotFound()
+    return request
+
+
+def require_open(request: PrivacyRequest) -> None:
+    """RequestClosed for a completed or refused request: nothing changes it any more."""
+    if request.status in CLOSED_STATUSES:
+        raise RequestClosed()
+
+
+def checked_reason(reason: str) -> str:
+    """An extension's or refusal's reason, as the person will read it: 1 to MAX_REASON characters."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise ValidationFailed(errors={"reason": [f"Why, as the person will read it (1 to {MAX_REASON} characters)."]})
+    return reason
 
 
 def steps_of(*, session: Session, request_id: str) -> list[PrivacyRequestStep]:
