@@ -35,6 +35,7 @@ from consent_service.properties import service as properties
 from consent_service.properties.models import Property
 from consent_service.ratelimits import privacy_request_limits
 from consent_service.regimes.request_country import place_from_cdn
+from consent_service.regimes.request_rules import RequestRules
 from consent_service.rights.receipts import Controller
 from consent_service.rights.schemas import ExportSchema
 from consent_service.runtime import app_signer, runtime
@@ -255,7 +256,7 @@ class ExportDownload(MethodView):
             "409": _html("Not a completed access request"),
         }
     )
-    def get(self, signed: str) -> Response:
+    def get(self, signed: str) -> ResponseReturnValue:
         """The copy of the data of a completed access request; every download is a `downloaded` step."""
         found = _linked(LinkKind.PRIVACY_REQUEST_STATUS, signed)
         try:
@@ -336,7 +337,7 @@ def _places() -> Places:
     return Places(region[:2] for region in _request_rules().by_region)
 
 
-def _request_rules() -> Any:
+def _request_rules() -> RequestRules:
     return runtime().rules.privacy_requests
 
 
