@@ -7,6 +7,7 @@ import pytest
 from consent_service import localized_texts
 from consent_service.texts import banner as banner_texts
 from consent_service.preferences import texts as page_texts
+from consent_service.privacy_requests import texts as privacy_request_texts
 
 
 def keys(value: object, prefix: str = "") -> set[str]:
@@ -15,7 +16,9 @@ def keys(value: object, prefix: str = "") -> set[str]:
     return set().union(*(keys(child, f"{prefix}.{name}") for name, child in value.items()))
 
 
-@pytest.mark.parametrize("texts", [banner_texts, page_texts], ids=["banner", "preference pages"])
+@pytest.mark.parametrize(
+    "texts", [banner_texts, page_texts, privacy_request_texts], ids=["banner", "preference pages", "privacy requests"]
+)
 def test_every_language_has_every_english_text(texts):
     files = localized_texts.load(texts.TEXTS_DIR)
     assert set(files) == {"en", "de", "fr"} and files is texts.builtin()

@@ -34,7 +34,8 @@ CONTRACT = {
 }
 PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed", "/frameworks/{file_name}"}
 PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential
-SIGNED_LINKS = ("/preferences/", "/unsubscribe/", "/confirm/")  # the signed token in the path is the credential
+# The signed token in the path is the credential; the privacy request form is public like the banner.
+SIGNED_LINKS = ("/preferences/", "/unsubscribe/", "/confirm/", "/privacy-requests/")
 
 
 def operations(spec: dict):

@@ -23,7 +23,7 @@ from consent_service.flows.download_privacy_request_export import download_priva
 from consent_service.flows.file_privacy_request import file_privacy_request
 from consent_service.flows.verify_privacy_request import verify_privacy_request
 from consent_service.localized_texts import FALLBACK_LANGUAGE
-from consent_service.preferences.links import LinkExpired, LinkInvalid, LinkKind
+from consent_service.preferences.links import LinkExpired, LinkInvalid, LinkKind, SignedLink
 from consent_service.preferences.pages import SIGNED
 from consent_service.preferences.service import FormRejected
 from consent_service.privacy_requests import forms, receipts, texts
@@ -187,7 +187,7 @@ class VerifyPage(MethodView):
         """Mail scanners follow links: a GET only shows the button that confirms (or, once confirmed, the status)."""
         found = _linked(LinkKind.PRIVACY_REQUEST_VERIFY, signed)
         if found.status != RequestStatus.UNVERIFIED:
-            return redirect(_status_url(found), 303)
+            return redirect(url_for(".StatusPage", signed=_status_link(found).token), 303)
         view = request_view(language=g.page_language, rules=_request_rules(), request=found)
         token = _form_tokens().issue({"r": found.id})
         return _render("privacy_requests/verify.html", view=view, csrf_token=token)
@@ -196,7 +196,7 @@ class VerifyPage(MethodView):
         parameters=[LANGUAGE],
         requestBody=_form(CSRF_FIELD, ["csrf_token"]),
         responses={
-            "303": {"description": "Confirmed (a repeat changes nothing): on to the request's status page"},
+            "200": _html("Confirmed (a repeat changes nothing): the request's status page"),
             "403": _html("Form not sent from this page (CSRF)"),
             **LINK_ERRORS,
         },
@@ -206,7 +206,7 @@ class VerifyPage(MethodView):
         found = _linked(LinkKind.PRIVACY_REQUEST_VERIFY, signed)
         _check_form({"r": found.id})
         if found.status != RequestStatus.UNVERIFIED:
-            return redirect(_status_url(found), 303)  # confirmed before, or refused: nothing to run
+            return _status_page(found, _status_link(found))  # confirmed before, or refused: nothing to run
         settings = runtime().settings
         verified = verify_privacy_request(
             session=db.session(),
@@ -218,7 +218,7 @@ class VerifyPage(MethodView):
             pepper=settings.erasure_pepper,
             now=now(),
         )
-        return redirect(_status_url(verified), 303)
+        return _status_page(verified, _status_link(verified))
 
 
 @blp.route(STATUS_PATH)
@@ -228,19 +228,8 @@ class StatusPage(MethodView):
         """Status and due date, what was done and when, the systems still pending, a refusal's reason, the
         receipt, and for a completed access request the copy of the data."""
         found = _linked(LinkKind.PRIVACY_REQUEST_STATUS, signed)
-        session = db.session()
-        view = request_view(
-            language=g.page_language,
-            rules=_request_rules(),
-            request=found,
-            steps=privacy_requests.steps_of(session=session, request_id=found.id),
-            systems=privacy_requests.systems_of(session=session, request_id=found.id),
-            export_url=url_for(".ExportDownload", signed=signed) if offers_export(found) else None,
-            receipt_url=url_for(".ReceiptDownload", signed=signed),
-            link_expires_at=g.link_issued_at
-            + timedelta(seconds=runtime().settings.privacy_request_status_link_max_age_seconds),
-        )
-        return _render("privacy_requests/status.html", view=view)
+        max_age = timedelta(seconds=runtime().settings.privacy_request_status_link_max_age_seconds)
+        return _status_page(found, SignedLink(token=signed, expires_at=g.link_issued_at + max_age))
 
 
 @blp.route(f"{STATUS_PATH}/export")
@@ -328,9 +317,24 @@ def _language(link_language: str | None, *, default: str = FALLBACK_LANGUAGE) ->
     return texts.choose_language(requested=requested, accepted=request.accept_languages.values(), default=default)
 
 
-def _status_url(found: PrivacyRequest) -> str:
-    link = app_signer().sign(LinkKind.PRIVACY_REQUEST_STATUS, {"r": found.id, "l": g.page_language})
-    return url_for(".StatusPage", signed=link.token)
+def _status_link(found: PrivacyRequest) -> SignedLink:
+    return app_signer().sign(LinkKind.PRIVACY_REQUEST_STATUS, {"r": found.id, "l": g.page_language})
+
+
+def _status_page(found: PrivacyRequest, link: SignedLink) -> str:
+    """The request as its status link shows it; the downloads' links carry that link's token."""
+    session = db.session()
+    view = request_view(
+        language=g.page_language,
+        rules=_request_rules(),
+        request=found,
+        steps=privacy_requests.steps_of(session=session, request_id=found.id),
+        systems=privacy_requests.systems_of(session=session, request_id=found.id),
+        export_url=url_for(".ExportDownload", signed=link.token) if offers_export(found) else None,
+        receipt_url=url_for(".ReceiptDownload", signed=link.token),
+        link_expires_at=link.expires_at,
+    )
+    return _render("privacy_requests/status.html", view=view, status_url=url_for(".StatusPage", signed=link.token))
 
 
 def _places() -> Places:
