@@ -78,5 +78,5 @@ def privacy_requests(args: dict[str, Any]) -> PrivacyRequestReport:
     """Open, overdue and due-soon privacy requests now; those closed in the period and their median days to
     close; in total and per request type."""
     return privacy_request_report(
-        session=db.session(), rules=runtime().rules.privacy_requests, start=args["start"], end=args["end"], now=now()
+        session=db.session(), rules=runtime().rules, start=args["start"], end=args["end"], now=now()
     )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequest
-from consent_service.regimes.request_rules import RequestRules
+from consent_service.regimes.service import RegimeRules
 from consent_service.vocabulary import RequestType
 
 SECONDS_PER_DAY = 86400
@@ -68,13 +68,13 @@ def days_to_close(received_at: datetime, closed_at: datetime) -> float:
 
 
 def privacy_request_report(
-    *, session: Session, rules: RequestRules, start: date, end: date, now: datetime
+    *, session: Session, rules: RegimeRules, start: date, end: date, now: datetime
 ) -> PrivacyRequestReport:
     """Open, overdue and due soon as of `now`; closed and the median days to close for the requests closed on
     the UTC days from `start` to `end`, both included."""
     states: dict[str, list[str]] = {kind.value: [] for kind in RequestType}
     for item in _open_requests(session):
-        states.setdefault(item.type, []).append(privacy_requests.due_state(item, rules=rules, now=now))
+        states.setdefault(item.type, []).append(privacy_requests.due_state(item, rules=rules.privacy_requests, now=now))
     begin = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     durations: dict[str, list[float]] = {kind.value: [] for kind in RequestType}
@@ -84,7 +84,8 @@ def privacy_request_report(
         )
     )
     for kind, received_at, closed_at in closed:
-        durations.setdefault(kind, []).append(days_to_close(received_at, closed_at))
+        if closed_at is not None:  # never None here (the filter); this is for the type checker
+            durations.setdefault(kind, []).append(days_to_close(received_at, closed_at))
     by_type = {kind: _counts(states.get(kind, []), durations.get(kind, [])) for kind in sorted({*states, *durations})}
     every_state = [state for kind_states in states.values() for state in kind_states]
     every_duration = [days for kind_durations in durations.values() for days in kind_durations]
