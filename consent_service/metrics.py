@@ -1,20 +1,31 @@
-"""Prometheus metrics at /metrics: requests and latency per route, events written, check reasons, bad tokens."""
+"""Prometheus metrics at /metrics: requests and latency per route, events written, check reasons, bad tokens,
+and the privacy request queue (read from the database at each scrape)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from flask import Flask, Response, current_app, g, has_app_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from consent_service.clock import now
 from consent_service.consents.service import WRITTEN_EVENTS
+from consent_service.extensions import db
 from consent_service.logs import route_pattern
+from consent_service.privacy_requests import service as privacy_requests
+from consent_service.runtime import runtime
 from consent_service.strict_json import Blueprint
 from consent_service.tokens.service import token_rejected
+
+log = logging.getLogger(__name__)
 
 EXTENSION_NAME = "consent_service.metrics"
 # Set by gunicorn's environment: every worker writes its samples there and /metrics sums them all.
@@ -26,9 +37,51 @@ CHECK_REASONS = "metrics_check_reasons"
 blp = Blueprint("metrics", __name__, description="Operations: Prometheus metrics.")
 
 
+class PrivacyRequestGauges(Collector):
+    """The privacy request queue as gauges, counted in the database when /metrics is read: every worker (and
+    gunicorn's multiprocess mode, which builds a fresh registry per scrape) answers the same numbers."""
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        if not has_app_context():
+            return
+        try:
+            summary = privacy_requests.queue_summary(
+                session=db.session(), rules=runtime().rules.privacy_requests, now=now()
+            )
+        except OperationalError as unreachable:
+            # The request counters still go out; /readyz reports the database.
+            db.session.rollback()
+            reason = unreachable.orig.__class__.__name__
+            log.warning("privacy request gauges skipped: database unavailable (%s)", reason)
+            return
+        open_, overdue, due_soon, median = self._families()
+        open_.add_metric([], summary.open)
+        overdue.add_metric([], summary.overdue)
+        due_soon.add_metric([], summary.due_soon)
+        yield from (open_, overdue, due_soon)
+        if summary.median_days_to_close is not None:
+            median.add_metric([], summary.median_days_to_close)
+            yield median
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, ...]:
+        return (
+            GaugeMetricFamily("privacy_requests_open", "Privacy requests not closed (unverified or in progress)"),
+            GaugeMetricFamily("privacy_requests_overdue", "Open privacy requests past their due date"),
+            GaugeMetricFamily("privacy_requests_due_soon", "Open privacy requests due within the rules' due_soon_days"),
+            GaugeMetricFamily(
+                "privacy_requests_median_days_to_close", "Median days from receipt to close of closed privacy requests"
+            ),
+        )
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(PrivacyRequestGauges())
         self.requests = Counter(
             "http_requests_total", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
         )
@@ -58,6 +111,7 @@ class Metrics:
         if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
+            registry.register(PrivacyRequestGauges())
             return generate_latest(registry)
         return generate_latest(self.registry)
 

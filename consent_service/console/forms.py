@@ -15,7 +15,7 @@ from consent_service.patterns import FullMatch
 from consent_service.properties.schemas import MAX_TCF_VENDORS, MAX_VENDOR_ID
 from consent_service.properties.service import MAX_ORIGINS
 from consent_service.subjects.schemas import SubjectId
-from consent_service.vocabulary import Framework, SubjectKind
+from consent_service.vocabulary import Framework, RequestStatus, SubjectKind
 
 SUBJECT_ID = validate.Length(1, 255)
 
@@ -88,6 +88,22 @@ class ReplayForm(_Form):
     def _something(self, data: dict, **_: Any) -> None:
         if not data.get("delivery") and not data.get("failed"):
             raise ma.ValidationError("Name a delivery, or replay every failed one.", "delivery")
+
+
+# The queue's status filter: the open ones (unverified or in progress, the default), one status, or all.
+OPEN, ALL = "open", "all"
+REQUEST_STATUSES = tuple(status.value for status in RequestStatus)
+QUEUE_FILTERS = (OPEN, *REQUEST_STATUSES, ALL)
+
+
+class QueueFilterForm(_Form):
+    status = fields.String(load_default=OPEN, validate=validate.OneOf(QUEUE_FILTERS))
+    cursor = fields.String(load_default=None, validate=validate.Length(1, 200))
+
+
+class ReasonForm(_Form):
+    # A bound on the text only; what a valid reason is, is privacy_requests.service.checked_reason's rule.
+    reason = fields.String(load_default="", validate=validate.Length(max=10_000))
 
 
 def load(schema: type[ma.Schema], form: MultiDict, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:

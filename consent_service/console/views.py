@@ -65,6 +65,7 @@ NAV = (
     ("console.properties_page", "Properties"),
     ("console.notices_page", "Notices"),
     ("console.subjects_page", "Subjects"),
+    ("console.privacy_requests_page", "Privacy requests"),
     ("console.webhooks_page", "Webhooks"),
     ("console.audit_page", "Audit log"),
 )
@@ -78,6 +79,9 @@ SECTIONS = {
     "console.export_subject": "console.subjects_page",
     "console.erase_subject": "console.subjects_page",
     "console.replay_deliveries": "console.webhooks_page",
+    "console.privacy_request_page": "console.privacy_requests_page",
+    "console.extend_privacy_request_form": "console.privacy_requests_page",
+    "console.refuse_privacy_request_form": "console.privacy_requests_page",
 }
 TEXTS = {"brand": "Consent Service · Admin console", "footer": "Every action here is written to the audit log."}
 
@@ -717,3 +721,7 @@ def utc(moment: datetime) -> str:
 @blp.app_template_filter("utc")
 def _utc_filter(moment: datetime | None) -> str:
     return utc(moment) if moment else "—"
+
+
+# The privacy request pages live in their own module; importing it adds their routes to this blueprint.
+from consent_service.console import privacy_requests  # noqa: E402, F401

@@ -8,15 +8,20 @@ import marshmallow as ma
 from flask import Response, request
 
 from consent_service.apikeys.auth import require_scope
+from consent_service.clock import now
 from consent_service.extensions import db
 from consent_service.reports import service as reports
+from consent_service.reports.privacy_requests import PrivacyRequestReport, privacy_request_report
 from consent_service.reports.schemas import (
     CSV_DESCRIPTION,
     CSV_EXAMPLE,
     ConsentRatesQuerySchema,
     ConsentRatesSchema,
+    PrivacyRequestReportQuerySchema,
+    PrivacyRequestReportSchema,
     to_csv,
 )
+from consent_service.runtime import runtime
 from consent_service.strict_json import Blueprint
 from consent_service.vocabulary import Scope
 
@@ -24,7 +29,10 @@ CSV = "text/csv"
 RESPONSE_DESCRIPTION = "The report: JSON by default; with `Accept: text/csv`, CSV. " + CSV_DESCRIPTION
 
 blp = Blueprint(
-    "reports", __name__, url_prefix="/v1/reports", description="Consent rates and banner choices over time."
+    "reports",
+    __name__,
+    url_prefix="/v1/reports",
+    description="Consent rates and banner choices over time; privacy requests open, overdue and closed.",
 )
 
 
@@ -60,3 +68,15 @@ def consent_rates(args: dict[str, Any]) -> Response | reports.ConsentRates:
             to_csv(report), mimetype=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
         )
     return report
+
+
+@blp.route("/privacy-requests")
+@require_scope(blp, Scope.ADMIN)
+@blp.arguments(PrivacyRequestReportQuerySchema, location="query", unknown=ma.RAISE)
+@blp.response(200, PrivacyRequestReportSchema)
+def privacy_requests(args: dict[str, Any]) -> PrivacyRequestReport:
+    """Open, overdue and due-soon privacy requests now; those closed in the period and their median days to
+    close; in total and per request type."""
+    return privacy_request_report(
+        session=db.session(), rules=runtime().rules, start=args["start"], end=args["end"], now=now()
+    )

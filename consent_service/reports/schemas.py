@@ -173,3 +173,45 @@ def to_csv(report: ConsentRates) -> str:
 
 def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+class PrivacyRequestReportQuerySchema(ma.Schema):
+    """`end` defaults to today (UTC, by the service's clock), `start` to 29 days before `end`."""
+
+    start = fields.Date(metadata={"description": "First UTC day of the period, inclusive (YYYY-MM-DD)"})
+    end = fields.Date(metadata={"description": "Last UTC day of the period, inclusive (YYYY-MM-DD)"})
+
+    @ma.post_load
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        end = data.get("end") or now().date()
+        start = data.get("start") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if end < start:
+            raise ma.ValidationError({"end": ["Must not be before start."]})
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            raise ma.ValidationError({"end": [f"A report covers at most {MAX_RANGE_DAYS} days."]})
+        return data | {"start": start, "end": end}
+
+
+class RequestCountsSchema(ma.Schema):
+    open = fields.Integer(required=True, metadata={"description": "Not closed now (unverified or in progress)"})
+    overdue = fields.Integer(required=True, metadata={"description": "Open now and past the due date"})
+    due_soon = fields.Integer(
+        required=True, metadata={"description": "Open now and due within the rules' due_soon_days"}
+    )
+    closed = fields.Integer(required=True, metadata={"description": "Completed or refused in the period"})
+    median_days_to_close = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Median days from receipt to close of those closed in the period; null if none"},
+    )
+
+
+class PrivacyRequestReportSchema(RequestCountsSchema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    by_type = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(RequestCountsSchema),
+        required=True,
+        metadata={"description": "The same counts per request type (every type, zeros included)"},
+    )
