@@ -43,10 +43,14 @@ class LoopbackSmtp:
         return f"smtp://{HOST}:{self.port}"
 
     def start(self) -> LoopbackSmtp:
-        self._server = self._loop.run_until_complete(self._loop.create_server(self._protocol, HOST, 0))
-        self.port = self._server.sockets[0].getsockname()[1]
+        # Everything on the loop runs in its thread: the caller's thread may run a loop of its own (Playwright's).
         self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
         return self
+
+    async def _listen(self) -> asyncio.base_events.Server:
+        return await self._loop.create_server(self._protocol, HOST, 0)
 
     def stop(self) -> None:
         async def close() -> None:
@@ -61,9 +65,9 @@ class LoopbackSmtp:
             await asyncio.gather(*sessions, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(cancel_sessions(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
-        self._loop.run_until_complete(cancel_sessions())
         self._loop.close()
 
     def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:

@@ -36,7 +36,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def server(monkeypatch, request, smtp_server):
+def server(monkeypatch, request, smtp_server, database_url):
     """gunicorn with mail through the loopback SMTP server and one downstream system that must report back."""
     monkeypatch.setenv("SMTP_URL", smtp_server.url)
     monkeypatch.setenv("SMTP_FROM", "privacy@example.com")
@@ -95,7 +95,8 @@ def test_a_german_customer_deletes_their_data_from_the_public_page(server, worke
     context = browser.new_context(locale="de-DE", java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/privacy-requests/{pk}?lang=de")
+        response = page.goto(f"{server.url}/privacy-requests/{pk}?lang=de")
+        assert response.status == 200, page.content()
         assert page.locator("html").get_attribute("lang") == "de"
         page.check("#type-deletion")
         page.fill("#identifier", CUSTOMER)
@@ -135,8 +136,9 @@ def test_a_german_customer_deletes_their_data_from_the_public_page(server, worke
         verified = wait_for(lambda: [r for r in receiver.accepted() if r.event["type"] == "privacy_request.verified"],
                             30, "the privacy_request.verified webhook")[0]
         load_receiver_example().verify(hook.json()["secret"], verified.headers, verified.body)
-        assert verified.event["data"]["request"]["id"] == request_id
-        assert verified.event["data"]["request"]["type"] == "deletion"
+        data = verified.event["data"]
+        assert (data["request"], data["type"], data["subject"], data["systems"]) == (
+            request_id, "deletion", {"kind": "customer", "id": CUSTOMER}, [SYSTEM])
 
         # The service's own data: erased, so marketing is suppressed from now on.
         check = api(server, admin, "POST", "/v1/checks", json={
