@@ -156,16 +156,19 @@ def test_a_german_customer_deletes_their_data_from_the_public_page(server, worke
         status_link = STATUS_LINK.search(outcome).group(0)
         page.goto(status_link)
         screenshot(page, "privacy-request-completed-de")
+        assert "Erledigt" in page.locator("main").inner_text()
 
-        # The receipt names the request and what was done, and verifies with the published keys.
-        receipt = api(server, admin, "GET", f"/v1/privacy-requests/{request_id}/receipt").json()["receipt"]
+        # The person's receipt, from the status page: it names the request and what was done, names nobody,
+        # and verifies with the published keys.
+        href = page.locator("a[href$='/receipt']").first.get_attribute("href")
+        receipt = requests.get(f"{server.url}{href}" if href.startswith("/") else href, timeout=10).text
         jwks = requests.get(f"{server.url}/.well-known/jwks.json", timeout=10).json()
-        kid = jwt.get_unverified_header(receipt)["kid"]
-        key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid))
+        header = jwt.get_unverified_header(receipt)
+        assert header["typ"] == "privacy-request-receipt+jwt"
+        key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == header["kid"]))
         claims = jwt.decode(receipt, key.key, algorithms=["EdDSA"], options={"verify_aud": False})
-        assert claims["request"] == request_id
-        assert claims["status"] == "completed"
-        assert CUSTOMER not in receipt and CUSTOMER not in str(claims)  # a deletion's receipt is pseudonymous
+        assert (claims["request"], claims["type"], claims["status"]) == (request_id, "deletion", "completed")
         assert {"own_part_done", "completed"} <= {action["action"] for action in claims["actions"]}
+        assert CUSTOMER not in receipt and CUSTOMER not in str(claims)
     finally:
         context.close()
