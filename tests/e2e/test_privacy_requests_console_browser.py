@@ -19,6 +19,11 @@ PHONE = {"width": 375, "height": 667}
 ROWS_JS = """rows => rows.map(r => ({id: r.dataset.request, state: r.dataset.dueState,
   mark: r.querySelector('.due-mark').textContent.trim()}))"""
 FITS_JS = "document.documentElement.scrollWidth <= window.innerWidth"
+# The queue's own region neither: at both sizes every column is there without scrolling sideways.
+QUEUE_FITS_JS = "(r => r.scrollWidth <= r.clientWidth + 1)(document.querySelector('#queue-table').parentElement)"
+# What sticks out past the window's right edge, to name in a failure.
+WIDER_JS = """() => [...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')).slice(0, 8)"""
 
 
 class At:
@@ -55,7 +60,7 @@ def fits(page, name: str, screenshot) -> None:
     """At both sizes the page is no wider than the window (tables scroll inside their own region)."""
     for size, label in ((LAPTOP, "laptop"), (PHONE, "phone")):
         page.set_viewport_size(size)
-        assert page.evaluate(FITS_JS), f"{name} overflows at {label} size"
+        assert page.evaluate(FITS_JS), f"{name} overflows at {label} size: {page.evaluate(WIDER_JS)}"
         screenshot(page, f"console-{name}-{label}")
     page.set_viewport_size(LAPTOP)
 
@@ -81,6 +86,9 @@ def test_the_queue_in_chromium(live_server, browser, screenshot, database_url):
         assert page.locator("#queue-table").get_by_text("Overdue").is_visible()
         assert page.inner_text("[data-count=overdue]") == "1" and page.inner_text("[data-count=open]") == "4"
         fits(page, "privacy-requests", screenshot)
+        for size in (LAPTOP, PHONE):
+            page.set_viewport_size(size)
+            assert page.evaluate(QUEUE_FITS_JS), f"the queue scrolls sideways at {size}"
 
         # On a phone too the queue reads the same, the overdue mark first in its row.
         page.set_viewport_size(PHONE)
