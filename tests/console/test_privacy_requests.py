@@ -15,9 +15,10 @@ from tests.console.conftest import csrf_of, sign_in
 from tests.privacy_request_factory import file_request
 
 QUEUE = "/admin/privacy-requests"
-ROW = re.compile(r'<tr data-request="([^"]+)" data-due-state="([^"]+)"[^>]*>(.*?)</tr>', re.S)
+ROW = re.compile(r'<tr[^>]* data-request="([^"]+)" data-due-state="([^"]+)"[^>]*>(.*?)</tr>', re.S)
 MARK = re.compile(r'<span class="due-mark">([^<]+)</span>')
-DAYS = re.compile(r'<td data-field="days_left">([^<]+)</td>')
+DAYS = re.compile(r'<td[^>]* data-field="days_left">([^<]+)</td>')
+CELL = re.compile(r'<td[^>]* data-field="(\w+)">([^<]*)</td>')
 
 
 def queue(console, **query) -> list[tuple[str, str, str, str]]:
@@ -63,7 +64,9 @@ def test_the_queue_lists_open_requests_by_due_date_with_type_law_and_channel(con
     assert all(state == "on_time" and mark == "On time" for _, state, mark, _ in rows)
     assert rows[0][3] == "12 days left"
     row = dict((rid, cells) for rid, _, cells in ROW.findall(html))[us.id]
-    assert '<td data-field="type">access</td>' in row and "US-CA" in row and '<td data-field="channel">api</td>' in row
+    cells = dict(CELL.findall(row))
+    assert (cells["type"], cells["law"], cells["channel"], cells["status"]) == ("access", "CCPA/CPRA · US-CA", "api",
+                                                                                 "unverified")
     assert "2026-03-01" in row  # 15 January + 45 days
     assert re.search(r'data-count="open">4<', html)
 
