@@ -586,6 +586,19 @@ class Settings:
         "Failed authentications per client IP; past it, invalid keys get 429 while valid keys from that IP are "
         "still served.",
     )
+    privacy_request_rate_limit_per_ip: str = setting(
+        "PRIVACY_REQUEST_RATE_LIMIT_PER_IP",
+        "10 per hour",
+        RateLimit(),
+        "Requests sent from the public privacy request page per client IP (only its form's POST counts).",
+    )
+    privacy_request_rate_limit_per_identifier: str = setting(
+        "PRIVACY_REQUEST_RATE_LIMIT_PER_IDENTIFIER",
+        "3 per day",
+        RateLimit(),
+        "Requests sent from the public privacy request page per identifier (counted under a keyed hash of it, "
+        "never the identifier itself), so nobody can flood a person's mailbox with verification mails.",
+    )
     durability_check: str = setting(
         "DURABILITY_CHECK",
         "refuse",

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consent_service.config import Settings
+from consent_service.flows.fulfil_privacy_request import fulfil
 from consent_service.mail import service as mail
 from consent_service.preferences.links import LinkKind, LinkSigner, SignedLink
-from consent_service.privacy_requests import fulfilment
+from consent_service.privacy_requests import mails
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequest
 from consent_service.regimes.service import RegimeRules
@@ -49,8 +50,6 @@ def send_verification(
     operator's mailer in a privacy_request.verification_requested webhook."""
     url, signed = link(signer, base_url, LinkKind.PRIVACY_REQUEST_VERIFY, request)
     if request.verification == Verification.EMAIL:
-        from consent_service.privacy_requests import mails  # PAGES' texts (h-pages), merged in later
-
         assert request.contact is not None  # file_privacy_request requires it in email mode
         mail.enqueue(
             session=session,
@@ -99,7 +98,7 @@ def run_verified(
     """A request whose identity is proven (or needs no proof): the service's own part at once, the operator's
     systems told in a privacy_request.verified webhook, and the request completed when no system must report."""
     request.status = RequestStatus.IN_PROGRESS.value
-    done = fulfilment.fulfil(session=session, rules=rules, request=request, pepper=pepper, now=now)
+    done = fulfil(session=session, rules=rules, request=request, pepper=pepper, now=now)
     privacy_requests.record_step(
         session=session, request=request, action="own_part_done", actor="service", now=now, details=done
     )
@@ -193,8 +192,6 @@ def _send_outcome(
     if settings.privacy_request_verification == Verification.EMAIL:
         if request.contact is None:
             return None
-        from consent_service.privacy_requests import mails  # PAGES' texts (h-pages), merged in later
-
         mail.enqueue(
             session=session,
             mail=mails.outcome_mail(
