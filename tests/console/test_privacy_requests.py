@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from consent_service.audit.models import AuditEntry
+from consent_service.console import privacy_requests as console_queue
 from consent_service.extensions import db
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequestStep
@@ -196,3 +197,33 @@ def test_without_a_session_the_queue_leads_to_sign_in(client, clock):
         answer = client.get(path)
         assert answer.status_code == 302 and "/admin/sign-in" in answer.headers["Location"]
     assert client.post(f"{QUEUE}/{item.id}/refuse", data={"reason": "x"}).status_code == 403
+
+
+def test_a_law_without_an_extension_offers_none_and_refuses_one(console, clock):
+    item = file_request(clock, type="access", country="BR")  # LGPD: 15 days, no extension
+    html = console.get(f"{QUEUE}/{item.id}").get_data(as_text=True)
+    assert 'id="extend-form"' not in html and "allows no extension" in html and 'id="refuse-form"' in html
+
+    answer = console.post(f"{QUEUE}/{item.id}/extend", data={"csrf_token": console.csrf, "reason": "Busy"})
+
+    assert answer.status_code == 409
+    db.session.expire_all()
+    assert privacy_requests.get(session=db.session, request_id=item.id).due_at == item.due_at
+    assert audit_entries("privacy_request_extended") == [] and "extended" not in steps(item.id)
+
+
+def test_a_cursor_that_is_not_one_is_a_form_error(console, clock):
+    file_request(clock, type="access", country="DE")
+    answer = console.get(QUEUE, query_string={"cursor": "not-a-cursor"})
+    assert answer.status_code == 422 and 'id="form-errors"' in answer.get_data(as_text=True)
+
+
+def test_the_queue_pages_on_by_due_date(console, clock, monkeypatch):
+    monkeypatch.setattr(console_queue, "PAGE_SIZE", 2)
+    places = (("BR", None), ("DE", None), ("US", "US-CA"))  # 15, 31 and 45 days
+    made = [file_request(clock, type="access", country=country, region=region).id for country, region in places]
+    first = console.get(QUEUE).get_data(as_text=True)
+    assert [rid for rid, _, _ in ROW.findall(first)] == made[:2]
+    following = re.search(r'<a class="link" rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = console.get(following).get_data(as_text=True)
+    assert [rid for rid, _, _ in ROW.findall(second)] == made[2:] and 'rel="next"' not in second

@@ -1,11 +1,14 @@
 """The console's privacy request queue in a real headless Chromium against a real gunicorn, at laptop (1280x800)
 and phone (375x667) size: open requests by due date, the overdue one marked in words, nothing wider than the
-screen; then one request's steps and an extension with its reason through the form."""
+screen; then one request's steps and an extension with its reason through the form. /metrics of the same
+gunicorn (multiprocess mode) counts the same queue."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from consent_service import create_app
 from consent_service.extensions import db
@@ -65,8 +68,20 @@ def fits(page, name: str, screenshot) -> None:
     page.set_viewport_size(LAPTOP)
 
 
+def gauges(url: str) -> dict[str, float]:
+    """The privacy request gauges as gunicorn's workers answer them (multiprocess mode: a registry per scrape)."""
+    answer = requests.get(f"{url}/metrics", timeout=10)
+    assert answer.status_code == 200
+    return {sample.name: sample.value for family in text_string_to_metric_families(answer.text)
+            for sample in family.samples if sample.name.startswith("privacy_requests_")}
+
+
 def test_the_queue_in_chromium(live_server, browser, screenshot, database_url):
     ids = file_requests(database_url)
+    for _ in range(4):  # whichever worker answers
+        assert gauges(live_server.url) == {"privacy_requests_open": 4, "privacy_requests_overdue": 1,
+                                           "privacy_requests_due_soon": 1,
+                                           "privacy_requests_median_days_to_close": 5.0}
     admin_key = live_server.flask("keys", "create", "--name", "queue-e2e", "--scope", "admin").stdout.strip()
     context = browser.new_context(viewport=LAPTOP, locale="en-US")
     errors: list[str] = []
