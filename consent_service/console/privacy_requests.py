@@ -22,13 +22,19 @@ from consent_service.flows.extend_privacy_request import extend_privacy_request
 from consent_service.flows.refuse_privacy_request import refuse_privacy_request
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequest
+from consent_service.privacy_requests.service import DueState
 from consent_service.runtime import app_signer, runtime
 from consent_service.vocabulary import RequestStatus, RequestType
 
 PAGE_SIZE = 50
 MAX_ACTOR = 200  # privacy_request_steps.actor
 # What each due state says in words: the colour of the row only repeats it.
-DUE_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_time": "On time", "closed": "Closed"}
+DUE_LABELS: dict[DueState, str] = {
+    "overdue": "Overdue",
+    "due_soon": "Due soon",
+    "on_time": "On time",
+    "closed": "Closed",
+}
 AUDIT_ACTIONS = {"extend": "privacy_request_extended", "refuse": "privacy_request_refused"}
 TYPE_NAMES: dict[str, str] = {
     RequestType.ACCESS: "Access (a copy of the data)",
@@ -47,7 +53,7 @@ class QueueRow:
     """One request as the queue shows it: its due state in words and the days left (or late)."""
 
     request: PrivacyRequest
-    due_state: str
+    due_state: DueState
     due_label: str
     days_left: str
 
@@ -147,7 +153,7 @@ def _detail(
         law=law,
         steps=privacy_requests.steps_of(session=db.session(), request_id=item.id),
         systems=privacy_requests.systems_of(session=db.session(), request_id=item.id),
-        is_open=item.status in (RequestStatus.UNVERIFIED, RequestStatus.IN_PROGRESS),
+        is_open=item.status in privacy_requests.OPEN_STATUSES,
         may_extend=law is not None and law.extension is not None and not item.extended,
         message=message,
         errors=errors or {},

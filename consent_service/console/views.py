@@ -723,5 +723,11 @@ def _utc_filter(moment: datetime | None) -> str:
     return utc(moment) if moment else "—"
 
 
+@blp.app_template_filter("day")
+def _day_filter(moment: datetime | None) -> str:
+    """The UTC day alone, where a table has no room for the time (the full time is in its title)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d") if moment else "—"
+
+
 # The privacy request pages live in their own module; importing it adds their routes to this blueprint.
 from consent_service.console import privacy_requests  # noqa: E402, F401

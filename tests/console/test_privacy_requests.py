@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from consent_service.audit.models import AuditEntry
+from consent_service.console import privacy_requests as console_queue
 from consent_service.extensions import db
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequestStep
@@ -15,9 +16,10 @@ from tests.console.conftest import csrf_of, sign_in
 from tests.privacy_request_factory import file_request
 
 QUEUE = "/admin/privacy-requests"
-ROW = re.compile(r'<tr data-request="([^"]+)" data-due-state="([^"]+)"[^>]*>(.*?)</tr>', re.S)
+ROW = re.compile(r'<tr[^>]* data-request="([^"]+)" data-due-state="([^"]+)"[^>]*>(.*?)</tr>', re.S)
 MARK = re.compile(r'<span class="due-mark">([^<]+)</span>')
-DAYS = re.compile(r'<td data-field="days_left">([^<]+)</td>')
+DAYS = re.compile(r'<td[^>]* data-field="days_left">([^<]+)</td>')
+CELL = re.compile(r'<td[^>]* data-field="(\w+)">([^<]*)</td>')
 
 
 def queue(console, **query) -> list[tuple[str, str, str, str]]:
@@ -63,7 +65,9 @@ def test_the_queue_lists_open_requests_by_due_date_with_type_law_and_channel(con
     assert all(state == "on_time" and mark == "On time" for _, state, mark, _ in rows)
     assert rows[0][3] == "12 days left"
     row = dict((rid, cells) for rid, _, cells in ROW.findall(html))[us.id]
-    assert '<td data-field="type">access</td>' in row and "US-CA" in row and '<td data-field="channel">api</td>' in row
+    cells = dict(CELL.findall(row))
+    assert (cells["type"], cells["law"], cells["channel"], cells["status"]) == ("access", "CCPA/CPRA · US-CA", "api",
+                                                                                 "unverified")
     assert "2026-03-01" in row  # 15 January + 45 days
     assert re.search(r'data-count="open">4<', html)
 
@@ -193,3 +197,33 @@ def test_without_a_session_the_queue_leads_to_sign_in(client, clock):
         answer = client.get(path)
         assert answer.status_code == 302 and "/admin/sign-in" in answer.headers["Location"]
     assert client.post(f"{QUEUE}/{item.id}/refuse", data={"reason": "x"}).status_code == 403
+
+
+def test_a_law_without_an_extension_offers_none_and_refuses_one(console, clock):
+    item = file_request(clock, type="access", country="BR")  # LGPD: 15 days, no extension
+    html = console.get(f"{QUEUE}/{item.id}").get_data(as_text=True)
+    assert 'id="extend-form"' not in html and "allows no extension" in html and 'id="refuse-form"' in html
+
+    answer = console.post(f"{QUEUE}/{item.id}/extend", data={"csrf_token": console.csrf, "reason": "Busy"})
+
+    assert answer.status_code == 409
+    db.session.expire_all()
+    assert privacy_requests.get(session=db.session, request_id=item.id).due_at == item.due_at
+    assert audit_entries("privacy_request_extended") == [] and "extended" not in steps(item.id)
+
+
+def test_a_cursor_that_is_not_one_is_a_form_error(console, clock):
+    file_request(clock, type="access", country="DE")
+    answer = console.get(QUEUE, query_string={"cursor": "not-a-cursor"})
+    assert answer.status_code == 422 and 'id="form-errors"' in answer.get_data(as_text=True)
+
+
+def test_the_queue_pages_on_by_due_date(console, clock, monkeypatch):
+    monkeypatch.setattr(console_queue, "PAGE_SIZE", 2)
+    places = (("BR", None), ("DE", None), ("US", "US-CA"))  # 15, 31 and 45 days
+    made = [file_request(clock, type="access", country=country, region=region).id for country, region in places]
+    first = console.get(QUEUE).get_data(as_text=True)
+    assert [rid for rid, _, _ in ROW.findall(first)] == made[:2]
+    following = re.search(r'<a class="link" rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = console.get(following).get_data(as_text=True)
+    assert [rid for rid, _, _ in ROW.findall(second)] == made[2:] and 'rel="next"' not in second

@@ -1,11 +1,14 @@
 """The console's privacy request queue in a real headless Chromium against a real gunicorn, at laptop (1280x800)
 and phone (375x667) size: open requests by due date, the overdue one marked in words, nothing wider than the
-screen; then one request's steps and an extension with its reason through the form."""
+screen; then one request's steps and an extension with its reason through the form. /metrics of the same
+gunicorn (multiprocess mode) counts the same queue."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from consent_service import create_app
 from consent_service.extensions import db
@@ -19,6 +22,11 @@ PHONE = {"width": 375, "height": 667}
 ROWS_JS = """rows => rows.map(r => ({id: r.dataset.request, state: r.dataset.dueState,
   mark: r.querySelector('.due-mark').textContent.trim()}))"""
 FITS_JS = "document.documentElement.scrollWidth <= window.innerWidth"
+# The queue's own region neither: at both sizes every column is there without scrolling sideways.
+QUEUE_FITS_JS = "(r => r.scrollWidth <= r.clientWidth + 1)(document.querySelector('#queue-table').parentElement)"
+# What sticks out past the window's right edge, to name in a failure.
+WIDER_JS = """() => [...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')).slice(0, 8)"""
 
 
 class At:
@@ -55,13 +63,25 @@ def fits(page, name: str, screenshot) -> None:
     """At both sizes the page is no wider than the window (tables scroll inside their own region)."""
     for size, label in ((LAPTOP, "laptop"), (PHONE, "phone")):
         page.set_viewport_size(size)
-        assert page.evaluate(FITS_JS), f"{name} overflows at {label} size"
+        assert page.evaluate(FITS_JS), f"{name} overflows at {label} size: {page.evaluate(WIDER_JS)}"
         screenshot(page, f"console-{name}-{label}")
     page.set_viewport_size(LAPTOP)
 
 
+def gauges(url: str) -> dict[str, float]:
+    """The privacy request gauges as gunicorn's workers answer them (multiprocess mode: a registry per scrape)."""
+    answer = requests.get(f"{url}/metrics", timeout=10)
+    assert answer.status_code == 200
+    return {sample.name: sample.value for family in text_string_to_metric_families(answer.text)
+            for sample in family.samples if sample.name.startswith("privacy_requests_")}
+
+
 def test_the_queue_in_chromium(live_server, browser, screenshot, database_url):
     ids = file_requests(database_url)
+    for _ in range(4):  # whichever worker answers
+        assert gauges(live_server.url) == {"privacy_requests_open": 4, "privacy_requests_overdue": 1,
+                                           "privacy_requests_due_soon": 1,
+                                           "privacy_requests_median_days_to_close": 5.0}
     admin_key = live_server.flask("keys", "create", "--name", "queue-e2e", "--scope", "admin").stdout.strip()
     context = browser.new_context(viewport=LAPTOP, locale="en-US")
     errors: list[str] = []
@@ -81,6 +101,9 @@ def test_the_queue_in_chromium(live_server, browser, screenshot, database_url):
         assert page.locator("#queue-table").get_by_text("Overdue").is_visible()
         assert page.inner_text("[data-count=overdue]") == "1" and page.inner_text("[data-count=open]") == "4"
         fits(page, "privacy-requests", screenshot)
+        for size in (LAPTOP, PHONE):
+            page.set_viewport_size(size)
+            assert page.evaluate(QUEUE_FITS_JS), f"the queue scrolls sideways at {size}"
 
         # On a phone too the queue reads the same, the overdue mark first in its row.
         page.set_viewport_size(PHONE)
