@@ -133,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.preferences.api import blp as preferences_blp
     from consent_service.preferences.pages import blp as preference_pages_blp
     from consent_service.preferences.pages import register_signed_converter
+    from consent_service.privacy_requests.api import blp as privacy_requests_blp
+    from consent_service.privacy_requests.pages import blp as privacy_request_pages_blp
     from consent_service.properties.api import blp as properties_blp
     from consent_service.purposes.api import blp as purposes_blp
     from consent_service.recipients.api import blp as recipients_blp
@@ -158,11 +160,13 @@ def _register_blueprints(app: Flask) -> None:
         metrics_blp,
         preferences_blp,
         preference_pages_blp,
+        privacy_request_pages_blp,
         rights_blp,
         reports_blp,
         recipients_blp,
         scanner_blp,
         framework_files_blp,
+        privacy_requests_blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

@@ -454,6 +454,34 @@ class Settings:
     double_opt_in_max_age_seconds: int = setting(
         "DOUBLE_OPT_IN_MAX_AGE_SECONDS", 7 * 86400, Integer(), "Lifetime of double opt-in confirmation links."
     )
+    privacy_request_systems: tuple[str, ...] = setting(
+        "PRIVACY_REQUEST_SYSTEMS",
+        (),
+        Names(),
+        "Comma-separated names of your other systems that hold personal data (e.g. `crm,newsletter,billing`): each "
+        "is told of a verified privacy request by the `privacy_request.verified` webhook and reports back through "
+        "`POST /v1/privacy-requests/{id}/systems/{name}` before the request completes. Empty: a request completes "
+        "once this service's own part is done.",
+    )
+    privacy_request_verification: str = setting(
+        "PRIVACY_REQUEST_VERIFICATION",
+        "",
+        OneOf(choices=("email", "webhook"), empty_is_unset=True),
+        "How a person proves a privacy request is theirs: `email` mails them a signed link through `SMTP_URL` "
+        "(refuses to start without it); `webhook` sends the link to your own mailer in a "
+        "`privacy_request.verification_requested` webhook.",
+        shown_default="`email` when `SMTP_URL` is set, else `webhook`",
+    )
+    privacy_request_link_max_age_seconds: int = setting(
+        "PRIVACY_REQUEST_LINK_MAX_AGE_SECONDS", 86400, Integer(), "Lifetime of a privacy request's verification link."
+    )
+    privacy_request_status_link_max_age_seconds: int = setting(
+        "PRIVACY_REQUEST_STATUS_LINK_MAX_AGE_SECONDS",
+        60 * 86400,
+        Integer(),
+        "Lifetime of a privacy request's status link (the outcome, the receipt and, for an access request, the "
+        "export download).",
+    )
     webhook_max_age_seconds: int = setting(
         "WEBHOOK_MAX_AGE_SECONDS",
         3 * 86400,
@@ -558,6 +586,19 @@ class Settings:
         "Failed authentications per client IP; past it, invalid keys get 429 while valid keys from that IP are "
         "still served.",
     )
+    privacy_request_rate_limit_per_ip: str = setting(
+        "PRIVACY_REQUEST_RATE_LIMIT_PER_IP",
+        "10 per hour",
+        RateLimit(),
+        "Requests sent from the public privacy request page per client IP (only its form's POST counts).",
+    )
+    privacy_request_rate_limit_per_identifier: str = setting(
+        "PRIVACY_REQUEST_RATE_LIMIT_PER_IDENTIFIER",
+        "3 per day",
+        RateLimit(),
+        "Requests sent from the public privacy request page per identifier (counted under a keyed hash of it, "
+        "never the identifier itself), so nobody can flood a person's mailbox with verification mails.",
+    )
     durability_check: str = setting(
         "DURABILITY_CHECK",
         "refuse",
@@ -619,10 +660,10 @@ class Settings:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
         if self.webhook_backoff_base_seconds > self.webhook_backoff_max_seconds:
             raise ConfigError("WEBHOOK_BACKOFF_BASE_SECONDS must not exceed WEBHOOK_BACKOFF_MAX_SECONDS")
+        settings = self._with_verification_mode()
         for name, declared in declared_settings():
             if name != "env":
-                declared.kind.check(declared.variable, getattr(self, name))
-        settings = self
+                declared.kind.check(declared.variable, getattr(settings, name))
         missing = [name for name in ("secret_key", "key_encryption_keys", "erasure_pepper") if not getattr(self, name)]
         if missing and self.env == "production":
             names = ", ".join(name.upper() for name in missing)
@@ -632,7 +673,7 @@ class Settings:
         if self.smtp_url:
             _check_smtp(self)
         if missing:
-            settings = self._with_development_secrets(missing)
+            settings = settings._with_development_secrets(missing)
         for key in settings.key_encryption_keys:
             try:
                 Fernet(key)
@@ -647,6 +688,18 @@ class Settings:
         if self.env == "production" and len(settings.erasure_pepper) < 32:
             raise ConfigError("ERASURE_PEPPER must be at least 32 characters in production")
         return settings
+
+    def _with_verification_mode(self) -> Settings:
+        """PRIVACY_REQUEST_VERIFICATION unset: mail the links when there is an SMTP server, else hand them to the
+        operator's mailer by webhook."""
+        if self.privacy_request_verification == "email" and not self.smtp_url:
+            raise ConfigError(
+                "PRIVACY_REQUEST_VERIFICATION=email mails the verification links through SMTP_URL, which is not set: "
+                "set SMTP_URL, or PRIVACY_REQUEST_VERIFICATION=webhook to send them through your own mailer"
+            )
+        if self.privacy_request_verification:
+            return self
+        return replace(self, privacy_request_verification="email" if self.smtp_url else "webhook")
 
     def _with_development_secrets(self, missing: list[str]) -> Settings:
         # Development keys live in the instance folder so restarts keep tokens and links valid.

@@ -14,6 +14,7 @@ from consent_service.console.models import ConsoleSessionRecord
 from consent_service.frameworks.models import TCFVendorList
 from consent_service.mail.models import OutgoingMail
 from consent_service.notices.models import Notice
+from consent_service.privacy_requests.models import PrivacyRequest, PrivacyRequestStep, PrivacyRequestSystem
 from consent_service.properties.models import Property
 from consent_service.purposes.models import Purpose
 from consent_service.recipients.models import Recipient
@@ -38,6 +39,9 @@ __all__ = [
     "LedgerMaintenance",
     "Notice",
     "OutgoingMail",
+    "PrivacyRequest",
+    "PrivacyRequestStep",
+    "PrivacyRequestSystem",
     "Property",
     "Purpose",
     "Recipient",

@@ -1,7 +1,10 @@
-"""Rate limits: the public banner per client IP and per property, and failed authentication per IP."""
+"""Rate limits: the public banner per client IP and per property, failed authentication per IP, and the public
+privacy request form per IP and per identifier."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import time
 
@@ -17,6 +20,8 @@ from consent_service.errors import RateLimited, error_body
 EXTENSION_NAME = "consent_service.limiter"
 AUTH_FAILURES_EXTENSION = "consent_service.auth_failures"
 AUTH_FAILURE_SCOPE = "auth-failure"
+PRIVACY_REQUESTS_EXTENSION = "consent_service.privacy_request_limits"
+RATE_LIMIT_KEY_LABEL = b"consent-service.privacy-requests.rate-limit:"
 
 
 def client_ip() -> str:
@@ -60,6 +65,7 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
     app.extensions[EXTENSION_NAME] = limiter
     # Built once: every authenticated request asks it, and parsing the limit is not free.
     app.extensions[AUTH_FAILURES_EXTENSION] = AuthFailures(limiter, settings.auth_failure_rate_limit)
+    app.extensions[PRIVACY_REQUESTS_EXTENSION] = PrivacyRequestLimits(limiter, settings)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded) -> SansIOResponse:
@@ -67,6 +73,27 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
         return error.response or _as_response(RateLimited(60))
 
     return limiter
+
+
+class Allowance:
+    """A number of hits per key and window, spent only where the code says so (flask-limiter's decorators count
+    every request of a route before its view runs, and cannot count by what the view reads)."""
+
+    def __init__(self, limiter: Limiter, limit: str, *, scope: str, message: str) -> None:
+        self._limiter = limiter
+        self._limits = parse_many(limit)
+        self._scope = scope
+        self._message = message
+
+    def spend(self, key: str) -> None:
+        """Count one hit for `key`; RateLimited once its allowance is used up."""
+        if not self._limiter.enabled:
+            return
+        for item in self._limits:
+            # `hit` counts and answers in one call; over the limit it counts nothing and says False.
+            if not self._limiter.limiter.hit(item, self._scope, key):
+                reset_at, _ = self._limiter.limiter.get_window_stats(item, self._scope, key)
+                raise RateLimited(_seconds_until(reset_at), self._message)
 
 
 class AuthFailures:
@@ -77,19 +104,48 @@ class AuthFailures:
     `deduct_when` would not do: it tests the limit before the view, so a valid key would get 429 too."""
 
     def __init__(self, limiter: Limiter, limit: str) -> None:
-        self._limiter = limiter
-        self._limits = parse_many(limit)
+        self._allowance = Allowance(
+            limiter, limit, scope=AUTH_FAILURE_SCOPE, message="Too many failed authentications; retry later."
+        )
 
     def record(self) -> None:
         """Count one failure from this address; RateLimited once its allowance is used up."""
-        if not self._limiter.enabled:
-            return
-        for item in self._limits:
-            # `hit` counts and answers in one call; over the limit it counts nothing and says False.
-            if not self._limiter.limiter.hit(item, AUTH_FAILURE_SCOPE, client_ip()):
-                reset_at, _ = self._limiter.limiter.get_window_stats(item, AUTH_FAILURE_SCOPE, client_ip())
-                raise RateLimited(_seconds_until(reset_at), "Too many failed authentications; retry later.")
+        self._allowance.spend(client_ip())
+
+
+class PrivacyRequestLimits:
+    """Requests sent from the public privacy request form, per client IP and per identifier.
+
+    The identifier (an email address, a customer id) is counted under an HMAC of it keyed with the app's secret:
+    the limiter's storage (Redis in production) never holds it, and its keys cannot be reversed by hashing
+    guessed addresses."""
+
+    def __init__(self, limiter: Limiter, settings: Settings) -> None:
+        self._per_ip = Allowance(
+            limiter,
+            settings.privacy_request_rate_limit_per_ip,
+            scope="privacy-request-ip",
+            message="Too many requests from this address.",
+        )
+        self._per_identifier = Allowance(
+            limiter,
+            settings.privacy_request_rate_limit_per_identifier,
+            scope="privacy-request-identifier",
+            message="Too many requests for this identifier.",
+        )
+        # A key of its own, derived from the secret, so these hashes match no other HMAC the service makes.
+        self._key = hashlib.sha256(RATE_LIMIT_KEY_LABEL + settings.secret_key.encode()).digest()
+
+    def spend_ip(self) -> None:
+        self._per_ip.spend(client_ip())
+
+    def spend_identifier(self, identifier: str) -> None:
+        self._per_identifier.spend(hmac.new(self._key, identifier.encode(), hashlib.sha256).hexdigest())
 
 
 def auth_failures() -> AuthFailures:
     return current_app.extensions[AUTH_FAILURES_EXTENSION]
+
+
+def privacy_request_limits() -> PrivacyRequestLimits:
+    return current_app.extensions[PRIVACY_REQUESTS_EXTENSION]

@@ -40,6 +40,8 @@ class Method(StrEnum):
     DOUBLE_OPT_IN_CONFIRMED = "double_opt_in_confirmed"
     # A visitor's cookie choice carried over to the customer it logged in as; never accepted from callers.
     LINKED = "linked"
+    # Recorded by a privacy request's fulfilment (an objection, an opt-out of sale, a withdrawal); never sent.
+    PRIVACY_REQUEST = "privacy_request"
 
 
 # The ways of choosing on the banner.
@@ -134,6 +136,69 @@ class WebhookEventType(StrEnum):
     SUBJECT_ERASED = "subject.erased"
     NOTICE_PUBLISHED = "notice.published"
     LEDGER_CHECKPOINT = "ledger.checkpoint"
+    # Webhook verification mode: the operator's own mailer sends this link to the person.
+    PRIVACY_REQUEST_VERIFICATION_REQUESTED = "privacy_request.verification_requested"
+    # Downstream systems act now; carries the identifier (retention forgets it for a deletion once delivered).
+    PRIVACY_REQUEST_VERIFIED = "privacy_request.verified"
+    PRIVACY_REQUEST_EXTENDED = "privacy_request.extended"
+    # The outcome, for the operator's own mailer (webhook mode).
+    PRIVACY_REQUEST_COMPLETED = "privacy_request.completed"
+    PRIVACY_REQUEST_REFUSED = "privacy_request.refused"
+
+
+class RequestType(StrEnum):
+    """What a person asks of the operator in a privacy request (API.md's names)."""
+
+    ACCESS = "access"
+    DELETION = "deletion"
+    CORRECTION = "correction"
+    RESTRICTION = "restriction"
+    OBJECTION = "objection"
+    OPT_OUT_OF_SALE = "opt_out_of_sale"
+    WITHDRAWAL = "withdrawal"
+
+
+class RequestStatus(StrEnum):
+    """A privacy request's life: unverified -> in_progress -> completed, or refused from either."""
+
+    UNVERIFIED = "unverified"  # waiting for the person to follow the verification link; never runs
+    IN_PROGRESS = "in_progress"  # verified (or needs no verification): own part done, systems pending
+    COMPLETED = "completed"  # own part done and every system reported done
+    REFUSED = "refused"  # refused by the operator with a reason
+
+
+# The statuses of a request nobody has to act on any more.
+CLOSED_REQUEST_STATUSES = (RequestStatus.COMPLETED, RequestStatus.REFUSED)
+
+
+class SystemStatus(StrEnum):
+    """What one of the operator's other systems reported for a privacy request."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Verification(StrEnum):
+    """How a privacy request's identity is proven."""
+
+    EMAIL = "email"  # a signed link mailed through SMTP_URL to the identifier (an email address)
+    WEBHOOK = "webhook"  # the signed link goes to the operator's mailer in a webhook
+    NOT_REQUIRED = "not_required"  # the rules say this type needs none (opt_out_of_sale)
+    OPERATOR = "operator"  # filed through the API with "verified": true (phone, mail, in person)
+
+
+class ObjectionTarget(StrEnum):
+    """What an objection request objects to; each names the purpose it denies (OBJECTION_PURPOSES)."""
+
+    DIRECT_MARKETING = "direct_marketing"
+    AUTOMATED_DECISIONS = "automated_decisions"
+
+
+OBJECTION_PURPOSES = {
+    ObjectionTarget.DIRECT_MARKETING: "marketing",
+    ObjectionTarget.AUTOMATED_DECISIONS: "automated_decisions",
+}
 
 
 class DeliveryStatus(StrEnum):

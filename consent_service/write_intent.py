@@ -34,6 +34,9 @@ WRITING_ENDPOINTS = frozenset(
     {
         "banner.config",  # stores each banner version the first time it is served (the proof of what was shown)
         "rights.receipt",  # the first signature ever creates the first signing key
+        "privacy_requests.receipt",  # the same, for a privacy request's receipt
+        "privacy_request_pages.ReceiptDownload",  # the same, for a privacy request's receipt
+        "privacy_request_pages.ExportDownload",  # each download of a copy of the data is a `downloaded` step
     }
 )
 WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)

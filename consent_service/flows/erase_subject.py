@@ -29,16 +29,7 @@ def erase_subject(
 ) -> dict[str, Any]:
     """Erase the subject and return the receipt, all committed together; erasing again replays the
     receipt and tells receivers nothing new."""
-    receipt = erasure.erase(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
-    if not receipt["repeated"]:
-        # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
-        webhooks.enqueue(
-            session=session,
-            type=WebhookEventType.SUBJECT_ERASED,
-            data={"subject": {"kind": kind, "id": external_id}, "erased_at": webhooks.iso(now)},
-            ordering_key=f"{kind}:{erasure.erased_id(pepper=pepper, kind=kind, external_id=external_id)}",
-            now=now,
-        )
+    receipt = erase_and_announce(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
     if operator is not None:
         # The audit log names the pseudonym, never the erased identifier.
         audit.record(
@@ -51,4 +42,20 @@ def erase_subject(
             details={"receipt": receipt["id"], "repeated": receipt["repeated"]},
         )
     session.commit()
+    return receipt
+
+
+def erase_and_announce(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime) -> dict[str, Any]:
+    """The erasure and its subject.erased webhook, uncommitted (this flow and a privacy request's deletion share
+    it); a repeated erasure replays its receipt and announces nothing."""
+    receipt = erasure.erase(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
+    if not receipt["repeated"]:
+        # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
+        webhooks.enqueue(
+            session=session,
+            type=WebhookEventType.SUBJECT_ERASED,
+            data={"subject": {"kind": kind, "id": external_id}, "erased_at": webhooks.iso(now)},
+            ordering_key=f"{kind}:{erasure.erased_id(pepper=pepper, kind=kind, external_id=external_id)}",
+            now=now,
+        )
     return receipt

@@ -23,6 +23,9 @@ class LinkKind(StrEnum):
     PREFERENCES = "consent-service.preferences.page"
     ONE_CLICK = "consent-service.preferences.one-click"
     DOUBLE_OPT_IN = "consent-service.preferences.double-opt-in"
+    # Privacy requests (claims {"r": request id, "l": language}): proving identity, then following the request.
+    PRIVACY_REQUEST_VERIFY = "consent-service.privacy-requests.verify"
+    PRIVACY_REQUEST_STATUS = "consent-service.privacy-requests.status"
 
 
 class LinkError(ServiceError):
@@ -75,6 +78,8 @@ class LinkSigner:
                 LinkKind.PREFERENCES: settings.preference_link_max_age_seconds,
                 LinkKind.ONE_CLICK: settings.one_click_link_max_age_seconds,
                 LinkKind.DOUBLE_OPT_IN: settings.double_opt_in_max_age_seconds,
+                LinkKind.PRIVACY_REQUEST_VERIFY: settings.privacy_request_link_max_age_seconds,
+                LinkKind.PRIVACY_REQUEST_STATUS: settings.privacy_request_status_link_max_age_seconds,
             },
         )
 

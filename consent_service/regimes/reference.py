@@ -63,6 +63,13 @@ SECTIONS = {
     ),
     "policy": ("Operator policy", ""),
     "subdivisions": ("Subdivisions (ISO 3166-2)", "The guide: [subdivisions.md](subdivisions.md)."),
+    "privacy_requests": (
+        "Privacy request deadlines",
+        "How long the operator has to answer a person's request, counted from receipt, per law "
+        "(`respond_within`), and by how much it may extend it once with a stated reason (`extension`; none "
+        "if null); a region's law wins over its country's, `default` holds elsewhere. `verification` says "
+        "which request types need the person's identity proven.",
+    ),
     "transfers": (
         "Transfer regions",
         "Countries whose law restricts transfers out of them, and the "
@@ -91,6 +98,10 @@ LABELS = {
     "default_age_of_consent": "Age of digital consent where no country is listed",
     "inherits": "Inherits",
     "recording_all_parties": "Recording needs every party's consent",
+    "respond_within": "Respond within",
+    "extension": "Extension",
+    "regions": "Regions",
+    "due_soon_days": "Due soon within (days)",
 }
 
 

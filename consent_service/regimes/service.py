@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
+from consent_service.regimes.privacy_request_rules import RequestRules, parse_request_rules
 from consent_service.regimes.subdivisions import parse_subdivisions
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
@@ -246,6 +247,8 @@ class RegimeRules:
     transfer_regions: tuple[TransferRegion, ...]
     gpc: GpcPrecedence
     methods: MethodTable
+    # The `privacy_requests` block (regimes/privacy_request_rules.py): deadlines by law, verification by type.
+    privacy_requests: RequestRules
     # The age rules per country (the default's for a country no rule names), precomputed at load.
     minors_by_country: dict[str, MinorRules] = field(default_factory=dict)
     default_minors: MinorRules = NO_MINOR_RULES
@@ -508,6 +511,7 @@ def parse_rules(data: object, *, source: str = "rules") -> RegimeRules:
         recording=_recording_rules(read, document),
         subdivisions=subdivisions,
         gpp=_gpp_rules(read, document, region_names, CATALOGUE_PURPOSES | set(operator_purposes)),
+        privacy_requests=parse_request_rules(read, document, shipped=DEFAULT_RULES_PATH),
     )
 
 

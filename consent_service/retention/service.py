@@ -10,7 +10,8 @@ sealed with the service's signing key so that `flask ledger verify` tells it fro
   recording purpose; when the last of those has run out, the chain goes.
 - An erased subject's pseudonymous proof is kept the proof period from its erasure.
 - A restricted subject is never removed: restriction is often asked for to keep the data.
-- subject.erased webhook events forget the erased identifier once nothing is left to deliver.
+- subject.erased webhook events, and the privacy_request.verified events of deletion requests, forget the
+  erased identifier once nothing is left to deliver.
 
 Several instances may run it at once: each batch locks its subjects with FOR UPDATE SKIP LOCKED on
 PostgreSQL (another run takes the next ones) and re-checks them under the lock; on SQLite the

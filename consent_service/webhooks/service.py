@@ -186,23 +186,33 @@ def pseudonymize_subject(*, session: Session, kind: str, external_id: str, repla
     return changed
 
 
+# Events that name an identifier a deletion erases: forgotten once delivered, like subject.erased. A privacy
+# request's events are of a deletion when their data says "type": "deletion".
+ERASING_EVENT_TYPES = (
+    WebhookEventType.SUBJECT_ERASED.value,
+    WebhookEventType.PRIVACY_REQUEST_VERIFICATION_REQUESTED.value,
+    WebhookEventType.PRIVACY_REQUEST_VERIFIED.value,
+)
+
+
 def forget_erased_subjects(*, session: Session, pseudonymize: Callable[[str, str], str], dry_run: bool = False) -> int:
-    """subject.erased events carry the erased identifier so receivers can erase theirs; once no
-    delivery is still open, the identifier is replaced by its pseudonym. How many events that was."""
+    """subject.erased events, and the privacy_request.verified (and verification_requested) events of deletion
+    requests, carry the identifier so receivers can erase theirs; once no delivery is still open, the identifier
+    is replaced by its pseudonym (and a request's contact address dropped). How many events that was."""
     still_open = select(WebhookDelivery.event_sequence).where(
         WebhookDelivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.DELIVERING.value])
     )
     query = (
         select(WebhookEvent)
-        .where(
-            WebhookEvent.type == WebhookEventType.SUBJECT_ERASED.value,
-            WebhookEvent.sequence.not_in(still_open),
-        )
+        .where(WebhookEvent.type.in_(ERASING_EVENT_TYPES), WebhookEvent.sequence.not_in(still_open))
         .with_for_update(skip_locked=True)
     )
     changed = 0
     for event in session.scalars(query):
-        subject = event.payload["data"]["subject"]
+        data = event.payload["data"]
+        if event.type != WebhookEventType.SUBJECT_ERASED.value and data.get("type") != "deletion":
+            continue
+        subject = data["subject"]
         replacement = pseudonymize(subject["kind"], subject["id"])
         if subject["id"] == replacement:
             continue
@@ -216,4 +226,6 @@ def _with_subject_id(payload: dict[str, Any], replacement: str) -> dict[str, Any
     data = dict(payload.get("data", {}))
     if isinstance(data.get("subject"), dict):
         data["subject"] = {**data["subject"], "id": replacement}
+    if data.get("contact") is not None:
+        data["contact"] = None
     return {**payload, "data": data}

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026_outgoing_mail"
-down_revision = "0024_frameworks"
+down_revision = "0025_privacy_requests"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,13 @@ from consent_service.preferences.links import LinkExpired, LinkInvalid, LinkKind
 from tests.conftest import FIXED_START, FrozenClock
 
 DAY = 86400
-MAX_AGES = {LinkKind.PREFERENCES: 30 * DAY, LinkKind.ONE_CLICK: 400 * DAY, LinkKind.DOUBLE_OPT_IN: 7 * DAY}
+MAX_AGES = {
+    LinkKind.PREFERENCES: 30 * DAY,
+    LinkKind.ONE_CLICK: 400 * DAY,
+    LinkKind.DOUBLE_OPT_IN: 7 * DAY,
+    LinkKind.PRIVACY_REQUEST_VERIFY: DAY,
+    LinkKind.PRIVACY_REQUEST_STATUS: 60 * DAY,
+}
 CLAIMS = {"c": "c-1", "l": "de", "n": "2026-01-01"}
 
 
@@ -113,11 +119,14 @@ def test_the_settings_decide_the_lifetimes(clock):
         preference_link_max_age_seconds=60,
         one_click_link_max_age_seconds=120,
         double_opt_in_max_age_seconds=30,
+        privacy_request_link_max_age_seconds=40,
+        privacy_request_status_link_max_age_seconds=50,
     )
     made = LinkSigner.from_settings(settings, clock=clock)
     tokens = {kind: made.sign(kind, CLAIMS) for kind in LinkKind}
     assert {kind: int((signed.expires_at - clock()).total_seconds()) for kind, signed in tokens.items()} == {
         LinkKind.PREFERENCES: 60, LinkKind.ONE_CLICK: 120, LinkKind.DOUBLE_OPT_IN: 30,
+        LinkKind.PRIVACY_REQUEST_VERIFY: 40, LinkKind.PRIVACY_REQUEST_STATUS: 50,
     }
     old = LinkSigner.from_settings(Settings(secret_key="f" * 32), clock=clock).sign(LinkKind.PREFERENCES, CLAIMS).token
     assert made.verify(LinkKind.PREFERENCES, old) == CLAIMS
