@@ -21,9 +21,11 @@ SENDER = "privacy@example.com"
 
 
 def enqueue(session, clock, count: int) -> None:
+    """Mails 0 .. count-1, each a second after the one before, so batches take them in that order."""
     for number in range(count):
         service.enqueue(session=session, mail=Mail(to=f"p{number}@example.net", subject=f"Mail {number}", text="t"),
                         now=clock())
+        clock.advance(seconds=1)
     session.commit()
 
 
@@ -114,3 +116,17 @@ def test_run_sends_until_its_signal(app, app_with, session, clock, smtp_server, 
     assert "mail: 2 sent" in said and said[-1].endswith(" stopped")
     with mailer.app_context():
         assert db.session.scalars(select(OutgoingMail)).all() == []
+
+
+def test_send_goes_on_past_a_batch_that_failed(app, app_with, session, clock, smtp_server):
+    # The first batch (mails 0 and 1) sends nothing; the command still goes on to mail 2.
+    smtp_server.refused.update({"p0@example.net", "p1@example.net"})
+    enqueue(session, clock, 3)
+    mailer = app_with(smtp_url=smtp_server.url, smtp_from=SENDER)
+    with mailer.app_context():
+        result = mailer.test_cli_runner().invoke(args=["mail", "send", "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 mails sent\n"
+    assert [m["To"] for m in smtp_server.wait_for(1)] == ["p2@example.net"]
+    session.expire_all()
+    assert [row.status for row in session.scalars(select(OutgoingMail))] == ["failed", "failed"]
