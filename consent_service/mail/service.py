@@ -129,7 +129,13 @@ def send_due(
                 outcomes.append(_Outcome(id=item.id, tried=False))
                 continue
             try:
-                connection.send(transport.build(item.envelope, date=now))
+                message = transport.build(item.envelope, date=now)
+            except ValueError as error:  # the email package cannot write it; no later attempt can either
+                unwritable = f"cannot be written: {type(error).__name__}"
+                outcomes.append(_Outcome(id=item.id, error=unwritable, permanent=True))
+                continue
+            try:
+                connection.send(message)
             except MailNotSent as error:
                 outcomes.append(_Outcome(id=item.id, error=error.message, permanent=error.permanent))
             else:
