@@ -129,7 +129,13 @@ def send_due(
                 outcomes.append(_Outcome(id=item.id, tried=False))
                 continue
             try:
-                connection.send(transport.build(item.envelope, date=now))
+                message = transport.build(item.envelope, date=now)
+            except ValueError as error:  # the email package cannot write it; no later attempt can either
+                unwritable = f"cannot be written: {type(error).__name__}"
+                outcomes.append(_Outcome(id=item.id, error=unwritable, permanent=True))
+                continue
+            try:
+                connection.send(message)
             except MailNotSent as error:
                 outcomes.append(_Outcome(id=item.id, error=error.message, permanent=error.permanent))
             else:
@@ -138,6 +144,11 @@ def send_due(
     sent = _record(session=session, owner=owner, claimed=claimed, outcomes=outcomes, policy=policy, now=now)
     session.commit()
     return sent
+
+
+def has_due(*, session: Session, now: datetime) -> bool:
+    """Whether a mail is waiting to be sent now (and not leased by a worker)."""
+    return session.scalar(select(OutgoingMail.id).where(_due(now)).limit(1)) is not None
 
 
 def lease_for(*, timeout: float, limit: int) -> float:

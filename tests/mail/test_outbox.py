@@ -175,3 +175,16 @@ def test_a_refused_recipient_fails_at_once_and_the_others_are_sent(app, session,
     assert (row.subject, row.status, row.attempts, row.to, row.body_text) == ("First", "failed", 1, None, None)
     assert row.last_error.startswith("recipient refused: SMTP 550 5.1.1 <address>")
     assert "gone@" not in row.last_error
+
+
+def test_a_row_the_email_package_cannot_write_fails_and_the_batch_goes_on(app, session, clock, smtp_server):
+    # Written around enqueue's checks (by hand, or by an older version): the mailer must not stop on it.
+    session.add(OutgoingMail(id="mail_broken", to="a@b.test\nBcc: c@d.test", subject="Broken", body_text="t",
+                             status="pending", created_at=clock(), attempts=0, next_attempt_at=clock()))
+    session.commit()
+    clock.advance(seconds=1)
+    enqueue(session, clock)
+    assert service.send_due(session_factory=db.session, transport=transport(smtp_server.url), now=clock()) == 1
+    assert [m["To"] for m in smtp_server.wait_for(1)] == [TO]
+    [row] = rows(session)
+    assert (row.id, row.status, row.to, row.last_error) == ("mail_broken", "failed", None, "cannot be written: ValueError")
