@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from consent_service.apikeys import service as apikeys
+from consent_service.config import ConfigError, Settings
 from consent_service.extensions import db
 from consent_service.flows.verify_privacy_request import verify_privacy_request
 from consent_service.mail import service as mail
@@ -54,16 +57,14 @@ def test_the_link_and_the_outcome_are_mailed_and_the_address_is_dropped_once_clo
         db.session.remove()
 
 
-def test_email_mode_without_smtp_url_refuses_to_start_and_webhook_mode_is_the_default_without_it(
-        database_url, app_with):
-    import pytest
-
-    from consent_service import create_app
-    from consent_service.config import ConfigError
-    from tests.conftest import settings_for
+def test_email_mode_without_smtp_url_refuses_to_start_and_webhook_mode_is_the_default_without_it(tmp_path):
+    def settings(**environ: str) -> Settings:
+        return Settings.from_env({"CONSENT_ENV": "testing", **environ}, instance_path=str(tmp_path)).validated()
 
     with pytest.raises(ConfigError, match="PRIVACY_REQUEST_VERIFICATION=email .* SMTP_URL"):
-        create_app(settings_for(database_url, privacy_request_verification="email"))
+        settings(PRIVACY_REQUEST_VERIFICATION="email")
     with pytest.raises(ConfigError, match="PRIVACY_REQUEST_VERIFICATION must be email or webhook"):
-        create_app(settings_for(database_url, privacy_request_verification="post"))
-    assert app_with().extensions["consent_service"].settings.privacy_request_verification == "webhook"
+        settings(PRIVACY_REQUEST_VERIFICATION="post")
+    assert settings().privacy_request_verification == "webhook"
+    mailing = settings(SMTP_URL="smtp://127.0.0.1:2525", SMTP_FROM="privacy@example.com")
+    assert mailing.privacy_request_verification == "email"
