@@ -10,7 +10,7 @@ from consent_service.errors import Conflict
 from consent_service.privacy_requests import deadlines
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequest
-from consent_service.regimes.request_rules import RequestRules
+from consent_service.regimes.privacy_request_rules import RequestRules
 from consent_service.vocabulary import WebhookEventType
 from consent_service.webhooks import service as webhooks
 

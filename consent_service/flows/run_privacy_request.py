@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consent_service.config import Settings
+from consent_service.flows.fulfil_privacy_request import fulfil
 from consent_service.mail import service as mail
 from consent_service.preferences.links import LinkKind, LinkSigner, SignedLink
-from consent_service.privacy_requests import fulfilment, mails
+from consent_service.privacy_requests import mails
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.privacy_requests.models import PrivacyRequest
 from consent_service.regimes.service import RegimeRules
@@ -97,7 +98,7 @@ def run_verified(
     """A request whose identity is proven (or needs no proof): the service's own part at once, the operator's
     systems told in a privacy_request.verified webhook, and the request completed when no system must report."""
     request.status = RequestStatus.IN_PROGRESS.value
-    done = fulfilment.fulfil(session=session, rules=rules, request=request, pepper=pepper, now=now)
+    done = fulfil(session=session, rules=rules, request=request, pepper=pepper, now=now)
     privacy_requests.record_step(
         session=session, request=request, action="own_part_done", actor="service", now=now, details=done
     )

@@ -84,7 +84,7 @@ class PrivacyRequests(MethodView):
             language=body["language"],
             channel="api",
             details={key: getattr(value, "value", value) for key, value in body["details"].items()},
-            agent=body["agent"],
+            agent=body.get("agent"),
             verified=body["verified"],
             actor=_operator(),
             evidence=None,

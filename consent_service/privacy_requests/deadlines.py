@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from consent_service.errors import Conflict
-from consent_service.regimes.request_rules import Law, RequestRules
+from consent_service.regimes.privacy_request_rules import Law, RequestRules
 from consent_service.vocabulary import RequestType
 
 __all__ = ["Law", "NoExtension", "due_at", "extended_due_at", "law_for", "needs_verification"]

@@ -34,8 +34,8 @@ from consent_service.privacy_requests.status_page import offers_export, request_
 from consent_service.properties import service as properties
 from consent_service.properties.models import Property
 from consent_service.ratelimits import privacy_request_limits
+from consent_service.regimes.privacy_request_rules import RequestRules
 from consent_service.regimes.request_country import place_from_cdn
-from consent_service.regimes.request_rules import RequestRules
 from consent_service.rights.receipts import Controller
 from consent_service.rights.schemas import ExportSchema
 from consent_service.runtime import app_signer, runtime

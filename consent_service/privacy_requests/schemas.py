@@ -9,10 +9,9 @@ from marshmallow import fields, validate
 
 from consent_service.consents.schemas import SubjectRefSchema
 from consent_service.fields import country_field, region_field
+from consent_service.patterns import FullMatch
 from consent_service.privacy_requests.service import MAX_REASON
 from consent_service.vocabulary import ObjectionTarget, RequestStatus, RequestType, SystemStatus
-
-SYSTEM_NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
 
 
 class DetailsSchema(ma.Schema):
@@ -43,10 +42,10 @@ class FileRequestSchema(ma.Schema):
         validate=validate.Length(3, 320),
         metadata={"description": "The email address the person is answered at (and verified at, when not verified)"},
     )
-    language = fields.String(load_default="en", validate=validate.Regexp(r"^[a-z]{2}$"))
+    language = fields.String(load_default="en", validate=FullMatch(r"[a-z]{2}", error="A language code, such as de."))
     property = fields.String(load_default=None, validate=validate.Length(1, 64))
     details = fields.Nested(DetailsSchema, load_default=dict)
-    agent = fields.Nested(AgentSchema, load_default=None)
+    agent = fields.Nested(AgentSchema)
 
 
 class StepSchema(ma.Schema):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.errors import Conflict, NotFound, ValidationFailed
 from consent_service.privacy_requests.models import PrivacyRequest, PrivacyRequestStep, PrivacyRequestSystem
-from consent_service.regimes.request_rules import RequestRules
+from consent_service.regimes.privacy_request_rules import RequestRules
 from consent_service.vocabulary import CLOSED_REQUEST_STATUSES, RequestStatus, SystemStatus
 
 DueState = Literal["overdue", "due_soon", "on_time", "closed"]

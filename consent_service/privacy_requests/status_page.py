@@ -11,7 +11,7 @@ from datetime import datetime
 from consent_service.privacy_requests import texts
 from consent_service.privacy_requests.mails import description
 from consent_service.privacy_requests.models import PrivacyRequest, PrivacyRequestStep, PrivacyRequestSystem
-from consent_service.regimes.request_rules import RequestRules
+from consent_service.regimes.privacy_request_rules import RequestRules
 from consent_service.vocabulary import RequestStatus, RequestType
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.config import ConfigError
-from consent_service.regimes.request_rules import RequestRules, parse_request_rules
+from consent_service.regimes.privacy_request_rules import RequestRules, parse_request_rules
 from consent_service.regimes.subdivisions import parse_subdivisions
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
@@ -247,7 +247,7 @@ class RegimeRules:
     transfer_regions: tuple[TransferRegion, ...]
     gpc: GpcPrecedence
     methods: MethodTable
-    # The `privacy_requests` block (regimes/request_rules.py): deadlines by law, verification by type.
+    # The `privacy_requests` block (regimes/privacy_request_rules.py): deadlines by law, verification by type.
     privacy_requests: RequestRules
     # The age rules per country (the default's for a country no rule names), precomputed at load.
     minors_by_country: dict[str, MinorRules] = field(default_factory=dict)

@@ -1,5 +1,6 @@
 """The service's own part of a verified privacy request, run at once: what each type does to what this service
-holds (the erasure, the restriction, the refusals in the ledger). Uncommitted; the flows commit.
+holds (the erasure, the restriction, the refusals in the ledger). Uncommitted: a step of the privacy request
+flows (run_privacy_request.py), which commit.
 
 An access request runs nothing now: its export is made when the holder of the status link downloads it, so the
 copy is as current as the download. A correction has nothing here to correct (the service holds no contact
@@ -23,7 +24,9 @@ from consent_service.rights import restriction
 from consent_service.vocabulary import OBJECTION_PURPOSES, ActorType, Decision, Method, ObjectionTarget, RequestType
 
 
-def fulfil(*, session: Session, rules: RegimeRules, request: PrivacyRequest, pepper: str, now: datetime) -> dict:
+def fulfil(
+    *, session: Session, rules: RegimeRules, request: PrivacyRequest, pepper: str, now: datetime
+) -> dict[str, Any]:
     """Do the request's own part; what was done, for the `own_part_done` step (never the identifier)."""
     kind, external_id = request.subject_kind, request.subject_id
     match RequestType(request.type):
