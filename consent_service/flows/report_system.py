@@ -46,11 +46,12 @@ def report_system(
     if detail is not None and len(detail) > MAX_DETAIL:
         raise ValidationFailed(errors={"detail": [f"At most {MAX_DETAIL} characters."]})
     request = privacy_requests.lock(session=session, request_id=request_id)
+    # Systems are told (and their rows made) at verification: before it and after the close nobody reports.
+    if request.status != RequestStatus.IN_PROGRESS:
+        raise NotInProgress()
     system = session.get(PrivacyRequestSystem, (request.id, name))
     if system is None:
         raise UnknownSystem()
-    if request.status != RequestStatus.IN_PROGRESS:
-        raise NotInProgress()
     system.status = reported.value
     system.reported_at = now
     system.detail = detail

@@ -131,8 +131,10 @@ def test_unknown_requests_and_systems_are_404(client, admin):
     assert client.get("/v1/privacy-requests/pr_nope/receipt", headers=admin).status_code == 404
     assert client.patch("/v1/privacy-requests/pr_nope", json={"action": "refuse", "reason": "r"},
                         headers=admin).status_code == 404
-    assert client.post(f"/v1/privacy-requests/{filed['id']}/systems/crm", json={"status": "done"},
+    assert client.post("/v1/privacy-requests/pr_nope/systems/crm", json={"status": "done"},
                        headers=admin).status_code == 404
+    closed = client.post(f"/v1/privacy-requests/{filed['id']}/systems/crm", json={"status": "done"}, headers=admin)
+    assert closed.status_code == 409 and closed.json["code"] == "not_in_progress"
 
 
 def test_an_unverified_or_closed_request_takes_no_report_and_a_closed_one_no_action(client, admin, app_with):
@@ -147,8 +149,12 @@ def test_an_unverified_or_closed_request_takes_no_report_and_a_closed_one_no_act
     bad_status = client.post(f"/v1/privacy-requests/{filed['id']}/systems/crm", json={"status": "pending"},
                              headers=admin)
 
+    unverified = client.post(f"/v1/privacy-requests/{filed['id']}/systems/crm", json={"status": "done"},
+                             headers=admin)
+
     assert bad_action.status_code == no_reason.status_code == long_reason.status_code == 422
     assert bad_status.status_code == 422
+    assert unverified.status_code == 409 and unverified.json["code"] == "not_in_progress"
     assert stored() == before
     client.patch(f"/v1/privacy-requests/{filed['id']}", json={"action": "refuse", "reason": "Not our customer"},
                  headers=admin)

@@ -54,7 +54,8 @@ def test_the_link_and_the_outcome_are_mailed_and_the_address_is_dropped_once_clo
         db.session.remove()
 
 
-def test_email_mode_without_smtp_url_refuses_to_start_and_webhook_mode_is_the_default_without_it(database_url):
+def test_email_mode_without_smtp_url_refuses_to_start_and_webhook_mode_is_the_default_without_it(
+        database_url, app_with):
     import pytest
 
     from consent_service import create_app
@@ -65,5 +66,4 @@ def test_email_mode_without_smtp_url_refuses_to_start_and_webhook_mode_is_the_de
         create_app(settings_for(database_url, privacy_request_verification="email"))
     with pytest.raises(ConfigError, match="PRIVACY_REQUEST_VERIFICATION must be email or webhook"):
         create_app(settings_for(database_url, privacy_request_verification="post"))
-    app = create_app(settings_for(database_url))
-    assert app.extensions["consent_service"].settings.privacy_request_verification == "webhook"
+    assert app_with().extensions["consent_service"].settings.privacy_request_verification == "webhook"

@@ -75,6 +75,9 @@ def test_systems_report_back_and_the_last_done_completes(app_with, clock):
         shown = client.get(f"/v1/privacy-requests/{filed['id']}", headers=admin).json
         assert [(s["name"], s["status"]) for s in shown["systems"]] == [("billing", "pending"), ("crm", "pending")]
 
+        unknown = client.post(f"/v1/privacy-requests/{filed['id']}/systems/newsletter", json={"status": "done"},
+                              headers=admin)
+        assert unknown.status_code == 404
         failed = client.post(f"/v1/privacy-requests/{filed['id']}/systems/crm",
                              json={"status": "failed", "detail": "locked record"}, headers=admin)
         assert failed.status_code == 200 and failed.json["status"] == "in_progress"
