@@ -89,6 +89,8 @@ def send(batch: int) -> None:
         raise click.ClickException("SMTP_URL is not set: there is no mail server to send through")
     clock = current_app.config["CLOCK"]
     total = 0
-    while sent := service.send_due(session_factory=db.session, transport=transport, now=clock(), limit=batch):
-        total += sent
+    # Each round sends its mails or moves them out of reach (retried later, or failed), so this ends.
+    while service.has_due(session=db.session(), now=clock()):
+        total += service.send_due(session_factory=db.session, transport=transport, now=clock(), limit=batch)
+    db.session.rollback()
     click.echo(f"{total} mails sent")

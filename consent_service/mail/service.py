@@ -140,6 +140,11 @@ def send_due(
     return sent
 
 
+def has_due(*, session: Session, now: datetime) -> bool:
+    """Whether a mail is waiting to be sent now (and not leased by a worker)."""
+    return session.scalar(select(OutgoingMail.id).where(_due(now)).limit(1)) is not None
+
+
 def lease_for(*, timeout: float, limit: int) -> float:
     """Each mail may take a reconnect and a send, each bounded by the timeout; one more each for start and end."""
     return timeout * (2 * limit + 2)

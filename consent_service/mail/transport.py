@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from consent_service.errors import ServiceError
-
-if TYPE_CHECKING:  # config.py asks this module to read SMTP_URL at start
-    from consent_service.config import Settings
 
 Security = Literal["none", "starttls", "tls"]
 T = TypeVar("T")
@@ -34,6 +31,19 @@ ADDRESS = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
 # An address in a server's reply, with the angle brackets around it if any.
 QUOTED_ADDRESS = re.compile(rf"<?{ADDRESS.pattern}>?")
 ERROR_CHARACTERS = 400
+
+
+class SmtpSettings(Protocol):
+    """What the transport reads of the settings (config.py asks this module to check SMTP_URL, so no import back)."""
+
+    @property
+    def smtp_url(self) -> str: ...
+
+    @property
+    def smtp_from(self) -> str: ...
+
+    @property
+    def smtp_timeout_seconds(self) -> int: ...
 
 
 class BadSmtpUrl(ValueError):
@@ -140,7 +150,7 @@ class SmtpTransport:
         self.local_hostname = local_hostname or _domain_of(sender) or "localhost"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpTransport | None:
+    def from_settings(cls, settings: SmtpSettings) -> SmtpTransport | None:
         """The transport SMTP_URL names (checked at start), or None when it is not set."""
         if not settings.smtp_url:
             return None
