@@ -55,6 +55,12 @@ class Places:
         return value if value in self._values else None
 
 
+@functools.cache
+def places_for(split: frozenset[str]) -> Places:
+    """The places of a set of rules, built once per process (the rules are loaded once too)."""
+    return Places(split)
+
+
 def _top_regions(country: str) -> list[pycountry.db.Data]:
     """A country's states, provinces and territories; not the US outlying areas, which are countries of their own
     in ISO 3166-1 (and on this list)."""

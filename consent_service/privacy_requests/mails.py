@@ -24,6 +24,7 @@ class Paragraph:
 @dataclass(frozen=True)
 class Facts:
     rows: tuple[tuple[str, str], ...]
+    separator: str  # between a label and its value in plain text: ": ", or " : " in French
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ def description(t: dict[str, str], request: PrivacyRequest) -> str:
     """What the request asks for, in words: its type, and for an objection what it objects to."""
     kind = t[f"kind_{request.type}"]
     target = (request.details or {}).get("objection")
-    return f"{kind}: {t[f'objection_{target}']}" if target and f"objection_{target}" in t else kind
+    if not target or f"objection_{target}" not in t:
+        return kind
+    return t["kind_with_target"].format(kind=kind, target=t[f"objection_{target}"])
 
 
 def _facts(t: dict[str, str], language: str, request: PrivacyRequest) -> Facts:
@@ -89,7 +92,8 @@ def _facts(t: dict[str, str], language: str, request: PrivacyRequest) -> Facts:
             (t["field_request"], description(t, request)),
             (t["field_reference"], request.id),
             (t["field_received"], texts.date_time(language, request.received_at)),
-        )
+        ),
+        t["label_separator"],
     )
 
 
@@ -101,7 +105,7 @@ def _text(blocks: Sequence[Block]) -> str:
     parts = []
     for block in blocks:
         if isinstance(block, Facts):
-            parts.append("\n".join(f"  {label}: {value}" for label, value in block.rows))
+            parts.append("\n".join(f"  {label}{block.separator}{value}" for label, value in block.rows))
         else:
             parts.append(block.url if isinstance(block, Link) else block.text)
     return "\n\n".join(parts) + "\n"

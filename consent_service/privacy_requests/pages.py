@@ -28,7 +28,7 @@ from consent_service.preferences.pages import SIGNED
 from consent_service.preferences.service import FormRejected
 from consent_service.privacy_requests import forms, receipts, texts
 from consent_service.privacy_requests import service as privacy_requests
-from consent_service.privacy_requests.jurisdictions import Places
+from consent_service.privacy_requests.jurisdictions import Places, places_for
 from consent_service.privacy_requests.models import PrivacyRequest
 from consent_service.privacy_requests.status_page import offers_export, request_view
 from consent_service.properties import service as properties
@@ -307,8 +307,8 @@ def _linked(kind: LinkKind, signed: str) -> PrivacyRequest:
     g.link_issued_at = issued_at
     try:
         return privacy_requests.get(session=db.session(), request_id=request_id)
-    except ServiceError:
-        raise LinkInvalid() from None
+    except privacy_requests.RequestNotFound:
+        raise LinkInvalid() from None  # authentic, but of a request no longer here
 
 
 def _language(link_language: str | None, *, default: str = FALLBACK_LANGUAGE) -> str:
@@ -338,7 +338,7 @@ def _status_page(found: PrivacyRequest, link: SignedLink) -> str:
 
 
 def _places() -> Places:
-    return Places(region[:2] for region in _request_rules().by_region)
+    return places_for(frozenset(region[:2] for region in _request_rules().by_region))
 
 
 def _request_rules() -> RequestRules:

@@ -68,6 +68,11 @@ def requests() -> list[PrivacyRequest]:
     return list(db.session.scalars(select(PrivacyRequest).order_by(PrivacyRequest.received_at, PrivacyRequest.id)))
 
 
+def reread(request_id: str) -> PrivacyRequest:
+    fresh()
+    return db.session.get(PrivacyRequest, request_id)
+
+
 def steps(request_id: str) -> list[str]:
     fresh()
     query = select(PrivacyRequestStep.action).where(PrivacyRequestStep.request_id == request_id)

@@ -91,7 +91,7 @@ def test_known_and_unknown_identifiers_get_the_same_page(mailing, prop, auth):
     assert {k: v for k, v in known.headers if k != "X-Request-ID"} == {k: v for k, v in unknown.headers if k != "X-Request-ID"}
     assert "Check your messages" in text(known) and "16 January 2026, 09:30 UTC" in text(known)  # the link's day
     # Both were filed and both got their verification mail; neither ran.
-    assert [(r.subject_id, r.status, r.contact) for r in requests()] == [
+    assert sorted((r.subject_id, r.status, r.contact) for r in requests()) == [
         ("known@example.com", "unverified", "known@example.com"), ("nobody@example.com", "unverified", "nobody@example.com")]
     assert count(OutgoingMail) == 2
     assert all(steps(r.id) == ["received", "verification_sent"] for r in requests())
@@ -193,3 +193,27 @@ def test_posts_are_limited_per_identifier_counted_under_a_keyed_hash(app_with, p
     storage = app.extensions["consent_service.limiter"].storage
     stored = repr(storage.events) + repr(storage.storage)  # moving windows keep their hits in `events`
     assert "privacy-request-identifier" in stored and "example.com" not in stored
+
+
+PAGES = {
+    "en": ("Your opt-out is recorded", "Too many requests", "This page does not exist", "This form could not be sent"),
+    "de": ("Ihr Widerspruch gegen Verkauf und Weitergabe ist erfasst", "Zu viele Anfragen", "Diese Seite gibt es nicht",
+           "Das Formular konnte nicht gesendet werden"),
+    "fr": ("Votre opposition est enregistrée", "Trop de demandes", "Cette page n’existe pas", "Ce formulaire n’a pas pu être envoyé"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_every_answer_of_the_form_speaks_the_readers_language(app_with, prop, language):
+    done, limited, missing, forged = PAGES[language]
+    client = app_with(**MAILING, privacy_request_rate_limit_per_ip="2 per hour").test_client()
+    answers = [
+        (file(client, prop.publishable_key, lang=language, type="opt_out_of_sale"), 200, done),
+        (client.post(f"/privacy-requests/{prop.publishable_key}?lang={language}", data={}), 403, forged),
+        (file(client, prop.publishable_key, lang=language), 429, limited),
+        (client.get(f"/privacy-requests/pk_nobody?lang={language}"), 404, missing),
+    ]
+    for page, status, title in answers:
+        body = text(page)
+        assert (page.status_code, f'<html lang="{language}">') == (status, body.split("\n")[1]), title
+        assert f"<h1>{title}</h1>" in body
