@@ -140,7 +140,9 @@ class PrivacyRequestLimits:
         self._per_ip.spend(client_ip())
 
     def spend_identifier(self, identifier: str) -> None:
-        self._per_identifier.spend(hmac.new(self._key, identifier.encode(), hashlib.sha256).hexdigest())
+        # Counted case-blind: spellings that differ only in case share one allowance (Ada@ and ada@ are one inbox
+        # to an abuser), while the request itself keeps the identifier as the API spells subjects.
+        self._per_identifier.spend(hmac.new(self._key, identifier.casefold().encode(), hashlib.sha256).hexdigest())
 
 
 def auth_failures() -> AuthFailures:

@@ -89,8 +89,9 @@ def read(form: Mapping[str, str], *, verification: Verification, places: Places)
 
 
 def normalized_email(value: str) -> str | None:
-    """An email address in its one spelling (stripped, lower-cased), or None if it is not one."""
-    address = canonical(value.strip()).lower()
+    """An email address in the one spelling every subject id has (stripped; the domain lower-cased, the local part
+    kept as typed, as the API stores customer ids), or None if it is not one."""
+    address = canonical(value.strip())
     if len(address) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(address) or _has_controls(address):
         return None
     return address

@@ -15,9 +15,11 @@ def read(verification=Verification.EMAIL, **fields):
     return forms.read({k: v for k, v in form.items() if v is not None}, verification=verification, places=PLACES)
 
 
-def test_an_email_is_stripped_and_lower_cased_and_is_where_the_person_is_answered():
+def test_an_email_is_spelled_as_the_api_stores_customer_ids_and_is_where_the_person_is_answered():
+    # The domain is lower-cased, the local part kept: the same subject as `Ada.Lovelace@example.com` in the API,
+    # so a deletion erases the subject the operator recorded, not a look-alike.
     filed = read(identifier="  Ada.Lovelace@Example.COM \n").filed
-    assert filed.identifier == filed.contact == "ada.lovelace@example.com"
+    assert filed.identifier == filed.contact == "Ada.Lovelace@example.com"
     assert (filed.type, filed.country, filed.region, filed.details, filed.agent) == (RequestType.ACCESS, "DE", None, {}, None)
 
 
@@ -56,7 +58,7 @@ def test_objection_and_correction_carry_their_details():
 
 def test_an_agent_needs_a_name_an_email_and_the_declaration():
     agent = {"on_behalf": "yes", "agent_name": " Bea Agent ", "agent_email": "Bea@Agency.example", "agent_declaration": "yes"}
-    assert read(**agent).filed.agent == {"name": "Bea Agent", "email": "bea@agency.example", "declaration": True}
+    assert read(**agent).filed.agent == {"name": "Bea Agent", "email": "Bea@agency.example", "declaration": True}
     assert read(**{**agent, "agent_declaration": None}).errors == {"agent_declaration": "error_agent_declaration_required"}
     assert read(**{**agent, "agent_name": ""}).errors == {"agent_name": "error_agent_name_required"}
     assert read(**{**agent, "agent_email": "bea"}).errors == {"agent_email": "error_agent_email_invalid"}

@@ -102,7 +102,7 @@ def test_the_received_page_and_its_mail_speak_the_persons_language(mailing, prop
     page = file(mailing, prop.publishable_key, lang=language, identifier=" Ada@Example.COM ")
     assert page.status_code == 200 and SENT[language] in text(page) and f'<html lang="{language}">' in text(page)
     (filed,) = requests()
-    assert (filed.subject_id, filed.language, filed.country, filed.channel) == ("ada@example.com", language, "DE", "web")
+    assert (filed.subject_id, filed.language, filed.country, filed.channel) == ("Ada@example.com", language, "DE", "web")
     subject = db.session.scalar(db.select(OutgoingMail.subject))
     assert subject == {"en": "Please confirm your privacy request", "de": "Bitte bestätigen Sie Ihre Datenschutzanfrage",
                        "fr": "Veuillez confirmer votre demande relative à vos données"}[language]
