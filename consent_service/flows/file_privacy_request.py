@@ -115,7 +115,7 @@ def file_privacy_request(
         agent=dict(agent) if agent else None,
         received_at=now,
         verified_at=None,
-        due_at=deadlines.due_at(law, received_at=now),
+        due_at=deadlines.due_at(rules.privacy_requests, law, type=kind, received_at=now),
         extended=False,
         closed_at=None,
         outcome=None,

@@ -24,9 +24,12 @@ def law_for(rules: RequestRules, *, country: str | None, region: str | None) -> 
     return rules.laws[key] if key else rules.default
 
 
-def due_at(law: Law, *, received_at: datetime) -> datetime:
-    """The deadline of a request received then: calendar months (31 Jan + 1 month = 28/29 Feb) or days."""
-    return law.respond_within.after(received_at)
+def due_at(rules: RequestRules, law: Law, *, type: RequestType, received_at: datetime) -> datetime:
+    """The deadline of a request received then: the law's period (calendar months: 31 Jan + 1 month = 28/29 Feb,
+    or days), or the notice's promise for this type where that is sooner (a promise never gives more time)."""
+    by_law = law.respond_within.after(received_at)
+    promise = rules.promise_for(type)
+    return by_law if promise is None else min(by_law, promise.after(received_at))
 
 
 def extended_due_at(law: Law, *, due_at: datetime) -> datetime:

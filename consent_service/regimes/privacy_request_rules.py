@@ -8,7 +8,7 @@ the law, not a choice an operator made by leaving a block out.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 DEFAULT_LAW = "default"
 LAW_KEYS = frozenset({"name", "respond_within", "extension", "countries", "regions", "source"})
-BLOCK_KEYS = frozenset({"source", "laws", "verification", "due_soon_days"})
+BLOCK_KEYS = frozenset({"source", "laws", "verification", "due_soon_days", "promises"})
+PROMISE_KEYS = frozenset({"source", "respond_within", "by_type"})
 PERIOD_UNITS = ("months", "days")
 VERIFICATION_LEVELS = ("none", "identity")
 LAW_KEY_LENGTH = 32  # privacy_requests.law is a String(32)
@@ -65,10 +66,17 @@ class RequestRules:
     # Request types whose requests run without proving identity (CCPA: opt-out of sale).
     unverified_types: frozenset[RequestType]
     due_soon_days: int
+    # What the operator's notice promises (e.g. "we will respond within 45 days"), per type or for every type:
+    # a promise can only make a deadline sooner, never later than the law's.
+    promised: dict[RequestType | None, Period] = field(default_factory=dict)
 
     @property
     def default(self) -> Law:
         return self.laws[DEFAULT_LAW]
+
+    def promise_for(self, type: RequestType) -> Period | None:
+        """The notice's promise for this type of request: its own, else the one for every type, else none."""
+        return self.promised.get(type) or self.promised.get(None)
 
 
 def parse_request_rules(read: _Reader, document: dict[str, Any], *, shipped: Path) -> RequestRules:
@@ -105,6 +113,7 @@ def parse_request_rules(read: _Reader, document: dict[str, Any], *, shipped: Pat
         by_region=by_region,
         unverified_types=_unverified_types(read, block.get("verification")),
         due_soon_days=days,
+        promised=_promises(read, block.get("promises")),
     )
 
 
@@ -144,6 +153,27 @@ def _period(read: _Reader, value: Any, where: str) -> Period:
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= (12 if unit == "months" else 366):
         raise read.fail(f"{where}.{unit}", f"{amount!r} is not a number of {unit} within a year")
     return Period(**{unit: amount})
+
+
+def _promises(read: _Reader, value: Any) -> dict[RequestType | None, Period]:
+    """`promises` (optional): the notice's own deadlines, `respond_within` for every type and `by_type`, cited."""
+    if value is None:
+        return {}
+    where = "privacy_requests.promises"
+    block = read.obj(value, where)
+    unknown = set(block) - PROMISE_KEYS
+    if unknown:
+        raise read.fail(where, f"unknown keys {sorted(unknown)} (known: {', '.join(sorted(PROMISE_KEYS))})")
+    read.cites(block.get("source"), f"{where}.source")
+    promised: dict[RequestType | None, Period] = {}
+    if "respond_within" in block:
+        promised[None] = _period(read, block["respond_within"], f"{where}.respond_within")
+    known = {kind.value for kind in RequestType}
+    for name, period in read.obj(block.get("by_type", {}), f"{where}.by_type").items():
+        if name not in known:
+            raise read.fail(f"{where}.by_type.{name}", f"not a request type (known: {', '.join(sorted(known))})")
+        promised[RequestType(name)] = _period(read, period, f"{where}.by_type.{name}")
+    return promised
 
 
 def _unverified_types(read: _Reader, value: Any) -> frozenset[RequestType]:

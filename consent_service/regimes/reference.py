@@ -67,8 +67,9 @@ SECTIONS = {
         "Privacy request deadlines",
         "How long the operator has to answer a person's request, counted from receipt, per law "
         "(`respond_within`), and by how much it may extend it once with a stated reason (`extension`; none "
-        "if null); a region's law wins over its country's, `default` holds elsewhere. `verification` says "
-        "which request types need the person's identity proven.",
+        "if null); a region's law wins over its country's, `default` holds elsewhere. `promises` are the "
+        "operator's notice's own deadlines (for every type, `respond_within`, or `by_type`), which bind where "
+        "sooner than the law's. `verification` says which request types need the person's identity proven.",
     ),
     "transfers": (
         "Transfer regions",
