@@ -43,7 +43,8 @@ def verify_privacy_request(
         session=session,
         request=request,
         action="verified",
-        actor="agent" if request.agent else "person",
+        # The link goes to the person's own address even when an agent filed: the person confirms.
+        actor="person",
         now=now,
         details={"by": request.verification},
     )

@@ -7,6 +7,7 @@ import re
 
 import jwt
 import pytest
+from sqlalchemy import select
 
 from consent_service.extensions import db
 from consent_service.privacy_requests.models import PrivacyRequest, PrivacyRequestStep
@@ -192,3 +193,14 @@ def test_the_forms_token_is_bound_to_its_request(mailing, filed):
     assert reread(second.id).status == "unverified"
     # Nor does a preference page's token confirm a request: the forms have salts of their own.
     assert FORM_SALT != "consent-service.preferences.csrf"
+
+
+def test_an_agents_request_is_filed_by_the_agent_and_confirmed_by_the_person(mailing, filed):
+    agent = {"on_behalf": "yes", "agent_name": "Bea Agent", "agent_email": "bea@agency.example", "agent_declaration": "yes"}
+    request, link = filed(type="access", **agent)  # the link went to the person's own address
+    mailing.post(link, data={"csrf_token": csrf(mailing.get(link))})
+    db.session.expire_all()
+    actors = dict(db.session.execute(
+        select(PrivacyRequestStep.action, PrivacyRequestStep.actor).where(PrivacyRequestStep.request_id == request.id)
+    ).all())
+    assert (actors["received"], actors["verified"]) == ("agent", "person")
