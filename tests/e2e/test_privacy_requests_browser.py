@@ -82,7 +82,7 @@ def test_a_german_customer_deletes_their_data_from_the_public_page(server, worke
     admin = server.flask("keys", "create", "--name", "privacy-admin", "--scope", "admin", "--scope",
                          "consents:read", "--scope", "consents:write").stdout.strip()
     seeded = server.flask("demo", "seed").stdout
-    pk = re.search(r"pk_[A-Za-z0-9_]+", seeded).group(0)
+    pk = re.search(r"Demo property: (pk_[A-Za-z0-9_-]+)", seeded).group(1)  # url-safe base64: "-" too
     hook = api(server, admin, "POST", "/v1/webhooks", json={
         "url": receiver.url, "event_types": ["privacy_request.verified", "privacy_request.completed"]})
     assert hook.status_code == 201, hook.text
