@@ -82,10 +82,22 @@ REQUEST_FORM = _form(
     },
     ["csrf_token", "type", "identifier", "jurisdiction"],
 )
+
+
+def _or_json(page: dict) -> dict:
+    """A URL that matches no route at all (a path too long for it) gets the service's JSON 404 instead of the page."""
+    page["content"]["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
+    return page
+
+
 LINK_ERRORS = {
-    "404": _html("Not a valid link (tampered, unknown, or signed with a retired secret)"),
+    "404": _or_json(_html("Not a valid link (tampered, unknown, or signed with a retired secret)")),
     "410": _html("Expired link"),
 }
+NO_PROPERTY = {"404": _or_json(_html("No property has this key"))}
+# A query that cannot be read (a language with NUL characters) is refused with a page, or by the request guard
+# (JSON) before the page is reached.
+UNREADABLE_QUERY = {"422": _or_json(_html("The query (its language) cannot be read; nothing changed"))}
 LANGUAGE = {"in": "query", "name": "lang", "schema": {"type": "string", "maxLength": 35}, "required": False}
 
 
@@ -108,7 +120,7 @@ def _error_page(error: ServiceError) -> ResponseReturnValue:
 class RequestForm(MethodView):
     @blp.doc(
         parameters=[LANGUAGE],
-        responses={"200": _html("The form"), "404": _html("No property has this key")},
+        responses={"200": _html("The form"), **NO_PROPERTY, **UNREADABLE_QUERY},
     )
     def get(self, property_key: str) -> str:
         """The form: what the person asks for, who they are, where they live, and who files it."""
@@ -122,8 +134,9 @@ class RequestForm(MethodView):
         responses={
             "200": _html("Received: the same page whether or not the identifier is known; an opt-out of sale: done"),
             "403": _html("Form not sent from this page (CSRF)"),
-            "404": _html("No property has this key"),
-            "422": _html("The form again, with what to correct; nothing was stored"),
+            **NO_PROPERTY,
+            # JSON where the request guard refuses it before the page (NUL characters in a field).
+            "422": _or_json(_html("The form again, with what to correct; nothing was stored")),
             "429": _html("Too many requests from this address or for this identifier"),
         },
     )
@@ -181,6 +194,7 @@ class VerifyPage(MethodView):
             "200": _html("A confirm button; nothing changes"),
             "303": {"description": "Confirmed before (or refused): on to the request's status page"},
             **LINK_ERRORS,
+            **UNREADABLE_QUERY,
         },
     )
     def get(self, signed: str) -> ResponseReturnValue:
@@ -199,6 +213,7 @@ class VerifyPage(MethodView):
             "200": _html("Confirmed (a repeat changes nothing): the request's status page"),
             "403": _html("Form not sent from this page (CSRF)"),
             **LINK_ERRORS,
+            **UNREADABLE_QUERY,
         },
     )
     def post(self, signed: str) -> ResponseReturnValue:
@@ -223,7 +238,9 @@ class VerifyPage(MethodView):
 
 @blp.route(STATUS_PATH)
 class StatusPage(MethodView):
-    @blp.doc(parameters=[LANGUAGE], responses={"200": _html("The request's status page"), **LINK_ERRORS})
+    @blp.doc(
+        parameters=[LANGUAGE], responses={"200": _html("The request's status page"), **LINK_ERRORS, **UNREADABLE_QUERY}
+    )
     def get(self, signed: str) -> str:
         """Status and due date, what was done and when, the systems still pending, a refusal's reason, the
         receipt, and for a completed access request the copy of the data."""
@@ -241,7 +258,7 @@ class ExportDownload(MethodView):
                 "content": {"application/json": {"schema": {"type": "object"}}},
             },
             **LINK_ERRORS,
-            "404": _html("Nothing is held about the person, or not a valid link"),
+            "404": _or_json(_html("Nothing is held about the person, or not a valid link")),
             "409": _html("Not a completed access request"),
         }
     )
