@@ -22,7 +22,13 @@ from consent_service.mail.transport import ADDRESS
 from consent_service.preferences.links import LinkSigner
 from consent_service.privacy_requests import deadlines
 from consent_service.privacy_requests import service as privacy_requests
-from consent_service.privacy_requests.models import PrivacyRequest
+from consent_service.privacy_requests.models import (
+    MAX_AGENT_NAME,
+    MAX_CONTACT,
+    MAX_CORRECTION,
+    MAX_IDENTIFIER,
+    PrivacyRequest,
+)
 from consent_service.properties import service as properties
 from consent_service.regimes.service import RegimeRules
 from consent_service.regimes.subdivisions import subdivision_codes
@@ -36,10 +42,6 @@ from consent_service.vocabulary import (
 )
 
 CHANNELS = ("web", "api")
-MAX_CORRECTION = 2000
-MAX_IDENTIFIER = 255
-MAX_CONTACT = 320
-MAX_AGENT_NAME = 200
 COUNTRY = re.compile(COUNTRY_PATTERN)
 LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z0-9]{1,5})?")
 

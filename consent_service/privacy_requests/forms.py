@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consent_service.privacy_requests.jurisdictions import Places
+from consent_service.privacy_requests.models import MAX_AGENT_NAME, MAX_CORRECTION, MAX_IDENTIFIER
 from consent_service.subjects.identifiers import canonical
 from consent_service.vocabulary import ObjectionTarget, RequestType, Verification
 
-MAX_IDENTIFIER_LENGTH = 255
 MAX_EMAIL_LENGTH = 254  # RFC 5321's path limit, less its angle brackets
-MAX_CORRECTION_LENGTH = 2000
-MAX_AGENT_NAME_LENGTH = 200
 # The order the fields appear in, which is the order their errors are listed in.
 FIELDS = (
     "type",
@@ -73,7 +71,7 @@ def read(form: Mapping[str, str], *, verification: Verification, places: Places)
         correction = values["correction"].strip()
         if not correction:
             errors["correction"] = "error_correction_required"
-        elif len(correction) > MAX_CORRECTION_LENGTH:
+        elif len(correction) > MAX_CORRECTION:
             errors["correction"] = "error_correction_too_long"
         details["correction"] = correction
     identifier = _identifier(values["identifier"], verification, errors)
@@ -116,7 +114,7 @@ def _identifier(value: str, verification: Verification, errors: dict[str, str]) 
             errors["identifier"] = "error_identifier_invalid_email"
         return address
     identifier = canonical(given)
-    if len(identifier) > MAX_IDENTIFIER_LENGTH:
+    if len(identifier) > MAX_IDENTIFIER:
         errors["identifier"] = "error_identifier_too_long"
         return None
     if _has_controls(identifier):
@@ -134,7 +132,7 @@ def _agent(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any] | N
         return None
     if not name:
         errors["agent_name"] = "error_agent_name_required"
-    elif len(name) > MAX_AGENT_NAME_LENGTH:
+    elif len(name) > MAX_AGENT_NAME:
         errors["agent_name"] = "error_agent_name_too_long"
     elif _has_controls(name):
         errors["agent_name"] = "error_identifier_invalid"

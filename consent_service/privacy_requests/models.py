@@ -11,6 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from consent_service.database import UTCDateTime
 from consent_service.extensions import Base
 
+# The sizes of what a request keeps, one place for the columns, the API's schema, the form and the flow.
+MAX_IDENTIFIER = 255
+MAX_CONTACT = 320
+MAX_CORRECTION = 2000
+MAX_AGENT_NAME = 200
+MAX_SYSTEM_DETAIL = 2000
+
 
 class PrivacyRequest(Base):
     """One request of a person (or their agent), from receipt to its outcome. A closed deletion keeps only
@@ -25,8 +32,8 @@ class PrivacyRequest(Base):
     status: Mapped[str] = mapped_column(String(16))  # vocabulary.RequestStatus
     verification: Mapped[str] = mapped_column(String(16))  # vocabulary.Verification
     subject_kind: Mapped[str] = mapped_column(String(16))
-    subject_id: Mapped[str] = mapped_column(String(255))
-    contact: Mapped[str | None] = mapped_column(String(320))  # where the person is answered; NULL once closed
+    subject_id: Mapped[str] = mapped_column(String(MAX_IDENTIFIER))
+    contact: Mapped[str | None] = mapped_column(String(MAX_CONTACT))  # where the person is answered; NULL once closed
     language: Mapped[str] = mapped_column(String(8))
     country: Mapped[str | None] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(6))
@@ -74,4 +81,4 @@ class PrivacyRequestSystem(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(8))  # vocabulary.SystemStatus
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    detail: Mapped[str | None] = mapped_column(String(2000))
+    detail: Mapped[str | None] = mapped_column(String(MAX_SYSTEM_DETAIL))

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from consent_service.consents.schemas import SubjectRefSchema
 from consent_service.fields import country_field, region_field
 from consent_service.patterns import FullMatch
+from consent_service.privacy_requests.models import MAX_CONTACT, MAX_CORRECTION, MAX_SYSTEM_DETAIL
 from consent_service.privacy_requests.service import MAX_REASON
 from consent_service.vocabulary import ObjectionTarget, RequestStatus, RequestType, SystemStatus
 
@@ -18,14 +19,16 @@ class DetailsSchema(ma.Schema):
     """What some types ask: an objection's target, a correction's text."""
 
     objection = fields.Enum(ObjectionTarget, by_value=True, metadata={"description": "Of an objection request"})
-    correction = fields.String(validate=validate.Length(1, 2000), metadata={"description": "Of a correction request"})
+    correction = fields.String(
+        validate=validate.Length(1, MAX_CORRECTION), metadata={"description": "Of a correction request"}
+    )
 
 
 class AgentSchema(ma.Schema):
     """An authorized agent filing for the person (CCPA), who declares they are authorized."""
 
     name = fields.String(required=True, validate=validate.Length(1, 200))
-    email = fields.String(required=True, validate=validate.Length(3, 320))
+    email = fields.String(required=True, validate=validate.Length(3, MAX_CONTACT))
     declaration = fields.Boolean(required=True)
 
 
@@ -39,7 +42,7 @@ class FileRequestSchema(ma.Schema):
     verified = fields.Boolean(required=True)
     contact = fields.String(
         load_default=None,
-        validate=validate.Length(3, 320),
+        validate=validate.Length(3, MAX_CONTACT),
         metadata={"description": "The email address the person is answered at (and verified at, when not verified)"},
     )
     language = fields.String(load_default="en", validate=FullMatch(r"[a-z]{2}", error="A language code, such as de."))
@@ -126,7 +129,7 @@ class ActionSchema(ma.Schema):
 
 class SystemReportSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf([SystemStatus.DONE.value, SystemStatus.FAILED.value]))
-    detail = fields.String(load_default=None, validate=validate.Length(1, 2000))
+    detail = fields.String(load_default=None, validate=validate.Length(1, MAX_SYSTEM_DETAIL))
 
 
 class ReceiptSchema(ma.Schema):
