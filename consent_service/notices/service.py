@@ -87,6 +87,44 @@ def publish(
     return notice
 
 
+@dataclass(frozen=True)
+class NoticeInEffect:
+    """The cookie notice a property's banner links to now: the version its consents are recorded under, the link,
+    and the publication of that version (None: set on the property when it was made, never published since)."""
+
+    property_id: str
+    property_name: str
+    property_key: str
+    version: str
+    url: str
+    publication: Notice | None
+
+
+def notices_in_effect(*, session: Session) -> list[NoticeInEffect]:
+    """Per property, in the properties' order, the notice in effect: what the banner shows (the property's own
+    version and link, which publish() keeps current) matched to its publication. The one source the console's
+    Notices and Properties pages both read, so they cannot disagree on what is published."""
+    cookie_notices = session.scalars(
+        select(Notice).where(Notice.kind == "cookie").order_by(Notice.published_at.desc(), Notice.id)
+    )
+    newest: dict[tuple[str | None, str], Notice] = {}
+    for notice in cookie_notices:
+        newest.setdefault((notice.property_key, notice.version), notice)
+    return [
+        NoticeInEffect(
+            property_id=prop.id,
+            property_name=prop.name,
+            property_key=prop.publishable_key,
+            version=prop.notice_version,
+            url=prop.notice_url,
+            # The property's own publication of the version, else one that covers every property.
+            publication=newest.get((prop.publishable_key, prop.notice_version))
+            or newest.get((None, prop.notice_version)),
+        )
+        for prop in properties.list_properties(session=session)
+    ]
+
+
 def list_notices(*, session: Session, property_key: str | None = None, kind: str | None = None) -> list[Notice]:
     query = select(Notice).order_by(Notice.published_at.desc(), Notice.id)
     if property_key is not None:
