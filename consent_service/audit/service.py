@@ -44,3 +44,14 @@ def list_entries(*, session: Session, limit: int = 200, action: str | None = Non
     if action is not None:
         query = query.where(AuditEntry.action == action)
     return list(session.scalars(query))
+
+
+def entries_about(*, session: Session, action: str, target: str, limit: int = 20) -> list[AuditEntry]:
+    """The newest entries of one action on one target first (such as the erasures of one pseudonym)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.action == action, AuditEntry.target == target[:MAX_TARGET_LENGTH])
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

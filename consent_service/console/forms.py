@@ -16,6 +16,7 @@ from consent_service.properties.schemas import MAX_TCF_VENDORS, MAX_VENDOR_ID
 from consent_service.properties.service import MAX_ORIGINS
 from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import Framework, RequestStatus, SubjectKind
+from consent_service.webhooks.schemas import WebhookSchema
 
 SUBJECT_ID = validate.Length(1, 255)
 
@@ -90,6 +91,21 @@ class ReplayForm(_Form):
             raise ma.ValidationError("Name a delivery, or replay every failed one.", "delivery")
 
 
+class WebhookForm(_Form, WebhookSchema):
+    """The API's webhook fields and bounds (the same schema); whether the URL may receive webhooks is
+    webhooks.service's rule, for both. Enabling and disabling is its own form."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+        exclude = ("enabled",)
+
+    description = fields.String(load_default="", validate=validate.Length(0, 200))
+
+
+class WebhookSwitchForm(_Form):
+    enabled = fields.Boolean(required=True, truthy={"on", "true", "1"}, falsy={"", "off", "false", "0"})
+
+
 # The queue's status filter: the open ones (unverified or in progress, the default), one status, or all.
 OPEN, ALL = "open", "all"
 REQUEST_STATUSES = tuple(status.value for status in RequestStatus)
@@ -114,6 +130,13 @@ def load(schema: type[ma.Schema], form: MultiDict, *, lists: tuple[str, ...] = (
         return schema().load(data)
     except ma.ValidationError as error:
         messages = error.normalized_messages()
-        raise ValidationFailed(
-            errors={key: value if isinstance(value, list) else [str(value)] for key, value in messages.items()}
-        ) from None
+        raise ValidationFailed(errors={key: _flat(value) for key, value in messages.items()}) from None
+
+
+def _flat(messages: Any) -> list[str]:
+    """A field's messages as sentences; a list field's are per item ({0: [...]}), shown without the index."""
+    if isinstance(messages, dict):
+        return [text for value in messages.values() for text in _flat(value)]
+    if isinstance(messages, list):
+        return [text for value in messages for text in _flat(value)]
+    return [str(messages)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,9 +50,11 @@ from consent_service.runtime import runtime
 from consent_service.scanner import service as scans
 from consent_service.scanner.findings import Assessment
 from consent_service.texts import banner as builtin_texts
-from consent_service.vocabulary import DeliveryStatus, Framework, Scope, SubjectKind
+from consent_service.vocabulary import DeliveryStatus, Framework, Scope, SubjectKind, WebhookEventType
 from consent_service.webhooks import deliveries
 from consent_service.webhooks import service as webhooks
+from consent_service.webhooks.models import WebhookEndpoint
+from consent_service.webhooks.signing import SecretCipher
 
 blp = Blueprint("console", __name__, url_prefix="/admin")
 
@@ -79,11 +82,15 @@ SECTIONS = {
     "console.export_subject": "console.subjects_page",
     "console.erase_subject": "console.subjects_page",
     "console.replay_deliveries": "console.webhooks_page",
+    "console.webhook_page": "console.webhooks_page",
+    "console.switch_webhook": "console.webhooks_page",
+    "console.delete_webhook": "console.webhooks_page",
     "console.privacy_request_page": "console.privacy_requests_page",
     "console.extend_privacy_request_form": "console.privacy_requests_page",
     "console.refuse_privacy_request_form": "console.privacy_requests_page",
 }
-TEXTS = {"brand": "Consent Service · Admin console", "footer": "Every action here is written to the audit log."}
+BRAND = ("Consent Service", "Admin console")  # the masthead sets them on two lines: the header stays one row
+TEXTS = {"brand": " · ".join(BRAND), "brand_parts": BRAND, "footer": "Every action here is written to the audit log."}
 
 
 def _signer() -> SessionSigner:
@@ -298,9 +305,18 @@ def dashboard_page():
 # --- properties ---------------------------------------------------------------------------------------------------
 
 
+def _notices_in_effect() -> dict[str, notices.NoticeInEffect]:
+    """The notice each property's banner links to, by property id: the Notices page reads the same function."""
+    return {entry.property_id: entry for entry in notices.notices_in_effect(session=db.session())}
+
+
 @blp.route("/properties")
 def properties_page():
-    return _render("console/properties.html", properties=properties.list_properties(session=db.session()))
+    return _render(
+        "console/properties.html",
+        properties=properties.list_properties(session=db.session()),
+        in_effect=_notices_in_effect(),
+    )
 
 
 def _language(prop: Property) -> str:
@@ -412,6 +428,7 @@ def _property_page(
         vendor_list_version=vendor_list,
         vendors=vendor_lists.offered_vendors(session=db.session()) if vendor_list is not None else {},
         snippet=_tag(prop),
+        notice=_notices_in_effect()[prop.id],
     )
 
 
@@ -466,6 +483,7 @@ def preview(property_id: str) -> str:
 def _notices_context(**extra: Any) -> dict[str, Any]:
     return {
         "notices": notices.list_notices(session=db.session())[:100],
+        "in_effect": notices.notices_in_effect(session=db.session()),
         "properties": properties.list_properties(session=db.session()),
         "catalogue": purposes.catalogue(session=db.session()),
         "kinds": notices.KINDS,
@@ -538,6 +556,10 @@ def _subject_view(kind: str, external_id: str) -> dict[str, Any]:
         "state": state,
         "history": history,
         "more": more is not None,
+        # An erased identifier has no history left under it: the page says it was erased, not "nothing recorded".
+        "erasure": erasing.recorded_erasure(
+            session=db.session(), kind=kind, external_id=external_id, pepper=settings.erasure_pepper
+        ),
         "may_export": Scope.SUBJECTS_EXPORT.value in scopes,
         "may_erase": Scope.SUBJECTS_ERASE.value in scopes,
     }
@@ -629,13 +651,116 @@ def _webhooks_context(**extra: Any) -> dict[str, Any]:
         "recent": deliveries.list_deliveries(session=db.session(), limit=DELIVERY_LIMIT),
         "failed": deliveries.list_deliveries(session=db.session(), status=DeliveryStatus.FAILED, limit=DELIVERY_LIMIT),
         "message": None,
+        **_webhook_form(None),
         **extra,
     }
 
 
-@blp.route("/webhooks")
+@blp.route("/webhooks", methods=["GET", "POST"])
 def webhooks_page():
-    return _render("console/webhooks.html", **_webhooks_context())
+    """The endpoints and their deliveries; a POST adds an endpoint and shows its signing secret this once."""
+    if request.method == "GET":
+        return _render("console/webhooks.html", **_webhooks_context())
+    settings = runtime().settings
+    try:
+        body = forms.load(forms.WebhookForm, request.form, lists=("event_types",))
+        # The API's rules: webhooks.service checks the URL (private and loopback targets by the same setting).
+        endpoint, secret = webhooks.create_endpoint(
+            session=db.session(),
+            url=body["url"],
+            event_types=body["event_types"],
+            description=body["description"],
+            cipher=SecretCipher(settings.key_encryption_keys),
+            allow_private=settings.webhook_allow_private_targets,
+            now=now(),
+        )
+    except ValidationFailed as invalid:
+        db.session.rollback()
+        context = _webhooks_context(
+            **_webhook_form(None, form=request.form, checked=request.form.getlist("event_types"), errors=invalid.errors)
+        )
+        return _render("console/webhooks.html", 422, **context)
+    _audit("webhook_created", endpoint.id, url=endpoint.url, event_types=endpoint.event_types)
+    db.session.commit()
+    return _render("console/webhook_created.html", 201, endpoint=endpoint, secret=secret)
+
+
+@blp.route("/webhooks/<string(maxlength=40):webhook_id>", methods=["GET", "POST"])
+def webhook_page(webhook_id: str) -> ResponseReturnValue:
+    """One endpoint's URL, events and description to change; enabling, disabling and deleting are forms of their own."""
+    endpoint = webhooks.get(session=db.session(), endpoint_id=webhook_id)
+    if request.method == "GET":
+        return _render("console/webhook.html", endpoint=endpoint, **_webhook_form(endpoint))
+    try:
+        body = forms.load(forms.WebhookForm, request.form, lists=("event_types",))
+        changes = {name: body[name] for name in ("url", "event_types", "description")}
+        before = {name: getattr(endpoint, name) for name in changes}
+        webhooks.update_endpoint(
+            session=db.session(),
+            endpoint_id=endpoint.id,
+            changes=changes,
+            allow_private=runtime().settings.webhook_allow_private_targets,
+            now=now(),
+        )
+    except ValidationFailed as invalid:
+        db.session.rollback()
+        endpoint = webhooks.get(session=db.session(), endpoint_id=webhook_id)
+        return _render(
+            "console/webhook.html",
+            422,
+            endpoint=endpoint,
+            **_webhook_form(
+                endpoint, form=request.form, checked=request.form.getlist("event_types"), errors=invalid.errors
+            ),
+        )
+    changed = {name: getattr(endpoint, name) for name, value in before.items() if getattr(endpoint, name) != value}
+    _audit("webhook_updated", endpoint.id, **changed)
+    db.session.commit()
+    return _render("console/webhook.html", endpoint=endpoint, **_webhook_form(endpoint), message="Saved.")
+
+
+def _webhook_form(
+    endpoint: WebhookEndpoint | None,
+    *,
+    form: Mapping[str, str] | None = None,
+    checked: list[str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The endpoint form's values: what the operator sent (a refused form), else what is stored (or nothing)."""
+    stored = {"url": endpoint.url, "description": endpoint.description} if endpoint is not None else {}
+    return {
+        "form": form if form is not None else stored,
+        "checked": checked if checked is not None else (endpoint.event_types if endpoint is not None else []),
+        "errors": errors or {},
+        "event_types": [event_type.value for event_type in WebhookEventType],
+        "allow_private": runtime().settings.webhook_allow_private_targets,
+    }
+
+
+@blp.route("/webhooks/<string(maxlength=40):webhook_id>/enabled", methods=["POST"])
+def switch_webhook(webhook_id: str) -> ResponseReturnValue:
+    """Disable an endpoint (it gets no new events; its pending deliveries wait) or enable it again."""
+    body = forms.load(forms.WebhookSwitchForm, request.form)
+    endpoint = webhooks.update_endpoint(
+        session=db.session(),
+        endpoint_id=webhook_id,
+        changes={"enabled": body["enabled"]},
+        allow_private=runtime().settings.webhook_allow_private_targets,
+        now=now(),
+    )
+    _audit("webhook_enabled" if endpoint.enabled else "webhook_disabled", endpoint.id, url=endpoint.url)
+    db.session.commit()
+    state = "enabled" if endpoint.enabled else "disabled: it gets no new events, and its pending deliveries wait"
+    return _render("console/webhooks.html", **_webhooks_context(message=f"{endpoint.url} is {state}."))
+
+
+@blp.route("/webhooks/<string(maxlength=40):webhook_id>/delete", methods=["POST"])
+def delete_webhook(webhook_id: str) -> ResponseReturnValue:
+    """Remove an endpoint and its deliveries (the API's DELETE); the events stay for the other endpoints."""
+    endpoint = webhooks.delete_endpoint(session=db.session(), endpoint_id=webhook_id)
+    _audit("webhook_deleted", endpoint.id, url=endpoint.url, event_types=endpoint.event_types)
+    db.session.commit()
+    return _render("console/webhooks.html", **_webhooks_context(message=f"Deleted {endpoint.url} and its deliveries."))
 
 
 @blp.route("/webhooks/replay", methods=["POST"])

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.audit import service as audit
 from consent_service.rights import erasure
+from consent_service.subjects import service as subjects
 from consent_service.vocabulary import WebhookEventType
 from consent_service.webhooks import service as webhooks
 
@@ -37,12 +38,52 @@ def erase_subject(
             actor_key_id=operator.key_id,
             actor=operator.actor,
             action=AUDIT_ACTION,
-            target=f"{kind}:{receipt['subject']['pseudonym']}",
+            target=_audit_target(kind, receipt["subject"]["pseudonym"]),
             now=now,
             details={"receipt": receipt["id"], "repeated": receipt["repeated"]},
         )
     session.commit()
     return receipt
+
+
+def _audit_target(kind: str, pseudonym: str) -> str:
+    return f"{kind}:{pseudonym}"
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """What is known of an identifier's erasure: its receipt (as the API answered it), the suppression that keeps
+    it out, and the console operator who erased it (None: through the API or a privacy request, which name none)."""
+
+    receipt: dict[str, Any]
+    suppressed_since: datetime
+    refused_purposes: list[str]
+    operator: str | None
+
+
+def recorded_erasure(*, session: Session, kind: str, external_id: str, pepper: str) -> ErasureRecord | None:
+    """The erasure of this identifier, if it was erased; the newest, if it came back and was erased again."""
+    entry = subjects.suppression(session=session, pepper=pepper, kind=kind, external_id=external_id)
+    if entry is None:
+        return None
+    receipt = dict(entry.receipt)
+    operator = next(
+        (
+            audited.actor
+            for audited in audit.entries_about(
+                session=session, action=AUDIT_ACTION, target=_audit_target(kind, entry.pseudonym)
+            )
+            # The erasure itself, not a later repeat of it (which replays the same receipt).
+            if audited.details.get("receipt") == receipt["id"] and not audited.details.get("repeated")
+        ),
+        None,
+    )
+    return ErasureRecord(
+        receipt=receipt,
+        suppressed_since=entry.created_at,
+        refused_purposes=list(entry.refused_purposes or []),
+        operator=operator,
+    )
 
 
 def erase_and_announce(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime) -> dict[str, Any]:
