@@ -1,4 +1,5 @@
-/* The admin console's only script: the banner preview follows the text fields as they are typed. */
+/* The admin console's only script: the banner preview follows the text fields as they are typed, and textareas
+   grow with their text where the browser cannot size them by CSS (field-sizing). */
 (function () {
   'use strict';
   var DELAY_MS = 300;
@@ -25,5 +26,16 @@
     });
   }
 
+  function fitText(area) {
+    area.style.height = 'auto';
+    area.style.height = area.scrollHeight + (area.offsetHeight - area.clientHeight) + 'px';
+  }
+
   document.querySelectorAll('form[data-preview-url]').forEach(follow);
+  if (!(window.CSS && CSS.supports('field-sizing', 'content'))) {
+    document.querySelectorAll('.field textarea').forEach(function (area) {
+      fitText(area);
+      area.addEventListener('input', function () { fitText(area); });
+    });
+  }
 })();
