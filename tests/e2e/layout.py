@@ -27,9 +27,10 @@ MEASURE_JS = """() => {
   const outside = [...document.body.querySelectorAll('*')]
     .filter(el => shown(el) && !el.closest('.visually-hidden, .skip-link') && visibleRight(el) > width + 1)
     .map(name);
-  // Form fields scroll their own text, and visually hidden text is clipped on purpose: neither is a layout's.
+  // Form fields scroll their own text, and visually hidden text (a 1 px box) is clipped on purpose: neither is
+  // a layout's.
   const sideways = [...document.querySelectorAll('main *')]
-    .filter(el => shown(el) && clips(el) && !el.matches('input, select, textarea, .visually-hidden')
+    .filter(el => shown(el) && clips(el) && !el.matches('input, select, textarea') && el.clientWidth > 1
       && el.scrollWidth > el.clientWidth + 1)
     .map(el => ({element: name(el), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth}));
   const clipped = [...document.querySelectorAll('textarea')]

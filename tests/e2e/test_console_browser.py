@@ -24,11 +24,11 @@ from consent_service.reports.service import GroupBy, Interval
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Decision, Method
 from tests.conftest import settings_for
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.layout import LAPTOP, assert_fits, check_layout
 
 pytestmark = pytest.mark.e2e
 
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 CHOICES = 1200  # x 3 purposes, plus withdrawals: about 3,700 events
 DAYS = 20
 PURPOSES = ("preferences", "analytics", "advertising")
@@ -103,12 +103,9 @@ def recompute(database_url: str, **query) -> reports.ConsentRates:
 
 
 def shots(page, screenshot, name: str) -> None:
-    """The page at laptop and at phone size; on a phone nothing may overflow sideways."""
-    screenshot(page, f"console-{name}-laptop")
-    page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
-    screenshot(page, f"console-{name}-phone")
-    page.set_viewport_size(LAPTOP)
+    """The page at laptop and at phone size, under the console's layout assertion (tests/e2e/layout.py)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert_fits(check_layout(page, name, SCREENSHOTS))
 
 
 def assert_labelled(page) -> None:

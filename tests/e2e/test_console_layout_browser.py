@@ -36,6 +36,7 @@ DESCRIPTION = ("We and our partners use cookies and similar technologies to keep
                "choices, measure how the shop is used and show advertising that fits your interests. " * 4).strip()
 LONG_URL = "https://hooks.northwind-traders.example/consent/v2/receive?tenant=northwind-traders-europe&region=eu-central-1"
 PURPOSES = ("preferences", "analytics", "advertising")
+STACKED = {"audit", "privacy-requests"}
 
 
 class At:
@@ -148,7 +149,8 @@ def test_every_console_page_fits_both_sizes(live_server, browser, database_url, 
             if name == "property":
                 page.frame_locator("#preview-frame").locator("#cs-banner").wait_for(state="visible")
                 assert DESCRIPTION in page.input_value("#text-ui\\.description")
-            measured += check_layout(page, name, tmp_path)
+            # Tables that stack into cards on a phone are whole there too: nothing to scroll sideways.
+            measured += check_layout(page, name, tmp_path, sideways_at_phone=name not in STACKED)
         page.goto(f"{live_server.url}/admin/subjects?kind=customer&id={ERASED}")
         assert page.inner_text("#erasure [data-field=receipt]") == receipt
         assert page.inner_text("#erasure [data-field=erased_by]").startswith("layout-operator-with-a-rather-long-key-name (sk_")
