@@ -237,7 +237,7 @@ def test_the_audit_page_lists_who_did_what_when(console, prop):
     console.post(f"/admin/properties/{prop.id}", data={"csrf_token": console.csrf, "language": "en",
                                                        "allowed_origins": "https://shop.example"})
     html = console.get("/admin/audit").get_data(as_text=True)
-    assert re.findall(r'<tr data-action="(\w+)">', html) == ["property_updated", "sign_in"]
+    assert re.findall(r'<tr data-action="(\w+)"', html) == ["property_updated", "sign_in"]
     assert "2026-01-15 09:30:00 UTC" in html and "ops (sk_" in html
 
 
