@@ -102,7 +102,7 @@ def recompute(database_url: str, **query) -> reports.ConsentRates:
             db.engine.dispose()
 
 
-def shots(page, screenshot, name: str) -> None:
+def shots(page, name: str) -> None:
     """The page at laptop and at phone size, under the console's layout assertion (tests/e2e/layout.py)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert_fits(check_layout(page, name, SCREENSHOTS))
@@ -160,7 +160,7 @@ def check_dashboard(page, live_server, admin_key, database_url, *, start, end, i
     assert shown_choices == from_api[1]
 
 
-def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, database_url):
+def test_the_console_end_to_end(live_server, demo_page, browser, database_url):
     today = datetime.now(timezone.utc).date()
     loaded = load_events(database_url, today)
     assert loaded.events >= 3000
@@ -177,7 +177,7 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         page.goto(f"{live_server.url}/admin/audit")
         assert page.url.startswith(f"{live_server.url}/admin/sign-in?reason=session_required")
         assert_labelled(page)
-        shots(page, screenshot, "sign-in")
+        shots(page, "sign-in")
 
         # Keyboard only: the key field has focus; type, Enter; then Tab through the skip link to the navigation.
         assert page.evaluate("document.activeElement.id") == "key"
@@ -196,7 +196,7 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         page.keyboard.press("Enter")
         page.wait_for_url(f"{live_server.url}/admin/properties")
         assert_labelled(page)
-        shots(page, screenshot, "properties")
+        shots(page, "properties")
 
         # Dashboard: the default range (the last 30 days), then weeks by country, then months by method.
         page.goto(f"{live_server.url}/admin/dashboard")
@@ -205,7 +205,7 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         assert page.locator("#rate-chart path").count() == 3
         check_dashboard(page, live_server, admin_key, database_url, start=today - timedelta(days=29), end=today,
                         interval=Interval.DAY, group_by=None, property_key=None)
-        shots(page, screenshot, "dashboard")
+        shots(page, "dashboard")
         page.get_by_label("Property", exact=True).select_option(label="Demo shop")
         page.get_by_label("From", exact=True).fill((today - timedelta(days=13)).isoformat())
         page.get_by_label("Interval", exact=True).select_option("week")
@@ -214,7 +214,7 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         page.wait_for_url("**/admin/dashboard?*group_by=country*")
         check_dashboard(page, live_server, admin_key, database_url, start=today - timedelta(days=13), end=today,
                         interval=Interval.WEEK, group_by=GroupBy.COUNTRY, property_key=loaded.property_key)
-        shots(page, screenshot, "dashboard-weeks-by-country")
+        shots(page, "dashboard-weeks-by-country")
         page.get_by_label("Interval", exact=True).select_option("month")
         page.get_by_label("Group by", exact=True).select_option("method")
         page.get_by_role("button", name="Show").click()
@@ -233,7 +233,7 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
             "t => document.getElementById('preview-frame').contentDocument.querySelector('#cs-banner')?.textContent.includes(t)",
             arg=TITLE,
         )
-        shots(page, screenshot, "property-preview")
+        shots(page, "property-preview")
         page.get_by_role("button", name="Save", exact=True).click()
         page.get_by_text("Saved.").wait_for()
         visitor = browser.new_context(locale="en-US")
@@ -254,12 +254,12 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         page.get_by_label("Notice URL", exact=True).fill(f"{live_server.url}/demo#privacy-v2")
         page.get_by_label("Material change", exact=True).check()
         page.get_by_label("Analytics", exact=True).check()
-        shots(page, screenshot, "notices")
+        shots(page, "notices")
         page.get_by_role("button", name="Publish").click()
         page.locator("#reconsent-count").wait_for()
         assert int(page.inner_text("#reconsent-count")) == len(loaded.analytics_granted) > 100
         assert page.eval_on_selector_all("#affected-purposes li", "items => items.map(i => i.dataset.purpose)") == ["analytics"]
-        shots(page, screenshot, "notice-published")
+        shots(page, "notice-published")
 
         # Subjects: state, history and the export download.
         subject = "e2e-10"
@@ -270,7 +270,7 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         page.locator("#state-table").wait_for()
         assert_labelled(page)
         assert page.locator("#history-table tbody tr[data-event]").count() == loaded.per_subject[subject]
-        shots(page, screenshot, "subject")
+        shots(page, "subject")
         with page.expect_download() as download:
             page.get_by_role("button", name="Export (JSON)").click()
         exported = json.loads(download.value.path().read_text())
@@ -280,11 +280,11 @@ def test_the_console_end_to_end(live_server, demo_page, browser, screenshot, dat
         # Webhooks and the audit log of everything above.
         page.get_by_role("link", name="Webhooks").click()
         assert_labelled(page)
-        shots(page, screenshot, "webhooks")
+        shots(page, "webhooks")
         page.get_by_role("link", name="Audit log").click()
         actions = page.eval_on_selector_all("#audit-table tbody tr[data-action]", "rows => rows.map(r => r.dataset.action)")
         assert actions == ["subject_exported", "notice_published", "property_updated", "sign_in"]
-        shots(page, screenshot, "audit")
+        shots(page, "audit")
         assert errors == []
     finally:
         context.close()
