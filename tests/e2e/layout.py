@@ -42,8 +42,12 @@ MEASURE_JS = """() => {
   const items = [...header.children].filter(shown);
   const line = Math.max(...items.map(el => el.getBoundingClientRect().height));
   const navItems = [...header.querySelectorAll('.console-nav li')].map(el => el.getBoundingClientRect().top);
+  // Room left in the header's row (between the navigation and the sign-out form), to see how near it is to wrapping.
+  const nav = header.querySelector('.console-nav'), signOut = header.querySelector('.sign-out');
+  const spare = nav && signOut ? signOut.getBoundingClientRect().left - nav.getBoundingClientRect().right
+    - parseFloat(style.columnGap) : null;
   return {
-    scrollWidth: document.documentElement.scrollWidth, innerWidth: width, outside: outside.slice(0, 8),
+    headerSpare: spare, scrollWidth: document.documentElement.scrollWidth, innerWidth: width, outside: outside.slice(0, 8),
     sideways, clipped, headerHeight: inner, headerLine: line,
     navRows: new Set(navItems.map(top => Math.round(top))).size,
   };
@@ -58,6 +62,7 @@ class Measured:
     inner_width: int
     header_height: float
     header_line: float
+    header_spare: float | None  # px left in the header's row at this size (None: no navigation, as at sign-in)
     screenshot: Path
     problems: list[str]
 
@@ -92,7 +97,7 @@ def check_layout(page, name: str, directory: Path, *, sideways_at_phone: bool = 
         page.screenshot(path=str(path), full_page=True)
         problems = problems_of(found, size=size, sideways_allowed=size == "phone" and sideways_at_phone)
         measured.append(Measured(name, size, found["scrollWidth"], found["innerWidth"], found["headerHeight"],
-                                 found["headerLine"], path, [f"{name} at {size} size: {p}" for p in problems]))
+                                 found["headerLine"], found["headerSpare"], path, [f"{name} at {size} size: {p}" for p in problems]))
     page.set_viewport_size(LAPTOP)
     return measured
 

@@ -175,4 +175,5 @@ def test_every_console_page_fits_both_sizes(live_server, browser, database_url, 
                                                          indent=1))
         for m in measured:
             print(f"{m.page:18} {m.size:6} scrollWidth {m.scroll_width:5} of {m.inner_width:5}  header "
-                  f"{m.header_height:.0f}/{m.header_line:.0f} px  {m.screenshot}")
+                  f"{m.header_height:.0f}/{m.header_line:.0f} px, {m.header_spare if m.header_spare is None else round(m.header_spare)} px spare  "
+                  f"{m.screenshot}")
