@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -91,6 +91,13 @@ class EvidenceInSchema(ma.Schema):
 
 
 class RecordEventsSchema(ma.Schema):
+    class Meta:
+        # _notice_unless_withdrawing, in the OpenAPI document: a notice version, or withdrawals only.
+        withdrawals_only: ClassVar = {"items": {"properties": {"decision": {"enum": [Decision.WITHDRAWN.value]}}}}
+        json_schema: ClassVar = {
+            "anyOf": [{"required": ["notice_version"]}, {"properties": {"events": withdrawals_only}}]
+        }
+
     events = fields.List(
         fields.Nested(EventInSchema), required=True, validate=validate.Length(1, MAX_EVENTS_PER_REQUEST)
     )

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 
 URL = "/v1/subjects/customer/c-1/consent-events"
 
@@ -109,3 +112,15 @@ def test_any_other_decision_still_names_its_notice(client, full_access, decision
     assert list(response.json["errors"]) == ["notice_version"]
     assert "withdrawal" in response.json["errors"]["notice_version"][0]
     assert client.get(URL, headers=full_access).json["events"] == []  # nothing stored
+
+
+def test_the_openapi_document_asks_for_the_notice_where_the_validation_does(client):
+    """A generator reading the document (schemathesis) makes no grant without a notice that the service refuses."""
+    spec = client.get("/openapi.json").json
+    registry = Registry().with_resource("urn:openapi", Resource.from_contents(spec, default_specification=DRAFT4))
+    validator = Draft4Validator({"$ref": "urn:openapi#/components/schemas/RecordEvents"}, registry=registry)
+
+    assert validator.is_valid({"events": events(("marketing", "withdrawn"), ("analytics", "withdrawn"))})
+    assert validator.is_valid({"events": events(("marketing", "granted")), "notice_version": "v1"})
+    assert not validator.is_valid({"events": events(("marketing", "granted"))})
+    assert not validator.is_valid({"events": events(("marketing", "withdrawn"), ("analytics", "denied"))})
