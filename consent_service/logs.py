@@ -27,7 +27,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed back only if it is short and plain; anything else is replaced, never logged.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("consent_service.access")
-# "<any(visitor, customer):kind>" is logged as "<kind>".
+# "<subject_kind:kind>" is logged as "<kind>".
 CONVERTER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 
 # Order matters: whole tokens and keys go before the shorter patterns could cut them apart. Each pattern

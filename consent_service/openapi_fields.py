@@ -1,11 +1,13 @@
-"""Where apispec describes a marshmallow field wrongly: a Dict's Length bounds its properties, not a string length."""
+"""Where apispec describes marshmallow wrongly or not at all: a Dict's Length bounds its properties, not a string
+length; a schema-level rule (a @validates_schema) is said by the schema's `Meta.json_schema`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask_smorest import Api
-from marshmallow import fields
+from marshmallow import Schema, fields
 
 LENGTH_AS_PROPERTIES = {"minLength": "minProperties", "maxLength": "maxProperties"}
 
@@ -22,4 +24,15 @@ def dict_length_as_properties(self: object, field: fields.Field, ret: dict[str, 
 
 def register(api: Api) -> None:
     """After api.init_app (which builds a fresh spec) and before any blueprint documents its schemas."""
-    api.ma_plugin.converter.add_attribute_function(dict_length_as_properties)
+    converter = api.ma_plugin.converter
+    converter.add_attribute_function(dict_length_as_properties)
+    plain = converter.schema2jsonschema
+
+    def with_schema_rules(schema: Schema | type[Schema]) -> dict[str, Any]:
+        """The JSON Schema of `schema`, with what its Meta.json_schema adds (e.g. an anyOf for a conditional field),
+        so a document generated from it asks for no less than the validation does."""
+        json_schema = plain(schema)
+        json_schema.update(getattr(getattr(resolve_schema_instance(schema), "Meta", None), "json_schema", {}))
+        return json_schema
+
+    converter.schema2jsonschema = with_schema_rules

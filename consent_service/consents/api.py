@@ -222,7 +222,7 @@ def _check_request(item: dict[str, Any], cdn: tuple[str | None, str | None]) -> 
 def _event_context(body: dict[str, Any]) -> consents.EventContext:
     actor = body.get("actor") or {"type": ActorType.SUBJECT}
     return consents.EventContext(
-        notice_version=body["notice_version"],
+        notice_version=body.get("notice_version"),
         country=body.get("country"),
         region=body.get("region"),
         destination_country=body.get("destination_country"),

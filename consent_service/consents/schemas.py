@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -91,10 +91,24 @@ class EvidenceInSchema(ma.Schema):
 
 
 class RecordEventsSchema(ma.Schema):
+    class Meta:
+        # _notice_unless_withdrawing, in the OpenAPI document: a notice version, or withdrawals only.
+        withdrawals_only: ClassVar = {"items": {"properties": {"decision": {"enum": [Decision.WITHDRAWN.value]}}}}
+        json_schema: ClassVar = {
+            "anyOf": [{"required": ["notice_version"]}, {"properties": {"events": withdrawals_only}}]
+        }
+
     events = fields.List(
         fields.Nested(EventInSchema), required=True, validate=validate.Length(1, MAX_EVENTS_PER_REQUEST)
     )
-    notice_version = fields.String(required=True, validate=NOTICE_VERSION)
+    notice_version = fields.String(
+        validate=NOTICE_VERSION,
+        metadata={
+            "description": "The notice the person decided under. Required, unless every event is a withdrawal: "
+            "then the notice in force is recorded, and the events' evidence says where it came from (notice: "
+            "in_force, last_decision or none)."
+        },
+    )
     country = country_field()
     region = region_field()
     destination_country = fields.String(
@@ -114,6 +128,16 @@ class RecordEventsSchema(ma.Schema):
             )
         }
     )
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def _notice_unless_withdrawing(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """Withdrawing is as easy as consenting (GDPR 7(3)): no notice to name; any other decision names its own."""
+        withdrawals_only = all(event["decision"] is Decision.WITHDRAWN for event in data["events"])
+        if "notice_version" not in data and not withdrawals_only:
+            raise ma.ValidationError(
+                "Missing data for required field: only a request whose every event is a withdrawal may omit it.",
+                "notice_version",
+            )
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         """marshmallow's load; a plainly valid request (plain_record_events) skips its per-field

@@ -94,7 +94,8 @@ class EventInput:
 class EventContext:
     """What one request says about all of its events."""
 
-    notice_version: str
+    # None only for a request of withdrawals that named no notice: flows.record_consent records the one in force.
+    notice_version: str | None
     country: str | None = None
     # The ISO 3166-2 subdivision (US-CA), when known: its rules, where the rules file has some, decide.
     region: str | None = None
@@ -180,6 +181,8 @@ def record_events(
     (NeedsTransaction if it cannot: the caller does it again in one)."""
     if not events:
         raise ValidationFailed("Nothing to record.", errors={"events": ["At least one decision."]})
+    if context.notice_version is None:
+        raise TypeError("Events are recorded under a notice version: flows.record_consent names the one in force.")
     if context.region is not None:  # a region alone says its country; one in another country is refused
         context = dataclasses.replace(context, country=place(context.country, context.region))
     snapshot = snapshot or generations.fresh(session=session)

@@ -88,9 +88,11 @@ def recorded_erasure(*, session: Session, kind: str, external_id: str, pepper: s
 
 def erase_and_announce(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime) -> dict[str, Any]:
     """The erasure and its subject.erased webhook, uncommitted (this flow and a privacy request's deletion share
-    it); a repeated erasure replays its receipt and announces nothing."""
+    it); a repeated erasure replays its receipt and announces nothing. Nor does the erasure of an identifier
+    nothing was recorded under: receivers got nothing about it from here, and a mistyped id would be sent to
+    every one of them."""
     receipt = erasure.erase(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
-    if not receipt["repeated"]:
+    if receipt["known"] and not receipt["repeated"]:
         # Receivers erase their copy: this event names the identifier until it is delivered (retention forgets it then).
         webhooks.enqueue(
             session=session,

@@ -36,7 +36,8 @@ def fulfil(
             return {"correction": "nothing held here to correct; the operator's systems correct it"}
         case RequestType.DELETION:
             receipt = erase_and_announce(session=session, kind=kind, external_id=external_id, pepper=pepper, now=now)
-            return {"erased": True, "receipt": receipt["id"], "repeated": receipt["repeated"]}
+            # `known`: false when nothing was recorded under the identifier (then no subject.erased was sent).
+            return {"erased": True, "receipt": receipt["id"]} | {key: receipt[key] for key in ("repeated", "known")}
         case RequestType.RESTRICTION:
             restriction.set_restriction(session=session, kind=kind, external_id=external_id, restricted=True, now=now)
             return {"restricted": True}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from consent_service.clock import new_id
 from consent_service.errors import Conflict
 from consent_service.notices.models import Notice
 from consent_service.properties import service as properties
+from consent_service.properties.service import UnknownProperty
 from consent_service.purposes import service as purposes
 from consent_service.vocabulary import WebhookEventType
 from consent_service.webhooks import service as webhooks
@@ -138,3 +140,22 @@ def material_changes(*, session: Session) -> list[MaterialChange]:
     """Every material change; few rows, read whole so a check stays one read of the subject."""
     rows = session.scalars(select(Notice).where(Notice.material.is_(True)))
     return [MaterialChange(row.property_key, frozenset(row.purposes), row.published_at) for row in rows]
+
+
+def in_force(*, session: Session, purposes: Collection[str], property_key: str | None) -> str | None:
+    """The notice version in force for these purposes where a decision is made: the latest published notice of the
+    property (or of every property) that names one of them; else the version the property's banner shows; None when
+    neither says one (no notice published, no property named)."""
+    scope: ColumnElement[bool] = Notice.property_key.is_(None)
+    if property_key is not None:
+        scope = or_(scope, Notice.property_key == property_key)
+    published = session.scalars(select(Notice).where(scope).order_by(Notice.published_at.desc(), Notice.id.desc()))
+    for notice in published:
+        if not set(purposes).isdisjoint(notice.purposes):
+            return notice.version
+    if property_key is None:
+        return None
+    try:
+        return properties.get_by_key(session=session, publishable_key=property_key).notice_version
+    except UnknownProperty:
+        return None  # a key no property has shows no banner, so no notice

@@ -33,9 +33,12 @@ from consent_service.webhooks import service as webhooks
 
 ERASED_PREFIX = "erased."
 # Evidence that identifies nobody survives erasure as is; a caller's reference becomes a pseudonym.
-KEPT_EVIDENCE = frozenset({"user_agent_family", "gpc", "tc_string"})
+KEPT_EVIDENCE = frozenset({"user_agent_family", "gpc", "tc_string", "notice"})
 # Actors whose id is the person's own or a relative's; an agent's id is the company's staff record.
 PERSONAL_ACTORS = frozenset({ActorType.SUBJECT.value, ActorType.GUARDIAN.value})
+
+
+REPEATED = {"repeated": True}
 
 
 def erased_id(*, pepper: str, kind: str, external_id: str) -> str:
@@ -46,12 +49,14 @@ def erased_id(*, pepper: str, kind: str, external_id: str) -> str:
 
 
 def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: datetime) -> dict[str, Any]:
-    """Erase the subject and return the receipt; erasing an erased subject replays its receipt ("repeated")."""
+    """Erase the subject and return the receipt; erasing an erased subject replays its receipt ("repeated").
+    An identifier nothing was recorded under is suppressed too, and its receipt says `"known": false`."""
     pseudonym = subjects.pseudonym(pepper=pepper, kind=kind, external_id=external_id)
     subject = subjects.find_for_update(session=session, kind=kind, external_id=external_id)
     suppression = session.get(Suppression, (kind, pseudonym), with_for_update=True)
     if subject is None and suppression is not None:
-        return suppression.receipt | {"repeated": True}
+        # A receipt written before `known` was says it by what it pseudonymized.
+        return {"known": suppression.receipt["done"]["subjects_pseudonymized"] > 0} | suppression.receipt | REPEATED
 
     refused: set[str] = set(suppression.refused_purposes or ()) if suppression is not None else set()
     visitors: list[tuple[str, Suppression | None, set[str]]] = []  # pseudonym, its entry, what it refused
@@ -92,6 +97,8 @@ def erase(*, session: Session, kind: str, external_id: str, pepper: str, now: da
         "done": done,
         "suppressed": True,
         "suppression": {"communication": True, "refused_purposes": sorted(refused)},
+        # Nothing was ever recorded under the identifier (a typo?): it is suppressed all the same, in case it comes.
+        "known": subject is not None,
         "repeated": False,
     }
     _suppress(session, kind, pseudonym, suppression, refused, receipt, now)

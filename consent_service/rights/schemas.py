@@ -104,6 +104,13 @@ class ErasureReceiptSchema(ma.Schema):
             "refused (keys only), refused if the identifier is seen again until a new decision."
         },
     )
+    known = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Something was recorded under the identifier. False: nothing was (a mistyped id?); it is "
+            "suppressed all the same, and no subject.erased webhook is sent."
+        },
+    )
     repeated = fields.Boolean(required=True, metadata={"description": "Already erased: this is the first receipt."})
 
 

@@ -8,14 +8,17 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 from marshmallow import fields
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, UnicodeConverter, ValidationError
 
 from consent_service.subjects.identifiers import canonical
+from consent_service.vocabulary import SubjectKind
 
 MAX_ID_LENGTH = 255
+KINDS = tuple(kind.value for kind in SubjectKind)
 # {kind} is visitor or customer; {subject_id} is the service's visitor id or the company's own id.
 SUBJECT_ID_PATH = "<subject_id:subject_id>"
-SUBJECT_PATH = f"/subjects/<any(visitor, customer):kind>/{SUBJECT_ID_PATH}"
+SUBJECT_PATH = f"/subjects/<subject_kind:kind>/{SUBJECT_ID_PATH}"
 
 
 class SubjectId(fields.String):
@@ -38,9 +41,28 @@ class SubjectIdConverter(UnicodeConverter):
         return value
 
 
+class UnknownKind(NotFound):
+    """Raised while routing, where only an HTTP exception becomes a response (the JSON 404 of errors.JsonErrorApi)."""
+
+    def __init__(self) -> None:
+        # The segment is not echoed: a path may be long, and it was the caller's own text anyway.
+        super().__init__(f"Unknown subject kind in the path: a subject's kind is {' or '.join(KINDS)}.")
+
+
+class SubjectKindConverter(UnicodeConverter):
+    """A subject kind in a path: any segment routes, so a wrong kind is told the right ones instead of a bare 404."""
+
+    def to_python(self, value: str) -> str:
+        if value not in KINDS:
+            raise UnknownKind()
+        return value
+
+
 def register_subject_converter(app: Flask, api: Api) -> None:
-    """Routes and the OpenAPI document learn the subject id's converter (before the blueprints register)."""
+    """Routes and the OpenAPI document learn the subject's converters (before the blueprints register)."""
+    app.url_map.converters["subject_kind"] = SubjectKindConverter
     app.url_map.converters["subject_id"] = SubjectIdConverter
+    api.register_converter(SubjectKindConverter, lambda _converter: {"type": "string", "enum": list(KINDS)})
     api.register_converter(
         SubjectIdConverter, lambda _converter: {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
     )

@@ -27,8 +27,12 @@ def resolve(spec: dict, schema: dict) -> dict:
     raise AssertionError("a $ref cycle")
 
 
-def unbounded(spec: dict, schema: dict, where: str, seen: frozenset = frozenset()) -> Iterator[str]:
-    """Where a request schema lets a client send more than it must: each unbounded string, list or object."""
+def unbounded(
+    spec: dict, schema: dict, where: str, seen: frozenset = frozenset(), narrowing: bool = False
+) -> Iterator[str]:
+    """Where a request schema lets a client send more than it must: each unbounded string, list or object.
+    `narrowing`: a combinator's part beside a typed schema, which can only refuse more than that schema does, so
+    an untyped part there is no opening (e.g. anyOf: [{"required": [...]}, ...])."""
     ref = schema.get("$ref")
     if ref in seen:
         return
@@ -36,27 +40,29 @@ def unbounded(spec: dict, schema: dict, where: str, seen: frozenset = frozenset(
     seen = seen | {ref} if ref else seen
     for combined in ("allOf", "anyOf", "oneOf"):
         for index, part in enumerate(schema.get(combined, [])):
-            yield from unbounded(spec, part, f"{where}.{combined}[{index}]", seen)
+            yield from unbounded(
+                spec, part, f"{where}.{combined}[{index}]", seen, narrowing or schema.get("type") is not None
+            )
     if schema.get("readOnly") or "enum" in schema or "const" in schema:
         return
     kind = schema.get("type")
     if kind == "string":
         if "maxLength" not in schema and schema.get("format") not in BOUNDED_FORMATS and not bounded_pattern(schema):
             yield f"{where}: string without maxLength"
-    elif kind == "array":
-        if "maxItems" not in schema:
+    elif kind == "array" or (narrowing and "items" in schema):
+        if "maxItems" not in schema and not narrowing:
             yield f"{where}: array without maxItems"
-        yield from unbounded(spec, schema.get("items", {}), f"{where}[]", seen)
+        yield from unbounded(spec, schema.get("items", {}), f"{where}[]", seen, narrowing)
     elif kind == "object" or "properties" in schema or "additionalProperties" in schema:
         for name, field in schema.get("properties", {}).items():
-            yield from unbounded(spec, field, f"{where}.{name}", seen)
+            yield from unbounded(spec, field, f"{where}.{name}", seen, narrowing)
         extra = schema.get("additionalProperties", True)
-        if extra is not False:
+        if extra is not False and not narrowing:
             if "maxProperties" not in schema:
                 yield f"{where}: free-form object without maxProperties"
             if isinstance(extra, dict):
                 yield from unbounded(spec, extra, f"{where}.*", seen)
-    elif kind is None and not any(key in schema for key in ("allOf", "anyOf", "oneOf")):
+    elif kind is None and not narrowing and not any(key in schema for key in ("allOf", "anyOf", "oneOf")):
         yield f"{where}: any value at all (no type)"
 
 

@@ -22,7 +22,23 @@ def test_a_deletion_erases_the_subject_announces_it_and_completes(client, auth, 
     steps = privacy_requests.steps_of(session=db.session, request_id=filed["id"])
     assert [step.action for step in steps] == ["received", "verified", "own_part_done", "completed", "outcome_sent"]
     assert steps[2].details["erased"] is True and steps[2].details["receipt"].startswith("era_")
+    assert steps[2].details["known"] is True
     assert all("c-del" not in str(step.details) for step in steps)
+
+
+def test_a_deletion_of_an_identifier_never_recorded_suppresses_it_without_a_subject_erased_event(
+    client, auth, file, hook
+):
+    filed = file(type="deletion", id="c-never", country="DE")
+
+    assert filed["status"] == "completed"
+    assert decisions(client, auth, "c-never", "marketing")["marketing"]["reason"] == "suppressed"
+    assert events_of("subject.erased") == []  # nothing here was ever told to receivers about it
+    # The operator's own systems still learn of the request: they may hold what this service never saw.
+    assert events_of("privacy_request.verified")[0]["subject"]["id"] == "c-never"
+    steps = privacy_requests.steps_of(session=db.session, request_id=filed["id"])
+    own_part = next(step for step in steps if step.action == "own_part_done")
+    assert own_part.details["erased"] is True and own_part.details["known"] is False
 
 
 def test_a_restriction_restricts_processing(client, auth, record, file):

@@ -6,7 +6,8 @@ import json
 from sqlalchemy import inspect, select, text, update
 
 from consent_service.extensions import db
-from consent_service.webhooks.models import WebhookDelivery
+from consent_service.subjects.models import Suppression
+from consent_service.webhooks.models import WebhookDelivery, WebhookEvent
 
 CUSTOMER = "cust-8812-original"
 EMAIL = "jane.doe@example.com"
@@ -84,6 +85,60 @@ def test_an_erased_customer_seen_again_is_suppressed_from_marketing(client, auth
     record("customer", CUSTOMER, [("analytics", "granted", "api")])
     answer = client.post("/v1/checks", json=check, headers=auth("consents:read")).json
     assert answer["decisions"]["marketing"]["reason"] == "suppressed"
+
+
+def _erasure_webhook(client, auth) -> None:
+    hook = client.post("/v1/webhooks", json={"url": "https://hooks.example.com/erasure",
+                                             "event_types": ["subject.erased"]}, headers=auth("admin"))
+    assert hook.status_code == 201, hook.json
+
+
+def _erased_events() -> list[dict]:
+    return [event.payload for event in db.session.scalars(select(WebhookEvent).where(WebhookEvent.type == "subject.erased"))]
+
+
+def test_erasing_an_identifier_never_recorded_suppresses_it_says_unknown_and_tells_no_receiver(client, auth, record):
+    _erasure_webhook(client, auth)
+    typo = "cust-8812-orignal"
+
+    response = client.delete(f"/v1/subjects/customer/{typo}", headers=auth("subjects:erase"))
+
+    assert response.status_code == 200, response.json
+    assert response.json["known"] is False and response.json["suppressed"] is True
+    assert response.json["done"]["subjects_pseudonymized"] == 0
+    assert _erased_events() == [] and _rows_holding(typo) == []  # no webhook carries the mistyped identifier
+    # Suppressed all the same: should the identifier come, marketing stays off until they consent again.
+    record("customer", typo, [("analytics", "granted", "api")])
+    check = {"subject": {"kind": "customer", "id": typo}, "purposes": ["marketing"], "country": "US"}
+    assert client.post("/v1/checks", json=check, headers=auth("consents:read")).json["decisions"]["marketing"][
+        "reason"] == "suppressed"
+    # Erasing what is now recorded under it is a known erasure, announced.
+    again = client.delete(f"/v1/subjects/customer/{typo}", headers=auth("subjects:erase"))
+    assert again.json["known"] is True and again.json["repeated"] is False
+    assert [event["data"]["subject"] for event in _erased_events()] == [{"kind": "customer", "id": typo}]
+
+
+def test_a_known_erasure_says_known_and_is_announced_once(client, auth, record):
+    _erasure_webhook(client, auth)
+    record("customer", CUSTOMER, [("marketing", "granted", "api")])
+    headers = auth("subjects:erase")
+
+    first = client.delete(f"/v1/subjects/customer/{CUSTOMER}", headers=headers)
+    second = client.delete(f"/v1/subjects/customer/{CUSTOMER}", headers=headers)
+
+    assert first.json["known"] is True and second.json == first.json | {"repeated": True}
+    assert len(_erased_events()) == 1
+
+
+def test_an_unknown_erasure_replayed_stays_unknown_and_a_receipt_from_before_known_says_it(client, auth, session):
+    headers = auth("subjects:erase")
+    first = client.delete("/v1/subjects/customer/nobody-1", headers=headers).json
+    assert client.delete("/v1/subjects/customer/nobody-1", headers=headers).json == first | {"repeated": True}
+    # A receipt stored before `known` existed: what it pseudonymized tells.
+    entry = session.scalars(select(Suppression)).one()
+    entry.receipt = {key: value for key, value in entry.receipt.items() if key != "known"}
+    session.commit()
+    assert client.delete("/v1/subjects/customer/nobody-1", headers=headers).json["known"] is False
 
 
 def test_erasing_twice_is_harmless_and_replays_the_receipt(client, auth, record):
