@@ -1,10 +1,9 @@
-"""Extension objects, created here unbound and bound to an app in create_app."""
+"""Extension objects, created here unbound and bound to an app in create_app (Flask-Migrate: schema_migrations)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
@@ -31,5 +30,4 @@ class Base(DeclarativeBase):
 
 # Error messages never carry the statement's parameters (evidence keys, subject ids, emails): they end up in logs.
 db = SQLAlchemy(metadata=Base.metadata, engine_options={"hide_parameters": True})
-migrate = Migrate()
 api = JsonErrorApi()
