@@ -120,7 +120,7 @@ def _bind_http(app: Flask, settings: Settings) -> None:
 
     from consent_service import openapi_fields
     from consent_service.errors import register_error_handlers
-    from consent_service.extensions import api
+    from consent_service.openapi import api
 
     api.init_app(app)
     openapi_fields.register(api)
@@ -141,10 +141,10 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.consents.api import blp as consents_blp
     from consent_service.console.views import blp as console_blp
     from consent_service.docs import blp as docs_assets
-    from consent_service.extensions import api
     from consent_service.frameworks.site import blp as framework_files_blp
     from consent_service.metrics import blp as metrics_blp
     from consent_service.notices.api import blp as notices_blp
+    from consent_service.openapi import api
     from consent_service.ops.api import blp as ops_blp
     from consent_service.preferences.api import blp as preferences_blp
     from consent_service.preferences.pages import blp as preference_pages_blp

@@ -1,4 +1,5 @@
-"""Extension objects, created here unbound and bound to an app in create_app (Flask-Migrate: schema_migrations)."""
+"""Extension objects, created here unbound and bound to an app in create_app (flask-smorest's Api: openapi.py;
+Flask-Migrate: schema_migrations.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from typing import ClassVar
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
-
-from consent_service.errors import JsonErrorApi
 
 # Stable constraint names make Alembic migrations reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -30,4 +29,3 @@ class Base(DeclarativeBase):
 
 # Error messages never carry the statement's parameters (evidence keys, subject ids, emails): they end up in logs.
 db = SQLAlchemy(metadata=Base.metadata, engine_options={"hide_parameters": True})
-api = JsonErrorApi()

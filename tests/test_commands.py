@@ -19,7 +19,8 @@ from tests.conftest import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 # Imported only for requests or for `flask db`: a command that needs none of them starts without them.
-LEFT_OUT = ("flask_migrate", "alembic", "psycopg", "flask_compress", "consent_service.compression",
+LEFT_OUT = ("flask_migrate", "alembic", "psycopg", "flask_compress", "flask_smorest", "marshmallow", "apispec",
+            "consent_service.openapi", "consent_service.compression",
             "consent_service.ratelimits", "consent_service.security_headers", "consent_service.openapi_fields")
 HTTP_MODULE_NAMES = ("api", "pages", "views", "site")  # blueprints, by the house's file names
 
