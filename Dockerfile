@@ -11,7 +11,7 @@ RUN /opt/venv/bin/pip install .
 
 # Runtime stage: the virtualenv, the migrations and the WSGI entry point, run as a non-root user.
 FROM python:3.11-slim
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 FLASK_APP=wsgi CONSENT_ENV=production \
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 FLASK_APP=consent_service:create_cli_app CONSENT_ENV=production \
     HOST=0.0.0.0 PORT=8000 WEB_CONCURRENCY=2
 RUN useradd --system --uid 10001 --home-dir /app consent
 WORKDIR /app

@@ -13,8 +13,17 @@ from consent_service.frameworks.manifest import DEFAULT_DIRECTORY as FRAMEWORKS_
 from consent_service.logs import ServiceFlask, configure_logging
 
 
-def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None) -> Flask:
-    """Build an app from the environment, with optional setting overrides (tests use them)."""
+def create_app(
+    overrides: Mapping[str, object] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    serve_http: bool = True,
+) -> Flask:
+    """Build an app from the environment, with optional setting overrides (tests use them).
+
+    With serve_http=False it is the app of the `flask` commands (create_cli_app): the same validated settings,
+    database, runtime and commands, without what only requests use (routes, the OpenAPI document, error pages,
+    request hooks), whose imports take most of a command's start."""
     app = ServiceFlask(__name__, instance_relative_config=True)
     settings = Settings.from_env(environ, instance_path=app.instance_path)
     settings = settings.with_overrides(overrides or {}).validated()
@@ -22,10 +31,17 @@ def create_app(overrides: Mapping[str, object] | None = None, *, environ: Mappin
     configure_logging()
     app.config.update(_flask_config(settings))
     _bind_extensions(app, settings)
-    _register_blueprints(app)
-    _bind_request_hooks(app, settings)
-    _register_commands(app)
+    if serve_http:
+        _bind_http(app, settings)
+        _register_blueprints(app)
+        _bind_request_hooks(app, settings)
+    _register_commands(app, serve_http=serve_http)
     return app
+
+
+def create_cli_app() -> Flask:
+    """The app `flask` commands run in (FLASK_APP=consent_service:create_cli_app): create_app without HTTP."""
+    return create_app(serve_http=False)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,15 +84,12 @@ def _flask_config(settings: Settings) -> dict:
 
 
 def _bind_extensions(app: Flask, settings: Settings) -> None:
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     import consent_service.models  # noqa: F401  (registers every table)
-    from consent_service import durability, openapi_fields, stores, write_intent
-    from consent_service.banner.service import VersionLedger
+    from consent_service import durability, stores, write_intent
+    from consent_service.banner.versions import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
-    from consent_service.errors import register_error_handlers
-    from consent_service.extensions import api, db, migrate
+    from consent_service.extensions import db
     from consent_service.flows.record_consent import store_guards
     from consent_service.regimes.service import load_rules
     from consent_service.runtime import EXTENSION_NAME, Runtime
@@ -89,13 +102,6 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
         # The consent store of this database, chosen once: every session on this engine writes and checks through it.
         consent_store.bind(db.engine, stores.for_engine(db.engine, store_guards()))
-    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
-    api.init_app(app)
-    openapi_fields.register(api)
-    api.spec.components.security_scheme(
-        "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
-    )
-    register_error_handlers(app)
     app.extensions[EXTENSION_NAME] = Runtime(
         settings=settings,
         rules=load_rules(settings.rules_file or None),
@@ -106,17 +112,27 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         ),
         banner_versions=VersionLedger(),
     )
+
+
+def _bind_http(app: Flask, settings: Settings) -> None:
+    """The OpenAPI document, the JSON error answers and the trusted proxies' headers: what only requests use."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from consent_service import openapi_fields
+    from consent_service.errors import register_error_handlers
+    from consent_service.openapi import api
+
+    api.init_app(app)
+    openapi_fields.register(api)
+    api.spec.components.security_scheme(
+        "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
+    )
+    register_error_handlers(app)
     if settings.trusted_proxy_count:
         # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=settings.trusted_proxy_count
         )
-
-
-def _migrations_directory() -> str:
-    """migrations/ beside the package in a checkout, else in the working directory (Docker)."""
-    beside_package = Path(__file__).resolve().parent.parent / "migrations"
-    return str(beside_package if beside_package.is_dir() else Path.cwd() / "migrations")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -125,10 +141,10 @@ def _register_blueprints(app: Flask) -> None:
     from consent_service.consents.api import blp as consents_blp
     from consent_service.console.views import blp as console_blp
     from consent_service.docs import blp as docs_assets
-    from consent_service.extensions import api
     from consent_service.frameworks.site import blp as framework_files_blp
     from consent_service.metrics import blp as metrics_blp
     from consent_service.notices.api import blp as notices_blp
+    from consent_service.openapi import api
     from consent_service.ops.api import blp as ops_blp
     from consent_service.preferences.api import blp as preferences_blp
     from consent_service.preferences.pages import blp as preference_pages_blp
@@ -193,37 +209,13 @@ def _bind_request_hooks(app: Flask, settings: Settings) -> None:
     app.before_request(refuse_unpaired_surrogates)
 
 
-def _register_commands(app: Flask) -> None:
-    from consent_service.apikeys.cli import keys
-    from consent_service.demo.cli import demo
-    from consent_service.frameworks.cli import tcf_group
-    from consent_service.ledger.cli import ledger_group
-    from consent_service.mail.cli import mail_group
-    from consent_service.properties.cli import properties_group
-    from consent_service.regimes.cli import rules_group
-    from consent_service.reports.cli import reports_group
-    from consent_service.retention.cli import retention_group
-    from consent_service.scanner.cli import scan_command, scans_group
-    from consent_service.settings_docs import config_group
-    from consent_service.signing_keys.cli import signing_keys
-    from consent_service.subjects.cli import subjects_group
-    from consent_service.webhooks.cli import webhooks_group
+def _register_commands(app: Flask, *, serve_http: bool) -> None:
+    from consent_service import commands
+    from consent_service.schema_migrations import DbCommands, bind_migrations
 
-    for group in (
-        keys,
-        signing_keys,
-        properties_group,
-        demo,
-        webhooks_group,
-        mail_group,
-        ledger_group,
-        retention_group,
-        reports_group,
-        subjects_group,
-        rules_group,
-        config_group,
-        scan_command,
-        scans_group,
-        tcf_group,
-    ):
-        app.cli.add_command(group)
+    # The web app binds Flask-Migrate at once (tests migrate through it); the commands' app when `flask db` runs.
+    if serve_http:
+        bind_migrations(app)
+    else:
+        app.cli.add_command(DbCommands())
+    commands.register(app)

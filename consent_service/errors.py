@@ -6,11 +6,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import marshmallow as ma
 from flask import Flask, Response, jsonify
-from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import InternalServerError
 
 log = logging.getLogger(__name__)
 
@@ -115,41 +113,6 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         else:
             flat[name or "_schema"] = [str(value)]
     return flat
-
-
-class ErrorSchema(ma.Schema):
-    """The JSON error shape (documentation only)."""
-
-    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status"})
-    code = ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"})
-    message = ma.fields.String(required=True)
-    errors = ma.fields.Dict(
-        keys=ma.fields.String(),
-        values=ma.fields.List(ma.fields.String()),
-        metadata={"description": "Field errors, keyed by the field's dotted path"},
-    )
-
-
-class JsonErrorApi(Api):
-    """flask-smorest's Api, answering every HTTP error in the service's JSON shape."""
-
-    ERROR_SCHEMA = ErrorSchema
-
-    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
-        status = error.code or 500
-        data = getattr(error, "data", None) or {}
-        messages = data.get("errors") or data.get("messages")
-        errors = flatten_messages(messages) if messages else None
-        message = data.get("message") or _default_message(status, error, errors)
-        return error_body(status, STATUS_CODES.get(status, "error"), message, errors), status, data.get("headers", {})
-
-
-def _default_message(status: int, error: HTTPException, errors: dict[str, list[str]] | None) -> str:
-    if status == 422 and errors:
-        return "The request is not valid: " + ", ".join(sorted(errors))
-    if status == 400 and errors:
-        return "The request body is not valid JSON."
-    return error.description or error.name
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,15 +1,13 @@
-"""Extension objects, created here unbound and bound to an app in create_app."""
+"""Extension objects, created here unbound and bound to an app in create_app (flask-smorest's Api: openapi.py;
+Flask-Migrate: schema_migrations.py)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
-
-from consent_service.errors import JsonErrorApi
 
 # Stable constraint names make Alembic migrations reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -31,5 +29,3 @@ class Base(DeclarativeBase):
 
 # Error messages never carry the statement's parameters (evidence keys, subject ids, emails): they end up in logs.
 db = SQLAlchemy(metadata=Base.metadata, engine_options={"hide_parameters": True})
-migrate = Migrate()
-api = JsonErrorApi()

@@ -14,11 +14,13 @@ import time
 import traceback
 import uuid
 from types import TracebackType
+from typing import TYPE_CHECKING, TypeGuard
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy.exc import StatementError
 
-from consent_service.stores.postgres_driver import DriverError, loggable_driver_error
+if TYPE_CHECKING:
+    from psycopg import Error as DriverError
 
 # What sys.exc_info() returns, as Flask's log_exception and logging's formatException take it.
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
@@ -78,7 +80,6 @@ def _truncated_ip(address: str) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-DATABASE_ERRORS = (DriverError, sqlite3.Error)
 # SQLite never puts a bound value in a message; a trigger's RAISE message is the one it may not be told apart from.
 SQLITE_TRIGGER_ERROR = "SQLITE_CONSTRAINT_TRIGGER"
 
@@ -92,14 +93,16 @@ def describe_exception(error: BaseException) -> str:
     if isinstance(error, StatementError):
         described = f"{name}: ({_database_cause(error.orig)})" if error.orig is not None else name
         return described + (f" [SQL: {error.statement}]" if error.statement else "")
-    if isinstance(error, DATABASE_ERRORS):
+    if isinstance(error, sqlite3.Error) or _is_driver_error(error):
         return _database_cause(error)
     return f"{name}: {redact(str(error))}" if str(error) else name
 
 
 def _database_cause(error: BaseException) -> str:
     parts = [_qualified_name(type(error))]
-    if isinstance(error, DriverError):
+    if _is_driver_error(error):
+        from consent_service.stores.postgres_driver import loggable_driver_error
+
         parts += loggable_driver_error(error)
     elif isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorname", None)
@@ -107,6 +110,13 @@ def _database_cause(error: BaseException) -> str:
         if code != SQLITE_TRIGGER_ERROR:
             parts.append(str(error))
     return ", ".join(parts)
+
+
+def _is_driver_error(error: BaseException) -> TypeGuard[DriverError]:
+    """A psycopg error; looked up, not imported: a process that never loaded the driver has none to describe, and
+    the `flask` commands on SQLite start without it."""
+    driver = sys.modules.get("psycopg")
+    return driver is not None and isinstance(error, driver.Error)
 
 
 def _qualified_name(kind: type) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from consent_service.banner.service import VersionLedger
+from consent_service.banner.versions import VersionLedger
 from consent_service.config import Settings
 from consent_service.generations.service import SnapshotCache
 from consent_service.preferences.links import LinkSigner

@@ -11,10 +11,11 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from consent_service.apikeys import service
-from consent_service.errors import ErrorSchema, Forbidden, KeyInQueryString, ServiceError, Unauthorized
+from consent_service.errors import Forbidden, KeyInQueryString, ServiceError, Unauthorized
 from consent_service.extensions import db
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
+from consent_service.openapi import ErrorSchema
 from consent_service.ratelimits import AuthFailures, auth_failures
 from consent_service.runtime import runtime
 from consent_service.vocabulary import Scope

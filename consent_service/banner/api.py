@@ -20,13 +20,13 @@ from consent_service.banner.schemas import (
 )
 from consent_service.clock import now
 from consent_service.consents import evidence
-from consent_service.errors import ErrorSchema
 from consent_service.extensions import db
 from consent_service.flows.choose_on_banner import choose_on_banner
 from consent_service.flows.record_consent import outside_transaction
 from consent_service.frameworks.banner_config import framework_sources
 from consent_service.generations import service as generations
 from consent_service.generations.service import Snapshot
+from consent_service.openapi import ErrorSchema
 from consent_service.properties.service import PropertyEntry
 from consent_service.regimes.request_country import place_from_cdn, visitor_jurisdiction, visitor_regime
 from consent_service.regimes.subdivisions import place

@@ -6,7 +6,6 @@ import click
 from flask.cli import with_appcontext
 
 from consent_service.apikeys import service as apikeys
-from consent_service.banner.site import DEMO_PROPERTY_NAME
 from consent_service.clock import now
 from consent_service.demo.key_file import DemoKeyFile
 from consent_service.errors import Unauthorized
@@ -29,6 +28,9 @@ def demo() -> None:
 @with_appcontext
 def seed(new_key: bool) -> None:
     """A demo property (once) and the demo secret key with every scope, kept across runs outside production."""
+    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    from consent_service.banner.site import DEMO_PROPERTY_NAME
+
     settings = runtime().settings
     prop = properties.newest_named(session=db.session(), name=DEMO_PROPERTY_NAME)
     if prop is None:

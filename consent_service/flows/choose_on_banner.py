@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from consent_service.banner import service as banner
+from consent_service.banner.versions import VersionLedger
 from consent_service.consents import service as consents
 from consent_service.consents.store import CompanionRows
 from consent_service.flows.record_consent import record_consent
@@ -32,7 +33,7 @@ def choose_on_banner(
     issuer: str,
     max_ttl_seconds: int,
     now: datetime,
-    versions: banner.VersionLedger,
+    versions: VersionLedger,
     snapshot: Snapshot | None = None,
     optimistic: bool = False,
 ) -> banner.ChoiceResult:

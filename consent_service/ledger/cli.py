@@ -9,8 +9,6 @@ from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.extensions import db
-from consent_service.ledger import checkpoint as checkpoints
-from consent_service.ledger import seals
 from consent_service.ledger import service as ledger
 from consent_service.progress import progress_bar
 from consent_service.runtime import runtime
@@ -38,6 +36,10 @@ def ledger_group() -> None:
 def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
     """Re-hash every chain, compare its fold with the states checks answer from, check every retirement's
     seal (and the checkpoint); exit 1 naming the subject and the first event that differs."""
+    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    from consent_service.ledger import checkpoint as checkpoints
+    from consent_service.ledger import seals
+
     if jwks_source and not checkpoint_file:
         raise click.UsageError("--jwks checks the signature of a --checkpoint: give one")
     try:  # before the long part: a wrong --jwks is said at once
@@ -81,6 +83,8 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
 @with_appcontext
 def checkpoint(output: str | None, webhook: bool) -> None:
     """Sign the history of every chain; keep the file where the database's administrators cannot write."""
+    from consent_service.ledger import checkpoint as checkpoints  # as in `verify`
+
     keystore = runtime().keystore
     report = ledger.verify(session=db.session(), keys=keystore.genuine_public_keys(session=db.session()))
     if report.problems:

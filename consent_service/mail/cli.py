@@ -14,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 
 from consent_service.extensions import db
 from consent_service.mail import service
-from consent_service.mail.transport import SmtpTransport
 from consent_service.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -50,6 +49,9 @@ def run(batch: int, poll_interval: float, heartbeat_file: Path | None) -> None:
 
     Without SMTP_URL there is nothing to send through: the mailer says so once and waits for its signal,
     so a supervisor that stops every process when one exits (honcho, `make run`) keeps the others."""
+    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    from consent_service.mail.transport import SmtpTransport
+
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -84,6 +86,8 @@ def run(batch: int, poll_interval: float, heartbeat_file: Path | None) -> None:
 @with_appcontext
 def send(batch: int) -> None:
     """Send the mail due now, then exit (cron, tests); say how many were sent."""
+    from consent_service.mail.transport import SmtpTransport  # as in `run`
+
     transport = SmtpTransport.from_settings(runtime().settings)
     if transport is None:
         raise click.ClickException("SMTP_URL is not set: there is no mail server to send through")

@@ -6,8 +6,9 @@ import marshmallow as ma
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from consent_service.errors import ErrorSchema, Unavailable
+from consent_service.errors import Unavailable
 from consent_service.extensions import db
+from consent_service.openapi import ErrorSchema
 from consent_service.strict_json import Blueprint
 
 blp = Blueprint("ops", __name__, description="Operations: health and readiness.")

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
 from consent_service.extensions import db
+from consent_service.listing import echo_rows, json_option
 from consent_service.properties import service as properties
 
 
@@ -53,7 +54,18 @@ def create(
 
 
 @properties_group.command("list")
+@json_option
 @with_appcontext
-def list_() -> None:
-    for prop in properties.list_properties(session=db.session()):
-        click.echo(f"{prop.id}\t{prop.publishable_key}\t{prop.name}\t{' '.join(prop.allowed_origins)}")
+def list_(as_json: bool) -> None:
+    """List properties (id, publishable key, name, allowed origins, notice version), oldest first."""
+    rows = [
+        {
+            "id": prop.id,
+            "publishable_key": prop.publishable_key,
+            "name": prop.name,
+            "allowed_origins": list(prop.allowed_origins),
+            "notice_version": prop.notice_version,
+        }
+        for prop in properties.list_properties(session=db.session())
+    ]
+    echo_rows(("id", "publishable_key", "name", "allowed_origins", "notice_version"), rows, as_json=as_json)

@@ -10,9 +10,11 @@ library): a code it does not know stops the start, as a region it does not know 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pycountry
@@ -32,8 +34,10 @@ PURPOSE_RULE_KEYS = frozenset({"default", "consent_methods", "source"})
 
 @functools.cache
 def subdivision_codes() -> frozenset[str]:
-    """Every ISO 3166-2 code (pycountry's data), read once, on first use (the rules load)."""
-    return frozenset(subdivision.code for subdivision in pycountry.subdivisions)
+    """Every ISO 3166-2 code (pycountry's data), read once, on first use (the rules load). Read from pycountry's
+    own file: building its 5,000 subdivision objects for their codes took four times as long, at every start."""
+    with (Path(pycountry.DATABASE_DIR) / "iso3166-2.json").open(encoding="utf-8") as file:
+        return frozenset(entry["code"] for entry in json.load(file)["3166-2"])
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
@@ -19,13 +19,13 @@ from flask.cli import with_appcontext
 
 from consent_service.errors import reports_service_errors
 from consent_service.extensions import db
-from consent_service.flows.scan_property import comparison_with_previous, run_scan
 from consent_service.properties import service as properties
 from consent_service.runtime import runtime
-from consent_service.scanner import report
 from consent_service.scanner import service as scans
-from consent_service.scanner.findings import Assessment, Comparison
-from consent_service.scanner.models import Scan
+
+if TYPE_CHECKING:
+    from consent_service.scanner.findings import Assessment, Comparison
+    from consent_service.scanner.models import Scan
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,11 @@ def scan_command(
     junit_file: Path | None,
 ) -> None:
     """Scan pages before a choice, after "reject all" and after "accept all"; report and store what they set."""
+    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    from consent_service.flows.scan_property import comparison_with_previous
+    from consent_service.scanner import report
+    from consent_service.scanner.findings import Assessment
+
     session = db.session()
     prop = properties.get_by_key(session=session, publishable_key=publishable_key)
     clock = current_app.config["CLOCK"]
@@ -151,6 +156,7 @@ def work(once: bool, poll_interval: float) -> None:
 
 def _run(scan_id: str, owner: str, progress: Callable[[int, int], None]) -> Scan:
     """Run the scan; a failure (no Chromium, say) is stored on the scan and returned, not raised."""
+    from consent_service.flows.scan_property import run_scan
     from consent_service.scanner.browser import ScanOptions, scan_site  # the optional `scan` extra
 
     settings = runtime().settings
@@ -183,6 +189,8 @@ def _run(scan_id: str, owner: str, progress: Callable[[int, int], None]) -> Scan
 
 
 def _render(output_format: str, assessment: Assessment, comparison: Comparison | None, *, name: str) -> str:
+    from consent_service.scanner import report
+
     if output_format == "json":
         return report.as_json(assessment, comparison)
     if output_format == "junit":

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.extensions import db
+from consent_service.listing import echo_rows, json_option
 from consent_service.runtime import runtime
 
 
@@ -25,9 +26,16 @@ def rotate() -> None:
 
 
 @signing_keys.command("list")
+@json_option
 @with_appcontext
-def list_() -> None:
-    """Published keys, newest first."""
-    for key in runtime().keystore.published(session=db.session(), now=now()):
-        state = f"retired {key.retired_at.isoformat()}" if key.retired_at else "signing"
-        click.echo(f"{key.kid}\t{key.created_at.isoformat()}\t{state}")
+def list_(as_json: bool) -> None:
+    """Published keys (kid, created, retired: none for the key signing now), newest first."""
+    rows = [
+        {
+            "kid": key.kid,
+            "created_at": key.created_at.isoformat(),
+            "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+        }
+        for key in runtime().keystore.published(session=db.session(), now=now())
+    ]
+    echo_rows(("kid", "created_at", "retired_at"), rows, as_json=as_json)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from consent_service.consents.store import ConsentStore, Guards
-from consent_service.stores.postgres import PostgresStore
-from consent_service.stores.sqlite import SqliteStore
 
 
 def for_engine(engine: Engine, guards: Guards) -> ConsentStore:
-    """The store for the engine's database."""
+    """The store for the engine's database (each imported here: a process on SQLite never loads psycopg)."""
     if engine.dialect.name == "postgresql":
+        from consent_service.stores.postgres import PostgresStore
+
         return PostgresStore(guards)
     if engine.dialect.name == "sqlite":
+        from consent_service.stores.sqlite import SqliteStore
+
         return SqliteStore(guards)
     raise ValueError(f"no consent store for {engine.dialect.name}")

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Dialect, Executable
 from sqlalchemy.sql import ClauseElement
 
 from consent_service.stores.portable import refuse_unportable_statement, refuse_unportable_values
-from consent_service.stores.postgres_driver import DriverRows, execute_driver_sql
+from consent_service.stores.rows import DriverRows
 
 
 def execute_hot(connection: Connection, statement: Executable, params: Mapping[str, Any]) -> DriverRows:
@@ -25,6 +25,9 @@ def execute_hot(connection: Connection, statement: Executable, params: Mapping[s
     sql, fixed, arrays = _compiled(statement, connection.dialect)
     refuse_unportable_values(params, arrays=arrays)
     if connection.dialect.name == "postgresql":
+        # Imported here (a dictionary lookup once loaded): a process on SQLite never loads psycopg.
+        from consent_service.stores.postgres_driver import execute_driver_sql
+
         return execute_driver_sql(connection, sql, {**fixed, **params})
     result = connection.execute(statement, params)
     return DriverRows(list(result.all()) if result.returns_rows else [])

@@ -21,9 +21,10 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.base import ExceptionContextImpl
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError
 
 from consent_service.stores.portable import refuse_unportable_values
+from consent_service.stores.rows import DriverRows
 
 DriverError = psycopg.Error
 TUPLES_OK = pq.ExecStatus.TUPLES_OK
@@ -50,32 +51,6 @@ def loggable_driver_error(error: psycopg.Error) -> list[str]:
     if diag.message_primary and not (error.sqlstate or "").startswith(UNSAFE_SQLSTATE_CLASSES):
         parts.append(diag.message_primary)
     return parts
-
-
-class DriverRows:
-    """The rows of a driver statement, all fetched (its cursor is closed): read as a Result's would be."""
-
-    __slots__ = ("_rows",)
-
-    def __init__(self, rows: list[Any]) -> None:
-        self._rows = rows
-
-    def one_or_none(self) -> Any:
-        if len(self._rows) > 1:
-            raise MultipleResultsFound("Multiple rows were found when one or none was required")
-        return self._rows[0] if self._rows else None
-
-    def one(self) -> Any:
-        row = self.one_or_none()
-        if row is None:
-            raise NoResultFound("No row was found when one was required")
-        return row
-
-    def scalar_one(self) -> Any:
-        return self.one()[0]
-
-    def all(self) -> list[Any]:
-        return self._rows
 
 
 def execute_driver_sql(connection: Connection, sql: str, params: Mapping[str, Any]) -> DriverRows:

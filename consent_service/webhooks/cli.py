@@ -17,8 +17,6 @@ from consent_service.listing import echo_rows, json_option
 from consent_service.runtime import runtime
 from consent_service.vocabulary import DeliveryStatus
 from consent_service.webhooks import deliveries
-from consent_service.webhooks.signing import SecretCipher
-from consent_service.webhooks.worker import Worker, WorkerOptions
 
 
 @click.group("webhooks")
@@ -48,6 +46,10 @@ def webhooks_group() -> None:
 @with_appcontext
 def run(once: bool, batch: int, concurrency: int, poll_interval: float, heartbeat_file: Path | None) -> None:
     """Deliver webhooks until SIGTERM or SIGINT, which let the batch in hand finish first."""
+    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    from consent_service.webhooks.signing import SecretCipher
+    from consent_service.webhooks.worker import Worker, WorkerOptions
+
     settings = runtime().settings
     worker = Worker(
         session=db.session(),

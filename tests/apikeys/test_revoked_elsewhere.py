@@ -36,7 +36,7 @@ def revoke_in_another_instance(app_with, clock, plain: str) -> None:
 
 def revoke_in_another_process(database_url: str, plain: str) -> None:
     db.session.remove()
-    env = {**os.environ, "FLASK_APP": "wsgi", "CONSENT_ENV": "testing", "DATABASE_URL": database_url,
+    env = {**os.environ, "FLASK_APP": "consent_service:create_cli_app", "CONSENT_ENV": "testing", "DATABASE_URL": database_url,
            "SECRET_KEY": "revoking-secret-key-long-enough-for-production", "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
            "ERASURE_PEPPER": "revoking-erasure-pepper-long-enough-for-production"}
     done = subprocess.run([sys.executable, "-m", "flask", "keys", "revoke", plain[:11]], env=env, cwd=ROOT,

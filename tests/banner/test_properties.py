@@ -1,6 +1,8 @@
 """Properties through the admin API and the CLI."""
 from __future__ import annotations
 
+import json
+
 
 def test_create_read_patch_a_property(client, auth):
     admin = auth("admin")
@@ -56,6 +58,25 @@ def test_cli_creates_a_property_and_prints_its_key(app, client):
         "properties", "create", "--name", "Bad", "--origin", "ftp://x", "--notice-version", "1", "--notice-url", "https://x/p",
     ])
     assert bad.exit_code != 0 and "allowed_origins.0" in bad.output
+
+
+def test_cli_lists_properties_under_a_header_or_as_json(app, clock):
+    runner = app.test_cli_runner()
+    for name, origins in (("Shop", ["https://shop.example", "https://www.shop.example"]), ("Blog", ["https://blog.example"])):
+        created = runner.invoke(args=["properties", "create", "--name", name, *(f"--origin={o}" for o in origins),
+                                      "--notice-version", "2026-01-01", "--notice-url", f"{origins[0]}/privacy"])
+        assert created.exit_code == 0, created.output
+        clock.advance(seconds=1)  # listed oldest first
+    lines = runner.invoke(args=["properties", "list"]).stdout.splitlines()
+    assert lines[0].split() == ["ID", "PUBLISHABLE_KEY", "NAME", "ALLOWED_ORIGINS", "NOTICE_VERSION"]
+    origins_at = lines[0].index("ALLOWED_ORIGINS")  # every column starts where its header does
+    assert [line[origins_at:].split()[0] for line in lines[1:]] == [
+        "https://shop.example,https://www.shop.example", "https://blog.example"]
+    listed = json.loads(runner.invoke(args=["properties", "list", "--json"]).stdout)
+    assert [(prop["name"], prop["allowed_origins"]) for prop in listed] == [
+        ("Shop", ["https://shop.example", "https://www.shop.example"]), ("Blog", ["https://blog.example"])]
+    assert set(listed[0]) == {"id", "publishable_key", "name", "allowed_origins", "notice_version"}
+    assert all(lines[1 + index].startswith(prop["id"]) for index, prop in enumerate(listed))
 
 
 def test_a_banner_cannot_ask_for_recording_transfers_or_automated_decisions(client, auth):

@@ -69,7 +69,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "FLASK_APP": "wsgi",
+        "FLASK_APP": "consent_service:create_cli_app",
         "CONSENT_ENV": "production",
         "DEMO_PAGE": "true",
         "DATABASE_URL": database_url,

@@ -43,7 +43,7 @@ class Gunicorn:
 def production_env(database_url: str, url: str, **extra: str) -> dict:
     return {
         **os.environ,
-        "FLASK_APP": "wsgi",
+        "FLASK_APP": "consent_service:create_cli_app",
         "CONSENT_ENV": "production",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret-key-long-enough-for-production-use",

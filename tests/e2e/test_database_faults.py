@@ -31,7 +31,7 @@ def service_behind_proxy(postgres_url):
     proxied_url = postgres_url.replace(parts.netloc, f"{parts.username or 'postgres'}@127.0.0.1:{proxy.port}", 1)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "FLASK_APP": "wsgi", "CONSENT_ENV": "production", "DATABASE_URL": proxied_url,
+    env = {**os.environ, "FLASK_APP": "consent_service:create_cli_app", "CONSENT_ENV": "production", "DATABASE_URL": proxied_url,
            "SECRET_KEY": "fault-secret-key-long-enough-for-production-use", "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
            "ERASURE_PEPPER": "fault-pepper-long-enough-for-production-use", "TOKEN_ISSUER": url,
            "STATEMENT_TIMEOUT_MS": "3000"}

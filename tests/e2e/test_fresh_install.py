@@ -28,7 +28,7 @@ def test_install_and_start_as_the_dockerfile_does(tmp_path):
     for copied in ("wsgi.py", "gunicorn.conf.py"):  # the Dockerfile's COPY
         (app_dir / copied).write_text((ROOT / copied).read_text())
     os.symlink(ROOT / "migrations", app_dir / "migrations")
-    env = {"PATH": f"{environment / 'bin'}:/usr/bin:/bin", "FLASK_APP": "wsgi", "CONSENT_ENV": "production",
+    env = {"PATH": f"{environment / 'bin'}:/usr/bin:/bin", "FLASK_APP": "consent_service:create_cli_app", "CONSENT_ENV": "production",
            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'consent.db'}", "SECRET_KEY": "install-secret-key-long-enough-for-prod",
            "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY, "ERASURE_PEPPER": "install-pepper-long-enough-for-production",

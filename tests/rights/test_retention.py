@@ -74,7 +74,7 @@ def test_two_runs_started_together_remove_each_chain_exactly_once(app, database_
     session.commit()
     env = {
         **os.environ,
-        "FLASK_APP": "wsgi",
+        "FLASK_APP": "consent_service:create_cli_app",
         "CONSENT_ENV": "testing",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "retention-secret-key-long-enough-for-production",

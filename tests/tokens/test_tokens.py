@@ -76,6 +76,14 @@ def test_rotation_keeps_old_tokens_verifiable_and_signs_new_ones_with_the_new_ke
     assert new_kid in result.output
     published = {key["kid"] for key in client.get("/.well-known/jwks.json").json["keys"]}
     assert published == {old_kid, new_kid}
+    lines = app.test_cli_runner().invoke(args=["signing-keys", "list"]).stdout.splitlines()
+    assert lines[0].split() == ["KID", "CREATED_AT", "RETIRED_AT"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}  # both made within the same second: any order
+    assert rows[new_kid][2] == "-" and rows[old_kid][2] != "-"  # signing, and retired
+    retired = next(line for line in lines[1:] if line.startswith(old_kid))
+    assert lines[0].index("RETIRED_AT") == retired.rindex(rows[old_kid][2])  # columns start under their header
+    listed = json.loads(app.test_cli_runner().invoke(args=["signing-keys", "list", "--json"]).stdout)
+    assert {key["kid"]: key["retired_at"] is None for key in listed} == {new_kid: True, old_kid: False}
     assert verify_with_pyjwt(client, before)["sub"] == "customer:c-1"
     assert verify_with_pyjwt(client, after)["sub"] == "customer:c-1"
 

@@ -23,7 +23,7 @@ REVISIONS = 4
 def start_worker(database_url: str, log) -> subprocess.Popen:
     env = {
         **os.environ,
-        "FLASK_APP": "wsgi",
+        "FLASK_APP": "consent_service:create_cli_app",
         "CONSENT_ENV": "production",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "worker-secret-key-long-enough-for-production-use",

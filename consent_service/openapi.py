@@ -1,0 +1,50 @@
+"""flask-smorest's Api of the service: the OpenAPI document every blueprint registers on, and the HTTP errors it
+answers in the service's JSON shape (errors.error_body). Only the web app imports it (with marshmallow and apispec)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from consent_service.errors import STATUS_CODES, error_body, flatten_messages
+
+
+class ErrorSchema(ma.Schema):
+    """The JSON error shape (documentation only)."""
+
+    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status"})
+    code = ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"})
+    message = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Field errors, keyed by the field's dotted path"},
+    )
+
+
+class JsonErrorApi(Api):
+    """flask-smorest's Api, answering every HTTP error in the service's JSON shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("errors") or data.get("messages")
+        errors = flatten_messages(messages) if messages else None
+        message = data.get("message") or _default_message(status, error, errors)
+        return error_body(status, STATUS_CODES.get(status, "error"), message, errors), status, data.get("headers", {})
+
+
+def _default_message(status: int, error: HTTPException, errors: dict[str, list[str]] | None) -> str:
+    if status == 422 and errors:
+        return "The request is not valid: " + ", ".join(sorted(errors))
+    if status == 400 and errors:
+        return "The request body is not valid JSON."
+    return error.description or error.name
+
+
+api = JsonErrorApi()
