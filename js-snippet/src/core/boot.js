@@ -19,7 +19,7 @@ import { DEFAULT_COOKIE_NAME, cookieName, readRecords, writeRecord } from '../ut
 import { chooseLanguage } from '../utils/i18n.js';
 import { createBlocker } from '../utils/scripts.js';
 import { installStubs } from '../utils/stubs.js';
-import { decodePayload } from '../utils/token.js';
+import { parseToken } from '../utils/token.js';
 import { createVerifier } from './verifier.js';
 
 const domReady = (doc) =>
@@ -91,8 +91,9 @@ export async function boot(win, script, fetch, now = () => Date.now(), subtle = 
     };
     try {
       const receipt = await postChoice(fetch, tag.api, tag.property, body);
-      const claims = decodePayload(receipt.token);
-      if (!claims || !claims.purposes) throw new Error('unreadable token');
+      const parsed = parseToken((receipt || {}).token);
+      const claims = parsed && parsed.claims;
+      if (!claims || !claims.purposes) throw new Error('receipt without a readable token');
       state.adopt(receipt.token, claims);
       store(receipt.token, Date.parse(receipt.expires_at));
     } catch (err) {
