@@ -1,7 +1,10 @@
 /**
- * Builds the banner into consent_service/static/consent.js (committed, so the server needs no Node), with its
- * brotli (consent.js.br) and gzip (consent.js.gz, by zopfli) copies at the highest levels, which the server
- * sends to clients that accept them instead of compressing per request; and each framework file
+ * Builds the banner twice from src/index.js (committed, so the server needs no Node): consent_service/static/
+ * consent.js, with src/core/no-frameworks.js in place of src/core/frameworks.js, for properties without
+ * frameworks, and consent-frameworks.js, everything, for properties with them (the IAB stubs, Microsoft's
+ * signals and the framework loader cost every page some 700 B of brotli). Each with its brotli (.br) and gzip
+ * (.gz, by zopfli) copies at the highest levels, which the server sends to clients that accept them instead of
+ * compressing per request; and each framework file
  * (src/frameworks/<name>.js) into consent_service/static/frameworks/<name>.<10 hex of sha256>.js with
  * manifest.json ({name: {file, integrity, bytes, gzip_bytes}}), removing the hashed files of older builds.
  *   node build.mjs          write the bundles and the compressed copies
@@ -19,6 +22,7 @@ import { minify } from 'terser';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUTPUT = join(here, '..', 'consent_service', 'static', 'consent.js');
+export const OUTPUT_FRAMEWORKS = join(here, '..', 'consent_service', 'static', 'consent-frameworks.js');
 export const FRAMEWORKS = join(here, '..', 'consent_service', 'static', 'frameworks');
 const FRAMEWORK_SOURCES = join(here, 'src', 'frameworks');
 const HASHED = /^[a-z0-9_]+\.[0-9a-f]{10}\.js$/;
@@ -41,7 +45,16 @@ export const COMPRESSED = [
   // Zopfli writes ordinary gzip some 2% smaller than zlib's level 9: bytes every visitor without brotli saves.
   { suffix: '.gz', compress: async (bytes) => Buffer.from(await gzipAsync(bytes, { numiterations: 15 })), decompress: gunzipSync },
 ];
-const BANNER = '/*! consent.js | Apache-2.0 */';
+const banner = (frameworks) => '/*! consent' + (frameworks ? '-frameworks' : '') + '.js | Apache-2.0 */';
+
+// consent.js: the core's one module that knows frameworks, swapped for its stand-in.
+const withoutFrameworks = {
+  name: 'without-frameworks',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/frameworks\.js$/ }, (args) =>
+      args.importer.endsWith(join('core', 'boot.js')) ? { path: join(args.resolveDir, 'no-frameworks.js') } : undefined);
+  },
+};
 
 // esbuild minifies JS but leaves string contents alone; the CSS lives readable in styles.js as a
 // template literal, so minify it as CSS here.
@@ -67,7 +80,7 @@ const build = (input, plugins = []) =>
       target: 'es2019',
       minify: true,
       legalComments: 'none',
-      banner: { js: BANNER },
+      banner: { js: input.banner || banner(false) },
       charset: 'utf8',
       write: false,
       logLevel: 'warning',
@@ -76,11 +89,13 @@ const build = (input, plugins = []) =>
     .then((result) => result.outputFiles[0].text);
 
 /**
- * The minified bundle as a string. Terser after esbuild takes some 300 B more off the gzipped script, whose
- * 8 KiB budget every page pays; the framework files, loaded only where enabled, keep esbuild's output.
+ * The minified bundle as a string: consent.js, or with `frameworks` consent-frameworks.js. Terser after esbuild
+ * takes some 300 B more off the gzipped script, whose 8 KiB budget every page pays; the framework files,
+ * loaded only where enabled, keep esbuild's output.
  */
-export async function bundle() {
-  const { code } = await minify(await build({ entryPoints: [join(here, 'src', 'index.js')] }, [minifyCss]), {
+export async function bundle({ frameworks = false } = {}) {
+  const input = { entryPoints: [join(here, 'src', 'index.js')], banner: banner(frameworks) };
+  const { code } = await minify(await build(input, frameworks ? [minifyCss] : [minifyCss, withoutFrameworks]), {
     ecma: 2019,
     // unsafe_arrows leaves functions that use `this` or `arguments` (the gtag and Clarity stubs) alone; measured with
     // zopfli, 3 passes and unsafe_methods each take a few bytes more off than without.
@@ -171,24 +186,28 @@ async function staleCopies(path, code) {
   return problems;
 }
 
+// [path, whether it has the frameworks]
+const CORES = [[OUTPUT, false], [OUTPUT_FRAMEWORKS, true]];
+
 async function main(check) {
   if (!check) {
     await mkdir(dirname(OUTPUT), { recursive: true });
-    const code = Buffer.from(await bundle());
-    await writeCompressed(OUTPUT, code);
+    for (const [path, frameworks] of CORES) await writeCompressed(path, Buffer.from(await bundle({ frameworks })));
     const frameworks = await writeFrameworks();
-    console.log('wrote ' + [OUTPUT, ...frameworks].join(', ') + ', each with ' + COMPRESSED.map((c) => c.suffix).join(' and '));
+    console.log('wrote ' + [OUTPUT, OUTPUT_FRAMEWORKS, ...frameworks].join(', ') + ', each with ' + COMPRESSED.map((c) => c.suffix).join(' and '));
     return;
   }
-  const built = await bundle();
-  const committed = await readFile(OUTPUT, 'utf8').catch(() => null);
   const problems = [];
-  if (built !== committed) problems.push(OUTPUT + ' is ' + (committed === null ? 'missing' : 'stale'));
-  problems.push(...(await staleCopies(OUTPUT, built)));
+  for (const [path, frameworks] of CORES) {
+    const built = await bundle({ frameworks });
+    const committed = await readFile(path, 'utf8').catch(() => null);
+    if (built !== committed) problems.push(path + ' is ' + (committed === null ? 'missing' : 'stale'));
+    problems.push(...(await staleCopies(path, built)));
+  }
   problems.push(...(await checkFrameworks()));
   for (const problem of problems) console.error(problem + ': run `npm run build` and commit it');
   if (problems.length) process.exitCode = 1;
-  else console.log(OUTPUT + ' and the framework files are up to date');
+  else console.log(OUTPUT + ', ' + OUTPUT_FRAMEWORKS + ' and the framework files are up to date');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

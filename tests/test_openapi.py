@@ -19,6 +19,7 @@ CONTRACT = {
     ("get", "/v1/properties/{property_id}"),
     ("patch", "/v1/properties/{property_id}"),
     ("get", "/consent.js"),
+    ("get", "/consent-frameworks.js"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/v1/preference-links"),
@@ -32,7 +33,7 @@ CONTRACT = {
     ("get", "/v1/properties/{property_id}/scans/{scan_id}"),
     ("get", "/v1/banner/{property_key}/declaration"),
 }
-PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed", "/frameworks/{file_name}"}
+PUBLIC = {"/.well-known/jwks.json", "/.well-known/gpc.json", "/healthz", "/readyz", "/metrics", "/consent.js", "/consent.{version}.js", "/consent.js/integrity", "/consent-frameworks.js", "/consent-frameworks.{version}.js", "/consent-frameworks.js/integrity", "/demo", "/demo/analytics.js", "/demo/embed", "/frameworks/{file_name}"}
 PUBLISHABLE = "/v1/banner/"  # the publishable key in the path is the credential
 # The signed token in the path is the credential; the privacy request form is public like the banner.
 SIGNED_LINKS = ("/preferences/", "/unsubscribe/", "/confirm/", "/privacy-requests/")

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from consent_service import csrf, security_headers
 from consent_service.audit import service as audit
 from consent_service.banner import service as banner
+from consent_service.banner import site
 from consent_service.clock import now
 from consent_service.consents import service as consents
 from consent_service.console import banner_texts, dashboard, forms, sessions
@@ -433,12 +434,13 @@ def _property_page(
 
 
 def _tag(prop: Property) -> str:
-    """The script tag a site puts on its pages; data-frameworks lets consent.js install the frameworks' stubs
-    (__gpp, __tcfapi) at once, before any other tag asks for them."""
-    frameworks = f' data-frameworks="{" ".join(prop.frameworks)}"' if prop.frameworks else ""
+    """The script tag a site puts on its pages: consent.js (async), or with frameworks consent-frameworks.js,
+    loaded without async so that its data-frameworks installs the frameworks' stubs (__gpp, __tcfapi) before any
+    later tag asks for them (docs/frameworks.md)."""
+    frameworks = f' data-frameworks="{" ".join(prop.frameworks)}"' if prop.frameworks else " async"
     return (
-        f'<script src="{runtime().settings.token_issuer}/consent.js" data-property="{prop.publishable_key}"'
-        f"{frameworks} async></script>"
+        f'<script src="{runtime().settings.token_issuer}/{site.script_for(prop.frameworks)}"'
+        f' data-property="{prop.publishable_key}"{frameworks}></script>'
     )
 
 
@@ -473,7 +475,13 @@ def preview(property_id: str) -> str:
         )
         config = shown.as_response()
     return render_template(
-        "console/preview.html", config=config, problems=problems, nonce=security_headers.style_nonce(), lang=language
+        "console/preview.html",
+        config=config,
+        problems=problems,
+        nonce=security_headers.style_nonce(),
+        lang=language,
+        # The framework files the config names load only from consent-frameworks.js.
+        script=site.script_for(prop.frameworks),
     )
 
 

@@ -333,6 +333,20 @@ test('an unrecorded choice applies refusals only, and drops a cookie that would 
   await page.close();
 });
 
+test('a receipt without a readable token records nothing: refusals only, the warning says why', async () => {
+  for (const answer of [{ visitor_id: 'v' }, { token: 'a.b.c' }, null]) {
+    const page = start({ cookie: storedCookie({ analytics: true, advertising: false, preferences: false }),
+      post: () => Response.json(answer, { status: 201 }) });
+    await page.ready;
+    page.win.ConsentService.show();
+    await page.click('[data-cs-action="reject-all"]');
+    assert.equal(page.win.ConsentService.has('analytics'), false, JSON.stringify(answer));
+    assert.equal(page.win.ConsentService.getToken(), null);
+    assert.match(page.warnings.join('\n'), /choice not recorded \(receipt without a readable token\)/);
+    await page.close();
+  }
+});
+
 test('an unrecorded accept grants nothing', async () => {
   const page = start({ post: () => Promise.reject(new TypeError('Failed to fetch')) });
   await page.ready;

@@ -5,7 +5,8 @@ import { bundle, frameworkBundles } from '../build.mjs';
 import { fakeFetch, makeConfig, makeWindow, until } from './harness.js';
 
 const API = 'https://consent.example';
-const core = await bundle();
+// consent-frameworks.js: consent.js has no stub and loads no framework file.
+const core = await bundle({ frameworks: true });
 const { gpp } = await frameworkBundles();
 
 test('built files: a US-CA visitor with GPC; a tag that ran before gpp.js loaded reads opted-out usnat and usca', async () => {

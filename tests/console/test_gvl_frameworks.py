@@ -53,7 +53,9 @@ def test_saving_frameworks_and_vendors_is_audited_and_shows_the_tag(console, pro
     assert page.status_code == 200, page.get_data(as_text=True)
     html = page.get_data(as_text=True)
     assert "Frameworks saved." in html
-    assert 'data-frameworks=&#34;gpp tcf&#34; async' in html
+    # The variant with the stubs, without async: the stubs must be there before any later tag runs.
+    assert (f'&lt;script src=&#34;http://consent.test/consent-frameworks.js&#34; data-property=&#34;'
+            f'{prop.publishable_key}&#34; data-frameworks=&#34;gpp tcf&#34;&gt;&lt;/script&gt;') in html
     assert {v for v, checked in VENDOR_BOX.findall(html) if checked} == {"2", "12"}
     assert {f for f, checked in FRAMEWORK_BOX.findall(html) if checked} == {"gpp", "tcf"}
     stored = _stored(prop)
@@ -62,7 +64,9 @@ def test_saving_frameworks_and_vendors_is_audited_and_shows_the_tag(console, pro
     assert (entry.action, entry.target) == ("property_frameworks_updated", prop.id)
     assert entry.details == {"frameworks": ["gpp", "tcf"], "tcf_vendors": [2, 12]}
     cleared = _post(console, prop)
-    assert cleared.status_code == 200 and "data-frameworks" not in cleared.get_data(as_text=True)
+    cleared_html = cleared.get_data(as_text=True)
+    assert cleared.status_code == 200 and "data-frameworks" not in cleared_html
+    assert "/consent.js&#34;" in cleared_html and "consent-frameworks.js&#34;" not in cleared_html
     assert (_stored(prop).frameworks, _stored(prop).tcf_vendors) == ([], [])
 
 
@@ -112,3 +116,5 @@ def test_the_preview_carries_the_frameworks_block(console, prop, stored_gvl, app
     assert set(config["frameworks"]) == {"clarity", "tcf"}  # gpp is not built in this directory
     tcf = config["frameworks"]["tcf"]
     assert tcf["language"] == "de" and set(tcf["gvl"]["vendors"]) == {"4"}
+    # consent.js would not load the framework files the config names.
+    assert '<script src="/consent-frameworks.js" data-preview="cs-preview-config"' in html

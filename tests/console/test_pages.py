@@ -135,7 +135,7 @@ def test_the_preview_is_the_banner_config_with_the_draft_texts_and_records_nothi
     assert config["texts"]["title"] == "Brouillon </script><b>" and config["language"] == "fr"
     assert next(p for p in config["purposes"] if p["key"] == "analytics")["name"] == "Mesure"
     assert config["texts"]["accept_all"] == "Tout accepter"
-    nonce = re.search(r'data-preview="cs-preview-config" nonce="([^"]+)"', html).group(1)
+    nonce = re.search(r'<script src="/consent.js" data-preview="cs-preview-config" nonce="([^"]+)"', html).group(1)
     policy = page.headers["Content-Security-Policy"]
     assert f"'nonce-{nonce}'" in policy and "frame-ancestors 'self'" in policy and "script-src 'self';" in policy
     assert page.headers["X-Frame-Options"] == "SAMEORIGIN"

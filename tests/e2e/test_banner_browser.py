@@ -203,3 +203,15 @@ def test_settings_lists_the_declared_cookies_under_their_purpose(browser, demo_p
     assert page.locator(".cs-p details").count() == 1  # the other purposes declare nothing
     screenshot(page, "banner-settings-declared-cookies")
     context.close()
+
+
+def test_the_close_button_keeps_its_contrast_on_hover(context, demo_page):
+    """`#cs-banner button:hover` once outranked the close button's own colours: #1a1a1a on #333 (1.3:1)."""
+    page = open_demo(context, demo_page)
+    page.click("[data-cs-action=reject-all]")
+    saved(page)
+    page.evaluate("window.ConsentService.show()")
+    close = page.locator("#cs-banner .cs-x")
+    close.hover()
+    colours = close.evaluate("(b) => { const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }")
+    assert colours == ["rgb(26, 26, 26)", "rgb(255, 255, 255)"]

@@ -57,12 +57,14 @@ class Site:
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def page(self, path: str, *, api: str, key: str, frameworks: str | None) -> str:
+    def page(self, path: str, *, api: str, key: str, frameworks: str | None, script: str | None = None) -> str:
+        """The tag the console prints: consent-frameworks.js with data-frameworks, else consent.js."""
         attribute = f' data-frameworks="{frameworks}"' if frameworks else ""
-        tag = f"<script>{EARLY_TAG}</script>" if frameworks else ""
+        script = script or ("consent-frameworks.js" if frameworks else "consent.js")
+        tag = f"<script>{EARLY_TAG}</script>" if script == "consent-frameworks.js" else ""
         self.pages[path] = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>'
-            f'<script src="{api}/consent.js" data-property="{key}"{attribute}></script>{tag}'
+            f'<script src="{api}/{script}" data-property="{key}"{attribute}></script>{tag}'
             "</head><body><h1>Shop</h1></body></html>"
         )
         return self.origin + path
@@ -203,6 +205,29 @@ def test_without_frameworks_only_consent_js_loads(browser, server, site):
         scripts = [u for u in requested if u.endswith(".js")]
         assert scripts == [f"{server.url}/consent.js"]
         assert page.evaluate("typeof window.__gpp + ' ' + typeof window.__tcfapi") == "undefined undefined"
+    finally:
+        context.close()
+
+
+def test_consent_js_on_a_frameworks_tag_says_so_and_installs_nothing(browser, server, site):
+    """The misconfiguration: consent.js, which has no frameworks, on a tag and a property that ask for them."""
+    key = make_property(server, site, frameworks=["gpp", "microsoft_uet"])
+    url = site.page("/wrong", api=server.url, key=key, frameworks="gpp microsoft_uet", script="consent.js")
+    context = visitor(browser, server, country="DE")
+    try:
+        page = context.new_page()
+        warnings: list[str] = []
+        page.on("console", lambda message: warnings.append(message.text))
+        requested = fetched(page)
+        page.goto(url)
+        page.wait_for_selector(BANNER, state="visible")
+        assert [u for u in requested if u.endswith(".js")] == [f"{server.url}/consent.js"]
+        assert page.evaluate("typeof window.__gpp + ' ' + typeof window.uetq") == "undefined undefined"
+        assert "[consent] frameworks gpp,microsoft_uet off: load consent-frameworks.js" in warnings, warnings
+        # The choice itself is unchanged: recorded, and the banner goes.
+        page.click('[data-cs-action="reject-all"]')
+        page.wait_for_selector(BANNER, state="hidden")
+        page.wait_for_function("window.ConsentService.getToken() !== null")
     finally:
         context.close()
 

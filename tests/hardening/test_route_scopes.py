@@ -10,7 +10,8 @@ from consent_service.vocabulary import Scope
 PUBLIC_BY_DESIGN = {
     "static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets.static",
     "ops.healthz", "ops.readyz", "metrics.metrics", "tokens.jwks", "site.consent_js", "site.consent_js_versioned",
-    "site.snippet_integrity", "site.demo", "site.demo_analytics", "site.demo_embed", "site.gpc_support",
+    "site.snippet_integrity", "site.consent_frameworks_js", "site.consent_frameworks_js_versioned",
+    "site.frameworks_snippet_integrity", "site.demo", "site.demo_analytics", "site.demo_embed", "site.gpc_support",
     "framework_files.framework_file",
     "banner.config", "banner.choose", "banner.verify", "banner.declaration",
     "preference_pages.PreferencePage", "preference_pages.OneClickUnsubscribe",

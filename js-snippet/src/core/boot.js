@@ -18,8 +18,7 @@ import { pushConsent } from '../utils/consent-mode.js';
 import { DEFAULT_COOKIE_NAME, cookieName, readRecords, writeRecord } from '../utils/cookie.js';
 import { chooseLanguage } from '../utils/i18n.js';
 import { createBlocker } from '../utils/scripts.js';
-import { installStubs } from '../utils/stubs.js';
-import { decodePayload } from '../utils/token.js';
+import { parseToken } from '../utils/token.js';
 import { createVerifier } from './verifier.js';
 
 const domReady = (doc) =>
@@ -46,14 +45,13 @@ export async function boot(win, script, fetch, now = () => Date.now(), subtle = 
   const verifier = createVerifier(win, subtle, fetch, tag.api, tag.property, now);
   const frameworks = createFrameworks(win, tag, state, () => gpc, warn);
 
-  // Before anything can activate a tag: tags read the default (and find the IAB stubs) when they load.
-  installStubs(win, tag.frameworks);
-  pushConsent(win, 'default', () => false, tag.frameworks);
+  // Before anything can activate a tag: tags read the default (and find the IAB stubs, which
+  // createFrameworks installed) when they load.
+  pushConsent(win, 'default', () => false, frameworks.signal);
 
   /** Tells tags, framework files, blocked elements and listeners about the current decisions. */
   function apply() {
-    // Microsoft's updates follow the config once it is known (the tag's list until then).
-    pushConsent(win, 'update', state.has, config ? Object.keys(config.frameworks || {}) : tag.frameworks);
+    pushConsent(win, 'update', state.has, frameworks.signal);
     frameworks.changed();
     blocker.scan();
     state.emit(win);
@@ -91,8 +89,9 @@ export async function boot(win, script, fetch, now = () => Date.now(), subtle = 
     };
     try {
       const receipt = await postChoice(fetch, tag.api, tag.property, body);
-      const claims = decodePayload(receipt.token);
-      if (!claims || !claims.purposes) throw new Error('unreadable token');
+      const parsed = parseToken((receipt || {}).token);
+      const claims = parsed && parsed.claims;
+      if (!claims || !claims.purposes) throw new Error('receipt without a readable token');
       state.adopt(receipt.token, claims);
       store(receipt.token, Date.parse(receipt.expires_at));
     } catch (err) {

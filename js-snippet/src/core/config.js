@@ -42,9 +42,7 @@ const checked = (config) => {
 
 /** The banner config; rejects on network errors, non-2xx answers, bad JSON and malformed configs. */
 export async function fetchConfig(fetch, api, property, lang, country, region) {
-  const query = new URLSearchParams();
-  for (const [key, value] of Object.entries({ lang, country, region })) if (value) query.set(key, value);
-  const qs = String(query);
+  const qs = String(new URLSearchParams(Object.entries({ lang, country, region }).filter((pair) => pair[1])));
   return checked(await request(fetch, bannerUrl(api, property) + (qs ? '?' + qs : '')));
 }
 
@@ -52,12 +50,11 @@ export async function fetchConfig(fetch, api, property, lang, country, region) {
 export const postJson = (fetch, url, body) =>
   request(fetch, url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
-/** Records a choice; resolves to the receipt (`{visitor_id, token, expires_at, decisions}`). */
-export async function postChoice(fetch, api, property, body) {
-  const receipt = await postJson(fetch, bannerUrl(api, property) + '/consents', body);
-  if (!receipt || typeof receipt.token !== 'string') throw new Error('receipt without token');
-  return receipt;
-}
+/**
+ * Records a choice; resolves to the answer, a receipt (`{visitor_id, token, expires_at, decisions}`) as the
+ * API promises; the caller reads its token as it reads every token (utils/token.js), which refuses any other.
+ */
+export const postChoice = (fetch, api, property, body) => postJson(fetch, bannerUrl(api, property) + '/consents', body);
 
 /** The config given inline (the console's preview): the JSON text of the element with this id. */
 export function inlineConfig(doc, id) {

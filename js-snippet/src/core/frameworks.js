@@ -1,15 +1,22 @@
 /**
- * The framework files (gpp, tcf) a config enables: loaded with SRI, each attached through
+ * consent-frameworks.js's part (consent.js builds no-frameworks.js in its place): the IAB stubs and
+ * Microsoft's signals the tag's data-frameworks asks for, and the framework files (gpp, tcf) a config enables: loaded with SRI, each attached through
  * `ConsentService.attach(name, setup)`, then told of changes, banner views and choices. A file that
  * does not load leaves its stub answering only `ping` (fail closed) and a warning. Each file makes its
  * `host` from the core's side given here with src/frameworks/host.js, which the build bundles first
  * into every framework file: what only framework files need stays out of this script's budget.
  */
 import { el } from '../utils/dom.js';
+import { pushMicrosoft } from '../utils/consent-mode.js';
+import { installStubs } from '../utils/stubs.js';
 
-/** `tag` is readTag's result, `state` the visitor's consent, `gpc()` whether GPC is honoured here. */
+/**
+ * `tag` is readTag's result, `state` the visitor's consent, `gpc()` whether GPC is honoured here. Installs
+ * the stubs at once: the core creates this before it pushes the consent-mode default, before any tag runs.
+ */
 export function createFrameworks(win, tag, state, gpc, warn) {
   const doc = win.document;
+  installStubs(win, tag.frameworks);
   const loading = {}; // name -> a promise settled when its file has run or failed, until it attaches
   const hooks = {}; // 'change', 'contribute', 'open' and ':' + a published key -> [fn]
 
@@ -21,6 +28,9 @@ export function createFrameworks(win, tag, state, gpc, warn) {
   const core = { win, tag, state, gpc, on, emit, config: null, shown: null };
 
   return {
+    /** pushConsent's `also`: Microsoft's signals follow the config once it is known (the tag's list until then). */
+    signal: (type, signals) =>
+      pushMicrosoft(win, type, signals, core.config ? Object.keys(core.config.frameworks || {}) : tag.frameworks),
     /** Loads every file `config.frameworks` gives a `src`; the tag's data-frameworks made the stubs. */
     load(config) {
       core.config = config;

@@ -80,7 +80,7 @@ export const CSS = `
 #cs-banner button:hover, .cs-ph button:hover {
   background: #333;
 }
-#cs-banner .cs-x {
+#cs-banner button.cs-x {
   position: absolute;
   top: .75rem;
   right: .75rem;

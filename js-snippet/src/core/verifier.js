@@ -21,17 +21,16 @@ const ED25519 = { name: 'Ed25519' };
  * origin, `property` this page's publishable key, `now()` the clock (ms); all injected.
  */
 export function createVerifier(win, subtle, fetch, api, property, now) {
-  const storage = () => {
-    try {
-      return win.localStorage; // reading it throws where storage is blocked
-    } catch {
-      return null;
-    }
-  };
+  let storage = null;
+  try {
+    storage = win.localStorage; // reading it throws where storage is blocked
+  } catch {
+    // no storage: each page waits for its config
+  }
   // {api, issuer, keys: [jwk], at, jwks}: the newest key set and when the JWKS was last fetched.
   let set = null;
   try {
-    set = JSON.parse(storage().getItem(STORE));
+    set = JSON.parse(storage.getItem(STORE));
     if (!set || set.api !== api || !(now() - set.at < MAX_AGE_MS) || !Array.isArray(set.keys)) set = null;
   } catch {
     set = null;
@@ -44,7 +43,7 @@ export function createVerifier(win, subtle, fetch, api, property, now) {
     if (typeof issuer !== 'string' || !Array.isArray(keys)) return;
     set = { api, issuer, keys, at: now(), jwks };
     try {
-      storage().setItem(STORE, JSON.stringify(set));
+      storage.setItem(STORE, JSON.stringify(set));
     } catch {
       // no storage: the next page waits for its config
     }

@@ -32,12 +32,24 @@ export function consentSignals(has) {
 }
 
 /**
- * Pushes a `type` ("default" or "update") from `has(purpose)` to Google, and to UET (`ad_storage`)
- * and Clarity (`ad_Storage`, `analytics_Storage`) when `names` (the tag's or the config's frameworks)
- * list them; Clarity's queue is defined as its own snippet does when absent.
+ * Pushes a `type` ("default" or "update") from `has(purpose)` to Google, after `also(type, signals)`: the
+ * framework variant's Microsoft signals (pushMicrosoft), nothing in consent.js.
  */
-export function pushConsent(win, type, has, names = []) {
+export function pushConsent(win, type, has, also) {
   const signals = consentSignals(has);
+  also(type, signals);
+  if (type === 'default') {
+    signals.security_storage = 'granted';
+    signals.wait_for_update = 500;
+  }
+  ensureGtag(win)('consent', type, signals);
+}
+
+/**
+ * UET (`ad_storage`) and Clarity (`ad_Storage`, `analytics_Storage`) when `names` (the tag's or the config's
+ * frameworks) list them; Clarity's queue is defined as its own snippet does when absent.
+ */
+export function pushMicrosoft(win, type, signals, names) {
   if (names.includes('microsoft_uet')) (win.uetq = win.uetq || []).push('consent', type, { ad_storage: signals.ad_storage });
   if (names.includes('clarity')) {
     win.clarity =
@@ -47,14 +59,11 @@ export function pushConsent(win, type, has, names = []) {
       };
     win.clarity('consentv2', { ad_Storage: signals.ad_storage, analytics_Storage: signals.analytics_storage });
   }
-  if (type === 'default') {
-    signals.security_storage = 'granted';
-    signals.wait_for_update = 500;
-  }
-  ensureGtag(win)('consent', type, signals);
 }
 
-/** Must run before any tag is activated: tags read the default when they load. */
-export const pushDefault = (win, names) => pushConsent(win, 'default', () => false, names);
+const microsoft = (win, names = []) => (type, signals) => pushMicrosoft(win, type, signals, names);
 
-export const pushUpdate = (win, has, names) => pushConsent(win, 'update', has, names);
+/** Must run before any tag is activated: tags read the default when they load. */
+export const pushDefault = (win, names) => pushConsent(win, 'default', () => false, microsoft(win, names));
+
+export const pushUpdate = (win, has, names) => pushConsent(win, 'update', has, microsoft(win, names));

@@ -1,5 +1,5 @@
 /** The consent cookie: one versioned record (`1.<jws>`) holding the server's token, read and written first-party; the token is verified before use (core/verifier.js). */
-import { JWS, decodePayload } from './token.js';
+import { parseToken } from './token.js';
 
 export const DEFAULT_COOKIE_NAME = 'consent_token';
 // The record's first field. A future layout gets a new version, and older readers then
@@ -17,7 +17,9 @@ export function parseRecord(value, now) {
   const dot = typeof value === 'string' ? value.indexOf('.') : -1;
   if (dot < 0 || value.slice(0, dot) !== RECORD_VERSION) return null;
   const token = value.slice(dot + 1);
-  const claims = JWS.test(token) ? decodePayload(token) : null;
+  // Read as the verifier will read it; the signature waits for the verifier (core/verifier.js).
+  const parsed = parseToken(token);
+  const claims = parsed && parsed.claims;
   const purposes = claims && claims.purposes;
   if (!purposes || typeof purposes !== 'object' || !(claims.exp * 1000 > now)) return null;
   return { token, claims };

@@ -4,7 +4,7 @@
  */
 
 /** A compact JWS: header, payload and signature in base64url. */
-export const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
+const JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
 
 /** The bytes of a base64url segment; throws on anything else. */
 export const segmentBytes = (segment) =>
@@ -23,17 +23,10 @@ function segmentJson(segment) {
 }
 
 /**
- * The decoded payload of a compact JWS, unverified, or null when it is not base64url-encoded JSON
- * of an object. Null rather than an exception: a damaged cookie must read as "no consent".
- */
-export function decodePayload(token) {
-  const part = String(token).split('.')[1];
-  return part ? segmentJson(part) : null;
-}
-
-/**
  * `{kid, input, signature, claims}` of a compact JWS whose header asks for EdDSA with a key id
- * (and nothing that would pick another key); null otherwise. The claims are not yet verified.
+ * (and nothing that would pick another key); null otherwise, never an exception: a damaged cookie
+ * must read as "no consent". The claims are not yet verified. The one reader of tokens: the cookie,
+ * the verifier and a choice's receipt all use it.
  */
 export function parseToken(token) {
   const parts = JWS.exec(token);
