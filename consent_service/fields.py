@@ -13,9 +13,11 @@ from marshmallow import ValidationError, fields, validate
 from consent_service.patterns import FullMatch
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
+    PAGE_URL_PATTERN,
     PURPOSE_KEY_PATTERN,
     RECIPIENT_KEY_PATTERN,
     REGION_PATTERN,
+    WEBHOOK_URL_PATTERN,
     Signal,
 )
 
@@ -25,6 +27,26 @@ REGION = FullMatch(REGION_PATTERN, error="An ISO 3166-2 subdivision code in capi
 RECIPIENT_KEY = FullMatch(
     RECIPIENT_KEY_PATTERN, error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit."
 )
+
+PAGE_URL = FullMatch(PAGE_URL_PATTERN, error="An http or https URL with a host, e.g. https://shop.example/privacy.")
+WEBHOOK_URL = FullMatch(
+    WEBHOOK_URL_PATTERN, error="An http or https URL with a host, without credentials or a fragment."
+)
+
+
+def page_url_field(**kwargs: Any) -> fields.String:
+    """A page people read (a privacy notice): at most 500 characters."""
+    return fields.String(validate=[validate.Length(max=500), PAGE_URL], **kwargs)
+
+
+class JsonBoolean(fields.Boolean):
+    """A JSON true or false, nothing else: marshmallow's Boolean also takes 1, 0, "yes", "off" and more, which
+    the document (type: boolean) does not allow and no client of a JSON API means."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 def country_field(**kwargs: Any) -> fields.String:

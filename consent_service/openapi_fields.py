@@ -1,11 +1,12 @@
-"""Where apispec describes a marshmallow field wrongly: a Dict's Length bounds its properties, not a string length."""
+"""Where apispec describes a marshmallow field wrongly or not at all: a Dict's Length bounds its properties, not a
+string length; a Dict whose keys are a closed set names them (apispec drops the keys field)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_smorest import Api
-from marshmallow import fields
+from marshmallow import fields, validate
 
 LENGTH_AS_PROPERTIES = {"minLength": "minProperties", "maxLength": "maxProperties"}
 
@@ -20,6 +21,19 @@ def dict_length_as_properties(self: object, field: fields.Field, ret: dict[str, 
     return {}
 
 
+def closed_dict_keys(self: Any, field: fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """A Dict whose keys must be OneOf a few choices is an object with those properties and no others, so the
+    document refuses the keys the validation refuses."""
+    if not isinstance(field, fields.Dict) or field.key_field is None:
+        return {}
+    choices = [v.choices for v in field.key_field.validators if isinstance(v, validate.OneOf)]
+    if not choices:
+        return {}
+    values = ret.get("additionalProperties", {})
+    return {"properties": {str(key): values for key in choices[0]}, "additionalProperties": False}
+
+
 def register(api: Api) -> None:
     """After api.init_app (which builds a fresh spec) and before any blueprint documents its schemas."""
     api.ma_plugin.converter.add_attribute_function(dict_length_as_properties)
+    api.ma_plugin.converter.add_attribute_function(closed_dict_keys)

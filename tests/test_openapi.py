@@ -72,3 +72,14 @@ def test_docs_page_is_served_without_a_cdn(client):
     assert b"https://" not in page.data.split(b"<body>")[0]
     with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200
+
+
+def test_the_document_says_what_the_validation_refuses(client):
+    """The constraints the contract fuzzer found missing are published from the same objects that validate."""
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    # A Dict keyed by a closed set names its keys and no others.
+    defaults = schemas["Purpose"]["properties"]["defaults"]
+    assert set(defaults["properties"]) == {"opt_in", "opt_out"} and defaults["additionalProperties"] is False
+    assert schemas["EvidenceIn"]["properties"]["ip"]["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]
+    for url in (schemas["Notice"]["properties"]["url"], schemas["Webhook"]["properties"]["url"]):
+        assert url["pattern"].startswith("^(?:https?://")

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import SubjectRefSchema
-from consent_service.fields import country_field, region_field
+from consent_service.fields import JsonBoolean, country_field, region_field
 from consent_service.patterns import FullMatch
 from consent_service.privacy_requests.models import MAX_CONTACT, MAX_CORRECTION, MAX_SYSTEM_DETAIL
 from consent_service.privacy_requests.service import MAX_REASON
@@ -29,7 +29,7 @@ class AgentSchema(ma.Schema):
 
     name = fields.String(required=True, validate=validate.Length(1, 200))
     email = fields.String(required=True, validate=validate.Length(3, MAX_CONTACT))
-    declaration = fields.Boolean(required=True)
+    declaration = JsonBoolean(required=True)
 
 
 class FileRequestSchema(ma.Schema):
@@ -39,7 +39,7 @@ class FileRequestSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     country = country_field(load_default=None)
     region = region_field(load_default=None)
-    verified = fields.Boolean(required=True)
+    verified = JsonBoolean(required=True)
     contact = fields.String(
         load_default=None,
         validate=validate.Length(3, MAX_CONTACT),
@@ -83,7 +83,7 @@ class RequestSchema(ma.Schema):
     received_at = fields.DateTime(required=True)
     verified_at = fields.DateTime(allow_none=True, required=True)
     due_at = fields.DateTime(required=True)
-    extended = fields.Boolean(required=True)
+    extended = JsonBoolean(required=True)
     closed_at = fields.DateTime(allow_none=True, required=True)
     outcome = fields.String(allow_none=True, required=True, metadata={"description": "A refusal's reason"})
 

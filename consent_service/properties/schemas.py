@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY, JsonBoolean, page_url_field
 from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS
 from consent_service.vocabulary import Framework
 
@@ -66,11 +66,11 @@ class PropertySchema(ma.Schema):
         metadata={"description": 'Overrides per language: {"de": {"ui": {"title": "..."}, "purposes": {...}}}'},
     )
     notice_version = fields.String(required=True, validate=validate.Length(1, 64))
-    notice_url = fields.Url(required=True, validate=validate.Length(max=500))
+    notice_url = page_url_field(required=True)
     cookie_domain = fields.String(allow_none=True, validate=validate.Length(1, 255))
     accept_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
     reject_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
-    gpc_honoured = fields.Boolean()
+    gpc_honoured = JsonBoolean()
     frameworks = fields.List(
         fields.String(validate=validate.OneOf([framework.value for framework in Framework])),
         validate=validate.Length(max=len(Framework)),

@@ -53,6 +53,11 @@ def test_webhooks_need_the_admin_scope(client, auth):
 @pytest.mark.parametrize("changes, field", [
     ({"url": "ftp://hooks.example.com/x"}, "url"),
     ({"url": "https://user:pw@hooks.example.com/x"}, "url"),
+    ({"url": "https://hooks.example.com/x#never-sent"}, "url"),
+    ({"url": "https://hooks.example.com:65536/x"}, "url"),
+    # JSON true or false only: marshmallow's Boolean alone also took 1, "yes" and "off".
+    ({"enabled": 1}, "enabled"),
+    ({"enabled": "yes"}, "enabled"),
     ({"event_types": ["consent.changed", "consent.eaten"]}, "event_types.1"),
     ({"event_types": []}, "event_types"),
 ])
