@@ -71,7 +71,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     import consent_service.models  # noqa: F401  (registers every table)
-    from consent_service import durability, openapi_fields, stores, write_intent
+    from consent_service import durability, openapi_fields, openapi_links, stores, write_intent
     from consent_service.banner.service import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
@@ -92,6 +92,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
     api.init_app(app)
     openapi_fields.register(api)
+    openapi_links.register(api)
     api.spec.components.security_scheme(
         "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
     )

@@ -83,3 +83,19 @@ def test_the_document_says_what_the_validation_refuses(client):
     assert schemas["EvidenceIn"]["properties"]["ip"]["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]
     for url in (schemas["Notice"]["properties"]["url"], schemas["Webhook"]["properties"]["url"]):
         assert url["pattern"].startswith("^(?:https?://")
+
+
+def test_links_start_at_and_lead_to_operations_of_the_document(client):
+    from consent_service.openapi_links import LINKS
+
+    paths = client.get("/openapi.json").json["paths"]
+    for (method, path, status), follows in LINKS.items():
+        links = paths[path][method]["responses"][status]["links"]
+        assert set(links) == {follow.name for follow in follows}
+        for follow in follows:
+            pointer = links[follow.name]["operationRef"].removeprefix("#/paths/").split("/")
+            target_path = pointer[0].replace("~1", "/").replace("~0", "~")
+            assert target_path == follow.path and pointer[1] in paths[target_path], follow
+            declared = {p["name"] for p in paths[target_path].get("parameters", [])}
+            declared |= {p["name"] for p in paths[target_path][pointer[1]].get("parameters", []) if p["in"] == "path"}
+            assert set(follow.parameters) <= declared, follow
