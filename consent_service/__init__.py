@@ -90,9 +90,9 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         # The consent store of this database, chosen once: every session on this engine writes and checks through it.
         consent_store.bind(db.engine, stores.for_engine(db.engine, store_guards()))
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
-    api.init_app(app)
+    # Plugins that complete what apispec writes: links between operations, a PATCH body naming a field.
+    api.init_app(app, spec_kwargs={"extra_plugins": [openapi_links.LinksPlugin(), openapi_fields.ChangesNameAField()]})
     openapi_fields.register(api)
-    openapi_links.register(api)
     api.spec.components.security_scheme(
         "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}
     )

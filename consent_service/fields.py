@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from consent_service.patterns import FullMatch
 from consent_service.vocabulary import (
@@ -47,6 +47,19 @@ class JsonBoolean(fields.Boolean):
         if type(value) is not bool:
             raise self.make_error("invalid", input=value)
         return value
+
+
+class Changes(Schema):
+    """A PATCH body: every field of the resource's schema optional, at least one sent (a PATCH that names nothing
+    is a mistake, not a no-op; the document says minProperties: 1, see openapi_fields.changes_name_a_field)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+    @validates_schema
+    def _names_a_field(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Name at least one field to change.")
 
 
 def country_field(**kwargs: Any) -> fields.String:

@@ -1,12 +1,16 @@
 """Where apispec describes a marshmallow field wrongly or not at all: a Dict's Length bounds its properties, not a
-string length; a Dict whose keys are a closed set names them (apispec drops the keys field)."""
+string length; a Dict whose keys are a closed set names them (apispec drops the keys field); a PATCH body names a
+field."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from apispec import BasePlugin
 from flask_smorest import Api
 from marshmallow import fields, validate
+
+from consent_service.fields import Changes
 
 LENGTH_AS_PROPERTIES = {"minLength": "minProperties", "maxLength": "maxProperties"}
 
@@ -31,6 +35,17 @@ def closed_dict_keys(self: Any, field: fields.Field, ret: dict[str, Any], **_kwa
         return {}
     values = ret.get("additionalProperties", {})
     return {"properties": {str(key): values for key in choices[0]}, "additionalProperties": False}
+
+
+class ChangesNameAField(BasePlugin):
+    """A Changes schema (a PATCH body) refuses {}: its component says minProperties: 1."""
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        if issubclass(schema_class, Changes):
+            return {"minProperties": 1}
+        return None
 
 
 def register(api: Api) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from apispec import BasePlugin
-from flask_smorest import Api
 
 
 class Follow(NamedTuple):
@@ -86,10 +85,3 @@ class LinksPlugin(BasePlugin):
                         follow.name: {"operationRef": _operation_ref(follow), "parameters": follow.parameters}
                         for follow in follows
                     }
-
-
-def register(api: Api) -> None:
-    """Before any blueprint documents its paths."""
-    plugin = LinksPlugin()
-    plugin.init_spec(api.spec)
-    api.spec.plugins = (*api.spec.plugins, plugin)

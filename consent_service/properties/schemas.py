@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY, JsonBoolean, page_url_field
+from consent_service.fields import PURPOSE_KEY, Changes, JsonBoolean, page_url_field
 from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS
 from consent_service.vocabulary import Framework
 
@@ -96,8 +96,5 @@ class PropertyListSchema(ma.Schema):
     properties = fields.List(fields.Nested(PropertySchema), required=True)
 
 
-class PropertyPatchSchema(PropertySchema):
-    """Every field optional: only the fields sent change."""
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=True, **kwargs)
+class PropertyPatchSchema(Changes, PropertySchema):
+    """Every field optional, at least one sent: only the fields sent change."""

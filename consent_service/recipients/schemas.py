@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import COUNTRY, RECIPIENT_KEY, JsonBoolean
+from consent_service.fields import COUNTRY, RECIPIENT_KEY, Changes, JsonBoolean
 
 
 class RecipientSchema(ma.Schema):
@@ -36,14 +36,11 @@ class RecipientSchema(ma.Schema):
     updated_at = fields.DateTime(dump_only=True, metadata={"description": "When a field last changed."})
 
 
-class RecipientPatchSchema(RecipientSchema):
-    """Every field but the key optional: only the fields sent change."""
+class RecipientPatchSchema(Changes, RecipientSchema):
+    """Every field but the key optional, at least one sent: only the fields sent change."""
 
     class Meta:
         exclude = ("key",)
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=True, **kwargs)
 
 
 class RecipientListSchema(ma.Schema):

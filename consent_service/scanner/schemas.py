@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY, Changes
 from consent_service.scanner.service import MAX_EXTRA_ORIGINS, MAX_URLS
 from consent_service.vocabulary import ScanStatus
 
@@ -46,11 +46,8 @@ class DeclarationSchema(ma.Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
-class DeclarationPatchSchema(DeclarationSchema):
-    """Every field optional: only the fields sent change."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=True, **kwargs)
+class DeclarationPatchSchema(Changes, DeclarationSchema):
+    """Every field optional, at least one sent: only the fields sent change."""
 
 
 class DeclarationListSchema(ma.Schema):

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import WEBHOOK_URL, JsonBoolean
+from consent_service.fields import WEBHOOK_URL, Changes, JsonBoolean
 from consent_service.vocabulary import WebhookEventType
 from consent_service.webhooks.transport import MAX_URL_LENGTH
 
@@ -54,8 +54,5 @@ class WebhookListSchema(ma.Schema):
     webhooks = fields.List(fields.Nested(WebhookSchema), required=True)
 
 
-class WebhookPatchSchema(WebhookSchema):
-    """Every field optional: only the fields sent change."""
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=True, **kwargs)
+class WebhookPatchSchema(Changes, WebhookSchema):
+    """Every field optional, at least one sent: only the fields sent change."""

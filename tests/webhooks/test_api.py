@@ -92,3 +92,13 @@ def test_the_openapi_document_describes_the_webhook_endpoints(client):
     assert set(paths["/v1/webhooks/{webhook_id}"]) >= {"get", "patch", "delete"}
     created = paths["/v1/webhooks"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert "secret" in str(client.get("/openapi.json").json["components"]["schemas"]) and created
+
+
+def test_a_patch_that_names_nothing_is_refused(client, auth):
+    admin = auth("admin")
+    created = client.post("/v1/webhooks", json=BODY, headers=admin).json
+    for body in ({}, None):
+        response = client.patch(f"/v1/webhooks/{created['id']}", json=body, headers=admin)
+        assert response.status_code == 422 and response.json["errors"] == {"_schema": ["Name at least one field to change."]}
+    assert client.get(f"/v1/webhooks/{created['id']}", headers=admin).json["updated_at"] == created["updated_at"]
+
