@@ -71,7 +71,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     import consent_service.models  # noqa: F401  (registers every table)
-    from consent_service import durability, openapi_fields, openapi_links, stores, write_intent
+    from consent_service import durability, openapi_fields, openapi_links, openapi_rules, stores, write_intent
     from consent_service.banner.service import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
@@ -91,7 +91,16 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         consent_store.bind(db.engine, stores.for_engine(db.engine, store_guards()))
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True)
     # Plugins that complete what apispec writes: links between operations, a PATCH body naming a field.
-    api.init_app(app, spec_kwargs={"extra_plugins": [openapi_links.LinksPlugin(), openapi_fields.ChangesNameAField()]})
+    api.init_app(
+        app,
+        spec_kwargs={
+            "extra_plugins": [
+                openapi_links.LinksPlugin(),
+                openapi_fields.ChangesNameAField(),
+                openapi_rules.RulesPlugin(),
+            ]
+        },
+    )
     openapi_fields.register(api)
     api.spec.components.security_scheme(
         "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}

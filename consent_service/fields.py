@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from consent_service.patterns import FullMatch
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
+    ORIGIN_PATTERN,
     PAGE_URL_PATTERN,
     PURPOSE_KEY_PATTERN,
     RECIPIENT_KEY_PATTERN,
@@ -29,6 +30,8 @@ RECIPIENT_KEY = FullMatch(
 )
 
 PAGE_URL = FullMatch(PAGE_URL_PATTERN, error="An http or https URL with a host, e.g. https://shop.example/privacy.")
+# The shape only: properties.service.normalize_origin, the one rule for the API and the console, still decides.
+ORIGIN = FullMatch(ORIGIN_PATTERN, error="An origin such as https://shop.example (no path).")
 WEBHOOK_URL = FullMatch(
     WEBHOOK_URL_PATTERN, error="An http or https URL with a host, without credentials or a fragment."
 )
@@ -82,7 +85,7 @@ def signals_field(description: str) -> fields.List:
     return fields.List(
         fields.Enum(Signal, by_value=True),
         validate=[validate.Length(1, len(Signal)), _each_once],
-        metadata={"description": description},
+        metadata={"description": description, "uniqueItems": True},
     )
 
 

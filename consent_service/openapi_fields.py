@@ -1,6 +1,6 @@
 """Where apispec describes a marshmallow field wrongly or not at all: a Dict's Length bounds its properties, not a
-string length; a Dict whose keys are a closed set names them (apispec drops the keys field); a PATCH body names a
-field."""
+string length; a Dict whose keys are a closed set names them (apispec drops the keys field); an Enum lists only the
+members its NoneOf lets through; a PATCH body names a field."""
 
 from __future__ import annotations
 
@@ -37,6 +37,21 @@ def closed_dict_keys(self: Any, field: fields.Field, ret: dict[str, Any], **_kwa
     return {"properties": {str(key): values for key in choices[0]}, "additionalProperties": False}
 
 
+def enum_without_refused(self: Any, field: fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """An Enum field whose NoneOf refuses some members lists only the others (apispec lists every member)."""
+    if "enum" not in ret:
+        return {}
+    refused = {
+        getattr(value, "value", value)
+        for v in field.validators
+        if isinstance(v, validate.NoneOf)
+        for value in v.iterable
+    }
+    if refused:
+        ret["enum"] = [value for value in ret["enum"] if value not in refused]
+    return {}
+
+
 class ChangesNameAField(BasePlugin):
     """A Changes schema (a PATCH body) refuses {}: its component says minProperties: 1."""
 
@@ -52,3 +67,4 @@ def register(api: Api) -> None:
     """After api.init_app (which builds a fresh spec) and before any blueprint documents its schemas."""
     api.ma_plugin.converter.add_attribute_function(dict_length_as_properties)
     api.ma_plugin.converter.add_attribute_function(closed_dict_keys)
+    api.ma_plugin.converter.add_attribute_function(enum_without_refused)

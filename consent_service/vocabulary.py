@@ -16,8 +16,16 @@ REGION_PATTERN = r"[A-Z]{2}-[A-Z0-9]{1,3}"  # ISO 3166-2
 # a webhook may not (check_url refuses it: a fragment is never sent).
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
 _PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-PAGE_URL_PATTERN = rf"https?://{_HOST}{_PORT}(?:[/?#][^\s]*)?"
-WEBHOOK_URL_PATTERN = rf"https?://{_HOST}{_PORT}(?:[/?][^\s#]*)?"
+# Python's \s also matches U+001C-U+001F and U+0085, a JSON Schema (ECMAScript) \s does not: naming them keeps the
+# document's pattern the same set as the validation's.
+NOT_SPACE = r"[^\s\x1c-\x1f\x85]"
+PAGE_URL_PATTERN = rf"https?://{_HOST}{_PORT}(?:[/?#]{NOT_SPACE}*)?"
+WEBHOOK_URL_PATTERN = rf"https?://{_HOST}{_PORT}(?:[/?][^\s\x1c-\x1f\x85#]*)?"
+# An origin as browsers send it in the Origin header: scheme, host, port, nothing after (a trailing / is dropped).
+ORIGIN_PATTERN = rf"https?://{_HOST}{_PORT}/?"
+# An email address as the mailer sends to it (consent_service.mail.transport.ADDRESS).
+_MAILBOX = "[^\\s\\x1c-\\x1f\\x85<>\"'(),;:@]+"
+EMAIL_PATTERN = rf"{_MAILBOX}@{_MAILBOX}"
 
 
 class SubjectKind(StrEnum):

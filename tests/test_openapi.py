@@ -99,3 +99,16 @@ def test_links_start_at_and_lead_to_operations_of_the_document(client):
             declared = {p["name"] for p in paths[target_path].get("parameters", [])}
             declared |= {p["name"] for p in paths[target_path][pointer[1]].get("parameters", []) if p["in"] == "path"}
             assert set(follow.parameters) <= declared, follow
+
+
+def test_rules_beyond_the_schema_are_published_on_their_operations(client):
+    from consent_service.openapi_rules import EXTENSION, RULES
+
+    paths = client.get("/openapi.json").json["paths"]
+    for (method, path), rules in RULES.items():
+        operation = paths[path][method]
+        assert operation[EXTENSION] == rules
+        for field, why in rules.items():
+            assert f"- `{field}`: {why}" in operation["description"], (method, path, field)
+    published = {(m, p) for p, operations in paths.items() for m, o in operations.items() if EXTENSION in o}
+    assert published == set(RULES)
