@@ -34,6 +34,7 @@ DECLARATION_FIELDS = {
     "domain": DOMAIN,
     "name_pattern": STAR_ALONE,
 }
+SCC = "the date the clauses were signed, not after today (depends on the clock)"
 DPF = "only a recipient whose `country` is US (a rule across fields)"
 # The rules of one check, answered at the top level for a single check and under checks.N for a batch.
 CHECK_FIELDS = {
@@ -41,6 +42,9 @@ CHECK_FIELDS = {
     "purposes.*": PURPOSE,
     "necessity": "only with `legal_effect: true` (a rule across fields)",
     "tcf._schema": TCF_ASKS,
+    "recipient": "must be a registered recipient (GET /v1/recipients)",
+    "destination_country": "required to check a transfer purpose, and the recipient's country when one is named "
+    "(depends on the catalogue and the recipients)",
 }
 
 # (method, path as the document spells it) -> {error field: why}. An error field is a key of the JSON error's
@@ -57,6 +61,7 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
         "region": REGION,
         "events.*.purpose": PURPOSE,
         "events.*.decision": "a purpose the catalogue marks not refusable cannot be denied or withdrawn",
+        "notified_at": "not later than now (depends on the clock)",
     },
     ("post", "/v1/properties/{property_id}/scans"): {
         "urls.*": "each on an origin the property allows (depends on stored data)",
@@ -83,10 +88,8 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/purposes"): {
         "defaults": "a purpose with `refusable: false` is granted in every regime (a rule across fields)"
     },
-    ("post", "/v1/recipients"): {"dpf_certified": "only a recipient whose `country` is US (a rule across fields)"},
-    ("patch", "/v1/recipients/{key}"): {
-        "dpf_certified": "only a recipient whose `country` is US (a rule across fields)"
-    },
+    ("post", "/v1/recipients"): {"dpf_certified": DPF, "scc": SCC},
+    ("patch", "/v1/recipients/{key}"): {"dpf_certified": DPF, "scc": SCC},
     ("post", "/v1/privacy-requests"): {
         "property": PROPERTY,
         "region": REGION,

@@ -291,7 +291,9 @@ class TcfQuestionSchema(ma.Schema):
 class CheckInSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     purposes = fields.List(
-        fields.String(validate=PURPOSE_KEY), required=True, validate=validate.Length(1, MAX_PURPOSES_PER_CHECK)
+        fields.String(validate=PURPOSE_KEY, metadata={"example": "analytics"}),
+        required=True,
+        validate=validate.Length(1, MAX_PURPOSES_PER_CHECK),
     )
     country = country_field()
     region = region_field()

@@ -35,7 +35,10 @@ class DeclarationSchema(ma.Schema):
     purpose = fields.String(
         required=True,
         validate=PURPOSE_KEY,
-        metadata={"description": "One of the property's purposes, or necessary, preferences, analytics, advertising"},
+        metadata={
+            "description": "One of the property's purposes, or necessary, preferences, analytics, advertising",
+            "example": "analytics",
+        },
     )
     # Texts the service strips: the document says each holds something besides blanks.
     retention = fields.String(
