@@ -53,7 +53,7 @@ CHECK_FIELDS = {
 RULES: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/v1/privacy-requests"): {"cursor": CURSOR},
     ("get", "/v1/subjects/{kind}/{subject_id}/consent-events"): {"cursor": CURSOR},
-    ("get", "/v1/reports/consent-rates"): {"to": REPORT_SPAN, "property": PROPERTY},
+    ("get", "/v1/reports/consent-rates"): {"to": REPORT_SPAN, "property": PROPERTY, "purpose": PURPOSE},
     ("get", "/v1/reports/privacy-requests"): {"end": REPORT_SPAN},
     ("get", "/v1/subjects/{kind}/{subject_id}/consents"): {"region": REGION},
     ("post", "/v1/subjects/{kind}/{subject_id}/tokens"): {"region": REGION},
