@@ -118,11 +118,22 @@ def _bind_http(app: Flask, settings: Settings) -> None:
     """The OpenAPI document, the JSON error answers and the trusted proxies' headers: what only requests use."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from consent_service import openapi_fields
+    from consent_service import openapi_fields, openapi_links, openapi_rules
     from consent_service.errors import register_error_handlers
     from consent_service.openapi import api
 
-    api.init_app(app)
+    # Plugins that complete what apispec writes: links between operations, a PATCH body naming a field, the rules
+    # beyond each operation's schema.
+    api.init_app(
+        app,
+        spec_kwargs={
+            "extra_plugins": [
+                openapi_links.LinksPlugin(),
+                openapi_fields.ChangesNameAField(),
+                openapi_rules.RulesPlugin(),
+            ]
+        },
+    )
     openapi_fields.register(api)
     api.spec.components.security_scheme(
         "secretKey", {"type": "http", "scheme": "bearer", "description": "A secret API key (sk_...)."}

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from consent_service.patterns import FullMatch
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
+    ORIGIN_PATTERN,
+    PAGE_URL_PATTERN,
     PURPOSE_KEY_PATTERN,
     RECIPIENT_KEY_PATTERN,
     REGION_PATTERN,
+    WEBHOOK_URL_PATTERN,
     Signal,
 )
 
@@ -25,6 +28,41 @@ REGION = FullMatch(REGION_PATTERN, error="An ISO 3166-2 subdivision code in capi
 RECIPIENT_KEY = FullMatch(
     RECIPIENT_KEY_PATTERN, error="2-64 characters: a-z, 0-9, _ and -, starting with a letter or digit."
 )
+
+PAGE_URL = FullMatch(PAGE_URL_PATTERN, error="An http or https URL with a host, e.g. https://shop.example/privacy.")
+# The shape only: properties.service.normalize_origin, the one rule for the API and the console, still decides.
+ORIGIN = FullMatch(ORIGIN_PATTERN, error="An origin such as https://shop.example (no path).")
+WEBHOOK_URL = FullMatch(
+    WEBHOOK_URL_PATTERN, error="An http or https URL with a host, without credentials or a fragment."
+)
+
+
+def page_url_field(**kwargs: Any) -> fields.String:
+    """A page people read (a privacy notice): at most 500 characters."""
+    return fields.String(validate=[validate.Length(max=500), PAGE_URL], **kwargs)
+
+
+class JsonBoolean(fields.Boolean):
+    """A JSON true or false, nothing else: marshmallow's Boolean also takes 1, 0, "yes", "off" and more, which
+    the document (type: boolean) does not allow and no client of a JSON API means."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Changes(Schema):
+    """A PATCH body: every field of the resource's schema optional, at least one sent (a PATCH that names nothing
+    is a mistake, not a no-op; the document says minProperties: 1, see openapi_fields.changes_name_a_field)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+    @validates_schema
+    def _names_a_field(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Name at least one field to change.")
 
 
 def country_field(**kwargs: Any) -> fields.String:
@@ -47,7 +85,7 @@ def signals_field(description: str) -> fields.List:
     return fields.List(
         fields.Enum(Signal, by_value=True),
         validate=[validate.Length(1, len(Signal)), _each_once],
-        metadata={"description": description},
+        metadata={"description": description, "uniqueItems": True},
     )
 
 

@@ -36,7 +36,10 @@ class JsonErrorApi(Api):
         messages = data.get("errors") or data.get("messages")
         errors = flatten_messages(messages) if messages else None
         message = data.get("message") or _default_message(status, error, errors)
-        return error_body(status, STATUS_CODES.get(status, "error"), message, errors), status, data.get("headers", {})
+        # Werkzeug's own headers belong to the answer (a 405's Allow, RFC 9110); the body and its type are ours.
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        headers.update(data.get("headers") or {})  # webargs sets it to None
+        return error_body(status, STATUS_CODES.get(status, "error"), message, errors), status, headers
 
 
 def _default_message(status: int, error: HTTPException, errors: dict[str, list[str]] | None) -> str:

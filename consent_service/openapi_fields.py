@@ -1,13 +1,18 @@
 """Where apispec describes marshmallow wrongly or not at all: a Dict's Length bounds its properties, not a string
-length; a schema-level rule (a @validates_schema) is said by the schema's `Meta.json_schema`."""
+length; a Dict whose keys are a closed set names them (apispec drops the keys field); an Enum lists only the members
+its NoneOf lets through; a PATCH body names a field; a schema-level rule (a @validates_schema) is said by the
+schema's `Meta.json_schema`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask_smorest import Api
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from consent_service.fields import Changes
 
 LENGTH_AS_PROPERTIES = {"minLength": "minProperties", "maxLength": "maxProperties"}
 
@@ -22,10 +27,50 @@ def dict_length_as_properties(self: object, field: fields.Field, ret: dict[str, 
     return {}
 
 
+def closed_dict_keys(self: Any, field: fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """A Dict whose keys must be OneOf a few choices is an object with those properties and no others, so the
+    document refuses the keys the validation refuses."""
+    if not isinstance(field, fields.Dict) or field.key_field is None:
+        return {}
+    choices = [v.choices for v in field.key_field.validators if isinstance(v, validate.OneOf)]
+    if not choices:
+        return {}
+    values = ret.get("additionalProperties", {})
+    return {"properties": {str(key): values for key in choices[0]}, "additionalProperties": False}
+
+
+def enum_without_refused(self: Any, field: fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """An Enum field whose NoneOf refuses some members lists only the others (apispec lists every member)."""
+    if "enum" not in ret:
+        return {}
+    refused = {
+        getattr(value, "value", value)
+        for v in field.validators
+        if isinstance(v, validate.NoneOf)
+        for value in v.iterable
+    }
+    if refused:
+        ret["enum"] = [value for value in ret["enum"] if value not in refused]
+    return {}
+
+
+class ChangesNameAField(BasePlugin):
+    """A Changes schema (a PATCH body) refuses {}: its component says minProperties: 1."""
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        if issubclass(schema_class, Changes):
+            return {"minProperties": 1}
+        return None
+
+
 def register(api: Api) -> None:
     """After api.init_app (which builds a fresh spec) and before any blueprint documents its schemas."""
     converter = api.ma_plugin.converter
     converter.add_attribute_function(dict_length_as_properties)
+    converter.add_attribute_function(closed_dict_keys)
+    converter.add_attribute_function(enum_without_refused)
     plain = converter.schema2jsonschema
 
     def with_schema_rules(schema: Schema | type[Schema]) -> dict[str, Any]:

@@ -11,6 +11,21 @@ PURPOSE_KEY_PATTERN = r"[a-z][a-z0-9_]{1,63}"
 RECIPIENT_KEY_PATTERN = r"[a-z0-9][a-z0-9_-]{1,63}"
 COUNTRY_PATTERN = r"[A-Z]{2}"  # ISO 3166-1 alpha-2
 REGION_PATTERN = r"[A-Z]{2}-[A-Z0-9]{1,3}"  # ISO 3166-2
+# The web addresses the service stores: http(s), a host name or address of letters, digits, dots and hyphens (no
+# credentials, no IPv6 literal), a port urllib reads (0-65535), then a path or query. A page may carry a fragment;
+# a webhook may not (check_url refuses it: a fragment is never sent).
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+_PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+# Python's \s also matches U+001C-U+001F and U+0085, a JSON Schema (ECMAScript) \s does not: naming them keeps the
+# document's pattern the same set as the validation's.
+NOT_SPACE = r"[^\s\x1c-\x1f\x85]"
+PAGE_URL_PATTERN = rf"https?://{_HOST}{_PORT}(?:[/?#]{NOT_SPACE}*)?"
+WEBHOOK_URL_PATTERN = rf"https?://{_HOST}{_PORT}(?:[/?][^\s\x1c-\x1f\x85#]*)?"
+# An origin as browsers send it in the Origin header: scheme, host, port, nothing after (a trailing / is dropped).
+ORIGIN_PATTERN = rf"https?://{_HOST}{_PORT}/?"
+# An email address as the mailer sends to it (consent_service.mail.transport.ADDRESS).
+_MAILBOX = "[^\\s\\x1c-\\x1f\\x85<>\"'(),;:@]+"
+EMAIL_PATTERN = rf"{_MAILBOX}@{_MAILBOX}"
 
 
 class SubjectKind(StrEnum):

@@ -14,6 +14,9 @@ def test_not_found_and_method_not_allowed_are_json(client):
     wrong_method = client.delete("/healthz")
     assert wrong_method.status_code == 405
     assert wrong_method.json["code"] == "method_not_allowed"
+    # RFC 9110: a 405 names the methods the resource takes.
+    assert set(wrong_method.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert wrong_method.content_type == "application/json"
 
 
 def test_bodies_over_64_kib_are_refused(client, auth):

@@ -73,3 +73,43 @@ def test_docs_page_is_served_without_a_cdn(client):
     assert b"https://" not in page.data.split(b"<body>")[0]
     with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200
+
+
+def test_the_document_says_what_the_validation_refuses(client):
+    """The constraints the contract fuzzer found missing are published from the same objects that validate."""
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    # A Dict keyed by a closed set names its keys and no others.
+    defaults = schemas["Purpose"]["properties"]["defaults"]
+    assert set(defaults["properties"]) == {"opt_in", "opt_out"} and defaults["additionalProperties"] is False
+    assert schemas["EvidenceIn"]["properties"]["ip"]["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]
+    for url in (schemas["Notice"]["properties"]["url"], schemas["Webhook"]["properties"]["url"]):
+        assert url["pattern"].startswith("^(?:https?://")
+
+
+def test_links_start_at_and_lead_to_operations_of_the_document(client):
+    from consent_service.openapi_links import LINKS
+
+    paths = client.get("/openapi.json").json["paths"]
+    for (method, path, status), follows in LINKS.items():
+        links = paths[path][method]["responses"][status]["links"]
+        assert set(links) == {follow.name for follow in follows}
+        for follow in follows:
+            pointer = links[follow.name]["operationRef"].removeprefix("#/paths/").split("/")
+            target_path = pointer[0].replace("~1", "/").replace("~0", "~")
+            assert target_path == follow.path and pointer[1] in paths[target_path], follow
+            declared = {p["name"] for p in paths[target_path].get("parameters", [])}
+            declared |= {p["name"] for p in paths[target_path][pointer[1]].get("parameters", []) if p["in"] == "path"}
+            assert set(follow.parameters) <= declared, follow
+
+
+def test_rules_beyond_the_schema_are_published_on_their_operations(client):
+    from consent_service.openapi_rules import EXTENSION, RULES
+
+    paths = client.get("/openapi.json").json["paths"]
+    for (method, path), rules in RULES.items():
+        operation = paths[path][method]
+        assert operation[EXTENSION] == rules
+        for field, why in rules.items():
+            assert f"- `{field}`: {why}" in operation["description"], (method, path, field)
+    published = {(m, p) for p, operations in paths.items() for m, o in operations.items() if EXTENSION in o}
+    assert published == set(RULES)

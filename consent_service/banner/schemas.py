@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import COUNTRY, PURPOSE_KEY, REGION
+from consent_service.fields import COUNTRY, PURPOSE_KEY, REGION, JsonBoolean
 from consent_service.scanner.schemas import DeclaredCookieSchema
 from consent_service.tokens.schemas import JwkSchema
 from consent_service.vocabulary import BANNER_METHODS
@@ -33,8 +33,8 @@ class ShownPurposeSchema(ma.Schema):
     key = fields.String(required=True)
     name = fields.String(required=True)
     description = fields.String(required=True)
-    refusable = fields.Boolean(required=True)
-    preselected = fields.Boolean(required=True)
+    refusable = JsonBoolean(required=True)
+    preselected = JsonBoolean(required=True)
 
 
 class TokenKeysSchema(ma.Schema):
@@ -76,7 +76,7 @@ class BannerConfigSchema(ma.Schema):
     language = fields.String(required=True)
     regime = fields.String(required=True)
     notice = fields.Dict(required=True, metadata={"description": "version and url"})
-    gpc_honoured = fields.Boolean(
+    gpc_honoured = JsonBoolean(
         required=True,
         metadata={
             "description": "Whether a Global Privacy Control signal is honoured here: the property honours it and the "
@@ -116,7 +116,7 @@ class BannerConfigSchema(ma.Schema):
 class ChoiceInSchema(ma.Schema):
     choices = fields.Dict(
         keys=fields.String(validate=PURPOSE_KEY),
-        values=fields.Boolean(truthy={True}, falsy={False}),
+        values=JsonBoolean(),
         required=True,
         validate=validate.Length(max=30),
     )
@@ -124,7 +124,7 @@ class ChoiceInSchema(ma.Schema):
     notice_version = fields.String(required=True, validate=validate.Length(1, 64))
     banner_version = fields.String(required=True, validate=validate.Length(1, 80))
     token = fields.String(validate=validate.Length(1, 4096), allow_none=True)
-    gpc = fields.Boolean(load_default=False)
+    gpc = JsonBoolean(load_default=False)
     tc_string = fields.String(
         validate=validate.Length(1, 10000),
         metadata={
@@ -140,7 +140,7 @@ class ChoiceInSchema(ma.Schema):
 
 class ChoiceDecisionSchema(ma.Schema):
     decision = fields.String(required=True)
-    allowed = fields.Boolean(required=True)
+    allowed = JsonBoolean(required=True)
 
 
 class ChoiceOutSchema(ma.Schema):
@@ -155,6 +155,6 @@ class VerifyInSchema(ma.Schema):
 
 
 class VerifyOutSchema(ma.Schema):
-    valid = fields.Boolean(required=True)
+    valid = JsonBoolean(required=True)
     reason = fields.String(metadata={"description": "Why a token is not valid"})
     claims = fields.Dict(metadata={"description": "The verified claims of a valid token"})

@@ -43,7 +43,7 @@ IDEMPOTENCY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
+    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": idempotency.KEY_PATTERN},
     "description": "Retries with the same key replay the first answer and write nothing new.",
 }
 

@@ -38,6 +38,12 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+# What validate_key accepts, for the document: printable Latin-1 (the header's charset; str.isprintable refuses
+# NBSP and the soft hyphen), no blank at either end since HTTP strips them.
+_PRINTABLE = "!-~\u00a1-\u00ac\u00ae-\u00ff"
+KEY_PATTERN = f"^[{_PRINTABLE}](?:[ {_PRINTABLE}]*[{_PRINTABLE}])?$"
+
+
 def validate_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed(

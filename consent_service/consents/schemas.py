@@ -14,6 +14,7 @@ from consent_service.fields import (
     PURPOSE_KEY,
     RECIPIENT_KEY,
     REGION,
+    JsonBoolean,
     country_field,
     region_field,
     signals_field,
@@ -50,8 +51,8 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def gpc_field() -> fields.Boolean:
-    return fields.Boolean(metadata={"description": "A Global Privacy Control signal came with the request."})
+def gpc_field() -> JsonBoolean:
+    return JsonBoolean(metadata={"description": "A Global Privacy Control signal came with the request."})
 
 
 class SubjectRefSchema(ma.Schema):
@@ -83,7 +84,11 @@ class EvidenceInSchema(ma.Schema):
     # 45 characters: the longest textual IPv6 address (an IPv4-mapped one).
     ip = fields.String(
         validate=[validate.Length(max=45), _is_ip],
-        metadata={"description": "Stored truncated to its /24 or /48 network."},
+        # What _is_ip accepts (ipaddress.ip_address), in the formats JSON Schema names.
+        metadata={
+            "description": "An IPv4 or IPv6 address; stored truncated to its /24 or /48 network.",
+            "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+        },
     )
     user_agent = fields.String(
         validate=validate.Length(1, 512), metadata={"description": "Stored as the browser family only."}
@@ -162,13 +167,13 @@ RULE = {
 
 class PurposeStateSchema(ma.Schema):
     decision = fields.String(required=True)
-    allowed = fields.Boolean(required=True)
+    allowed = JsonBoolean(required=True)
     reason = fields.String(required=True)
     source = fields.String(required=True, metadata={"description": "event, or default for the regime"})
     method = fields.String(allow_none=True)
     notice_version = fields.String(allow_none=True)
     updated_at = fields.DateTime(allow_none=True)
-    reconsent_required = fields.Boolean(required=True)
+    reconsent_required = JsonBoolean(required=True)
     basis = fields.String(allow_none=True, metadata=BASIS)
     rule = fields.String(allow_none=True, metadata=RULE)
 
@@ -243,8 +248,8 @@ NECESSITY = {
 }
 
 
-def legal_effect_field() -> fields.Boolean:
-    return fields.Boolean(metadata=LEGAL_EFFECT)
+def legal_effect_field() -> JsonBoolean:
+    return JsonBoolean(metadata=LEGAL_EFFECT)
 
 
 def necessity_field() -> fields.Enum:
@@ -310,7 +315,9 @@ class TcfQuestionSchema(ma.Schema):
 class CheckInSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     purposes = fields.List(
-        fields.String(validate=PURPOSE_KEY), required=True, validate=validate.Length(1, MAX_PURPOSES_PER_CHECK)
+        fields.String(validate=PURPOSE_KEY, metadata={"example": "analytics"}),
+        required=True,
+        validate=validate.Length(1, MAX_PURPOSES_PER_CHECK),
     )
     country = country_field()
     region = region_field()
@@ -510,7 +517,7 @@ RECORDING_CONSENT = {
 
 
 class CheckDecisionSchema(ma.Schema):
-    allowed = fields.Boolean(required=True)
+    allowed = JsonBoolean(required=True)
     reason = fields.String(required=True)
     basis = fields.String(allow_none=True, metadata=BASIS)
     rule = fields.String(allow_none=True, metadata=RULE)
@@ -544,7 +551,7 @@ class SignalsSchema(ma.Schema):
 
 class TcfAnswerSchema(ma.Schema):
     vendor = fields.Integer(required=True)
-    allowed = fields.Boolean(required=True)
+    allowed = JsonBoolean(required=True)
     reason = fields.String(
         required=True,
         metadata={
@@ -563,7 +570,7 @@ class TcfAnswerSchema(ma.Schema):
 
 
 class CheckResultSchema(ma.Schema):
-    allowed = fields.Boolean(required=True)
+    allowed = JsonBoolean(required=True)
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema), required=True)
     jurisdiction = fields.String(allow_none=True, required=True, metadata=JURISDICTION)
     signals = fields.Nested(SignalsSchema, metadata={"description": "Only when the check asked for signals"})
@@ -573,7 +580,7 @@ class CheckResultSchema(ma.Schema):
 class CheckResponseSchema(ma.Schema):
     """One check answers allowed/decisions; a batch answers results, in order."""
 
-    allowed = fields.Boolean()
+    allowed = JsonBoolean()
     decisions = fields.Dict(keys=fields.String(), values=fields.Nested(CheckDecisionSchema))
     jurisdiction = fields.String(allow_none=True, metadata=JURISDICTION)
     signals = fields.Nested(SignalsSchema, metadata={"description": "Only when the check asked for signals"})

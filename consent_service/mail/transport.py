@@ -21,13 +21,14 @@ from typing import Literal, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from consent_service.errors import ServiceError
+from consent_service.vocabulary import EMAIL_PATTERN
 
 Security = Literal["none", "starttls", "tls"]
 T = TypeVar("T")
 
 EXAMPLE = "e.g. smtps://user:password@mail.example.com or smtp://mail.example.com:587?starttls=true"
 # One bare address: no display name, no blanks or line breaks (so nothing can be smuggled into a header).
-ADDRESS = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
+ADDRESS = re.compile(EMAIL_PATTERN)
 # An address in a server's reply, with the angle brackets around it if any.
 QUOTED_ADDRESS = re.compile(rf"<?{ADDRESS.pattern}>?")
 ERROR_CHARACTERS = 400

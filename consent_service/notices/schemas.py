@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY, JsonBoolean, page_url_field
 from consent_service.notices.service import KINDS
 
 
@@ -19,11 +19,9 @@ class NoticeSchema(ma.Schema):
     )
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     version = fields.String(required=True, validate=validate.Length(1, 64))
-    material = fields.Boolean(
-        required=True, metadata={"description": "Material changes put consents up for reconsent."}
-    )
+    material = JsonBoolean(required=True, metadata={"description": "Material changes put consents up for reconsent."})
     purposes = fields.List(fields.String(validate=PURPOSE_KEY), required=True, validate=validate.Length(max=50))
-    url = fields.Url(required=True, validate=validate.Length(max=500))
+    url = page_url_field(required=True)
     published_at = fields.DateTime(dump_only=True)
     awaiting_reconsent = fields.Integer(
         dump_only=True, metadata={"description": "Current consents given before this material change."}

@@ -8,11 +8,13 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import SubjectRefSchema
-from consent_service.fields import country_field, region_field
+from consent_service.fields import JsonBoolean, country_field, region_field
 from consent_service.patterns import FullMatch
 from consent_service.privacy_requests.models import MAX_CONTACT, MAX_CORRECTION, MAX_SYSTEM_DETAIL
 from consent_service.privacy_requests.service import MAX_REASON
-from consent_service.vocabulary import ObjectionTarget, RequestStatus, RequestType, SystemStatus
+from consent_service.vocabulary import EMAIL_PATTERN, ObjectionTarget, RequestStatus, RequestType, SystemStatus
+
+EMAIL = f"^(?:{EMAIL_PATTERN})$"
 
 
 class DetailsSchema(ma.Schema):
@@ -28,8 +30,10 @@ class AgentSchema(ma.Schema):
     """An authorized agent filing for the person (CCPA), who declares they are authorized."""
 
     name = fields.String(required=True, validate=validate.Length(1, 200))
-    email = fields.String(required=True, validate=validate.Length(3, MAX_CONTACT))
-    declaration = fields.Boolean(required=True)
+    # The flow checks the address (file_privacy_request); the document states the same shape.
+    email = fields.String(required=True, validate=validate.Length(3, MAX_CONTACT), metadata={"pattern": EMAIL})
+    # Only true is accepted (file_privacy_request): the agent declares, or the request is refused.
+    declaration = JsonBoolean(required=True, metadata={"enum": [True]})
 
 
 class FileRequestSchema(ma.Schema):
@@ -39,11 +43,14 @@ class FileRequestSchema(ma.Schema):
     subject = fields.Nested(SubjectRefSchema, required=True)
     country = country_field(load_default=None)
     region = region_field(load_default=None)
-    verified = fields.Boolean(required=True)
+    verified = JsonBoolean(required=True)
     contact = fields.String(
         load_default=None,
         validate=validate.Length(3, MAX_CONTACT),
-        metadata={"description": "The email address the person is answered at (and verified at, when not verified)"},
+        metadata={
+            "description": "The email address the person is answered at (and verified at, when not verified)",
+            "pattern": EMAIL,
+        },
     )
     language = fields.String(load_default="en", validate=FullMatch(r"[a-z]{2}", error="A language code, such as de."))
     property = fields.String(load_default=None, validate=validate.Length(1, 64))
@@ -83,7 +90,7 @@ class RequestSchema(ma.Schema):
     received_at = fields.DateTime(required=True)
     verified_at = fields.DateTime(allow_none=True, required=True)
     due_at = fields.DateTime(required=True)
-    extended = fields.Boolean(required=True)
+    extended = JsonBoolean(required=True)
     closed_at = fields.DateTime(allow_none=True, required=True)
     outcome = fields.String(allow_none=True, required=True, metadata={"description": "A refusal's reason"})
 

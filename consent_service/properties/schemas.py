@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY
-from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS
+from consent_service.fields import ORIGIN, PURPOSE_KEY, Changes, JsonBoolean, page_url_field
+from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS, MAX_PURPOSES
 from consent_service.vocabulary import Framework
 
 # Bounds of the wire format only; which keys and lengths are valid is the banner texts' rule (texts.validate_overrides).
@@ -45,7 +45,7 @@ class PropertySchema(ma.Schema):
     allowed_origins = fields.List(
         # Bounded here like every input; how many a property needs is the service's rule (allowed_origins),
         # shared with the console. minItems documents that rule.
-        fields.String(validate=validate.Length(1, 300)),
+        fields.String(validate=[validate.Length(1, 300), ORIGIN]),
         required=True,
         validate=validate.Length(max=MAX_ORIGINS),
         metadata={
@@ -53,10 +53,11 @@ class PropertySchema(ma.Schema):
             "minItems": 1,
         },
     )
-    default_language = fields.String(validate=validate.Length(2, 2))
+    # The service checks the shape (properties.service.LANGUAGE); the document states the same.
+    default_language = fields.String(validate=validate.Length(2, 2), metadata={"pattern": "^(?:[a-z]{2})$"})
     purposes = fields.List(
         fields.String(validate=PURPOSE_KEY),
-        validate=validate.Length(1, 30),
+        validate=validate.Length(1, MAX_PURPOSES),
         metadata={"description": "Purpose keys shown in the banner, in order; necessary is always included."},
     )
     texts = fields.Dict(
@@ -66,11 +67,11 @@ class PropertySchema(ma.Schema):
         metadata={"description": 'Overrides per language: {"de": {"ui": {"title": "..."}, "purposes": {...}}}'},
     )
     notice_version = fields.String(required=True, validate=validate.Length(1, 64))
-    notice_url = fields.Url(required=True, validate=validate.Length(max=500))
+    notice_url = page_url_field(required=True)
     cookie_domain = fields.String(allow_none=True, validate=validate.Length(1, 255))
     accept_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
     reject_lifetime_days = fields.Integer(validate=validate.Range(1, MAX_LIFETIME_DAYS))
-    gpc_honoured = fields.Boolean()
+    gpc_honoured = JsonBoolean()
     frameworks = fields.List(
         fields.String(validate=validate.OneOf([framework.value for framework in Framework])),
         validate=validate.Length(max=len(Framework)),
@@ -96,8 +97,5 @@ class PropertyListSchema(ma.Schema):
     properties = fields.List(fields.Nested(PropertySchema), required=True)
 
 
-class PropertyPatchSchema(PropertySchema):
-    """Every field optional: only the fields sent change."""
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=True, **kwargs)
+class PropertyPatchSchema(Changes, PropertySchema):
+    """Every field optional, at least one sent: only the fields sent change."""

@@ -27,6 +27,7 @@ BANNER_CATEGORIES = ("cookie",)
 MAX_ORIGINS = 50
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
 LANGUAGE = re.compile(r"[a-z]{2}")
+MAX_PURPOSES = 30
 
 
 class UnknownProperty(NotFound):
@@ -219,6 +220,9 @@ def _apply(session: Session, prop: Property, changes: Mapping[str, Any], now: da
         )
         if "necessary" not in values["purposes"]:
             values["purposes"] = ["necessary", *values["purposes"]]
+        # The banner lists at most MAX_PURPOSES, necessary included (the answer's schema says so too).
+        if len(values["purposes"]) > MAX_PURPOSES:
+            errors["purposes"] = [f"At most {MAX_PURPOSES} purposes, necessary included."]
     if "texts" in values:
         errors.update(builtin_texts.validate_overrides(values["texts"]))
     if "default_language" in values and not LANGUAGE.fullmatch(values["default_language"]):

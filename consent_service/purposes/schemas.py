@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY, JsonBoolean
 from consent_service.vocabulary import PURPOSE_CATEGORIES as CATEGORIES
 from consent_service.vocabulary import Decision, LegalBasis, Regime
 
@@ -18,7 +18,7 @@ class PurposeSchema(ma.Schema):
     legal_basis = fields.String(
         load_default=LegalBasis.CONSENT.value, validate=validate.OneOf([basis.value for basis in LegalBasis])
     )
-    refusable = fields.Boolean(load_default=True)
+    refusable = JsonBoolean(load_default=True)
     defaults = fields.Dict(
         keys=fields.String(validate=validate.OneOf([regime.value for regime in Regime])),
         values=fields.String(validate=validate.OneOf([decision.value for decision in Decision])),
@@ -26,7 +26,7 @@ class PurposeSchema(ma.Schema):
         load_default=dict,
         metadata={"description": "Decision per regime when the subject has said nothing; denied if omitted."},
     )
-    built_in = fields.Boolean(dump_only=True)
+    built_in = JsonBoolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
 

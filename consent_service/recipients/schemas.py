@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import COUNTRY, RECIPIENT_KEY
+from consent_service.fields import COUNTRY, RECIPIENT_KEY, Changes, JsonBoolean
 
 
 class RecipientSchema(ma.Schema):
@@ -20,7 +20,7 @@ class RecipientSchema(ma.Schema):
         validate=COUNTRY,
         metadata={"description": "Where the recipient receives the data (ISO 3166-1 alpha-2)."},
     )
-    dpf_certified = fields.Boolean(
+    dpf_certified = JsonBoolean(
         load_default=False,
         metadata={"description": "Certified under the EU-US Data Privacy Framework (US recipients only)."},
     )
@@ -29,21 +29,18 @@ class RecipientSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The day standard contractual clauses were signed with the recipient; null: none."},
     )
-    bcr = fields.Boolean(
+    bcr = JsonBoolean(
         load_default=False, metadata={"description": "Approved binding corporate rules cover the transfer."}
     )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True, metadata={"description": "When a field last changed."})
 
 
-class RecipientPatchSchema(RecipientSchema):
-    """Every field but the key optional: only the fields sent change."""
+class RecipientPatchSchema(Changes, RecipientSchema):
+    """Every field but the key optional, at least one sent: only the fields sent change."""
 
     class Meta:
         exclude = ("key",)
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=True, **kwargs)
 
 
 class RecipientListSchema(ma.Schema):

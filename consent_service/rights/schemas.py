@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import EventOutSchema, SubjectStateSchema
+from consent_service.fields import JsonBoolean
 from consent_service.subjects.schemas import SubjectId
 
 
@@ -27,7 +28,7 @@ class ExportSubjectSchema(ma.Schema):
 
 
 class RestrictionStateSchema(ma.Schema):
-    restricted = fields.Boolean(required=True)
+    restricted = JsonBoolean(required=True)
     since = fields.DateTime(allow_none=True)
 
 
@@ -48,7 +49,7 @@ class SuppressionSchema(ma.Schema):
     """What the pseudonymous suppression entry of an erasure keeps: purpose keys and a time, no identifier."""
 
     since = fields.DateTime(required=True, metadata={"description": "When the identifier was erased."})
-    communication = fields.Boolean(required=True, metadata={"description": "Communication purposes are suppressed."})
+    communication = JsonBoolean(required=True, metadata={"description": "Communication purposes are suppressed."})
     refused_purposes = fields.List(
         fields.String(),
         required=True,
@@ -57,7 +58,7 @@ class SuppressionSchema(ma.Schema):
 
 
 class ErasureSuppressionSchema(ma.Schema):
-    communication = fields.Boolean(required=True)
+    communication = JsonBoolean(required=True)
     refused_purposes = fields.List(fields.String(), required=True)
 
 
@@ -96,7 +97,7 @@ class ErasureReceiptSchema(ma.Schema):
     subject = fields.Dict(required=True, metadata={"description": "kind and the keyed pseudonym that replaced the id"})
     erased_at = fields.String(required=True)
     done = fields.Nested(ErasureDoneSchema, required=True)
-    suppressed = fields.Boolean(required=True, metadata={"description": "Kept out of communications if seen again."})
+    suppressed = JsonBoolean(required=True, metadata={"description": "Kept out of communications if seen again."})
     suppression = fields.Nested(
         ErasureSuppressionSchema,
         metadata={
@@ -104,23 +105,23 @@ class ErasureReceiptSchema(ma.Schema):
             "refused (keys only), refused if the identifier is seen again until a new decision."
         },
     )
-    known = fields.Boolean(
+    known = JsonBoolean(
         required=True,
         metadata={
             "description": "Something was recorded under the identifier. False: nothing was (a mistyped id?); it is "
             "suppressed all the same, and no subject.erased webhook is sent."
         },
     )
-    repeated = fields.Boolean(required=True, metadata={"description": "Already erased: this is the first receipt."})
+    repeated = JsonBoolean(required=True, metadata={"description": "Already erased: this is the first receipt."})
 
 
 class RestrictionSchema(ma.Schema):
-    restricted = fields.Boolean(required=True)
+    restricted = JsonBoolean(required=True)
 
 
 class RestrictionOutSchema(ma.Schema):
     subject = fields.Dict(required=True)
-    restricted = fields.Boolean(required=True)
+    restricted = JsonBoolean(required=True)
     since = fields.DateTime(allow_none=True)
 
 

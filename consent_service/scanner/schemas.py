@@ -7,9 +7,11 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import PURPOSE_KEY
-from consent_service.scanner.service import MAX_EXTRA_ORIGINS, MAX_URLS
-from consent_service.vocabulary import ScanStatus
+from consent_service.fields import ORIGIN, PAGE_URL, PURPOSE_KEY, Changes
+from consent_service.localized_texts import FALLBACK_LANGUAGE
+from consent_service.patterns import FullMatch
+from consent_service.scanner.service import COOKIE_NAME_GLOB, MAX_EXTRA_ORIGINS, MAX_URLS, OPTION_BOUNDS
+from consent_service.vocabulary import NOT_SPACE, ScanStatus
 
 
 class DeclarationSchema(ma.Schema):
@@ -19,7 +21,10 @@ class DeclarationSchema(ma.Schema):
     property_id = fields.String(dump_only=True)
     name_pattern = fields.String(
         required=True,
-        validate=validate.Length(1, 200),
+        validate=[
+            validate.Length(1, 200),
+            FullMatch(COOKIE_NAME_GLOB.pattern, error="A cookie name, or a glob with * such as _ga_*."),
+        ],
         metadata={"description": "The cookie's name, or a glob with * such as _ga_*"},
     )
     domain = fields.String(
@@ -30,47 +35,56 @@ class DeclarationSchema(ma.Schema):
     purpose = fields.String(
         required=True,
         validate=PURPOSE_KEY,
-        metadata={"description": "One of the property's purposes, or necessary, preferences, analytics, advertising"},
+        metadata={
+            "description": "One of the property's purposes, or necessary, preferences, analytics, advertising",
+            "example": "analytics",
+        },
     )
+    # Texts the service strips: the document says each holds something besides blanks.
     retention = fields.String(
-        required=True, validate=validate.Length(1, 100), metadata={"description": "As visitors read it: 13 months"}
+        required=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "As visitors read it: 13 months", "pattern": NOT_SPACE},
     )
     description = fields.Dict(
         keys=fields.String(validate=validate.Length(2, 2)),
-        values=fields.String(validate=validate.Length(1, 1000)),
+        values=fields.String(validate=validate.Length(1, 1000), metadata={"pattern": NOT_SPACE}),
         required=True,
         validate=validate.Length(1, 20),
-        metadata={"description": "Language -> what the cookie does; en is required"},
+        metadata={"description": "Language -> what the cookie does; en is required", "required": [FALLBACK_LANGUAGE]},
     )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
 
-class DeclarationPatchSchema(DeclarationSchema):
-    """Every field optional: only the fields sent change."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=True, **kwargs)
+class DeclarationPatchSchema(Changes, DeclarationSchema):
+    """Every field optional, at least one sent: only the fields sent change."""
 
 
 class DeclarationListSchema(ma.Schema):
     declarations = fields.List(fields.Nested(DeclarationSchema), required=True, validate=validate.Length(max=500))
 
 
+def option_range(name: str) -> validate.Range:
+    low, high = OPTION_BOUNDS[name]
+    return validate.Range(low, high, error=f"A whole number from {low} to {high}.")
+
+
 class ScanRequestSchema(ma.Schema):
     """The bounds of the options are the service's (scanner.service.OPTION_BOUNDS); the list sizes bound the input."""
 
     urls = fields.List(
-        fields.String(validate=validate.Length(1, 2000)),
+        fields.String(validate=[validate.Length(1, 2000), PAGE_URL]),
         required=True,
-        validate=validate.Length(max=MAX_URLS),
+        validate=validate.Length(1, MAX_URLS, error=f"Between 1 and {MAX_URLS} page URLs."),
         metadata={"description": "The http(s) pages to start from; links on the same site are followed"},
     )
-    max_pages = fields.Integer(metadata={"description": "1 to 500 pages (50)"})
-    page_seconds = fields.Integer(metadata={"description": "1 to 120 seconds per page (30)"})
-    total_seconds = fields.Integer(metadata={"description": "10 to 7200 seconds in all (900)"})
+    # The same bounds as the service's, so the document states them.
+    max_pages = fields.Integer(validate=option_range("max_pages"), metadata={"description": "Pages (50)"})
+    page_seconds = fields.Integer(validate=option_range("page_seconds"), metadata={"description": "Per page (30)"})
+    total_seconds = fields.Integer(validate=option_range("total_seconds"), metadata={"description": "In all (900)"})
     extra_origins = fields.List(
-        fields.String(validate=validate.Length(1, 300)),
+        fields.String(validate=[validate.Length(1, 300), ORIGIN]),
         validate=validate.Length(max=MAX_EXTRA_ORIGINS),
         metadata={"description": "Other origins of the same operator whose pages may be visited"},
     )

@@ -7,16 +7,19 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from consent_service.fields import WEBHOOK_URL, Changes, JsonBoolean
 from consent_service.vocabulary import WebhookEventType
+from consent_service.webhooks.transport import MAX_URL_LENGTH
 
 
 class WebhookSchema(ma.Schema):
-    """Whether a URL may receive webhooks is decided in the service (webhooks.transport.check_url)."""
+    """The URL's shape is checked here; whether its address may receive webhooks, in the service
+    (webhooks.transport.check_url, which depends on WEBHOOK_ALLOW_PRIVATE_TARGETS)."""
 
     id = fields.String(dump_only=True, metadata={"description": "wh_..."})
     url = fields.String(
         required=True,
-        validate=validate.Length(1, 2000),
+        validate=[validate.Length(1, MAX_URL_LENGTH), WEBHOOK_URL],
         metadata={"description": "An http(s) URL that receives POSTs signed per Standard Webhooks"},
     )
     event_types = fields.List(
@@ -26,7 +29,7 @@ class WebhookSchema(ma.Schema):
         metadata={"description": "The event types this endpoint receives"},
     )
     description = fields.String(validate=validate.Length(0, 200))
-    enabled = fields.Boolean(metadata={"description": "A disabled endpoint gets no new events; its pending ones wait"})
+    enabled = JsonBoolean(metadata={"description": "A disabled endpoint gets no new events; its pending ones wait"})
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -51,8 +54,5 @@ class WebhookListSchema(ma.Schema):
     webhooks = fields.List(fields.Nested(WebhookSchema), required=True)
 
 
-class WebhookPatchSchema(WebhookSchema):
-    """Every field optional: only the fields sent change."""
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=True, **kwargs)
+class WebhookPatchSchema(Changes, WebhookSchema):
+    """Every field optional, at least one sent: only the fields sent change."""

@@ -26,6 +26,7 @@ def test_create_read_patch_a_property(client, auth):
 
 def test_bad_property_input_is_named_and_changes_nothing(client, auth):
     admin = auth("admin")
+    # An origin's shape is the schema's (its pattern is in the document), so it is refused before the service's rules.
     bad = client.post(
         "/v1/properties",
         json={"name": "X", "allowed_origins": ["https://ok.example", "javascript:alert(1)"], "notice_version": "1",
@@ -33,7 +34,15 @@ def test_bad_property_input_is_named_and_changes_nothing(client, auth):
         headers=admin,
     )
     assert bad.status_code == 422
-    assert set(bad.json["errors"]) == {"allowed_origins.1", "texts.de.ui.titel"}
+    assert set(bad.json["errors"]) == {"allowed_origins.1"}
+    bad_texts = client.post(
+        "/v1/properties",
+        json={"name": "X", "allowed_origins": ["https://ok.example"], "notice_version": "1",
+              "notice_url": "https://ok.example/p", "texts": {"de": {"ui": {"titel": "x"}}}},
+        headers=admin,
+    )
+    assert bad_texts.status_code == 422
+    assert set(bad_texts.json["errors"]) == {"texts.de.ui.titel"}
     unknown_purpose = client.post(
         "/v1/properties",
         json={"name": "X", "allowed_origins": ["https://ok.example"], "notice_version": "1",

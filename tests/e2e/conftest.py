@@ -63,7 +63,13 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
-def live_server(database_url: str) -> Iterator[LiveServer]:
+def server_settings() -> dict[str, str]:
+    """Settings a test module adds to the live server's environment (override the fixture there)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(database_url: str, server_settings: dict[str, str]) -> Iterator[LiveServer]:
     """Production settings, a migrated database, a key made with the CLI, two gunicorn workers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -77,6 +83,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
         "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "ERASURE_PEPPER": "e2e-erasure-pepper-long-enough-for-production",
         "TOKEN_ISSUER": url,
+        **server_settings,
     }
     run_flask(env, "db", "upgrade")
     key = run_flask(env, "keys", "create", "--name", "e2e", "--scope", "consents:read", "--scope",

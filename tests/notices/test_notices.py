@@ -71,6 +71,13 @@ def test_notices_are_admin_only_and_validated(client, auth):
     assert client.post("/v1/notices", json=body, headers=auth("consents:write")).status_code == 403
     bad = client.post("/v1/notices", json=body | {"kind": "memo"}, headers=auth("admin"))
     assert bad.status_code == 422 and "kind" in bad.json["errors"]
+    # The document's pattern is the validator's: an http(s) URL with a host; a fragment is fine on a page.
+    for url in ("ftp://e.com/p", "https://user:pw@e.com/p", "e.com/p", "https:///p"):
+        refused = client.post("/v1/notices", json=body | {"purposes": [], "url": url}, headers=auth("admin"))
+        assert refused.status_code == 422 and "url" in refused.json["errors"], url
+    fragment = client.post("/v1/notices", json=body | {"purposes": [], "url": "https://e.com/p#cookies"},
+                           headers=auth("admin"))
+    assert fragment.status_code == 201, fragment.json
     unknown = client.post("/v1/notices", json=body, headers=auth("admin"))
     assert unknown.status_code == 422 and unknown.json["code"] == "unknown_purpose"
     missing_property = client.post("/v1/notices", json=body | {"purposes": [], "property": "pk_nope"}, headers=auth("admin"))

@@ -53,6 +53,11 @@ def test_webhooks_need_the_admin_scope(client, auth):
 @pytest.mark.parametrize("changes, field", [
     ({"url": "ftp://hooks.example.com/x"}, "url"),
     ({"url": "https://user:pw@hooks.example.com/x"}, "url"),
+    ({"url": "https://hooks.example.com/x#never-sent"}, "url"),
+    ({"url": "https://hooks.example.com:65536/x"}, "url"),
+    # JSON true or false only: marshmallow's Boolean alone also took 1, "yes" and "off".
+    ({"enabled": 1}, "enabled"),
+    ({"enabled": "yes"}, "enabled"),
     ({"event_types": ["consent.changed", "consent.eaten"]}, "event_types.1"),
     ({"event_types": []}, "event_types"),
 ])
@@ -87,3 +92,13 @@ def test_the_openapi_document_describes_the_webhook_endpoints(client):
     assert set(paths["/v1/webhooks/{webhook_id}"]) >= {"get", "patch", "delete"}
     created = paths["/v1/webhooks"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert "secret" in str(client.get("/openapi.json").json["components"]["schemas"]) and created
+
+
+def test_a_patch_that_names_nothing_is_refused(client, auth):
+    admin = auth("admin")
+    created = client.post("/v1/webhooks", json=BODY, headers=admin).json
+    for body in ({}, None):
+        response = client.patch(f"/v1/webhooks/{created['id']}", json=body, headers=admin)
+        assert response.status_code == 422 and response.json["errors"] == {"_schema": ["Name at least one field to change."]}
+    assert client.get(f"/v1/webhooks/{created['id']}", headers=admin).json["updated_at"] == created["updated_at"]
+
