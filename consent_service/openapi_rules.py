@@ -13,8 +13,6 @@ CURSOR = "must be a cursor this API returned (opaque, signed)"
 PURPOSE = "must name a purpose of the catalogue, which operators extend (GET /v1/purposes)"
 LANGUAGE_KEY = "keys must be two-letter language codes such as de (OpenAPI 3.0 cannot constrain property names)"
 PROPERTY = "must be an existing property"
-ONE_OR_BATCH = "one check (`subject` and `purposes`) or a batch in `checks`, not both (a rule across fields)"
-TCF_ASKS = "a TCF check names at least one purpose, legitimate interest purpose or special feature (across fields)"
 REPORT_SPAN = "a report covers at most 1,098 days between the two dates (a rule across fields)"
 
 PROPERTY_FIELDS = {
@@ -40,8 +38,6 @@ DPF = "only a recipient whose `country` is US (a rule across fields)"
 CHECK_FIELDS = {
     "region": REGION,
     "purposes.*": PURPOSE,
-    "necessity": "only with `legal_effect: true` (a rule across fields)",
-    "tcf._schema": TCF_ASKS,
     "recipient": "must be a registered recipient (GET /v1/recipients)",
     "destination_country": "required to check a transfer purpose, and the recipient's country when one is named "
     "(depends on the catalogue and the recipients)",
@@ -61,6 +57,8 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
         "region": REGION,
         "events.*.purpose": PURPOSE,
         "events.*.decision": "a purpose the catalogue marks not refusable cannot be denied or withdrawn",
+        "events.*.method": "a method the rules (rules.json) accept for the purpose and decision: gpc decides only "
+        "the purposes a GPC signal opts out of (rules as data)",
         "notified_at": "not later than now (depends on the clock)",
     },
     ("post", "/v1/properties/{property_id}/scans"): {
@@ -74,9 +72,6 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/checks"): {
         **CHECK_FIELDS,
         **{f"checks.*.{field}": why for field, why in CHECK_FIELDS.items()},
-        "checks": ONE_OR_BATCH,
-        "subject": ONE_OR_BATCH,
-        "purposes": ONE_OR_BATCH,
     },
     ("post", "/v1/properties"): PROPERTY_FIELDS,
     ("patch", "/v1/properties/{property_id}"): PROPERTY_FIELDS,

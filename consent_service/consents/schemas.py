@@ -256,6 +256,15 @@ def necessity_field() -> fields.Enum:
     return fields.Enum(Necessity, by_value=True, metadata=NECESSITY)
 
 
+# _require_legal_effect, in the OpenAPI document: no necessity, or legal_effect: true beside it.
+NECESSITY_NEEDS_LEGAL_EFFECT = {
+    "anyOf": [
+        {"not": {"required": ["necessity"]}},
+        {"required": ["legal_effect"], "properties": {"legal_effect": {"enum": [True]}}},
+    ]
+}
+
+
 def _require_legal_effect(data: dict) -> None:
     """A necessity is declared for a decision with legal effect only; anywhere else it would be unread."""
     if "necessity" in data and not data.get("legal_effect"):
@@ -306,6 +315,15 @@ class TcfQuestionSchema(ma.Schema):
         metadata={"description": "TCF special features (opt-in)"},
     )
 
+    class Meta:
+        # _asks_something, in the OpenAPI document: one of the three lists is not empty.
+        json_schema: ClassVar = {
+            "anyOf": [
+                {"required": [name], "properties": {name: {"minItems": 1}}}
+                for name in ("purposes", "legitimate_interest_purposes", "special_features")
+            ]
+        }
+
     @ma.validates_schema
     def _asks_something(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not (data["purposes"] or data["legitimate_interest_purposes"] or data["special_features"]):
@@ -313,6 +331,9 @@ class TcfQuestionSchema(ma.Schema):
 
 
 class CheckInSchema(ma.Schema):
+    class Meta:
+        json_schema: ClassVar = NECESSITY_NEEDS_LEGAL_EFFECT
+
     subject = fields.Nested(SubjectRefSchema, required=True)
     purposes = fields.List(
         fields.String(validate=PURPOSE_KEY, metadata={"example": "analytics"}),
@@ -340,6 +361,15 @@ class CheckInSchema(ma.Schema):
 
 class CheckRequestSchema(ma.Schema):
     """Either one check (subject, purposes, ...) or a batch ({"checks": [...]})."""
+
+    class Meta:
+        # _one_form, in the OpenAPI document: a batch alone, or one check (with its necessity rule) without one.
+        json_schema: ClassVar = {
+            "oneOf": [
+                {"required": ["checks"], "maxProperties": 1},
+                {"required": ["subject", "purposes"], "not": {"required": ["checks"]}, **NECESSITY_NEEDS_LEGAL_EFFECT},
+            ]
+        }
 
     subject = fields.Nested(SubjectRefSchema)
     purposes = fields.List(fields.String(validate=PURPOSE_KEY), validate=validate.Length(1, MAX_PURPOSES_PER_CHECK))
