@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
 from consent_service.errors import ValidationFailed
-from consent_service.fields import PURPOSE_KEY
+from consent_service.fields import PURPOSE_KEY, page_url_field
 from consent_service.notices.service import KINDS
 from consent_service.patterns import FullMatch
 from consent_service.properties.schemas import MAX_TCF_VENDORS, MAX_VENDOR_ID
@@ -64,7 +64,7 @@ class NoticeForm(_Form):
     version = fields.String(required=True, validate=validate.Length(1, 64))
     material = fields.Boolean(load_default=False, truthy={"on", "true", "1"}, falsy={"", "off", "false", "0"})
     purposes = fields.List(fields.String(validate=PURPOSE_KEY), load_default=list, validate=validate.Length(max=50))
-    url = fields.Url(required=True, validate=validate.Length(max=500))
+    url = page_url_field(required=True)  # the API's rule (notices.schemas)
 
 
 class SubjectForm(_Form):

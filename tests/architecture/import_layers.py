@@ -19,10 +19,10 @@ ROOT_PACKAGE = "consent_service"
 HTTP_MODULE_NAMES = frozenset({"api", "cli", "pages", "views", "forms", "auth", "site"})
 REQUEST_PREFIX = "request_"
 # Whole modules that are request glue or the app's wiring: the app factory, the per-app objects
-# views read, the blueprints of metrics and API docs, and the console's privacy request pages (views.py's routes,
-# in a module of their own).
+# views read, the blueprints of metrics and API docs, the console's privacy request pages (views.py's routes,
+# in a module of their own), and the registry of every domain's flask commands.
 HTTP_MODULES = frozenset({ROOT_PACKAGE, f"{ROOT_PACKAGE}.runtime", f"{ROOT_PACKAGE}.metrics", f"{ROOT_PACKAGE}.docs",
-                          f"{ROOT_PACKAGE}.console.privacy_requests"})
+                          f"{ROOT_PACKAGE}.console.privacy_requests", f"{ROOT_PACKAGE}.commands"})
 # The bottom: the closed sets of the domain, the tables, and what tables are declared with.
 FOUNDATION_MODULES = frozenset({f"{ROOT_PACKAGE}.vocabulary", f"{ROOT_PACKAGE}.database", f"{ROOT_PACKAGE}.extensions",
                                 f"{ROOT_PACKAGE}.errors", f"{ROOT_PACKAGE}.models"})
