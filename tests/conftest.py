@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -17,6 +18,7 @@ from consent_service import create_app
 from consent_service.apikeys import service as apikeys
 from consent_service.extensions import db
 from tests import run_logs
+from tests.streaming_replica import ReplicationUnavailable, StreamingPair
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -98,6 +100,27 @@ def postgres_url() -> Iterator[str]:
     migrate_database(url)
     yield url
     _admin_sql(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DB} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def streaming_pair() -> Iterator[StreamingPair]:
+    """A test-owned primary and streaming replica for the whole run (started only when a test asks)."""
+    try:
+        pair = StreamingPair.start()
+    except (ReplicationUnavailable, OSError, subprocess.TimeoutExpired) as exc:
+        unavailable("A streaming PostgreSQL replica", str(exc))
+    yield pair
+    pair.stop()
+
+
+@pytest.fixture
+def replicated_database(streaming_pair: StreamingPair) -> Iterator[tuple[str, str]]:
+    """A freshly migrated database on the primary, replayed on the replica: its (primary, replica) URLs."""
+    primary_url, replica_url = streaming_pair.create_database(f"consent_replicated_{len(streaming_pair.databases)}")
+    migrate_database(primary_url)
+    streaming_pair.wait_replayed()
+    yield primary_url, replica_url
+    streaming_pair.resume_replay()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
