@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "testing", "production")
 DEV_SECRETS_FILE = "dev-secrets.json"
+# Every scheme of the limits library's Redis storages (redis://, rediss://, redis+unix://, redis+sentinel://, valkey://,
+# ...): the ones that take a key prefix.
+REDIS_SCHEMES = ("redis", "valkey")
 
 
 class ConfigError(RuntimeError):
@@ -570,6 +573,14 @@ class Settings:
         "Where counts are kept: `memory://` counts per worker process (each worker logs a warning at start saying "
         "so); use `redis://host:6379/0` when several workers or instances run (`docker-compose.yml` does).",
     )
+    ratelimit_key_prefix: str = setting(
+        "RATELIMIT_KEY_PREFIX",
+        "",
+        Text(),
+        "Prefix of every count's key in a Redis `RATELIMIT_STORAGE_URI` (empty: the library's `LIMITS`). Instances "
+        "of one deployment share it; give each deployment on a shared Redis its own, so none spends another's "
+        "allowance.",
+    )
     banner_rate_limit_per_ip: str = setting(
         "BANNER_RATE_LIMIT_PER_IP",
         "60/minute",
@@ -660,6 +671,8 @@ class Settings:
             raise ConfigError("TOKEN_TTL_SECONDS must not exceed TOKEN_MAX_TTL_SECONDS")
         if self.webhook_backoff_base_seconds > self.webhook_backoff_max_seconds:
             raise ConfigError("WEBHOOK_BACKOFF_BASE_SECONDS must not exceed WEBHOOK_BACKOFF_MAX_SECONDS")
+        if self.ratelimit_key_prefix and not self.ratelimit_storage_uri.startswith(REDIS_SCHEMES):
+            raise ConfigError("RATELIMIT_KEY_PREFIX needs a Redis RATELIMIT_STORAGE_URI (redis://, valkey://, ...)")
         settings = self._with_verification_mode()
         for name, declared in declared_settings():
             if name != "env":

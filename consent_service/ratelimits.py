@@ -55,6 +55,8 @@ def init_app(app: Flask, settings: Settings, *, banner: Blueprint) -> Limiter:
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=False,
+        # Handed to the storage itself, so the counts spent outside flask-limiter's decorators (Allowance) get it too.
+        RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix} if (prefix := settings.ratelimit_key_prefix) else {},
     )
     limiter = Limiter(key_func=client_ip, on_breach=_breached, strategy="moving-window")
     limiter.shared_limit(settings.banner_rate_limit_per_ip, scope="banner-ip", key_func=client_ip)(banner)

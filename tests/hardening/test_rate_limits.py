@@ -117,3 +117,26 @@ def test_redis_storage_shares_failed_authentications_between_instances(app_with,
     assert [client.get("/v1/purposes", headers=good, environ_base=address).status_code
             for client in (first, second)] == [200, 200]
 
+
+
+def test_a_key_prefix_keeps_two_deployments_on_one_redis_apart(app_with, prop):
+    _redis_or_unavailable()
+    prefixes = [f"consent-test-{secrets.token_hex(4)}" for _ in range(2)]
+    shared = {"ratelimit_storage_uri": "redis://127.0.0.1:6379/0", "banner_rate_limit_per_property": "2/minute"}
+    first, second = (app_with(ratelimit_key_prefix=prefix, **shared).test_client() for prefix in prefixes)
+    connection = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        # Each deployment spends its own allowance for the same property from the same address.
+        assert [banner_get(first, prop, ONE_IP).status_code for _ in range(3)] == [200, 200, 429]
+        assert [banner_get(second, prop, ONE_IP).status_code for _ in range(3)] == [200, 200, 429]
+        for prefix in prefixes:
+            assert any(prop.publishable_key in key.decode() for key in connection.scan_iter(f"{prefix}:*"))
+    finally:
+        for prefix in prefixes:
+            for key in connection.scan_iter(f"{prefix}:*"):
+                connection.delete(key)
+
+
+def test_a_key_prefix_needs_redis(app_with):
+    with pytest.raises(ConfigError, match="RATELIMIT_KEY_PREFIX"):
+        app_with(ratelimit_key_prefix="consent", ratelimit_storage_uri="memory://")
