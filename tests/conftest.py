@@ -67,8 +67,8 @@ def settings_for(database_url: str, **extra: object) -> dict:
     }
 
 
-def migrate_database(database_url: str) -> None:
-    app = create_app(settings_for(database_url))
+def migrate_database(database_url: str, **extra: object) -> None:
+    app = create_app(settings_for(database_url, **extra))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -116,11 +116,17 @@ def streaming_pair() -> Iterator[StreamingPair]:
 @pytest.fixture
 def replicated_database(streaming_pair: StreamingPair) -> Iterator[tuple[str, str]]:
     """A freshly migrated database on the primary, replayed on the replica: its (primary, replica) URLs."""
-    primary_url, replica_url = streaming_pair.create_database(f"consent_replicated_{len(streaming_pair.databases)}")
-    migrate_database(primary_url)
-    streaming_pair.wait_replayed()
-    yield primary_url, replica_url
+    yield new_replicated_database(streaming_pair)
     streaming_pair.resume_replay()
+
+
+def new_replicated_database(pair: StreamingPair) -> tuple[str, str]:
+    """A freshly migrated database on the pair's primary, replayed on its replica (for fixtures of any scope)."""
+    primary_url, replica_url = pair.create_database(f"consent_replicated_{len(pair.databases)}")
+    # The pair runs without fsync (throwaway, and fast to set up): the app must start on it all the same.
+    migrate_database(primary_url, durability_check="warn")
+    pair.wait_replayed()
+    return primary_url, replica_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
