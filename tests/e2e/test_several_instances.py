@@ -7,6 +7,7 @@ fails no request. Issue 23, "Several instances".
 from __future__ import annotations
 
 import secrets
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,6 +46,9 @@ AUTH_FAILURE_LIMIT = 5
 # Lag the test's own replica stays under while it runs, whatever the machine's load (the load test asserts no read
 # timing, only that reads carrying a revision reflect it and that no request fails).
 REPLICA_MAX_LAG_MS = "2000"
+# Each worker measures the replica at most this often: a restarted replica is back within about this long.
+REPLICA_CHECK_INTERVAL_MS = "200"
+REPLICA_BACK_SECONDS = 30
 TIMEOUT = 30
 
 
@@ -102,6 +106,7 @@ def instances(streaming_pair: StreamingPair, rate_limit_counts: RateLimitCounts)
         "AUTH_FAILURE_RATE_LIMIT": f"{AUTH_FAILURE_LIMIT}/minute",
         "DATABASE_REPLICA_URLS": replica_url,
         "REPLICA_MAX_LAG_MS": REPLICA_MAX_LAG_MS,
+        "REPLICA_CHECK_INTERVAL_MS": REPLICA_CHECK_INTERVAL_MS,
         "DURABILITY_CHECK": "warn",  # the test's pair runs without fsync
     }
     with ExitStack() as stack:
@@ -178,8 +183,12 @@ class Load:
     def check(self, subject: str, round_: int, instance: Gunicorn) -> None:
         decision, revision = self.latest[subject]
         body = {"subject": {"kind": "customer", "id": subject}, "purposes": ["marketing"], "country": "DE"}
-        # With the revision of the subject's last acknowledged write, the answer reflects that write.
-        checked = self.send(instance, "POST", "/v1/checks", json=body, headers={"Consent-Revision": str(revision)})
+        # With the revision of the subject's last acknowledged write (the header, or the body's min_revision), the
+        # answer reflects that write.
+        if round_ % 2:
+            checked = self.send(instance, "POST", "/v1/checks", json={**body, "min_revision": revision})
+        else:
+            checked = self.send(instance, "POST", "/v1/checks", json=body, headers={"Consent-Revision": str(revision)})
         if checked is not None:
             self.record_read(round_, checked)
             reason = checked.json()["decisions"]["marketing"]["reason"]
@@ -193,10 +202,14 @@ class Load:
 
     def read_state(self, subject: str, round_: int, instance: Gunicorn) -> None:
         decision, revision = self.latest[subject]
-        state = self.send(instance, "GET", f"/v1/subjects/customer/{subject}/consents",
-                          headers={"Consent-Revision": str(revision)})
+        path = f"/v1/subjects/customer/{subject}/consents"
+        if round_ % 2:
+            state = self.send(instance, "GET", path, params={"min_revision": revision})
+        else:
+            state = self.send(instance, "GET", path, headers={"Consent-Revision": str(revision)})
         if state is None:
             return
+        self.record_read(round_, state)
         answered = state.json()
         if answered["revision"] < revision or answered["consents"]["marketing"]["decision"] != decision:
             with self.lock:
@@ -225,6 +238,8 @@ class Load:
 def test_a_mixed_load_through_both_instances_keeps_every_acknowledged_write_exactly_once(instances, key):
     pair = instances.pair
     load = Load(instances, key)
+    # Both instances read from the replica before it is stopped: the stop is one they have to ride out.
+    assert [answers_from_replica(instance, key) for instance in (instances.a, instances.b)] == [True, True]
     replica_changes = {REPLICA_STOPS_AT_ROUND: pair.replica.stop, REPLICA_STARTS_AT_ROUND: pair.replica.start}
     try:
         with ThreadPoolExecutor(CLIENT_THREADS) as clients, ThreadPoolExecutor(1) as operator:
@@ -259,6 +274,23 @@ def test_a_mixed_load_through_both_instances_keeps_every_acknowledged_write_exac
     assert {source for _, source in load.reads} <= {"primary", "replica"}
     down = range(REPLICA_STOPS_AT_ROUND + 1, REPLICA_STARTS_AT_ROUND)
     assert {source for round_, source in load.reads if round_ in down} == {"primary"}
+    # And once it is back, they read from it again.
+    assert [answers_from_replica(instance, key) for instance in (instances.a, instances.b)] == [True, True]
+
+
+def answers_from_replica(instance: Gunicorn, key: str) -> bool:
+    """Whether a check without a revision comes to be answered from the replica (each worker measures the replica
+    once per REPLICA_CHECK_INTERVAL_MS, and the primary answers until it has)."""
+    deadline = time.monotonic() + REPLICA_BACK_SECONDS
+    body = {"subject": {"kind": "customer", "id": "c-anyone"}, "purposes": ["marketing"], "country": "DE"}
+    while time.monotonic() < deadline:
+        response = requests.post(f"{instance.url}/v1/checks", json=body, headers={"Authorization": f"Bearer {key}"},
+                                 timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        if response.headers.get("X-Consent-Read") == "replica":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_rate_limits_are_counted_across_both_instances(instances, rate_limit_counts):
