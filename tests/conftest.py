@@ -24,6 +24,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # One database per test run, so parallel runs (developers, CI) never share one.
 POSTGRES_TEST_DB = f"consent_service_test_{os.getpid()}"
+# What apps on the test-owned streaming pair set: it runs without fsync (tests/streaming_replica.py).
+PAIR_DURABILITY = "warn"
 FIXED_START = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -67,8 +69,8 @@ def settings_for(database_url: str, **extra: object) -> dict:
     }
 
 
-def migrate_database(database_url: str) -> None:
-    app = create_app(settings_for(database_url))
+def migrate_database(database_url: str, **extra: object) -> None:
+    app = create_app(settings_for(database_url, **extra))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -117,7 +119,8 @@ def streaming_pair() -> Iterator[StreamingPair]:
 def replicated_database(streaming_pair: StreamingPair) -> Iterator[tuple[str, str]]:
     """A freshly migrated database on the primary, replayed on the replica: its (primary, replica) URLs."""
     primary_url, replica_url = streaming_pair.create_database(f"consent_replicated_{len(streaming_pair.databases)}")
-    migrate_database(primary_url)
+    # The pair runs without fsync (throwaway, fast): apps on it say so instead of refusing to start.
+    migrate_database(primary_url, durability_check=PAIR_DURABILITY)
     streaming_pair.wait_replayed()
     yield primary_url, replica_url
     streaming_pair.resume_replay()
