@@ -123,11 +123,18 @@ def main() -> None:
                         help="Threads per worker, as gunicorn.conf.py sets in production (gthread when above 1); "
                              "the service and the baseline alike")
     parser.add_argument("--no-write", action="store_true", help="Print the table instead of writing BENCHMARKS.md")
+    parser.add_argument("--replica-subjects", type=int, default=100_000,
+                        help="Subjects loaded for the checks through a read replica (bench/replica_checks.py)")
+    parser.add_argument("--replica-only", action="store_true",
+                        help="Only the checks through a read replica next to the primary")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
 
     logs = Path(tempfile.mkdtemp(prefix="consent-bench-logs-"))
+    if args.replica_only:
+        replica_section(args, logs)
+        return
     rows: list[Measured] = []
     notes: list[str] = []
     scales = sorted({int(s) for s in args.scales.split(",") if s} | {args.subjects})
@@ -202,9 +209,20 @@ def main() -> None:
     if not args.no_write:
         write_section("suite", table, heading="Server hot paths")
     print(table)
+    replica_section(args, logs)
     size = sum(path.stat().st_size for path in logs.rglob("*.log"))
     print(f"Server logs (gunicorn and the JSON access log, one line per request; {size / 2**20:,.0f} MiB): {logs}")
     print(f"Took {elapsed / 60:.1f} min.")
+
+
+def replica_section(args, logs: Path) -> None:
+    """Checks through a streaming read replica next to the primary (bench/replica_checks.py), in this run."""
+    from bench import replica_checks
+
+    section = replica_checks.measure(args, logs)
+    if not args.no_write:
+        write_section("replica", section, heading="Checks through a read replica (issue 23)")
+    print(section)
 
 
 def interleaved(rounds: int, baseline: Callable[[], Run],
@@ -235,14 +253,14 @@ def rounds_note(baseline: Measured, measured: list[Measured]) -> str:
             + ", ".join(f"{run.rps:,.0f}" for run in baseline.runs) + " req/s.")
 
 
-def prepare_database(url: str, subjects: int) -> tuple[dict, str]:
+def prepare_database(url: str, subjects: int, settings: dict[str, str] | None = None) -> tuple[dict, str]:
     """A fresh database with `subjects` customers and ten events each, loaded inside PostgreSQL;
-    and a line saying how long that took."""
+    and a line saying how long that took. `settings`: more of the service's environment."""
     admin_url, name = url.rsplit("/", 1)
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
-    env = service_env(url)
+    env = service_env(url) | (settings or {})
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     started = time.monotonic()
     with psycopg.connect(url, autocommit=True) as conn:

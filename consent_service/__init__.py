@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -11,6 +12,11 @@ from consent_service.clock import system_clock
 from consent_service.config import Settings
 from consent_service.frameworks.manifest import DEFAULT_DIRECTORY as FRAMEWORKS_DIRECTORY
 from consent_service.logs import ServiceFlask, configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from consent_service.consents.store import ConsentStore, Guards
 
 
 def create_app(
@@ -85,7 +91,7 @@ def _flask_config(settings: Settings) -> dict:
 
 def _bind_extensions(app: Flask, settings: Settings) -> None:
     import consent_service.models  # noqa: F401  (registers every table)
-    from consent_service import durability, stores, write_intent
+    from consent_service import durability, write_intent
     from consent_service.banner.versions import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
@@ -101,7 +107,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         write_intent.bind(db.engine, strict=settings.env == "testing")
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
         # The consent store of this database, chosen once: every session on this engine writes and checks through it.
-        consent_store.bind(db.engine, stores.for_engine(db.engine, store_guards()))
+        consent_store.bind(db.engine, _consent_store(db.engine, settings, store_guards()))
     app.extensions[EXTENSION_NAME] = Runtime(
         settings=settings,
         rules=load_rules(settings.rules_file or None),
@@ -111,6 +117,27 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
             max_token_ttl=settings.token_max_ttl_seconds,
         ),
         banner_versions=VersionLedger(),
+    )
+
+
+def _consent_store(engine: Engine, settings: Settings, guards: Guards) -> ConsentStore:
+    """The primary's store, routing checks and state reads to the replicas when there are some."""
+    from consent_service import stores
+
+    if not settings.database_replica_urls:
+        return stores.for_engine(engine, guards)
+    from consent_service.stores.replicas import replica_engine
+
+    engines = [
+        replica_engine(url, pool_size=settings.db_pool_size, statement_timeout_ms=settings.statement_timeout_ms)
+        for url in settings.database_replica_urls
+    ]
+    return stores.with_replicas(
+        engine,
+        guards,
+        engines,
+        max_lag_ms=settings.replica_max_lag_ms,
+        check_interval_ms=settings.replica_check_interval_ms,
     )
 
 

@@ -129,6 +129,23 @@ def _check_smtp(settings: Settings) -> None:
         )
 
 
+def _check_replicas(primary: str, replicas: tuple[str, ...]) -> None:
+    """Replicas are PostgreSQL streaming standbys of a PostgreSQL primary: nothing else replays its writes."""
+    if not primary.startswith("postgresql"):
+        raise ConfigError(
+            "DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL: replicas are streaming standbys of a "
+            f"PostgreSQL primary, and DATABASE_URL is {primary.partition(':')[0]}"
+        )
+    for url in replicas:
+        if not url.startswith("postgresql"):
+            raise ConfigError(
+                f"DATABASE_REPLICA_URLS must list postgresql:// URLs of streaming standbys, got one starting "
+                f"{url.partition(':')[0]!r}"
+            )
+        if url == primary:
+            raise ConfigError("DATABASE_REPLICA_URLS lists DATABASE_URL itself: name the standbys only")
+
+
 @dataclass(frozen=True)
 class Context:
     """What a default may depend on: the environment (CONSENT_ENV) and where the instance folder is."""
@@ -264,6 +281,16 @@ class DatabaseUrl(Kind):
         return normalize_database_url(raw)
 
 
+@dataclass(frozen=True)
+class DatabaseUrls(Kind):
+    """Comma-separated SQLAlchemy URLs, each read as DATABASE_URL is."""
+
+    type_name: str = "comma-separated SQLAlchemy URLs"
+
+    def parse(self, name: str, raw: str) -> tuple[str, ...]:
+        return tuple(normalize_database_url(url) for url in _split(raw))
+
+
 class _Unset(Exception):
     """A value that reads as not set (blank): the default applies."""
 
@@ -359,6 +386,29 @@ class Settings:
         "SQLAlchemy URL. `postgresql://user@host/db` uses psycopg 3.",
         default_for=_database_default,
         shown_default="`sqlite:///instance/consent.db`",
+    )
+    database_replica_urls: tuple[str, ...] = setting(
+        "DATABASE_REPLICA_URLS",
+        (),
+        DatabaseUrls(),
+        "Comma-separated URLs of PostgreSQL streaming replicas of `DATABASE_URL` (PostgreSQL only). Checks and "
+        "state reads answer from one (`X-Consent-Read: replica`) unless it is down, lags beyond "
+        "`REPLICA_MAX_LAG_MS` or has not replayed the revision a caller names; writes, locks and authentication "
+        "stay on the primary ([docs/operations.md](operations.md#read-replicas)).",
+    )
+    replica_max_lag_ms: int = setting(
+        "REPLICA_MAX_LAG_MS",
+        1000,
+        Integer(),
+        "A replica whose replay is behind by more than this (in milliseconds) is skipped and the primary answers.",
+    )
+    replica_check_interval_ms: int = setting(
+        "REPLICA_CHECK_INTERVAL_MS",
+        1000,
+        Integer(),
+        "How long a worker trusts its last measure of a replica's lag or reachability before measuring again "
+        "(one small query per replica per interval, never one per request); a replica may lag by up to "
+        "`REPLICA_MAX_LAG_MS` plus this before it is skipped.",
     )
     admin_session_ttl_seconds: int = setting(
         "ADMIN_SESSION_TTL_SECONDS", 1800, Integer(minimum=60), "Lifetime of an admin console session (minimum 60)."
@@ -673,6 +723,8 @@ class Settings:
             raise ConfigError("WEBHOOK_BACKOFF_BASE_SECONDS must not exceed WEBHOOK_BACKOFF_MAX_SECONDS")
         if self.ratelimit_key_prefix and not self.ratelimit_storage_uri.startswith(REDIS_SCHEMES):
             raise ConfigError("RATELIMIT_KEY_PREFIX needs a Redis RATELIMIT_STORAGE_URI (redis://, valkey://, ...)")
+        if self.database_replica_urls:
+            _check_replicas(self.database_url, self.database_replica_urls)
         settings = self._with_verification_mode()
         for name, declared in declared_settings():
             if name != "env":

@@ -52,6 +52,15 @@ class JsonBoolean(fields.Boolean):
         return value
 
 
+class JsonInteger(fields.Integer):
+    """A JSON integer, nothing else: marshmallow's Integer also takes "7", 7.0 and true."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if type(value) is not int:
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Changes(Schema):
     """A PATCH body: every field of the resource's schema optional, at least one sent (a PATCH that names nothing
     is a mistake, not a no-op; the document says minProperties: 1, see openapi_fields.changes_name_a_field)."""

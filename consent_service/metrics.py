@@ -1,5 +1,5 @@
 """Prometheus metrics at /metrics: requests and latency per route, events written, check reasons, bad tokens,
-and the privacy request queue (read from the database at each scrape)."""
+reads a read replica could not answer, and the privacy request queue (read from the database at each scrape)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from consent_service.extensions import db
 from consent_service.logs import route_pattern
 from consent_service.privacy_requests import service as privacy_requests
 from consent_service.runtime import runtime
+from consent_service.stores.replicas import replica_skipped
 from consent_service.strict_json import Blueprint
 from consent_service.tokens.service import token_rejected
 
@@ -106,6 +107,13 @@ class Metrics:
         self.tokens_rejected = Counter(
             "token_verifications_failed_total", "Consent tokens refused", ["reason"], registry=self.registry
         )
+        self.replica_skips = Counter(
+            "consent_replica_skips_total",
+            "Checks and state reads the primary answered though read replicas are configured, by why "
+            "(down, lagging, not_standby, behind: the replica had not replayed the revision asked for)",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def exposition(self) -> bytes:
         if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
@@ -171,6 +179,12 @@ def _on_token_rejected(_sender: object, reason: str = "unknown", **_extra: objec
         metrics.tokens_rejected.labels(reason).inc()
 
 
+def _on_replica_skipped(_sender: object, reason: str = "unknown", **_extra: object) -> None:
+    metrics = _metrics()
+    if metrics is not None:
+        metrics.replica_skips.labels(str(reason)).inc()
+
+
 def _count_committed_events(session: Session) -> None:
     written = session.info.pop(WRITTEN_EVENTS, [])
     metrics = _metrics()
@@ -186,6 +200,7 @@ def _forget_rolled_back_events(session: Session) -> None:
 def connect_listeners() -> None:
     """Process-wide hooks, connected once; each counts into the app of the current context."""
     token_rejected.connect(_on_token_rejected, weak=False)
+    replica_skipped.connect(_on_replica_skipped, weak=False)
     for name, listener in (("after_commit", _count_committed_events), ("after_rollback", _forget_rolled_back_events)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

@@ -256,3 +256,10 @@ class MailStatus(StrEnum):
 
     PENDING = "pending"
     FAILED = "failed"
+
+
+class ReadPlace(StrEnum):
+    """Which server a check or state read answered from (the X-Consent-Read header)."""
+
+    PRIMARY = "primary"
+    REPLICA = "replica"

@@ -24,6 +24,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # One database per test run, so parallel runs (developers, CI) never share one.
 POSTGRES_TEST_DB = f"consent_service_test_{os.getpid()}"
+# What apps on the test-owned streaming pair set: it runs without fsync (tests/streaming_replica.py).
+PAIR_DURABILITY = "warn"
 FIXED_START = datetime(2026, 1, 15, 9, 30, tzinfo=timezone.utc)
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -123,8 +125,8 @@ def replicated_database(streaming_pair: StreamingPair) -> Iterator[tuple[str, st
 def new_replicated_database(pair: StreamingPair) -> tuple[str, str]:
     """A freshly migrated database on the pair's primary, replayed on its replica (for fixtures of any scope)."""
     primary_url, replica_url = pair.create_database(f"consent_replicated_{len(pair.databases)}")
-    # The pair runs without fsync (throwaway, and fast to set up): the app must start on it all the same.
-    migrate_database(primary_url, durability_check="warn")
+    # The pair runs without fsync (throwaway, fast): apps on it say so instead of refusing to start.
+    migrate_database(primary_url, durability_check=PAIR_DURABILITY)
     pair.wait_replayed()
     return primary_url, replica_url
 

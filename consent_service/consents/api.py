@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import Response, jsonify, request
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from consent_service.apikeys.auth import current_principal, current_snapshot, require_scope
 from consent_service.clock import now
 from consent_service.consents import evidence, idempotency
 from consent_service.consents import service as consents
 from consent_service.consents.schemas import (
+    MAX_REVISION,
     CheckRequestSchema,
     CheckResponseSchema,
     EventPageSchema,
@@ -22,6 +24,8 @@ from consent_service.consents.schemas import (
     check_response,
     subject_state_response,
 )
+from consent_service.consents.store import read_place, replica_reads
+from consent_service.errors import ValidationFailed
 from consent_service.extensions import db
 from consent_service.flows.check_with_frameworks import FrameworkAsk, check_with_frameworks
 from consent_service.flows.record_consent import outside_transaction, record_consent
@@ -32,7 +36,7 @@ from consent_service.regimes.request_country import place_from_cdn
 from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
-from consent_service.vocabulary import ActorType, Decision, Method, Scope, SubjectKind
+from consent_service.vocabulary import ActorType, Decision, Method, ReadPlace, Scope, SubjectKind
 
 blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record consents, read state and history, check.")
 
@@ -45,6 +49,25 @@ IDEMPOTENCY_HEADER = {
     "required": False,
     "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": idempotency.KEY_PATTERN},
     "description": "Retries with the same key replay the first answer and write nothing new.",
+}
+
+
+CONSENT_REVISION = "Consent-Revision"
+CONSENT_REVISION_HEADER = {
+    "in": "header",
+    "name": CONSENT_REVISION,
+    "required": False,
+    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_REVISION},
+    "description": "The subject's revision of a write you made (every write answers it): the answer comes from a "
+    "state at least that new, from the primary when the replica has not replayed it (read your writes). In a "
+    "batch it applies to every check; a check's own min_revision, if larger, wins.",
+}
+READ_PLACE_HEADER = "X-Consent-Read"
+READ_PLACE_HEADERS = {
+    READ_PLACE_HEADER: {
+        "description": "Which server the answer was read from: primary, or a read replica (docs/operations.md).",
+        "schema": {"type": "string", "enum": [place.value for place in ReadPlace]},
+    }
 }
 
 
@@ -127,63 +150,91 @@ class ConsentEvents(MethodView):
 @blp.route(f"{SUBJECT_PATH}/consents")
 @require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True, read_only=True)
 @blp.arguments(STATE_QUERY, location="query")
-@blp.response(200, SubjectStateSchema)
+@blp.response(200, SubjectStateSchema, headers=READ_PLACE_HEADERS)
+@blp.doc(parameters=[CONSENT_REVISION_HEADER])
 def subject_state(query: dict[str, Any], kind: str, subject_id: str) -> Response:
     """The current decision for every purpose, defaults included."""
-    state = consents.read_state(
-        session=db.session(),
-        kind=kind,
-        external_id=subject_id,
-        rules=runtime().rules,
-        now=now(),
-        country=query.get("country"),
-        region=query.get("region"),
-        pepper=runtime().settings.erasure_pepper,
-        snapshot=current_snapshot(),
-    )
+    session = db.session()
+    with replica_reads(session):
+        state = consents.read_state(
+            session=session,
+            kind=kind,
+            external_id=subject_id,
+            rules=runtime().rules,
+            now=now(),
+            country=query.get("country"),
+            region=query.get("region"),
+            pepper=runtime().settings.erasure_pepper,
+            snapshot=current_snapshot(),
+            min_revision=max(_revision_header(), query.get("min_revision", 0)),
+        )
     # Serialized here, not by @blp.response (which documents it): see subject_state_response.
-    return jsonify(subject_state_response(state))
+    return _read_from(session, jsonify(subject_state_response(state)))
 
 
 @blp.route("/checks", methods=["POST"])
 @require_scope(blp, Scope.CONSENTS_READ, confirms_generation=True, read_only=True)
 @blp.arguments(CHECK_REQUEST)
-@blp.response(200, CheckResponseSchema)
+@blp.response(200, CheckResponseSchema, headers=READ_PLACE_HEADERS)
+@blp.doc(parameters=[CONSENT_REVISION_HEADER])
 def checks(body: dict[str, Any]) -> Response:
     """May I process this subject's data for these purposes now? One check, or a batch of up to 100."""
     batch = "checks" in body
     items = body["checks"] if batch else [body]
     # The CDN's place is the request's, the same for every check of a batch that names none.
     cdn = (None, None) if all(item.get("country") or item.get("region") for item in items) else place_from_cdn()
-    requests = [_check_request(item, cdn) for item in items]
+    revision = _revision_header()
+    requests = [_check_request(item, cdn, revision) for item in items]
     session, rules, snapshot = db.session(), runtime().rules, current_snapshot()
     pepper, prefix = runtime().settings.erasure_pepper, "checks" if batch else None
     if any("signals" in item or "tcf" in item for item in items):
-        answers = check_with_frameworks(
+        with replica_reads(session):
+            answers = check_with_frameworks(
+                session=session,
+                requests=requests,
+                asks=[_framework_ask(item) for item in items],
+                rules=rules,
+                now=now(),
+                field_prefix=prefix,
+                pepper=pepper,
+                snapshot=snapshot,
+            )
+        count_check_answers([answer.result for answer in answers])
+        bodies = [check_response(answer.result) | answer.extras for answer in answers]
+        return _read_from(session, jsonify({"results": bodies} if batch else bodies[0]))
+    with replica_reads(session):
+        results = consents.check_many(
             session=session,
             requests=requests,
-            asks=[_framework_ask(item) for item in items],
             rules=rules,
             now=now(),
             field_prefix=prefix,
             pepper=pepper,
             snapshot=snapshot,
         )
-        count_check_answers([answer.result for answer in answers])
-        bodies = [check_response(answer.result) | answer.extras for answer in answers]
-        return jsonify({"results": bodies} if batch else bodies[0])
-    results = consents.check_many(
-        session=session,
-        requests=requests,
-        rules=rules,
-        now=now(),
-        field_prefix=prefix,
-        pepper=pepper,
-        snapshot=snapshot,
-    )
     count_check_answers(results)
     # Serialized here, not by @blp.response (which documents it): see check_response.
-    return jsonify(check_response({"results": results} if batch else results[0]))
+    return _read_from(session, jsonify(check_response({"results": results} if batch else results[0])))
+
+
+def _revision_header() -> int:
+    """The Consent-Revision header: a revision of the subject the caller saw written (0 without one)."""
+    raw = request.headers.get(CONSENT_REVISION)
+    if raw is None:
+        return 0
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_REVISION:
+        raise ValidationFailed(
+            "Consent-Revision must be a revision the service answered: an integer of at least 0.",
+            errors={CONSENT_REVISION: [f"Not a revision: {raw[:40]!r}."]},
+        )
+    return int(text)
+
+
+def _read_from(session: Session, response: Response) -> Response:
+    """The answer says which server it was read from (X-Consent-Read)."""
+    response.headers[READ_PLACE_HEADER] = read_place(session).value
+    return response
 
 
 def _framework_ask(item: dict[str, Any]) -> FrameworkAsk:
@@ -201,7 +252,7 @@ def _framework_ask(item: dict[str, Any]) -> FrameworkAsk:
     )
 
 
-def _check_request(item: dict[str, Any], cdn: tuple[str | None, str | None]) -> consents.CheckRequest:
+def _check_request(item: dict[str, Any], cdn: tuple[str | None, str | None], revision: int) -> consents.CheckRequest:
     """A check names its place (country, region or both), or the CDN's place is the check's."""
     named = item.get("country") or item.get("region")
     return consents.CheckRequest(
@@ -216,6 +267,7 @@ def _check_request(item: dict[str, Any], cdn: tuple[str | None, str | None]) -> 
         legal_effect=item.get("legal_effect", False),
         necessity=item.get("necessity"),
         recipient=item.get("recipient"),
+        min_revision=max(revision, item.get("min_revision", 0)),
     )
 
 

@@ -15,6 +15,7 @@ from consent_service.fields import (
     RECIPIENT_KEY,
     REGION,
     JsonBoolean,
+    JsonInteger,
     country_field,
     region_field,
     signals_field,
@@ -41,6 +42,13 @@ JURISDICTION = {
 MAX_EVENTS_PER_REQUEST = 100
 MAX_PURPOSES_PER_CHECK = 50
 MAX_CHECKS_PER_BATCH = 100
+# Revisions are 64-bit on PostgreSQL.
+MAX_REVISION = 2**63 - 1
+MIN_REVISION = {
+    "description": "The subject's revision of a write you made (every write answers it): the answer comes from a "
+    "state at least that new, from the primary when the replica has not replayed it (read your writes). Beside "
+    "the Consent-Revision header, the larger counts."
+}
 
 
 def _is_ip(value: str) -> bool:
@@ -233,6 +241,11 @@ class HistoryQuerySchema(ma.Schema):
 class StateQuerySchema(ma.Schema):
     country = country_field()
     region = region_field()
+    min_revision = fields.Integer(validate=validate.Range(0, MAX_REVISION), metadata=MIN_REVISION)
+
+
+def min_revision_field() -> JsonInteger:
+    return JsonInteger(validate=validate.Range(0, MAX_REVISION), metadata=MIN_REVISION)
 
 
 ON_BEHALF_OF = {"description": "Customer id of the organization an automated decision is made for."}
@@ -348,6 +361,7 @@ class CheckInSchema(ma.Schema):
     recipient = recipient_field()
     legal_effect = legal_effect_field()
     necessity = necessity_field()
+    min_revision = min_revision_field()
     signals = signals_field(SIGNALS)
     tcf = fields.Nested(
         TcfQuestionSchema,
@@ -381,6 +395,7 @@ class CheckRequestSchema(ma.Schema):
     recipient = recipient_field()
     legal_effect = legal_effect_field()
     necessity = necessity_field()
+    min_revision = min_revision_field()
     signals = signals_field(SIGNALS)
     tcf = fields.Nested(
         TcfQuestionSchema,
@@ -431,6 +446,10 @@ def _flag(value: object) -> bool:
     return type(value) is bool
 
 
+def _revision(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_REVISION
+
+
 def _copy_optional(item: dict, loaded: dict, optional: tuple) -> bool:
     """Copy each optional field present in `item` into `loaded`, in the schema's order; False if one is not plain."""
     for name, plain in optional:
@@ -457,6 +476,7 @@ CHECK_OPTIONAL = (
     ("on_behalf_of", is_external_id),
     ("recipient", _text_matching(RECIPIENT_KEY)),
     ("legal_effect", _flag),
+    ("min_revision", _revision),
 )
 # What a plain load copies; any other field of the schema (or none of it) is the schema's to load.
 PLAIN_CHECK_FIELDS = frozenset({"subject", "purposes"} | {name for name, _ in CHECK_OPTIONAL})

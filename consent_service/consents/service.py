@@ -495,17 +495,23 @@ def read_state(
     region: str | None = None,
     pepper: str | None = None,
     snapshot: Snapshot | None = None,
+    min_revision: int = 0,
 ) -> SubjectState:
     """The current state for every purpose; an unknown subject has the defaults and revision 0.
 
     With the erasure pepper, a suppression entry for the identifier (an erased customer seen
     again) is taken into account. One read: subject, states and suppression with the generation
-    that confirms `snapshot` (raises StaleSnapshot otherwise); without one, a fresh snapshot."""
+    that confirms `snapshot` (raises StaleSnapshot otherwise); without one, a fresh snapshot.
+    `min_revision`: a revision of the subject the caller saw written; the state read is at least that new."""
     country = place(country, region)
     snapshot = snapshot or generations.fresh(session=session)
     asked = [(kind, external_id)]
     generation, (found,) = store_for(session).lookup(
-        session=session, identifiers=asked, purpose_keys=None, pseudonyms=_pseudonyms(pepper, asked)
+        session=session,
+        identifiers=asked,
+        purpose_keys=None,
+        pseudonyms=_pseudonyms(pepper, asked),
+        min_revisions=[min_revision],
     )
     snapshot.confirm(generation)
     subject, states = found.subject, found.states
@@ -552,6 +558,8 @@ class CheckRequest:
     necessity: Necessity | None = None
     # For a transfer: the registered recipient (recipients domain) whose safeguards may allow it.
     recipient: str | None = None
+    # A revision of the subject the caller saw written: the check answers from a state at least that new.
+    min_revision: int = 0
 
 
 def check_many(
@@ -595,6 +603,7 @@ def check_many(
         identifiers=identifiers,
         purpose_keys=sorted({key for request in requests for key in request.purposes}),
         pseudonyms=_pseudonyms(pepper, identifiers),
+        min_revisions=[request.min_revision for request in requests],
     )
     snapshot.confirm(generation)
     return [

@@ -9,12 +9,15 @@ tell which store it has; how fast each one is (how many statements, whether a tr
 store's business (stores/sqlite.py, stores/postgres.py, with the contract tested in tests/stores/).
 
 The store of a session is the one bound to its engine when the app started (`bind`, `store_for`):
-chosen once from the database, never by looking at a connection on the way.
+chosen once from the database, never by looking at a connection on the way. With read replicas that
+store routes `lookup` (stores/routed.py); the caller names the revisions it has seen written
+(`min_revisions`), never the server, and learns afterwards which one answered (`read_place`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,6 +25,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Engine, Table
 from sqlalchemy.orm import Session
+
+from consent_service.vocabulary import ReadPlace
+
+# Where a lookup leaves which server answered it, in its session's info, for the view's X-Consent-Read.
+READ_PLACE = "consent_read_place"
+# Set in a session's info while its lookups may answer from a replica (replica_reads).
+REPLICA_READS = "consent_replica_reads"
 
 
 class NeedsTransaction(Exception):
@@ -183,10 +193,15 @@ class ConsentStore(Protocol):
         identifiers: Sequence[tuple[str, str]],
         purpose_keys: Sequence[str] | None,
         pseudonyms: Sequence[str] | None,
+        min_revisions: Sequence[int] | None = None,
     ) -> tuple[int, list[Found]]:
         """The generation, and for each (kind, external_id) its subject, its states (of `purpose_keys`,
         sorted and distinct, or all) and, with `pseudonyms` (one per identifier), its suppression entry:
-        in the order asked, in one statement."""
+        in the order asked, in one statement.
+
+        `min_revisions` (one per identifier, 0 for none): the subject's revision the caller has seen
+        written; the answer is read from a state at least that new (read your writes). The generation
+        is always the primary's, so a key revoked anywhere is refused on the next request."""
         ...
 
 
@@ -196,6 +211,24 @@ _BOUND: WeakKeyDictionary[Engine, ConsentStore] = WeakKeyDictionary()
 def bind(engine: Engine, store: ConsentStore) -> None:
     """Make `store` the consent store of sessions on `engine` (create_app, once per engine)."""
     _BOUND[engine] = store
+
+
+@contextmanager
+def replica_reads(session: Session) -> Iterator[None]:
+    """Within it, the session's lookups may answer from a read replica, where one is configured: for
+    requests that write nothing (checks, state reads). Everywhere else a lookup reads the primary, so a
+    flow that reads after its own write (in its transaction) sees it."""
+    session.info[REPLICA_READS] = True
+    try:
+        yield
+    finally:
+        session.info.pop(REPLICA_READS, None)
+
+
+def read_place(session: Session) -> ReadPlace:
+    """Which server answered the session's last lookup (the primary unless a routed store said otherwise)."""
+    place: ReadPlace = session.info.pop(READ_PLACE, ReadPlace.PRIMARY)
+    return place
 
 
 def store_for(session: Session) -> ConsentStore:

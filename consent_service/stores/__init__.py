@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Engine
 
 from consent_service.consents.store import ConsentStore, Guards
@@ -18,3 +20,22 @@ def for_engine(engine: Engine, guards: Guards) -> ConsentStore:
 
         return SqliteStore(guards)
     raise ValueError(f"no consent store for {engine.dialect.name}")
+
+
+def with_replicas(
+    engine: Engine,
+    guards: Guards,
+    replica_engines: Sequence[Engine],
+    *,
+    max_lag_ms: int,
+    check_interval_ms: int,
+) -> ConsentStore:
+    """The store of a PostgreSQL primary whose checks and state reads may answer from `replica_engines`."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError(f"read replicas need a PostgreSQL primary, not {engine.dialect.name}")
+    from consent_service.stores.postgres import PostgresStore
+    from consent_service.stores.replicas import ReplicaSet
+    from consent_service.stores.routed import RoutedStore
+
+    replicas = ReplicaSet(replica_engines, max_lag_ms=max_lag_ms, check_interval_ms=check_interval_ms)
+    return RoutedStore(PostgresStore(guards), replicas, guards)

@@ -89,8 +89,19 @@ class PostgresStore:
         identifiers: Sequence[tuple[str, str]],
         purpose_keys: Sequence[str] | None,
         pseudonyms: Sequence[str] | None,
+        min_revisions: Sequence[int] | None = None,
     ) -> tuple[int, list[Found]]:
-        connection = session.connection()
+        # Read on this store's own database, the newest state there is: every revision written is in it.
+        return self.read(session.connection(), identifiers, purpose_keys, pseudonyms)
+
+    def read(
+        self,
+        connection: Connection,
+        identifiers: Sequence[tuple[str, str]],
+        purpose_keys: Sequence[str] | None,
+        pseudonyms: Sequence[str] | None,
+    ) -> tuple[int, list[Found]]:
+        """`lookup` on `connection`: the primary's, or a replica's (stores/routed.py)."""
         if len(identifiers) == 1:
             return lookup.read(connection, self._guards, identifiers, purpose_keys, pseudonyms)
         asked = [

@@ -51,7 +51,9 @@ class SqliteStore:
         identifiers: Sequence[tuple[str, str]],
         purpose_keys: Sequence[str] | None,
         pseudonyms: Sequence[str] | None,
+        min_revisions: Sequence[int] | None = None,
     ) -> tuple[int, list[Found]]:
+        # Read on this store's own database, the newest state there is: every revision written is in it.
         return lookup.read(session.connection(), self._guards, identifiers, purpose_keys, pseudonyms)
 
     def record(

@@ -20,7 +20,7 @@ import pytest
 import redis
 import requests
 
-from tests.conftest import new_replicated_database, unavailable
+from tests.conftest import PAIR_DURABILITY, new_replicated_database, unavailable
 from tests.e2e.conftest import run_flask
 from tests.e2e.gunicorn import Gunicorn, serving
 from tests.streaming_replica import StreamingPair
@@ -107,7 +107,7 @@ def instances(streaming_pair: StreamingPair, rate_limit_counts: RateLimitCounts)
         "DATABASE_REPLICA_URLS": replica_url,
         "REPLICA_MAX_LAG_MS": REPLICA_MAX_LAG_MS,
         "REPLICA_CHECK_INTERVAL_MS": REPLICA_CHECK_INTERVAL_MS,
-        "DURABILITY_CHECK": "warn",  # the test's pair runs without fsync
+        "DURABILITY_CHECK": PAIR_DURABILITY,
     }
     with ExitStack() as stack:
         a = stack.enter_context(serving(primary_url, name="instance-a", **settings))
@@ -233,8 +233,6 @@ class Load:
                 return references
 
 
-# REPLICA-ROUTING: until h-replica's routing is merged nothing answers X-Consent-Read; remove this mark then.
-@pytest.mark.xfail(strict=True, reason="needs the replica routing of h-replica (DATABASE_REPLICA_URLS, X-Consent-Read)")
 def test_a_mixed_load_through_both_instances_keeps_every_acknowledged_write_exactly_once(instances, key):
     pair = instances.pair
     load = Load(instances, key)

@@ -1,0 +1,216 @@
+"""Checks and state reads through the Flask test client on a real primary and streaming replica: which server
+answers (X-Consent-Read), read your writes with replay paused, a replica down or lagging, a key revoked."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from flask import Flask
+
+from consent_service import create_app
+from consent_service.apikeys import service as apikeys
+from consent_service.consents.store import store_for
+from consent_service.extensions import db
+from tests.conftest import PAIR_DURABILITY, FrozenClock, settings_for
+from tests.streaming_replica import StreamingPair
+
+WRITE_PATH = "/v1/subjects/customer/c-1/consent-events"
+STATE_PATH = "/v1/subjects/customer/c-1/consents"
+
+
+def write(client, headers, decision: str, subject: str = "c-1") -> int:
+    body = {"events": [{"purpose": "marketing", "decision": decision, "method": "api"}], "notice_version": "v1",
+            "country": "DE"}
+    response = client.post(f"/v1/subjects/customer/{subject}/consent-events", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json["revision"]
+
+
+def check_body(subject: str = "c-1", **extra) -> dict:
+    return {"subject": {"kind": "customer", "id": subject}, "purposes": ["marketing"], "country": "DE", **extra}
+
+
+def check(client, headers, **extra):
+    response = client.post("/v1/checks", json=check_body(**extra), headers=headers)
+    assert response.status_code == 200, response.json
+    return response
+
+
+def read_place(response) -> str:
+    return response.headers["X-Consent-Read"]
+
+
+def skips(client, reason: str) -> float:
+    """consent_replica_skips_total{reason=...} as /metrics shows it."""
+    prefix = f'consent_replica_skips_total{{reason="{reason}"}} '
+    for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return 0.0
+
+
+def until(predicate: Callable[[], bool], what: str, timeout: float = 15) -> None:
+    """Poll a real server's state (replication, a restart) until `predicate`, or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} within {timeout} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def build(replicated_database: tuple[str, str]) -> Iterator[Callable[..., Flask]]:
+    """build(setting=value, ...) -> an app on the pair's primary with its replica, closed after the test."""
+    primary_url, replica_url = replicated_database
+    made: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        values = {"database_replica_urls": (replica_url,), "replica_max_lag_ms": 600_000,
+                  "replica_check_interval_ms": 50, "durability_check": PAIR_DURABILITY, **overrides}
+        app = create_app(settings_for(primary_url, **values))
+        app.config["CLOCK"] = FrozenClock()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            store = store_for(db.session())
+            replicas = getattr(store, "replicas", None)
+            if replicas is not None:
+                replicas.dispose()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def key(app: Flask, *scopes: str) -> dict[str, str]:
+    with app.app_context():
+        _, plain = apikeys.create_key(session=db.session, name="replica-test", scopes=list(scopes), now=FrozenClock()())
+        db.session.commit()
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def test_without_replicas_the_answer_says_primary(client, full_access):
+    assert read_place(check(client, full_access)) == "primary"
+    batch = client.post("/v1/checks", json={"checks": [check_body(), check_body("c-2")]}, headers=full_access)
+    assert batch.status_code == 200 and read_place(batch) == "primary"
+    state = client.get(STATE_PATH, headers=full_access)
+    assert state.status_code == 200 and read_place(state) == "primary"
+
+
+def test_a_revision_the_replica_has_not_replayed_is_answered_by_the_primary(build, streaming_pair: StreamingPair):
+    app = build()
+    client, headers = app.test_client(), key(app, "consents:read", "consents:write")
+    granted = write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+    assert read_place(check(client, headers)) == "replica"
+
+    streaming_pair.pause_replay()
+    withdrawn = write(client, headers, "withdrawn")
+    assert withdrawn > granted
+
+    # Named by header or by field, single or batch: the primary answers, and says so, with the withdrawal.
+    for answer in (
+        check(client, {**headers, "Consent-Revision": str(withdrawn)}),
+        check(client, headers, min_revision=withdrawn),
+    ):
+        assert read_place(answer) == "primary"
+        assert answer.json["allowed"] is False
+        assert answer.json["decisions"]["marketing"]["reason"] == "withdrawn"
+    for body, extra_headers in (
+        ({"checks": [check_body(min_revision=withdrawn), check_body("c-2")]}, {}),
+        ({"checks": [check_body(), check_body("c-2")]}, {"Consent-Revision": str(withdrawn)}),
+    ):
+        batch = client.post("/v1/checks", json=body, headers={**headers, **extra_headers})
+        assert batch.status_code == 200 and read_place(batch) == "primary"
+        assert batch.json["results"][0]["decisions"]["marketing"]["reason"] == "withdrawn"
+    for path, extra_headers in ((STATE_PATH, {"Consent-Revision": str(withdrawn)}),
+                                (f"{STATE_PATH}?min_revision={withdrawn}", {})):
+        state = client.get(path, headers={**headers, **extra_headers})
+        assert state.status_code == 200 and read_place(state) == "primary"
+        assert state.json["revision"] == withdrawn
+        assert state.json["consents"]["marketing"]["decision"] == "withdrawn"
+
+    # Without the revision (or with an older one) the replica answers, from the state it has replayed.
+    for stale in (check(client, headers), check(client, headers, min_revision=granted)):
+        assert read_place(stale) == "replica"
+        assert stale.json["decisions"]["marketing"]["reason"] == "granted"
+    batch = client.post("/v1/checks", json={"checks": [check_body(), check_body("c-2")]}, headers=headers)
+    assert read_place(batch) == "replica"
+    assert batch.json["results"][0]["decisions"]["marketing"]["reason"] == "granted"
+    state = client.get(STATE_PATH, headers=headers)
+    assert read_place(state) == "replica" and state.json["revision"] == granted
+    assert skips(client, "behind") == 6  # each check, batch and state read that named the withdrawal
+
+
+def test_a_replica_down_is_skipped_and_used_again_once_back(build, streaming_pair: StreamingPair):
+    app = build()
+    client, headers = app.test_client(), key(app, "consents:read", "consents:write")
+    write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+    assert read_place(check(client, headers)) == "replica"
+
+    streaming_pair.replica.stop()
+    try:
+        for _ in range(3):
+            answer = check(client, headers)
+            assert read_place(answer) == "primary"
+            assert answer.json["decisions"]["marketing"]["reason"] == "granted"
+        state = client.get(STATE_PATH, headers=headers)
+        assert state.status_code == 200 and read_place(state) == "primary"
+        assert skips(client, "down") == 4
+    finally:
+        streaming_pair.replica.start()
+    streaming_pair.wait_replayed()
+    until(lambda: read_place(check(client, headers)) == "replica", "the restarted replica answered again")
+
+
+def test_a_replica_lagging_beyond_the_limit_is_skipped(build, streaming_pair: StreamingPair):
+    app = build(replica_max_lag_ms=300)
+    client, headers = app.test_client(), key(app, "consents:read", "consents:write")
+    write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+    # An idle primary: the last replayed transaction grows old, yet the replica has replayed all there is.
+    time.sleep(0.5)
+    assert read_place(check(client, headers)) == "replica"
+
+    streaming_pair.pause_replay()
+    write(client, headers, "denied")
+    time.sleep(0.4)  # the paused replay falls behind the limit
+    until(lambda: read_place(check(client, headers)) == "primary", "the lagging replica was skipped")
+    answer = check(client, headers)
+    assert read_place(answer) == "primary" and answer.json["decisions"]["marketing"]["reason"] == "denied"
+    assert skips(client, "lagging") >= 2
+
+    streaming_pair.resume_replay()
+    streaming_pair.wait_replayed()
+    until(lambda: read_place(check(client, headers)) == "replica", "the replica that caught up answered again")
+
+
+def test_a_key_revoked_through_one_instance_is_refused_by_another_while_replay_is_paused(
+    build, streaming_pair: StreamingPair, replicated_database: tuple[str, str]
+):
+    one, other = build(), build()
+    headers = key(one, "consents:read")
+    streaming_pair.wait_replayed()
+    client = other.test_client()
+    assert read_place(check(client, headers)) == "replica"  # the other instance holds the key in its snapshot
+
+    streaming_pair.pause_replay()
+    with one.app_context():
+        apikeys.revoke_key(session=db.session, prefix=headers["Authorization"].split()[1][:11], now=FrozenClock()())
+        db.session.commit()
+    # The replica has not seen the revocation: authenticating there would accept the key.
+    with psycopg.connect(replicated_database[1], autocommit=True) as replica:
+        row = replica.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").fetchone()
+        assert row is not None and row[0] == 1
+
+    for response in (
+        client.post("/v1/checks", json=check_body(), headers=headers),
+        client.post("/v1/checks", json={"checks": [check_body()]}, headers=headers),
+        client.get(STATE_PATH, headers=headers),
+    ):
+        assert response.status_code == 401, response.json
+        assert response.json["code"] == "unauthorized"
