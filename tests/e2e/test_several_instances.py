@@ -181,6 +181,8 @@ class Load:
                     self.failures.append(f"the retry of {reference} was not the first answer: {again.text[:300]}")
 
     def check(self, subject: str, round_: int, instance: Gunicorn) -> None:
+        if subject not in self.latest:  # its write failed, and the failures say so
+            return
         decision, revision = self.latest[subject]
         body = {"subject": {"kind": "customer", "id": subject}, "purposes": ["marketing"], "country": "DE"}
         # With the revision of the subject's last acknowledged write (the header, or the body's min_revision), the
@@ -201,6 +203,8 @@ class Load:
             self.record_read(round_, unrevised)
 
     def read_state(self, subject: str, round_: int, instance: Gunicorn) -> None:
+        if subject not in self.latest:  # its write failed, and the failures say so
+            return
         decision, revision = self.latest[subject]
         path = f"/v1/subjects/customer/{subject}/consents"
         if round_ % 2:
