@@ -14,9 +14,7 @@ from consent_service.frameworks.manifest import DEFAULT_DIRECTORY as FRAMEWORKS_
 from consent_service.logs import ServiceFlask, configure_logging
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from consent_service.consents.store import ConsentStore, Guards
+    from consent_service.stores.replicas import ReplicaSet
 
 
 def create_app(
@@ -91,7 +89,7 @@ def _flask_config(settings: Settings) -> dict:
 
 def _bind_extensions(app: Flask, settings: Settings) -> None:
     import consent_service.models  # noqa: F401  (registers every table)
-    from consent_service import durability, write_intent
+    from consent_service import durability, stores, write_intent
     from consent_service.banner.versions import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
@@ -100,14 +98,20 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     from consent_service.regimes.service import load_rules
     from consent_service.runtime import EXTENSION_NAME, Runtime
     from consent_service.signing_keys.keystore import KeyStore
+    from consent_service.stores.reads import PrimaryReads, ReplicaReads
 
     db.init_app(app)
     with app.app_context():
         ping_when_idle(db.engine)
         write_intent.bind(db.engine, strict=settings.env == "testing")
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
-        # The consent store of this database, chosen once: every session on this engine writes and checks through it.
-        consent_store.bind(db.engine, _consent_store(db.engine, settings, store_guards()))
+        # The consent store of this database, chosen once: every session on this engine writes and checks through it;
+        # with replicas, checks and state reads answer from one when it may.
+        replicas, guards = _replicas(settings), store_guards()
+        if replicas is None:
+            consent_store.bind(db.engine, stores.for_engine(db.engine, guards))
+        else:
+            consent_store.bind(db.engine, stores.with_replicas(db.engine, guards, replicas))
     app.extensions[EXTENSION_NAME] = Runtime(
         settings=settings,
         rules=load_rules(settings.rules_file or None),
@@ -117,27 +121,23 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
             max_token_ttl=settings.token_max_ttl_seconds,
         ),
         banner_versions=VersionLedger(),
+        # Exports and reports read a replica when one may answer; checks and state reads go through the store.
+        reads=PrimaryReads() if replicas is None else ReplicaReads(replicas),
     )
 
 
-def _consent_store(engine: Engine, settings: Settings, guards: Guards) -> ConsentStore:
-    """The primary's store, routing checks and state reads to the replicas when there are some."""
-    from consent_service import stores
-
+def _replicas(settings: Settings) -> ReplicaSet | None:
+    """The read replicas of DATABASE_REPLICA_URLS, if any (the settings refused them without a PostgreSQL primary)."""
     if not settings.database_replica_urls:
-        return stores.for_engine(engine, guards)
-    from consent_service.stores.replicas import replica_engine
+        return None
+    from consent_service.stores.replicas import ReplicaSet, replica_engine
 
     engines = [
         replica_engine(url, pool_size=settings.db_pool_size, statement_timeout_ms=settings.statement_timeout_ms)
         for url in settings.database_replica_urls
     ]
-    return stores.with_replicas(
-        engine,
-        guards,
-        engines,
-        max_lag_ms=settings.replica_max_lag_ms,
-        check_interval_ms=settings.replica_check_interval_ms,
+    return ReplicaSet(
+        engines, max_lag_ms=settings.replica_max_lag_ms, check_interval_ms=settings.replica_check_interval_ms
     )
 
 

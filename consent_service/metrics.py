@@ -109,8 +109,8 @@ class Metrics:
         )
         self.replica_skips = Counter(
             "consent_replica_skips_total",
-            "Checks and state reads the primary answered though read replicas are configured, by why "
-            "(down, lagging, not_standby, behind: the replica had not replayed the revision asked for)",
+            "Reads (checks, state reads, exports, reports) the primary answered though read replicas are configured, "
+            "by why (down, lagging, not_standby, behind: the replica had not replayed the revision asked for)",
             ["reason"],
             registry=self.registry,
         )

@@ -10,6 +10,16 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from consent_service.errors import STATUS_CODES, error_body, flatten_messages
+from consent_service.vocabulary import ReadPlace
+
+# Checks, state reads, exports and reports say which server they read (docs/operations.md#read-replicas).
+READ_PLACE_HEADER = "X-Consent-Read"
+READ_PLACE_HEADERS = {
+    READ_PLACE_HEADER: {
+        "description": "Which server the answer was read from: primary, or a read replica (docs/operations.md).",
+        "schema": {"type": "string", "enum": [place.value for place in ReadPlace]},
+    }
+}
 
 
 class ErrorSchema(ma.Schema):

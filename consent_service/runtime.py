@@ -12,6 +12,7 @@ from consent_service.generations.service import SnapshotCache
 from consent_service.preferences.links import LinkSigner
 from consent_service.regimes.service import RegimeRules
 from consent_service.signing_keys.keystore import KeyStore
+from consent_service.stores.reads import LaggingReads, PrimaryReads
 
 EXTENSION_NAME = "consent_service"
 
@@ -24,6 +25,8 @@ class Runtime:
     banner_versions: VersionLedger
     # Keys, purposes and material notices in memory, validated against the generation per request.
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
+    # Where exports and reports read: a read replica when one may answer (stores/reads.py).
+    reads: LaggingReads = field(default_factory=PrimaryReads)
 
 
 def runtime() -> Runtime:

@@ -31,12 +31,13 @@ from consent_service.flows.check_with_frameworks import FrameworkAsk, check_with
 from consent_service.flows.record_consent import outside_transaction, record_consent
 from consent_service.frameworks.checks import TcfQuestion
 from consent_service.metrics import count_check_answers
+from consent_service.openapi import READ_PLACE_HEADER, READ_PLACE_HEADERS
 from consent_service.preferences import service as preferences
 from consent_service.regimes.request_country import place_from_cdn
 from consent_service.runtime import app_signer, runtime
 from consent_service.strict_json import Blueprint
 from consent_service.subjects.schemas import SUBJECT_PATH
-from consent_service.vocabulary import ActorType, Decision, Method, ReadPlace, Scope, SubjectKind
+from consent_service.vocabulary import ActorType, Decision, Method, Scope, SubjectKind
 
 blp = Blueprint("consents", __name__, url_prefix="/v1", description="Record consents, read state and history, check.")
 
@@ -61,13 +62,6 @@ CONSENT_REVISION_HEADER = {
     "description": "The subject's revision of a write you made (every write answers it): the answer comes from a "
     "state at least that new, from the primary when the replica has not replayed it (read your writes). In a "
     "batch it applies to every check; a check's own min_revision, if larger, wins.",
-}
-READ_PLACE_HEADER = "X-Consent-Read"
-READ_PLACE_HEADERS = {
-    READ_PLACE_HEADER: {
-        "description": "Which server the answer was read from: primary, or a read replica (docs/operations.md).",
-        "schema": {"type": "string", "enum": [place.value for place in ReadPlace]},
-    }
 }
 
 

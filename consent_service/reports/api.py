@@ -6,10 +6,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, request
+from sqlalchemy.orm import Session
 
 from consent_service.apikeys.auth import require_scope
 from consent_service.clock import now
 from consent_service.extensions import db
+from consent_service.openapi import READ_PLACE_HEADER, READ_PLACE_HEADERS
 from consent_service.reports import service as reports
 from consent_service.reports.privacy_requests import PrivacyRequestReport, privacy_request_report
 from consent_service.reports.schemas import (
@@ -39,7 +41,7 @@ blp = Blueprint(
 @blp.route("/consent-rates")
 @require_scope(blp, Scope.ADMIN)
 @blp.arguments(ConsentRatesQuerySchema, location="query", unknown=ma.RAISE)
-@blp.response(200, ConsentRatesSchema, description=RESPONSE_DESCRIPTION)
+@blp.response(200, ConsentRatesSchema, description=RESPONSE_DESCRIPTION, headers=READ_PLACE_HEADERS)
 @blp.alt_response(
     200,
     schema={"type": "string"},
@@ -48,26 +50,32 @@ blp = Blueprint(
     description=RESPONSE_DESCRIPTION,
     example=CSV_EXAMPLE,
 )
-def consent_rates(args: dict[str, Any]) -> Response | reports.ConsentRates:
+def consent_rates(args: dict[str, Any]) -> Response | tuple[reports.ConsentRates, dict[str, str]]:
     """Granted / denied / withdrawn per purpose with the opt-in rate, and the split of banner choices, per period."""
-    property_key = (
-        reports.property_key_for(session=db.session(), reference=args["property"]) if "property" in args else None
-    )
-    report = reports.consent_rates(
-        session=db.session(),
-        start=args["start"],
-        end=args["end"],
-        interval=args["interval"],
-        group_by=args.get("group_by"),
-        property_key=property_key,
-        purpose=args.get("purpose"),
-    )
+
+    def read(session: Session) -> reports.ConsentRates:
+        property_key = (
+            reports.property_key_for(session=session, reference=args["property"]) if "property" in args else None
+        )
+        return reports.consent_rates(
+            session=session,
+            start=args["start"],
+            end=args["end"],
+            interval=args["interval"],
+            group_by=args.get("group_by"),
+            property_key=property_key,
+            purpose=args.get("purpose"),
+        )
+
+    report, place = runtime().reads.run(db.session(), read)
     if request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
         filename = f"consent-rates_{report.start.isoformat()}_{report.end.isoformat()}.csv"
         return Response(
-            to_csv(report), mimetype=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+            to_csv(report),
+            mimetype=CSV,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', READ_PLACE_HEADER: place.value},
         )
-    return report
+    return report, {READ_PLACE_HEADER: place.value}
 
 
 @blp.route("/privacy-requests")

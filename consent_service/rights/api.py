@@ -11,6 +11,7 @@ from consent_service.extensions import db
 # As a module: the erasure endpoint below is itself named erase_subject.
 from consent_service.flows import erase_subject as erasing
 from consent_service.flows.link_visitor import link_visitor
+from consent_service.openapi import READ_PLACE_HEADER, READ_PLACE_HEADERS
 from consent_service.rights import receipts, restriction
 from consent_service.rights.export import export
 from consent_service.rights.linking import LinkResult
@@ -33,17 +34,22 @@ blp = Blueprint("rights", __name__, url_prefix="/v1", description="Data subject 
 
 @blp.route(f"{SUBJECT_PATH}/export", methods=["GET"])
 @require_scope(blp, Scope.SUBJECTS_EXPORT)
-@blp.response(200, ExportSchema)
-def export_subject(kind: str, subject_id: str) -> dict[str, Any]:
+@blp.response(200, ExportSchema, headers=READ_PLACE_HEADERS)
+def export_subject(kind: str, subject_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Everything held about the subject, machine-readable (schemas/subject-export.schema.json)."""
-    return export(
-        session=db.session(),
-        kind=kind,
-        external_id=subject_id,
-        rules=runtime().rules,
-        pepper=runtime().settings.erasure_pepper,
-        now=now(),
+    moment, settings = now(), runtime().settings
+    exported, place = runtime().reads.run(
+        db.session(),
+        lambda session: export(
+            session=session,
+            kind=kind,
+            external_id=subject_id,
+            rules=runtime().rules,
+            pepper=settings.erasure_pepper,
+            now=moment,
+        ),
     )
+    return exported, {READ_PLACE_HEADER: place.value}
 
 
 @blp.route(SUBJECT_PATH, methods=["DELETE"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from consent_service.consents.store import ConsentStore, Guards
+
+if TYPE_CHECKING:
+    from consent_service.stores.replicas import ReplicaSet
 
 
 def for_engine(engine: Engine, guards: Guards) -> ConsentStore:
@@ -22,20 +25,15 @@ def for_engine(engine: Engine, guards: Guards) -> ConsentStore:
     raise ValueError(f"no consent store for {engine.dialect.name}")
 
 
-def with_replicas(
-    engine: Engine,
-    guards: Guards,
-    replica_engines: Sequence[Engine],
-    *,
-    max_lag_ms: int,
-    check_interval_ms: int,
-) -> ConsentStore:
-    """The store of a PostgreSQL primary whose checks and state reads may answer from `replica_engines`."""
+def with_replicas(engine: Engine, guards: Guards, replicas: ReplicaSet) -> ConsentStore:
+    """The store of a PostgreSQL primary whose checks and state reads may answer from `replicas`; each replica's
+    engine gets the PostgreSQL store too, for the reads that run whole on a replica (stores/reads.py)."""
     if engine.dialect.name != "postgresql":
         raise ValueError(f"read replicas need a PostgreSQL primary, not {engine.dialect.name}")
+    from consent_service.consents.store import bind
     from consent_service.stores.postgres import PostgresStore
-    from consent_service.stores.replicas import ReplicaSet
     from consent_service.stores.routed import RoutedStore
 
-    replicas = ReplicaSet(replica_engines, max_lag_ms=max_lag_ms, check_interval_ms=check_interval_ms)
+    for replica in replicas.replicas:
+        bind(replica.engine, PostgresStore(guards))
     return RoutedStore(PostgresStore(guards), replicas, guards)

@@ -214,3 +214,53 @@ def test_a_key_revoked_through_one_instance_is_refused_by_another_while_replay_i
     ):
         assert response.status_code == 401, response.json
         assert response.json["code"] == "unauthorized"
+
+
+def test_exports_and_reports_read_the_replica_and_the_primary_once_it_is_down(build, streaming_pair: StreamingPair):
+    app = build()
+    client = app.test_client()
+    headers = key(app, "consents:read", "consents:write", "subjects:export", "admin")
+    write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+
+    def export():
+        response = client.get("/v1/subjects/customer/c-1/export", headers=headers)
+        assert response.status_code == 200, response.json
+        return read_place(response), len(response.json["events"])
+
+    def report():
+        response = client.get("/v1/reports/consent-rates", headers=headers)
+        assert response.status_code == 200, response.json
+        return read_place(response), response.json
+
+    assert export() == ("replica", 1)
+    place, replayed = report()
+    assert place == "replica"
+
+    streaming_pair.pause_replay()
+    write(client, headers, "withdrawn")
+    assert export() == ("replica", 1)  # the replica's ledger, without the unreplayed withdrawal
+    assert report() == ("replica", replayed)
+    csv = client.get("/v1/reports/consent-rates", headers={**headers, "Accept": "text/csv"})
+    assert csv.status_code == 200 and read_place(csv) == "replica"
+
+    streaming_pair.replica.stop()
+    try:
+        assert export() == ("primary", 2)
+        place, current = report()
+        assert place == "primary" and current != replayed
+        assert skips(client, "down") == 2
+    finally:
+        streaming_pair.replica.start()
+    streaming_pair.resume_replay()
+    streaming_pair.wait_replayed()
+    until(lambda: export() == ("replica", 2), "the restarted replica answered exports again")
+
+
+def test_without_replicas_exports_and_reports_say_primary(client, auth):
+    headers = auth("subjects:export", "consents:write", "admin")
+    write(client, headers, "granted")
+    exported = client.get("/v1/subjects/customer/c-1/export", headers=headers)
+    assert exported.status_code == 200 and read_place(exported) == "primary"
+    reported = client.get("/v1/reports/consent-rates", headers=headers)
+    assert reported.status_code == 200 and read_place(reported) == "primary"
