@@ -79,7 +79,7 @@ def _flask_config(settings: Settings) -> dict:
         "FRAMEWORKS_DIRECTORY": FRAMEWORKS_DIRECTORY,
         "API_TITLE": "Consent Service",
         "API_VERSION": "1",
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",

@@ -6,11 +6,12 @@ kept out of any one domain's schemas, so a domain need not import another to nam
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from consent_service.patterns import FullMatch
+from consent_service.patterns import LANGUAGE_CODE, FullMatch
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
     ORIGIN_PATTERN,
@@ -23,6 +24,7 @@ from consent_service.vocabulary import (
 )
 
 PURPOSE_KEY = FullMatch(PURPOSE_KEY_PATTERN, error="Not a purpose key.")
+LANGUAGE = FullMatch(LANGUAGE_CODE, error="A two-letter ISO 639-1 code in lower case, e.g. de.")
 COUNTRY = FullMatch(COUNTRY_PATTERN, error="An ISO 3166-1 alpha-2 code in capitals, e.g. DE.")
 REGION = FullMatch(REGION_PATTERN, error="An ISO 3166-2 subdivision code in capitals, e.g. US-CA.")
 RECIPIENT_KEY = FullMatch(
@@ -35,6 +37,33 @@ ORIGIN = FullMatch(ORIGIN_PATTERN, error="An origin such as https://shop.example
 WEBHOOK_URL = FullMatch(
     WEBHOOK_URL_PATTERN, error="An http or https URL with a host, without credentials or a fragment."
 )
+
+
+class _Later(Sequence[str]):
+    """A sequence read from `load` each time it is used (load caches): nothing is read before the first use."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+class OneOfLater(validate.OneOf):
+    """OneOf over choices read when first asked for (from a data file), not when the schema module is imported; the
+    OpenAPI document lists them as it lists any OneOf's."""
+
+    def __init__(self, choices: Callable[[], Sequence[str]], *, error: str) -> None:
+        self.choices = _Later(choices)
+        self.labels: list[str] = []
+        self.labels_text = ""
+        self.error = error
+
+    def _format_error(self, value: Any) -> str:
+        return self.error.format(input=value, choices=", ".join(self.choices), labels="")
 
 
 def page_url_field(**kwargs: Any) -> fields.String:
@@ -53,11 +82,15 @@ class JsonBoolean(fields.Boolean):
 
 
 class JsonInteger(fields.Integer):
-    """A JSON integer, nothing else: marshmallow's Integer also takes "7", 7.0 and true."""
+    """A JSON integer as the document's `type: integer` means it in OpenAPI 3.1 (JSON Schema 2020-12): a number with
+    no fractional part, 2.0 included; never a string or a boolean, and 2.5 is refused rather than cut to 2."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if type(value) is not int:
-            raise self.make_error("invalid", input=value)
+        if type(value) is float and value.is_integer():
+            value = int(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
 

@@ -1,7 +1,7 @@
 """Where apispec describes marshmallow wrongly or not at all: a Dict's Length bounds its properties, not a string
 length; a Dict whose keys are a closed set names them (apispec drops the keys field); an Enum lists only the members
-its NoneOf lets through; a PATCH body names a field; a schema-level rule (a @validates_schema) is said by the
-schema's `Meta.json_schema`."""
+its NoneOf lets through; a Dict's key rules are its `propertyNames`; a PATCH body names a field; a schema-level rule
+(a @validates_schema) is said by the schema's `Meta.json_schema`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,16 @@ def closed_dict_keys(self: Any, field: fields.Field, ret: dict[str, Any], **_kwa
     return {"properties": {str(key): values for key in choices[0]}, "additionalProperties": False}
 
 
+def dict_key_names(self: Any, field: fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """A Dict's keys validated by its key field (a language code, a purpose key, a known text) are described by that
+    field as `propertyNames` (JSON Schema 2020-12, so OpenAPI 3.1): apispec leaves the key field out."""
+    if not isinstance(field, fields.Dict) or field.key_field is None or not field.key_field.validators:
+        return {}
+    if any(isinstance(v, validate.OneOf) for v in field.key_field.validators):
+        return {}  # closed_dict_keys names them
+    return {"propertyNames": self.field2property(field.key_field)}
+
+
 def enum_without_refused(self: Any, field: fields.Field, ret: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
     """An Enum field whose NoneOf refuses some members lists only the others (apispec lists every member)."""
     if "enum" not in ret:
@@ -70,6 +80,7 @@ def register(api: Api) -> None:
     converter = api.ma_plugin.converter
     converter.add_attribute_function(dict_length_as_properties)
     converter.add_attribute_function(closed_dict_keys)
+    converter.add_attribute_function(dict_key_names)
     converter.add_attribute_function(enum_without_refused)
     plain = converter.schema2jsonschema
 

@@ -1,7 +1,10 @@
 """The generated OpenAPI document describes every endpoint with its schemas."""
 from __future__ import annotations
 
-from openapi_spec_validator import validate
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+from consent_service.patterns import LANGUAGE_CODE
+from consent_service.texts.banner import ui_keys
 
 CONTRACT = {
     ("post", "/v1/subjects/{kind}/{subject_id}/consent-events"),
@@ -48,7 +51,9 @@ def operations(spec: dict):
 
 def test_spec_is_valid_openapi_and_covers_the_contract(client):
     spec = client.get("/openapi.json").json
-    validate(spec)
+    # 3.1, whose schemas are JSON Schema 2020-12: propertyNames states a map's keys, which 3.0 could not.
+    assert spec["openapi"] == "3.1.0"
+    validate(spec, cls=OpenAPIV31SpecValidator)
     assert CONTRACT <= {(method, path) for method, path, _ in operations(spec)}
 
 
@@ -84,6 +89,18 @@ def test_the_document_says_what_the_validation_refuses(client):
     assert schemas["EvidenceIn"]["properties"]["ip"]["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]
     for url in (schemas["Notice"]["properties"]["url"], schemas["Webhook"]["properties"]["url"]):
         assert url["pattern"].startswith("^(?:https?://")
+
+
+def test_every_map_keyed_by_language_states_the_language_code(client):
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    language = {"type": "string", "pattern": f"^(?:{LANGUAGE_CODE})$"}
+    for name, field in (("Property", "texts"), ("PropertyPatch", "texts"), ("Declaration", "description"),
+                        ("DeclarationPatch", "description")):
+        assert schemas[name]["properties"][field]["propertyNames"] == language, (name, field)
+    assert schemas["Property"]["properties"]["default_language"]["pattern"] == language["pattern"]
+    # The texts a banner has are a closed set, named as such.
+    ui = schemas["LanguageTexts"]["properties"]["ui"]
+    assert list(ui["properties"]) == ui_keys() and ui["additionalProperties"] is False
 
 
 def test_links_start_at_and_lead_to_operations_of_the_document(client):

@@ -5,11 +5,21 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import ORIGIN, PURPOSE_KEY, Changes, JsonBoolean, page_url_field
+from consent_service.fields import (
+    LANGUAGE,
+    ORIGIN,
+    PURPOSE_KEY,
+    Changes,
+    JsonBoolean,
+    JsonInteger,
+    OneOfLater,
+    page_url_field,
+)
 from consent_service.properties.service import MAX_LIFETIME_DAYS, MAX_ORIGINS, MAX_PURPOSES
+from consent_service.texts import banner as builtin_texts
 from consent_service.vocabulary import Framework
 
-# Bounds of the wire format only; which keys and lengths are valid is the banner texts' rule (texts.validate_overrides).
+# The banner texts' rules (texts.banner.validate_overrides, which the console shares), stated here for the document.
 MAX_LANGUAGES = 50
 MAX_TEXT_KEYS = 100
 MAX_TEXT_LENGTH = 2000
@@ -19,14 +29,14 @@ MAX_VENDOR_ID = 65535
 
 
 class PurposeTextsSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH))
-    description = fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH))
+    name = fields.String(validate=validate.Length(1, MAX_TEXT_LENGTH))
+    description = fields.String(validate=validate.Length(1, MAX_TEXT_LENGTH))
 
 
 class LanguageTextsSchema(ma.Schema):
     ui = fields.Dict(
-        keys=fields.String(validate=validate.Length(1, 64)),
-        values=fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH)),
+        keys=fields.String(validate=OneOfLater(builtin_texts.ui_keys, error="Unknown text; known: {choices}.")),
+        values=fields.String(validate=validate.Length(1, MAX_TEXT_LENGTH)),
         validate=validate.Length(max=MAX_TEXT_KEYS),
     )
     purposes = fields.Dict(
@@ -53,15 +63,14 @@ class PropertySchema(ma.Schema):
             "minItems": 1,
         },
     )
-    # The service checks the shape (properties.service.LANGUAGE); the document states the same.
-    default_language = fields.String(validate=validate.Length(2, 2), metadata={"pattern": "^(?:[a-z]{2})$"})
+    default_language = fields.String(validate=LANGUAGE)
     purposes = fields.List(
         fields.String(validate=PURPOSE_KEY),
         validate=validate.Length(1, MAX_PURPOSES),
         metadata={"description": "Purpose keys shown in the banner, in order; necessary is always included."},
     )
     texts = fields.Dict(
-        keys=fields.String(validate=validate.Length(2, 2)),
+        keys=fields.String(validate=LANGUAGE),
         values=fields.Nested(LanguageTextsSchema),
         validate=validate.Length(max=MAX_LANGUAGES),
         metadata={"description": 'Overrides per language: {"de": {"ui": {"title": "..."}, "purposes": {...}}}'},
@@ -82,7 +91,7 @@ class PropertySchema(ma.Schema):
         },
     )
     tcf_vendors = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(1, MAX_VENDOR_ID)),
+        JsonInteger(validate=validate.Range(1, MAX_VENDOR_ID)),
         validate=validate.Length(max=MAX_TCF_VENDORS),
         metadata={
             "description": "Ids of the Global Vendor List's vendors the property works with (TCF), each a vendor "

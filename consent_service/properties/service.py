@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consent_service.clock import new_id
 from consent_service.errors import NotFound, ValidationFailed
 from consent_service.frameworks import service as vendor_lists
+from consent_service.patterns import LANGUAGE_CODE
 from consent_service.properties.models import Property
 from consent_service.purposes import service as purposes
 from consent_service.texts import banner as builtin_texts
@@ -26,7 +27,7 @@ DEFAULT_PURPOSES = ["necessary", "preferences", "analytics", "advertising"]
 BANNER_CATEGORIES = ("cookie",)
 MAX_ORIGINS = 50
 MAX_LIFETIME_DAYS = 395  # 13 months, the longest a cookie consent is commonly held valid
-LANGUAGE = re.compile(r"[a-z]{2}")
+LANGUAGE = re.compile(LANGUAGE_CODE)
 MAX_PURPOSES = 30
 
 

@@ -7,10 +7,18 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import ORIGIN, PAGE_URL, PURPOSE_KEY, Changes
+from consent_service.fields import LANGUAGE, ORIGIN, PAGE_URL, PURPOSE_KEY, Changes
 from consent_service.localized_texts import FALLBACK_LANGUAGE
 from consent_service.patterns import FullMatch
-from consent_service.scanner.service import COOKIE_NAME_GLOB, MAX_EXTRA_ORIGINS, MAX_URLS, OPTION_BOUNDS
+from consent_service.scanner.service import (
+    COOKIE_DOMAIN,
+    COOKIE_NAME_GLOB,
+    DOMAIN_ERROR,
+    MAX_DOMAIN_LENGTH,
+    MAX_EXTRA_ORIGINS,
+    MAX_URLS,
+    OPTION_BOUNDS,
+)
 from consent_service.vocabulary import NOT_SPACE, ScanStatus
 
 
@@ -27,10 +35,15 @@ class DeclarationSchema(ma.Schema):
         ],
         metadata={"description": "The cookie's name, or a glob with * such as _ga_*"},
     )
+    # The one pattern normalize_domain parses by, so the document allows exactly the domains the service takes.
     domain = fields.String(
         allow_none=True,
-        validate=validate.Length(0, 253),
-        metadata={"description": "The host or IP address it is set on (example.com); null: any"},
+        validate=[validate.Length(max=MAX_DOMAIN_LENGTH), FullMatch(COOKIE_DOMAIN.pattern, error=DOMAIN_ERROR)],
+        metadata={
+            "description": "The host it is set on (example.com, or .example.com as a Domain attribute says it), or "
+            "an IP address (192.0.2.1, 2001:db8::1 or [2001:db8::1]); stored in lower case without the outer dots. "
+            "null or empty: any"
+        },
     )
     purpose = fields.String(
         required=True,
@@ -47,7 +60,7 @@ class DeclarationSchema(ma.Schema):
         metadata={"description": "As visitors read it: 13 months", "pattern": NOT_SPACE},
     )
     description = fields.Dict(
-        keys=fields.String(validate=validate.Length(2, 2)),
+        keys=fields.String(validate=LANGUAGE),
         values=fields.String(validate=validate.Length(1, 1000), metadata={"pattern": NOT_SPACE}),
         required=True,
         validate=validate.Length(1, 20),

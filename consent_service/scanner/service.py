@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, defer
 
 from consent_service.clock import new_id
 from consent_service.errors import Conflict, NotFound, ValidationFailed
+from consent_service.patterns import HOST_NAME, IPV6_ADDRESS, LANGUAGE_CODE
 from consent_service.properties import service as properties
 from consent_service.properties.models import Property
 from consent_service.scanner.models import CookieDeclaration, Scan, ScanScreenshot
@@ -24,10 +25,15 @@ from consent_service.vocabulary import ScanStatus
 # A cookie may be declared under one of the banner's own purposes or one of the usual cookie categories.
 COOKIE_CATEGORIES = ("necessary", "preferences", "analytics", "advertising")
 FALLBACK_LANGUAGE = "en"
-LANGUAGE = re.compile(r"[a-z]{2}")
+LANGUAGE = re.compile(LANGUAGE_CODE)
 # A cookie name is an RFC 6265 token: no separators, no white space; `*` is the glob's wildcard.
 COOKIE_NAME_GLOB = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# A declared cookie domain, as the API's schema publishes it and normalize_domain parses it: empty (any domain), a
+# host name with the optional dots of a Domain attribute (".example.com", an IPv4 address is such a name too), or an
+# IPv6 address, bare or in brackets (no zone: a cookie is never set on one).
+COOKIE_DOMAIN = re.compile(rf"|\.?(?:{HOST_NAME})\.?|(?:{IPV6_ADDRESS})|\[(?:{IPV6_ADDRESS})\]")
+MAX_DOMAIN_LENGTH = 253
+DOMAIN_ERROR = "A host name or IP address such as example.com (no scheme, port, path or spaces)."
 
 # The bounds of a scan's options, and the defaults of those not given.
 OPTION_BOUNDS = {"max_pages": (1, 500), "page_seconds": (1, 120), "total_seconds": (10, 7200)}
@@ -239,7 +245,7 @@ def _checked(
         try:
             values["domain"] = normalize_domain(values["domain"])
         except ValueError:
-            errors["domain"] = ["A host name or IP address such as example.com (no scheme, port or path)."]
+            errors["domain"] = [DOMAIN_ERROR]
     if "name_pattern" in values:
         values["name_pattern"] = pattern = str(values["name_pattern"]).strip()
         # `*` alone declares everything one host sets and is sent (a tracker's domain); without a domain it
@@ -272,19 +278,21 @@ def _description(texts: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, li
 
 
 def normalize_domain(domain: str | None) -> str | None:
-    """A cookie's domain as declared: lower-case host or IP, without the leading dot of a Domain attribute; None
-    (or empty) for any domain. ValueError for a URL, a port or a path."""
-    if domain is None or not domain.strip():
+    """A cookie's domain as declared: lower-case host or IP, without the dots around a Domain attribute or the
+    brackets around an IPv6 address; None for any domain (null or empty). ValueError for whatever COOKIE_DOMAIN
+    does not match: a URL, a port, a path, spaces, a zone."""
+    if domain is None or domain == "":
         return None
-    host = domain.strip().lower().removeprefix(".").removesuffix(".")
-    try:
-        return ipaddress.ip_address(host.strip("[]")).compressed
-    except ValueError:
-        pass
-    labels = host.split(".")
-    if len(host) > 253 or not all(HOST_LABEL.fullmatch(label) for label in labels):
+    if len(domain) > MAX_DOMAIN_LENGTH or not COOKIE_DOMAIN.fullmatch(domain):
         raise ValueError(domain)
-    return host
+    host = domain.lower()
+    if ":" in host:  # the pattern's IPv6 forms, which ipaddress reads alike
+        return ipaddress.IPv6Address(host.removeprefix("[").removesuffix("]")).compressed
+    host = host.removeprefix(".").removesuffix(".")
+    try:
+        return ipaddress.IPv4Address(host).compressed
+    except ValueError:  # a host name; "010.0.0.1", a name of digits, is one too (ipaddress refuses leading zeros)
+        return host
 
 
 # --- scans ----------------------------------------------------------------------------------------------------

@@ -4,19 +4,27 @@ Below both the banner, which shows them, and properties, which validate an opera
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from consent_service import localized_texts
 from consent_service.localized_texts import FALLBACK_LANGUAGE
+from consent_service.patterns import LANGUAGE_CODE
 
 TEXTS_DIR = Path(__file__).with_name("banner")
+LANGUAGE = re.compile(LANGUAGE_CODE)
 
 
 def builtin() -> dict[str, dict[str, Any]]:
     """language -> {"ui": {...}, "purposes": {key: {"name", "description"}}}, read once."""
     return localized_texts.load(TEXTS_DIR)
+
+
+def ui_keys() -> list[str]:
+    """The texts of the banner's interface an operator may override: those English has (every language has them)."""
+    return list(builtin()[FALLBACK_LANGUAGE]["ui"])
 
 
 def languages(overrides: Mapping[str, Any]) -> set[str]:
@@ -41,19 +49,19 @@ def resolve(language: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, list[str]]:
     """Field errors for overrides that name an unknown language shape or text key."""
-    ui_keys = set(builtin()[FALLBACK_LANGUAGE]["ui"])
+    known = ui_keys()
     errors: dict[str, list[str]] = {}
     for language, texts in overrides.items():
         where = f"texts.{language}"
-        if len(language) != 2 or not language.isalpha() or not language.islower():
+        if not LANGUAGE.fullmatch(language):
             errors[where] = ["Languages are two-letter ISO 639-1 codes such as de."]
             continue
         if not isinstance(texts, dict) or set(texts) - {"ui", "purposes"}:
             errors[where] = ['An object with "ui" and/or "purposes".']
             continue
         for key, value in texts.get("ui", {}).items():
-            if key not in ui_keys:
-                errors[f"{where}.ui.{key}"] = [f"Unknown text; known: {', '.join(sorted(ui_keys))}."]
+            if key not in known:
+                errors[f"{where}.ui.{key}"] = [f"Unknown text; known: {', '.join(sorted(known))}."]
             elif not isinstance(value, str) or not 0 < len(value) <= 2000:
                 errors[f"{where}.ui.{key}"] = ["1 to 2000 characters."]
         for purpose, fields in texts.get("purposes", {}).items():

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from consent_service.texts.banner import ui_keys, validate_overrides
+
 
 def test_create_read_patch_a_property(client, auth):
     admin = auth("admin")
@@ -26,7 +28,8 @@ def test_create_read_patch_a_property(client, auth):
 
 def test_bad_property_input_is_named_and_changes_nothing(client, auth):
     admin = auth("admin")
-    # An origin's shape is the schema's (its pattern is in the document), so it is refused before the service's rules.
+    # An origin's shape and a text's name are the schema's (the document has the pattern and the names), so they are
+    # refused before the service's rules, together.
     bad = client.post(
         "/v1/properties",
         json={"name": "X", "allowed_origins": ["https://ok.example", "javascript:alert(1)"], "notice_version": "1",
@@ -34,7 +37,7 @@ def test_bad_property_input_is_named_and_changes_nothing(client, auth):
         headers=admin,
     )
     assert bad.status_code == 422
-    assert set(bad.json["errors"]) == {"allowed_origins.1"}
+    assert set(bad.json["errors"]) == {"allowed_origins.1", "texts.de.value.ui.titel.key"}
     bad_texts = client.post(
         "/v1/properties",
         json={"name": "X", "allowed_origins": ["https://ok.example"], "notice_version": "1",
@@ -42,7 +45,16 @@ def test_bad_property_input_is_named_and_changes_nothing(client, auth):
         headers=admin,
     )
     assert bad_texts.status_code == 422
-    assert set(bad_texts.json["errors"]) == {"texts.de.ui.titel"}
+    assert set(bad_texts.json["errors"]) == {"texts.de.value.ui.titel.key"}
+    assert bad_texts.json["errors"]["texts.de.value.ui.titel.key"] == [f"Unknown text; known: {', '.join(ui_keys())}."]
+    for language in ("DE", "deu", "éé"):
+        refused = client.post(
+            "/v1/properties",
+            json={"name": "X", "allowed_origins": ["https://ok.example"], "notice_version": "1",
+                  "notice_url": "https://ok.example/p", "texts": {language: {}}, "default_language": language},
+            headers=admin,
+        )
+        assert set(refused.json["errors"]) == {f"texts.{language}.key", "default_language"}, refused.json
     unknown_purpose = client.post(
         "/v1/properties",
         json={"name": "X", "allowed_origins": ["https://ok.example"], "notice_version": "1",
@@ -52,6 +64,12 @@ def test_bad_property_input_is_named_and_changes_nothing(client, auth):
     assert unknown_purpose.status_code == 422 and unknown_purpose.json["code"] == "unknown_purpose"
     assert client.get("/v1/properties", headers=admin).json["properties"] == []
     assert client.get("/v1/properties/prop_missing", headers=admin).status_code == 404
+
+
+def test_the_texts_rule_the_console_shares_takes_the_schemas_language_codes():
+    # isalpha() and islower() took "éé"; the rule is the schemas' LANGUAGE_CODE, [a-z]{2}.
+    assert set(validate_overrides({"éé": {}, "DE": {}, "de": {}, "fr": {"ui": {"title": "Cookies"}}})) == {
+        "texts.éé", "texts.DE"}
 
 
 def test_cli_creates_a_property_and_prints_its_key(app, client):

@@ -163,20 +163,6 @@ def test_declarations_need_the_admin_scope(client, auth, prop):
     assert client.delete(_url(prop, "/ckd_x"), headers=writer).status_code == 403
 
 
-@pytest.mark.parametrize("given, normalized", [
-    ("Example.COM", "example.com"), (".example.com", "example.com"), ("192.0.2.1", "192.0.2.1"),
-    ("[2001:DB8::1]", "2001:db8::1"), ("", None), (None, None),
-])
-def test_domains_are_normalized(given, normalized):
-    assert scanner.normalize_domain(given) == normalized
-
-
-@pytest.mark.parametrize("given", ["http://example.com", "example.com/x", "exa mple.com", "-a.example", "a..b"])
-def test_domains_that_are_not_hosts_are_refused(given):
-    with pytest.raises(ValueError):
-        scanner.normalize_domain(given)
-
-
 def test_the_declaration_by_purpose_in_a_language(client, admin, prop):
     client.post(_url(prop), json=GA, headers=admin)
     client.post(_url(prop), json={**GA, "name_pattern": "_gid", "domain": None, "retention": "1 day"}, headers=admin)
