@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
-# The commands' app (create_app without HTTP): `flask` commands start in a fraction of the web app's time.
+# The commands' app (create_app without HTTP) for `flask ...`; `consent-service ...` runs the same commands, lighter.
 export FLASK_APP := consent_service:create_cli_app
 export HOST PORT WEB_CONCURRENCY
 
@@ -28,11 +28,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 migrate: install
-	$(BIN)/flask db upgrade
+	$(BIN)/consent-service db upgrade
 
 # The Procfile's processes (gunicorn, the webhook worker, the scan worker, the mailer) under honcho, with the virtualenv's commands.
 run: migrate
-	@$(BIN)/flask demo seed
+	@$(BIN)/consent-service demo seed
 	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /docs, console: /admin, demo: /demo) with the webhook worker, the scan worker and the mailer; Ctrl-C stops them all"
 	@PATH="$(abspath $(BIN)):$$PATH" SERVICE_PORT=$(PORT) exec $(BIN)/honcho start --no-colour --procfile Procfile
 
