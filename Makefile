@@ -9,7 +9,7 @@ WEB_CONCURRENCY ?= 2
 export FLASK_APP := consent_service:create_cli_app
 export HOST PORT WEB_CONCURRENCY
 
-.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server bench-scan clean
+.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server bench-scan bench-cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,7 +62,7 @@ test-js: js-deps
 	cd js-snippet && npm test && npm run check-built
 	cd examples/node-verify && npm test
 
-bench: bench-snippet bench-webhooks bench-server bench-scan
+bench: bench-snippet bench-webhooks bench-server bench-scan bench-cli
 
 # Needs PostgreSQL (BENCH_DATABASE_URL) and wrk; BENCH_ARGS="--subjects 100000 --rounds 3" for a shorter run.
 bench-server: install-test
@@ -78,6 +78,10 @@ BENCH_POSTGRES_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # The compliance scanner on a 50-page site: page visits per minute and peak memory (Chromium included).
 bench-scan: install-test
 	$(BIN)/python bench/scan_bench.py
+
+# The commands' start (wall and CPU of whole processes, median of 7 interleaved runs) on the local database.
+bench-cli: migrate
+	$(BIN)/python bench/cli_start.py --program consent-service --write
 
 bench-webhooks: install-test
 	$(BIN)/python bench/webhooks_bench.py

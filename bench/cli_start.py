@@ -19,12 +19,18 @@ from sections import write_section  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 # Commands that need neither the web app nor a domain's heavy parts: listing, help, reading the rules file.
 COMMANDS = ("--help", "keys list", "rules docs --out -", "config docs --help")
+# How each program is started with the checkout's code first on the path (`python -m` and `-c` put the working
+# directory there): `flask` as its own script does, `consent-service` as pip's console script does.
+PROGRAMS = {
+    "flask": [sys.executable, "-m", "flask"],
+    "consent-service": [sys.executable, "-c", "import sys; from consent_service.cli import main; sys.exit(main())"],
+}
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one run of argv, which must succeed."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -37,12 +43,14 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument(
-        "--program",
-        default=f"{sys.executable} -m flask",
-        help="the command line before each command (default: this Python's `-m flask`, FLASK_APP as set)",
-    )
+    parser.add_argument("--program", choices=sorted(PROGRAMS), default="flask", help="the program each command runs in")
     parser.add_argument("--label", default="", help="what the measured tree is (a commit, a branch)")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="run in this checkout (its code is imported first): another commit's, for a before/after",
+    )
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's cli-start section")
     parser.add_argument("commands", nargs="*", default=list(COMMANDS))
     args = parser.parse_args()
@@ -51,15 +59,15 @@ def main() -> None:
     env.setdefault("FLASK_APP", "consent_service:create_cli_app")
     # Bytecode caches are part of a real start: with this set, every run compiles the checkout again.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    program = shlex.split(args.program)
+    program = PROGRAMS[args.program]
     argvs = {command: program + shlex.split(command) for command in args.commands}
     for argv in argvs.values():  # warm-up: .pyc files written, page cache filled
-        run_once(argv, env)
+        run_once(argv, env, args.checkout)
     walls: dict[str, list[float]] = {command: [] for command in argvs}
     cpus: dict[str, list[float]] = {command: [] for command in argvs}
     for _ in range(args.runs):  # rounds interleaved, so a busy moment of the machine spreads over every command
         for command, argv in argvs.items():
-            wall, cpu = run_once(argv, env)
+            wall, cpu = run_once(argv, env, args.checkout)
             walls[command].append(wall)
             cpus[command].append(cpu)
 
