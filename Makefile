@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
-# The commands' app (create_app without HTTP): `flask` commands start in a fraction of the web app's time.
+# The commands' app (create_app without HTTP) for `flask ...`; `consent-service ...` runs the same commands, lighter.
 export FLASK_APP := consent_service:create_cli_app
 export HOST PORT WEB_CONCURRENCY
 
-.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server bench-scan clean
+.PHONY: run test lint install install-test js-deps test-python test-js migrate bench bench-snippet bench-webhooks bench-server bench-scan bench-cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 migrate: install
-	$(BIN)/flask db upgrade
+	$(BIN)/consent-service db upgrade
 
 # The Procfile's processes (gunicorn, the webhook worker, the scan worker, the mailer) under honcho, with the virtualenv's commands.
 run: migrate
-	@$(BIN)/flask demo seed
+	@$(BIN)/consent-service demo seed
 	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /docs, console: /admin, demo: /demo) with the webhook worker, the scan worker and the mailer; Ctrl-C stops them all"
 	@PATH="$(abspath $(BIN)):$$PATH" SERVICE_PORT=$(PORT) exec $(BIN)/honcho start --no-colour --procfile Procfile
 
@@ -62,7 +62,7 @@ test-js: js-deps
 	cd js-snippet && npm test && npm run check-built
 	cd examples/node-verify && npm test
 
-bench: bench-snippet bench-webhooks bench-server bench-scan
+bench: bench-snippet bench-webhooks bench-server bench-scan bench-cli
 
 # Needs PostgreSQL (BENCH_DATABASE_URL) and wrk; BENCH_ARGS="--subjects 100000 --rounds 3" for a shorter run.
 bench-server: install-test
@@ -78,6 +78,10 @@ BENCH_POSTGRES_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # The compliance scanner on a 50-page site: page visits per minute and peak memory (Chromium included).
 bench-scan: install-test
 	$(BIN)/python bench/scan_bench.py
+
+# The commands' start (wall and CPU of whole processes, median of 7 interleaved runs) on the local database.
+bench-cli: migrate
+	$(BIN)/python bench/cli_start.py --program consent-service --write
 
 bench-webhooks: install-test
 	$(BIN)/python bench/webhooks_bench.py

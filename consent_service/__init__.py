@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from consent_service.clock import system_clock
-from consent_service.config import Settings
-from consent_service.frameworks.manifest import DEFAULT_DIRECTORY as FRAMEWORKS_DIRECTORY
-from consent_service.logs import ServiceFlask, configure_logging
-
 if TYPE_CHECKING:
+    from flask import Flask
+    from sqlalchemy import Engine
+
+    from consent_service.config import Settings
+    from consent_service.consents.store import ConsentStore
     from consent_service.stores.replicas import ReplicaSet
+
+# What create_app needs is imported when it runs: every command module imports this package first, and the
+# `consent-service` command lists and parses commands without building an app (Flask, SQLAlchemy, the settings).
 
 
 def create_app(
@@ -28,6 +30,9 @@ def create_app(
     With serve_http=False it is the app of the `flask` commands (create_cli_app): the same validated settings,
     database, runtime and commands, without what only requests use (routes, the OpenAPI document, error pages,
     request hooks), whose imports take most of a command's start."""
+    from consent_service.config import Settings
+    from consent_service.logs import ServiceFlask, configure_logging
+
     app = ServiceFlask(__name__, instance_relative_config=True)
     settings = Settings.from_env(environ, instance_path=app.instance_path)
     settings = settings.with_overrides(overrides or {}).validated()
@@ -50,11 +55,17 @@ def create_cli_app() -> Flask:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """The validated settings create_app reads, without building the app (gunicorn's master says what they imply)."""
+    from consent_service.config import Settings
+    from consent_service.logs import ServiceFlask
+
     instance_path = ServiceFlask(__name__, instance_relative_config=True).instance_path
     return Settings.from_env(environ, instance_path=instance_path).validated()
 
 
 def _flask_config(settings: Settings) -> dict:
+    from consent_service.clock import system_clock
+    from consent_service.frameworks.manifest import DEFAULT_DIRECTORY as FRAMEWORKS_DIRECTORY
+
     # Connections idle for a while are tested on checkout instead (database.ping_when_idle).
     engine_options: dict = {}
     if not settings.database_url.startswith("sqlite"):
@@ -89,12 +100,11 @@ def _flask_config(settings: Settings) -> dict:
 
 def _bind_extensions(app: Flask, settings: Settings) -> None:
     import consent_service.models  # noqa: F401  (registers every table)
-    from consent_service import durability, stores, write_intent
+    from consent_service import durability, write_intent
     from consent_service.banner.versions import VersionLedger
     from consent_service.consents import store as consent_store
     from consent_service.database import ping_when_idle
     from consent_service.extensions import db
-    from consent_service.flows.record_consent import store_guards
     from consent_service.regimes.service import load_rules
     from consent_service.runtime import EXTENSION_NAME, Runtime
     from consent_service.signing_keys.keystore import KeyStore
@@ -105,13 +115,13 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         ping_when_idle(db.engine)
         write_intent.bind(db.engine, strict=settings.env == "testing")
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
-        # The consent store of this database, chosen once: every session on this engine writes and checks through it;
-        # with replicas, checks and state reads answer from one when it may.
-        replicas, guards = _replicas(settings), store_guards()
-        if replicas is None:
-            consent_store.bind(db.engine, stores.for_engine(db.engine, guards))
-        else:
-            consent_store.bind(db.engine, stores.with_replicas(db.engine, guards, replicas))
+        # The consent store of this database, chosen once (when first used): every session on this engine writes and
+        # checks through it; with replicas, checks and state reads answer from one when it may.
+        replicas = _replicas(settings)
+        consent_store.bind(db.engine, functools.partial(_consent_store, db.engine, replicas))
+        # Exports and reports run whole on a replica's session (stores/reads.py), with the replica's own store.
+        for replica in replicas.replicas if replicas is not None else ():
+            consent_store.bind(replica.engine, functools.partial(_consent_store, replica.engine, None))
     app.extensions[EXTENSION_NAME] = Runtime(
         settings=settings,
         rules=load_rules(settings.rules_file or None),
@@ -139,6 +149,15 @@ def _replicas(settings: Settings) -> ReplicaSet | None:
     return ReplicaSet(
         engines, max_lag_ms=settings.replica_max_lag_ms, check_interval_ms=settings.replica_check_interval_ms
     )
+
+
+def _consent_store(engine: Engine, replicas: ReplicaSet | None) -> ConsentStore:
+    from consent_service import stores
+    from consent_service.flows.record_consent import store_guards
+
+    if replicas is None:
+        return stores.for_engine(engine, store_guards())
+    return stores.with_replicas(engine, store_guards(), replicas)
 
 
 def _bind_http(app: Flask, settings: Settings) -> None:

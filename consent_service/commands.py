@@ -10,18 +10,16 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
-from sqlalchemy import inspect
-from sqlalchemy.exc import DBAPIError
 
 
 def register(app: Flask) -> None:
     """Every command of the service on `app.cli`."""
-    for command in _commands():
+    for command in service_commands():
         app.cli.add_command(command)
 
 
 @functools.cache
-def _commands() -> tuple[click.Command, ...]:
+def service_commands() -> tuple[click.Command, ...]:
     """The commands, each callback wrapped once per process (the command objects are the modules' own)."""
     from consent_service.apikeys.cli import keys
     from consent_service.demo.cli import demo
@@ -71,6 +69,9 @@ def _say_when_unmigrated(command: click.Command) -> None:
 def _unmigrated_said(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
+        # Here, not with the module: listing and parsing the commands needs no SQLAlchemy; running one does.
+        from sqlalchemy.exc import DBAPIError
+
         try:
             return callback(*args, **kwargs)
         except DBAPIError:  # a missing table is OperationalError on SQLite, ProgrammingError on PostgreSQL
@@ -85,6 +86,8 @@ def _unmigrated_said(callback: Callable[..., Any]) -> Callable[..., Any]:
 def unmigrated_database() -> str | None:
     """What to tell the operator when the app's database lacks tables this code reads, or None when it has them
     all. It looks at the database only after a command failed, so no command pays for the check."""
+    from sqlalchemy import inspect
+
     from consent_service.extensions import db
 
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()

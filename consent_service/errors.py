@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import InternalServerError
 
 log = logging.getLogger(__name__)
@@ -117,6 +116,9 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def register_error_handlers(app: Flask) -> None:
     """Domain errors, database outages and unexpected failures all answer in the JSON shape."""
+    # Here, not with the module: the commands import this module for their error messages, and start without
+    # SQLAlchemy until one runs.
+    from sqlalchemy.exc import OperationalError
 
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError) -> Response:

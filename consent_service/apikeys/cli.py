@@ -5,10 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from consent_service.apikeys import service
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
-from consent_service.extensions import db
 from consent_service.listing import echo_rows, json_option
 from consent_service.vocabulary import Scope
 
@@ -26,6 +24,10 @@ def keys() -> None:
 @with_appcontext
 def create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; it is shown once and stored only as a hash."""
+    # Imported here, not with the module: `--help` and every other command load this file without them.
+    from consent_service.apikeys import service
+    from consent_service.extensions import db
+
     key, plain = service.create_key(session=db.session(), name=name, scopes=list(scopes), now=now())
     db.session.commit()
     click.echo(plain)
@@ -40,6 +42,9 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 @with_appcontext
 def list_(as_json: bool) -> None:
     """List keys (prefix, name, scopes, created, revoked), oldest first; never the secret."""
+    from consent_service.apikeys import service  # as in `create`
+    from consent_service.extensions import db
+
     rows = [
         {
             "prefix": key.prefix,
@@ -59,6 +64,9 @@ def list_(as_json: bool) -> None:
 @reports_service_errors
 def revoke(prefix: str) -> None:
     """Revoke a key by its prefix (sk_xxxxxxxx); it stops working on the next request."""
+    from consent_service.apikeys import service  # as in `create`
+    from consent_service.extensions import db
+
     key = service.revoke_key(session=db.session(), prefix=prefix, now=now())
     db.session.commit()
     click.echo(f"revoked {key.prefix} ({key.name})")

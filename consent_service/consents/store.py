@@ -206,11 +206,16 @@ class ConsentStore(Protocol):
 
 
 _BOUND: WeakKeyDictionary[Engine, ConsentStore] = WeakKeyDictionary()
+_MAKERS: WeakKeyDictionary[Engine, Callable[[], ConsentStore]] = WeakKeyDictionary()
 
 
-def bind(engine: Engine, store: ConsentStore) -> None:
-    """Make `store` the consent store of sessions on `engine` (create_app, once per engine)."""
-    _BOUND[engine] = store
+def bind(engine: Engine, make: Callable[[], ConsentStore]) -> None:
+    """Make the store `make` returns the consent store of sessions on `engine` (create_app, once per engine).
+
+    It is made when a session first needs it: what a store reads with a subject (the flows' guards) imports the
+    consent domain, which most `flask` commands never touch, so their start does not pay for it."""
+    _BOUND.pop(engine, None)
+    _MAKERS[engine] = make
 
 
 @contextmanager
@@ -234,7 +239,12 @@ def read_place(session: Session) -> ReadPlace:
 def store_for(session: Session) -> ConsentStore:
     """The consent store bound to the session's engine."""
     engine = session.get_bind()
-    try:
-        return _BOUND[engine]  # type: ignore[index]  # get_bind returns an Engine for our sessions
-    except KeyError:
-        raise LookupError(f"no consent store is bound to {engine!r}: create_app binds one (stores.bind)") from None
+    store = _BOUND.get(engine)  # type: ignore[arg-type]  # get_bind returns an Engine for our sessions
+    if store is None:
+        try:
+            make = _MAKERS[engine]  # type: ignore[index]
+        except KeyError:
+            raise LookupError(f"no consent store is bound to {engine!r}: create_app binds one (stores.bind)") from None
+        # Two threads may both make one: the stores are alike, and the first one stored is the one kept.
+        store = _BOUND.setdefault(engine, make())  # type: ignore[arg-type]
+    return store

@@ -5,13 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from consent_service.apikeys import service as apikeys
 from consent_service.clock import now
 from consent_service.demo.key_file import DemoKeyFile
 from consent_service.errors import Unauthorized
-from consent_service.extensions import db
-from consent_service.properties import service as properties
-from consent_service.runtime import runtime
 from consent_service.vocabulary import Scope
 
 DEMO_KEY_NAME = "demo"
@@ -28,8 +24,12 @@ def demo() -> None:
 @with_appcontext
 def seed(new_key: bool) -> None:
     """A demo property (once) and the demo secret key with every scope, kept across runs outside production."""
-    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.apikeys import service as apikeys
     from consent_service.banner.site import DEMO_PROPERTY_NAME
+    from consent_service.extensions import db
+    from consent_service.properties import service as properties
+    from consent_service.runtime import runtime
 
     settings = runtime().settings
     prop = properties.newest_named(session=db.session(), name=DEMO_PROPERTY_NAME)
@@ -71,6 +71,9 @@ def seed(new_key: bool) -> None:
 
 def _still_valid(plain: str | None) -> tuple[str, str] | None:
     """(prefix, key) if the stored key is still an active demo key with every scope here, else None."""
+    from consent_service.apikeys import service as apikeys  # as in `seed`
+    from consent_service.extensions import db
+
     if plain is None:
         return None
     try:
@@ -84,6 +87,9 @@ def _still_valid(plain: str | None) -> tuple[str, str] | None:
 
 def _revoke_demo_keys() -> list[str]:
     """Revoke every active demo key; their prefixes."""
+    from consent_service.apikeys import service as apikeys  # as in `seed`
+    from consent_service.extensions import db
+
     revoked = []
     for earlier in apikeys.list_keys(session=db.session()):
         if earlier.name == DEMO_KEY_NAME and earlier.revoked_at is None:

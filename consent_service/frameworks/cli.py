@@ -13,9 +13,6 @@ from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
-from consent_service.extensions import db
-from consent_service.frameworks import gvl
-from consent_service.frameworks import service as vendor_lists
 
 FETCH_TIMEOUT_SECONDS = 30
 # The IAB's whole list with its vendors' declarations is a few megabytes; far more is not a vendor list.
@@ -51,6 +48,11 @@ def update(source: str, translations: tuple[str, ...]) -> None:
     """Store a Global Vendor List newer than the current one; a malformed or older list is refused and the current
     one kept. Translations are given with each list (none carries over): a language without one is shown in
     English."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.frameworks import gvl
+    from consent_service.frameworks import service as vendor_lists
+
     vendor_list = gvl.parse_vendor_list(_read_json(source))
     texts: dict[str, dict[str, Any]] = {}
     for option in translations:

@@ -8,10 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from consent_service.clock import now
-from consent_service.extensions import db
-from consent_service.ledger import service as ledger
 from consent_service.progress import progress_bar
-from consent_service.runtime import runtime
 
 
 @click.group("ledger")
@@ -36,9 +33,12 @@ def ledger_group() -> None:
 def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
     """Re-hash every chain, compare its fold with the states checks answer from, check every retirement's
     seal (and the checkpoint); exit 1 naming the subject and the first event that differs."""
-    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
     from consent_service.ledger import checkpoint as checkpoints
     from consent_service.ledger import seals
+    from consent_service.ledger import service as ledger
+    from consent_service.runtime import runtime
 
     if jwks_source and not checkpoint_file:
         raise click.UsageError("--jwks checks the signature of a --checkpoint: give one")
@@ -83,7 +83,10 @@ def verify(checkpoint_file: str | None, jwks_source: str | None) -> None:
 @with_appcontext
 def checkpoint(output: str | None, webhook: bool) -> None:
     """Sign the history of every chain; keep the file where the database's administrators cannot write."""
-    from consent_service.ledger import checkpoint as checkpoints  # as in `verify`
+    from consent_service.extensions import db  # as in `verify`
+    from consent_service.ledger import checkpoint as checkpoints
+    from consent_service.ledger import service as ledger
+    from consent_service.runtime import runtime
 
     keystore = runtime().keystore
     report = ledger.verify(session=db.session(), keys=keystore.genuine_public_keys(session=db.session()))

@@ -10,11 +10,6 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.exc import OperationalError
-
-from consent_service.extensions import db
-from consent_service.mail import service
-from consent_service.runtime import runtime
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +44,13 @@ def run(batch: int, poll_interval: float, heartbeat_file: Path | None) -> None:
 
     Without SMTP_URL there is nothing to send through: the mailer says so once and waits for its signal,
     so a supervisor that stops every process when one exits (honcho, `make run`) keeps the others."""
-    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from sqlalchemy.exc import OperationalError
+
+    from consent_service.extensions import db
+    from consent_service.mail import service
     from consent_service.mail.transport import SmtpTransport
+    from consent_service.runtime import runtime
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -86,7 +86,10 @@ def run(batch: int, poll_interval: float, heartbeat_file: Path | None) -> None:
 @with_appcontext
 def send(batch: int) -> None:
     """Send the mail due now, then exit (cron, tests); say how many were sent."""
-    from consent_service.mail.transport import SmtpTransport  # as in `run`
+    from consent_service.extensions import db  # as in `run`
+    from consent_service.mail import service
+    from consent_service.mail.transport import SmtpTransport
+    from consent_service.runtime import runtime
 
     transport = SmtpTransport.from_settings(runtime().settings)
     if transport is None:

@@ -7,9 +7,7 @@ from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
-from consent_service.extensions import db
 from consent_service.listing import echo_rows, json_option
-from consent_service.properties import service as properties
 
 
 @click.group("properties")
@@ -37,6 +35,10 @@ def create(
     cookie_domain: str | None,
 ) -> None:
     """Create a property and print its publishable key."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.properties import service as properties
+
     prop = properties.create_property(
         session=db.session(),
         name=name,
@@ -58,6 +60,9 @@ def create(
 @with_appcontext
 def list_(as_json: bool) -> None:
     """List properties (id, publishable key, name, allowed origins, notice version), oldest first."""
+    from consent_service.extensions import db  # as in `create`
+    from consent_service.properties import service as properties
+
     rows = [
         {
             "id": prop.id,

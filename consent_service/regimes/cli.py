@@ -9,8 +9,6 @@ import click
 from flask.cli import with_appcontext
 
 from consent_service.regimes.reference import render, unsourced
-from consent_service.regimes.service import DEFAULT_RULES_PATH
-from consent_service.runtime import runtime
 
 DEFAULT_OUT = Path("docs") / "rules-reference.md"
 
@@ -33,6 +31,10 @@ def docs(out: str) -> None:
     """Render every rule of the rules file in use (RULES_FILE, else the shipped one) with its source.
 
     The app has validated that file at start, so what is rendered is what the service applies."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.regimes.service import DEFAULT_RULES_PATH
+    from consent_service.runtime import runtime
+
     path = Path(runtime().settings.rules_file or DEFAULT_RULES_PATH)
     document = json.loads(path.read_text(encoding="utf-8"))
     markdown = render(document, rules_name=reference_name(path))
@@ -47,6 +49,8 @@ def docs(out: str) -> None:
 
 def reference_name(path: Path) -> str:
     """How the page names its rules file: the shipped one by its place in the repository."""
+    from consent_service.regimes.service import DEFAULT_RULES_PATH  # as in `docs`
+
     if path.resolve() == DEFAULT_RULES_PATH.resolve():
         return "consent_service/regimes/rules.json"
     return str(path)

@@ -7,9 +7,6 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from consent_service.extensions import db
-from consent_service.reports import service as reports
-
 
 @click.group("reports")
 def reports_group() -> None:
@@ -20,6 +17,10 @@ def reports_group() -> None:
 @with_appcontext
 def rebuild() -> None:
     """Replace the rollup with a recomputation from consent_events, in one transaction."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.reports import service as reports
+
     # One INSERT ... SELECT does the work, so there is no finer progress to show than its start and end.
     click.echo("rebuilding the rollup from the ledger (one statement; writers wait until it commits)...", err=True)
     started = time.monotonic()

@@ -8,11 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from consent_service.clock import now
-from consent_service.extensions import db
 from consent_service.progress import progress_bar
-from consent_service.retention import service as retention
-from consent_service.rights.erasure import erased_id
-from consent_service.runtime import runtime
 
 
 @click.group("retention")
@@ -25,6 +21,12 @@ def retention_group() -> None:
 @with_appcontext
 def run(dry_run: bool) -> None:
     """Remove expired subject chains and forget erased identifiers in delivered webhook events."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.retention import service as retention
+    from consent_service.rights.erasure import erased_id
+    from consent_service.runtime import runtime
+
     settings = runtime().settings
     pepper = settings.erasure_pepper
     periods = retention.Periods(

@@ -18,10 +18,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from consent_service.errors import reports_service_errors
-from consent_service.extensions import db
-from consent_service.properties import service as properties
-from consent_service.runtime import runtime
-from consent_service.scanner import service as scans
+from consent_service.scanner.options import OPTION_DEFAULTS
 
 if TYPE_CHECKING:
     from consent_service.scanner.findings import Assessment, Comparison
@@ -35,9 +32,9 @@ FORMATS = ("text", "json", "junit")
 @click.command("scan")
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--property", "publishable_key", required=True, help="The pk_... of the property the pages show.")
-@click.option("--max-pages", default=scans.OPTION_DEFAULTS["max_pages"], show_default=True, help="Pages per state.")
-@click.option("--page-seconds", default=scans.OPTION_DEFAULTS["page_seconds"], show_default=True, help="Per page.")
-@click.option("--total-seconds", default=scans.OPTION_DEFAULTS["total_seconds"], show_default=True, help="Whole scan.")
+@click.option("--max-pages", default=OPTION_DEFAULTS["max_pages"], show_default=True, help="Pages per state.")
+@click.option("--page-seconds", default=OPTION_DEFAULTS["page_seconds"], show_default=True, help="Per page.")
+@click.option("--total-seconds", default=OPTION_DEFAULTS["total_seconds"], show_default=True, help="Whole scan.")
 @click.option("--origin", "extra_origins", multiple=True, help="Another origin whose links may be followed.")
 @click.option(
     "--fail-on",
@@ -74,9 +71,12 @@ def scan_command(
     junit_file: Path | None,
 ) -> None:
     """Scan pages before a choice, after "reject all" and after "accept all"; report and store what they set."""
-    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
     from consent_service.flows.scan_property import comparison_with_previous
+    from consent_service.properties import service as properties
     from consent_service.scanner import report
+    from consent_service.scanner import service as scans
     from consent_service.scanner.findings import Assessment
 
     session = db.session()
@@ -133,6 +133,9 @@ def scans_group() -> None:
 @with_appcontext
 def work(once: bool, poll_interval: float) -> None:
     """Run queued scans one at a time until SIGTERM or SIGINT, which let the scan in hand finish first."""
+    from consent_service.extensions import db  # as in `scan`
+    from consent_service.scanner import service as scans
+
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -156,7 +159,10 @@ def work(once: bool, poll_interval: float) -> None:
 
 def _run(scan_id: str, owner: str, progress: Callable[[int, int], None]) -> Scan:
     """Run the scan; a failure (no Chromium, say) is stored on the scan and returned, not raised."""
+    from consent_service.extensions import db
     from consent_service.flows.scan_property import run_scan
+    from consent_service.runtime import runtime
+    from consent_service.scanner import service as scans
     from consent_service.scanner.browser import ScanOptions, scan_site  # the optional `scan` extra
 
     settings = runtime().settings

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from consent_service.fields import LANGUAGE, ORIGIN, PAGE_URL, PURPOSE_KEY, Changes
 from consent_service.localized_texts import FALLBACK_LANGUAGE
 from consent_service.patterns import FullMatch
+from consent_service.scanner.options import OPTION_BOUNDS
 from consent_service.scanner.service import (
     COOKIE_DOMAIN,
     COOKIE_NAME_GLOB,
@@ -17,7 +18,6 @@ from consent_service.scanner.service import (
     MAX_DOMAIN_LENGTH,
     MAX_EXTRA_ORIGINS,
     MAX_URLS,
-    OPTION_BOUNDS,
 )
 from consent_service.vocabulary import NOT_SPACE, ScanStatus
 
@@ -84,7 +84,7 @@ def option_range(name: str) -> validate.Range:
 
 
 class ScanRequestSchema(ma.Schema):
-    """The bounds of the options are the service's (scanner.service.OPTION_BOUNDS); the list sizes bound the input."""
+    """The bounds of the options are the service's (scanner.options.OPTION_BOUNDS); the list sizes bound the input."""
 
     urls = fields.List(
         fields.String(validate=[validate.Length(1, 2000), PAGE_URL]),

@@ -20,6 +20,7 @@ from consent_service.properties import service as properties
 from consent_service.properties.models import Property
 from consent_service.scanner.models import CookieDeclaration, Scan, ScanScreenshot
 from consent_service.scanner.observations import State
+from consent_service.scanner.options import OPTION_BOUNDS, OPTION_DEFAULTS
 from consent_service.vocabulary import ScanStatus
 
 # A cookie may be declared under one of the banner's own purposes or one of the usual cookie categories.
@@ -35,9 +36,6 @@ COOKIE_DOMAIN = re.compile(rf"|\.?(?:{HOST_NAME})\.?|(?:{IPV6_ADDRESS})|\[(?:{IP
 MAX_DOMAIN_LENGTH = 253
 DOMAIN_ERROR = "A host name or IP address such as example.com (no scheme, port, path or spaces)."
 
-# The bounds of a scan's options, and the defaults of those not given.
-OPTION_BOUNDS = {"max_pages": (1, 500), "page_seconds": (1, 120), "total_seconds": (10, 7200)}
-OPTION_DEFAULTS = {"max_pages": 50, "page_seconds": 30, "total_seconds": 900}
 MAX_URLS = 100
 MAX_EXTRA_ORIGINS = 20
 MAX_ERROR_LENGTH = 2000

@@ -6,9 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from consent_service.clock import now
-from consent_service.extensions import db
 from consent_service.listing import echo_rows, json_option
-from consent_service.runtime import runtime
 
 
 @click.group("signing-keys")
@@ -20,6 +18,10 @@ def signing_keys() -> None:
 @with_appcontext
 def rotate() -> None:
     """Sign with a new key from now on; old public keys stay published until their tokens expire."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.runtime import runtime
+
     key = runtime().keystore.rotate(session=db.session(), now=now())
     db.session.commit()
     click.echo(f"new signing key {key.kid}")
@@ -30,6 +32,9 @@ def rotate() -> None:
 @with_appcontext
 def list_(as_json: bool) -> None:
     """Published keys (kid, created, retired: none for the key signing now), newest first."""
+    from consent_service.extensions import db  # as in `rotate`
+    from consent_service.runtime import runtime
+
     rows = [
         {
             "kid": key.kid,

@@ -26,14 +26,11 @@ def for_engine(engine: Engine, guards: Guards) -> ConsentStore:
 
 
 def with_replicas(engine: Engine, guards: Guards, replicas: ReplicaSet) -> ConsentStore:
-    """The store of a PostgreSQL primary whose checks and state reads may answer from `replicas`; each replica's
-    engine gets the PostgreSQL store too, for the reads that run whole on a replica (stores/reads.py)."""
+    """The store of a PostgreSQL primary whose checks and state reads may answer from `replicas` (each replica's
+    engine has a store of its own, for the reads that run whole on a replica: stores/reads.py)."""
     if engine.dialect.name != "postgresql":
         raise ValueError(f"read replicas need a PostgreSQL primary, not {engine.dialect.name}")
-    from consent_service.consents.store import bind
     from consent_service.stores.postgres import PostgresStore
     from consent_service.stores.routed import RoutedStore
 
-    for replica in replicas.replicas:
-        bind(replica.engine, PostgresStore(guards))
     return RoutedStore(PostgresStore(guards), replicas, guards)

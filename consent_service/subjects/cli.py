@@ -5,9 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from consent_service.extensions import db
-from consent_service.subjects import service as subjects
-
 
 @click.group("subjects")
 def subjects_group() -> None:
@@ -22,6 +19,10 @@ def non_canonical() -> None:
     Incoming identifiers are made canonical (width forms, NFC, an email's domain lowercased); a subject
     stored before in another spelling keeps its evidence but is reached by no request. Re-record its
     current decisions under the canonical identifier, or erase it, as your records say."""
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.subjects import service as subjects
+
     found = subjects.non_canonical(session=db.session())
     for entry in found:
         note = " (the canonical spelling is another subject)" if entry.collides else ""

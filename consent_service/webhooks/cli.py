@@ -12,11 +12,8 @@ from flask.cli import with_appcontext
 
 from consent_service.clock import now
 from consent_service.errors import reports_service_errors
-from consent_service.extensions import db
 from consent_service.listing import echo_rows, json_option
-from consent_service.runtime import runtime
 from consent_service.vocabulary import DeliveryStatus
-from consent_service.webhooks import deliveries
 
 
 @click.group("webhooks")
@@ -46,7 +43,9 @@ def webhooks_group() -> None:
 @with_appcontext
 def run(once: bool, batch: int, concurrency: int, poll_interval: float, heartbeat_file: Path | None) -> None:
     """Deliver webhooks until SIGTERM or SIGINT, which let the batch in hand finish first."""
-    # Imported here, not with the module: every `flask` command loads this file, few run this one.
+    # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
+    from consent_service.extensions import db
+    from consent_service.runtime import runtime
     from consent_service.webhooks.signing import SecretCipher
     from consent_service.webhooks.worker import Worker, WorkerOptions
 
@@ -73,6 +72,9 @@ def replay(ids: tuple[str, ...], failed: bool) -> None:
     """Send deliveries (dlv_...), every delivery of events (msg_...), or all failed ones again."""
     if not ids and not failed:
         raise click.UsageError("Name deliveries or events, or pass --failed.")
+    from consent_service.extensions import db  # as in `run`
+    from consent_service.webhooks import deliveries
+
     count = deliveries.replay(session=db.session(), ids=ids, failed=failed, now=now())
     db.session.commit()
     click.echo(f"{count} deliveries due again")
@@ -85,6 +87,9 @@ def replay(ids: tuple[str, ...], failed: bool) -> None:
 @with_appcontext
 def list_deliveries(status: str | None, limit: int, as_json: bool) -> None:
     """Deliveries, newest event first: id, event, type, endpoint, status, attempts, last outcome."""
+    from consent_service.extensions import db  # as in `run`
+    from consent_service.webhooks import deliveries
+
     rows = deliveries.list_deliveries(
         session=db.session(), status=DeliveryStatus(status) if status else None, limit=limit
     )

@@ -20,8 +20,8 @@ RUNNERS = {
     "demo": "tests/docs/test_readme_tour.py",  # the guides' commands, after the tour, with its variables
 }
 # First words that make an unlabelled block a command someone would paste into a shell.
-COMMAND_WORDS = frozenset({"curl", "flask", "make", "docker", "pip", "npm", "node", "gunicorn", "cd", "git", "python",
-                           "python3", "export", "cp", "psql", "pytest", "$"})
+COMMAND_WORDS = frozenset({"curl", "flask", "consent-service", "make", "docker", "pip", "npm", "node", "gunicorn", "cd",
+                           "git", "python", "python3", "export", "cp", "psql", "pytest", "$"})
 FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 
 

@@ -35,6 +35,11 @@ def test_install_and_start_as_the_dockerfile_does(tmp_path):
            "TOKEN_ISSUER": f"http://127.0.0.1:{port}"}
     migrated = subprocess.run(["flask", "db", "upgrade"], env=env, cwd=app_dir, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr[-3000:]
+    # The console script the package declares runs the same commands.
+    listed = subprocess.run(["consent-service", "keys", "list"], env=env, cwd=app_dir, capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert listed.stdout.split() == ["PREFIX", "NAME", "SCOPES", "CREATED_AT", "REVOKED_AT"]
     log = run_logs.service_log("gunicorn-fresh-install")
     with log.open("w") as log_file:
         # The Dockerfile's CMD, verbatim.
