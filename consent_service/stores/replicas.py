@@ -99,9 +99,13 @@ def replica_engine(url: str, *, pool_size: int, statement_timeout_ms: int) -> En
 class Replica:
     """One standby: its engine and its standing as last measured."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, position: int) -> None:
         self.engine = engine
-        self.name = engine.url.render_as_string(hide_password=True)
+        # Named by its place in DATABASE_REPLICA_URLS, port and database: the logs truncate IP addresses (a host
+        # of 127.0.0.1 would read 127.0.0.0), and the URL may carry credentials.
+        self.name = (
+            f"#{position} of DATABASE_REPLICA_URLS (port {engine.url.port or 5432}, database {engine.url.database})"
+        )
         # Unknown until first measured: the primary answers meanwhile.
         self.skip: Skip | None = Skip.DOWN
         self.measured_at: float | None = None
@@ -119,7 +123,7 @@ class ReplicaSet:
         check_interval_ms: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.replicas = [Replica(engine) for engine in engines]
+        self.replicas = [Replica(engine, position) for position, engine in enumerate(engines, start=1)]
         self._max_lag_ms = max_lag_ms
         self._interval = check_interval_ms / 1000
         self._clock = clock
