@@ -134,10 +134,20 @@ def recorded_rows(events: Sequence[ConsentEvent | EventValues]) -> list[dict[str
 
 def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     """Take these subjects' events back out of the rollup, before retention deletes them from the ledger."""
+    discount(session=session, counts=removed_counts(session=session, subject_ids=subject_ids))
+
+
+def removed_counts(*, session: Session, subject_ids: Sequence[int]) -> Counter[RollupKey]:
+    """What these subjects' events count in the rollup: read before their rows go, taken out by `discount`
+    (retention applies it after dropping a partition, so it holds no rollup row while it waits for that lock)."""
     if not subject_ids:
-        return
+        return Counter()
     rows = session.execute(_ledger_rows(session, shard=True, subject_ids=subject_ids))
-    _add(session, Counter({tuple(row[:-1]): row[-1] for row in rows}), sign=-1)
+    return Counter({tuple(row[:-1]): row[-1] for row in rows})
+
+
+def discount(*, session: Session, counts: Counter[RollupKey]) -> None:
+    _add(session, counts, sign=-1)
 
 
 def _rollup_counts(events: Iterable[ConsentEvent | EventValues]) -> Counter[RollupKey]:

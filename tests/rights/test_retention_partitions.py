@@ -1,0 +1,119 @@
+"""Retention drops a month of the partitioned ledger whole when all its chains go, and keeps every rule.
+
+On SQLite (a plain ledger) the same chains go row by row: both databases end in the same state.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import event, func, select, text
+
+from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
+from consent_service.extensions import db
+from consent_service.ledger import partitions
+from consent_service.reports import service as reports
+from consent_service.reports.models import ConsentRollup
+from consent_service.retention import service as retention
+from consent_service.runtime import runtime
+from consent_service.subjects.models import Subject
+
+PERIODS = retention.Periods(
+    visitor_inactivity=timedelta(days=395),
+    recording_evidence=timedelta(days=1095),
+    proof_after_withdrawal=timedelta(days=1826),
+)
+
+
+def _run(clock, *, dry_run: bool = False) -> retention.Outcome:
+    outcome = retention.run(session=db.session, periods=PERIODS, pseudonymize=lambda kind, external_id: "erased",
+                            keystore=runtime().keystore, now=clock(), dry_run=dry_run)
+    db.session.commit()
+    return outcome
+
+
+def _months(clock) -> None:
+    partitions.ensure_months(session=db.session, now=clock())
+    db.session.commit()
+
+
+def _rollup() -> list[tuple]:
+    return sorted(tuple(row) for row in db.session.execute(select(*ConsentRollup.__table__.c)).all() if row.count)
+
+
+def test_a_month_whose_chains_all_go_is_dropped_and_the_rest_goes_by_rows(app, record, clock, flask_cli, tmp_path):
+    postgres = db.engine.dialect.name == "postgresql"
+    _months(clock)  # January 2026 (the frozen clock's month) and the next ones
+    record("visitor", "v-jan", [("analytics", "granted", "banner_custom")])
+    record("visitor", "v-jan-and-feb", [("analytics", "granted", "banner_custom")])
+    clock.advance(days=31)
+    record("visitor", "v-jan-and-feb", [("analytics", "denied", "banner_custom")])
+    record("customer", "c-relied-on", [("marketing", "granted", "api")])  # keeps February
+    record("visitor", "v-feb", [("analytics", "granted", "banner_custom")])
+    checkpoint = tmp_path / "before.jws"
+    assert flask_cli("ledger", "checkpoint", "--output", str(checkpoint)).exit_code == 0
+    clock.advance(days=400)
+    january = partitions.partition_name(partitions.month_start(clock() - timedelta(days=431)))
+    kept_state = db.session.scalars(select(ConsentState)).all()
+    kept_state = [(s.subject_id, s.purpose, s.event_id) for s in kept_state if s.decision == "granted"
+                  and s.purpose == "marketing"]
+
+    dry = _run(clock, dry_run=True)
+
+    assert dry.partitions_dropped == ([january] if postgres else [])
+    assert sorted(removal.events for removal in dry.removed) == [1, 1, 2]
+    assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 5
+
+    statements: list[str] = []
+
+    def heard(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", heard)
+    try:
+        done = _run(clock)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", heard)
+
+    assert done.partitions_dropped == dry.partitions_dropped
+    assert sorted((r.subject_id, r.events, r.reason) for r in done.removed) == sorted(
+        (r.subject_id, r.events, r.reason) for r in dry.removed)
+    assert set(db.session.scalars(select(Subject.external_id))) == {"c-relied-on"}
+    assert [(s.subject_id, s.purpose, s.event_id) for s in db.session.scalars(select(ConsentState))] == kept_state
+    assert db.session.scalar(select(func.count()).select_from(RetiredChain)) == 3
+    if postgres:
+        assert january not in {p.name for p in partitions.months(db.session)}
+        assert any("DETACH PARTITION" in s for s in statements)
+        # v-jan-and-feb's February row went by its row, its January one with the month.
+        assert any(s.startswith("DELETE FROM consent_events") and "recorded_at <" in s for s in statements)
+    verified = flask_cli("ledger", "verify", "--checkpoint", str(checkpoint))
+    assert verified.exit_code == 0, verified.output
+    rollup = _rollup()
+    reports.rebuild_rollups(session=db.session)
+    assert _rollup() == rollup  # the rollup lost exactly the dropped chains' counts
+
+
+def test_a_month_with_a_chain_that_stays_is_kept(app, record, clock):
+    _months(clock)
+    record("visitor", "v-1", [("analytics", "granted", "banner_custom")])
+    record("customer", "c-relied-on", [("marketing", "granted", "api")])
+    clock.advance(days=400)
+
+    outcome = _run(clock)
+
+    assert outcome.partitions_dropped == []
+    assert [r.kind for r in outcome.removed] == ["visitor"]
+    assert set(db.session.scalars(select(Subject.external_id))) == {"c-relied-on"}
+
+
+def test_a_write_into_a_month_without_a_partition_lands_in_default(app, record, clock):
+    clock.advance(days=3650)  # a month nobody made
+    record("customer", "c-1", [("marketing", "granted", "api")])
+    assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 1
+    if db.engine.dialect.name != "postgresql":
+        assert partitions.ensure_months(session=db.session, now=clock()) == []
+        return
+    assert db.session.scalar(text(f"SELECT count(*) FROM {partitions.DEFAULT}")) == 1
+    created = partitions.ensure_months(session=db.session, now=clock())
+    # This month's rows are in DEFAULT already: its partition is not made (PostgreSQL would refuse), the next are.
+    assert partitions.partition_name(partitions.month_start(clock())) not in created
+    assert len(created) == partitions.MONTHS_AHEAD
