@@ -117,3 +117,18 @@ def test_a_write_into_a_month_without_a_partition_lands_in_default(app, record, 
     # This month's rows are in DEFAULT already: its partition is not made (PostgreSQL would refuse), the next are.
     assert partitions.partition_name(partitions.month_start(clock())) not in created
     assert len(created) == partitions.MONTHS_AHEAD
+
+
+def test_flask_ledger_partitions_makes_the_months_ahead_and_lists_them(app, flask_cli, clock):
+    result = flask_cli("ledger", "partitions", "--ahead", "2")
+    assert result.exit_code == 0, result.output
+    if db.engine.dialect.name != "postgresql":
+        assert "not partitioned" in result.output
+        return
+    month = partitions.month_start(clock())
+    names = [partitions.partition_name(month), partitions.partition_name(partitions.next_month(month))]
+    for name in names:
+        assert name in result.output
+    assert set(names) <= {partition.name for partition in partitions.months(db.session)}
+    again = flask_cli("ledger", "partitions", "--ahead", "2")
+    assert "made " not in again.output  # nothing left to make
