@@ -256,11 +256,12 @@ def main() -> None:
     parser.add_argument("--per-subject", type=int, default=500)
     parser.add_argument("--before-checkout", type=Path, help="a checkout of the code before (main): its retention")
     parser.add_argument("--before-revision", default="0026_outgoing_mail")
+    parser.add_argument("--before-only", action="store_true", help="only the database of --before-checkout")
     parser.add_argument("--verify-before", action="store_true", help="verify the whole built ledger first (slow)")
     args = parser.parse_args()
     subjects = args.events // args.per_subject
     now = datetime.now(UTC)
-    runs = [("consent_bench_partitioned", "head", ROOT, True)]
+    runs = [] if args.before_only else [("consent_bench_partitioned", "head", ROOT, True)]
     if args.before_checkout:
         runs.insert(0, ("consent_bench_rows", args.before_revision, args.before_checkout, False))
     for name, revision, checkout, partitioned in runs:

@@ -137,17 +137,27 @@ def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     discount(session=session, counts=removed_counts(session=session, subject_ids=subject_ids))
 
 
-def removed_counts(*, session: Session, subject_ids: Sequence[int]) -> Counter[RollupKey]:
-    """What these subjects' events count in the rollup: read before their rows go, taken out by `discount`
-    (retention applies it after dropping a partition, so it holds no rollup row while it waits for that lock)."""
+def removed_counts(
+    *, session: Session, subject_ids: Sequence[int], outside: tuple[datetime, datetime] | None = None
+) -> Counter[RollupKey]:
+    """What these subjects' events count in the rollup (those recorded `outside` [start, end) only, when
+    given): read before their rows go, taken out by `discount` (retention applies it after dropping a
+    partition, so it holds no rollup row while it waits for that lock)."""
     if not subject_ids:
         return Counter()
-    rows = session.execute(_ledger_rows(session, shard=True, subject_ids=subject_ids))
+    rows = session.execute(_ledger_rows(session, shard=True, subject_ids=subject_ids, outside=outside))
     return Counter({tuple(row[:-1]): row[-1] for row in rows})
 
 
 def discount(*, session: Session, counts: Counter[RollupKey]) -> None:
     _add(session, counts, sign=-1)
+
+
+def forget_days(*, session: Session, start: datetime, end: datetime) -> None:
+    """Delete the rollup of the UTC days from `start` to `end` (midnights): retention dropped every event
+    recorded then (a month of the partitioned ledger), and the rollup counts events by the day recorded."""
+    table = ConsentRollup.__table__
+    session.execute(delete(table).where(table.c.day >= start.date(), table.c.day < end.date()))
 
 
 def _rollup_counts(events: Iterable[ConsentEvent | EventValues]) -> Counter[RollupKey]:
@@ -223,6 +233,7 @@ def _ledger_rows(
     start: date | None = None,
     end: date | None = None,
     subject_ids: Sequence[int] | None = None,
+    outside: tuple[datetime, datetime] | None = None,
 ) -> CompoundSelect[*tuple[Any, ...]]:
     """The rollup's rows (in KEY_COLUMNS order, then the count), computed from the ledger with GROUP BY:
     events, then choices; of the whole ledger, of the UTC days start..end, or of some subjects."""
@@ -233,6 +244,8 @@ def _ledger_rows(
         where = [events.c.recorded_at >= _midnight(start), events.c.recorded_at < _midnight(end + timedelta(days=1))]
     if subject_ids is not None:
         where.append(events.c.subject_id.in_(subject_ids))
+    if outside is not None:
+        where.append((events.c.recorded_at < outside[0]) | (events.c.recorded_at >= outside[1]))
     common = [func.coalesce(events.c.property_key, MISSING).label("property_key")]
     dimensions = [
         func.coalesce(events.c.country, MISSING).label("country"),

@@ -38,6 +38,7 @@ from sqlalchemy.types import BigInteger
 from consent_service.consents import service as consents
 from consent_service.consents.maintenance import ledger_open
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
+from consent_service.database import dialect_insert
 from consent_service.ledger import partitions, seals
 from consent_service.progress import Progress, unobserved
 from consent_service.purposes import service as purposes
@@ -240,13 +241,17 @@ def _drop_partition(
         due.append((subject, reason))
     dry_run = outcome.dry_run
     heads = _heads(session, subject_ids)
-    for subject, reason in due:
-        events = _retire(session, subject.id, heads.get(subject.id), reason, keystore, now, dry_run=dry_run)
+    chains = [(subject.id, heads.get(subject.id), reason) for subject, reason in due]
+    for (subject, reason), events in zip(
+        due, _retire_all(session, chains, keystore, now, dry_run=dry_run), strict=True
+    ):
         outcome.removed.append(Removal(subject.id, subject.kind, events, reason))
     outcome.partitions_dropped.append(partition.name)
     if dry_run:
         return
-    counts = reports.removed_counts(session=session, subject_ids=subject_ids)
+    # The month's own events leave the rollup as whole days (forget_days below): only the chains'
+    # events of other months are counted here, so the cost follows those, not the month's size.
+    counts = reports.removed_counts(session=session, subject_ids=subject_ids, outside=(partition.start, partition.end))
     _delete_subject_rows(session, subject_ids, events=False)
     # The chains' rows in other months go by rows; the month itself last, so the exclusive lock that
     # DETACH takes on the ledger is held only until the commit that follows.
@@ -255,24 +260,23 @@ def _drop_partition(
     partitions.drop(session, partition)
     # After the drop: a writer holding the ledger's lock may be waiting for a rollup row (it adds its counts).
     reports.discount(session=session, counts=counts)
+    reports.forget_days(session=session, start=partition.start, end=partition.end)
     session.execute(delete(Subject).where(Subject.id.in_(subject_ids)))
 
 
 def _heads(session: Session, subject_ids: list[int]) -> dict[int, tuple[int, str]]:
-    """The head (revision, hash) of each of these subjects' chains that has one."""
-    latest = (
-        select(ConsentEvent.subject_id, func.max(ConsentEvent.revision).label("revision"))
-        .where(ConsentEvent.subject_id.in_(subject_ids))
-        .group_by(ConsentEvent.subject_id)
-        .subquery()
-    )
+    """The head (revision, hash) of each of these subjects' chains that has one: an index probe per
+    subject (and partition), not a pass over their events."""
+    latest = select(ConsentEvent.revision, ConsentEvent.hash).where(ConsentEvent.subject_id == Subject.id)
+    latest = latest.order_by(ConsentEvent.revision.desc()).limit(1)
     rows = session.execute(
-        select(ConsentEvent.subject_id, ConsentEvent.revision, ConsentEvent.hash).join(
-            latest,
-            (ConsentEvent.subject_id == latest.c.subject_id) & (ConsentEvent.revision == latest.c.revision),
-        )
+        select(
+            Subject.id,
+            latest.with_only_columns(ConsentEvent.revision).scalar_subquery(),
+            latest.with_only_columns(ConsentEvent.hash).scalar_subquery(),
+        ).where(Subject.id.in_(subject_ids))
     )
-    return {subject_id: (revision, hash_) for subject_id, revision, hash_ in rows}
+    return {subject_id: (revision, hash_) for subject_id, revision, hash_ in rows if revision is not None}
 
 
 def _retire(
@@ -286,10 +290,23 @@ def _retire(
     dry_run: bool,
 ) -> int:
     """Keep the sealed head of a chain about to go (in retired_chains); how many events it had."""
-    if head is None:
-        return 0
-    revision, hash_ = head
-    if not dry_run:
+    return _retire_all(session, [(subject_id, head, reason)], keystore, now, dry_run=dry_run)[0]
+
+
+def _retire_all(
+    session: Session,
+    chains: list[tuple[int, tuple[int, str] | None, str]],
+    keystore: KeyStore,
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> list[int]:
+    """`_retire` for many chains (subject id, head, reason), their rows written by one statement."""
+    rows = []
+    for subject_id, head, reason in chains:
+        if head is None or dry_run:
+            continue
+        revision, hash_ = head
         seal = seals.seal_retirement(
             session=session,
             keystore=keystore,
@@ -299,8 +316,19 @@ def _retire(
             reason=reason,
             now=now,
         )
-        session.merge(RetiredChain(subject_id=subject_id, revision=revision, hash=hash_, retired_at=now, seal=seal))
-    return revision
+        rows.append({"subject_id": subject_id, "revision": revision, "hash": hash_, "retired_at": now, "seal": seal})
+    if rows:
+        # A subject id retired before (ids of a restored backup) keeps only its latest retirement, as merge did.
+        table = RetiredChain.__table__
+        insert = dialect_insert(session.get_bind().dialect.name)(table)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[table.c.subject_id],
+                set_={name: insert.excluded[name] for name in ("revision", "hash", "retired_at", "seal")},
+            ),
+            rows,
+        )
+    return [head[0] if head is not None else 0 for _, head, _ in chains]
 
 
 def _delete_subject_rows(session: Session, subject_ids: list[int], *, events: bool) -> None:
