@@ -124,9 +124,13 @@ def _default_holds(session: Session, start: datetime, end: datetime) -> bool:
     )
 
 
-def claim_drops(session: Session) -> bool:
-    """Whether this transaction is the one dropping months now (until it ends); False while another is."""
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _DROPPING}).scalar())
+def claim_drops(session: Session, partition: Partition) -> bool:
+    """Make this transaction the one dropping months (until it ends), waiting for another run's month to
+    commit first: two runs each holding rows of the ledger while waiting for the other's DETACH would
+    deadlock. Taken before anything else of the transaction, so the wait holds no lock. Then whether the
+    partition is still there (the other run may have dropped it meanwhile)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DROPPING})
+    return session.execute(text("SELECT to_regclass(:name)"), {"name": partition.name}).scalar() is not None
 
 
 def subjects_in(session: Session, partition: Partition) -> list[int]:

@@ -217,8 +217,8 @@ def _drop_partition(
 ) -> None:
     """Drop the month and the whole chains of its subjects when every one of them goes now; else leave it
     all to the row-by-row pass. Its subjects are locked first; one locked by another run keeps the month."""
-    if not partitions.claim_drops(session):
-        return  # another run is dropping months: two waiting for each other's lock on the ledger would deadlock
+    if not partitions.claim_drops(session, partition):
+        return  # another run dropped it
     subject_ids = partitions.subjects_in(session, partition)
     subjects = list(
         session.scalars(

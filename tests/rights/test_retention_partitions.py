@@ -132,3 +132,52 @@ def test_flask_ledger_partitions_makes_the_months_ahead_and_lists_them(app, flas
     assert set(names) <= {partition.name for partition in partitions.months(db.session)}
     again = flask_cli("ledger", "partitions", "--ahead", "2")
     assert "made " not in again.output  # nothing left to make
+
+
+def test_two_runs_started_together_drop_each_month_once_and_remove_each_chain_once(app, database_url, clock, flask_cli):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from consent_service.consents import service as consents
+    from consent_service.flows.record_consent import record_consent
+    from consent_service.vocabulary import Decision, Method
+    from tests.conftest import ENCRYPTION_KEY
+    from tests.rights.test_retention import ROOT
+
+    _months(clock)  # this month and three ahead: four months of visitors
+    for month in range(4):
+        for n in range(30):
+            record_consent(
+                session=db.session, kind="visitor", external_id=f"v-{month}-{n}",
+                events=[consents.EventInput(purpose="analytics", decision=Decision.GRANTED, method=Method.BANNER_CUSTOM)],
+                context=consents.EventContext(notice_version="v1"), rules=runtime().rules, now=clock(),
+            )
+        clock.advance(days=31)
+    db.session.commit()
+    env = {
+        **os.environ,
+        "FLASK_APP": "consent_service:create_cli_app",
+        "CONSENT_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "retention-secret-key-long-enough-for-production",
+        "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "ERASURE_PEPPER": "retention-erasure-pepper-long-enough-for-production",
+        "RETENTION_VISITOR_INACTIVITY_DAYS": "1",  # the subprocesses run on the real clock
+    }
+    runs = [subprocess.Popen([sys.executable, "-m", "flask", "retention", "run"], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    lines = [line for out, _ in outputs for line in out.splitlines() if line.startswith("removed visitor #")]
+    assert len(lines) == len(set(lines)) == 120
+    dropped = [name for out, _ in outputs for line in out.splitlines() if "months of the ledger whole" in line
+               for name in re.findall(r"consent_events_y\d{4}m\d{2}", line)]
+    assert len(dropped) == len(set(dropped))
+    if db.engine.dialect.name == "postgresql":
+        assert len(dropped) >= 4
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Subject)) == 0
+    assert flask_cli("ledger", "verify").exit_code == 0
