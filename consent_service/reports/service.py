@@ -134,22 +134,33 @@ def recorded_rows(events: Sequence[ConsentEvent | EventValues]) -> list[dict[str
 
 def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     """Take these subjects' events back out of the rollup, before retention deletes them from the ledger."""
-    discount(session=session, counts=removed_counts(session=session, subject_ids=subject_ids))
-
-
-def removed_counts(
-    *, session: Session, subject_ids: Sequence[int], outside: tuple[datetime, datetime] | None = None
-) -> Counter[RollupKey]:
-    """What these subjects' events count in the rollup (those recorded `outside` [start, end) only, when
-    given): read before their rows go, taken out by `discount` (retention applies it after dropping a
-    partition, so it holds no rollup row while it waits for that lock)."""
     if not subject_ids:
-        return Counter()
-    rows = session.execute(_ledger_rows(session, shard=True, subject_ids=subject_ids, outside=outside))
-    return Counter({tuple(row[:-1]): row[-1] for row in rows})
+        return
+    rows = session.execute(_ledger_rows(session, shard=True, subject_ids=subject_ids))
+    _add(session, Counter({tuple(row[:-1]): row[-1] for row in rows}), sign=-1)
+
+
+# The ledger's columns an event's rollup counts are made of (_rollup_counts).
+COUNTED_COLUMNS = (
+    "subject_id",
+    "recorded_at",
+    "property_key",
+    "purpose",
+    "decision",
+    "method",
+    "country",
+    "language",
+    "regime",
+)
+
+
+def counts_of(*, events: Iterable[Any]) -> Counter[RollupKey]:
+    """What these events (rows with the ledger's columns) count in the rollup, as their write added it."""
+    return _rollup_counts(events)
 
 
 def discount(*, session: Session, counts: Counter[RollupKey]) -> None:
+    """Take `counts` (counts_of events retention deleted) back out of the rollup."""
     _add(session, counts, sign=-1)
 
 
@@ -233,7 +244,6 @@ def _ledger_rows(
     start: date | None = None,
     end: date | None = None,
     subject_ids: Sequence[int] | None = None,
-    outside: tuple[datetime, datetime] | None = None,
 ) -> CompoundSelect[*tuple[Any, ...]]:
     """The rollup's rows (in KEY_COLUMNS order, then the count), computed from the ledger with GROUP BY:
     events, then choices; of the whole ledger, of the UTC days start..end, or of some subjects."""
@@ -244,8 +254,6 @@ def _ledger_rows(
         where = [events.c.recorded_at >= _midnight(start), events.c.recorded_at < _midnight(end + timedelta(days=1))]
     if subject_ids is not None:
         where.append(events.c.subject_id.in_(subject_ids))
-    if outside is not None:
-        where.append((events.c.recorded_at < outside[0]) | (events.c.recorded_at >= outside[1]))
     common = [func.coalesce(events.c.property_key, MISSING).label("property_key")]
     dimensions = [
         func.coalesce(events.c.country, MISSING).label("country"),

@@ -249,14 +249,18 @@ def _drop_partition(
     outcome.partitions_dropped.append(partition.name)
     if dry_run:
         return
-    # The month's own events leave the rollup as whole days (forget_days below): only the chains'
-    # events of other months are counted here, so the cost follows those, not the month's size.
-    counts = reports.removed_counts(session=session, subject_ids=subject_ids, outside=(partition.start, partition.end))
     _delete_subject_rows(session, subject_ids, events=False)
-    # The chains' rows in other months go by rows; the month itself last, so the exclusive lock that
-    # DETACH takes on the ledger is held only until the commit that follows.
-    elsewhere = (ConsentEvent.recorded_at < partition.start) | (ConsentEvent.recorded_at >= partition.end)
-    session.execute(delete(ConsentEvent).where(ConsentEvent.subject_id.in_(subject_ids), elsewhere))
+    # The chains' events of other months go by rows, and leave the rollup by what those rows counted; the
+    # month's own events leave it as whole days (forget_days below). The month itself goes last, so the
+    # exclusive lock DETACH takes on the ledger is held only until the commit that follows.
+    ledger = ConsentEvent.__table__
+    elsewhere = (ledger.c.recorded_at < partition.start) | (ledger.c.recorded_at >= partition.end)
+    deleted = session.execute(
+        delete(ledger)
+        .where(ledger.c.subject_id.in_(subject_ids), elsewhere)
+        .returning(*(ledger.c[name] for name in reports.COUNTED_COLUMNS))
+    ).all()
+    counts = reports.counts_of(events=deleted)
     partitions.drop(session, partition)
     # After the drop: a writer holding the ledger's lock may be waiting for a rollup row (it adds its counts).
     reports.discount(session=session, counts=counts)
