@@ -85,6 +85,11 @@ def _upgrade_postgres():
         last = _next_month(last)
     _create_months(NEW, oldest, last)
     op.execute(f"CREATE TABLE {NEW}_default PARTITION OF {NEW} DEFAULT")
+    # Its other keys now, under names of its own, so the copy maintains them and the swap only renames.
+    op.execute(f"ALTER TABLE {NEW} ADD CONSTRAINT {NEW}_uq UNIQUE (subject_id, revision, recorded_at)")
+    op.execute(f"CREATE INDEX {NEW}_ix ON {NEW} (subject_id, purpose, revision)")
+    op.execute(f"ALTER TABLE {NEW} ADD CONSTRAINT {NEW}_fk_purpose FOREIGN KEY (purpose) REFERENCES purposes (key)")
+    op.execute(f"ALTER TABLE {NEW} ADD CONSTRAINT {NEW}_fk_subject FOREIGN KEY (subject_id) REFERENCES subjects (id)")
     op.add_column("consent_states", sa.Column("event_recorded_at", sa.DateTime(timezone=True), nullable=True))
     # 2. What is written to the old table from now on is written to the new one too.
     op.execute(f"""CREATE FUNCTION consent_events_mirror() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -114,6 +119,12 @@ def _upgrade_postgres():
             if last is None:
                 break
             after = last
+        # Row by row, the copy is the ledger (in one snapshot; the trigger carries what changes after it).
+        differing = bind.execute(sa.text(f"""
+            SELECT count(*) FROM (SELECT id, subject_id, recorded_at, hash FROM consent_events
+                                  EXCEPT SELECT id, subject_id, recorded_at, hash FROM {NEW}) AS differing""")).scalar()
+        if differing:
+            raise RuntimeError(f"{differing} ledger rows were not copied as they are: nothing was swapped")
         # States name their event's time; those written meanwhile are caught up under the lock below.
         while bind.execute(sa.text(f"""
             UPDATE consent_states AS s SET event_recorded_at = e.recorded_at FROM consent_events AS e
@@ -125,12 +136,9 @@ def _upgrade_postgres():
     op.execute("LOCK TABLE consent_events, consent_states IN ACCESS EXCLUSIVE MODE")
     op.execute("""UPDATE consent_states AS s SET event_recorded_at = e.recorded_at FROM consent_events AS e
                    WHERE s.event_recorded_at IS NULL AND e.id = s.event_id""")
-    missing = bind.execute(sa.text(f"""
-        SELECT (SELECT count(*) FROM consent_events) - (SELECT count(*) FROM {NEW}),
-               (SELECT count(*) FROM (SELECT id, subject_id, recorded_at, hash FROM consent_events
-                                      EXCEPT SELECT id, subject_id, recorded_at, hash FROM {NEW}) AS differing)""")).one()
-    if any(missing):
-        raise RuntimeError(f"the partitioned ledger differs from the old one ({missing}): nothing was swapped")
+    counts = bind.execute(sa.text(f"SELECT (SELECT count(*) FROM consent_events), (SELECT count(*) FROM {NEW})")).one()
+    if counts[0] != counts[1]:
+        raise RuntimeError(f"the partitioned ledger holds {counts[1]} rows, the ledger {counts[0]}: nothing was swapped")
     op.execute("DROP TRIGGER consent_events_mirror ON consent_events")
     op.execute("DROP FUNCTION consent_events_mirror()")
     op.drop_constraint("fk_consent_states_event_id_consent_events", "consent_states", type_="foreignkey")
@@ -146,13 +154,10 @@ def _upgrade_postgres():
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = 'consent_events'::regclass")).scalars():
         op.execute(f"ALTER TABLE {partition} RENAME TO {partition.replace(NEW, 'consent_events', 1)}")
-    op.create_unique_constraint("uq_consent_events_subject_id_revision_recorded_at", "consent_events",
-                                ["subject_id", "revision", "recorded_at"])
-    op.create_index("ix_consent_events_subject_purpose_revision", "consent_events",
-                    ["subject_id", "purpose", "revision"])
-    op.create_foreign_key("fk_consent_events_purpose_purposes", "consent_events", "purposes", ["purpose"], ["key"])
-    op.create_foreign_key("fk_consent_events_subject_id_subjects", "consent_events", "subjects",
-                          ["subject_id"], ["id"])
+    op.execute(f"ALTER TABLE consent_events RENAME CONSTRAINT {NEW}_uq TO uq_consent_events_subject_id_revision_recorded_at")
+    op.execute(f"ALTER INDEX {NEW}_ix RENAME TO ix_consent_events_subject_purpose_revision")
+    op.execute(f"ALTER TABLE consent_events RENAME CONSTRAINT {NEW}_fk_purpose TO fk_consent_events_purpose_purposes")
+    op.execute(f"ALTER TABLE consent_events RENAME CONSTRAINT {NEW}_fk_subject TO fk_consent_events_subject_id_subjects")
     op.execute("CREATE TRIGGER consent_events_append_only BEFORE UPDATE OR DELETE ON consent_events "
                "FOR EACH ROW EXECUTE FUNCTION consent_events_append_only()")
     op.execute("CREATE TRIGGER consent_events_owner_only_truncate BEFORE TRUNCATE ON consent_events "
@@ -160,8 +165,12 @@ def _upgrade_postgres():
     # Checked by the count and the comparison above; the old table goes (DROP fires no row trigger).
     op.execute(f"DROP TABLE {OLD}")
     op.alter_column("consent_states", "event_recorded_at", nullable=False)
-    op.create_foreign_key("fk_consent_states_subject_id_consent_events", "consent_states", "consent_events",
-                          ["subject_id", "event_id", "event_recorded_at"], ["subject_id", "id", "recorded_at"])
+    # NOT VALID under the lock, validated after it (a scan of the states that lets writers through).
+    op.execute("ALTER TABLE consent_states ADD CONSTRAINT fk_consent_states_subject_id_consent_events "
+               "FOREIGN KEY (subject_id, event_id, event_recorded_at) "
+               "REFERENCES consent_events (subject_id, id, recorded_at) NOT VALID")
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TABLE consent_states VALIDATE CONSTRAINT fk_consent_states_subject_id_consent_events")
     _rekey_issued_tokens()
 
 
