@@ -282,9 +282,9 @@ def prepare_database(url: str, subjects: int, settings: dict[str, str] | None = 
         )
         conn.execute(
             "INSERT INTO consent_states (subject_id, purpose, decision, method, notice_version, regime, property_key, "
-            "actor_type, event_id, revision, updated_at) "
+            "actor_type, event_id, event_recorded_at, revision, updated_at) "
             "SELECT DISTINCT ON (subject_id, purpose) subject_id, purpose, decision, method, notice_version, regime, "
-            "property_key, actor_type, id, revision, recorded_at FROM consent_events "
+            "property_key, actor_type, id, recorded_at, revision, recorded_at FROM consent_events "
             "ORDER BY subject_id, purpose, revision DESC"
         )
     loaded = time.monotonic() - started

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.database import BigId, UTCDateTime
@@ -13,17 +13,23 @@ from consent_service.extensions import Base
 
 
 class ConsentEvent(Base):
-    """One decision, as given. Never updated or deleted (database triggers enforce it)."""
+    """One decision, as given. Never updated or deleted (database triggers enforce it).
+
+    The keys hold `subject_id`, the column a sharded cluster distributes by (docs/scaling.md), and
+    `recorded_at`, the column PostgreSQL partitions the table by (migration 0027): a key of a
+    partitioned table must hold its partition column."""
 
     __tablename__ = "consent_events"
     __table_args__ = (
-        # One event per subject revision: concurrent writers cannot interleave or fork a history.
-        UniqueConstraint("subject_id", "revision"),
+        # One event per subject revision. The key holds recorded_at because PostgreSQL's partitions
+        # cannot check a key without it; what keeps a history from forking is the subject's revision,
+        # which every write moves from the revision it read (stores/), and the chain shows any fork.
+        UniqueConstraint("subject_id", "revision", "recorded_at"),
         Index("ix_consent_events_subject_purpose_revision", "subject_id", "purpose", "revision"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"))
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(64), ForeignKey("purposes.key"))
     decision: Mapped[str] = mapped_column(String(16))
@@ -46,7 +52,7 @@ class ConsentEvent(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Minimized evidence only: a caller's reference, a truncated IP, a user-agent family.
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     # The tamper-evident chain (consents/chain.py): an HMAC of the personal fields, the previous
     # event's hash (or the genesis hash), and this event's hash over both.
     personal_digest: Mapped[str] = mapped_column(String(64))
@@ -58,6 +64,13 @@ class ConsentState(Base):
     """The current decision per subject and purpose: a fold of the ledger, kept for fast reads."""
 
     __tablename__ = "consent_states"
+    __table_args__ = (
+        # The event's whole key, subject and partition column included (see ConsentEvent).
+        ForeignKeyConstraint(
+            ["subject_id", "event_id", "event_recorded_at"],
+            ["consent_events.subject_id", "consent_events.id", "consent_events.recorded_at"],
+        ),
+    )
 
     subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(64), ForeignKey("purposes.key"), primary_key=True)
@@ -70,7 +83,8 @@ class ConsentState(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # cross_border_transfer only: destinations currently consented to ("*" for all).
     destinations: Mapped[list[str] | None] = mapped_column(JSON)
-    event_id: Mapped[str] = mapped_column(String(40), ForeignKey("consent_events.id"))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

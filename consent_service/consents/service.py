@@ -296,7 +296,7 @@ def _fold_events(
         states[event.purpose] = _fold(states.get(event.purpose), event)
         event_ids[event.purpose] = event.id
     changed = [
-        {"subject_id": subject.id, "event_id": event_ids[purpose], **vars(states[purpose])}
+        {"subject_id": subject.id, "event_id": event_ids[purpose], "event_recorded_at": now, **vars(states[purpose])}
         for purpose in sorted(event_ids)
     ]
     facts, subject_values = _subject_facts(subject, context, rules, country, revision, now)

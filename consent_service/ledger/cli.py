@@ -1,4 +1,4 @@
-"""`flask ledger verify [--checkpoint FILE [--jwks FILE_OR_URL]]` and `flask ledger checkpoint [--out FILE]`."""
+"""`flask ledger verify [--checkpoint FILE [--jwks FILE_OR_URL]]`, `checkpoint [--out FILE]`, `partitions`."""
 
 from __future__ import annotations
 
@@ -115,3 +115,24 @@ def checkpoint(output: str | None, webhook: bool) -> None:
         f"written to {'stdout' if to_stdout else output}",
         err=to_stdout,
     )
+
+
+@ledger_group.command("partitions")
+@click.option("--ahead", type=click.IntRange(0, 120), default=3, show_default=True, help="Months to make ahead.")
+@with_appcontext
+def make_partitions(ahead: int) -> None:
+    """Make this month's and the next months' partitions of the ledger (PostgreSQL; `flask retention run`
+    does it too), then list the partitions."""
+    from consent_service.ledger import partitions
+
+    session = db.session()
+    if not partitions.partitioned(session):
+        click.echo("the ledger is not partitioned (SQLite, or PostgreSQL before migration 0027)")
+        return
+    created = partitions.ensure_months(session=session, now=now(), ahead=ahead)
+    session.commit()
+    for name in created:
+        click.echo(f"made {name}")
+    for partition in partitions.months(session):
+        click.echo(f"{partition.name} {partition.start:%Y-%m-%d} {partition.end:%Y-%m-%d}")
+    click.echo(f"{partitions.DEFAULT} (rows of months without a partition)")

@@ -140,6 +140,37 @@ def discount_removed(*, session: Session, subject_ids: Sequence[int]) -> None:
     _add(session, Counter({tuple(row[:-1]): row[-1] for row in rows}), sign=-1)
 
 
+# The ledger's columns an event's rollup counts are made of (_rollup_counts).
+COUNTED_COLUMNS = (
+    "subject_id",
+    "recorded_at",
+    "property_key",
+    "purpose",
+    "decision",
+    "method",
+    "country",
+    "language",
+    "regime",
+)
+
+
+def counts_of(*, events: Iterable[Any]) -> Counter[RollupKey]:
+    """What these events (rows with the ledger's columns) count in the rollup, as their write added it."""
+    return _rollup_counts(events)
+
+
+def discount(*, session: Session, counts: Counter[RollupKey]) -> None:
+    """Take `counts` (counts_of events retention deleted) back out of the rollup."""
+    _add(session, counts, sign=-1)
+
+
+def forget_days(*, session: Session, start: datetime, end: datetime) -> None:
+    """Delete the rollup of the UTC days from `start` to `end` (midnights): retention dropped every event
+    recorded then (a month of the partitioned ledger), and the rollup counts events by the day recorded."""
+    table = ConsentRollup.__table__
+    session.execute(delete(table).where(table.c.day >= start.date(), table.c.day < end.date()))
+
+
 def _rollup_counts(events: Iterable[ConsentEvent | EventValues]) -> Counter[RollupKey]:
     """Rollup keys (in KEY_COLUMNS order) and how much each one counts, for these events."""
     counts: Counter[RollupKey] = Counter()

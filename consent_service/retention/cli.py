@@ -45,6 +45,14 @@ def run(dry_run: bool) -> None:
             progress=progress,
         )
     verb = "would remove" if dry_run else "removed"
+    if outcome.partitions_created:
+        click.echo(f"made the ledger's partitions {', '.join(outcome.partitions_created)}")
+    if outcome.partitions_dropped:
+        drop = "would drop" if dry_run else "dropped"
+        click.echo(
+            f"{drop} {len(outcome.partitions_dropped)} months of the ledger whole: "
+            f"{', '.join(outcome.partitions_dropped)}"
+        )
     for removal in outcome.removed:
         click.echo(f"{verb} {removal.kind} #{removal.subject_id}: {removal.events} events ({removal.reason})")
     events = sum(removal.events for removal in outcome.removed)

@@ -13,6 +13,11 @@ sealed with the service's signing key so that `flask ledger verify` tells it fro
 - subject.erased webhook events, and the privacy_request.verified events of deletion requests, forget the
   erased identifier once nothing is left to deliver.
 
+On a partitioned ledger (PostgreSQL, ledger/partitions.py) a month whose every event belongs to a chain
+that goes now is detached and dropped whole, with its chains' other rows, instead of deleted row by row;
+each chain still leaves its sealed head. A month holding one event of a chain that stays (a current
+grant, a restricted or recently active subject) is kept, and its expired chains go row by row as before.
+
 Several instances may run it at once: each batch locks its subjects with FOR UPDATE SKIP LOCKED on
 PostgreSQL (another run takes the next ones) and re-checks them under the lock; on SQLite the
 maintenance marker takes the database's write lock before the batch reads anything.
@@ -25,13 +30,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import BigInteger
 
 from consent_service.consents import service as consents
 from consent_service.consents.maintenance import ledger_open
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
-from consent_service.ledger import seals
+from consent_service.database import dialect_insert
+from consent_service.ledger import partitions, seals
 from consent_service.progress import Progress, unobserved
 from consent_service.purposes import service as purposes
 from consent_service.purposes.models import Purpose
@@ -66,6 +74,9 @@ class Outcome:
     dry_run: bool
     removed: list[Removal] = field(default_factory=list)
     erasure_notices_forgotten: int = 0
+    # The ledger's monthly partitions dropped whole (would be, on a dry run), and those made ahead.
+    partitions_dropped: list[str] = field(default_factory=list)
+    partitions_created: list[str] = field(default_factory=list)
 
 
 def run(
@@ -84,6 +95,17 @@ def run(
     outcome = Outcome(dry_run=dry_run)
     catalogue = purposes.catalogue(session=session)
     oldest_relevant = now - min(periods.visitor_inactivity, periods.recording_evidence, periods.proof_after_withdrawal)
+    if not dry_run:
+        session.commit()
+        outcome.partitions_created = partitions.ensure_months(session=session, now=now)
+        session.commit()
+    for partition in partitions.months(session):
+        if partition.end > oldest_relevant:
+            break  # a subject with an event this recent is not a candidate: nothing later can go whole
+        with session.begin_nested() if dry_run else _batch(session):
+            _drop_partition(session, partition, catalogue, periods, keystore, now, outcome)
+    # A dry run went through the dropped months' chains already: they are not counted twice.
+    counted = {removal.subject_id for removal in outcome.removed}
     total = _candidate_count(session, oldest_relevant)
     after_id, looked_at = 0, 0
     while True:
@@ -97,7 +119,7 @@ def run(
             due = [
                 (subject, reason)
                 for subject in candidates
-                if (reason := _due(session, subject, catalogue, periods, now)) is not None
+                if subject.id not in counted and (reason := _due(session, subject, catalogue, periods, now)) is not None
             ]
             if due and not dry_run:
                 # The report rollup loses these chains' counts: one statement per batch (rows locked in one order).
@@ -184,40 +206,158 @@ def _due(
     return "proof period over" if now >= keep_until else None
 
 
+def _drop_partition(
+    session: Session,
+    partition: partitions.Partition,
+    catalogue: dict[str, Purpose],
+    periods: Periods,
+    keystore: KeyStore,
+    now: datetime,
+    outcome: Outcome,
+) -> None:
+    """Drop the month and the whole chains of its subjects when every one of them goes now; else leave it
+    all to the row-by-row pass. Its subjects are locked first; one locked by another run keeps the month."""
+    if not partitions.claim_drops(session, partition):
+        return  # another run dropped it
+    subject_ids = partitions.subjects_in(session, partition)
+    subjects = list(
+        session.scalars(
+            select(Subject)
+            .where(Subject.id == any_(bindparam("ids", subject_ids, type_=ARRAY(BigInteger))))
+            .order_by(Subject.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+    if len(subjects) != len(subject_ids):
+        return
+    oldest_relevant = now - min(periods.visitor_inactivity, periods.recording_evidence, periods.proof_after_withdrawal)
+    due = []
+    for subject in subjects:
+        # The row-by-row pass's candidates only (_candidate_filter), judged by the same rule.
+        reason = _due(session, subject, catalogue, periods, now) if subject.updated_at < oldest_relevant else None
+        if reason is None:
+            return
+        due.append((subject, reason))
+    dry_run = outcome.dry_run
+    heads = _heads(session, subject_ids)
+    chains = [(subject.id, heads.get(subject.id), reason) for subject, reason in due]
+    for (subject, reason), events in zip(
+        due, _retire_all(session, chains, keystore, now, dry_run=dry_run), strict=True
+    ):
+        outcome.removed.append(Removal(subject.id, subject.kind, events, reason))
+    outcome.partitions_dropped.append(partition.name)
+    if dry_run:
+        return
+    _delete_subject_rows(session, subject_ids, events=False)
+    # The chains' events of other months go by rows, and leave the rollup by what those rows counted; the
+    # month's own events leave it as whole days (forget_days below). The month itself goes last, so the
+    # exclusive lock DETACH takes on the ledger is held only until the commit that follows.
+    ledger = ConsentEvent.__table__
+    elsewhere = (ledger.c.recorded_at < partition.start) | (ledger.c.recorded_at >= partition.end)
+    deleted = session.execute(
+        delete(ledger)
+        .where(ledger.c.subject_id.in_(subject_ids), elsewhere)
+        .returning(*(ledger.c[name] for name in reports.COUNTED_COLUMNS))
+    ).all()
+    counts = reports.counts_of(events=deleted)
+    partitions.drop(session, partition)
+    # After the drop: a writer holding the ledger's lock may be waiting for a rollup row (it adds its counts).
+    reports.discount(session=session, counts=counts)
+    reports.forget_days(session=session, start=partition.start, end=partition.end)
+    session.execute(delete(Subject).where(Subject.id.in_(subject_ids)))
+
+
+def _heads(session: Session, subject_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The head (revision, hash) of each of these subjects' chains that has one: an index probe per
+    subject (and partition), not a pass over their events."""
+    latest = select(ConsentEvent.revision, ConsentEvent.hash).where(ConsentEvent.subject_id == Subject.id)
+    latest = latest.order_by(ConsentEvent.revision.desc()).limit(1)
+    rows = session.execute(
+        select(
+            Subject.id,
+            latest.with_only_columns(ConsentEvent.revision).scalar_subquery(),
+            latest.with_only_columns(ConsentEvent.hash).scalar_subquery(),
+        ).where(Subject.id.in_(subject_ids))
+    )
+    return {subject_id: (revision, hash_) for subject_id, revision, hash_ in rows if revision is not None}
+
+
+def _retire(
+    session: Session,
+    subject_id: int,
+    head: tuple[int, str] | None,
+    reason: str,
+    keystore: KeyStore,
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> int:
+    """Keep the sealed head of a chain about to go (in retired_chains); how many events it had."""
+    return _retire_all(session, [(subject_id, head, reason)], keystore, now, dry_run=dry_run)[0]
+
+
+def _retire_all(
+    session: Session,
+    chains: list[tuple[int, tuple[int, str] | None, str]],
+    keystore: KeyStore,
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> list[int]:
+    """`_retire` for many chains (subject id, head, reason), their rows written by one statement."""
+    rows = []
+    for subject_id, head, reason in chains:
+        if head is None or dry_run:
+            continue
+        revision, hash_ = head
+        seal = seals.seal_retirement(
+            session=session,
+            keystore=keystore,
+            subject_id=subject_id,
+            revision=revision,
+            hash_=hash_,
+            reason=reason,
+            now=now,
+        )
+        rows.append({"subject_id": subject_id, "revision": revision, "hash": hash_, "retired_at": now, "seal": seal})
+    if rows:
+        # A subject id retired before (ids of a restored backup) keeps only its latest retirement, as merge did.
+        table = RetiredChain.__table__
+        insert = dialect_insert(session.get_bind().dialect.name)(table)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[table.c.subject_id],
+                set_={name: insert.excluded[name] for name in ("revision", "hash", "retired_at", "seal")},
+            ),
+            rows,
+        )
+    return [head[0] if head is not None else 0 for _, head, _ in chains]
+
+
+def _delete_subject_rows(session: Session, subject_ids: list[int], *, events: bool) -> None:
+    """What hangs off these subjects: states, links, token records and (with `events`) their events."""
+    session.execute(delete(ConsentState).where(ConsentState.subject_id.in_(subject_ids)))
+    session.execute(
+        delete(SubjectLink).where(
+            SubjectLink.visitor_subject_id.in_(subject_ids) | SubjectLink.customer_subject_id.in_(subject_ids)
+        )
+    )
+    session.execute(delete(IssuedToken).where(IssuedToken.subject_id.in_(subject_ids)))
+    if events:
+        session.execute(delete(ConsentEvent).where(ConsentEvent.subject_id.in_(subject_ids)))
+
+
 def _remove_chain(
     session: Session, subject: Subject, reason: str, keystore: KeyStore, now: datetime, *, dry_run: bool
 ) -> int:
     """Delete the subject and everything hanging off it, keeping its sealed head; how many events that was."""
-    head = session.scalars(
-        select(ConsentEvent)
-        .where(ConsentEvent.subject_id == subject.id)
-        .order_by(ConsentEvent.revision.desc())
-        .limit(1)
-    ).one_or_none()
-    count = head.revision if head is not None else 0
+    count = _retire(
+        session, subject.id, _heads(session, [subject.id]).get(subject.id), reason, keystore, now, dry_run=dry_run
+    )
     if dry_run:
         return count
-    if head is not None:
-        seal = seals.seal_retirement(
-            session=session,
-            keystore=keystore,
-            subject_id=subject.id,
-            revision=head.revision,
-            hash_=head.hash,
-            reason=reason,
-            now=now,
-        )
-        session.merge(
-            RetiredChain(subject_id=subject.id, revision=head.revision, hash=head.hash, retired_at=now, seal=seal)
-        )
-    session.execute(delete(ConsentState).where(ConsentState.subject_id == subject.id))
-    session.execute(
-        delete(SubjectLink).where(
-            (SubjectLink.visitor_subject_id == subject.id) | (SubjectLink.customer_subject_id == subject.id)
-        )
-    )
-    session.execute(delete(IssuedToken).where(IssuedToken.subject_id == subject.id))
-    session.execute(delete(ConsentEvent).where(ConsentEvent.subject_id == subject.id))
+    _delete_subject_rows(session, [subject.id], events=True)
     session.delete(subject)
     session.flush()
     return count

@@ -16,8 +16,9 @@ class IssuedToken(Base):
 
     __tablename__ = "issued_tokens"
 
+    # The subject first: its tokens are read and removed by subject, and a sharded cluster keys by it.
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), primary_key=True)
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subjects.id"), index=True)
     issued_for: Mapped[str] = mapped_column(String(16))  # "service" (the API) or "banner" (the visitor's cookie)
     property_key: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)

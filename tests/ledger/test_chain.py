@@ -48,8 +48,9 @@ def test_a_deleted_event_is_a_gap(ledger, flask_cli):
 
 
 def test_a_deleted_last_event_is_a_gap_too(ledger, flask_cli):
-    as_superuser("UPDATE consent_states SET event_id = :prev WHERE event_id = :id",
-                 "DELETE FROM consent_events WHERE id = :id", id=ledger[-1].id, prev=ledger[-2].id)
+    as_superuser("UPDATE consent_states SET event_id = :prev, event_recorded_at = "
+                 "(SELECT recorded_at FROM consent_events WHERE id = :prev_id) WHERE event_id = :id",
+                 "DELETE FROM consent_events WHERE id = :id", id=ledger[-1].id, prev=ledger[-2].id, prev_id=ledger[-2].id)
     result = flask_cli("ledger", "verify")
     assert result.exit_code == 1 and "gap:" in result.output and "the subject is at 4" in result.output
 

@@ -61,7 +61,7 @@ def test_a_grant_no_event_records_is_named(ledger, flask_cli):
     db.session.add(ConsentState(
         subject_id=c2.subject_id, purpose="marketing", decision="granted", method="api", notice_version="v1",
         regime=c2.regime, property_key=None, actor_type="subject", destinations=None, event_id=c2.id,
-        revision=c2.revision, updated_at=c2.recorded_at,
+        event_recorded_at=c2.recorded_at, revision=c2.revision, updated_at=c2.recorded_at,
     ))
     db.session.commit()
     result = flask_cli("ledger", "verify")
@@ -111,8 +111,8 @@ def _truncate(events, keep: int) -> None:
     """An older backup: the newest events never happened, and the subject and its state agree."""
     subject_id, kept = events[0].subject_id, events[keep - 1]
     state = _state(subject_id, "marketing")
-    state.decision, state.event_id, state.revision, state.updated_at = (
-        kept.decision, kept.id, kept.revision, kept.recorded_at)
+    state.decision, state.event_id, state.event_recorded_at, state.revision, state.updated_at = (
+        kept.decision, kept.id, kept.recorded_at, kept.revision, kept.recorded_at)
     db.session.get(Subject, subject_id).revision = keep
     db.session.commit()
     as_superuser("DELETE FROM consent_events WHERE subject_id = :s AND revision > :keep", s=subject_id, keep=keep)
