@@ -123,6 +123,7 @@ def checkpoint(output: str | None, webhook: bool) -> None:
 def make_partitions(ahead: int) -> None:
     """Make this month's and the next months' partitions of the ledger (PostgreSQL; `flask retention run`
     does it too), then list the partitions."""
+    from consent_service.extensions import db
     from consent_service.ledger import partitions
 
     session = db.session()
