@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/partition_write_bench.py [--subjects 100000] [--months 1,12,36]
 
-A write reads its subject with the head of its chain (stores/statements.py `subject_read`); on a
-partitioned ledger the head may be in any month, so that read probes every partition's index. For each
+A write reads its subject with the head of its chain (stores/statements.py `subject_read`). Until
+migration 0028 the head came from the ledger, and on a partitioned ledger it may be in any month, so that
+read probed every partition's index; it is now the subject's own `head_hash`. For each
 partition count this builds a database (migrated to head) whose subjects have twelve events spread over
 that many months, then runs the store's read, prepared on the server as the store runs it, for random
 subjects, and prints the median and p99 microseconds per read over five rounds. A check's statement is
@@ -58,9 +59,10 @@ def build(name: str, subjects: int, months: int) -> None:
     with psycopg.connect(_url(name), autocommit=True) as connection:
         connection.execute("SET session_replication_role = replica")
         connection.execute(
-            "INSERT INTO subjects (id, kind, external_id, revision, evidence_key, restricted, created_at, updated_at) "
-            "SELECT g, 'customer', 'c-' || g, %s, md5(g::text), false, now(), now() FROM generate_series(1, %s) g",
-            (EVENTS_PER_SUBJECT, subjects),
+            "INSERT INTO subjects (id, kind, external_id, revision, head_hash, evidence_key, restricted, created_at, "
+            "updated_at) SELECT g, 'customer', 'c-' || g, %s, md5(g || ':' || %s), md5(g::text), false, now(), now() "
+            "FROM generate_series(1, %s) g",
+            (EVENTS_PER_SUBJECT, EVENTS_PER_SUBJECT, subjects),
         )
         # Event r of every subject in month r * months / 12 back: each subject's events span all the months.
         connection.execute(

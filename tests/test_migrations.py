@@ -70,3 +70,37 @@ def test_the_tables_every_write_updates_leave_room_for_hot_updates(postgres_url)
             "SELECT relname, reloptions FROM pg_class WHERE relname IN ('subjects', 'consent_states')"
         ).fetchall())
     assert options == {"subjects": ["fillfactor=80"], "consent_states": ["fillfactor=80"]}
+
+
+def test_0028_fills_each_subjects_head_from_its_ledger(app, client, full_access):
+    """Subjects of before the column get their chain's latest hash; one without events keeps none; a write
+    after it links to the filled head."""
+    from consent_service.ledger import service as ledger
+
+    def post(subject: str, decision: str) -> None:
+        body = {"events": [{"purpose": "marketing", "decision": decision, "method": "api"}], "notice_version": "v1"}
+        response = client.post(f"/v1/subjects/customer/{subject}/consent-events", json=body, headers=full_access)
+        assert response.status_code == 201, response.get_json()
+
+    for decision in ("granted", "denied", "granted"):
+        post("c-1", decision)
+    post("c-2", "granted")
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO subjects (kind, external_id, revision, created_at, updated_at) "
+                                "VALUES ('customer', 'c-3', 0, '2025-01-01', '2025-01-01')"))
+    db.session.remove()
+    downgrade(revision="0027_partitioned_ledger")
+    try:
+        assert "head_hash" not in {column["name"] for column in inspect(db.engine).get_columns("subjects")}
+    finally:
+        upgrade()
+    with db.engine.connect() as connection:
+        heads = dict(connection.execute(text("SELECT external_id, head_hash FROM subjects")).all())
+        latest = dict(connection.execute(text(
+            "SELECT s.external_id, e.hash FROM consent_events AS e JOIN subjects AS s ON s.id = e.subject_id "
+            "WHERE e.revision = s.revision")).all())
+    assert heads == {"c-1": latest["c-1"], "c-2": latest["c-2"], "c-3": None}
+    assert latest["c-1"] != latest["c-2"]
+    post("c-1", "withdrawn")
+    report = ledger.verify(session=db.session)
+    assert report.ok and (report.chains, report.events) == (2, 5), report.problems
