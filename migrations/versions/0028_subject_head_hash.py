@@ -1,8 +1,8 @@
 """The head of each subject's chain kept on its row (`subjects.head_hash`), so a write never reads the ledger.
 
 Reading the head from the ledger probed every month's partition (migration 0027); every write now sets
-the column with the revision, in the same statement. Existing subjects get the hash of their chain's
-latest event by revision.
+the column with the revision, in the same statement. Existing subjects get the hash of their event at
+their revision, their chain's head.
 
 On PostgreSQL the column is filled in committed batches while the service keeps writing: a temporary
 trigger clears the column of a subject whose revision moves without it (a write by the code of before
@@ -22,9 +22,12 @@ branch_labels = None
 depends_on = None
 
 FILL_BATCH = 10_000
-# The hash of the subject's latest event by revision (never by time).
+# The hash of the subject's event at its revision: its chain's head (where they differ, `flask ledger verify`
+# names the gap). By the row's revision, not the ledger's latest: when a batch's UPDATE waits for a writer of
+# before, it sees the row's new revision but the ledger as of its start, so it finds no event and leaves the
+# head empty for the last step, where the latest event of its snapshot would be a stale head.
 HEAD = ("(SELECT e.hash FROM consent_events AS e WHERE e.subject_id = subjects.id "
-        "ORDER BY e.revision DESC LIMIT 1)")
+        "AND e.revision = subjects.revision)")
 
 
 def upgrade():
@@ -39,16 +42,23 @@ def downgrade():
     op.drop_column("subjects", "head_hash")
 
 
+# While the column fills, a write of the code of before moves the revision and leaves the head: cleared, so
+# the last step fills it again. A write of this version sets both and is left alone.
+STALE_FUNCTION = """CREATE FUNCTION subjects_head_hash_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     NEW.head_hash := NULL;
+     RETURN NEW;
+   END $$"""
+STALE_TRIGGER = ("CREATE TRIGGER subjects_head_hash_stale BEFORE UPDATE OF revision ON subjects FOR EACH ROW "
+                 "WHEN (NEW.revision IS DISTINCT FROM OLD.revision AND NEW.head_hash IS NOT DISTINCT FROM OLD.head_hash) "
+                 "EXECUTE FUNCTION subjects_head_hash_stale()")
+FILL_REST = f"UPDATE subjects SET head_hash = {HEAD} WHERE revision > 0 AND head_hash IS NULL"
+
+
 def _fill_postgres():
     bind = op.get_bind()
-    op.execute("""CREATE FUNCTION subjects_head_hash_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         NEW.head_hash := NULL;
-         RETURN NEW;
-       END $$""")
-    op.execute("CREATE TRIGGER subjects_head_hash_stale BEFORE UPDATE OF revision ON subjects FOR EACH ROW "
-               "WHEN (NEW.revision IS DISTINCT FROM OLD.revision AND NEW.head_hash IS NOT DISTINCT FROM OLD.head_hash) "
-               "EXECUTE FUNCTION subjects_head_hash_stale()")
+    op.execute(STALE_FUNCTION)
+    op.execute(STALE_TRIGGER)
     with op.get_context().autocommit_block():
         # A committed batch of subjects at a time, in key order: each holds its rows' locks only briefly.
         after = 0
@@ -65,6 +75,6 @@ def _fill_postgres():
             after = last
     # What was written meanwhile by the code of before, in the migration's transaction: writers wait for it.
     op.execute("LOCK TABLE subjects IN SHARE ROW EXCLUSIVE MODE")
-    op.execute(f"UPDATE subjects SET head_hash = {HEAD} WHERE revision > 0 AND head_hash IS NULL")
+    op.execute(FILL_REST)
     op.execute("DROP TRIGGER subjects_head_hash_stale ON subjects")
     op.execute("DROP FUNCTION subjects_head_hash_stale()")
