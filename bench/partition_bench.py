@@ -47,6 +47,17 @@ EVENT_COLUMNS = (
 )
 
 
+# Each subject's chain head, as a write leaves it (migration 0028); a database of before has no such column.
+FILL_HEADS = """
+    DO $$ BEGIN
+      IF EXISTS (SELECT FROM information_schema.columns WHERE table_name = 'subjects' AND column_name = 'head_hash')
+      THEN
+        UPDATE subjects AS s SET head_hash = e.hash FROM consent_events AS e
+         WHERE e.subject_id = s.id AND e.revision = s.revision;
+      END IF;
+    END $$"""
+
+
 def content(*, id_: str, subject: str, revision: str, decision: str, digest: str, at: str) -> str:
     """SQL for chain._canonical(chain.content(event)) of such an event, from SQL expressions of its columns."""
     return f"""('{{"actor_type":"subject","age":null,"banner_version":null,"country":null,"decision":"' || {decision}
@@ -147,6 +158,7 @@ def build(name: str, checkout: Path, *, subjects: int, per_subject: int, now: da
                 SELECT id, subject_id, revision, 'analytics', decision, 'banner_custom', 'v1', 'opt_in', 'subject',
                        '{{}}', recorded_at, digest, prev_hash, hash FROM events""")
             print(f"  {name}: events of subjects {first_id}..{last_id} of {subjects}", file=sys.stderr, flush=True)
+        connection.execute(FILL_HEADS)
         state_column = ", event_recorded_at" if partitioned else ""
         state_value = ", recorded_at" if partitioned else ""
         connection.execute(f"""

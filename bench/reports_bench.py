@@ -47,6 +47,17 @@ QUESTIONS = {
 }
 
 
+# Each subject's chain head, as a write leaves it (migration 0028); a database of before has no such column.
+FILL_HEADS = """
+    DO $$ BEGIN
+      IF EXISTS (SELECT FROM information_schema.columns WHERE table_name = 'subjects' AND column_name = 'head_hash')
+      THEN
+        UPDATE subjects AS s SET head_hash = e.hash FROM consent_events AS e
+         WHERE e.subject_id = s.id AND e.revision = s.revision;
+      END IF;
+    END $$"""
+
+
 def run(database_url: str, *, runs: int = RUNS) -> dict:
     """{"events", "rollup_rows", "rebuild_seconds" (None if the rollup was already filled), "<question>_ms": median, ...}"""
     engine = create_engine(normalize_database_url(database_url))
@@ -130,6 +141,7 @@ def load(database_url: str, events: int) -> None:
             """,
             (requests, requests, per_request),
         )
+        conn.execute(FILL_HEADS)
         conn.execute("VACUUM ANALYZE")
     print(f"loaded {requests * per_request:,} events in {time.perf_counter() - started:.0f}s", flush=True)
 

@@ -300,6 +300,9 @@ def _fold_events(
         for purpose in sorted(event_ids)
     ]
     facts, subject_values = _subject_facts(subject, context, rules, country, revision, now)
+    if recorded:
+        # Moves with the revision, in the same statement: the next write links to it without reading the ledger.
+        subject_values["head_hash"] = prev_hash
     circumstances = _circumstances(
         rules, regime=regime.value, policy=policy, subject=facts, now=now, region=context.region
     )

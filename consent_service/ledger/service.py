@@ -37,7 +37,8 @@ FOLDED_FIELDS = (
 @dataclass(frozen=True)
 class Problem:
     # broken_hash | broken_link | fork | gap | personal_fields | state_differs | state_missing |
-    # state_without_event | forged_retirement | rewritten | truncated | missing_chain | missing_retirement | checkpoint
+    # state_without_event | head_differs | forged_retirement | rewritten | truncated | missing_chain |
+    # missing_retirement | checkpoint
     kind: str
     subject_id: int
     event_id: str | None
@@ -64,7 +65,8 @@ class Report:
 def verify(
     *, session: Session, keys: Mapping[str, Ed25519PublicKey] | None = None, progress: Progress = unobserved
 ) -> Report:
-    """Re-hash every link in revision order, fold every chain and compare it with the stored states,
+    """Re-hash every link in revision order, compare each chain's head with the one its subject stores (what
+    a write links to), fold every chain and compare it with the stored states,
     and check every retirement's seal against `keys` (the service's genuine keys: KeyStore.genuine_public_keys).
     `progress` hears how many subjects of how many are done, once per BATCH."""
     report = Report()
@@ -84,8 +86,12 @@ def verify(
                 report.problems.append(problem)
         report.problems += _check_states(subject_id, events, stored)
     for subject in subjects.values():
-        if subject.revision and subject.id not in chained:
+        if subject.id in chained:
+            continue
+        if subject.revision:
             report.problems.append(Problem("gap", subject.id, None, f"revision {subject.revision} but no events"))
+        elif subject.head_hash is not None:
+            report.problems.append(Problem("head_differs", subject.id, None, "a stored head but no events"))
     for retired in session.scalars(select(RetiredChain).order_by(RetiredChain.subject_id)):
         report.retired += 1
         reason = seals.retirement_problem(retired, keys)
@@ -181,6 +187,14 @@ def _check_chain(subject: Subject | None, subject_id: int, events: list[ConsentE
             subject_id,
             events[-1].id,
             f"the chain ends at revision {events[-1].revision}, the subject is at {subject.revision}",
+        )
+    if subject is not None and subject.head_hash != events[-1].hash:
+        # The next write links to the stored head: a wrong one would fork the chain, or end it in a broken link.
+        return Problem(
+            "head_differs",
+            subject_id,
+            events[-1].id,
+            f"the subject's stored head is not the hash of revision {events[-1].revision}, the chain's head",
         )
     return None
 

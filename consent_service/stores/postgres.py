@@ -2,13 +2,14 @@
 
 Where SQLite is in process, every statement here is a round trip, so the store spends as few as it
 can. The read of a write takes the subject with its states (as one JSON array), the head of its
-chain, the generation and the follow-up guard in one statement. The write is one statement of
-data-modifying CTEs: the subject's row (updated while its revision is still the one read, or
-inserted), then the events, the states and the companion rows, each table's rows bound as one JSON
-text, each written only if the subject's row was. That same guard is what makes the optimistic mode
-safe: on a connection where each statement commits by itself (no BEGIN, no COMMIT) a write that
-somebody overtook writes nothing and is folded again on the new head. A batch lookup binds its
-identifiers as one JSON array, so every batch size is one statement text the server prepares once.
+chain (the subject's own head_hash: the partitioned ledger is not read), the generation and the
+follow-up guard in one statement. The write is one statement of data-modifying CTEs: the subject's
+row (updated while its revision is still the one read, or inserted), then the events, the states and
+the companion rows, each table's rows bound as one JSON text, each written only if the subject's row
+was. That same guard is what makes the optimistic mode safe: on a connection where each statement
+commits by itself (no BEGIN, no COMMIT) a write that somebody overtook writes nothing and is folded
+again on the new head. A batch lookup binds its identifiers as one JSON array, so every batch size is
+one statement text the server prepares once.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from consent_service.stores.statements import (
     STATES,
     SUBJECTS,
     head_of,
-    head_statement,
     identifier_columns,
     inserted_columns,
     states_statement,
@@ -72,9 +72,8 @@ class PostgresStore:
         state = func.json_build_array(*(STATES.c[name] for name in STATE_FIELDS))
         states = select(func.json_agg(state)).where(STATES.c.subject_id == SUBJECTS.c.id).scalar_subquery()
         self._read = subject_read(guards, states)
-        self._lock = self._read.with_for_update(of=SUBJECTS)
+        self._lock = subject_read(guards, states, locking=True)
         self._insert = subject_insert("postgresql", guards)
-        self._head = head_statement()
         self._states = states_statement()
         self._generation, self._follow_up = (
             str(expression.compile(dialect=DIALECT, compile_kwargs={"literal_binds": True}))
@@ -135,18 +134,15 @@ class PostgresStore:
         if row is None:
             row = execute_hot(connection, self._lock, params).one()
         snapshot.confirm(row.generation)
-        head_hash, states = row.head_hash, _states_from_json(row.states)
-        if row.revision and row.head_revision != row.revision:
-            # The lock waited for another writer: the row is its new version, but the statement's
-            # subqueries saw the data as of before the wait. Read the head and the states again, now.
-            head_hash = execute_hot(
-                connection, self._head, {"subject_id": row.id, "revision": row.revision}
-            ).scalar_one()
+        states = _states_from_json(row.states)
+        if row.read_revision != row.revision:
+            # The lock waited for another writer: the row (with its head_hash) is its new version, but the
+            # statement's states subquery saw the data as of before the wait. Read the states again, now.
             states = {
                 state.purpose: StateRow(**state._asdict())
                 for state in execute_hot(connection, self._states, {"subject_id": row.id}).all()
             }
-        head = head_of(row, states, head_hash)
+        head = head_of(row, states)
         write = fold(head)
         written, _, _ = self._write(connection, head, write, None, None)
         if not written:
@@ -178,7 +174,7 @@ class PostgresStore:
                 snapshot.confirm(row.generation)
                 if row.follow_up:
                     raise NeedsTransaction()
-                head = head_of(row, _states_from_json(row.states), row.head_hash)
+                head = head_of(row, _states_from_json(row.states))
             write = fold(head)
             written, generation, follow_up = self._write(
                 connection,

@@ -75,7 +75,7 @@ class SqliteStore:
         snapshot.confirm(row.generation)
         stored = execute_hot(connection, self._states, {"subject_id": row.id}).all() if row.revision else []
         states = {state.purpose: StateRow(**state._asdict()) for state in stored}
-        write = fold(head_of(row, states, row.head_hash))
+        write = fold(head_of(row, states))
         connection.execute(self._events, list(write.events))
         connection.execute(self._upsert_states, list(write.states))
         connection.execute(self._update, {"subject_key": row.id, **write.subject_values})

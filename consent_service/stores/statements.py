@@ -44,28 +44,34 @@ def identifier_columns(table: Table) -> list[str]:
     return [column.name for column in unique.columns]
 
 
-def subject_read(guards: Guards, states: ColumnElement[Any] | None) -> Select[Any]:
-    """The subject by identifier with what a write reads alongside: the generation, the hash and revision of
-    its latest event by revision (never by time), whether the caller has a follow-up, and `states`."""
-    latest = (
-        select(EVENTS.c.hash, EVENTS.c.revision)
-        .where(EVENTS.c.subject_id == SUBJECTS.c.id)
-        .order_by(EVENTS.c.revision.desc())
-        .limit(1)
-    )
-    return select(
+def subject_read(guards: Guards, states: ColumnElement[Any] | None, *, locking: bool = False) -> Select[Any]:
+    """The subject by identifier with what a write reads alongside: the generation, the head of its chain
+    (its own `head_hash`: no read of the ledger, whose partitions would each be probed), whether the caller
+    has a follow-up, and `states`.
+
+    `locking`: the statement is to take the row lock (FOR UPDATE), and also returns `read_revision`, the
+    subject's revision as the statement's snapshot saw it. On PostgreSQL a lock that waited for another
+    writer returns the row's new version, but the subqueries (`states`) still see the data of before the
+    wait: a `read_revision` other than `revision` says so."""
+    columns = [
         *(SUBJECTS.c[name] for name in SUBJECT_READS),
         guards.generation.label("generation"),
-        latest.with_only_columns(EVENTS.c.hash).scalar_subquery().label("head_hash"),
-        latest.with_only_columns(EVENTS.c.revision).scalar_subquery().label("head_revision"),
+        SUBJECTS.c.head_hash,
         guards.follow_up.label("follow_up"),
         (states if states is not None else null()).label("states"),
-    ).where(*(SUBJECTS.c[name] == bindparam(name) for name in identifier_columns(SUBJECTS)))
+    ]
+    if locking:
+        seen = SUBJECTS.alias("seen")
+        columns.append(
+            select(seen.c.revision).where(seen.c.id == SUBJECTS.c.id).scalar_subquery().label("read_revision")
+        )
+    statement = select(*columns).where(*(SUBJECTS.c[name] == bindparam(name) for name in identifier_columns(SUBJECTS)))
+    return statement.with_for_update(of=SUBJECTS) if locking else statement
 
 
 def subject_insert(dialect: str, guards: Guards | None = None) -> Insert:
     """Insert a new subject's row (every column bound) unless its identifier is there; with `guards`,
-    returning the columns of `subject_read` (a new subject has no events nor states yet)."""
+    returning the columns of `subject_read` with `locking` (a new subject has no events nor states yet)."""
     insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(SUBJECTS)
     statement = insert.values({name: bindparam(name) for name in inserted_columns(SUBJECTS)}).on_conflict_do_nothing(
         index_elements=identifier_columns(SUBJECTS)
@@ -75,21 +81,14 @@ def subject_insert(dialect: str, guards: Guards | None = None) -> Insert:
     return statement.returning(
         *(SUBJECTS.c[name] for name in SUBJECT_READS),
         guards.generation.label("generation"),
-        null().label("head_hash"),
-        null().label("head_revision"),
+        SUBJECTS.c.head_hash,
         guards.follow_up.label("follow_up"),
         null().label("states"),
+        SUBJECTS.c.revision.label("read_revision"),  # a row just inserted: no lock was waited for
     )
 
 
-def head_statement() -> Select[Any]:
-    """The hash of the subject's event of one revision (its head, once the lock is held)."""
-    return select(EVENTS.c.hash).where(
-        EVENTS.c.subject_id == bindparam("subject_id"), EVENTS.c.revision == bindparam("revision")
-    )
-
-
-def head_of(row: Any, states: dict[str, StateRow], head_hash: str | None) -> SubjectHead:
+def head_of(row: Any, states: dict[str, StateRow]) -> SubjectHead:
     """The SubjectHead of a `subject_read` row."""
     return SubjectHead(
         id=row.id,
@@ -101,7 +100,7 @@ def head_of(row: Any, states: dict[str, StateRow], head_hash: str | None) -> Sub
         restricted=bool(row.restricted),
         evidence_key=row.evidence_key,
         erased=row.erased_at is not None or row.evidence_key is None,
-        head_hash=head_hash if row.revision else None,
+        head_hash=row.head_hash if row.revision else None,
         states=states,
     )
 

@@ -26,6 +26,9 @@ class Subject(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     # Bumped once per consent event; the materialized state carries the revision it reflects.
     revision: Mapped[int] = mapped_column(default=0)
+    # The hash of the event at `revision`, the head its next event links to (NULL while it has none): every
+    # write sets it with the revision, so a write reads the head here, never from the ledger (migration 0028).
+    head_hash: Mapped[str | None] = mapped_column(String(64))
     # The last country given for the subject: its regime and transfer region when a check names none.
     country: Mapped[str | None] = mapped_column(String(2))
     # Before migration 0018: until when the subject counted as a minor in the country the age was stated

@@ -57,6 +57,7 @@ def new_row(*, kind: str, external_id: str, now: datetime) -> dict[str, Any]:
         "kind": kind,
         "external_id": external_id,
         "revision": 0,
+        "head_hash": None,
         "country": None,
         "minor_until": None,
         "born_by": None,

@@ -94,6 +94,8 @@ def _rewrite_with_rehash(events, index: int, **changes) -> None:
         prev = event.hash
         as_superuser("UPDATE consent_events SET decision = :decision, prev_hash = :prev, hash = :hash WHERE id = :id",
                      decision=event.decision, prev=event.prev_hash, hash=event.hash, id=event.id)
+    # The subject's stored head moves too, or verify names it (test_a_tampered_stored_head_is_named).
+    as_superuser("UPDATE subjects SET head_hash = :hash WHERE id = :s", hash=prev, s=events[index].subject_id)
 
 
 def test_a_rewrite_that_rehashes_every_later_event_is_named(ledger, flask_cli, tmp_path):
@@ -107,13 +109,39 @@ def test_a_rewrite_that_rehashes_every_later_event_is_named(ledger, flask_cli, t
     assert result.output.count("rewritten:") == 1  # c-2 is intact
 
 
+def test_a_tampered_stored_head_is_named(ledger, flask_cli):
+    """The head a write links to is the subject's head_hash: one that is not its chain's real head is named,
+    and a chain-less subject holding one too."""
+    last = events_of("c-1")[-1]
+    subject = db.session.get(Subject, last.subject_id)
+    subject.head_hash = ledger[0].hash  # a valid hash of the chain, but not its head
+    db.session.commit()
+    result = flask_cli("ledger", "verify")
+    assert result.exit_code == 1
+    assert (f"head_differs: subject #{last.subject_id} event {last.id}: the subject's stored head is not the hash "
+            f"of revision {last.revision}, the chain's head") in result.output
+    assert result.output.count("head_differs:") == 1
+
+    subject = db.session.get(Subject, last.subject_id)
+    subject.head_hash = last.hash
+    bare = Subject(kind="customer", external_id="c-none", revision=0, head_hash=last.hash,
+                   created_at=last.recorded_at, updated_at=last.recorded_at)
+    db.session.add(bare)
+    db.session.commit()
+    result = flask_cli("ledger", "verify")
+    assert result.exit_code == 1
+    assert f"head_differs: subject #{bare.id} chain: a stored head but no events" in result.output
+    assert result.output.count("head_differs:") == 1
+
+
 def _truncate(events, keep: int) -> None:
     """An older backup: the newest events never happened, and the subject and its state agree."""
     subject_id, kept = events[0].subject_id, events[keep - 1]
     state = _state(subject_id, "marketing")
     state.decision, state.event_id, state.event_recorded_at, state.revision, state.updated_at = (
         kept.decision, kept.id, kept.recorded_at, kept.revision, kept.recorded_at)
-    db.session.get(Subject, subject_id).revision = keep
+    subject = db.session.get(Subject, subject_id)
+    subject.revision, subject.head_hash = keep, kept.hash
     db.session.commit()
     as_superuser("DELETE FROM consent_events WHERE subject_id = :s AND revision > :keep", s=subject_id, keep=keep)
 
