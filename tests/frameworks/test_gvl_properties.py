@@ -74,7 +74,8 @@ def test_tcf_and_its_vendors_wait_for_a_vendor_list(client, admin, gvl_update):
 
 def test_the_openapi_document_describes_the_fields(client):
     schemas = client.get("/openapi.json").json["components"]["schemas"]
-    assert schemas["BannerConfig"]["properties"]["frameworks"]["allOf"] == [{"$ref": "#/components/schemas/FrameworksConfig"}]
+    # OpenAPI 3.1: a $ref may stand beside its description, with no allOf around it.
+    assert schemas["BannerConfig"]["properties"]["frameworks"]["$ref"] == "#/components/schemas/FrameworksConfig"
     assert {"src", "integrity", "cmp_id", "cmp_version", "language", "gvl"} <= set(schemas["TCFConfig"]["required"])
     schema = schemas["Property"]["properties"]
     assert schema["frameworks"]["items"]["enum"] == ["gpp", "tcf", "microsoft_uet", "clarity"]
