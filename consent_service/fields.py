@@ -6,12 +6,13 @@ kept out of any one domain's schemas, so a domain need not import another to nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from consent_service.patterns import LANGUAGE_CODE, FullMatch
+from consent_service.patterns import LANGUAGE_CODE
 from consent_service.vocabulary import (
     COUNTRY_PATTERN,
     ORIGIN_PATTERN,
@@ -22,6 +23,25 @@ from consent_service.vocabulary import (
     WEBHOOK_URL_PATTERN,
     Signal,
 )
+
+
+class FullMatch(validate.Regexp):
+    """marshmallow's Regexp matched against the whole value. Takes the pattern without anchors;
+    `regex` carries them (^(?:...)$) so the OpenAPI document's `pattern` says the same."""
+
+    def __init__(self, pattern: str, *, error: str | None = None) -> None:
+        super().__init__(re.compile(f"^(?:{pattern})$"), error=error)
+        self._whole = re.compile(pattern)
+
+    def __call__(self, value: Any) -> str:  # type: ignore[override]  # unlike Regexp, refuses bytes
+        if not isinstance(value, str) or self._whole.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+    def matches(self, value: object) -> bool:
+        """Whether `value` is a string this validator accepts, without raising."""
+        return type(value) is str and self._whole.fullmatch(value) is not None
+
 
 PURPOSE_KEY = FullMatch(PURPOSE_KEY_PATTERN, error="Not a purpose key.")
 LANGUAGE = FullMatch(LANGUAGE_CODE, error="A two-letter ISO 639-1 code in lower case, e.g. de.")

@@ -14,13 +14,13 @@ from consent_service.fields import (
     PURPOSE_KEY,
     RECIPIENT_KEY,
     REGION,
+    FullMatch,
     JsonBoolean,
     JsonInteger,
     country_field,
     region_field,
     signals_field,
 )
-from consent_service.patterns import FullMatch
 from consent_service.subjects.identifiers import canonical
 from consent_service.subjects.schemas import SubjectId
 from consent_service.vocabulary import ActorType, Basis, Decision, Method, Necessity, Regime, SubjectKind

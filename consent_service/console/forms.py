@@ -9,9 +9,8 @@ from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
 from consent_service.errors import ValidationFailed
-from consent_service.fields import PURPOSE_KEY, page_url_field
+from consent_service.fields import PURPOSE_KEY, FullMatch, page_url_field
 from consent_service.notices.service import KINDS
-from consent_service.patterns import FullMatch
 from consent_service.properties.schemas import MAX_TCF_VENDORS, MAX_VENDOR_ID
 from consent_service.properties.service import MAX_ORIGINS
 from consent_service.subjects.schemas import SubjectId

@@ -8,8 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent_service.consents.schemas import SubjectRefSchema
-from consent_service.fields import JsonBoolean, country_field, region_field
-from consent_service.patterns import FullMatch
+from consent_service.fields import FullMatch, JsonBoolean, country_field, region_field
 from consent_service.privacy_requests.models import MAX_CONTACT, MAX_CORRECTION, MAX_SYSTEM_DETAIL
 from consent_service.privacy_requests.service import MAX_REASON
 from consent_service.vocabulary import EMAIL_PATTERN, ObjectionTarget, RequestStatus, RequestType, SystemStatus

@@ -7,9 +7,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent_service.fields import LANGUAGE, ORIGIN, PAGE_URL, PURPOSE_KEY, Changes
+from consent_service.fields import LANGUAGE, ORIGIN, PAGE_URL, PURPOSE_KEY, Changes, FullMatch
 from consent_service.localized_texts import FALLBACK_LANGUAGE
-from consent_service.patterns import FullMatch
 from consent_service.scanner.options import OPTION_BOUNDS
 from consent_service.scanner.service import (
     COOKIE_DOMAIN,
