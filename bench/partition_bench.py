@@ -26,6 +26,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.ledger_load import FILL_HEADS  # noqa: E402  (needs ROOT on the path)
 
 from consent_service import create_app  # noqa: E402
 from consent_service.consents import chain  # noqa: E402
@@ -45,17 +46,6 @@ EVENT_COLUMNS = (
     "id, subject_id, revision, purpose, decision, method, notice_version, regime, actor_type, evidence, "
     "recorded_at, personal_digest, prev_hash, hash"
 )
-
-
-# Each subject's chain head, as a write leaves it (migration 0028); a database of before has no such column.
-FILL_HEADS = """
-    DO $$ BEGIN
-      IF EXISTS (SELECT FROM information_schema.columns WHERE table_name = 'subjects' AND column_name = 'head_hash')
-      THEN
-        UPDATE subjects AS s SET head_hash = e.hash FROM consent_events AS e
-         WHERE e.subject_id = s.id AND e.revision = s.revision;
-      END IF;
-    END $$"""
 
 
 def content(*, id_: str, subject: str, revision: str, decision: str, digest: str, at: str) -> str:

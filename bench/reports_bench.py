@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.ledger_load import FILL_HEADS  # noqa: E402  (needs ROOT on the path)
 
 from consent_service import create_app  # noqa: E402  (after the path is set)
 from consent_service.config import normalize_database_url  # noqa: E402
@@ -45,17 +46,6 @@ QUESTIONS = {
     "by_day_and_method": dict(interval=Interval.DAY, group_by=GroupBy.METHOD),
     "by_week_and_language": dict(interval=Interval.WEEK, group_by=GroupBy.LANGUAGE),
 }
-
-
-# Each subject's chain head, as a write leaves it (migration 0028); a database of before has no such column.
-FILL_HEADS = """
-    DO $$ BEGIN
-      IF EXISTS (SELECT FROM information_schema.columns WHERE table_name = 'subjects' AND column_name = 'head_hash')
-      THEN
-        UPDATE subjects AS s SET head_hash = e.hash FROM consent_events AS e
-         WHERE e.subject_id = s.id AND e.revision = s.revision;
-      END IF;
-    END $$"""
 
 
 def run(database_url: str, *, runs: int = RUNS) -> dict:

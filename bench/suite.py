@@ -51,6 +51,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.ledger_load import FILL_HEADS  # noqa: E402  (needs ROOT on the path)
 from bench.sections import write_section  # noqa: E402  (needs ROOT on the path)
 PURPOSES = ["marketing", "analytics", "recording", "advertising", "preferences"]
 EVENTS_PER_SUBJECT = 10
@@ -251,17 +252,6 @@ def rounds_note(baseline: Measured, measured: list[Measured]) -> str:
     return (f"Interleaved rounds (req/s of each run against the mean of the baseline runs just before and after it, "
             f"in the order run): {'; '.join(parts)}. Baseline runs: "
             + ", ".join(f"{run.rps:,.0f}" for run in baseline.runs) + " req/s.")
-
-
-# Each subject's chain head, as a write leaves it (migration 0028); a database of before has no such column.
-FILL_HEADS = """
-    DO $$ BEGIN
-      IF EXISTS (SELECT FROM information_schema.columns WHERE table_name = 'subjects' AND column_name = 'head_hash')
-      THEN
-        UPDATE subjects AS s SET head_hash = e.hash FROM consent_events AS e
-         WHERE e.subject_id = s.id AND e.revision = s.revision;
-      END IF;
-    END $$"""
 
 
 def prepare_database(url: str, subjects: int, settings: dict[str, str] | None = None) -> tuple[dict, str]:
