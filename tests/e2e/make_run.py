@@ -97,7 +97,9 @@ class MakeRun:
             self.process = subprocess.Popen(
                 ["make", *installed, "run", f"VENV={VENV}"],
                 cwd=self.checkout,
-                env=self.env,
+                # The checkout's virtualenv installed this checkout's package (editable): its console scripts
+                # (consent-service) would import that one, where a fresh clone's own .venv imports the copy's.
+                env={**self.env, "PYTHONPATH": str(self.checkout)},
                 stdout=stream,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
