@@ -612,6 +612,13 @@ class Settings:
     retention_proof_after_withdrawal_days: int = setting(
         "RETENTION_PROOF_AFTER_WITHDRAWAL_DAYS", 1826, Integer(), "How long proof of an ended consent is kept."
     )
+    retention_webhook_outbox_days: int = setting(
+        "RETENTION_WEBHOOK_OUTBOX_DAYS",
+        90,
+        Integer(),
+        "How long a webhook event is kept once every delivery of it is finished (delivered, or failed for good: "
+        "replayable until then); `flask retention run` then removes it, a whole month at a time on PostgreSQL.",
+    )
     controller_name: str = setting(
         "CONTROLLER_NAME", "Consent Service operator", Text(), "The controller named in consent receipts."
     )

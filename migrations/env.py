@@ -5,7 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from consent_service.ledger import partitions
+from consent_service import partitions
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -40,7 +40,7 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_item", render_item)
-    # The ledger's partitions (PostgreSQL) are the partitioned table's, not tables of the models.
+    # The partitions of the ledger and the outbox (PostgreSQL) are their partitioned tables', not tables of the models.
     conf_args.setdefault("include_name", partitions.include_name)
     conf_args.setdefault("include_object", partitions.include_object)
     with target_db.engine.connect() as connection:

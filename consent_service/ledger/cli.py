@@ -121,19 +121,26 @@ def checkpoint(output: str | None, webhook: bool) -> None:
 @click.option("--ahead", type=click.IntRange(0, 120), default=3, show_default=True, help="Months to make ahead.")
 @with_appcontext
 def make_partitions(ahead: int) -> None:
-    """Make this month's and the next months' partitions of the ledger (PostgreSQL; `flask retention run`
-    does it too), then list the partitions."""
+    """Make this month's and the next months' partitions of the ledger and of the webhook outbox (PostgreSQL;
+    `flask retention run` does it too), then list the partitions."""
+    from consent_service import partitions as tables
     from consent_service.extensions import db
     from consent_service.ledger import partitions
+    from consent_service.webhooks import outbox
 
     session = db.session()
     if not partitions.partitioned(session):
         click.echo("the ledger is not partitioned (SQLite, or PostgreSQL before migration 0027)")
         return
     created = partitions.ensure_months(session=session, now=now(), ahead=ahead)
+    created += outbox.ensure_months(session=session, now=now(), ahead=ahead)
     session.commit()
     for name in created:
         click.echo(f"made {name}")
-    for partition in partitions.months(session):
-        click.echo(f"{partition.name} {partition.start:%Y-%m-%d} {partition.end:%Y-%m-%d}")
-    click.echo(f"{partitions.DEFAULT} (rows of months without a partition)")
+    for table in tables.TABLES:
+        if not tables.partitioned(session, table):
+            click.echo(f"{table.name} is not partitioned (PostgreSQL before its migration)")
+            continue
+        for partition in tables.months(session, table):
+            click.echo(f"{partition.name} {partition.start:%Y-%m-%d} {partition.end:%Y-%m-%d}")
+        click.echo(f"{table.default} (rows of months without a partition)")

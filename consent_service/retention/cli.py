@@ -20,7 +20,7 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
 @with_appcontext
 def run(dry_run: bool) -> None:
-    """Remove expired subject chains and forget erased identifiers in delivered webhook events."""
+    """Remove expired subject chains and finished webhook events, forget erased identifiers in delivered ones."""
     # Imported here, not with the module: every `flask` command (and `--help`) loads this file, few run this one.
     from consent_service.extensions import db
     from consent_service.retention import service as retention
@@ -33,6 +33,7 @@ def run(dry_run: bool) -> None:
         visitor_inactivity=timedelta(days=settings.retention_visitor_inactivity_days),
         recording_evidence=timedelta(days=settings.retention_recording_evidence_days),
         proof_after_withdrawal=timedelta(days=settings.retention_proof_after_withdrawal_days),
+        webhook_outbox=timedelta(days=settings.retention_webhook_outbox_days),
     )
     with progress_bar("looking at subjects") as progress:
         outcome = retention.run(
@@ -53,11 +54,20 @@ def run(dry_run: bool) -> None:
             f"{drop} {len(outcome.partitions_dropped)} months of the ledger whole: "
             f"{', '.join(outcome.partitions_dropped)}"
         )
+    if outcome.outbox_partitions_created:
+        click.echo(f"made the webhook outbox's partitions {', '.join(outcome.outbox_partitions_created)}")
+    if outcome.outbox_months_dropped:
+        drop = "would drop" if dry_run else "dropped"
+        click.echo(
+            f"{drop} {len(outcome.outbox_months_dropped)} finished months of the webhook outbox whole: "
+            f"{', '.join(outcome.outbox_months_dropped)}"
+        )
     for removal in outcome.removed:
         click.echo(f"{verb} {removal.kind} #{removal.subject_id}: {removal.events} events ({removal.reason})")
     events = sum(removal.events for removal in outcome.removed)
     forget = "would forget" if dry_run else "forgot"
     click.echo(
         f"{verb} {len(outcome.removed)} chains ({events} events); "
-        f"{forget} {outcome.erasure_notices_forgotten} erased identifiers in delivered webhook events"
+        f"{forget} {outcome.erasure_notices_forgotten} erased identifiers in delivered webhook events; "
+        f"{verb} {outcome.outbox_events_deleted} finished webhook events by rows"
     )

@@ -12,6 +12,8 @@ sealed with the service's signing key so that `flask ledger verify` tells it fro
 - A restricted subject is never removed: restriction is often asked for to keep the data.
 - subject.erased webhook events, and the privacy_request.verified events of deletion requests, forget the
   erased identifier once nothing is left to deliver.
+- Webhook events whose every delivery is finished go RETENTION_WEBHOOK_OUTBOX_DAYS after they were made,
+  whole months at a time on PostgreSQL (webhooks/outbox.py).
 
 On a partitioned ledger (PostgreSQL, ledger/partitions.py) a month whose every event belongs to a chain
 that goes now is detached and dropped whole, with its chains' other rows, instead of deleted row by row;
@@ -48,6 +50,7 @@ from consent_service.signing_keys.keystore import KeyStore
 from consent_service.subjects.models import Subject, SubjectLink
 from consent_service.tokens.models import IssuedToken
 from consent_service.vocabulary import Decision, SubjectKind
+from consent_service.webhooks import outbox
 from consent_service.webhooks import service as webhooks
 
 RECORDING_PURPOSE = "recording"
@@ -59,6 +62,8 @@ class Periods:
     visitor_inactivity: timedelta
     recording_evidence: timedelta
     proof_after_withdrawal: timedelta
+    # Finished webhook events kept this long; None keeps them (callers that judge chains only).
+    webhook_outbox: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ class Outcome:
     # The ledger's monthly partitions dropped whole (would be, on a dry run), and those made ahead.
     partitions_dropped: list[str] = field(default_factory=list)
     partitions_created: list[str] = field(default_factory=list)
+    # The webhook outbox's: months made ahead, months dropped whole, finished events deleted by rows.
+    outbox_partitions_created: list[str] = field(default_factory=list)
+    outbox_months_dropped: list[str] = field(default_factory=list)
+    outbox_events_deleted: int = 0
 
 
 def run(
@@ -98,6 +107,7 @@ def run(
     if not dry_run:
         session.commit()
         outcome.partitions_created = partitions.ensure_months(session=session, now=now)
+        outcome.outbox_partitions_created = outbox.ensure_months(session=session, now=now)
         session.commit()
     for partition in partitions.months(session):
         if partition.end > oldest_relevant:
@@ -131,6 +141,10 @@ def run(
         outcome.erasure_notices_forgotten = webhooks.forget_erased_subjects(
             session=session, pseudonymize=pseudonymize, dry_run=dry_run
         )
+    if periods.webhook_outbox is not None:
+        forgotten = outbox.forget_finished(session=session, before=now - periods.webhook_outbox, dry_run=dry_run)
+        outcome.outbox_months_dropped = forgotten.months_dropped
+        outcome.outbox_events_deleted = forgotten.events_deleted
     if dry_run:
         session.rollback()
     return outcome

@@ -107,6 +107,7 @@ def enqueue(
         WebhookDelivery(
             id=new_id("dlv"),
             event_sequence=event.sequence,
+            event_created_at=event.created_at,
             endpoint_id=endpoint.id,
             ordering_key=ordering_key,
             status=DeliveryStatus.PENDING.value,

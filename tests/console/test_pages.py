@@ -226,7 +226,7 @@ def test_webhook_failures_can_be_replayed(console, clock):
     replayed = console.post("/admin/webhooks/replay", data={"csrf_token": console.csrf, "delivery": delivery.id})
     assert replayed.status_code == 200 and "1 deliveries queued again." in replayed.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(WebhookDelivery, delivery.id).status == "pending"
+    assert db.session.get(WebhookDelivery, (delivery.id, delivery.event_created_at)).status == "pending"
     assert (_entries()[-1].action, _entries()[-1].target) == ("webhooks_replayed", delivery.id)
     unknown = console.post("/admin/webhooks/replay", data={"csrf_token": console.csrf, "delivery": "dlv_nope"})
     assert unknown.status_code == 404
