@@ -9,7 +9,9 @@ computed in SQL with the service's canonical form; the first chain is re-hashed 
 the states are the fold of the chains, the rollup is rebuilt from the ledger. One database is migrated
 to this branch's head (a partitioned ledger), the other to 0026 and run with the code of
 `--before-checkout` (a checkout of main, the row-deleting retention). Then `flask retention run` runs
-on each, timed, and `flask ledger verify` after it. It also prints what a row costs on disk
+on each, timed, and `flask ledger verify` after it. With `--same-ledger-checkout`, that checkout's code
+runs first on a copy of the very same partitioned ledger (CREATE DATABASE ... TEMPLATE): two versions of
+the month drop timed on one build. It also prints what a row costs on disk
 (pg_column_size, pg_total_relation_size), for docs/scaling.md.
 """
 from __future__ import annotations
@@ -214,6 +216,7 @@ def prove_one_chain(name: str) -> None:
         for event in events:
             assert event.prev_hash == previous and chain.link_hash(previous, event) == event.hash, event.revision
             previous = event.hash
+        db.session.remove()  # its connection back to the pool, which dispose closes: the database is copied next
         db.engine.dispose()
 
 
@@ -260,6 +263,9 @@ def main() -> None:
     parser.add_argument("--before-revision", default="0026_outgoing_mail")
     parser.add_argument("--before-only", action="store_true", help="only the database of --before-checkout")
     parser.add_argument("--verify-before", action="store_true", help="verify the whole built ledger first (slow)")
+    parser.add_argument("--same-ledger-checkout", type=Path,
+                        help="also run this checkout's retention (e.g. main's month drop) on a copy of the same "
+                             "partitioned ledger, before this branch's: a before/after on one build")
     args = parser.parse_args()
     subjects = args.events // args.per_subject
     now = datetime.now(UTC)
@@ -277,11 +283,22 @@ def main() -> None:
         if args.verify_before:
             seconds, output, code = flask(checkout, name, "ledger", "verify")
             print(f"{name}: ledger verify before {seconds:.1f} s, exit {code} {output.strip()[-200:]}")
-        seconds, output, code = flask(checkout, name, "retention", "run")
-        print(f"{name}: retention {seconds:.1f} s (exit {code}): {output.strip()[-300:]}")
-        seconds, output, code = flask(checkout, name, "ledger", "verify")
-        print(f"{name}: ledger verify after {seconds:.1f} s, exit {code} {output.strip()[-200:]}")
+        if partitioned and args.same_ledger_checkout:
+            copy = f"{name}_copy"
+            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+            _admin(f"CREATE DATABASE {copy} TEMPLATE {name}")
+            retain_and_verify(args.same_ledger_checkout, copy)
+            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+        retain_and_verify(checkout, name)
         _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def retain_and_verify(checkout: Path, name: str) -> None:
+    """Time `flask retention run` on the database with the checkout's code, then `flask ledger verify`."""
+    seconds, output, code = flask(checkout, name, "retention", "run")
+    print(f"{name} ({checkout}): retention {seconds:.1f} s (exit {code}): {output.strip()[-300:]}")
+    seconds, output, code = flask(checkout, name, "ledger", "verify")
+    print(f"{name} ({checkout}): ledger verify after {seconds:.1f} s, exit {code} {output.strip()[-200:]}")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,14 @@ maintenance marker takes the database's write lock before the batch reads anythi
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, delete, func, select
+from sqlalchemy import BindParameter, ColumnElement, any_, bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
@@ -196,9 +198,15 @@ def _candidates(session: Session, oldest_relevant: datetime, after_id: int, limi
 
 
 def _due(
-    session: Session, subject: Subject, catalogue: dict[str, Purpose], periods: Periods, now: datetime
+    session: Session,
+    subject: Subject,
+    catalogue: dict[str, Purpose],
+    periods: Periods,
+    now: datetime,
+    *,
+    states: dict[str, ConsentState] | None = None,
 ) -> str | None:
-    """Why the chain may go now, or None while it must be kept."""
+    """Why the chain may go now, or None while it must be kept; `states` are the subject's when read already."""
     if subject.restricted:
         return None
     if subject.erased_at is not None:
@@ -206,7 +214,8 @@ def _due(
         return "proof period over" if now >= subject.erased_at + periods.proof_after_withdrawal else None
     if subject.kind == SubjectKind.VISITOR:
         return "visitor inactive" if subject.updated_at <= now - periods.visitor_inactivity else None
-    states = consents.states_of(session=session, subject_id=subject.id)
+    if states is None:
+        states = consents.states_of(session=session, subject_id=subject.id)
     if not states:
         return "proof period over" if now >= subject.updated_at + periods.proof_after_withdrawal else None
     for key, state in states.items():
@@ -230,14 +239,17 @@ def _drop_partition(
     outcome: Outcome,
 ) -> None:
     """Drop the month and the whole chains of its subjects when every one of them goes now; else leave it
-    all to the row-by-row pass. Its subjects are locked first; one locked by another run keeps the month."""
+    all to the row-by-row pass. Its subjects are locked first; one locked by another run keeps the month.
+    A month costs a few statements however many chains it holds: a few index probes per chain to find them
+    and their heads, then one statement each for their subjects, states, retirements and other rows."""
     if not partitions.claim_drops(session, partition):
         return  # another run dropped it
-    subject_ids = partitions.subjects_in(session, partition)
+    month = _month_chains(session, partition)
+    subject_ids = list(month)
     subjects = list(
         session.scalars(
             select(Subject)
-            .where(Subject.id == any_(bindparam("ids", subject_ids, type_=ARRAY(BigInteger))))
+            .where(Subject.id == any_(_ids(subject_ids)))
             .order_by(Subject.id)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
@@ -246,15 +258,25 @@ def _drop_partition(
     if len(subjects) != len(subject_ids):
         return
     oldest_relevant = now - min(periods.visitor_inactivity, periods.recording_evidence, periods.proof_after_withdrawal)
+    # The row-by-row pass's candidates only (_candidate_filter), judged by the same rule (_due); the states
+    # _due reads are read for all of them at once.
+    candidates = [subject for subject in subjects if subject.updated_at < oldest_relevant]
+    if len(candidates) != len(subjects):
+        return
+    states = _states_of(session, [subject.id for subject in subjects if _due_reads_states(subject)])
     due = []
     for subject in subjects:
-        # The row-by-row pass's candidates only (_candidate_filter), judged by the same rule.
-        reason = _due(session, subject, catalogue, periods, now) if subject.updated_at < oldest_relevant else None
+        reason = _due(session, subject, catalogue, periods, now, states=states.get(subject.id, {}))
         if reason is None:
             return
         due.append((subject, reason))
+    # A chain whose every event is in this month has its head here, and no row anywhere else. Any other
+    # (one that began before the month or went on after it) has its head found in the ledger, and its
+    # other months' rows deleted below.
+    heads = {subject.id: month[subject.id].head for subject in subjects if month[subject.id].whole(subject)}
+    spanning = [subject_id for subject_id in subject_ids if subject_id not in heads]
+    heads.update(_heads(session, spanning))
     dry_run = outcome.dry_run
-    heads = _heads(session, subject_ids)
     chains = [(subject.id, heads.get(subject.id), reason) for subject, reason in due]
     for (subject, reason), events in zip(
         due, _retire_all(session, chains, keystore, now, dry_run=dry_run), strict=True
@@ -267,24 +289,92 @@ def _drop_partition(
     # The chains' events of other months go by rows, and leave the rollup by what those rows counted; the
     # month's own events leave it as whole days (forget_days below). The month itself goes last, so the
     # exclusive lock DETACH takes on the ledger is held only until the commit that follows.
-    ledger = ConsentEvent.__table__
-    elsewhere = (ledger.c.recorded_at < partition.start) | (ledger.c.recorded_at >= partition.end)
-    deleted = session.execute(
-        delete(ledger)
-        .where(ledger.c.subject_id.in_(subject_ids), elsewhere)
-        .returning(*(ledger.c[name] for name in reports.COUNTED_COLUMNS))
-    ).all()
-    counts = reports.counts_of(events=deleted)
+    counts: Counter[reports.RollupKey] = Counter()
+    if spanning:
+        ledger = ConsentEvent.__table__
+        elsewhere = (ledger.c.recorded_at < partition.start) | (ledger.c.recorded_at >= partition.end)
+        deleted = session.execute(
+            delete(ledger)
+            .where(ledger.c.subject_id == any_(_ids(spanning)), elsewhere)
+            .returning(*(ledger.c[name] for name in reports.COUNTED_COLUMNS))
+        ).all()
+        counts = reports.counts_of(events=deleted)
     partitions.drop(session, partition)
     # After the drop: a writer holding the ledger's lock may be waiting for a rollup row (it adds its counts).
     reports.discount(session=session, counts=counts)
     reports.forget_days(session=session, start=partition.start, end=partition.end)
-    session.execute(delete(Subject).where(Subject.id.in_(subject_ids)))
+    # A subject whose chain still had a row in another month (which only a rewritten ledger allows: its
+    # stored head says the chain ended here) is refused by the ledger's foreign key, and the month stays.
+    session.execute(delete(Subject).where(Subject.id == any_(_ids(subject_ids))))
+
+
+@dataclass(frozen=True)
+class _MonthChain:
+    """A chain's events in one month: its first and last revisions there, and the last one's hash."""
+
+    first: int
+    last: int
+    last_hash: str
+
+    @property
+    def head(self) -> tuple[int, str]:
+        return self.last, self.last_hash
+
+    def whole(self, subject: Subject) -> bool:
+        """Whether the month holds the whole chain: it begins here and ends here at the subject's stored head
+        (a chain's events are recorded in revision order, and the month is one span of time)."""
+        return self.first == 1 and self.last == subject.revision and self.last_hash == subject.head_hash
+
+
+# The month's subjects one index probe each (a loose index scan), not a pass over its rows: a month of 10 M
+# events holds some hundreds of thousands of them, and thousands of chains.
+_MONTH_CHAINS = """
+WITH RECURSIVE ids (subject_id) AS (
+    (SELECT subject_id FROM {month} ORDER BY subject_id LIMIT 1)
+  UNION ALL
+    SELECT (SELECT e.subject_id FROM {month} AS e WHERE e.subject_id > ids.subject_id ORDER BY e.subject_id LIMIT 1)
+      FROM ids WHERE ids.subject_id IS NOT NULL
+)
+SELECT ids.subject_id, first.revision, last.revision, last.hash
+  FROM ids,
+       LATERAL (SELECT e.revision FROM {month} AS e WHERE e.subject_id = ids.subject_id
+                 ORDER BY e.revision LIMIT 1) AS first,
+       LATERAL (SELECT e.revision, e.hash FROM {month} AS e WHERE e.subject_id = ids.subject_id
+                 ORDER BY e.revision DESC LIMIT 1) AS last
+ WHERE ids.subject_id IS NOT NULL
+ ORDER BY ids.subject_id
+"""
+
+
+def _month_chains(session: Session, partition: partitions.Partition) -> dict[int, _MonthChain]:
+    """The chains with an event in the partition, by subject id in id order."""
+    rows = session.execute(text(_MONTH_CHAINS.format(month=partition.name)))
+    return {subject_id: _MonthChain(first, last, hash_) for subject_id, first, last, hash_ in rows}
+
+
+def _ids(subject_ids: list[int]) -> BindParameter[Any]:
+    """Subject ids as one array parameter (PostgreSQL): one statement for thousands of them, planned once."""
+    return bindparam("ids", subject_ids, type_=ARRAY(BigInteger))
+
+
+def _due_reads_states(subject: Subject) -> bool:
+    return not subject.restricted and subject.erased_at is None and subject.kind != SubjectKind.VISITOR
+
+
+def _states_of(session: Session, subject_ids: list[int]) -> dict[int, dict[str, ConsentState]]:
+    """consents.states_of for many subjects, in one statement."""
+    found: dict[int, dict[str, ConsentState]] = defaultdict(dict)
+    if subject_ids:
+        for state in session.scalars(select(ConsentState).where(ConsentState.subject_id == any_(_ids(subject_ids)))):
+            found[state.subject_id][state.purpose] = state
+    return found
 
 
 def _heads(session: Session, subject_ids: list[int]) -> dict[int, tuple[int, str]]:
     """The head (revision, hash) of each of these subjects' chains that has one: an index probe per
     subject (and partition), not a pass over their events."""
+    if not subject_ids:
+        return {}
     latest = select(ConsentEvent.revision, ConsentEvent.hash).where(ConsentEvent.subject_id == Subject.id)
     latest = latest.order_by(ConsentEvent.revision.desc()).limit(1)
     rows = session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select, text
 
 from consent_service.consents.models import ConsentEvent, ConsentState, RetiredChain
 from consent_service.extensions import db
-from consent_service.ledger import partitions
+from consent_service.ledger import partitions, seals
 from consent_service.reports import service as reports
 from consent_service.reports.models import ConsentRollup
 from consent_service.retention import service as retention
@@ -57,6 +57,14 @@ def test_a_month_whose_chains_all_go_is_dropped_and_the_rest_goes_by_rows(app, r
     kept_state = [(s.subject_id, s.purpose, s.event_id) for s in kept_state if s.decision == "granted"
                   and s.purpose == "marketing"]
 
+    # Each chain's head in the ledger: what its retirement must keep, however its events went.
+    latest = select(ConsentEvent.subject_id, func.max(ConsentEvent.revision)).group_by(ConsentEvent.subject_id)
+    heads = {
+        subject_id: (revision, db.session.scalar(select(ConsentEvent.hash).filter_by(subject_id=subject_id,
+                                                                                     revision=revision)))
+        for subject_id, revision in db.session.execute(latest)
+    }
+
     dry = _run(clock, dry_run=True)
 
     assert dry.partitions_dropped == ([january] if postgres else [])
@@ -79,7 +87,15 @@ def test_a_month_whose_chains_all_go_is_dropped_and_the_rest_goes_by_rows(app, r
         (r.subject_id, r.events, r.reason) for r in dry.removed)
     assert set(db.session.scalars(select(Subject.external_id))) == {"c-relied-on"}
     assert [(s.subject_id, s.purpose, s.event_id) for s in db.session.scalars(select(ConsentState))] == kept_state
-    assert db.session.scalar(select(func.count()).select_from(RetiredChain)) == 3
+    retired = db.session.scalars(select(RetiredChain)).all()
+    assert {r.subject_id: (r.revision, r.hash) for r in retired} == {r.subject_id: heads[r.subject_id]
+                                                                      for r in done.removed}
+    keys = runtime().keystore.genuine_public_keys(session=db.session)
+    reasons = {r.subject_id: r.reason for r in done.removed}
+    for row in retired:
+        claims = seals.open_seal(row.seal, typ=seals.RETIREMENT_TYPE, keys=keys)
+        assert claims == seals.retirement_claims(subject_id=row.subject_id, revision=row.revision, hash_=row.hash,
+                                                 retired_at=clock(), reason=reasons[row.subject_id])
     if postgres:
         assert january not in {p.name for p in partitions.months(db.session)}
         assert any("DETACH PARTITION" in s for s in statements)
