@@ -46,22 +46,16 @@ def run(dry_run: bool) -> None:
             progress=progress,
         )
     verb = "would remove" if dry_run else "removed"
-    if outcome.partitions_created:
-        click.echo(f"made the ledger's partitions {', '.join(outcome.partitions_created)}")
-    if outcome.partitions_dropped:
-        drop = "would drop" if dry_run else "dropped"
-        click.echo(
-            f"{drop} {len(outcome.partitions_dropped)} months of the ledger whole: "
-            f"{', '.join(outcome.partitions_dropped)}"
-        )
-    if outcome.outbox_partitions_created:
-        click.echo(f"made the webhook outbox's partitions {', '.join(outcome.outbox_partitions_created)}")
-    if outcome.outbox_months_dropped:
-        drop = "would drop" if dry_run else "dropped"
-        click.echo(
-            f"{drop} {len(outcome.outbox_months_dropped)} finished months of the webhook outbox whole: "
-            f"{', '.join(outcome.outbox_months_dropped)}"
-        )
+    _echo_months(
+        "the ledger's", "months of the ledger", outcome.partitions_created, outcome.partitions_dropped, dry_run
+    )
+    _echo_months(
+        "the webhook outbox's",
+        "finished months of the webhook outbox",
+        outcome.outbox_partitions_created,
+        outcome.outbox_months_dropped,
+        dry_run,
+    )
     for removal in outcome.removed:
         click.echo(f"{verb} {removal.kind} #{removal.subject_id}: {removal.events} events ({removal.reason})")
     events = sum(removal.events for removal in outcome.removed)
@@ -71,3 +65,11 @@ def run(dry_run: bool) -> None:
         f"{forget} {outcome.erasure_notices_forgotten} erased identifiers in delivered webhook events; "
         f"{verb} {outcome.outbox_events_deleted} finished webhook events by rows"
     )
+
+
+def _echo_months(owner: str, months: str, created: list[str], dropped: list[str], dry_run: bool) -> None:
+    """The partitions a run made and the months it dropped (or would drop) whole, for one partitioned table."""
+    if created:
+        click.echo(f"made {owner} partitions {', '.join(created)}")
+    if dropped:
+        click.echo(f"{'would drop' if dry_run else 'dropped'} {len(dropped)} {months} whole: {', '.join(dropped)}")
