@@ -63,16 +63,9 @@ def test_periods_decide_what_goes_and_dry_run_changes_nothing(record, clock, fla
     assert verified.exit_code == 0, verified.output
 
 
-def test_two_runs_started_together_remove_each_chain_exactly_once(app, database_url, session):
-    rules = runtime().rules
-    for n in range(SUBJECTS_FOR_RACE):
-        record_consent(
-            session=session, kind="visitor", external_id=f"v-{n}",
-            events=[consents.EventInput(purpose="analytics", decision=Decision.GRANTED, method=Method.BANNER_CUSTOM)],
-            context=consents.EventContext(notice_version="v1"), rules=rules, now=app.config["CLOCK"](),
-        )
-    session.commit()
-    env = {
+def retention_command_env(database_url: str) -> dict[str, str]:
+    """The environment of a `flask retention run` subprocess on this database, as an operator's shell would have it."""
+    return {
         **os.environ,
         "FLASK_APP": "consent_service:create_cli_app",
         "CONSENT_ENV": "testing",
@@ -83,6 +76,18 @@ def test_two_runs_started_together_remove_each_chain_exactly_once(app, database_
         # The subprocesses run on the real clock; the visitors were last seen at the frozen one.
         "RETENTION_VISITOR_INACTIVITY_DAYS": "1",
     }
+
+
+def test_two_runs_started_together_remove_each_chain_exactly_once(app, database_url, session):
+    rules = runtime().rules
+    for n in range(SUBJECTS_FOR_RACE):
+        record_consent(
+            session=session, kind="visitor", external_id=f"v-{n}",
+            events=[consents.EventInput(purpose="analytics", decision=Decision.GRANTED, method=Method.BANNER_CUSTOM)],
+            context=consents.EventContext(notice_version="v1"), rules=rules, now=app.config["CLOCK"](),
+        )
+    session.commit()
+    env = retention_command_env(database_url)
     runs = [
         subprocess.Popen([sys.executable, "-m", "flask", "retention", "run"], env=env, cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

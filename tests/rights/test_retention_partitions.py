@@ -151,7 +151,6 @@ def test_flask_ledger_partitions_makes_the_months_ahead_and_lists_them(app, flas
 
 
 def test_two_runs_started_together_drop_each_month_once_and_remove_each_chain_once(app, database_url, clock, flask_cli):
-    import os
     import re
     import subprocess
     import sys
@@ -159,8 +158,7 @@ def test_two_runs_started_together_drop_each_month_once_and_remove_each_chain_on
     from consent_service.consents import service as consents
     from consent_service.flows.record_consent import record_consent
     from consent_service.vocabulary import Decision, Method
-    from tests.conftest import ENCRYPTION_KEY
-    from tests.rights.test_retention import ROOT
+    from tests.rights.test_retention import ROOT, retention_command_env
 
     _months(clock)  # this month and three ahead: four months of visitors
     for month in range(4):
@@ -172,16 +170,7 @@ def test_two_runs_started_together_drop_each_month_once_and_remove_each_chain_on
             )
         clock.advance(days=31)
     db.session.commit()
-    env = {
-        **os.environ,
-        "FLASK_APP": "consent_service:create_cli_app",
-        "CONSENT_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "retention-secret-key-long-enough-for-production",
-        "KEY_ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "ERASURE_PEPPER": "retention-erasure-pepper-long-enough-for-production",
-        "RETENTION_VISITOR_INACTIVITY_DAYS": "1",  # the subprocesses run on the real clock
-    }
+    env = retention_command_env(database_url)
     runs = [subprocess.Popen([sys.executable, "-m", "flask", "retention", "run"], env=env, cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [run.communicate(timeout=120) for run in runs]
