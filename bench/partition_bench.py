@@ -74,6 +74,11 @@ def _admin(statement: str) -> None:
         connection.execute(statement)
 
 
+def _exists(name: str) -> bool:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
 def _url(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
@@ -266,6 +271,9 @@ def main() -> None:
     parser.add_argument("--same-ledger-checkout", type=Path,
                         help="also run this checkout's retention (e.g. main's month drop) on a copy of the same "
                              "partitioned ledger, before this branch's: a before/after on one build")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the built partitioned ledger and time retention on a copy of it; a later run with "
+                             "--keep (and the same --events) reuses it instead of building it again")
     args = parser.parse_args()
     subjects = args.events // args.per_subject
     now = datetime.now(UTC)
@@ -273,10 +281,15 @@ def main() -> None:
     if args.before_checkout:
         runs.insert(0, ("consent_bench_rows", args.before_revision, args.before_checkout, False))
     for name, revision, checkout, partitioned in runs:
-        _migrate(name, revision)
-        took = build(name, checkout, subjects=subjects, per_subject=args.per_subject, now=now, partitioned=partitioned)
-        prove_one_chain(name)
-        print(f"{name}: built {subjects * args.per_subject} events of {subjects} subjects in {took:.0f} s")
+        kept = partitioned and args.keep
+        if kept and _exists(name):
+            print(f"{name}: reusing the ledger built before (--keep)")
+        else:
+            _migrate(name, revision)
+            took = build(name, checkout, subjects=subjects, per_subject=args.per_subject, now=now,
+                         partitioned=partitioned)
+            prove_one_chain(name)
+            print(f"{name}: built {subjects * args.per_subject} events of {subjects} subjects in {took:.0f} s")
         if partitioned:
             for key, value in sizes(name).items():
                 print(f"  {key} = {value:.0f}")
@@ -289,8 +302,15 @@ def main() -> None:
             _admin(f"CREATE DATABASE {copy} TEMPLATE {name}")
             retain_and_verify(args.same_ledger_checkout, copy)
             _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
-        retain_and_verify(checkout, name)
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if kept:
+            copy = f"{name}_copy"
+            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+            _admin(f"CREATE DATABASE {copy} TEMPLATE {name}")
+            retain_and_verify(checkout, copy)
+            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+        else:
+            retain_and_verify(checkout, name)
+            _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def retain_and_verify(checkout: Path, name: str) -> None:
