@@ -117,7 +117,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         durability.check(db.engine, refuse=settings.durability_check == "refuse")
         # The consent store of this database, chosen once (when first used): every session on this engine writes and
         # checks through it; with replicas, checks and state reads answer from one when it may.
-        replicas = _replicas(settings)
+        replicas = _replicas(settings, db.engine)
         consent_store.bind(db.engine, functools.partial(_consent_store, db.engine, replicas))
         # Exports and reports run whole on a replica's session (stores/reads.py), with the replica's own store.
         for replica in replicas.replicas if replicas is not None else ():
@@ -136,18 +136,22 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     )
 
 
-def _replicas(settings: Settings) -> ReplicaSet | None:
-    """The read replicas of DATABASE_REPLICA_URLS, if any (the settings refused them without a PostgreSQL primary)."""
+def _replicas(settings: Settings, primary: Engine) -> ReplicaSet | None:
+    """The read replicas of DATABASE_REPLICA_URLS, if any (the settings refused them without a PostgreSQL primary),
+    measured against the WAL position of the primary on `primary`."""
     if not settings.database_replica_urls:
         return None
-    from consent_service.stores.replicas import ReplicaSet, replica_engine
+    from consent_service.stores.replicas import ReplicaSet, primary_wal_position, replica_engine
 
     engines = [
         replica_engine(url, pool_size=settings.db_pool_size, statement_timeout_ms=settings.statement_timeout_ms)
         for url in settings.database_replica_urls
     ]
     return ReplicaSet(
-        engines, max_lag_ms=settings.replica_max_lag_ms, check_interval_ms=settings.replica_check_interval_ms
+        engines,
+        primary_position=functools.partial(primary_wal_position, primary),
+        max_lag_ms=settings.replica_max_lag_ms,
+        check_interval_ms=settings.replica_check_interval_ms,
     )
 
 

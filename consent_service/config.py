@@ -401,15 +401,17 @@ class Settings:
         "REPLICA_MAX_LAG_MS",
         1000,
         Integer(),
-        "A replica whose replay is behind by more than this (in milliseconds) is skipped and the primary answers.",
+        "A replica that has not replayed the WAL position the primary had reached this long ago (in milliseconds), "
+        "or whose WAL waiting to be replayed is older than this, is skipped and the primary answers.",
     )
     replica_check_interval_ms: int = setting(
         "REPLICA_CHECK_INTERVAL_MS",
         1000,
         Integer(),
-        "How long a worker trusts its last measure of a replica's lag or reachability before measuring again "
-        "(one small query per replica per interval, never one per request); a replica may lag by up to "
-        "`REPLICA_MAX_LAG_MS` plus this before it is skipped.",
+        "How long a worker trusts its last measure of a replica's lag or reachability, and its last sample of the "
+        "primary's WAL position, before taking them again (one small query per replica and one on the primary per "
+        "interval, never one per request); a replica may lag by up to `REPLICA_MAX_LAG_MS` plus twice this before "
+        "it is skipped.",
     )
     admin_session_ttl_seconds: int = setting(
         "ADMIN_SESSION_TTL_SECONDS", 1800, Integer(minimum=60), "Lifetime of an admin console session (minimum 60)."

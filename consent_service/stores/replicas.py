@@ -1,12 +1,23 @@
 """The read replicas of a process: which one may answer now, by a lag or failure measured at most once per interval.
 
 A standby is skipped while it is unreachable, no longer a standby (promoted, so it follows nobody), or
-behind by more than the allowed lag. Its lag is measured by one small query at most once per
-`check_interval` (and by the first read after it), never per request: between two measures a worker
-trusts the last one, so a replica may lag by up to the allowed lag plus the interval before it is
-skipped. A read that fails on a replica marks it down until the next measure. Each change of a
-replica's standing is logged once; every read the primary answers instead is counted by whoever
-listens to `replica_skipped` (metrics.py).
+lagging. Lagging is measured against the primary: the set samples the primary's WAL position at most once
+per `check_interval` and keeps the samples for as long as the allowed lag needs them; a standby that has
+not replayed the position the primary had reached at least `max_lag` ago is lagging. The standby's own
+view cannot tell: one whose stream is lost (walreceiver stopped, primary_conninfo broken, network cut) has
+replayed all it received, so it looks caught up and would answer stale reads forever. Until a sample is that
+old (process start), or while the primary cannot be sampled, the standby's own view decides alone: it is
+lagging if WAL it received waits to be replayed and its last replayed transaction is older than `max_lag`;
+that age rule holds as well once the primary is sampled (either skips). A standby is measured by one small
+query at most once per `check_interval` (and by the first read after it), never per request: between two
+measures a worker trusts the last one, so a replica may lag by up to the allowed lag plus twice the interval
+(the sample's age and the measure's) before it is skipped. A read that fails on a replica marks it down
+until the next measure. Each change of a replica's standing, and of whether the primary can be sampled, is
+logged once; every read the primary answers instead is counted by whoever listens to `replica_skipped`
+(metrics.py).
+
+WAL positions are compared as integers (bytes since 0/0, `pg_lsn - '0/0'`) in Python: the two positions
+come from different servers, so no one statement sees both, and the probe stays one fixed statement.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,12 +49,17 @@ replica_skipped = Namespace().signal("replica-skipped")
 
 # On a standby: still in recovery; replayed all it has received (receive <= replay: after a restart the
 # receiver starts at the beginning of a segment, below what was replayed); the age of its last replayed
-# transaction. The age alone grows while the primary is idle, so it only counts while WAL waits to be replayed.
+# transaction (it grows while the primary is idle, so it only counts while WAL waits to be replayed); the
+# position it has replayed up to.
 PROBE = text(
     "SELECT pg_is_in_recovery(), "
     "coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false), "
-    "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000"
+    "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000, "
+    "pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
 )
+# On the primary: the end of the WAL it has flushed. Only flushed WAL is sent to standbys, so the write
+# position (pg_current_wal_lsn) may be ahead by asynchronously committed WAL no standby can have yet.
+PRIMARY_POSITION = text("SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn")
 
 
 class Skip(StrEnum):
@@ -64,19 +81,126 @@ class Measure:
     caught_up: bool
     # Milliseconds since the last transaction it replayed was committed on the primary (None: none yet).
     replay_age_ms: float | None
+    # The WAL position it has replayed up to, in bytes (None: it never replayed any).
+    replayed_lsn: int | None
 
 
-def verdict(measure: Measure | None, *, max_lag_ms: int) -> Skip | None:
-    """Why a replica so measured is skipped (None: it may answer). `measure` None: it could not be measured."""
+@dataclass(frozen=True)
+class Position:
+    """The primary's WAL position (bytes) and the monotonic time by which it had reached it."""
+
+    at: float
+    lsn: int
+
+
+def verdict(measure: Measure | None, *, max_lag_ms: int, primary_then: Position | None) -> Skip | None:
+    """Why a replica so measured is skipped (None: it may answer).
+
+    `measure` None: it could not be measured. `primary_then`: the position the primary had reached at least
+    `max_lag_ms` ago (None: not known, the standby's own view decides alone).
+    """
     if measure is None:
         return Skip.DOWN
     if not measure.in_recovery:
         return Skip.NOT_STANDBY
+    if below(measure, primary_then):
+        return Skip.LAGGING
     if measure.caught_up:
         return None
     if measure.replay_age_ms is None or measure.replay_age_ms > max_lag_ms:
         return Skip.LAGGING
     return None
+
+
+def below(measure: Measure, primary_then: Position | None) -> bool:
+    """Whether the standby has not replayed the position the primary had reached then (False while that is unknown)."""
+    if primary_then is None:
+        return False
+    return measure.replayed_lsn is None or measure.replayed_lsn < primary_then.lsn
+
+
+def primary_wal_position(engine: Engine) -> int:
+    """The WAL position (bytes) the primary on `engine` has flushed, hence may have sent to its standbys."""
+    with engine.connect() as connection:
+        return int(connection.execute(PRIMARY_POSITION).scalar_one())
+
+
+def lsn_text(lsn: int) -> str:
+    """A position as PostgreSQL writes a pg_lsn (high/low 32 bits in hex), as operators read it in its views."""
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
+
+class PrimaryPositions:
+    """The primary's WAL position sampled at most once per interval, kept only as long as the allowed lag needs it."""
+
+    def __init__(
+        self, sample: Callable[[], int], *, max_lag_ms: int, check_interval_ms: int, clock: Callable[[], float]
+    ) -> None:
+        self._sample = sample
+        self._max_lag = max_lag_ms / 1000
+        self._interval = check_interval_ms / 1000
+        self._clock = clock
+        self._samples: deque[Position] = deque()
+        self._sampled_at: float | None = None
+        self._failing = False
+        # One thread samples; the others go by the samples there are meanwhile.
+        self._sampling = threading.Lock()
+        self._lock = threading.Lock()
+
+    def reached_by_max_lag(self) -> Position | None:
+        """The newest position the primary had reached at least the allowed lag ago, sampling first if due.
+
+        None while no sample is that old (since start) or while the primary cannot be sampled.
+        """
+        self._sample_if_due()
+        now = self._clock()
+        cutoff = now - self._max_lag
+        with self._lock:
+            if self._failing:
+                return None
+            # Only the newest sample old enough is needed, and every one newer (each becomes old enough in turn).
+            while len(self._samples) > 1 and self._samples[1].at <= cutoff:
+                self._samples.popleft()
+            oldest = self._samples[0] if self._samples else None
+        return oldest if oldest is not None and oldest.at <= cutoff else None
+
+    def kept(self) -> int:
+        """How many samples are kept."""
+        with self._lock:
+            return len(self._samples)
+
+    def _sample_if_due(self) -> None:
+        if self._sampled_at is not None and self._clock() - self._sampled_at < self._interval:
+            return
+        if not self._sampling.acquire(blocking=False):
+            return
+        try:
+            # A failure counts as a sample too: a primary that cannot answer is asked once per interval, not per read.
+            self._sampled_at = self._clock()
+            try:
+                lsn = self._sample()
+            except REPLICA_FAILURES as error:
+                self._failed(error)
+                return
+            with self._lock:
+                # Stamped once the answer is in: the primary had reached this position by then at the latest.
+                self._samples.append(Position(self._clock(), lsn))
+                recovered, self._failing = self._failing, False
+            if recovered:
+                log.info("the primary's WAL position is sampled again: replicas are measured against it")
+        finally:
+            self._sampling.release()
+
+    def _failed(self, error: Exception) -> None:
+        with self._lock:
+            first, self._failing = not self._failing, True
+        if first:
+            log.warning(
+                "the primary's WAL position could not be sampled (%s: %s): replicas are judged by their own replay "
+                "until it can",
+                type(error).__name__,
+                _first_line(error),
+            )
 
 
 def replica_engine(url: str, *, pool_size: int, statement_timeout_ms: int) -> Engine:
@@ -119,11 +243,17 @@ class ReplicaSet:
         self,
         engines: Sequence[Engine],
         *,
+        primary_position: Callable[[], int],
         max_lag_ms: int,
         check_interval_ms: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`primary_position` reads the primary's WAL position (primary_wal_position on its engine); it may raise
+        REPLICA_FAILURES when the primary cannot answer."""
         self.replicas = [Replica(engine, position) for position, engine in enumerate(engines, start=1)]
+        self.primary = PrimaryPositions(
+            primary_position, max_lag_ms=max_lag_ms, check_interval_ms=check_interval_ms, clock=clock
+        )
         self._max_lag_ms = max_lag_ms
         self._interval = check_interval_ms / 1000
         self._clock = clock
@@ -155,10 +285,11 @@ class ReplicaSet:
         # One thread measures; the others go by the last measure meanwhile.
         if due and replica.lock.acquire(blocking=False):
             try:
+                primary_then = self.primary.reached_by_max_lag()
                 measure, detail = self._measure(replica)
-                skip = verdict(measure, max_lag_ms=self._max_lag_ms)
+                skip = verdict(measure, max_lag_ms=self._max_lag_ms, primary_then=primary_then)
                 if skip is Skip.LAGGING and measure is not None:
-                    detail = f"replay {measure.replay_age_ms or 0:.0f} ms behind (limit {self._max_lag_ms} ms)"
+                    detail = self._lag(measure, primary_then)
                 self._settle(replica, skip, detail)
             finally:
                 replica.lock.release()
@@ -167,10 +298,27 @@ class ReplicaSet:
     def _measure(self, replica: Replica) -> tuple[Measure | None, str]:
         try:
             with replica.engine.connect() as connection:
-                in_recovery, caught_up, age = connection.execute(PROBE).one()
+                in_recovery, caught_up, age, replayed = connection.execute(PROBE).one()
         except REPLICA_FAILURES as error:
             return None, f"{type(error).__name__}: {_first_line(error)}"
-        return Measure(bool(in_recovery), bool(caught_up), None if age is None else float(age)), "not a standby"
+        measure = Measure(
+            bool(in_recovery),
+            bool(caught_up),
+            None if age is None else float(age),
+            None if replayed is None else int(replayed),
+        )
+        return measure, "not a standby"
+
+    def _lag(self, measure: Measure, primary_then: Position | None) -> str:
+        """How a lagging replica is behind, by the rule that found it so."""
+        if primary_then is not None and below(measure, primary_then):
+            replayed = "nothing" if measure.replayed_lsn is None else lsn_text(measure.replayed_lsn)
+            ago_ms = (self._clock() - primary_then.at) * 1000
+            return (
+                f"replayed up to {replayed}, the primary was at {lsn_text(primary_then.lsn)} {ago_ms:.0f} ms ago "
+                f"(limit {self._max_lag_ms} ms)"
+            )
+        return f"replay {measure.replay_age_ms or 0:.0f} ms behind (limit {self._max_lag_ms} ms)"
 
     def _settle(self, replica: Replica, skip: Skip | None, detail: str) -> None:
         """Record a replica's standing; its first standing and each change of it are logged, once."""

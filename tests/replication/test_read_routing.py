@@ -1,9 +1,12 @@
 """Checks and state reads through the Flask test client on a real primary and streaming replica: which server
-answers (X-Consent-Read), read your writes with replay paused, a replica down or lagging, a key revoked."""
+answers (X-Consent-Read), read your writes with replay paused, a replica down, lagging or cut off from the
+primary's stream, a key revoked."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -187,6 +190,78 @@ def test_a_replica_lagging_beyond_the_limit_is_skipped(build, streaming_pair: St
     streaming_pair.resume_replay()
     streaming_pair.wait_replayed()
     until(lambda: read_place(check(client, headers)) == "replica", "the replica that caught up answered again")
+
+
+@contextmanager
+def stream_lost(pair: StreamingPair) -> Iterator[None]:
+    """The replica's WAL stream cut for the block (no primary_conninfo, so no walreceiver), then restored.
+
+    The replica stays up and a standby: it just receives nothing more. Restored even when the block fails, so the
+    pair serves the other tests: the replica streams again and has replayed what the primary wrote meanwhile.
+    """
+    conninfo = pair.sql(pair.replica, "SHOW primary_conninfo")
+    assert isinstance(conninfo, str) and conninfo, "the replica streams by primary_conninfo (pg_basebackup -R)"
+
+    def set_conninfo(value: str) -> None:
+        # ALTER SYSTEM takes no parameters: the value is quoted as a standard string literal.
+        quoted = value.replace("'", "''")
+        pair.sql(pair.replica, f"ALTER SYSTEM SET primary_conninfo = '{quoted}'")
+        pair.sql(pair.replica, "SELECT pg_reload_conf()")
+
+    def receivers() -> object:
+        return pair.sql(pair.replica, "SELECT count(*) FROM pg_stat_wal_receiver")
+
+    try:
+        # PostgreSQL 13+ stops the walreceiver on reload once primary_conninfo changes, and starts none without it.
+        set_conninfo("")
+        until(lambda: receivers() == 0, "the replica's walreceiver stopped")
+        yield
+    finally:
+        set_conninfo(conninfo)
+        until(
+            lambda: pair.sql(pair.replica, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") == 1,
+            "the replica streamed again",
+            timeout=30,
+        )
+        pair.wait_replayed()
+
+
+def test_a_replica_cut_off_from_the_primary_is_skipped_though_it_looks_caught_up(
+    build, streaming_pair: StreamingPair, caplog
+):
+    app = build(replica_max_lag_ms=300, replica_check_interval_ms=50)
+    client, headers = app.test_client(), key(app, "consents:read", "consents:write")
+    write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+    # Long enough for samples of the primary's position older than the limit: a replica streaming normally on an
+    # idle primary has replayed them, and answers.
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        assert read_place(check(client, headers)) == "replica"
+        time.sleep(0.05)
+
+    with stream_lost(streaming_pair), caplog.at_level(logging.WARNING, logger="consent_service.stores.replicas"):
+        withdrawn = write(client, headers, "withdrawn")
+        # By its own view the replica is caught up (it replayed all it received): the rule before this one used it.
+        assert streaming_pair.sql(streaming_pair.replica, "SELECT pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn()")
+        assert streaming_pair.sql(streaming_pair.replica, "SELECT pg_is_in_recovery()")
+        # Once the primary's position after the withdrawal is older than the limit, a check without a revision is
+        # answered by the primary, with the withdrawal.
+        until(lambda: read_place(check(client, headers)) == "primary", "the replica cut off was skipped")
+        for answer in (check(client, headers), check(client, headers)):
+            assert read_place(answer) == "primary"
+            assert answer.json["decisions"]["marketing"]["reason"] == "withdrawn"
+        state = client.get(STATE_PATH, headers=headers)
+        assert read_place(state) == "primary" and state.json["revision"] == withdrawn
+        assert skips(client, "lagging") >= 3
+        skipped = [record.getMessage() for record in caplog.records if "skipped (lagging)" in record.getMessage()]
+        assert len(skipped) == 1, skipped
+        assert "replayed up to " in skipped[0] and ", the primary was at " in skipped[0] and " ms ago" in skipped[0]
+
+    # Streaming again and caught up (stream_lost waited for both): the replica answers again, with the withdrawal.
+    until(lambda: read_place(check(client, headers)) == "replica", "the replica streaming again answered")
+    answer = check(client, headers)
+    assert read_place(answer) == "replica" and answer.json["decisions"]["marketing"]["reason"] == "withdrawn"
 
 
 def test_a_key_revoked_through_one_instance_is_refused_by_another_while_replay_is_paused(
