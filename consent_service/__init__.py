@@ -133,6 +133,7 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         banner_versions=VersionLedger(),
         # Exports and reports read a replica when one may answer; checks and state reads go through the store.
         reads=PrimaryReads() if replicas is None else ReplicaReads(replicas),
+        replicas=replicas,
     )
 
 
