@@ -26,7 +26,7 @@ class Runtime:
     banner_versions: VersionLedger
     # Keys, purposes and material notices in memory, validated against the generation per request.
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
-    # Where exports and reports read: a read replica when one may answer (stores/reads.py).
+    # Where histories, exports and reports read: a read replica when one may answer (stores/reads.py).
     reads: LaggingReads = field(default_factory=PrimaryReads)
     # The read replicas of DATABASE_REPLICA_URLS with their standing as last measured (None: no replicas).
     replicas: ReplicaSet | None = None
