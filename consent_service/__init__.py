@@ -119,7 +119,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
         # checks through it; with replicas, checks and state reads answer from one when it may.
         replicas = _replicas(settings, db.engine)
         consent_store.bind(db.engine, functools.partial(_consent_store, db.engine, replicas))
-        # Exports and reports run whole on a replica's session (stores/reads.py), with the replica's own store.
+        # Histories, exports and reports run whole on a replica's session (stores/reads.py), with the replica's own
+        # store.
         for replica in replicas.replicas if replicas is not None else ():
             consent_store.bind(replica.engine, functools.partial(_consent_store, replica.engine, None))
     app.extensions[EXTENSION_NAME] = Runtime(
@@ -131,8 +132,10 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
             max_token_ttl=settings.token_max_ttl_seconds,
         ),
         banner_versions=VersionLedger(),
-        # Exports and reports read a replica when one may answer; checks and state reads go through the store.
+        # Histories, exports and reports read a replica when one may answer; checks and state reads go through the
+        # store. readyz reports the replicas' standing.
         reads=PrimaryReads() if replicas is None else ReplicaReads(replicas),
+        replicas=replicas,
     )
 
 

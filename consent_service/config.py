@@ -392,10 +392,10 @@ class Settings:
         (),
         DatabaseUrls(),
         "Comma-separated URLs of PostgreSQL streaming replicas of `DATABASE_URL` (PostgreSQL only). Checks, "
-        "state reads, exports and the consent-rate report answer from one (`X-Consent-Read: replica`) unless it "
-        "is down, lags beyond "
-        "`REPLICA_MAX_LAG_MS` or has not replayed the revision a caller names; writes, locks and authentication "
-        "stay on the primary ([docs/operations.md](operations.md#read-replicas)).",
+        "state reads, event histories, exports and the consent-rate report answer from one (`X-Consent-Read: "
+        "replica`) unless it is down, lags beyond `REPLICA_MAX_LAG_MS` or has not replayed the revision a caller "
+        "names; writes, locks and authentication stay on the primary "
+        "([docs/operations.md](operations.md#read-replicas)).",
     )
     replica_max_lag_ms: int = setting(
         "REPLICA_MAX_LAG_MS",

@@ -13,6 +13,7 @@ from consent_service.preferences.links import LinkSigner
 from consent_service.regimes.service import RegimeRules
 from consent_service.signing_keys.keystore import KeyStore
 from consent_service.stores.reads import LaggingReads, PrimaryReads
+from consent_service.stores.replicas import ReplicaSet
 
 EXTENSION_NAME = "consent_service"
 
@@ -25,8 +26,10 @@ class Runtime:
     banner_versions: VersionLedger
     # Keys, purposes and material notices in memory, validated against the generation per request.
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
-    # Where exports and reports read: a read replica when one may answer (stores/reads.py).
+    # Where histories, exports and reports read: a read replica when one may answer (stores/reads.py).
     reads: LaggingReads = field(default_factory=PrimaryReads)
+    # The read replicas of DATABASE_REPLICA_URLS with their standing as last measured (None: no replicas).
+    replicas: ReplicaSet | None = None
 
 
 def runtime() -> Runtime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -127,18 +128,23 @@ class ConsentEvents(MethodView):
 
     @require_scope(blp, Scope.CONSENTS_READ)
     @blp.arguments(HistoryQuerySchema, location="query")
-    @blp.response(200, EventPageSchema)
-    def get(self, query: dict[str, Any], kind: str, subject_id: str) -> dict[str, object]:
+    @blp.response(200, EventPageSchema, headers=READ_PLACE_HEADERS)
+    @blp.doc(parameters=[CONSENT_REVISION_HEADER])
+    def get(self, query: dict[str, Any], kind: str, subject_id: str) -> tuple[dict[str, object], dict[str, str]]:
         """The subject's ledger, newest first, cursor-paginated."""
-        events, next_cursor = consents.list_events(
-            session=db.session(),
-            kind=kind,
-            external_id=subject_id,
-            purpose=query.get("purpose"),
-            limit=query["limit"],
-            cursor=query.get("cursor"),
+        (events, next_cursor), place = runtime().reads.run(
+            db.session(),
+            lambda session: consents.list_events(
+                session=session,
+                kind=kind,
+                external_id=subject_id,
+                purpose=query.get("purpose"),
+                limit=query["limit"],
+                cursor=query.get("cursor"),
+            ),
+            replayed=_holds_revision(kind, subject_id, max(_revision_header(), query.get("min_revision", 0))),
         )
-        return {"events": events, "next_cursor": next_cursor}
+        return {"events": events, "next_cursor": next_cursor}, {READ_PLACE_HEADER: place.value}
 
 
 @blp.route(f"{SUBJECT_PATH}/consents")
@@ -223,6 +229,13 @@ def _revision_header() -> int:
             errors={CONSENT_REVISION: [f"Not a revision: {raw[:40]!r}."]},
         )
     return int(text)
+
+
+def _holds_revision(kind: str, external_id: str, revision: int) -> Callable[[Session], bool] | None:
+    """Read your writes: a server may answer once it holds the subject at `revision` (None: any server may)."""
+    if not revision:
+        return None
+    return lambda session: consents.subject_revision(session=session, kind=kind, external_id=external_id) >= revision
 
 
 def _read_from(session: Session, response: Response) -> Response:

@@ -232,16 +232,22 @@ class EventPageSchema(ma.Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+def min_revision_query_field() -> fields.Integer:
+    """min_revision in a query string, where it arrives as text (a body's is a JSON integer: min_revision_field)."""
+    return fields.Integer(validate=validate.Range(0, MAX_REVISION), metadata=MIN_REVISION)
+
+
 class HistoryQuerySchema(ma.Schema):
     purpose = fields.String(validate=PURPOSE_KEY)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(validate=validate.Length(1, 64))
+    min_revision = min_revision_query_field()
 
 
 class StateQuerySchema(ma.Schema):
     country = country_field()
     region = region_field()
-    min_revision = fields.Integer(validate=validate.Range(0, MAX_REVISION), metadata=MIN_REVISION)
+    min_revision = min_revision_query_field()
 
 
 def min_revision_field() -> JsonInteger:

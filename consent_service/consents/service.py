@@ -739,6 +739,12 @@ def count_awaiting_reconsent(*, session: Session, notice: Notice) -> int:
     return session.scalar(query) or 0
 
 
+def subject_revision(*, session: Session, kind: str, external_id: str) -> int:
+    """The subject's revision as this session's server holds it (bumped by each of its events; 0: unknown subject)."""
+    revision = session.scalar(select(Subject.revision).where(Subject.kind == kind, Subject.external_id == external_id))
+    return revision or 0
+
+
 def list_events(
     *,
     session: Session,

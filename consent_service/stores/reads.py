@@ -3,6 +3,9 @@
 Chosen once at start (create_app): `PrimaryReads` without replicas, `ReplicaReads` over the same replicas
 the routed consent store reads (stores/replicas.py decides which may answer). The work is given a session
 and never learns which server it reads; the caller learns it afterwards, for the X-Consent-Read header.
+A read that must see a write the caller made (read your writes) names it by `replayed`, a question asked of
+the replica's session before the work: a replica that has not replayed the write leaves the work to the
+primary. The replica only moves forward, so what it has replayed then the work reads too.
 Work that writes, locks or authenticates never goes through here.
 """
 
@@ -20,15 +23,22 @@ T = TypeVar("T")
 
 
 class LaggingReads(Protocol):
-    def run(self, primary: Session, work: Callable[[Session], T]) -> tuple[T, ReadPlace]:
-        """`work` on a session of a replica that may answer, else on `primary`; and which one it ran on."""
+    def run(
+        self, primary: Session, work: Callable[[Session], T], *, replayed: Callable[[Session], bool] | None = None
+    ) -> tuple[T, ReadPlace]:
+        """`work` on a session of a replica that may answer, else on `primary`; and which one it ran on.
+
+        With `replayed`, a replica answers only if `replayed(its session)` is true (it holds what the caller
+        must see); otherwise the primary does, counted as skipped with reason `behind`."""
         ...
 
 
 class PrimaryReads:
-    """No replicas: every read on the primary."""
+    """No replicas: every read on the primary, which holds every write (`replayed` is not asked)."""
 
-    def run(self, primary: Session, work: Callable[[Session], T]) -> tuple[T, ReadPlace]:
+    def run(
+        self, primary: Session, work: Callable[[Session], T], *, replayed: Callable[[Session], bool] | None = None
+    ) -> tuple[T, ReadPlace]:
         return work(primary), ReadPlace.PRIMARY
 
 
@@ -38,15 +48,20 @@ class ReplicaReads:
     def __init__(self, replicas: ReplicaSet) -> None:
         self._replicas = replicas
 
-    def run(self, primary: Session, work: Callable[[Session], T]) -> tuple[T, ReadPlace]:
+    def run(
+        self, primary: Session, work: Callable[[Session], T], *, replayed: Callable[[Session], bool] | None = None
+    ) -> tuple[T, ReadPlace]:
         chosen = self._replicas.choose()
         if isinstance(chosen, Skip):
             replica_skipped.send(reason=chosen)
             return work(primary), ReadPlace.PRIMARY
+        skip = Skip.DOWN
         with Session(bind=chosen.engine) as session:
             try:
-                return work(session), ReadPlace.REPLICA
+                if replayed is None or replayed(session):
+                    return work(session), ReadPlace.REPLICA
+                skip = Skip.BEHIND
             except REPLICA_FAILURES as error:
                 self._replicas.failed(chosen, error)
-        replica_skipped.send(reason=Skip.DOWN)
+        replica_skipped.send(reason=skip)
         return work(primary), ReadPlace.PRIMARY

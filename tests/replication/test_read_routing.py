@@ -1,6 +1,6 @@
-"""Checks and state reads through the Flask test client on a real primary and streaming replica: which server
-answers (X-Consent-Read), read your writes with replay paused, a replica down, lagging or cut off from the
-primary's stream, a key revoked."""
+"""Checks, state reads and event histories through the Flask test client on a real primary and streaming replica:
+which server answers (X-Consent-Read), read your writes with replay paused, a replica down, lagging or cut off
+from the primary's stream, a key revoked, and the replicas' standing in /readyz."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from flask import Flask
+from sqlalchemy import make_url
 
 from consent_service import create_app
 from consent_service.apikeys import service as apikeys
@@ -21,6 +22,9 @@ from tests.streaming_replica import StreamingPair
 
 WRITE_PATH = "/v1/subjects/customer/c-1/consent-events"
 STATE_PATH = "/v1/subjects/customer/c-1/consents"
+HISTORY_PATH = "/v1/subjects/customer/c-1/consent-events"
+# Nothing listens on port 1: a replica that is never reachable.
+UNREACHABLE_REPLICA = "postgresql://reader:secret@127.0.0.1:1/none"
 
 
 def write(client, headers, decision: str, subject: str = "c-1") -> int:
@@ -146,6 +150,84 @@ def test_a_revision_the_replica_has_not_replayed_is_answered_by_the_primary(buil
     state = client.get(STATE_PATH, headers=headers)
     assert read_place(state) == "replica" and state.json["revision"] == granted
     assert skips(client, "behind") == 6  # each check, batch and state read that named the withdrawal
+
+
+def history(client, headers, path: str = HISTORY_PATH, **extra_headers: str) -> tuple[str, list[tuple[int, str]]]:
+    """Which server answered the subject's history, and its events (revision, decision), newest first."""
+    response = client.get(path, headers={**headers, **extra_headers})
+    assert response.status_code == 200, response.json
+    return read_place(response), [(event["revision"], event["decision"]) for event in response.json["events"]]
+
+
+def test_a_history_naming_a_revision_the_replica_has_not_replayed_is_read_on_the_primary(
+    build, streaming_pair: StreamingPair
+):
+    app = build()
+    client, headers = app.test_client(), key(app, "consents:read", "consents:write")
+    granted = write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+    assert history(client, headers) == ("replica", [(granted, "granted")])
+
+    streaming_pair.pause_replay()
+    withdrawn = write(client, headers, "withdrawn")
+    newcomer = write(client, headers, "granted", subject="c-9")
+    both = [(withdrawn, "withdrawn"), (granted, "granted")]
+    # Named by header or by query field: the primary answers, with the withdrawal the replica has not replayed.
+    assert history(client, headers, **{"Consent-Revision": str(withdrawn)}) == ("primary", both)
+    assert history(client, headers, f"{HISTORY_PATH}?min_revision={withdrawn}") == ("primary", both)
+    # A subject the replica does not know yet is at revision 0 there.
+    newcomer_path = "/v1/subjects/customer/c-9/consent-events"
+    assert history(client, headers, newcomer_path, **{"Consent-Revision": str(newcomer)}) == (
+        "primary", [(newcomer, "granted")])
+    assert skips(client, "behind") == 3
+
+    # Without a revision, or with one the replica holds, the replica answers from what it has replayed.
+    assert history(client, headers) == ("replica", [(granted, "granted")])
+    assert history(client, headers, f"{HISTORY_PATH}?min_revision={granted}") == ("replica", [(granted, "granted")])
+    assert history(client, headers, newcomer_path) == ("replica", [])
+    assert skips(client, "behind") == 3
+
+    streaming_pair.resume_replay()
+    streaming_pair.wait_replayed()
+    assert history(client, headers, **{"Consent-Revision": str(withdrawn)}) == ("replica", both)
+
+
+def test_readiness_shows_each_replica_by_its_place_and_stays_ready_when_they_are_skipped(
+    build, streaming_pair: StreamingPair, replicated_database: tuple[str, str]
+):
+    app = build(database_replica_urls=(replicated_database[1], UNREACHABLE_REPLICA))
+    client, headers = app.test_client(), key(app, "consents:read", "consents:write")
+
+    def readiness() -> dict:
+        response = client.get("/readyz")
+        assert response.status_code == 200, response.json
+        # The probe is unauthenticated: no host, port, database or credentials of a replica.
+        text = response.get_data(as_text=True)
+        for secret in ("127.0.0.1", "secret", "reader", str(make_url(replicated_database[1]).port), "none"):
+            assert secret not in text
+        return response.json
+
+    # Not measured yet: counted as down, as reads treat it (the primary answers them meanwhile).
+    assert readiness() == {"status": "ready", "replicas": [
+        {"replica": 1, "reads": False, "skipped": "down"}, {"replica": 2, "reads": False, "skipped": "down"}]}
+
+    write(client, headers, "granted")
+    streaming_pair.wait_replayed()
+    until(lambda: read_place(check(client, headers)) == "replica", "the replica answered")
+    assert readiness() == {"status": "ready", "replicas": [
+        {"replica": 1, "reads": True}, {"replica": 2, "reads": False, "skipped": "down"}]}
+
+    streaming_pair.replica.stop()
+    try:
+        until(lambda: read_place(check(client, headers)) == "primary", "the stopped replica was skipped")
+        # Every replica skipped, the primary answers reads: still ready.
+        assert readiness() == {"status": "ready", "replicas": [
+            {"replica": 1, "reads": False, "skipped": "down"}, {"replica": 2, "reads": False, "skipped": "down"}]}
+    finally:
+        streaming_pair.replica.start()
+    streaming_pair.wait_replayed()
+    until(lambda: read_place(check(client, headers)) == "replica", "the restarted replica answered again")
+    assert readiness()["replicas"][0] == {"replica": 1, "reads": True}
 
 
 def test_a_replica_down_is_skipped_and_used_again_once_back(build, streaming_pair: StreamingPair):
