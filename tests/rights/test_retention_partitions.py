@@ -186,3 +186,21 @@ def test_two_runs_started_together_drop_each_month_once_and_remove_each_chain_on
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Subject)) == 0
     assert flask_cli("ledger", "verify").exit_code == 0
+
+
+def test_no_table_holds_a_foreign_key_into_the_ledger(app):
+    """DETACH checks a key into a partitioned table by joining the whole referencing table with the month, under the
+    ledger's exclusive lock: a key into the ledger would make every month retention drops scan that table while no
+    consent can be written (migration 0030 dropped the states' key; `flask ledger verify` checks what it guarded)."""
+    into_ledger = [
+        f"{table.name}.{key.name}"
+        for table in db.metadata.sorted_tables
+        for key in table.foreign_key_constraints
+        if key.referred_table.name == ConsentEvent.__tablename__
+    ]
+    assert into_ledger == []
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.execute(
+            text("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                 "AND confrelid = 'consent_events'::regclass")
+        ).all() == []
