@@ -297,20 +297,21 @@ def main() -> None:
             seconds, output, code = flask(checkout, name, "ledger", "verify")
             print(f"{name}: ledger verify before {seconds:.1f} s, exit {code} {output.strip()[-200:]}")
         if partitioned and args.same_ledger_checkout:
-            copy = f"{name}_copy"
-            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
-            _admin(f"CREATE DATABASE {copy} TEMPLATE {name}")
-            retain_and_verify(args.same_ledger_checkout, copy)
-            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+            retain_and_verify_copy(args.same_ledger_checkout, name)
         if kept:
-            copy = f"{name}_copy"
-            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
-            _admin(f"CREATE DATABASE {copy} TEMPLATE {name}")
-            retain_and_verify(checkout, copy)
-            _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+            retain_and_verify_copy(checkout, name)
         else:
             retain_and_verify(checkout, name)
             _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def retain_and_verify_copy(checkout: Path, name: str) -> None:
+    """retain_and_verify on a copy of the database `name` (CREATE DATABASE ... TEMPLATE), `name` left as built."""
+    copy = f"{name}_copy"
+    _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {copy} TEMPLATE {name}")
+    retain_and_verify(checkout, copy)
+    _admin(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
 
 
 def retain_and_verify(checkout: Path, name: str) -> None:
