@@ -217,14 +217,11 @@ def test_readiness_shows_each_replica_by_its_place_and_stays_ready_when_they_are
     assert readiness() == {"status": "ready", "replicas": [
         {"replica": 1, "reads": True}, {"replica": 2, "reads": False, "skipped": "down"}]}
 
-    streaming_pair.replica.stop()
-    try:
+    with replica_stopped(streaming_pair):
         until(lambda: read_place(check(client, headers)) == "primary", "the stopped replica was skipped")
         # Every replica skipped, the primary answers reads: still ready.
         assert readiness() == {"status": "ready", "replicas": [
             {"replica": 1, "reads": False, "skipped": "down"}, {"replica": 2, "reads": False, "skipped": "down"}]}
-    finally:
-        streaming_pair.replica.start()
     streaming_pair.wait_replayed()
     until(lambda: read_place(check(client, headers)) == "replica", "the restarted replica answered again")
     assert readiness()["replicas"][0] == {"replica": 1, "reads": True}
@@ -237,8 +234,7 @@ def test_a_replica_down_is_skipped_and_used_again_once_back(build, streaming_pai
     streaming_pair.wait_replayed()
     assert read_place(check(client, headers)) == "replica"
 
-    streaming_pair.replica.stop()
-    try:
+    with replica_stopped(streaming_pair):
         for _ in range(3):
             answer = check(client, headers)
             assert read_place(answer) == "primary"
@@ -246,8 +242,6 @@ def test_a_replica_down_is_skipped_and_used_again_once_back(build, streaming_pai
         state = client.get(STATE_PATH, headers=headers)
         assert state.status_code == 200 and read_place(state) == "primary"
         assert skips(client, "down") == 4
-    finally:
-        streaming_pair.replica.start()
     streaming_pair.wait_replayed()
     until(lambda: read_place(check(client, headers)) == "replica", "the restarted replica answered again")
 
@@ -272,6 +266,16 @@ def test_a_replica_lagging_beyond_the_limit_is_skipped(build, streaming_pair: St
     streaming_pair.resume_replay()
     streaming_pair.wait_replayed()
     until(lambda: read_place(check(client, headers)) == "replica", "the replica that caught up answered again")
+
+
+@contextmanager
+def replica_stopped(pair: StreamingPair) -> Iterator[None]:
+    """The replica's server stopped for the block, and started again even when the block fails (other tests use it)."""
+    pair.replica.stop()
+    try:
+        yield
+    finally:
+        pair.replica.start()
 
 
 @contextmanager
@@ -401,14 +405,11 @@ def test_exports_and_reports_read_the_replica_and_the_primary_once_it_is_down(bu
     csv = client.get("/v1/reports/consent-rates", headers={**headers, "Accept": "text/csv"})
     assert csv.status_code == 200 and read_place(csv) == "replica"
 
-    streaming_pair.replica.stop()
-    try:
+    with replica_stopped(streaming_pair):
         assert export() == ("primary", 2)
         place, current = report()
         assert place == "primary" and current != replayed
         assert skips(client, "down") == 2
-    finally:
-        streaming_pair.replica.start()
     streaming_pair.resume_replay()
     streaming_pair.wait_replayed()
     until(lambda: export() == ("replica", 2), "the restarted replica answered exports again")
